@@ -1,0 +1,123 @@
+# otcm - build, run, test.  `make help` lists the targets.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+PKGS      = libmicrohttpd libgit2 libpq jansson libxml-2.0 libarchive libcrypto
+
+ifdef SANITIZE
+BUILD    ?= build/sanitize
+SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD    ?= build
+SANFLAGS  =
+endif
+
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wformat-security -Wvla -Wpointer-arith -Wundef -Wcast-align \
+            -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. -MMD -MP \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDFLAGS  += $(SANFLAGS)
+
+MODULES   = core diff storage web server
+SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+GEN_SRC   = $(BUILD)/gen/schema.c
+OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
+LIBOBJ    = $(filter-out $(BUILD)/obj/server/main.o,$(OBJ))
+HEADERS   = $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
+
+UNIT_SRC  = $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all run test check unit integration e2e check-headers bench fuzz fuzz-run \
+        clean install deps deps-test help
+
+all: $(BUILD)/otcm
+
+help:
+	@echo "make run            build, set up a private PostgreSQL under var/ and serve"
+	@echo "make test           dependency check, unit, integration and e2e tests (alias: check)"
+	@echo "make SANITIZE=address,undefined test   the same under ASan and UBSan"
+	@echo "make check-headers  every public header compiles on its own"
+	@echo "make bench          benchmarks as ratios against reference runs"
+	@echo "make fuzz           build the libFuzzer targets (clang); fuzz-run runs each briefly"
+	@echo "make install        install build/otcm into \$$(PREFIX)/bin"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/schema.c: $(sort $(wildcard schema/*.sql)) scripts/embed.sh storage/db.h
+	@mkdir -p $(dir $@)
+	scripts/embed.sh db_schema db_schema_count storage/db.h $(sort $(wildcard schema/*.sql)) > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libotcm.a: $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/otcm: $(BUILD)/obj/server/main.o $(BUILD)/libotcm.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libotcm.a $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libotcm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libotcm.a $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh build run
+
+deps-test:
+	@scripts/deps.sh build run test
+
+run: deps all
+	@scripts/run.sh $(BUILD)/otcm
+
+test check: deps-test all $(UNIT_BIN)
+	@BUILD=$(BUILD) scripts/test.sh
+
+unit: all $(UNIT_BIN)
+	@BUILD=$(BUILD) scripts/test.sh unit
+
+integration: all
+	@BUILD=$(BUILD) scripts/test.sh integration
+
+e2e: all
+	@BUILD=$(BUILD) scripts/test.sh e2e
+
+check-headers:
+	@set -e; for h in $(HEADERS); do \
+		printf '#include "%s"\n#include "%s"\n' $$h $$h | \
+		$(CC) $(ALL_CFLAGS) -x c -fsyntax-only -MF /dev/null - || { echo "$$h does not compile alone"; exit 1; }; \
+	done; echo "$(words $(HEADERS)) headers compile on their own"
+
+bench: deps-test all
+	@scripts/deps.sh bench
+	@BUILD=$(BUILD) bench/run.sh
+
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< \
+		$(filter-out server/main.c,$(SRC)) $(GEN_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-run: fuzz
+	@scripts/fuzz.sh $(FUZZ_BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/otcm $(DESTDIR)$(PREFIX)/bin/otcm
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d)

@@ -1,0 +1,257 @@
+/*
+ * core/config.c - the configuration table and its parser; see config.h.
+ * To add a setting: a member in struct config and one row in `options`.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+
+enum opt_type { OPT_STR, OPT_UINT, OPT_BYTES };
+
+struct option_row {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	const char *def;        /* NULL: unset */
+	uint64_t min, max;      /* for numbers */
+	int (*valid)(const char *name, const char *value);
+	const char *help;
+};
+
+static int valid_listen(const char *name, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == v)
+		return err_set(OTCM_EINVAL, name, "--%s must be HOST:PORT, got '%s'", name, v);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port < 0 || port > 65535)
+		return err_set(OTCM_EINVAL, name, "--%s has a bad port in '%s'", name, v);
+	return 0;
+}
+
+static int valid_level(const char *name, const char *v)
+{
+	if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error"))
+		return err_set(OTCM_EINVAL, name, "--%s must be debug, info, warn or error", name);
+	return 0;
+}
+
+#define OFF(m) offsetof(struct config, m)
+
+static const struct option_row options[] = {
+	{ "listen", OPT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, valid_listen,
+	  "address and port to serve HTTP on" },
+	{ "data", OPT_STR, OFF(data), "var", 0, 0, NULL,
+	  "data folder: embedded PostgreSQL cluster and server keys" },
+	{ "database", OPT_STR, OFF(database), NULL, 0, 0, NULL,
+	  "PostgreSQL connection URL; unset runs a private cluster under --data" },
+	{ "pg-bindir", OPT_STR, OFF(pg_bindir), NULL, 0, 0, NULL,
+	  "folder of initdb and postgres; unset searches /usr/lib/postgresql/*/bin" },
+	{ "tls-cert", OPT_STR, OFF(tls_cert), NULL, 0, 0, NULL, "PEM certificate; enables HTTPS with --tls-key" },
+	{ "tls-key", OPT_STR, OFF(tls_key), NULL, 0, 0, NULL, "PEM private key for --tls-cert" },
+	{ "admin-password", OPT_STR, OFF(admin_password), NULL, 0, 0, NULL,
+	  "password of the first administrator; unset generates and prints one" },
+	{ "threads", OPT_UINT, OFF(threads), "8", 1, 256, NULL, "HTTP worker threads" },
+	{ "db-pool", OPT_UINT, OFF(db_pool), "8", 1, 256, NULL, "database connections" },
+	{ "max-body", OPT_BYTES, OFF(max_body), "256M", 1024, (uint64_t)1 << 40, NULL,
+	  "largest request body (413 beyond)" },
+	{ "max-header", OPT_BYTES, OFF(max_header), "32K", 4096, 1 << 24, NULL,
+	  "largest request header block (431 beyond)" },
+	{ "conn-timeout", OPT_UINT, OFF(conn_timeout), "60", 1, 86400, NULL,
+	  "seconds a connection may stay idle" },
+	{ "max-connections", OPT_UINT, OFF(max_connections), "256", 1, 65536, NULL,
+	  "open connections before new requests get 503" },
+	{ "max-upload-entries", OPT_UINT, OFF(max_upload_entries), "10000", 1, 10000000, NULL,
+	  "files in one upload or archive" },
+	{ "max-upload-bytes", OPT_BYTES, OFF(max_upload_bytes), "1G", 1024, (uint64_t)1 << 40, NULL,
+	  "uncompressed bytes in one upload or archive" },
+	{ "json-max-depth", OPT_UINT, OFF(json_max_depth), "32", 2, 1000, NULL,
+	  "nesting depth of JSON request bodies" },
+	{ "password-iterations", OPT_UINT, OFF(password_iterations), "600000", 1000, 100000000, NULL,
+	  "PBKDF2-HMAC-SHA256 iterations for new password hashes" },
+	{ "password-min-length", OPT_UINT, OFF(password_min_length), "12", 8, 1024, NULL,
+	  "shortest accepted password" },
+	{ "login-throttle-after", OPT_UINT, OFF(login_throttle_after), "3", 1, 1000, NULL,
+	  "failed logins after which further attempts must wait" },
+	{ "login-lock-after", OPT_UINT, OFF(login_lock_after), "10", 1, 1000, NULL,
+	  "failed logins after which the account locks" },
+	{ "login-lock-seconds", OPT_UINT, OFF(login_lock_seconds), "900", 1, 86400 * 365, NULL,
+	  "how long a locked account stays locked" },
+	{ "session-ttl", OPT_UINT, OFF(session_ttl), "28800", 60, 86400 * 30, NULL,
+	  "seconds a login session lasts" },
+	{ "log-level", OPT_STR, OFF(log_level), "info", 0, 0, valid_level, "debug, info, warn or error" },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static int parse_number(const struct option_row *o, const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mult = 1;
+
+	errno = 0;
+	if (!isdigit((unsigned char)v[0]))
+		return err_set(OTCM_EINVAL, o->name, "--%s must be a number, got '%s'", o->name, v);
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return err_set(OTCM_EINVAL, o->name, "--%s is out of range", o->name);
+	if (o->type == OPT_BYTES && *end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': mult = 1024; break;
+		case 'M': mult = 1024 * 1024; break;
+		case 'G': mult = 1024 * 1024 * 1024; break;
+		default: mult = 0; break;
+		}
+		if (mult && end[1] == '\0')
+			end++;
+		else
+			mult = 0;
+	}
+	if (*end || mult == 0)
+		return err_set(OTCM_EINVAL, o->name, "--%s must be a number%s, got '%s'", o->name,
+			       o->type == OPT_BYTES ? " with optional K, M or G" : "", v);
+	if (n > UINT64_MAX / mult || n * mult < o->min || n * mult > o->max)
+		return err_set(OTCM_EINVAL, o->name, "--%s must be between %llu and %llu", o->name,
+			       (unsigned long long)o->min, (unsigned long long)o->max);
+	*out = n * mult;
+	return 0;
+}
+
+static int set_value(struct config *cfg, const struct option_row *o, const char *v)
+{
+	char *base = (char *)cfg;
+	uint64_t n;
+	int rc;
+
+	if (o->valid && (rc = o->valid(o->name, v)))
+		return rc;
+	switch (o->type) {
+	case OPT_STR: {
+		char **slot = (char **)(base + o->offset);
+
+		free(*slot);
+		*slot = xstrdup(v);
+		return 0;
+	}
+	case OPT_UINT:
+		if ((rc = parse_number(o, v, &n)))
+			return rc;
+		*(unsigned *)(base + o->offset) = (unsigned)n;
+		return 0;
+	case OPT_BYTES:
+		if ((rc = parse_number(o, v, &n)))
+			return rc;
+		*(uint64_t *)(base + o->offset) = n;
+		return 0;
+	}
+	return err_set(OTCM_EINTERNAL, o->name, "bad option type");
+}
+
+void config_defaults(struct config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NOPTIONS; i++) {
+		if (options[i].def && set_value(cfg, &options[i], options[i].def))
+			abort(); /* a default that fails its own validator is a bug */
+	}
+}
+
+static const struct option_row *find_option(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, int first, int *out_next)
+{
+	size_t i;
+	int a, rc;
+
+	config_defaults(cfg);
+	for (i = 0; i < NOPTIONS; i++) {
+		char env[64], *p;
+		const char *v;
+
+		snprintf(env, sizeof(env), "OTCM_%s", options[i].name);
+		for (p = env; *p; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		/* OTCM_DATABASE_URL is the documented name for --database */
+		if (strcmp(options[i].name, "database") == 0)
+			snprintf(env, sizeof(env), "OTCM_DATABASE_URL");
+		v = getenv(env);
+		if (v && *v && (rc = set_value(cfg, &options[i], v)))
+			return rc;
+	}
+	for (a = first; a < argc; a++) {
+		const char *arg = argv[a], *name, *eq, *val;
+		const struct option_row *o;
+		char nbuf[64];
+
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+			break;
+		name = arg + 2;
+		eq = strchr(name, '=');
+		if (eq) {
+			snprintf(nbuf, sizeof(nbuf), "%.*s", (int)(eq - name), name);
+			name = nbuf;
+			val = eq + 1;
+		} else {
+			val = NULL;
+		}
+		o = find_option(name);
+		if (!o)
+			return err_set(OTCM_EINVAL, name, "unknown option '--%s'", name);
+		if (!val) {
+			if (a + 1 >= argc)
+				return err_set(OTCM_EINVAL, name, "option '--%s' needs a value", name);
+			val = argv[++a];
+		}
+		if ((rc = set_value(cfg, o, val)))
+			return rc;
+	}
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return err_set(OTCM_EINVAL, "tls-cert", "--tls-cert and --tls-key go together");
+	if (out_next)
+		*out_next = a;
+	return 0;
+}
+
+void config_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++) {
+		if (options[i].type == OPT_STR) {
+			char **slot = (char **)((char *)cfg + options[i].offset);
+
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}
+
+void config_usage(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		fprintf(f, "  --%-22s %s (default: %s)\n", options[i].name, options[i].help,
+			options[i].def ? options[i].def : "unset");
+}

@@ -1,0 +1,60 @@
+/*
+ * core/config.h - every setting otcm has, in one declarative table.
+ *
+ * Each setting has a name, a type, a default, a validator and a description
+ * (config.c).  Values come, lowest priority first, from the defaults, from
+ * environment variables OTCM_<NAME> (upper case, '-' as '_'), and from
+ * command-line options --<name> VALUE.  They are parsed once into a
+ * read-only struct config that is passed explicitly; there are no mutable
+ * globals.
+ */
+#ifndef OTCM_CORE_CONFIG_H
+#define OTCM_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+	char *listen;               /* "127.0.0.1:8080" */
+	char *data;                 /* data folder (embedded cluster, keys) */
+	char *database;             /* PostgreSQL URL; NULL = embedded cluster */
+	char *pg_bindir;            /* PostgreSQL server binaries; NULL = search */
+	char *tls_cert, *tls_key;   /* PEM files; both or neither */
+	char *admin_password;       /* first administrator's password; NULL = generate */
+	unsigned threads;           /* HTTP worker threads */
+	unsigned db_pool;           /* database connections */
+	uint64_t max_body;          /* bytes in one request body */
+	uint64_t max_header;        /* bytes of request headers */
+	unsigned conn_timeout;      /* seconds a connection may idle */
+	unsigned max_connections;   /* open connections before 503 */
+	unsigned max_upload_entries;/* files in one upload or archive */
+	uint64_t max_upload_bytes;  /* uncompressed bytes in one upload */
+	unsigned json_max_depth;    /* nesting of JSON request bodies */
+	unsigned password_iterations; /* PBKDF2-SHA256 iterations */
+	unsigned password_min_length;
+	unsigned login_throttle_after; /* failures before attempts are slowed */
+	unsigned login_lock_after;  /* failures before the account locks */
+	unsigned login_lock_seconds;
+	unsigned session_ttl;       /* seconds */
+	char *log_level;            /* debug, info, warn, error */
+};
+
+/*
+ * Fill *cfg from defaults, the environment and argv[first..argc).
+ * Unknown options and invalid values are OTCM_EINVAL with a message naming
+ * the option.  On return *out_next (if not NULL) is the index of the first
+ * non-option argument.  Release with config_release().
+ */
+int config_load(struct config *cfg, int argc, char **argv, int first, int *out_next);
+
+/* Defaults only (for tests and tools). */
+void config_defaults(struct config *cfg);
+
+void config_release(struct config *cfg);
+
+/* Print every option with its default and description. */
+void config_usage(FILE *f);
+
+#endif

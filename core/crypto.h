@@ -1,0 +1,64 @@
+/*
+ * core/crypto.h - the cryptography otcm uses, over OpenSSL's libcrypto.
+ *
+ * This is the only module that includes OpenSSL headers.  All functions are
+ * thread-safe.  Digests are raw bytes; *_hex variants write lowercase hex
+ * plus a NUL into an array of at least 2*len+1 bytes.
+ */
+#ifndef OTCM_CORE_CRYPTO_H
+#define OTCM_CORE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_SHA256_LEN 32
+
+struct crypto_sha256_ctx;
+
+void crypto_sha256(unsigned char out[CRYPTO_SHA256_LEN], const void *data, size_t len);
+void crypto_sha256_hex(char out[2 * CRYPTO_SHA256_LEN + 1], const void *data, size_t len);
+
+/* Incremental SHA-256: new, update any number of times, final (frees ctx). */
+struct crypto_sha256_ctx *crypto_sha256_new(void);
+void crypto_sha256_update(struct crypto_sha256_ctx *ctx, const void *data, size_t len);
+void crypto_sha256_final(unsigned char out[CRYPTO_SHA256_LEN], struct crypto_sha256_ctx *ctx);
+
+/* HMAC with SHA-1 (TOTP) or SHA-256; out must hold 20 or 32 bytes. */
+void crypto_hmac_sha1(unsigned char out[20], const void *key, size_t keylen, const void *msg, size_t len);
+void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen, const void *msg, size_t len);
+
+/* Cryptographically strong random bytes; OTCM_EINTERNAL if the CSPRNG fails. */
+int crypto_random(void *out, size_t len);
+
+/* Random token of `nbytes` bytes as lowercase hex (2*nbytes+1 chars in out). */
+int crypto_random_hex(char *out, size_t nbytes);
+
+/* Compare two byte strings in time independent of their contents. */
+bool crypto_equal(const void *a, const void *b, size_t len);
+
+/* Lowercase hex of `len` bytes into out (2*len+1 bytes). */
+void crypto_hex(char *out, const void *data, size_t len);
+
+/* Parse exactly 2*len hex digits into out; OTCM_EINVAL otherwise. */
+int crypto_unhex(unsigned char *out, size_t len, const char *hex);
+
+/*
+ * Password hashing: PBKDF2-HMAC-SHA256 with a 16-byte random salt.
+ * crypto_password_hash() writes "$pbkdf2-sha256$i=<iter>$<salt b64>$<hash b64>"
+ * into out (at most CRYPTO_PASSWORD_HASH_MAX bytes).  crypto_password_verify()
+ * returns 0 when the password matches, OTCM_EAUTH when it does not and
+ * OTCM_EINVAL when `stored` is not a hash this module wrote.
+ */
+#define CRYPTO_PASSWORD_HASH_MAX 160
+int crypto_password_hash(char out[CRYPTO_PASSWORD_HASH_MAX], const char *password, unsigned iterations);
+int crypto_password_verify(const char *stored, const char *password);
+
+/* Standard base64 with padding; out gets a NUL; returns the length written. */
+size_t crypto_base64(char *out, const void *data, size_t len);
+#define CRYPTO_BASE64_LEN(n) ((((n) + 2) / 3) * 4 + 1)
+
+/* Decode standard base64; *out_len gets the byte count.  OTCM_EINVAL if bad. */
+int crypto_unbase64(unsigned char *out, size_t outcap, size_t *out_len, const char *in);
+
+#endif

@@ -1,0 +1,86 @@
+/* core/err.c - thread-local error message store; see err.h. */
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char err_msg[1024];
+static _Thread_local char err_fld[128];
+static _Thread_local char err_rul[64];
+static _Thread_local int err_last;
+
+int err_set(int code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	if (field)
+		snprintf(err_fld, sizeof(err_fld), "%s", field);
+	else
+		err_fld[0] = '\0';
+	err_rul[0] = '\0';
+	err_last = code;
+	return code;
+}
+
+const char *err_message(void)
+{
+	return err_msg;
+}
+
+const char *err_field(void)
+{
+	return err_fld[0] ? err_fld : NULL;
+}
+
+int err_code(void)
+{
+	return err_last;
+}
+
+void err_set_rule(const char *rule)
+{
+	snprintf(err_rul, sizeof(err_rul), "%s", rule ? rule : "");
+}
+
+const char *err_rule(void)
+{
+	return err_rul[0] ? err_rul : NULL;
+}
+
+void err_clear(void)
+{
+	err_msg[0] = '\0';
+	err_fld[0] = '\0';
+	err_rul[0] = '\0';
+	err_last = 0;
+}
+
+const char *err_name(int code)
+{
+	switch (code) {
+	case OTCM_OK: return "ok";
+	case OTCM_EINVAL: return "invalid-input";
+	case OTCM_ENOTFOUND: return "not-found";
+	case OTCM_ECONFLICT: return "conflict";
+	case OTCM_EAUTH: return "unauthenticated";
+	case OTCM_EFORBIDDEN: return "forbidden";
+	case OTCM_ETOOBIG: return "too-large";
+	case OTCM_ELOCKED: return "locked";
+	case OTCM_ETHROTTLED: return "too-many-attempts";
+	case OTCM_EUNAVAIL: return "unavailable";
+	case OTCM_EMEDIA: return "unsupported-media-type";
+	case OTCM_ERULE: return "rule-violation";
+	case OTCM_EMETHOD: return "method-not-allowed";
+	case OTCM_EIO: return "io-error";
+	case OTCM_EDB: return "database-error";
+	case OTCM_EGIT: return "git-error";
+	case OTCM_ERETRY: return "retry";
+	case OTCM_ETIMEOUT: return "timeout";
+	case OTCM_EHEADERS: return "headers-too-large";
+	default: return "internal-error";
+	}
+}

@@ -1,0 +1,111 @@
+/*
+ * storage/db.h - PostgreSQL: connection pool, transactions, parameterised
+ * statements, migrations.  The only module that includes <libpq-fe.h>.
+ *
+ * Usage on a request path:
+ *
+ *     struct db_conn *c = NULL;
+ *     if ((rc = db_acquire(&c, pool)) || (rc = db_begin(c))) goto out;
+ *     ... db_exec(&res, c, SQL, n, params) ...
+ *     rc = db_commit(c);
+ *   out:
+ *     db_release(c);        // rolls back anything still open
+ *
+ * Parameters are always sent separately from the SQL text; results come in
+ * text format except columns the statement casts to bytea, which are
+ * returned as raw bytes when the caller asks for binary results.
+ *
+ * Errors: OTCM_EDB for database failures (message from the server),
+ * OTCM_ECONFLICT for unique-violation (23505), OTCM_ERETRY for
+ * serialization failure and deadlock (40001, 40P01), OTCM_EUNAVAIL when the
+ * pool cannot connect.
+ *
+ * Thread-safety: the pool is thread-safe; a connection belongs to one
+ * thread between acquire and release.
+ */
+#ifndef OTCM_STORAGE_DB_H
+#define OTCM_STORAGE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db_pool;
+struct db_conn;
+struct db_res;
+
+/* Open `size` connections lazily to `conninfo` (a URL or key=value string). */
+int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size);
+void db_pool_free(struct db_pool *pool);
+
+/* Borrow a connection, waiting while all are in use.  Reconnects broken ones. */
+int db_acquire(struct db_conn **out, struct db_pool *pool);
+
+/* Return a connection; an open transaction is rolled back.  NULL is fine. */
+void db_release(struct db_conn *c);
+
+/* One-off connection outside a pool (CLI tools, migrations). */
+int db_connect(struct db_conn **out, const char *conninfo);
+void db_disconnect(struct db_conn *c);
+
+int db_begin(struct db_conn *c);
+int db_commit(struct db_conn *c);
+int db_rollback(struct db_conn *c);
+bool db_in_transaction(const struct db_conn *c);
+
+/* A query parameter: text (len ignored, NUL-terminated) or binary bytes. */
+struct db_param {
+	const char *value;    /* NULL = SQL NULL */
+	size_t len;
+	bool binary;
+};
+
+#define DB_TEXT(s) ((struct db_param){ (s), 0, false })
+#define DB_BYTES(p, n) ((struct db_param){ (const char *)(p), (n), true })
+#define DB_NULL ((struct db_param){ NULL, 0, false })
+
+/*
+ * Run one statement.  *out (if out is not NULL) receives the result, owned
+ * by the caller (db_res_free).  binary_results asks for raw column bytes.
+ */
+int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
+	    size_t nparams, const struct db_param *params, bool binary_results);
+
+/* Shorthand for text parameters and text results. */
+int db_execv(struct db_res **out, struct db_conn *c, const char *sql,
+	     size_t nparams, const char *const *values);
+
+size_t db_res_rows(const struct db_res *r);
+size_t db_res_cols(const struct db_res *r);
+/* Value of (row, col): borrowed, NUL-terminated; NULL for SQL NULL. */
+const char *db_res_get(const struct db_res *r, size_t row, size_t col);
+size_t db_res_len(const struct db_res *r, size_t row, size_t col);
+bool db_res_isnull(const struct db_res *r, size_t row, size_t col);
+/* Column index by name, or -1. */
+int db_res_col(const struct db_res *r, const char *name);
+/* Rows affected by INSERT/UPDATE/DELETE. */
+uint64_t db_res_affected(const struct db_res *r);
+void db_res_free(struct db_res *r);
+
+/* One migration: the file name (schema/NNNN_what.sql) and its SQL text. */
+struct db_migration {
+	const char *name;
+	const char *sql;
+};
+
+/*
+ * The migrations compiled into the binary from schema/*.sql, in file-name
+ * order (generated at build time by scripts/embed.sh).
+ */
+extern const struct db_migration db_schema[];
+extern const size_t db_schema_count;
+
+/*
+ * Apply each of the `n` migrations not yet recorded in schema_migrations, in
+ * order, each in its own transaction, all under a session advisory lock so
+ * that concurrent starters wait for each other.  *out_applied (may be NULL)
+ * gets the number applied.
+ */
+int db_migrate(struct db_conn *c, const struct db_migration *m, size_t n, unsigned *out_applied);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * storage/repo.h - an asset's git repository, stored in PostgreSQL.
+ *
+ * A struct repo is a libgit2 repository with no work tree and no refdb whose
+ * object database is the git_objects table (odb.c), reached through one
+ * database connection.  Objects written through it join the connection's
+ * open transaction, so a commit, the ref update, the version record and the
+ * audit event commit or vanish together.  Refs are rows of the refs table,
+ * read and moved by this module; a move is a compare-and-swap.
+ *
+ * Object ids cross this API as 40-character lowercase hex strings
+ * (REPO_OID_HEX bytes with the NUL).
+ *
+ * Errors: OTCM_ENOTFOUND (no such ref, commit or path), OTCM_ECONFLICT (a
+ * ref moved under a compare-and-swap), OTCM_EINVAL (bad id or path),
+ * OTCM_EGIT (libgit2 failure), OTCM_EDB.
+ *
+ * Thread-safety: a repo belongs to the thread that owns its connection.
+ */
+#ifndef OTCM_STORAGE_REPO_H
+#define OTCM_STORAGE_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "storage/db.h"
+
+#define REPO_OID_HEX 41
+
+struct repo;
+
+/* Call once at start-up (initialises libgit2) and once at exit. */
+int repo_global_init(void);
+void repo_global_shutdown(void);
+
+/* A repository view of asset `asset_id` over connection `c` (borrowed). */
+int repo_open(struct repo **out, struct db_conn *c, int64_t asset_id);
+void repo_free(struct repo *r);
+
+/* Full ref name for a branch: "main" -> "refs/heads/main".  Validates the name. */
+int repo_branch_ref(char *out, size_t outlen, const char *branch);
+
+/* Commit id a ref points at; OTCM_ENOTFOUND when the ref does not exist. */
+int repo_ref_get(char out[REPO_OID_HEX], struct repo *r, const char *ref);
+
+/*
+ * Move (or create) `ref` to `new_oid` if it currently points at `expected`
+ * (NULL: the ref must not exist yet).  OTCM_ECONFLICT if it does not.
+ */
+int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const char *new_oid);
+
+/* Names of all refs of the asset as a JSON array of {name, commit}. */
+int repo_ref_list(json_t **out, struct repo *r);
+
+/* One file of a new version. */
+struct repo_file {
+	const char *path;   /* validated: relative, no "..", ".git", NUL, control chars */
+	const void *data;
+	size_t len;
+	bool executable;
+};
+
+/* Who and when (server time) for a new commit. */
+struct repo_signature {
+	const char *name;
+	const char *email;
+	int64_t time_us;
+};
+
+/*
+ * Write a commit whose tree is `parent`'s tree with `files` added or
+ * replaced (replace_tree = false), or exactly `files` (replace_tree = true),
+ * with parent `parent` (NULL: a root commit).  Writes objects only; the
+ * caller moves the ref with repo_ref_cas().  Refuses duplicate paths and a
+ * path that is both a file and a folder (OTCM_EINVAL naming the path).
+ */
+int repo_commit_files(char out_commit[REPO_OID_HEX], char out_tree[REPO_OID_HEX],
+		      struct repo *r, const char *parent, const struct repo_file *files,
+		      size_t nfiles, bool replace_tree, const struct repo_signature *who,
+		      const char *message);
+
+/* Is `path` acceptable inside a tree?  0 or OTCM_EINVAL with a reason. */
+int repo_check_path(const char *path);
+
+/*
+ * Metadata of a commit as JSON: {commit, tree, parents[], author{name,email},
+ * time, message}.  OTCM_ENOTFOUND when absent.
+ */
+int repo_commit_info(json_t **out, struct repo *r, const char *commit);
+
+/* Is `commit` reachable from `ref`'s head (or equal to it)? */
+int repo_is_ancestor(bool *out, struct repo *r, const char *ancestor, const char *descendant);
+
+/*
+ * History from `start` (a commit), newest first, following first parents;
+ * skips up to and including `after` when given (pagination cursor); at most
+ * `limit` entries, each as repo_commit_info gives.  *out_next gets the last
+ * commit listed when more remain, else "".
+ */
+int repo_log(json_t **out, char out_next[REPO_OID_HEX], struct repo *r, const char *start,
+	     const char *after, size_t limit);
+
+/* Files of a commit's tree, recursively: [{path, size, blob, mode}]. */
+int repo_list_files(json_t **out, struct repo *r, const char *commit);
+
+/*
+ * The bytes of `path` in `commit`; *out is malloc'd and owned by the caller.
+ * out_blob gets the blob id (for ETags).
+ */
+int repo_read_file(void **out, size_t *out_len, char out_blob[REPO_OID_HEX], struct repo *r,
+		   const char *commit, const char *path);
+
+/*
+ * Differences between two commits (from may be NULL: the empty tree):
+ * *out_files gets [{path, old_path, status, old_blob, new_blob, binary,
+ * additions, deletions}], and `patch` (if not NULL) the unified diff.
+ */
+int repo_diff(json_t **out_files, struct buf *patch, struct repo *r, const char *from,
+	      const char *to);
+
+/* The whole tree of `commit` as an archive; format "zip" or "tar". */
+int repo_archive(struct buf *out, struct repo *r, const char *commit, const char *format);
+
+#endif
