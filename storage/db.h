@@ -94,7 +94,7 @@ struct db_migration {
 };
 
 /*
- * The migrations compiled into the binary from schema/*.sql, in file-name
+ * The migrations compiled into the binary from the .sql files in schema/, in file-name
  * order (generated at build time by scripts/embed.sh).
  */
 extern const struct db_migration db_schema[];

@@ -1,0 +1,544 @@
+/*
+ * storage/db.c - the one file that talks to libpq: a fixed-size connection
+ * pool, transactions, parameterised statements, SQLSTATE to error code
+ * mapping and migrations under an advisory lock.  See db.h.
+ */
+#include "storage/db.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+/*
+ * Key of the session advisory lock db_migrate() holds: "otcm" in ASCII
+ * followed by "mig", so that it cannot collide with locks an application
+ * would pick by hashing a row id.
+ */
+#define DB_MIGRATE_LOCK_KEY "8031153355318192487" /* 0x6f74636d006d6967 */
+
+struct db_conn {
+	PGconn *pg;
+	struct db_pool *pool;   /* NULL for a one-off connection */
+	bool busy;              /* pooled: lent out (guarded by pool->mu) */
+};
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *conninfo;
+	unsigned size;
+	struct db_conn *conns;  /* `size` slots, connected lazily */
+};
+
+struct db_res {
+	PGresult *r;
+};
+
+/* Server notices (e.g. "relation already exists, skipping") go to the log, never stderr as text. */
+static void notice_to_log(void *arg, const PGresult *r)
+{
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	log_msg(LOG_DEBUG, "database notice: %s", msg ? msg : "");
+}
+
+/* The last line of libpq's connection message, without its newline. */
+static int conn_error(int code, PGconn *pg, const char *what)
+{
+	const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
+	size_t len = strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	return err_set(code, NULL, "%s: %.*s", what, (int)len, msg);
+}
+
+/* Start a connection with our defaults; the caller's conninfo overrides them. */
+static int conn_open(PGconn **out, const char *conninfo)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "dbname", "fallback_application_name", "client_encoding", NULL
+	};
+	const char *vals[] = { "10", conninfo, "otcm", "UTF8", NULL };
+	PGconn *pg;
+
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (!pg || PQstatus(pg) != CONNECTION_OK) {
+		int rc = conn_error(OTCM_EUNAVAIL, pg, "cannot connect to the database");
+
+		PQfinish(pg);
+		return rc;
+	}
+	PQsetNoticeReceiver(pg, notice_to_log, NULL);
+	*out = pg;
+	return 0;
+}
+
+/* Make sure c->pg is a live connection: connect lazily, reset a broken one. */
+static int conn_ready(struct db_conn *c, const char *conninfo)
+{
+	if (!c->pg)
+		return conn_open(&c->pg, conninfo);
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		return 0;
+	PQreset(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		return conn_error(OTCM_EUNAVAIL, c->pg, "cannot reconnect to the database");
+	return 0;
+}
+
+int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size)
+{
+	struct db_pool *p;
+
+	assert(out && conninfo && size > 0);
+	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->conninfo = xstrdup(conninfo);
+	p->size = size;
+	p->conns = xcalloc(size, sizeof(*p->conns));
+	for (unsigned i = 0; i < size; i++)
+		p->conns[i].pool = p;
+	*out = p;
+	return 0;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	if (!pool)
+		return;
+	for (unsigned i = 0; i < pool->size; i++) {
+		assert(!pool->conns[i].busy);
+		PQfinish(pool->conns[i].pg);
+	}
+	free(pool->conns);
+	free(pool->conninfo);
+	pthread_cond_destroy(&pool->cv);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool);
+}
+
+static void pool_give_back(struct db_conn *c)
+{
+	struct db_pool *p = c->pool;
+
+	pthread_mutex_lock(&p->mu);
+	c->busy = false;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int db_acquire(struct db_conn **out, struct db_pool *pool)
+{
+	struct db_conn *c = NULL;
+	int rc;
+
+	assert(out && pool);
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		/* Prefer a slot that is already connected. */
+		for (unsigned i = 0; i < pool->size && !c; i++)
+			if (!pool->conns[i].busy && pool->conns[i].pg)
+				c = &pool->conns[i];
+		for (unsigned i = 0; i < pool->size && !c; i++)
+			if (!pool->conns[i].busy)
+				c = &pool->conns[i];
+		if (c)
+			break;
+		pthread_cond_wait(&pool->cv, &pool->mu);
+	}
+	c->busy = true;
+	pthread_mutex_unlock(&pool->mu);
+
+	/* Connecting happens outside the lock so one slow server does not block other borrowers. */
+	rc = conn_ready(c, pool->conninfo);
+	if (rc) {
+		pool_give_back(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Leave the connection idle: roll back what is open; on failure, mark it for a reset. */
+static void conn_settle(struct db_conn *c)
+{
+	PGresult *r;
+
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+		return;
+	switch (PQtransactionStatus(c->pg)) {
+	case PQTRANS_IDLE:
+		return;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		r = PQexec(c->pg, "ROLLBACK");
+		if (PQresultStatus(r) == PGRES_COMMAND_OK &&
+		    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+			PQclear(r);
+			return;
+		}
+		PQclear(r);
+		break;
+	default:
+		break;
+	}
+	/* Unknown state: start over with a fresh session next time. */
+	log_msg(LOG_WARN, "database connection left in an unknown state, closing it");
+	PQfinish(c->pg);
+	c->pg = NULL;
+}
+
+void db_release(struct db_conn *c)
+{
+	if (!c)
+		return;
+	conn_settle(c);
+	if (c->pool)
+		pool_give_back(c);
+}
+
+int db_connect(struct db_conn **out, const char *conninfo)
+{
+	struct db_conn *c = NULL;
+	PGconn *pg = NULL;
+	int rc;
+
+	assert(out && conninfo);
+	rc = conn_open(&pg, conninfo);
+	if (rc)
+		goto out;
+	c = xcalloc(1, sizeof(*c));
+	c->pg = pg;
+	*out = c;
+out:
+	return rc;
+}
+
+void db_disconnect(struct db_conn *c)
+{
+	if (!c)
+		return;
+	assert(!c->pool);
+	PQfinish(c->pg);
+	free(c);
+}
+
+/*
+ * Turn a failed result (or none) into an error code and message.  `r` may
+ * be NULL when libpq could not even send the query.
+ */
+static int result_error(PGconn *pg, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int code = OTCM_EDB;
+
+	if (PQstatus(pg) != CONNECTION_OK || !state)
+		return conn_error(PQstatus(pg) != CONNECTION_OK ? OTCM_EUNAVAIL : OTCM_EDB, pg,
+				  "database request failed");
+	if (!strcmp(state, "23505"))
+		code = OTCM_ECONFLICT;
+	else if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
+		code = OTCM_ERETRY;
+	else if (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
+		 !strcmp(state, "57P02") || !strcmp(state, "57P03"))
+		code = OTCM_EUNAVAIL;
+	return err_set(code, NULL, "%s", msg ? msg : PQresultErrorMessage(r));
+}
+
+static bool result_ok(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
+	    size_t nparams, const struct db_param *params, bool binary_results)
+{
+	const char **vals = NULL;
+	int *lens = NULL, *fmts = NULL;
+	PGresult *r = NULL;
+	int rc = 0;
+
+	assert(c && c->pg && sql && (nparams == 0 || params));
+	if (nparams > 65535) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "too many statement parameters (%zu)", nparams);
+		goto out;
+	}
+	if (nparams) {
+		vals = xcalloc(nparams, sizeof(*vals));
+		lens = xcalloc(nparams, sizeof(*lens));
+		fmts = xcalloc(nparams, sizeof(*fmts));
+	}
+	for (size_t i = 0; i < nparams; i++) {
+		vals[i] = params[i].value;
+		if (params[i].binary && params[i].value) {
+			if (params[i].len > INT32_MAX) {
+				rc = err_set(OTCM_ETOOBIG, NULL, "statement parameter %zu too large", i + 1);
+				goto out;
+			}
+			lens[i] = (int)params[i].len;
+			fmts[i] = 1;
+		}
+	}
+	r = PQexecParams(c->pg, sql, (int)nparams, NULL, vals, lens, fmts, binary_results ? 1 : 0);
+	if (!result_ok(r)) {
+		rc = result_error(c->pg, r);
+		goto out;
+	}
+	if (out) {
+		struct db_res *res = xcalloc(1, sizeof(*res));
+
+		res->r = r;
+		r = NULL;
+		*out = res;
+	}
+out:
+	PQclear(r);
+	free(vals);
+	free(lens);
+	free(fmts);
+	return rc;
+}
+
+int db_execv(struct db_res **out, struct db_conn *c, const char *sql,
+	     size_t nparams, const char *const *values)
+{
+	struct db_param *params = NULL;
+	int rc;
+
+	if (nparams) {
+		params = xcalloc(nparams, sizeof(*params));
+		for (size_t i = 0; i < nparams; i++)
+			params[i] = DB_TEXT(values[i]);
+	}
+	rc = db_exec(out, c, sql, nparams, params, false);
+	free(params);
+	return rc;
+}
+
+/* Run a command without parameters (transaction control, migration scripts). */
+static int exec_simple(struct db_conn *c, const char *sql)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	int rc = 0;
+
+	if (!result_ok(r))
+		rc = result_error(c->pg, r);
+	PQclear(r);
+	return rc;
+}
+
+bool db_in_transaction(const struct db_conn *c)
+{
+	PGTransactionStatusType st;
+
+	if (!c || !c->pg)
+		return false;
+	st = PQtransactionStatus(c->pg);
+	return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+}
+
+int db_begin(struct db_conn *c)
+{
+	assert(c && c->pg);
+	if (db_in_transaction(c))
+		return err_set(OTCM_EINTERNAL, NULL, "a transaction is already open");
+	return exec_simple(c, "BEGIN");
+}
+
+int db_commit(struct db_conn *c)
+{
+	PGresult *r = NULL;
+	int rc = 0;
+
+	assert(c && c->pg);
+	switch (PQtransactionStatus(c->pg)) {
+	case PQTRANS_INTRANS:
+		break;
+	case PQTRANS_INERROR:
+		/* COMMIT would answer "ROLLBACK" with success: say what happened instead. */
+		exec_simple(c, "ROLLBACK");
+		rc = err_set(OTCM_EINTERNAL, NULL,
+			     "commit of a transaction aborted by an earlier error");
+		goto out;
+	default:
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			rc = conn_error(OTCM_EUNAVAIL, c->pg, "database connection lost");
+		else
+			rc = err_set(OTCM_EINTERNAL, NULL, "commit without an open transaction");
+		goto out;
+	}
+	r = PQexec(c->pg, "COMMIT");
+	if (!result_ok(r)) {
+		rc = result_error(c->pg, r);
+		goto out;
+	}
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = err_set(OTCM_EDB, NULL, "transaction rolled back at commit ('%s')", PQcmdStatus(r));
+out:
+	PQclear(r);
+	return rc;
+}
+
+int db_rollback(struct db_conn *c)
+{
+	assert(c && c->pg);
+	if (!db_in_transaction(c))
+		return 0;
+	return exec_simple(c, "ROLLBACK");
+}
+
+size_t db_res_rows(const struct db_res *r)
+{
+	return r ? (size_t)PQntuples(r->r) : 0;
+}
+
+size_t db_res_cols(const struct db_res *r)
+{
+	return r ? (size_t)PQnfields(r->r) : 0;
+}
+
+const char *db_res_get(const struct db_res *r, size_t row, size_t col)
+{
+	assert(r && row < db_res_rows(r) && col < db_res_cols(r));
+	if (PQgetisnull(r->r, (int)row, (int)col))
+		return NULL;
+	return PQgetvalue(r->r, (int)row, (int)col);
+}
+
+size_t db_res_len(const struct db_res *r, size_t row, size_t col)
+{
+	assert(r && row < db_res_rows(r) && col < db_res_cols(r));
+	return (size_t)PQgetlength(r->r, (int)row, (int)col);
+}
+
+bool db_res_isnull(const struct db_res *r, size_t row, size_t col)
+{
+	assert(r && row < db_res_rows(r) && col < db_res_cols(r));
+	return PQgetisnull(r->r, (int)row, (int)col) != 0;
+}
+
+int db_res_col(const struct db_res *r, const char *name)
+{
+	assert(r && name);
+	return PQfnumber(r->r, name);
+}
+
+uint64_t db_res_affected(const struct db_res *r)
+{
+	const char *s = r ? PQcmdTuples(r->r) : "";
+
+	return *s ? strtoull(s, NULL, 10) : 0;
+}
+
+void db_res_free(struct db_res *r)
+{
+	if (!r)
+		return;
+	PQclear(r->r);
+	free(r);
+}
+
+/* Apply one migration and record it, in one transaction. */
+static int migrate_one(struct db_conn *c, const struct db_migration *m)
+{
+	static const char sql_record[] = "INSERT INTO schema_migrations (name) VALUES ($1)";
+	int rc;
+
+	if ((rc = db_begin(c)))
+		goto out;
+	if ((rc = exec_simple(c, m->sql))) {
+		char *why = xstrdup(err_message());
+
+		err_set(rc, NULL, "migration '%s' failed: %s", m->name, why);
+		free(why);
+		goto out;
+	}
+	if ((rc = db_exec(NULL, c, sql_record, 1, &DB_TEXT(m->name), false)))
+		goto out;
+	rc = db_commit(c);
+out:
+	if (rc)
+		db_rollback(c);
+	return rc;
+}
+
+static bool applied_has(const struct db_res *r, const char *name)
+{
+	for (size_t i = 0; i < db_res_rows(r); i++)
+		if (!strcmp(db_res_get(r, i, 0), name))
+			return true;
+	return false;
+}
+
+static bool known_has(const struct db_migration *m, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(m[i].name, name))
+			return true;
+	return false;
+}
+
+int db_migrate(struct db_conn *c, const struct db_migration *m, size_t n, unsigned *out_applied)
+{
+	static const char sql_lock[] = "SELECT pg_advisory_lock(" DB_MIGRATE_LOCK_KEY ")";
+	static const char sql_unlock[] = "SELECT pg_advisory_unlock(" DB_MIGRATE_LOCK_KEY ")";
+	static const char sql_table[] =
+		"CREATE TABLE IF NOT EXISTS schema_migrations ("
+		" name text PRIMARY KEY,"
+		" applied_at timestamptz NOT NULL DEFAULT now())";
+	static const char sql_applied[] = "SELECT name FROM schema_migrations ORDER BY name";
+	struct db_res *applied = NULL;
+	unsigned count = 0;
+	bool locked = false;
+	int rc;
+
+	assert(c && c->pg && (n == 0 || m));
+	if (db_in_transaction(c)) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "migrations need a connection outside a transaction");
+		goto out;
+	}
+	/* Concurrent starters queue here; the table is created under the lock too. */
+	if ((rc = exec_simple(c, sql_lock)))
+		goto out;
+	locked = true;
+	if ((rc = exec_simple(c, sql_table)))
+		goto out;
+	if ((rc = db_exec(&applied, c, sql_applied, 0, NULL, false)))
+		goto out;
+	for (size_t i = 0; i < db_res_rows(applied); i++)
+		if (!known_has(m, n, db_res_get(applied, i, 0)))
+			log_json(LOG_WARN, "database has a migration this build does not know",
+				 json_pack("{s:s}", "migration", db_res_get(applied, i, 0)));
+	for (size_t i = 0; i < n; i++) {
+		if (applied_has(applied, m[i].name))
+			continue;
+		if ((rc = migrate_one(c, &m[i])))
+			goto out;
+		count++;
+		log_json(LOG_INFO, "migration applied", json_pack("{s:s}", "migration", m[i].name));
+	}
+out:
+	if (locked && PQstatus(c->pg) == CONNECTION_OK) {
+		PGresult *r = PQexec(c->pg, sql_unlock);
+
+		PQclear(r);
+	}
+	db_res_free(applied);
+	if (out_applied)
+		*out_applied = count;
+	return rc;
+}
