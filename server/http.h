@@ -142,9 +142,11 @@ unsigned http_status_for(int code);
 
 /*
  * Authenticate a request from its session cookie or bearer token
- * (server/auth.c): fills req->who, or leaves it anonymous.  Returns an
- * error only for a failure to check (database down), never for bad
- * credentials, which simply stay anonymous.
+ * (server/auth.c): fills req->who, or leaves it anonymous.  Bad or expired
+ * credentials simply stay anonymous.  Errors: a failure to check (database
+ * down), and OTCM_EFORBIDDEN for a state-changing request authenticated by
+ * a session cookie without its CSRF token (header X-CSRF-Token); the core
+ * answers either with http_reply_error.
  */
 int auth_identify(struct http_req *req);
 

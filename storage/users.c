@@ -1,0 +1,372 @@
+/* storage/users.c - users, sessions and API tokens in PostgreSQL; see users.h. */
+#include "storage/users.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/timeutil.h"
+
+#define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+static const char user_columns[] =
+	"id, username, display_name, email, role, password_hash, disabled, failed_logins, "
+	"coalesce(" US("next_login_at") ", 0), coalesce(" US("locked_until") ", 0), "
+	US("created_at");
+
+static int64_t to_i64(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static const char *dup_or_null(struct arena *a, const struct db_res *r, size_t row, size_t col)
+{
+	const char *v = db_res_get(r, row, col);
+
+	return v ? arena_strdup(a, v) : NULL;
+}
+
+/* Row `row` of a SELECT of user_columns into *u, strings copied into `a`. */
+static void fill_user(struct user *u, struct arena *a, const struct db_res *r, size_t row)
+{
+	u->id = to_i64(db_res_get(r, row, 0));
+	u->username = dup_or_null(a, r, row, 1);
+	u->display_name = dup_or_null(a, r, row, 2);
+	u->email = dup_or_null(a, r, row, 3);
+	u->role = dup_or_null(a, r, row, 4);
+	u->password_hash = dup_or_null(a, r, row, 5);
+	u->disabled = strcmp(db_res_get(r, row, 6), "t") == 0;
+	u->failed_logins = (int)to_i64(db_res_get(r, row, 7));
+	u->next_login_us = to_i64(db_res_get(r, row, 8));
+	u->locked_until_us = to_i64(db_res_get(r, row, 9));
+	u->created_us = to_i64(db_res_get(r, row, 10));
+}
+
+int users_insert(int64_t *out_id, struct db_conn *c, const char *username,
+		 const char *display_name, const char *email, const char *role,
+		 const char *password_hash)
+{
+	static const char sql[] =
+		"INSERT INTO users (username, display_name, email, role, password_hash) "
+		"VALUES ($1, $2, $3, $4, $5) RETURNING id";
+	const char *v[] = { username, display_name, email, role, password_hash };
+	struct db_res *r = NULL;
+	int rc = db_execv(&r, c, sql, 5, v);
+
+	if (rc == OTCM_ECONFLICT)
+		rc = err_set(OTCM_ECONFLICT, "username", "user '%s' already exists", username);
+	if (rc == 0)
+		*out_id = to_i64(db_res_get(r, 0, 0));
+	db_res_free(r);
+	return rc;
+}
+
+static int load_user(struct user *out, struct arena *a, struct db_conn *c, const char *where,
+		     const char *key, bool for_update, const char *what)
+{
+	char sql[512];
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM users WHERE %s = $1%s", user_columns, where,
+		 for_update ? " FOR UPDATE" : "");
+	rc = db_execv(&r, c, sql, 1, &key);
+	if (rc == 0 && db_res_rows(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "%s '%s' not found", what, key);
+	if (rc == 0)
+		fill_user(out, a, r, 0);
+	db_res_free(r);
+	return rc;
+}
+
+int users_by_name(struct user *out, struct arena *a, struct db_conn *c, const char *username,
+		  bool for_update)
+{
+	return load_user(out, a, c, "username", username, for_update, "user");
+}
+
+int users_by_id(struct user *out, struct arena *a, struct db_conn *c, int64_t id, bool for_update)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	return load_user(out, a, c, "id", key, for_update, "user id");
+}
+
+int users_count(int64_t *out, struct db_conn *c)
+{
+	static const char sql[] = "SELECT count(*) FROM users";
+	struct db_res *r = NULL;
+	int rc = db_execv(&r, c, sql, 0, NULL);
+
+	if (rc == 0)
+		*out = to_i64(db_res_get(r, 0, 0));
+	db_res_free(r);
+	return rc;
+}
+
+json_t *users_to_json(const struct user *u)
+{
+	char t[TIME_RFC3339_LEN];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(u->id));
+	json_object_set_new(o, "username", json_string(u->username));
+	json_object_set_new(o, "display_name", json_string(u->display_name));
+	json_object_set_new(o, "email", u->email ? json_string(u->email) : json_null());
+	json_object_set_new(o, "role", json_string(u->role));
+	json_object_set_new(o, "disabled", json_boolean(u->disabled));
+	json_object_set_new(o, "locked", json_boolean(u->locked_until_us > time_now_us()));
+	if (u->locked_until_us > time_now_us()) {
+		time_format_rfc3339(t, u->locked_until_us);
+		json_object_set_new(o, "locked_until", json_string(t));
+	}
+	time_format_rfc3339(t, u->created_us);
+	json_object_set_new(o, "created_at", json_string(t));
+	return o;
+}
+
+int users_list(json_t **out, struct db_conn *c)
+{
+	char sql[512];
+	struct db_res *r = NULL;
+	struct arena *a = arena_new();
+	json_t *list = json_array();
+	size_t i;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM users ORDER BY username", user_columns);
+	rc = db_execv(&r, c, sql, 0, NULL);
+	for (i = 0; rc == 0 && i < db_res_rows(r); i++) {
+		struct user u;
+
+		fill_user(&u, a, r, i);
+		json_array_append_new(list, users_to_json(&u));
+	}
+	db_res_free(r);
+	arena_free(a);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
+static void fmt_time_param(char *out, size_t n, int64_t us)
+{
+	if (us <= 0)
+		out[0] = '\0';
+	else
+		snprintf(out, n, "%" PRId64, us);
+}
+
+int users_set_login_state(struct db_conn *c, int64_t id, int failed, int64_t next_login_us,
+			  int64_t locked_until_us)
+{
+	static const char sql[] =
+		"UPDATE users SET failed_logins = $2, "
+		"next_login_at = CASE WHEN $3 = '' THEN NULL ELSE to_timestamp($3::bigint / 1e6) END, "
+		"locked_until = CASE WHEN $4 = '' THEN NULL ELSE to_timestamp($4::bigint / 1e6) END "
+		"WHERE id = $1";
+	char sid[32], sfailed[16], snext[32], slock[32];
+	const char *v[] = { sid, sfailed, snext, slock };
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(sfailed, sizeof(sfailed), "%d", failed);
+	fmt_time_param(snext, sizeof(snext), next_login_us);
+	fmt_time_param(slock, sizeof(slock), locked_until_us);
+	return db_execv(NULL, c, sql, 4, v);
+}
+
+int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *role,
+		 int disabled, bool unlock)
+{
+	static const char sql[] =
+		"UPDATE users SET display_name = coalesce($2, display_name), "
+		"role = coalesce($3, role), "
+		"disabled = CASE WHEN $4 = '' THEN disabled ELSE $4::boolean END, "
+		"failed_logins = CASE WHEN $5 THEN 0 ELSE failed_logins END, "
+		"locked_until = CASE WHEN $5 THEN NULL ELSE locked_until END, "
+		"next_login_at = CASE WHEN $5 THEN NULL ELSE next_login_at END, "
+		"updated_at = now() WHERE id = $1";
+	char sid[32];
+	const char *v[] = { sid, display_name, role,
+			    disabled < 0 ? "" : disabled ? "true" : "false",
+			    unlock ? "true" : "false" };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	rc = db_execv(&r, c, sql, 5, v);
+	if (rc == 0 && db_res_affected(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%s' not found", sid);
+	db_res_free(r);
+	return rc;
+}
+
+int users_set_password(struct db_conn *c, int64_t id, const char *password_hash)
+{
+	static const char sql[] =
+		"UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1";
+	char sid[32];
+	const char *v[] = { sid, password_hash };
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	return db_execv(NULL, c, sql, 2, v);
+}
+
+int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t user_id,
+		    const char *csrf_token, int64_t expires_us, const char *source)
+{
+	static const char sql[] =
+		"INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, source) "
+		"VALUES ($1, $2, $3, to_timestamp($4::bigint / 1e6), $5)";
+	char suser[32], sexp[32];
+	struct db_param p[5];
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	snprintf(sexp, sizeof(sexp), "%" PRId64, expires_us);
+	p[0] = DB_BYTES(id_hash, 32);
+	p[1] = DB_TEXT(suser);
+	p[2] = DB_TEXT(csrf_token);
+	p[3] = DB_TEXT(sexp);
+	p[4] = DB_TEXT(source);
+	return db_exec(NULL, c, sql, 5, p, false);
+}
+
+int sessions_find(int64_t *out_user_id, const char **out_csrf, struct arena *a,
+		  struct db_conn *c, const unsigned char id_hash[32])
+{
+	static const char sql[] =
+		"SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > now()";
+	struct db_param p[1] = { DB_BYTES(id_hash, 32) };
+	struct db_res *r = NULL;
+	int rc = db_exec(&r, c, sql, 1, p, false);
+
+	if (rc == 0 && db_res_rows(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "no such session");
+	if (rc == 0) {
+		*out_user_id = to_i64(db_res_get(r, 0, 0));
+		*out_csrf = arena_strdup(a, db_res_get(r, 0, 1));
+	}
+	db_res_free(r);
+	return rc;
+}
+
+int sessions_delete(struct db_conn *c, const unsigned char id_hash[32])
+{
+	static const char sql[] = "DELETE FROM sessions WHERE id_hash = $1";
+	struct db_param p[1] = { DB_BYTES(id_hash, 32) };
+
+	return db_exec(NULL, c, sql, 1, p, false);
+}
+
+int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,
+		  const unsigned char token_hash[32], int64_t expires_us)
+{
+	static const char sql[] =
+		"INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, "
+		"CASE WHEN $4 = '' THEN NULL ELSE to_timestamp($4::bigint / 1e6) END) RETURNING id";
+	char suser[32], sexp[32];
+	struct db_param p[4];
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	fmt_time_param(sexp, sizeof(sexp), expires_us);
+	p[0] = DB_TEXT(suser);
+	p[1] = DB_TEXT(name);
+	p[2] = DB_BYTES(token_hash, 32);
+	p[3] = DB_TEXT(sexp);
+	rc = db_exec(&r, c, sql, 4, p, false);
+	if (rc == 0)
+		*out_id = to_i64(db_res_get(r, 0, 0));
+	db_res_free(r);
+	return rc;
+}
+
+int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
+		const unsigned char token_hash[32])
+{
+	static const char sql[] =
+		"UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 "
+		"AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) "
+		"RETURNING user_id, id";
+	struct db_param p[1] = { DB_BYTES(token_hash, 32) };
+	struct db_res *r = NULL;
+	int rc = db_exec(&r, c, sql, 1, p, false);
+
+	if (rc == 0 && db_res_rows(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "no such token");
+	if (rc == 0) {
+		*out_user_id = to_i64(db_res_get(r, 0, 0));
+		*out_token_id = to_i64(db_res_get(r, 0, 1));
+	}
+	db_res_free(r);
+	return rc;
+}
+
+int tokens_list(json_t **out, struct db_conn *c, int64_t user_id)
+{
+	static const char sql[] =
+		"SELECT id, name, " US("created_at") ", coalesce(" US("expires_at") ", 0), "
+		"coalesce(" US("last_used_at") ", 0), revoked_at IS NOT NULL "
+		"FROM api_tokens WHERE user_id = $1 ORDER BY id";
+	char suser[32], t[TIME_RFC3339_LEN];
+	const char *v[] = { suser };
+	struct db_res *r = NULL;
+	json_t *list = json_array();
+	size_t i;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	rc = db_execv(&r, c, sql, 1, v);
+	for (i = 0; rc == 0 && i < db_res_rows(r); i++) {
+		json_t *o = json_object();
+		int64_t exp = to_i64(db_res_get(r, i, 3)), used = to_i64(db_res_get(r, i, 4));
+
+		json_object_set_new(o, "id", json_integer(to_i64(db_res_get(r, i, 0))));
+		json_object_set_new(o, "name", json_string(db_res_get(r, i, 1)));
+		time_format_rfc3339(t, to_i64(db_res_get(r, i, 2)));
+		json_object_set_new(o, "created_at", json_string(t));
+		if (exp) {
+			time_format_rfc3339(t, exp);
+			json_object_set_new(o, "expires_at", json_string(t));
+		}
+		if (used) {
+			time_format_rfc3339(t, used);
+			json_object_set_new(o, "last_used_at", json_string(t));
+		}
+		json_object_set_new(o, "revoked", json_boolean(strcmp(db_res_get(r, i, 5), "t") == 0));
+		json_array_append_new(list, o);
+	}
+	db_res_free(r);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
+int tokens_revoke(struct db_conn *c, int64_t id, int64_t user_id)
+{
+	static const char sql[] =
+		"UPDATE api_tokens SET revoked_at = now() WHERE id = $1 "
+		"AND ($2 = '0' OR user_id = $2::bigint) AND revoked_at IS NULL";
+	char sid[32], suser[32];
+	const char *v[] = { sid, suser };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	rc = db_execv(&r, c, sql, 2, v);
+	if (rc == 0 && db_res_affected(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "token '%s' not found", sid);
+	db_res_free(r);
+	return rc;
+}

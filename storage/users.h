@@ -1,0 +1,94 @@
+/*
+ * storage/users.h - users, login sessions and API tokens.
+ *
+ * Secrets never reach the database in the clear: passwords as PBKDF2
+ * hashes (core/crypto.h), session ids and API tokens as SHA-256 digests.
+ * Every function runs on the caller's connection; writes belong in the
+ * caller's transaction together with their audit event.
+ *
+ * Errors: OTCM_ENOTFOUND, OTCM_ECONFLICT (duplicate username), OTCM_EDB.
+ */
+#ifndef OTCM_STORAGE_USERS_H
+#define OTCM_STORAGE_USERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/json.h"
+#include "storage/db.h"
+
+struct user {
+	int64_t id;
+	const char *username;
+	const char *display_name;
+	const char *email;           /* may be NULL */
+	const char *role;
+	const char *password_hash;
+	bool disabled;
+	int failed_logins;
+	int64_t next_login_us;       /* 0 = none */
+	int64_t locked_until_us;     /* 0 = not locked */
+	int64_t created_us;
+};
+
+/* Insert a user; *out_id gets the new id.  OTCM_ECONFLICT if the name is taken. */
+int users_insert(int64_t *out_id, struct db_conn *c, const char *username,
+		 const char *display_name, const char *email, const char *role,
+		 const char *password_hash);
+
+/*
+ * Load by name or id into *out (strings from `a`).  for_update locks the
+ * row until the transaction ends (login bookkeeping).
+ */
+int users_by_name(struct user *out, struct arena *a, struct db_conn *c, const char *username,
+		  bool for_update);
+int users_by_id(struct user *out, struct arena *a, struct db_conn *c, int64_t id, bool for_update);
+
+/* Number of users (bootstrap: is this the first start?). */
+int users_count(int64_t *out, struct db_conn *c);
+
+/* All users as JSON (no secrets), ordered by username. */
+int users_list(json_t **out, struct db_conn *c);
+
+/* A user as public JSON (no secrets). */
+json_t *users_to_json(const struct user *u);
+
+/* Record a failed login: counters, throttle time and lock time (server clock). */
+int users_set_login_state(struct db_conn *c, int64_t id, int failed, int64_t next_login_us,
+			  int64_t locked_until_us);
+
+/* Change role, display name, disabled flag or lock (NULL/negative = keep). */
+int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *role,
+		 int disabled, bool unlock);
+
+int users_set_password(struct db_conn *c, int64_t id, const char *password_hash);
+
+/* Sessions: store the digest of a new session id with its CSRF token. */
+int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t user_id,
+		    const char *csrf_token, int64_t expires_us, const char *source);
+
+/*
+ * Find a live session by digest; *out_user_id and out_csrf (arena) get its
+ * owner and CSRF token.  OTCM_ENOTFOUND when absent or expired.
+ */
+int sessions_find(int64_t *out_user_id, const char **out_csrf, struct arena *a,
+		  struct db_conn *c, const unsigned char id_hash[32]);
+
+int sessions_delete(struct db_conn *c, const unsigned char id_hash[32]);
+
+/* API tokens. */
+int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,
+		  const unsigned char token_hash[32], int64_t expires_us);
+
+/* Owner of a live (unrevoked, unexpired) token; stamps last_used_at. */
+int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
+		const unsigned char token_hash[32]);
+
+/* Tokens of a user as JSON (no secrets). */
+int tokens_list(json_t **out, struct db_conn *c, int64_t user_id);
+
+/* Revoke token `id` of `user_id` (admin: user_id 0 = any). */
+int tokens_revoke(struct db_conn *c, int64_t id, int64_t user_id);
+
+#endif
