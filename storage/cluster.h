@@ -1,0 +1,60 @@
+/*
+ * storage/cluster.h - the private PostgreSQL cluster otcm runs by itself
+ * when no database URL is configured (`make run`, tests).
+ *
+ * Layout under the data folder (made absolute with realpath):
+ *
+ *     pg/       the cluster (initdb: UTF8, locale C, superuser otcm, trust)
+ *     run/      its Unix socket, mode 0700; no TCP listener at all
+ *     pg.log    everything initdb and postgres print
+ *     lock      held (flock) while a struct cluster owns the folder
+ *
+ * The postmaster is a direct child of the calling process and gets SIGINT
+ * (fast shutdown) when the thread that started it dies, so a killed otcm
+ * does not leave it running; a postmaster left over anyway (e.g. from a
+ * process started otherwise) is recognised by its working directory and
+ * stopped before a new one starts.  Call cluster_start() from the thread
+ * that lives as long as the cluster (the main thread).
+ *
+ * When the process runs as root, initdb and postgres run as the `postgres`
+ * system account, which is given pg/ and run/ and must be able to traverse
+ * the data folder (its mode is widened to let it through if needed; its
+ * parents must already allow it).
+ *
+ * Errors: OTCM_EINVAL for an unusable data folder (socket path too long,
+ * parents not traversable), OTCM_ECONFLICT when another process owns the
+ * folder, OTCM_EIO for process and file failures (details in pg.log),
+ * OTCM_EUNAVAIL when the server does not come up in time.
+ *
+ * Thread-safety: none; one thread starts and stops a cluster.
+ */
+#ifndef OTCM_STORAGE_CLUSTER_H
+#define OTCM_STORAGE_CLUSTER_H
+
+struct cluster;
+
+/*
+ * Create (first time) and start the cluster under `data_dir` (created if
+ * missing), wait until it accepts connections and make sure the database
+ * `otcm` exists.  `pg_bindir` names PostgreSQL's server binaries; NULL
+ * picks the newest /usr/lib/postgresql/N/bin holding initdb and postgres.
+ * *out is owned by the caller (cluster_free).
+ */
+int cluster_start(struct cluster **out, const char *data_dir, const char *pg_bindir);
+
+/* libpq connection string for the `otcm` database; borrowed from c. */
+const char *cluster_conninfo(const struct cluster *c);
+
+/* The absolute data folder; borrowed from c. */
+const char *cluster_data_dir(const struct cluster *c);
+
+/*
+ * Fast shutdown (clients disconnected, no crash recovery next start) and
+ * wait for the postmaster to exit.  Stopping a stopped cluster is fine.
+ */
+int cluster_stop(struct cluster *c);
+
+/* Stop the cluster if it is running and release c.  NULL is fine. */
+void cluster_free(struct cluster *c);
+
+#endif
