@@ -23,7 +23,7 @@ LDFLAGS  += $(SANFLAGS)
 
 MODULES   = core diff storage web server
 SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-GEN_SRC   = $(BUILD)/gen/schema.c
+GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c
 OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
 LIBOBJ    = $(filter-out $(BUILD)/obj/server/main.o,$(OBJ))
 HEADERS   = $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
@@ -55,6 +55,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/gen/schema.c: $(sort $(wildcard schema/*.sql)) scripts/embed.sh storage/db.h
 	@mkdir -p $(dir $@)
 	scripts/embed.sh db_schema db_schema_count storage/db.h $(sort $(wildcard schema/*.sql)) > $@
+
+$(BUILD)/gen/openapi.c: server/openapi.json scripts/embed.sh core/embed.h
+	@mkdir -p $(dir $@)
+	scripts/embed.sh embed_openapi embed_openapi_count core/embed.h server/openapi.json > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
