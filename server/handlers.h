@@ -22,6 +22,9 @@ int h_users_list(struct http_req *req);
 int h_users_get(struct http_req *req);
 int h_users_patch(struct http_req *req);
 
+/* h_audit.c: the audit trail */
+int h_audit_list(struct http_req *req);
+
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);
 
