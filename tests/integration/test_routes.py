@@ -17,7 +17,7 @@ ROLES = ["admin", "engineer", "qa", "approver", "auditor", "agent"]
 
 def concrete(path):
     # any value will do: role checks happen before the handler looks at it
-    return re.sub(r"\{[^}]+\}", "1", path)
+    return re.sub(r"\{[^}]+\}", "999999", path)
 
 
 class RouteRoles(ServerTestCase):
