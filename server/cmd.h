@@ -1,0 +1,34 @@
+/*
+ * server/cmd.h - the `otcm` subcommands other than serve and migrate, run
+ * from server/main.c.  Each returns the process exit code: 0 done, 1 a
+ * runtime failure (message already printed on stderr), 2 a usage error
+ * (usage already printed on stderr).  argv[0] is the subcommand's first
+ * word after its name ("add" for `otcm user add ...`); argc counts from it.
+ */
+#ifndef OTCM_SERVER_CMD_H
+#define OTCM_SERVER_CMD_H
+
+#include "core/config.h"
+
+/*
+ * `otcm user add USERNAME --role ROLE ...` and friends (server/cmd_user.c):
+ * user administration straight against the database named by `cfg`
+ * (cfg->database, or the private cluster under cfg->data), for recovery
+ * when no administrator can log in.  Every change is audited.
+ */
+int cmd_user(const struct config *cfg, int argc, char **argv);
+
+/*
+ * `otcm diff OLD NEW` (server/cmd_diff.c): the semantic diff of two PLC
+ * files, as the server would show it, printed on stdout.  Works offline,
+ * without a database.
+ */
+int cmd_diff(int argc, char **argv);
+
+/*
+ * `otcm textconv FILE` (server/cmd_diff.c): the normalised text form of a
+ * PLC file on stdout, for `git diff` with a textconv driver.
+ */
+int cmd_textconv(int argc, char **argv);
+
+#endif

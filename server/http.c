@@ -1,0 +1,943 @@
+/*
+ * server/http.c - the HTTP layer over libmicrohttpd (the only file that
+ * includes <microhttpd.h>); see http.h.
+ *
+ * Life of a request here:
+ *
+ *   uri_log()      the request line has arrived: a request state with its
+ *                  own arena and a random request id is created
+ *   on_access()    first call: limits (connections, header size, declared
+ *                  body size), route match, authentication and role check,
+ *                  each able to answer at once, before any body is read;
+ *                  further calls: the body is buffered up to --max-body;
+ *                  last call: multipart split, handler, response queued
+ *   on_completed() access log line, then the arena and everything
+ *                  registered on it are freed
+ *
+ * libmicrohttpd lets a response be queued only before the body is read or
+ * after all of it has been, which shapes how the limits behave; the
+ * comments at each limit below say what the client sees.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "server/http_internal.h"
+
+/* How much of an over-long chunked body is read and thrown away so the
+ * client can still be told 413; past this the connection is closed. */
+#define HTTP_DISCARD_MAX ((uint64_t)1 << 20)
+
+/* How long shutdown waits for requests in flight. */
+#define HTTP_DRAIN_SECONDS 30
+
+/* The process-wide daemon state, handed to every callback as its cls. */
+struct http_daemon {
+	const struct server *srv;
+	atomic_uint open_conns;   /* connections MHD has accepted and not closed */
+	atomic_uint inflight;     /* requests begun and not completed */
+	atomic_bool stopping;     /* shutdown started: answer with Connection: close */
+};
+
+struct http_header {
+	const char *name, *value;
+	struct http_header *next;
+};
+
+/* One request; req.conn points back here. */
+struct http_conn {
+	struct http_req req;
+	struct http_daemon *d;
+	struct MHD_Connection *mhd;
+	const struct route *route;
+	int64_t start_us;
+	bool started;             /* first access call done */
+	bool too_big;             /* body grew past --max-body */
+	bool replied;             /* a handler or the core chose a response */
+	bool queued;              /* the response went to MHD */
+	bool close;               /* close the connection after the response */
+	struct buf body;
+	uint64_t discarded;
+	unsigned status;
+	const char *content_type;
+	const char *data;
+	size_t len;
+	struct http_header *headers, **tail;
+	char rid[17];
+};
+
+static const char *conn_rid(const struct http_conn *c)
+{
+	return c->rid;
+}
+
+/* ---- roles ---------------------------------------------------------- */
+
+static const struct {
+	unsigned role;
+	const char *name;
+} role_names[] = {
+	{ ROLE_ADMIN, "admin" },
+	{ ROLE_ENGINEER, "engineer" },
+	{ ROLE_QA, "qa" },
+	{ ROLE_APPROVER, "approver" },
+	{ ROLE_AUDITOR, "auditor" },
+	{ ROLE_AGENT, "agent" },
+};
+
+unsigned role_from_name(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return 0;
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (strcmp(role_names[i].name, name) == 0)
+			return role_names[i].role;
+	return 0;
+}
+
+const char *role_name(unsigned role)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (role_names[i].role == role)
+			return role_names[i].name;
+	return NULL;
+}
+
+/* ---- errors to statuses --------------------------------------------- */
+
+unsigned http_status_for(int code)
+{
+	switch (code) {
+	case OTCM_OK: return 200;
+	case OTCM_EINVAL: return 400;
+	case OTCM_ENOTFOUND: return 404;
+	case OTCM_ECONFLICT: return 409;
+	case OTCM_EAUTH: return 401;
+	case OTCM_EFORBIDDEN: return 403;
+	case OTCM_ETOOBIG: return 413;
+	case OTCM_ELOCKED: return 423;
+	case OTCM_ETHROTTLED: return 429;
+	case OTCM_EUNAVAIL: return 503;
+	case OTCM_EMEDIA: return 415;
+	case OTCM_ERULE: return 409;
+	case OTCM_EMETHOD: return 405;
+	case OTCM_ETIMEOUT: return 408;
+	case OTCM_EHEADERS: return 431;
+	default: return 500;   /* EIO, EDB, EGIT, EINTERNAL, ERETRY and anything unknown */
+	}
+}
+
+static const char *status_title(unsigned status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 423: return "Locked";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* ---- route matching ------------------------------------------------- */
+
+bool http_pattern_match(const char *pattern, const char *path, struct arena *a,
+			const char *params[HTTP_MAX_PARAMS], size_t *out_nparams)
+{
+	const char *p = pattern, *s = path;
+	size_t n = 0;
+
+	while (*p) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			bool rest;
+			size_t len;
+
+			if (!close || n == HTTP_MAX_PARAMS)
+				return false; /* a malformed pattern matches nothing */
+			rest = close > p + 1 && close[-1] == '+';
+			if (rest) {
+				if (close[1] != '\0')
+					return false; /* {name+} must end the pattern */
+				len = strlen(s);
+			} else {
+				len = strcspn(s, "/");
+			}
+			if (len == 0)
+				return false;
+			params[n++] = arena_strndup(a, s, len);
+			s += len;
+			p = close + 1;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	if (*s != '\0')
+		return false;
+	*out_nparams = n;
+	return true;
+}
+
+int http_route_match(const struct route **out, const struct route *table, size_t n,
+		     const char *method, const char *path, struct arena *a,
+		     const char *params[HTTP_MAX_PARAMS], size_t *out_nparams, struct buf *allow)
+{
+	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	bool path_matched = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *caps[HTTP_MAX_PARAMS];
+		size_t ncaps = 0;
+
+		if (!http_pattern_match(table[i].pattern, path, a, caps, &ncaps))
+			continue;
+		if (strcmp(table[i].method, want) == 0) {
+			memcpy(params, caps, ncaps * sizeof(caps[0]));
+			*out_nparams = ncaps;
+			*out = &table[i];
+			return 0;
+		}
+		if (allow && !strstr(buf_cstr(allow), table[i].method)) {
+			if (allow->len)
+				buf_adds(allow, ", ");
+			buf_adds(allow, table[i].method);
+			if (strcmp(table[i].method, "GET") == 0)
+				buf_adds(allow, ", HEAD");
+		}
+		path_matched = true;
+	}
+	if (path_matched)
+		return err_set(OTCM_EMETHOD, NULL, "method '%s' is not allowed on '%s'", method, path);
+	return err_set(OTCM_ENOTFOUND, NULL, "no resource at '%s'", path);
+}
+
+/* ---- request accessors ---------------------------------------------- */
+
+static struct http_conn *conn_of(struct http_req *req)
+{
+	return req->conn;
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	struct http_conn *c = conn_of(req);
+
+	return c && c->mhd ? MHD_lookup_connection_value(c->mhd, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	struct http_conn *c = conn_of(req);
+
+	return c && c->mhd ? MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *http_cookie(struct http_req *req, const char *name)
+{
+	struct http_conn *c = conn_of(req);
+
+	return c && c->mhd ? MHD_lookup_connection_value(c->mhd, MHD_COOKIE_KIND, name) : NULL;
+}
+
+const char *http_param(struct http_req *req, size_t i)
+{
+	return i < req->nparams ? req->params[i] : NULL;
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+void http_set_header(struct http_req *req, const char *name, const char *value)
+{
+	struct http_conn *c = conn_of(req);
+	struct http_header *h = arena_alloc(req->arena, sizeof(*h));
+
+	h->name = arena_strdup(req->arena, name);
+	h->value = arena_strdup(req->arena, value);
+	*c->tail = h;
+	c->tail = &h->next;
+}
+
+/* Has a header been set already (case-insensitive)? */
+static bool has_header(const struct http_conn *c, const char *name)
+{
+	const struct http_header *h;
+
+	for (h = c->headers; h; h = h->next)
+		if (strcasecmp(h->name, name) == 0)
+			return true;
+	return false;
+}
+
+int http_reply_bytes(struct http_req *req, unsigned status, const char *content_type,
+		     const void *data, size_t len)
+{
+	struct http_conn *c = conn_of(req);
+
+	if (c->replied) {
+		log_msg(LOG_WARN, "second reply to '%s %s' ignored", req->method, req->path);
+		return 0;
+	}
+	c->replied = true;
+	c->status = status;
+	c->content_type = content_type ? arena_strdup(req->arena, content_type) : NULL;
+	c->data = len ? arena_memdup(req->arena, data, len) : NULL;
+	c->len = len;
+	return 0;
+}
+
+int http_reply_json(struct http_req *req, unsigned status, json_t *body)
+{
+	char *text;
+	int rc;
+
+	if (!body) {
+		err_set(OTCM_EINTERNAL, NULL, "no response body");
+		return http_reply_error(req, OTCM_EINTERNAL);
+	}
+	text = json_dump_compact(body);
+	json_decref(body);
+	if (!text) {
+		err_set(OTCM_EINTERNAL, NULL, "response could not be serialised");
+		return http_reply_error(req, OTCM_EINTERNAL);
+	}
+	rc = http_reply_bytes(req, status, "application/json", text, strlen(text));
+	free(text);
+	return rc;
+}
+
+int http_reply_empty(struct http_req *req, unsigned status)
+{
+	return http_reply_bytes(req, status, NULL, NULL, 0);
+}
+
+int http_reply_error(struct http_req *req, int code)
+{
+	struct http_conn *c = conn_of(req);
+	unsigned status = http_status_for(code);
+	const char *msg = err_message(), *field = err_field(), *rule = err_rule();
+	json_t *p = json_object();
+	char *text;
+	int rc;
+
+	if (status >= 500 && status != 503) {
+		/* the message may carry database or library internals: log it, do not send it */
+		log_json(LOG_ERROR, "request failed",
+			 json_pack("{s:s, s:i, s:s}", "error", err_name(code), "code", code,
+				   "detail", msg));
+		msg = "the server failed to handle the request; its log has the details";
+		field = NULL;
+		rule = NULL;
+	}
+	json_object_set_new(p, "type", json_sprintf("urn:otcm:problem:%s", err_name(code)));
+	json_object_set_new(p, "title", json_string(status_title(status)));
+	json_object_set_new(p, "status", json_integer(status));
+	json_object_set_new(p, "detail", json_string(msg && *msg ? msg : status_title(status)));
+	if (field)
+		json_object_set_new(p, "field", json_string(field));
+	if (rule)
+		json_object_set_new(p, "rule", json_string(rule));
+	json_object_set_new(p, "request_id", json_string(conn_rid(c)));
+	if (status == 401 && !has_header(c, "WWW-Authenticate"))
+		http_set_header(req, "WWW-Authenticate", "Bearer");
+	text = json_dump_compact(p);
+	json_decref(p);
+	if (!text)
+		return http_reply_bytes(req, status, NULL, NULL, 0);
+	rc = http_reply_bytes(req, status, "application/problem+json", text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* Record `code` with a message and answer with it. */
+static void reply_fail(struct http_conn *c, int code, const char *field, const char *msg)
+{
+	err_set(code, field, "%s", msg);
+	http_reply_error(&c->req, code);
+}
+
+/* Hand the chosen response to MHD, with the headers every response carries. */
+static enum MHD_Result queue_response(struct http_conn *c)
+{
+	const struct server *srv = c->d->srv;
+	struct MHD_Response *r;
+	const struct http_header *h;
+	enum MHD_Result ok;
+
+	/* the data is arena memory, alive until on_completed: MHD may borrow it */
+	r = MHD_create_response_from_buffer(c->len, (void *)c->data, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "X-Request-Id", c->rid);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	if (srv->tls)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+	if (c->req.path && strncmp(c->req.path, "/api", 4) == 0 &&
+	    (c->req.path[4] == '/' || c->req.path[4] == '\0') && !has_header(c, "Cache-Control"))
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (c->content_type)
+		MHD_add_response_header(r, "Content-Type", c->content_type);
+	for (h = c->headers; h; h = h->next)
+		MHD_add_response_header(r, h->name, h->value);
+	if (c->close || atomic_load(&c->d->stopping))
+		MHD_add_response_header(r, "Connection", "close");
+	ok = MHD_queue_response(c->mhd, c->status, r);
+	MHD_destroy_response(r);
+	c->queued = ok == MHD_YES;
+	return ok;
+}
+
+/* ---- the request path ----------------------------------------------- */
+
+static void buf_release_cb(void *p)
+{
+	buf_release(p);
+}
+
+/*
+ * Called by MHD once the request line is read: the request state starts
+ * here so that even requests MHD answers on its own get a log line.
+ */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+	struct http_daemon *d = cls;
+	struct arena *a = arena_new();
+	struct http_conn *c = arena_alloc(a, sizeof(*c));
+
+	c->d = d;
+	c->mhd = mc;
+	c->start_us = time_mono_us();
+	c->tail = &c->headers;
+	c->req.arena = a;
+	c->req.srv = d->srv;
+	c->req.conn = c;
+	c->req.request_id = c->rid;
+	if (crypto_random_hex(c->rid, 8))
+		snprintf(c->rid, sizeof(c->rid), "%016" PRIx64, (uint64_t)time_now_us());
+	buf_init(&c->body, (size_t)d->srv->cfg->max_body);
+	arena_on_free(a, buf_release_cb, &c->body);
+	atomic_fetch_add(&d->inflight, 1);
+	return c;
+}
+
+static const char *remote_of(struct arena *a, struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char text[INET6_ADDRSTRLEN] = "";
+
+	if (!ci || !ci->client_addr)
+		return "";
+	if (ci->client_addr->sa_family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, ci->client_addr, sizeof(sin));
+		inet_ntop(AF_INET, &sin.sin_addr, text, sizeof(text));
+	} else if (ci->client_addr->sa_family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, ci->client_addr, sizeof(sin6));
+		inet_ntop(AF_INET6, &sin6.sin6_addr, text, sizeof(text));
+	}
+	return arena_strdup(a, text);
+}
+
+/*
+ * First call for a request: everything that can be decided from the
+ * request line and headers is decided here, before the body is read.  A
+ * response queued now makes MHD skip the body and close the connection
+ * after answering.
+ */
+static enum MHD_Result begin(struct http_conn *c, const char *url, const char *method)
+{
+	const struct config *cfg = c->d->srv->cfg;
+	struct http_req *req = &c->req;
+	const union MHD_ConnectionInfo *ci;
+	const char *cl;
+	struct buf allow = BUF_INIT;
+	int rc;
+
+	req->method = arena_strdup(req->arena, method);
+	req->path = arena_strdup(req->arena, url);
+	req->remote_addr = remote_of(req->arena, c->mhd);
+
+	/* over --max-connections: MHD accepted it (its own limit is higher) so we can say why */
+	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context) {
+		c->close = true;
+		http_set_header(req, "Retry-After", "1");
+		reply_fail(c, OTCM_EUNAVAIL, NULL, "the server has too many open connections");
+		goto answer;
+	}
+	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci && ci->header_size > cfg->max_header) {
+		err_set(OTCM_EHEADERS, NULL, "request headers of %zu bytes exceed the %" PRIu64 "-byte limit",
+			ci->header_size, cfg->max_header);
+		http_reply_error(req, OTCM_EHEADERS);
+		goto answer;
+	}
+	cl = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno || *end || n > cfg->max_body) {
+			err_set(OTCM_ETOOBIG, "body", "request body exceeds the %" PRIu64 "-byte limit",
+				cfg->max_body);
+			http_reply_error(req, OTCM_ETOOBIG);
+			goto answer;
+		}
+		if (n && buf_grow(&c->body, (size_t)n))
+			abort(); /* n is within the buffer's cap */
+	}
+	rc = http_route_match(&c->route, routes, routes_count, req->method, req->path, req->arena,
+			      req->params, &req->nparams, &allow);
+	if (rc) {
+		if (rc == OTCM_EMETHOD)
+			http_set_header(req, "Allow", buf_cstr(&allow));
+		http_reply_error(req, rc);
+		goto answer;
+	}
+	/* authenticate before the body is read: anonymous uploads are refused unread */
+	err_clear();
+	rc = auth_identify(req);
+	if (rc) {
+		http_reply_error(req, rc);
+		goto answer;
+	}
+	if (c->route->roles != ROLE_PUBLIC) {
+		if (req->who.user_id == 0) {
+			reply_fail(c, OTCM_EAUTH, NULL, "authentication required");
+			goto answer;
+		}
+		if (!(req->who.role & c->route->roles)) {
+			err_set(OTCM_EFORBIDDEN, NULL, "role '%s' may not %s '%s'",
+				role_name(req->who.role) ? role_name(req->who.role) : "none",
+				req->method, req->path);
+			http_reply_error(req, OTCM_EFORBIDDEN);
+			goto answer;
+		}
+	}
+	buf_release(&allow);
+	return MHD_YES;
+answer:
+	buf_release(&allow);
+	return queue_response(c);
+}
+
+/* Body bytes arrive; past the limit they are thrown away (see HTTP_DISCARD_MAX). */
+static enum MHD_Result take_body(struct http_conn *c, const char *data, size_t size)
+{
+	if (!c->too_big && buf_add(&c->body, data, size) == 0)
+		return MHD_YES;
+	if (!c->too_big) {
+		c->too_big = true;
+		buf_release(&c->body);
+	}
+	c->discarded += size;
+	if (c->discarded > HTTP_DISCARD_MAX) {
+		/* MHD cannot answer in the middle of a body: all we can do is hang up */
+		log_msg(LOG_WARN, "body of '%s %s' far beyond the limit, connection closed",
+			c->req.method, c->req.path);
+		c->status = 413;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Last call: the whole body is here; run the handler and answer. */
+static enum MHD_Result finish(struct http_conn *c)
+{
+	const struct config *cfg = c->d->srv->cfg;
+	struct http_req *req = &c->req;
+	const char *ctype;
+	int rc;
+
+	if (c->too_big) {
+		c->close = true;
+		err_set(OTCM_ETOOBIG, "body", "request body exceeds the %" PRIu64 "-byte limit",
+			cfg->max_body);
+		http_reply_error(req, OTCM_ETOOBIG);
+		return queue_response(c);
+	}
+	if (c->body.len) {
+		req->body = c->body.data;
+		req->body_len = c->body.len;
+	}
+	ctype = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	err_clear();
+	if (http_is_multipart(ctype)) {
+		rc = http_multipart_parse(&req->parts, &req->nparts, req->arena, ctype, req->body,
+					  req->body_len, cfg->max_upload_entries);
+		if (rc) {
+			http_reply_error(req, rc);
+			return queue_response(c);
+		}
+	}
+	rc = c->route->handler(req);
+	if (!c->replied) {
+		if (rc == 0)
+			rc = err_set(OTCM_EINTERNAL, NULL, "handler for '%s %s' gave no response",
+				     c->route->method, c->route->pattern);
+		http_reply_error(req, rc);
+	}
+	return queue_response(c);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_conn *c = *con_cls;
+	enum MHD_Result ret;
+
+	if (!c) {
+		c = uri_log(cls, url, mc);
+		*con_cls = c;
+	}
+	log_set_request_id(c->rid);
+	if (!c->started) {
+		c->started = true;
+		ret = begin(c, url, method);
+	} else if (*upload_data_size) {
+		ret = take_body(c, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+	} else {
+		ret = finish(c);
+	}
+	log_set_request_id(NULL);
+	return ret;
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+	switch (toe) {
+	case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "ok";
+	case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+	case MHD_REQUEST_TERMINATED_READ_ERROR: return "read-error";
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client-abort";
+	default: return "unknown";
+	}
+}
+
+/* The request is over: one access log line, then the arena goes. */
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_daemon *d = cls;
+	struct http_conn *c = *con_cls;
+	json_t *f;
+	unsigned status;
+
+	if (!c)
+		return;
+	*con_cls = NULL;
+	log_set_request_id(c->rid);
+	/*
+	 * Status 0: no response of ours went out - MHD answered by itself
+	 * (headers beyond its memory limit, malformed request) or the
+	 * connection ended first, e.g. a client stalled past --conn-timeout,
+	 * which MHD closes without a 408; "end" says which.
+	 */
+	status = c->queued ? c->status : 0;
+	f = json_pack("{s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s}",
+		      "method", c->req.method ? c->req.method : "",
+		      "path", c->req.path ? c->req.path : "",
+		      "status", (int)status,
+		      "bytes", (json_int_t)(c->queued ? c->len : 0),
+		      "duration_ms", (json_int_t)((time_mono_us() - c->start_us) / 1000),
+		      "remote", c->req.remote_addr ? c->req.remote_addr : "",
+		      "user", c->req.who.username ? c->req.who.username : "",
+		      "end", termination_name(toe));
+	log_json(LOG_INFO, "request", f);
+	log_set_request_id(NULL);
+	arena_free(c->req.arena);
+	atomic_fetch_sub(&d->inflight, 1);
+}
+
+/* Count open connections; those beyond --max-connections are marked for a 503. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	static const char over_limit = 1;
+	struct http_daemon *d = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		unsigned n = atomic_fetch_add(&d->open_conns, 1) + 1;
+
+		*socket_context = n > d->srv->cfg->max_connections ? (void *)&over_limit : NULL;
+	} else {
+		atomic_fetch_sub(&d->open_conns, 1);
+	}
+}
+
+/*
+ * Percent-decoding of paths and query values, except that "%00" stays as
+ * it is: a NUL would silently cut the string short.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *mc, char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		if (r[0] == '%' && r[1] && r[2] && strchr("0123456789abcdefABCDEF", r[1]) &&
+		    strchr("0123456789abcdefABCDEF", r[2])) {
+			char hex[3] = { r[1], r[2], '\0' };
+			char ch = (char)strtol(hex, NULL, 16);
+
+			if (ch != '\0') {
+				*w++ = ch;
+				r += 3;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	log_msg(LOG_WARN, "http: %s", msg);
+}
+
+/* ---- the server ----------------------------------------------------- */
+
+/* The whole of a small file as a NUL-terminated string; caller frees. */
+static int read_pem(char **out, const char *path)
+{
+	FILE *f = NULL;
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	buf_init(&b, 1 << 20);
+	f = fopen(path, "rb");
+	if (!f) {
+		rc = err_set(OTCM_EIO, NULL, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if ((rc = buf_add(&b, chunk, n)))
+			goto out;
+	}
+	if (ferror(f)) {
+		rc = err_set(OTCM_EIO, NULL, "cannot read '%s'", path);
+		goto out;
+	}
+	*out = buf_detach(&b, NULL);
+out:
+	if (f)
+		fclose(f);
+	buf_release(&b);
+	return rc;
+}
+
+static int parse_listen(struct sockaddr_in *out, const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[256];
+	unsigned long port;
+	char *end;
+
+	if (!colon || (size_t)(colon - listen) >= sizeof(host))
+		return err_set(OTCM_EINVAL, "listen", "--listen must be HOST:PORT, got '%s'", listen);
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	port = strtoul(colon + 1, &end, 10);
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (*end || port > 65535 || inet_pton(AF_INET, host, &out->sin_addr) != 1)
+		return err_set(OTCM_EINVAL, "listen", "--listen needs an IPv4 address and a port, got '%s'",
+			       listen);
+	return 0;
+}
+
+/* Wait for SIGTERM or SIGINT for up to `ms` milliseconds (forever when negative). */
+static int wait_signal(const sigset_t *set, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (ms < 0) {
+		int sig = 0;
+
+		while (sigwait(set, &sig) != 0)
+			;
+		return sig;
+	}
+	return sigtimedwait(set, NULL, &ts) > 0;
+}
+
+int http_serve(const struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	struct http_daemon d = { .srv = srv };
+	struct MHD_Daemon *mhd = NULL;
+	struct sockaddr_in addr;
+	char *cert = NULL, *key = NULL;
+	sigset_t set, old;
+	bool masked = false;
+	unsigned flags, hard_limit, port;
+	const union MHD_DaemonInfo *di;
+	struct MHD_OptionItem opts[20];
+	size_t mem_limit, nopts = 0;
+	MHD_socket listen_fd = MHD_INVALID_SOCKET;
+	int64_t deadline;
+	int rc;
+
+	if ((rc = parse_listen(&addr, cfg->listen)))
+		goto out;
+	if (cfg->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc = err_set(OTCM_EINVAL, "tls-cert", "this libmicrohttpd has no TLS support");
+			goto out;
+		}
+		if ((rc = read_pem(&cert, cfg->tls_cert)) || (rc = read_pem(&key, cfg->tls_key)))
+			goto out;
+	}
+	/* workers inherit this mask, so only this thread ever sees the signals */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	masked = true;
+	signal(SIGPIPE, SIG_IGN);
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+	if (cert)
+		flags |= MHD_USE_TLS;
+	/*
+	 * MHD refuses connections beyond its own limit silently, so it is set
+	 * well above --max-connections: the ones in between get a 503.  The
+	 * thread pool splits the limit evenly between workers, hence the slack.
+	 */
+	hard_limit = cfg->max_connections * 2 + cfg->threads * 8;
+	/*
+	 * The per-connection memory pool holds the request line and headers,
+	 * then the read buffer and the response headers.  Headers up to twice
+	 * --max-header fit and get our own 431 problem; beyond, MHD answers 431
+	 * with its own small HTML body.
+	 */
+	mem_limit = (size_t)cfg->max_header * 2 + 16384;
+#define OPT(o, v, p) (opts[nopts++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+	OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
+	OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, hard_limit, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem_limit, NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, &d);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &d);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, uri_log, &d);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, &d);
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &d);
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+	if (cert) {
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cert);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, key);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	errno = 0;
+	mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, &d,
+			       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!mhd) {
+		rc = err_set(OTCM_EIO, "listen", "cannot serve on '%s': %s", cfg->listen,
+			     errno ? strerror(errno) : "libmicrohttpd refused the options");
+		goto out;
+	}
+	di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
+	port = di ? di->port : ntohs(addr.sin_port);
+	{
+		char host[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
+		log_json(LOG_INFO, "serving",
+			 json_pack("{s:s, s:i, s:b, s:i, s:i}", "address", host, "port", (int)port,
+				   "tls", cert != NULL, "threads", (int)cfg->threads,
+				   "max_connections", (int)cfg->max_connections));
+		printf("otcm: serving on %s://%s:%u\n", cert ? "https" : "http", host, port);
+		fflush(stdout);
+	}
+
+	wait_signal(&set, -1);
+	log_msg(LOG_INFO, "shutting down: %u request(s) in flight", atomic_load(&d.inflight));
+	atomic_store(&d.stopping, true);
+	listen_fd = MHD_quiesce_daemon(mhd); /* stop accepting; the socket is ours to close */
+	deadline = time_mono_us() + (int64_t)HTTP_DRAIN_SECONDS * 1000000;
+	while (atomic_load(&d.inflight) > 0 && time_mono_us() < deadline) {
+		if (wait_signal(&set, 50)) {
+			log_msg(LOG_WARN, "second signal: stopping without waiting");
+			break;
+		}
+	}
+	if (atomic_load(&d.inflight) > 0)
+		log_msg(LOG_WARN, "%u request(s) still in flight are cut off", atomic_load(&d.inflight));
+	rc = 0;
+out:
+	if (mhd)
+		MHD_stop_daemon(mhd);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(cert);
+	free(key);
+	return rc;
+}
+

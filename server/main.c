@@ -1,0 +1,225 @@
+/*
+ * server/main.c - the `otcm` command: parses the subcommand and its
+ * options (core/config.h) and runs it.
+ *
+ *   otcm serve [options]      migrate the database, then serve HTTP until
+ *                             SIGTERM or SIGINT
+ *   otcm migrate [options]    apply pending migrations and exit
+ *   otcm user [options] add ...   user administration (server/cmd.h)
+ *   otcm diff OLD NEW         semantic diff of two PLC files
+ *   otcm textconv FILE        normalised text of a PLC file
+ *   otcm version | help
+ *
+ * Exit codes: 0 done, 1 a runtime failure, 2 a usage error.  Logs go to
+ * stderr; stdout carries only what scripts read ("otcm: serving on URL",
+ * a generated administrator password, command output).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "server/bootstrap.h"
+#include "server/cmd.h"
+#include "server/http.h"
+#include "storage/cluster.h"
+#include "storage/db.h"
+#include "storage/repo.h"
+
+#ifndef OTCM_VERSION
+#define OTCM_VERSION "0.1.0-dev"
+#endif
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: otcm serve [options]         serve HTTP (migrates the database first)\n"
+		"       otcm migrate [options]       apply pending database migrations\n"
+		"       otcm user [options] add ...  administer users directly in the database\n"
+		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
+		"       otcm textconv FILE           normalised text of a PLC file\n"
+		"       otcm version | help\n"
+		"\n"
+		"options (also from the environment as OTCM_<NAME>, e.g. OTCM_LISTEN;\n"
+		"the database URL as OTCM_DATABASE_URL):\n");
+	config_usage(f);
+}
+
+/*
+ * Subcommands built in other files; these defaults stand in until those
+ * files exist.  Once server/cmd_user.c or server/cmd_diff.c is added,
+ * delete the matching default here: a weak definition in main.o keeps the
+ * linker from pulling the real one out of libotcm.a.
+ */
+__attribute__((weak)) int cmd_user(const struct config *cfg, int argc, char **argv)
+{
+	fprintf(stderr, "otcm: 'user' is not built\n");
+	return EXIT_USAGE;
+}
+
+__attribute__((weak)) int cmd_diff(int argc, char **argv)
+{
+	fprintf(stderr, "otcm: 'diff' is not built\n");
+	return EXIT_USAGE;
+}
+
+__attribute__((weak)) int cmd_textconv(int argc, char **argv)
+{
+	fprintf(stderr, "otcm: 'textconv' is not built\n");
+	return EXIT_USAGE;
+}
+
+static void set_log_level(const struct config *cfg)
+{
+	const char *l = cfg->log_level ? cfg->log_level : "info";
+
+	log_set_level(strcmp(l, "debug") == 0 ? LOG_DEBUG :
+		      strcmp(l, "warn") == 0 ? LOG_WARN :
+		      strcmp(l, "error") == 0 ? LOG_ERROR : LOG_INFO);
+}
+
+/*
+ * The database to use: cfg->database, or the private cluster under
+ * cfg->data, started here (*out_cluster, owned by the caller, NULL when
+ * not started).  Pending migrations are applied on a connection of their
+ * own.  *out_conninfo is borrowed from cfg or the cluster.
+ */
+static int open_database(struct cluster **out_cluster, const char **out_conninfo,
+			 const struct config *cfg)
+{
+	struct cluster *cl = NULL;
+	struct db_conn *c = NULL;
+	const char *conninfo = cfg->database;
+	unsigned applied = 0;
+	int rc;
+
+	if (!conninfo) {
+		if ((rc = cluster_start(&cl, cfg->data, cfg->pg_bindir)))
+			goto out;
+		conninfo = cluster_conninfo(cl);
+	}
+	if ((rc = db_connect(&c, conninfo)) ||
+	    (rc = db_migrate(c, db_schema, db_schema_count, &applied)))
+		goto out;
+	log_json(LOG_INFO, "database ready",
+		 json_pack("{s:s, s:i, s:i}", "database", cl ? "private cluster" : "url",
+			   "migrations_applied", (int)applied, "migrations_known", (int)db_schema_count));
+	*out_cluster = cl;
+	cl = NULL;
+	*out_conninfo = conninfo;
+out:
+	db_disconnect(c);
+	cluster_free(cl);
+	return rc;
+}
+
+static int run_serve(const struct config *cfg)
+{
+	struct cluster *cl = NULL;
+	struct db_pool *pool = NULL;
+	struct server srv = { 0 };
+	const char *conninfo = NULL;
+	bool git_ready = false;
+	int rc;
+
+	if ((rc = repo_global_init()))
+		goto out;
+	git_ready = true;
+	if ((rc = open_database(&cl, &conninfo, cfg)) ||
+	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)))
+		goto out;
+	srv.cfg = cfg;
+	srv.db = pool;
+	srv.tls = cfg->tls_cert != NULL;
+	if ((rc = server_bootstrap(&srv)) || (rc = http_serve(&srv)))
+		goto out;
+	log_msg(LOG_INFO, "stopped");
+out:
+	db_pool_free(pool);
+	if (cl && cluster_stop(cl) && rc == 0)
+		rc = OTCM_EIO;
+	cluster_free(cl);
+	if (git_ready)
+		repo_global_shutdown();
+	return rc;
+}
+
+static int run_migrate(const struct config *cfg)
+{
+	struct cluster *cl = NULL;
+	const char *conninfo = NULL;
+	int rc;
+
+	if ((rc = open_database(&cl, &conninfo, cfg)))
+		goto out;
+	if (cl && (rc = cluster_stop(cl)))
+		goto out;
+out:
+	cluster_free(cl);
+	return rc;
+}
+
+/* Parse the options after the subcommand; *out_next is the first other argument. */
+static int load_options(struct config *cfg, int argc, char **argv, int *out_next)
+{
+	if (config_load(cfg, argc, argv, 2, out_next)) {
+		fprintf(stderr, "otcm: %s\n\n", err_message());
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	set_log_level(cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg = { 0 };
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int next = argc, code = 0, rc = 0;
+
+	if (!cmd) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("otcm %s\n", OTCM_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_diff(argc - 2, argv + 2);
+	if (strcmp(cmd, "textconv") == 0)
+		return cmd_textconv(argc - 2, argv + 2);
+	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user")) {
+		fprintf(stderr, "otcm: unknown command '%s'\n\n", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((code = load_options(&cfg, argc, argv, &next)))
+		goto out;
+	if (strcmp(cmd, "user") == 0) {
+		code = cmd_user(&cfg, argc - next, argv + next);
+		goto out;
+	}
+	if (next < argc) {
+		fprintf(stderr, "otcm: unexpected argument '%s'\n\n", argv[next]);
+		usage(stderr);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	rc = strcmp(cmd, "serve") == 0 ? run_serve(&cfg) : run_migrate(&cfg);
+	if (rc) {
+		fprintf(stderr, "otcm: %s\n", *err_message() ? err_message() : err_name(rc));
+		code = EXIT_RUNTIME;
+	}
+out:
+	config_release(&cfg);
+	return code;
+}
