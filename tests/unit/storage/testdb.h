@@ -30,7 +30,7 @@ struct testdb {
 	char name[40];
 };
 
-static int testdb_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int testdb_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;
@@ -38,14 +38,14 @@ static int testdb_rm(const char *path, const struct stat *st, int flag, struct F
 }
 
 /* conninfo (key=value or URL) with its database replaced by `db`. */
-static char *testdb_with_db(const char *conninfo, const char *db)
+static inline char *testdb_with_db(const char *conninfo, const char *db)
 {
 	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13))
 		return xasprintf("%s%sdbname=%s", conninfo, strchr(conninfo, '?') ? "&" : "?", db);
 	return xasprintf("%s dbname=%s", conninfo, db);
 }
 
-static int testdb_setup(struct testdb *t)
+static inline int testdb_setup(struct testdb *t)
 {
 	const char *url = getenv("OTCM_TEST_DATABASE_URL");
 	struct db_conn *c = NULL;
@@ -85,7 +85,7 @@ static int testdb_setup(struct testdb *t)
 	return rc ? -1 : 0;
 }
 
-static void testdb_teardown(struct testdb *t)
+static inline void testdb_teardown(struct testdb *t)
 {
 	struct db_conn *c = NULL;
 	char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", t->name);
