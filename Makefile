@@ -102,9 +102,14 @@ check-headers:
 		$(CC) $(ALL_CFLAGS) -x c -fsyntax-only -MF /dev/null - || { echo "$$h does not compile alone"; exit 1; }; \
 	done; echo "$(words $(HEADERS)) headers compile on their own"
 
-bench: deps-test all
+bench: deps-test all $(BUILD)/bench/ref_server
 	@scripts/deps.sh bench
 	@BUILD=$(BUILD) bench/run.sh
+
+# the reference server of the benchmarks: bare libmicrohttpd, not part of otcm
+$(BUILD)/bench/ref_server: bench/ref_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libmicrohttpd) -lpthread
 
 build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,155 @@
+#!/bin/bash
+# scripts/test.sh [unit|integration|e2e|all] - run otcm's tests and count them.
+#
+# Called by `make test`, `make unit`, `make integration` and `make e2e` after
+# they have built what the tests need; BUILD names the build folder (build,
+# or build/sanitize for a sanitizer build).
+#
+#   unit         every tests/unit/*/test_*.c binary under $BUILD/tests/unit,
+#                with one throwaway PostgreSQL for the whole run exported as
+#                OTCM_TEST_DATABASE_URL (storage tests need it)
+#   integration  python3 unittest over tests/integration/test_*.py with
+#                OTCM_BIN=$BUILD/otcm; each test class starts its own server
+#                and its own embedded cluster (tests/integration/harness.py)
+#   e2e          node tests in tests/e2e/*.mjs against a real browser
+#
+# Ends with one line "N passed, N failed[, N skipped]" and exits non-zero when
+# anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+what=${1:-all}
+
+passed=0
+failed=0
+skipped=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/otcm-test.XXXXXX")
+pgdir=""
+
+cleanup() {
+	if [ -n "$pgdir" ]; then
+		scripts/pg-throwaway.sh stop "$pgdir" || true
+		rm -rf "$pgdir"
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Count one cmocka binary's output: "[  PASSED  ] N test(s)." and
+# "[  FAILED  ] N test(s), listed below:".  A binary that dies before its
+# summary, or whose exit status disagrees with it, counts one more failure.
+count_cmocka() {
+	local log=$1 rc=$2 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s).*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run_unit() {
+	local srcs=() src bin rc log
+	shopt -s nullglob
+	srcs=(tests/unit/*/test_*.c)
+	shopt -u nullglob
+	if [ ${#srcs[@]} -eq 0 ]; then
+		echo "unit: no tests"
+		return
+	fi
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/otcm-pg.XXXXXX")
+	if ! OTCM_TEST_DATABASE_URL=$(scripts/pg-throwaway.sh start "$pgdir"); then
+		echo "unit: could not start a throwaway PostgreSQL" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	export OTCM_TEST_DATABASE_URL
+	for src in "${srcs[@]}"; do
+		bin=$BUILD/tests/unit/${src#tests/unit/}
+		bin=${bin%.c}
+		echo "== unit: $bin"
+		if [ ! -x "$bin" ]; then
+			echo "unit: $bin was not built (run make unit)" >&2
+			failed=$((failed + 1))
+			continue
+		fi
+		log=$tmp/unit.log
+		timeout 600 "$bin" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		count_cmocka "$log" "$rc"
+	done
+	scripts/pg-throwaway.sh stop "$pgdir" || true
+	rm -rf "$pgdir"
+	pgdir=""
+}
+
+run_integration() {
+	local log=$tmp/integration.log rc ran fails errs skips
+	if ! ls tests/integration/test_*.py >/dev/null 2>&1; then
+		echo "integration: no tests"
+		return
+	fi
+	echo "== integration: python3 -m unittest (OTCM_BIN=$BUILD/otcm)"
+	OTCM_BIN=$(pwd)/$BUILD/otcm PYTHONUNBUFFERED=1 \
+		python3 -m unittest discover -s tests/integration -p 'test_*.py' -v 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	ran=$(sed -n 's/^Ran \([0-9][0-9]*\) tests\{0,1\} in .*/\1/p' "$log" | tail -n 1)
+	fails=$(sed -n 's/^FAILED (.*failures=\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+	errs=$(sed -n 's/^FAILED (.*errors=\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+	skips=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9][0-9]*\).*/\2/p' "$log" | tail -n 1)
+	ran=${ran:-0} fails=${fails:-0} errs=${errs:-0} skips=${skips:-0}
+	passed=$((passed + ran - fails - errs - skips))
+	failed=$((failed + fails + errs))
+	skipped=$((skipped + skips))
+	if [ "$rc" -ne 0 ] && [ $((fails + errs)) -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+}
+
+run_e2e() {
+	local log=$tmp/e2e.log rc p f
+	if ! ls tests/e2e/*.mjs >/dev/null 2>&1; then
+		echo "e2e: none yet"
+		return
+	fi
+	if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+		echo "e2e: skipped, no chromium or node (scripts/deps.sh e2e installs them)"
+		return
+	fi
+	if [ -f package.json ] && [ ! -d node_modules ]; then
+		if [ -f package-lock.json ]; then
+			npm ci --no-audit --no-fund || { failed=$((failed + 1)); return; }
+		else
+			npm install --no-audit --no-fund || { failed=$((failed + 1)); return; }
+		fi
+	fi
+	echo "== e2e: node --test tests/e2e"
+	OTCM_BIN=$(pwd)/$BUILD/otcm node --test --test-reporter=tap tests/e2e/*.mjs 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
+	p=${p:-0} f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+case $what in
+unit) run_unit ;;
+integration) run_integration ;;
+e2e) run_e2e ;;
+all) run_unit; run_integration; run_e2e ;;
+*) echo "usage: scripts/test.sh [unit|integration|e2e|all]" >&2; exit 2 ;;
+esac
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
