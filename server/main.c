@@ -51,16 +51,10 @@ static void usage(FILE *f)
 
 /*
  * Subcommands built in other files; these defaults stand in until those
- * files exist.  Once server/cmd_user.c or server/cmd_diff.c is added,
- * delete the matching default here: a weak definition in main.o keeps the
- * linker from pulling the real one out of libotcm.a.
+ * files exist.  Once server/cmd_diff.c is added, delete the matching
+ * default here: a weak definition in main.o keeps the linker from pulling
+ * the real one out of libotcm.a.
  */
-__attribute__((weak)) int cmd_user(const struct config *cfg, int argc, char **argv)
-{
-	fprintf(stderr, "otcm: 'user' is not built\n");
-	return EXIT_USAGE;
-}
-
 __attribute__((weak)) int cmd_diff(int argc, char **argv)
 {
 	fprintf(stderr, "otcm: 'diff' is not built\n");

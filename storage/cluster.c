@@ -658,3 +658,16 @@ void cluster_free(struct cluster *c)
 	free(c->admin_conninfo);
 	free(c);
 }
+
+int cluster_running_conninfo(char **out, const char *data_dir)
+{
+	struct cluster probe = { 0 };
+	char real[PATH_MAX];
+
+	if (!realpath(data_dir, real))
+		return err_set(OTCM_EIO, NULL, "cannot resolve '%s': %s", data_dir, strerror(errno));
+	probe.run_dir = xasprintf("%s/run", real);
+	*out = make_conninfo(&probe, CLUSTER_DB);
+	free(probe.run_dir);
+	return 0;
+}

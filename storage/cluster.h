@@ -45,6 +45,12 @@ int cluster_start(struct cluster **out, const char *data_dir, const char *pg_bin
 /* libpq connection string for the `otcm` database; borrowed from c. */
 const char *cluster_conninfo(const struct cluster *c);
 
+/*
+ * Connection string for the cluster another process (a running server)
+ * owns under `data_dir`; *out is malloc'd and owned by the caller.
+ */
+int cluster_running_conninfo(char **out, const char *data_dir);
+
 /* The absolute data folder; borrowed from c. */
 const char *cluster_data_dir(const struct cluster *c);
 
