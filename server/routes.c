@@ -18,10 +18,28 @@
 #include "server/http.h"
 
 #include "server/h_health.h"
+#include "server/handlers.h"
+
 
 const struct route routes[] = {
 	{ "GET", "/healthz", ROLE_PUBLIC, h_healthz, "the process is alive" },
 	{ "GET", "/readyz", ROLE_PUBLIC, h_readyz, "the database answers" },
+	{ "GET", "/api/v1/openapi.json", ROLE_PUBLIC, h_openapi, "this API's OpenAPI 3.1 description" },
+
+	{ "POST", "/api/v1/session", ROLE_PUBLIC, h_session_create, "log in: sets the session cookie" },
+	{ "GET", "/api/v1/session", ROLE_ANY, h_session_get, "who is logged in" },
+	{ "DELETE", "/api/v1/session", ROLE_ANY, h_session_delete, "log out" },
+	{ "POST", "/api/v1/tokens", ROLE_ANY, h_tokens_create, "issue an API token, shown once" },
+	{ "GET", "/api/v1/tokens", ROLE_ANY, h_tokens_list, "the caller's API tokens" },
+	{ "DELETE", "/api/v1/tokens/{id}", ROLE_ANY, h_tokens_delete, "revoke an API token" },
+
+	{ "POST", "/api/v1/users", ROLE_ADMIN, h_users_create, "create a user" },
+	{ "GET", "/api/v1/users", ROLE_ADMIN | ROLE_AUDITOR, h_users_list, "list users" },
+	{ "GET", "/api/v1/users/{id}", ROLE_ADMIN | ROLE_AUDITOR, h_users_get, "one user" },
+	{ "PATCH", "/api/v1/users/{id}", ROLE_ADMIN, h_users_patch,
+	  "change a user's name, role, password; disable or unlock" },
+
+	{ "GET", "/api/v1/audit", ROLE_ADMIN | ROLE_AUDITOR, h_audit_list, "the audit trail" },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
