@@ -22,6 +22,21 @@ int h_users_list(struct http_req *req);
 int h_users_get(struct http_req *req);
 int h_users_patch(struct http_req *req);
 
+/* h_assets.c: the asset register */
+int h_assets_create(struct http_req *req);
+int h_assets_get(struct http_req *req);
+int h_assets_list(struct http_req *req);
+int h_assets_patch(struct http_req *req);
+
+/* h_versions.c: versions of an asset, their files, archives and diffs */
+int h_versions_archive(struct http_req *req);
+int h_versions_create(struct http_req *req);
+int h_versions_diff(struct http_req *req);
+int h_versions_file(struct http_req *req);
+int h_versions_get(struct http_req *req);
+int h_versions_list(struct http_req *req);
+int h_versions_put_file(struct http_req *req);
+
 /* h_audit.c: the audit trail */
 int h_audit_list(struct http_req *req);
 

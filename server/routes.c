@@ -39,6 +39,26 @@ const struct route routes[] = {
 	{ "PATCH", "/api/v1/users/{id}", ROLE_ADMIN, h_users_patch,
 	  "change a user's name, role, password; disable or unlock" },
 
+	{ "POST", "/api/v1/assets", ROLE_ADMIN, h_assets_create, "register an asset" },
+	{ "GET", "/api/v1/assets", ROLE_ANY, h_assets_list,
+	  "list assets by path (?prefix= ?path= ?type= ?limit= ?cursor=)" },
+	{ "GET", "/api/v1/assets/{id}", ROLE_ANY, h_assets_get, "one asset" },
+	{ "PATCH", "/api/v1/assets/{id}", ROLE_ADMIN, h_assets_patch, "change an asset's fields" },
+	{ "POST", "/api/v1/assets/{id}/versions", ROLE_ENGINEER | ROLE_ADMIN, h_versions_create,
+	  "upload a new version (multipart: files or one archive)" },
+	{ "PUT", "/api/v1/assets/{id}/files/{path+}", ROLE_ENGINEER | ROLE_ADMIN, h_versions_put_file,
+	  "upload one file as a new version" },
+	{ "GET", "/api/v1/assets/{id}/versions", ROLE_ANY, h_versions_list,
+	  "history of a branch, newest first" },
+	{ "GET", "/api/v1/assets/{id}/versions/{commit}", ROLE_ANY, h_versions_get,
+	  "one version with its file list" },
+	{ "GET", "/api/v1/assets/{id}/versions/{commit}/files/{path+}", ROLE_ANY, h_versions_file,
+	  "one file of a version" },
+	{ "GET", "/api/v1/assets/{id}/versions/{commit}/archive", ROLE_ANY, h_versions_archive,
+	  "a version as a zip or tar download" },
+	{ "GET", "/api/v1/assets/{id}/diff", ROLE_ANY, h_versions_diff,
+	  "what changed between two versions" },
+
 	{ "GET", "/api/v1/audit", ROLE_ADMIN | ROLE_AUDITOR, h_audit_list, "the audit trail" },
 };
 
