@@ -449,6 +449,8 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->req.srv = d->srv;
 	c->req.conn = c;
 	c->req.request_id = c->rid;
+	/* for the log line should the request end before on_access: raw, query cut off */
+	c->req.path = arena_strndup(a, uri, strcspn(uri, "?"));
 	if (crypto_random_hex(c->rid, 8))
 		snprintf(c->rid, sizeof(c->rid), "%016" PRIx64, (uint64_t)time_now_us());
 	buf_init(&c->body, (size_t)d->srv->cfg->max_body);
@@ -496,6 +498,7 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 	req->method = arena_strdup(req->arena, method);
 	req->path = arena_strdup(req->arena, url);
 	req->remote_addr = remote_of(req->arena, c->mhd);
+	cl = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	/* over --max-connections: MHD accepted it (its own limit is higher) so we can say why */
 	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -512,7 +515,6 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 		http_reply_error(req, OTCM_EHEADERS);
 		goto answer;
 	}
-	cl = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end;
 		unsigned long long n;
@@ -560,6 +562,14 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 	return MHD_YES;
 answer:
 	buf_release(&allow);
+	/*
+	 * Answering now makes MHD close the connection, since it cannot skip an
+	 * unread body.  Without a body the answer waits for the last call, a
+	 * moment later, and the connection stays open.
+	 */
+	if (!cl && !MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return MHD_YES;
 	return queue_response(c);
 }
 
@@ -591,6 +601,8 @@ static enum MHD_Result finish(struct http_conn *c)
 	const char *ctype;
 	int rc;
 
+	if (c->replied)
+		return queue_response(c); /* decided in begin() */
 	if (c->too_big) {
 		c->close = true;
 		err_set(OTCM_ETOOBIG, "body", "request body exceeds the %" PRIu64 "-byte limit",
@@ -835,7 +847,7 @@ int http_serve(const struct server *srv)
 	const union MHD_DaemonInfo *di;
 	struct MHD_OptionItem opts[20];
 	size_t mem_limit, nopts = 0;
-	MHD_socket listen_fd = MHD_INVALID_SOCKET;
+	MHD_socket listen_fd;
 	int64_t deadline;
 	int rc;
 
@@ -875,6 +887,7 @@ int http_serve(const struct server *srv)
 	 */
 	mem_limit = (size_t)cfg->max_header * 2 + 16384;
 #define OPT(o, v, p) (opts[nopts++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &d); /* first, or MHD logs a warning */
 	OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, hard_limit, NULL);
@@ -884,7 +897,6 @@ int http_serve(const struct server *srv)
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &d);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, uri_log, &d);
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, &d);
-	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &d);
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
 	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 	if (cert) {
@@ -918,7 +930,10 @@ int http_serve(const struct server *srv)
 	wait_signal(&set, -1);
 	log_msg(LOG_INFO, "shutting down: %u request(s) in flight", atomic_load(&d.inflight));
 	atomic_store(&d.stopping, true);
-	listen_fd = MHD_quiesce_daemon(mhd); /* stop accepting; the socket is ours to close */
+	/* stop accepting; closing the socket now makes new clients fail fast, not queue */
+	listen_fd = MHD_quiesce_daemon(mhd);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 	deadline = time_mono_us() + (int64_t)HTTP_DRAIN_SECONDS * 1000000;
 	while (atomic_load(&d.inflight) > 0 && time_mono_us() < deadline) {
 		if (wait_signal(&set, 50)) {
@@ -932,8 +947,6 @@ int http_serve(const struct server *srv)
 out:
 	if (mhd)
 		MHD_stop_daemon(mhd);
-	if (listen_fd != MHD_INVALID_SOCKET)
-		close(listen_fd);
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(cert);

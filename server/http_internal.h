@@ -17,8 +17,9 @@
 
 /*
  * Match `path` against one route pattern.  Literal segments compare
- * exactly; "{name}" matches one non-empty segment; "{name+}" (last in the
- * pattern) matches the non-empty rest of the path, slashes included.
+ * exactly; "{name}" matches one non-empty segment and must be a whole
+ * segment of the pattern; "{name+}" (last in the pattern) matches the
+ * non-empty rest of the path, slashes included.
  * Captures are copied into `a` and stored in params[0..*out_nparams).
  * Returns true on a match; on false, params and *out_nparams are undefined.
  */

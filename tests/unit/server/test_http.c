@@ -1,0 +1,306 @@
+/*
+ * tests/unit/server/test_http.c - route matching, error-to-status mapping,
+ * roles and multipart parsing of the HTTP layer (server/http_internal.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "server/http.h"
+#include "server/http_internal.h"
+
+static int h_dummy(struct http_req *req)
+{
+	return 0;
+}
+
+static const struct route table[] = {
+	{ "GET", "/healthz", ROLE_PUBLIC, h_dummy, "" },
+	{ "GET", "/api/v1/assets", ROLE_ANY, h_dummy, "" },
+	{ "POST", "/api/v1/assets", ROLE_ENGINEER, h_dummy, "" },
+	{ "GET", "/api/v1/assets/{id}", ROLE_ANY, h_dummy, "" },
+	{ "DELETE", "/api/v1/assets/{id}", ROLE_ADMIN, h_dummy, "" },
+	{ "GET", "/api/v1/assets/{id}/files/{path+}", ROLE_ANY, h_dummy, "" },
+	{ "GET", "/api/v1/assets/{id}/versions/{v}", ROLE_ANY, h_dummy, "" },
+};
+#define NTABLE (sizeof(table) / sizeof(table[0]))
+
+struct match {
+	int rc;
+	const struct route *route;
+	const char *params[HTTP_MAX_PARAMS];
+	size_t nparams;
+	struct buf allow;
+};
+
+static void match(struct match *m, struct arena *a, const char *method, const char *path)
+{
+	memset(m, 0, sizeof(*m));
+	buf_init(&m->allow, 1024);
+	m->rc = http_route_match(&m->route, table, NTABLE, method, path, a, m->params, &m->nparams,
+				 &m->allow);
+}
+
+static void test_literal_routes(void **state)
+{
+	struct arena *a = arena_new();
+	struct match m;
+
+	match(&m, a, "GET", "/healthz");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[0]);
+	assert_int_equal(m.nparams, 0);
+	buf_release(&m.allow);
+
+	match(&m, a, "POST", "/api/v1/assets");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[2]);
+	buf_release(&m.allow);
+
+	/* HEAD is served by the GET route */
+	match(&m, a, "HEAD", "/healthz");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[0]);
+	buf_release(&m.allow);
+	arena_free(a);
+}
+
+static void test_captures(void **state)
+{
+	struct arena *a = arena_new();
+	struct match m;
+
+	match(&m, a, "GET", "/api/v1/assets/42");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[3]);
+	assert_int_equal(m.nparams, 1);
+	assert_string_equal(m.params[0], "42");
+	buf_release(&m.allow);
+
+	match(&m, a, "GET", "/api/v1/assets/7/files/src/main/OB1.st");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[5]);
+	assert_int_equal(m.nparams, 2);
+	assert_string_equal(m.params[0], "7");
+	assert_string_equal(m.params[1], "src/main/OB1.st");
+	buf_release(&m.allow);
+
+	match(&m, a, "GET", "/api/v1/assets/7/versions/3");
+	assert_int_equal(m.rc, 0);
+	assert_ptr_equal(m.route, &table[6]);
+	assert_string_equal(m.params[1], "3");
+	buf_release(&m.allow);
+	arena_free(a);
+}
+
+static void test_not_found(void **state)
+{
+	static const char *const paths[] = {
+		"/", "", "/healthz/", "/healthzz", "/health", "/api/v1/assets/",
+		"/api/v1/assets//files/x", "/api/v1/assets/7/files/", "/api/v1/assets/7/files",
+		"/api/v1/assets/7/versions/3/extra", "/API/v1/assets",
+	};
+	struct arena *a = arena_new();
+	struct match m;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		match(&m, a, "GET", paths[i]);
+		if (m.rc != OTCM_ENOTFOUND)
+			fail_msg("'%s' gave %d", paths[i], m.rc);
+		assert_int_equal(m.allow.len, 0);
+		buf_release(&m.allow);
+	}
+	arena_free(a);
+}
+
+static void test_method_not_allowed(void **state)
+{
+	struct arena *a = arena_new();
+	struct match m;
+
+	match(&m, a, "PUT", "/api/v1/assets/9");
+	assert_int_equal(m.rc, OTCM_EMETHOD);
+	assert_string_equal(buf_cstr(&m.allow), "GET, HEAD, DELETE");
+	buf_release(&m.allow);
+
+	match(&m, a, "DELETE", "/healthz");
+	assert_int_equal(m.rc, OTCM_EMETHOD);
+	assert_string_equal(buf_cstr(&m.allow), "GET, HEAD");
+	assert_non_null(strstr(err_message(), "DELETE"));
+	buf_release(&m.allow);
+
+	/* a method name that is a prefix of another must not be hidden by it */
+	match(&m, a, "PATCH", "/api/v1/assets");
+	assert_int_equal(m.rc, OTCM_EMETHOD);
+	assert_string_equal(buf_cstr(&m.allow), "GET, HEAD, POST");
+	buf_release(&m.allow);
+	arena_free(a);
+}
+
+static void test_pattern_edge_cases(void **state)
+{
+	struct arena *a = arena_new();
+	const char *p[HTTP_MAX_PARAMS];
+	size_t n = 99;
+
+	assert_true(http_pattern_match("/x/{a}/{b}/{c}/{d}", "/x/1/2/3/4", a, p, &n));
+	assert_int_equal(n, 4);
+	assert_string_equal(p[3], "4");
+	/* more captures than HTTP_MAX_PARAMS: the pattern matches nothing */
+	assert_false(http_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
+	/* {name+} only at the end */
+	assert_false(http_pattern_match("/{a+}/x", "/1/x", a, p, &n));
+	/* unterminated capture */
+	assert_false(http_pattern_match("/{a", "/1", a, p, &n));
+	/* captures do not cross slashes */
+	assert_false(http_pattern_match("/{a}", "/1/2", a, p, &n));
+	assert_true(http_pattern_match("/{a+}", "/1/2", a, p, &n));
+	assert_string_equal(p[0], "1/2");
+	/* a capture is a whole segment: no literal text may follow it within one */
+	assert_false(http_pattern_match("/f/{a}.json", "/f/x.json", a, p, &n));
+	arena_free(a);
+}
+
+static void test_status_for(void **state)
+{
+	static const struct {
+		int code;
+		unsigned status;
+	} cases[] = {
+		{ OTCM_EINVAL, 400 }, { OTCM_ENOTFOUND, 404 }, { OTCM_ECONFLICT, 409 },
+		{ OTCM_EAUTH, 401 }, { OTCM_EFORBIDDEN, 403 }, { OTCM_ETOOBIG, 413 },
+		{ OTCM_ELOCKED, 423 }, { OTCM_ETHROTTLED, 429 }, { OTCM_EUNAVAIL, 503 },
+		{ OTCM_EMEDIA, 415 }, { OTCM_ERULE, 409 }, { OTCM_EMETHOD, 405 },
+		{ OTCM_EIO, 500 }, { OTCM_EDB, 500 }, { OTCM_EGIT, 500 },
+		{ OTCM_EINTERNAL, 500 }, { OTCM_ERETRY, 500 }, { OTCM_ETIMEOUT, 408 },
+		{ OTCM_EHEADERS, 431 }, { -1000, 500 }, { 5, 500 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (http_status_for(cases[i].code) != cases[i].status)
+			fail_msg("code %d gave %u, want %u", cases[i].code,
+				 http_status_for(cases[i].code), cases[i].status);
+	}
+}
+
+static void test_roles(void **state)
+{
+	static const char *const names[] = { "admin", "engineer", "qa", "approver", "auditor", "agent" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		unsigned r = role_from_name(names[i]);
+
+		assert_true(r != 0 && (r & ROLE_ANY) == r && (r & (r - 1)) == 0);
+		assert_string_equal(role_name(r), names[i]);
+	}
+	assert_int_equal(role_from_name("root"), 0);
+	assert_int_equal(role_from_name("Admin"), 0);
+	assert_int_equal(role_from_name(""), 0);
+	assert_int_equal(role_from_name(NULL), 0);
+	assert_null(role_name(0));
+	assert_null(role_name(ROLE_ADMIN | ROLE_QA));
+}
+
+#define CT "multipart/form-data; boundary=XyZ"
+
+static void test_multipart(void **state)
+{
+	static const char body[] =
+		"preamble\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"comment\"\r\n"
+		"\r\n"
+		"first line\r\nsecond\r\n"
+		"--XyZ\r\n"
+		"content-disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".st\"\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"bytes\0with NUL\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=empty\r\n"
+		"\r\n"
+		"\r\n"
+		"--XyZ--\r\nepilogue";
+	struct arena *a = arena_new();
+	struct http_part *parts = NULL;
+	size_t n = 0;
+
+	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 10), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(parts[0].name, "comment");
+	assert_null(parts[0].filename);
+	assert_int_equal(parts[0].len, strlen("first line\r\nsecond"));
+	assert_memory_equal(parts[0].data, "first line\r\nsecond", parts[0].len);
+	assert_string_equal(parts[1].name, "file");
+	assert_string_equal(parts[1].filename, "a \"b\".st");
+	assert_string_equal(parts[1].content_type, "text/plain");
+	assert_int_equal(parts[1].len, 14);
+	assert_memory_equal(parts[1].data, "bytes\0with NUL", 14);
+	assert_int_equal(parts[1].data[14], '\0');
+	assert_string_equal(parts[2].name, "empty");
+	assert_int_equal(parts[2].len, 0);
+
+	/* the part limit */
+	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 2),
+			 OTCM_ETOOBIG);
+	arena_free(a);
+}
+
+static void test_multipart_bad(void **state)
+{
+	static const char *const bodies[] = {
+		"",
+		"--XyZ",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
+		"--XyZ\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--XyZ--",
+		"--XyZ\r\nno colon here\r\n\r\nx\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--XyZ--",
+		"--XyZgarbage\r\n",
+	};
+	struct arena *a = arena_new();
+	struct http_part *parts = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		int rc = http_multipart_parse(&parts, &n, a, CT, bodies[i], strlen(bodies[i]), 10);
+
+		if (rc != OTCM_EINVAL)
+			fail_msg("body %zu gave %d", i, rc);
+	}
+	assert_int_equal(http_multipart_parse(&parts, &n, a, "multipart/form-data", "x", 1, 10),
+			 OTCM_EINVAL);
+	assert_int_equal(http_multipart_parse(&parts, &n, a, "application/json", "x", 1, 10),
+			 OTCM_EMEDIA);
+	assert_true(http_is_multipart("Multipart/Form-Data; boundary=a"));
+	assert_false(http_is_multipart("multipart/form-datax"));
+	assert_false(http_is_multipart(NULL));
+	arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literal_routes),
+		cmocka_unit_test(test_captures),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_pattern_edge_cases),
+		cmocka_unit_test(test_status_for),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
