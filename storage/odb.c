@@ -421,7 +421,7 @@ void odb_backend_stats(struct odb_stats *out, const git_odb_backend *backend)
 }
 
 static const char sql_sizes[] =
-	"SELECT oid, int8send(size) FROM git_objects WHERE oid IN "
+	"SELECT oid, int8send(size), int2send(type) FROM git_objects WHERE oid IN "
 	"(SELECT decode(h, 'hex') FROM unnest(string_to_array($1, ',')) AS h)";
 
 /* Look up ids[0..n) (n <= ODB_SIZES_BATCH) not yet answered from the cache. */
@@ -448,13 +448,15 @@ static int sizes_batch(uint64_t *out, struct pg_backend *pg, const git_oid *ids,
 	rows = db_res_rows(res);
 	for (size_t row = 0; row < rows; row++) {
 		git_oid id;
-		uint64_t size;
+		uint64_t size, type;
 
-		if (db_res_len(res, row, 0) != GIT_OID_RAWSZ || !be_int(&size, res, row, 1, 8)) {
+		if (db_res_len(res, row, 0) != GIT_OID_RAWSZ || !be_int(&size, res, row, 1, 8) ||
+		    !be_int(&type, res, row, 2, 2)) {
 			rc = err_set(OTCM_EDB, NULL, "unexpected object size row");
 			goto out;
 		}
 		git_oid_fromraw(&id, (const unsigned char *)db_res_get(res, row, 0));
+		cache_put(pg, &id, (git_object_t)type, NULL, (size_t)size);
 		for (size_t i = 0; i < n; i++)
 			if (git_oid_equal(&ids[i], &id))
 				out[i] = size;
