@@ -91,14 +91,18 @@ int repo_check_path(const char *path);
  */
 int repo_commit_info(json_t **out, struct repo *r, const char *commit);
 
-/* Is `commit` reachable from `ref`'s head (or equal to it)? */
+/*
+ * *out = whether commit `ancestor` is `descendant` or one of its ancestors.
+ * OTCM_ENOTFOUND when either commit is absent.
+ */
 int repo_is_ancestor(bool *out, struct repo *r, const char *ancestor, const char *descendant);
 
 /*
  * History from `start` (a commit), newest first, following first parents;
  * skips up to and including `after` when given (pagination cursor); at most
- * `limit` entries, each as repo_commit_info gives.  *out_next gets the last
- * commit listed when more remain, else "".
+ * `limit` entries (at least 1), each as repo_commit_info gives.  *out_next
+ * gets the last commit listed when more remain, else "".  A cursor that is
+ * not on the first-parent chain of `start` is OTCM_EINVAL.
  */
 int repo_log(json_t **out, char out_next[REPO_OID_HEX], struct repo *r, const char *start,
 	     const char *after, size_t limit);

@@ -105,7 +105,7 @@ static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *run(const char *fmt, ...)
 {
 	struct buf out = BUF_INIT;
-	char cmd[2048], chunk[4096];
+	char cmd[2048], chunk[4096], *text;
 	va_list ap;
 	FILE *p;
 	size_t n;
@@ -118,7 +118,9 @@ static char *run(const char *fmt, ...)
 	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
 		assert_int_equal(buf_add(&out, chunk, n), 0);
 	assert_int_equal(pclose(p), 0);
-	return xstrdup(buf_cstr(&out));
+	text = xstrdup(buf_cstr(&out));
+	buf_release(&out);
+	return text;
 }
 
 static const char l5x_v1[] =
