@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "storage/odb.h"
@@ -342,6 +343,8 @@ int repo_check_path(const char *path)
 		if (ch == '\\')
 			return err_set(OTCM_EINVAL, "path", "path '%s' contains a backslash", path);
 	}
+	if (!utf8_valid(path, len))
+		return err_set(OTCM_EINVAL, "path", "path is not valid UTF-8");
 	if (path[0] == '/')
 		return err_set(OTCM_EINVAL, "path", "path '%s' is absolute", path);
 	for (seg = path; ; seg = end + 1) {

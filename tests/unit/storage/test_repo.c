@@ -517,7 +517,7 @@ static void test_bad_paths(void **state)
 {
 	static const char *const bad[] = {
 		"", "/abs", "a//b", "a/", "./a", "a/./b", "../a", "a/..", ".git/config", "a/.GIT/b",
-		"a\\b", "tab\there", "new\nline", "del\x7f", ".Git",
+		"a\\b", "tab\there", "new\nline", "del\x7f", ".Git", "latin1-\xfc.L5X", "\xc0\xaf",
 	};
 	static const char *const good[] = { "a", "a/b.L5X", ".gitignore", "a/.github/x", "...", "x..y" };
 	char longpath[1100];
