@@ -15,8 +15,22 @@
  *                  registered on it are freed
  *
  * libmicrohttpd lets a response be queued only before the body is read or
- * after all of it has been, which shapes how the limits behave; the
- * comments at each limit below say what the client sees.
+ * after all of it has been, which shapes how the limits behave (see also
+ * docs/http.md):
+ *
+ *   --max-connections  connections past it get 503 problem+json with
+ *                      Connection: close; MHD's own limit (which drops
+ *                      connections silently) is about twice as high
+ *   --max-header       431 problem+json; past about twice the limit MHD's
+ *                      memory pool overflows and MHD itself answers 431 with
+ *                      a small HTML body and no request id
+ *   --max-body         Content-Length too large: 413 before the body is
+ *                      read; a chunked body that outgrows it is read and
+ *                      dropped for up to 1 MiB more, then answered 413, and
+ *                      beyond that the connection is closed without answer
+ *   --conn-timeout     a client silent that long is disconnected by MHD
+ *                      without a response (MHD cannot send 408); the access
+ *                      log line says "end":"timeout"
  */
 #include "server/http.h"
 
