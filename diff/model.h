@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 
@@ -50,6 +51,9 @@ struct dnode {
 	struct dnode **kids;
 	size_t nkids, kids_alloc;
 	unsigned flags;
+	/* Filled by the differ (tree.c); parsers leave them alone. */
+	uint64_t hash;          /* whole subtree, name included */
+	uint64_t hash_noname;   /* the same without this node's name (renames) */
 };
 
 /* New node; type and name are copied (name may be NULL). */
@@ -68,13 +72,28 @@ void dnode_set_bodyn(struct dnode *n, const char *body, size_t len, const char *
 
 void dnode_free(struct dnode *n);
 
+/* The value of attribute `name`, or NULL; borrowed. */
+const char *dnode_attr(const struct dnode *n, const char *name);
+
+/* The first child of that type and name (name may be NULL: any), or NULL; borrowed. */
+struct dnode *dnode_child(const struct dnode *parent, const char *type, const char *name);
+
+/* Append an existing subtree as the last child; the parent takes ownership. */
+void dnode_adopt(struct dnode *parent, struct dnode *kid);
+
+/* Remove and free the children of `parent` for which keep() returns false. */
+void dnode_filter(struct dnode *parent, bool (*keep)(const struct dnode *kid));
+
 /*
  * A format: `detect` scores how sure it is that the bytes are its format
  * (0 = not mine, 100 = certain) by content, never by file name; `parse`
  * builds the tree or fails with a negative code and an err_set() message
  * (the caller then falls back to a text diff and reports that message).
  * Inputs given to detect/parse are already decoded to UTF-8 with line
- * endings normalised to "\n" and any BOM removed.
+ * endings normalised to "\n" and any BOM removed -- except bytes that look
+ * binary (NUL bytes and no UTF-16 BOM), which are passed through raw so a
+ * binary format can hash and unpack them.  `len` excludes the terminating
+ * NUL that decoded text always has.
  */
 struct diff_format {
 	const char *name;          /* "l5x", "plcopen", "twincat", "st", ... */
@@ -82,5 +101,79 @@ struct diff_format {
 	int (*detect)(const char *text, size_t len);
 	int (*parse)(struct dnode **out, const char *text, size_t len);
 };
+
+/*
+ * ---- The engine's internal interfaces (tree.c, decode.c, render.c) ----
+ *
+ * Formats need none of these; they are here so the engine's files share
+ * one declaration of each.
+ */
+
+enum dchange_kind {
+	DCHANGE_ADDED,
+	DCHANGE_REMOVED,
+	DCHANGE_MODIFIED,
+	DCHANGE_MOVED,
+	DCHANGE_RENAMED,
+};
+
+/* One reported change; all strings malloc'd and owned by the list. */
+struct dchange {
+	char *path;          /* "Program[Main]/Routine[R1]/Rung[3]" */
+	enum dchange_kind kind;
+	char *what;          /* "rung logic", "data type", "Rung", ... */
+	char *old_value;     /* NULL when none */
+	char *new_value;     /* NULL when none */
+	char *patch;         /* line patch for bodies, else NULL */
+	bool has_delta;
+	double delta;        /* new - old, when both are numbers */
+};
+
+struct dchanges {
+	struct dchange *v;
+	size_t n, alloc;
+};
+
+/* "added", "removed", "modified", "moved", "renamed". */
+const char *dchange_kind_name(enum dchange_kind k);
+
+void dchanges_release(struct dchanges *c);
+
+/*
+ * Compare two trees (either may be NULL) and append the changes to `out`.
+ * Paths start below the roots (a root's own segment is not included).  Work is
+ * bounded: sequence alignment falls back to cheaper anchoring above a
+ * size threshold, and depth is capped.  Hashes in both trees are (re)computed.
+ */
+int dtree_diff(struct dchanges *out, struct dnode *old_tree, struct dnode *new_tree);
+
+/*
+ * A line patch of two texts (unified style, 3 lines of context, "@@" hunk
+ * headers) appended to `out`; nothing is appended when they are equal.
+ * Capped in work and in size (a truncated patch says so on its last line).
+ */
+int dtext_patch(struct buf *out, const char *old_text, const char *new_text);
+
+/* The canonical text rendering of a tree used by textconv; appended to out. */
+int dtree_render(struct buf *out, const struct dnode *n);
+
+/*
+ * Decode `data` into UTF-8 text in `out`: a UTF-8 BOM is dropped, UTF-16
+ * LE/BE with a BOM is converted, valid UTF-8 is kept, anything else is read
+ * as Latin-1; CRLF and lone CR become LF; NUL bytes become U+FFFD.
+ * *out_encoding names what was found ("utf-8", "utf-8-bom", "utf-16le",
+ * "utf-16be", "latin-1").  *out_binary is set when the bytes look binary
+ * (NULs in a file without a UTF-16 BOM).
+ */
+int diff_decode(struct buf *out, const void *data, size_t len,
+                const char **out_encoding, bool *out_binary);
+
+/* Read-only access to a result's fields for the renderers (registry.c); borrowed. */
+struct diff_result;
+const char *diff_result_path(const struct diff_result *r);
+const char *diff_result_fallback(const struct diff_result *r);
+void diff_result_sides(const struct diff_result *r, bool *out_has_old, bool *out_has_new,
+                       bool *out_parsed_old, bool *out_parsed_new);
+const struct dchanges *diff_result_changes(const struct diff_result *r);
 
 #endif

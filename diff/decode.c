@@ -1,0 +1,171 @@
+/*
+ * diff/decode.c - bytes to UTF-8 text with "\n" line endings: BOMs,
+ * UTF-16 (with a BOM), invalid UTF-8 read as Latin-1, CRLF and CR.
+ */
+#include "diff/model.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+static int add_cp(struct buf *out, unsigned cp)
+{
+	char t[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		t[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		t[0] = (char)(0xc0 | cp >> 6);
+		t[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		t[0] = (char)(0xe0 | cp >> 12);
+		t[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		t[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		t[0] = (char)(0xf0 | cp >> 18);
+		t[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		t[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		t[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return buf_add(out, t, n);
+}
+
+/* Append one code point, turning CR and CRLF into LF and NUL into U+FFFD. */
+struct eol {
+	bool cr;
+};
+
+static int put(struct buf *out, struct eol *e, unsigned cp)
+{
+	int rc = 0;
+
+	if (e->cr && cp == '\n') {
+		e->cr = false;
+		return 0;
+	}
+	e->cr = cp == '\r';
+	if (cp == '\r')
+		cp = '\n';
+	else if (cp == 0)
+		cp = 0xfffd;
+	rc = add_cp(out, cp);
+	return rc;
+}
+
+static int from_utf16(struct buf *out, const unsigned char *s, size_t len, bool le)
+{
+	struct eol e = { false };
+	int rc = 0;
+
+	for (size_t i = 0; i + 1 < len && !rc; i += 2) {
+		unsigned u = le ? (unsigned)(s[i] | s[i + 1] << 8) : (unsigned)(s[i] << 8 | s[i + 1]);
+
+		if (u >= 0xd800 && u <= 0xdbff && i + 3 < len) {
+			unsigned v = le ? (unsigned)(s[i + 2] | s[i + 3] << 8) : (unsigned)(s[i + 2] << 8 | s[i + 3]);
+
+			if (v >= 0xdc00 && v <= 0xdfff) {
+				rc = put(out, &e, 0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00));
+				i += 2;
+				continue;
+			}
+		}
+		if (u >= 0xd800 && u <= 0xdfff)
+			u = 0xfffd;
+		rc = put(out, &e, u);
+	}
+	return rc;
+}
+
+int diff_decode(struct buf *out, const void *data, size_t len,
+                const char **out_encoding, bool *out_binary)
+{
+	const unsigned char *s = data;
+	struct eol e = { false };
+	bool utf8 = true;
+	size_t nul = 0;
+	int rc = 0;
+
+	*out_binary = false;
+	if (len >= 2 && s[0] == 0xff && s[1] == 0xfe) {
+		*out_encoding = "utf-16le";
+		return from_utf16(out, s + 2, len - 2, true);
+	}
+	if (len >= 2 && s[0] == 0xfe && s[1] == 0xff) {
+		*out_encoding = "utf-16be";
+		return from_utf16(out, s + 2, len - 2, false);
+	}
+	*out_encoding = "utf-8";
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		*out_encoding = "utf-8-bom";
+		s += 3;
+		len -= 3;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(s + i, len - i);
+
+		if (!s[i])
+			nul++;
+		if (!n) {
+			utf8 = false;
+			break;
+		}
+		i += n;
+	}
+	if (!utf8)
+		*out_encoding = "latin-1";
+	for (size_t i = 0; i < len; i++)
+		if (!s[i])
+			nul++;
+	*out_binary = nul > 0;
+	if ((rc = buf_grow(out, len + len / 8)))
+		return rc;
+	for (size_t i = 0; i < len && !rc;) {
+		size_t n = utf8 ? utf8_seq(s + i, len - i) : 1;
+
+		if (n == 1) {
+			rc = put(out, &e, s[i]);
+		} else {
+			e.cr = false;
+			rc = buf_add(out, s + i, n);
+		}
+		i += n;
+	}
+	if (!out->data)
+		rc = rc ? rc : buf_adds(out, "");
+	return rc;
+}

@@ -1,0 +1,461 @@
+/*
+ * diff/fmt_l5x.c - Rockwell Studio 5000 L5X exports.
+ *
+ * The tree's root is the Controller; below it DataType[..]/Member[..],
+ * Module[..], AddOnInstructionDefinition[..] (Parameter, LocalTag,
+ * Routine), Tag[..], Program[..] (Tag, Routine), Task[..].  Ladder routines
+ * are sequences of Rung nodes (aligned by content, so one inserted rung is
+ * one insertion); ST routines carry their lines as a body; FBD and SFC
+ * elements are keyed by their ID (wires and links by their ends).  Tag
+ * values come from the decorated data: one Value[member] node per leaf.
+ *
+ * Noise dropped: ExportDate, SoftwareRevision and ExportOptions of the
+ * export, the Controller's LastModifiedDate, AOI EditedDate and
+ * SoftwareRevision, rung Number (rungs are positional), the L5K copy of
+ * tag data when decorated data is present, and X/Y layout of FBD/SFC
+ * elements.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "diff/formats.h"
+#include "diff/xml.h"
+
+static const char *const name_ids[] = { "Name", NULL };
+static const char *const gfx_ids[] = { "ID", "Name", NULL };
+static const char *const gfx_drop[] = { "X", "Y", NULL };
+static const struct xml_conv generic_cv = { name_ids, NULL, NULL, false };
+static const struct xml_conv gfx_cv = { gfx_ids, gfx_drop, NULL, false };
+
+static int l5x_detect(const char *text, size_t len)
+{
+	size_t n = len < 4096 ? len : 4096;
+
+	return memmem(text, n, "<RSLogix5000Content", 19) ? 95 : 0;
+}
+
+/* Attributes of `el` as attrs of n, except those listed (and Name). */
+static void copy_attrs(struct dnode *n, const struct xml_node *el, const char *const *skip)
+{
+	for (const struct xml_attr *a = xml_attr_first(el); a; a = xml_attr_next(a)) {
+		const char *an = xml_attr_name(a);
+		char *v;
+
+		if (!strcmp(an, "Name") || xml_in_list(skip, an))
+			continue;
+		v = xml_attr_value(a);
+		dnode_set_attr(n, an, v);
+		free(v);
+	}
+}
+
+/* The trimmed text of child `name` as attr `attr`, when present. */
+static void child_text_attr(struct dnode *n, const struct xml_node *el, const char *name,
+                            const char *attr)
+{
+	const struct xml_node *c = xml_node_child(el, name);
+	char *raw, *t;
+
+	if (!c)
+		return;
+	raw = xml_node_text(c);
+	t = xml_trim(raw);
+	dnode_set_attr(n, attr, t);
+	free(raw);
+	free(t);
+}
+
+static struct dnode *named(struct dnode *parent, const char *type, const struct xml_node *el)
+{
+	char *name = xml_node_attr(el, "Name");
+	struct dnode *n = dnode_add(parent, type, name);
+
+	free(name);
+	return n;
+}
+
+/* ---- tag data ---- */
+
+static void set_value(struct dnode *tag, const char *member, const char *value)
+{
+	if (!*member)
+		dnode_set_attr(tag, "value", value);
+	else
+		dnode_set_attr(dnode_add(tag, "Value", member), "value", value);
+}
+
+static void leaf_value(struct dnode *tag, const struct xml_node *el, const char *member)
+{
+	char *v = xml_node_attr(el, "Value");
+
+	if (!v) {
+		char *raw = xml_node_text(el);
+
+		v = xml_trim(raw);
+		free(raw);
+	}
+	set_value(tag, member, v);
+	free(v);
+}
+
+static void flatten(struct dnode *tag, const struct xml_node *el, const char *prefix, int depth)
+{
+	if (depth > 64)
+		return;
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+		char *name = xml_node_attr(c, "Name"), *index = xml_node_attr(c, "Index");
+		char *path;
+
+		if (name)
+			path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
+		else if (index)
+			path = xasprintf("%s%s", prefix, index);
+		else
+			path = xstrdup(prefix);
+		if (!strcmp(cn, "DataValue") || !strcmp(cn, "DataValueMember"))
+			leaf_value(tag, c, path);
+		else if (!strcmp(cn, "Element") && !xml_node_has_elements(c))
+			leaf_value(tag, c, path);
+		else if (!strcmp(cn, "Structure") || !strcmp(cn, "StructureMember") ||
+		         !strcmp(cn, "Array") || !strcmp(cn, "ArrayMember") || !strcmp(cn, "Element"))
+			flatten(tag, c, !strcmp(cn, "Structure") || !strcmp(cn, "Array") ? prefix : path,
+			        depth + 1);
+		free(path);
+		free(name);
+		free(index);
+	}
+}
+
+/* Data / DefaultData children: decorated data wins over the L5K copy. */
+static void tag_data(struct dnode *n, const struct xml_node *el)
+{
+	const struct xml_node *l5k = NULL;
+	bool decorated = false;
+
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+		char *fmt;
+
+		if (strcmp(cn, "Data") && strcmp(cn, "DefaultData"))
+			continue;
+		fmt = xml_node_attr(c, "Format");
+		if (fmt && !strcmp(fmt, "Decorated")) {
+			flatten(n, c, "", 0);
+			decorated = true;
+		} else if (fmt && !strcmp(fmt, "L5K")) {
+			l5k = c;
+		} else if (fmt && !strcmp(fmt, "String")) {
+			{
+				char *raw = xml_node_text(c), *t = xml_trim(raw);
+
+				dnode_set_attr(n, "value", t);
+				free(raw);
+				free(t);
+			}
+		} else {
+			xml_conv_element(n, c, &generic_cv);
+		}
+		free(fmt);
+	}
+	if (l5k && !decorated) {
+		char *raw = xml_node_text(l5k), *t = xml_trim(raw);
+
+		dnode_set_attr(n, "data", t);
+		free(raw);
+		free(t);
+	}
+}
+
+static void tag(struct dnode *parent, const char *type, const struct xml_node *el)
+{
+	struct dnode *n = named(parent, type, el);
+
+	copy_attrs(n, el, NULL);
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description")) {
+			child_text_attr(n, el, cn, "description");
+		} else if (!strcmp(cn, "Comments")) {
+			for (const struct xml_node *k = xml_node_first(c); k; k = xml_node_next(k)) {
+				char *op = xml_node_attr(k, "Operand"), *raw = xml_node_text(k), *t = xml_trim(raw);
+
+				dnode_set_attr(dnode_add(n, "Comment", op ? op : ""), "text", t);
+				free(op);
+				free(raw);
+				free(t);
+			}
+		} else if (strcmp(cn, "Data") && strcmp(cn, "DefaultData")) {
+			xml_conv_element(n, c, &generic_cv);
+		}
+	}
+	tag_data(n, el);
+}
+
+static void tags(struct dnode *parent, const struct xml_node *list, const char *type)
+{
+	for (const struct xml_node *c = xml_node_first(list); c; c = xml_node_next(c))
+		tag(parent, type, c);
+}
+
+/* ---- routines ---- */
+
+static void rungs(struct dnode *r, const struct xml_node *rll)
+{
+	r->flags |= DNODE_SEQUENCE;
+	for (const struct xml_node *c = xml_node_first(rll); c; c = xml_node_next(c)) {
+		struct dnode *rung;
+		const struct xml_node *text;
+
+		if (strcmp(xml_node_name(c), "Rung")) {
+			xml_conv_element(r, c, &generic_cv);
+			continue;
+		}
+		rung = dnode_add(r, "Rung", NULL);
+		copy_attrs(rung, c, (const char *const[]){ "Number", NULL });
+		child_text_attr(rung, c, "Comment", "comment");
+		text = xml_node_child(c, "Text");
+		if (text) {
+			char *raw = xml_node_text(text), *t = xml_trim(raw);
+
+			dnode_set_body(rung, t, "rung logic");
+			free(raw);
+			free(t);
+		}
+	}
+}
+
+static void st_lines(struct dnode *r, const struct xml_node *st)
+{
+	struct buf b = BUF_INIT;
+
+	for (const struct xml_node *c = xml_node_first(st); c; c = xml_node_next(c)) {
+		char *t;
+
+		if (strcmp(xml_node_name(c), "Line"))
+			continue;
+		t = xml_node_text(c);
+		(void)buf_adds(&b, t);
+		(void)buf_addch(&b, '\n');
+		free(t);
+	}
+	dnode_set_body(r, buf_cstr(&b), "ST");
+	buf_release(&b);
+}
+
+/* Wires and links have no ID: name them by their ends. */
+static void name_links(struct dnode *n)
+{
+	for (size_t i = 0; i < n->nkids; i++) {
+		struct dnode *k = n->kids[i];
+		const char *f = dnode_attr(k, "FromID"), *t = dnode_attr(k, "ToID");
+
+		if (!k->name && f && t) {
+			const char *fp = dnode_attr(k, "FromParam"), *tp = dnode_attr(k, "ToParam");
+
+			k->name = xasprintf("%s%s%s->%s%s%s", f, fp ? "." : "", fp ? fp : "", t,
+			                    tp ? "." : "", tp ? tp : "");
+		}
+		name_links(k);
+	}
+}
+
+static void graphical(struct dnode *r, const struct xml_node *content)
+{
+	struct dnode *n = xml_conv_element(r, content, &gfx_cv);
+
+	if (n)
+		name_links(n);
+}
+
+static void routine(struct dnode *parent, const struct xml_node *el)
+{
+	struct dnode *r = named(parent, "Routine", el);
+
+	copy_attrs(r, el, NULL);
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description"))
+			child_text_attr(r, el, cn, "description");
+		else if (!strcmp(cn, "RLLContent"))
+			rungs(r, c);
+		else if (!strcmp(cn, "STContent"))
+			st_lines(r, c);
+		else if (!strcmp(cn, "FBDContent") || !strcmp(cn, "SFCContent"))
+			graphical(r, c);
+		else
+			xml_conv_element(r, c, &generic_cv);
+	}
+}
+
+static void routines(struct dnode *parent, const struct xml_node *list)
+{
+	for (const struct xml_node *c = xml_node_first(list); c; c = xml_node_next(c))
+		routine(parent, c);
+}
+
+/* ---- containers ---- */
+
+static void program(struct dnode *parent, const struct xml_node *el)
+{
+	struct dnode *p = named(parent, "Program", el);
+
+	copy_attrs(p, el, NULL);
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description"))
+			child_text_attr(p, el, cn, "description");
+		else if (!strcmp(cn, "Tags"))
+			tags(p, c, "Tag");
+		else if (!strcmp(cn, "Routines"))
+			routines(p, c);
+		else
+			xml_conv_element(p, c, &generic_cv);
+	}
+}
+
+static void aoi(struct dnode *parent, const struct xml_node *el)
+{
+	struct dnode *a = named(parent, "AddOnInstructionDefinition", el);
+
+	copy_attrs(a, el, (const char *const[]){ "EditedDate", "SoftwareRevision", NULL });
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description"))
+			child_text_attr(a, el, cn, "description");
+		else if (!strcmp(cn, "RevisionNote"))
+			child_text_attr(a, el, cn, "revision note");
+		else if (!strcmp(cn, "Parameters"))
+			tags(a, c, "Parameter");
+		else if (!strcmp(cn, "LocalTags"))
+			tags(a, c, "LocalTag");
+		else if (!strcmp(cn, "Routines"))
+			routines(a, c);
+		else
+			xml_conv_element(a, c, &generic_cv);
+	}
+}
+
+static void datatype(struct dnode *parent, const struct xml_node *el)
+{
+	struct dnode *t = named(parent, "DataType", el);
+
+	copy_attrs(t, el, NULL);
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description")) {
+			child_text_attr(t, el, cn, "description");
+		} else if (!strcmp(cn, "Members")) {
+			for (const struct xml_node *m = xml_node_first(c); m; m = xml_node_next(m)) {
+				struct dnode *mn = named(t, "Member", m);
+
+				copy_attrs(mn, m, NULL);
+				child_text_attr(mn, m, "Description", "description");
+			}
+		} else {
+			xml_conv_element(t, c, &generic_cv);
+		}
+	}
+}
+
+static void task(struct dnode *parent, const struct xml_node *el)
+{
+	struct dnode *t = named(parent, "Task", el);
+
+	copy_attrs(t, el, NULL);
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description"))
+			child_text_attr(t, el, cn, "description");
+		else if (!strcmp(cn, "ScheduledPrograms"))
+			for (const struct xml_node *s = xml_node_first(c); s; s = xml_node_next(s))
+				named(t, "ScheduledProgram", s);
+		else
+			xml_conv_element(t, c, &generic_cv);
+	}
+}
+
+/* Each child of a list element (DataTypes, Programs, ...) through `fn`. */
+static void each(struct dnode *parent, const struct xml_node *list,
+                 void (*fn)(struct dnode *, const struct xml_node *))
+{
+	for (const struct xml_node *c = xml_node_first(list); c; c = xml_node_next(c))
+		fn(parent, c);
+}
+
+static void module(struct dnode *parent, const struct xml_node *el)
+{
+	xml_conv_element(parent, el, &generic_cv);
+}
+
+static void controller(struct dnode *root, const struct xml_node *el)
+{
+	copy_attrs(root, el, (const char *const[]){ "LastModifiedDate", NULL });
+	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *cn = xml_node_name(c);
+
+		if (!strcmp(cn, "Description"))
+			child_text_attr(root, el, cn, "description");
+		else if (!strcmp(cn, "DataTypes"))
+			each(root, c, datatype);
+		else if (!strcmp(cn, "Modules"))
+			each(root, c, module);
+		else if (!strcmp(cn, "AddOnInstructionDefinitions"))
+			each(root, c, aoi);
+		else if (!strcmp(cn, "Tags"))
+			tags(root, c, "Tag");
+		else if (!strcmp(cn, "Programs"))
+			each(root, c, program);
+		else if (!strcmp(cn, "Tasks"))
+			each(root, c, task);
+		else
+			xml_conv_element(root, c, &generic_cv);
+	}
+}
+
+static int l5x_parse(struct dnode **out, const char *text, size_t len)
+{
+	struct xml_doc *doc = NULL;
+	const struct xml_node *top, *ctl;
+	struct dnode *root = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = xml_doc_parse(&doc, text, len)))
+		return rc;
+	top = xml_doc_root(doc);
+	if (strcmp(xml_node_name(top), "RSLogix5000Content")) {
+		rc = err_set(OTCM_EINVAL, NULL, "root element is '%s', not 'RSLogix5000Content'",
+		             xml_node_name(top));
+		goto out;
+	}
+	ctl = xml_node_child(top, "Controller");
+	{
+		char *name = ctl ? xml_node_attr(ctl, "Name") : NULL;
+
+		root = dnode_new("Controller", name);
+		free(name);
+	}
+	copy_attrs(root, top, (const char *const[]){ "ExportDate", "SoftwareRevision", "ExportOptions", NULL });
+	if (ctl)
+		controller(root, ctl);
+	*out = root;
+out:
+	xml_doc_free(doc);
+	return rc;
+}
+
+const struct diff_format diff_fmt_l5x = {
+	.name = "l5x",
+	.description = "Rockwell Studio 5000 L5X export",
+	.detect = l5x_detect,
+	.parse = l5x_parse,
+};

@@ -1,0 +1,58 @@
+/*
+ * diff/fmt_xml.c - generic XML (HMI displays such as FactoryTalk View and
+ * SVG, project files, anything well-formed that no specific format claims):
+ * elements keyed by identity (id or name attributes) and kept in document
+ * order, attributes compared by name.
+ */
+#include <string.h>
+
+#include "core/err.h"
+#include "diff/formats.h"
+#include "diff/xml.h"
+
+static int xml_detect(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+		i++;
+	if (i + 5 <= len && !memcmp(text + i, "<?xml", 5))
+		return 15;
+	return i < len && text[i] == '<' ? 10 : 0;
+}
+
+static const char *const xml_ids[] = { "id", "ID", "Id", "name", "Name", NULL };
+
+int xml_parse_generic(struct dnode **out, const char *text, size_t len, const struct xml_conv *cv)
+{
+	struct xml_doc *doc = NULL;
+	struct dnode *holder;
+	int rc;
+
+	*out = NULL;
+	if ((rc = xml_doc_parse(&doc, text, len)))
+		return rc;
+	holder = dnode_new("", NULL);
+	xml_conv_element(holder, xml_doc_root(doc), cv);
+	if (holder->nkids == 1) {
+		*out = holder->kids[0];
+		holder->nkids = 0;
+	}
+	dnode_free(holder);
+	xml_doc_free(doc);
+	return *out ? 0 : err_set(OTCM_EINVAL, NULL, "root element is not reported");
+}
+
+static int xml_parse(struct dnode **out, const char *text, size_t len)
+{
+	static const struct xml_conv cv = { xml_ids, NULL, NULL, true };
+
+	return xml_parse_generic(out, text, len, &cv);
+}
+
+const struct diff_format diff_fmt_xml = {
+	.name = "xml",
+	.description = "generic XML: HMI displays (FactoryTalk View, SVG), project files",
+	.detect = xml_detect,
+	.parse = xml_parse,
+};

@@ -1,0 +1,294 @@
+/*
+ * diff/registry.c - the list of formats and the engine's entry points:
+ * decode both sides, detect the format by content, parse, compare the
+ * trees, and fall back to a line diff (saying why) whenever a side cannot
+ * be parsed.  See diff.h.
+ */
+#include "diff/diff.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "diff/formats.h"
+#include "diff/model.h"
+
+static const struct diff_format *const formats[] = {
+	&diff_fmt_l5x,
+	&diff_fmt_plcopen,
+	&diff_fmt_twincat,
+	&diff_fmt_batchml,
+	&diff_fmt_xml,
+};
+
+const struct diff_format *const *diff_formats(size_t *out_count)
+{
+	*out_count = sizeof(formats) / sizeof(formats[0]);
+	return formats;
+}
+
+const struct diff_format *diff_format_find(const char *name)
+{
+	size_t n;
+	const struct diff_format *const *f = diff_formats(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i]->name, name))
+			return f[i];
+	return NULL;
+}
+
+struct diff_result {
+	char *path;
+	const char *format;
+	bool has_old, has_new;
+	bool parsed_old, parsed_new;
+	char *fallback_reason;
+	struct dchanges changes;
+};
+
+/* One side, decoded: text is what formats see (raw bytes when binary). */
+struct side {
+	struct buf text;
+	const char *encoding;
+	bool binary;
+	const void *raw;
+	size_t raw_len;
+};
+
+static int side_load(struct side *s, const void *data, size_t len)
+{
+	buf_init(&s->text, 0);
+	s->raw = data;
+	s->raw_len = len;
+	s->binary = false;
+	s->encoding = NULL;
+	if (!data)
+		return 0;
+	return diff_decode(&s->text, data, len, &s->encoding, &s->binary);
+}
+
+static const char *side_text(const struct side *s, size_t *len)
+{
+	if (s->binary) {
+		*len = s->raw_len;
+		return s->raw;
+	}
+	*len = s->text.len;
+	return buf_cstr(&s->text);
+}
+
+static const struct diff_format *detect(const struct side *s, int *out_score)
+{
+	size_t n, len;
+	const struct diff_format *const *f = diff_formats(&n), *best = NULL;
+	const char *t = side_text(s, &len);
+	int score = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int sc = f[i]->detect(t, len);
+
+		if (sc > score) {
+			score = sc;
+			best = f[i];
+		}
+	}
+	*out_score = score;
+	return best;
+}
+
+/* Parse one side; on failure *reason receives the message. */
+static int parse_side(struct dnode **out, const struct diff_format *f, const struct side *s,
+                      const char *label, char **reason)
+{
+	size_t len;
+	const char *t = side_text(s, &len);
+	int rc;
+
+	err_clear();
+	rc = f->parse(out, t, len);
+	if (rc || !*out) {
+		if (!*reason)
+			*reason = xasprintf("%s file is not valid %s: %s", label, f->name,
+			                    *err_message() ? err_message() : "parse failed");
+		dnode_free(*out);
+		*out = NULL;
+		return rc ? rc : OTCM_EINVAL;
+	}
+	return 0;
+}
+
+static void text_fallback(struct diff_result *r, const struct side *o, const struct side *n)
+{
+	struct buf patch = BUF_INIT;
+	size_t lo = 0, ln = 0;
+	const char *to = r->has_old ? side_text(o, &lo) : "", *tn = r->has_new ? side_text(n, &ln) : "";
+	struct dchange *c;
+
+	r->format = "text";
+	if (lo == ln && (!lo || !memcmp(to, tn, lo)))
+		return;
+	if (o->binary || n->binary) {
+		char *a = r->has_old ? xasprintf("%zu bytes", o->raw_len) : NULL;
+		char *b = r->has_new ? xasprintf("%zu bytes", n->raw_len) : NULL;
+
+		r->changes.alloc = 1;
+		r->changes.v = xcalloc(1, sizeof(*r->changes.v));
+		c = &r->changes.v[r->changes.n++];
+		c->path = xstrdup("");
+		c->kind = !r->has_old ? DCHANGE_ADDED : !r->has_new ? DCHANGE_REMOVED : DCHANGE_MODIFIED;
+		c->what = xstrdup("binary content");
+		c->old_value = a;
+		c->new_value = b;
+		return;
+	}
+	(void)dtext_patch(&patch, r->has_old ? buf_cstr(&o->text) : "",
+	                  r->has_new ? buf_cstr(&n->text) : "");
+	r->changes.alloc = 1;
+	r->changes.v = xcalloc(1, sizeof(*r->changes.v));
+	c = &r->changes.v[r->changes.n++];
+	c->path = xstrdup("");
+	c->kind = !r->has_old ? DCHANGE_ADDED : !r->has_new ? DCHANGE_REMOVED : DCHANGE_MODIFIED;
+	c->what = xstrdup("text");
+	c->patch = patch.data ? buf_detach(&patch, NULL) : NULL;
+}
+
+int diff_compare(struct diff_result **out, const char *path,
+                 const void *old, size_t old_len,
+                 const void *new_data, size_t new_len)
+{
+	struct side o, n;
+	struct diff_result *r = NULL;
+	struct dnode *to = NULL, *tn = NULL;
+	const struct diff_format *f = NULL;
+	int rc = 0, so = 0, sn = 0;
+
+	if (!out)
+		return err_set(OTCM_EINVAL, NULL, "no result pointer");
+	*out = NULL;
+	if ((old && old_len > DIFF_MAX_INPUT) || (new_data && new_len > DIFF_MAX_INPUT))
+		return err_set(OTCM_ETOOBIG, NULL, "file '%s' is larger than the diff limit of %zu bytes",
+		               path ? path : "", DIFF_MAX_INPUT);
+	if ((rc = side_load(&o, old, old_len)))
+		goto out_sides;
+	if ((rc = side_load(&n, new_data, new_len)))
+		goto out_sides;
+	r = xcalloc(1, sizeof(*r));
+	r->path = xstrdup(path ? path : "");
+	r->has_old = old != NULL;
+	r->has_new = new_data != NULL;
+	{
+		const struct diff_format *fo = r->has_old ? detect(&o, &so) : NULL;
+		const struct diff_format *fn = r->has_new ? detect(&n, &sn) : NULL;
+
+		f = fn ? fn : fo;
+		if (fo && fn && fo != fn && so > sn)
+			f = fo;
+	}
+	if (!f) {
+		r->fallback_reason = xstrdup("format not recognised");
+		text_fallback(r, &o, &n);
+		goto done;
+	}
+	r->format = f->name;
+	if (r->has_old)
+		r->parsed_old = !parse_side(&to, f, &o, "old", &r->fallback_reason);
+	if (r->has_new)
+		r->parsed_new = !parse_side(&tn, f, &n, "new", &r->fallback_reason);
+	if (r->fallback_reason) {
+		dnode_free(to);
+		dnode_free(tn);
+		to = tn = NULL;
+		text_fallback(r, &o, &n);
+		r->format = f->name;
+		goto done;
+	}
+	rc = dtree_diff(&r->changes, to, tn);
+done:
+	err_clear();
+	if (!rc) {
+		*out = r;
+		r = NULL;
+	}
+	dnode_free(to);
+	dnode_free(tn);
+	diff_result_free(r);
+out_sides:
+	buf_release(&o.text);
+	buf_release(&n.text);
+	return rc;
+}
+
+int diff_textconv(struct buf *out, const char *path, const void *data, size_t len)
+{
+	struct side s;
+	struct dnode *t = NULL;
+	const struct diff_format *f;
+	char *reason = NULL;
+	int rc, score = 0;
+
+	if (len > DIFF_MAX_INPUT)
+		return err_set(OTCM_ETOOBIG, NULL, "file '%s' is larger than the diff limit of %zu bytes",
+		               path ? path : "", DIFF_MAX_INPUT);
+	if ((rc = side_load(&s, data ? data : "", data ? len : 0)))
+		goto out;
+	f = detect(&s, &score);
+	if (f && !parse_side(&t, f, &s, "the", &reason)) {
+		rc = dtree_render(out, t);
+	} else if (s.binary) {
+		rc = buf_addf(out, "binary content, %zu bytes\n", len);
+	} else {
+		rc = buf_add(out, s.text.data ? s.text.data : "", s.text.len);
+	}
+	err_clear();
+out:
+	free(reason);
+	dnode_free(t);
+	buf_release(&s.text);
+	return rc;
+}
+
+const char *diff_result_format(const struct diff_result *r)
+{
+	return r->format ? r->format : "text";
+}
+
+size_t diff_result_count(const struct diff_result *r)
+{
+	return r->changes.n;
+}
+
+void diff_result_free(struct diff_result *r)
+{
+	if (!r)
+		return;
+	free(r->path);
+	free(r->fallback_reason);
+	dchanges_release(&r->changes);
+	free(r);
+}
+
+const char *diff_result_path(const struct diff_result *r)
+{
+	return r->path;
+}
+
+const char *diff_result_fallback(const struct diff_result *r)
+{
+	return r->fallback_reason;
+}
+
+void diff_result_sides(const struct diff_result *r, bool *out_has_old, bool *out_has_new,
+                       bool *out_parsed_old, bool *out_parsed_new)
+{
+	*out_has_old = r->has_old;
+	*out_has_new = r->has_new;
+	*out_parsed_old = r->parsed_old;
+	*out_parsed_new = r->parsed_new;
+}
+
+const struct dchanges *diff_result_changes(const struct diff_result *r)
+{
+	return &r->changes;
+}
