@@ -15,7 +15,8 @@
  * commit together or not at all.  Git objects are shared by all assets, so
  * every read first proves that the commit belongs to the asset in the URL
  * (recorded as its version, or reachable from one of its refs) and answers
- * 404 otherwise.
+ * 404 otherwise.  Diffs carry, per changed text file, the semantic diff of
+ * diff/diff.h next to git's line statistics and patch.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -26,6 +27,7 @@
 
 #include "core/err.h"
 #include "core/timeutil.h"
+#include "diff/diff.h"
 #include "server/handlers.h"
 #include "server/svc.h"
 #include "server/upload.h"
@@ -705,6 +707,73 @@ static json_t *json_text_lossy(const char *s, size_t len)
 	return v;
 }
 
+/* Files larger than this (either side) get no semantic diff in the JSON answer. */
+#define SEMANTIC_MAX ((size_t)64 << 20)
+
+/*
+ * Add "semantic" (diff_to_json of the semantic engine) to each changed,
+ * non-binary file of `files`; files it cannot compare get "semantic": null
+ * and a "semantic_skipped" reason instead, never a failed request.
+ */
+static int add_semantic(json_t *files, struct repo *r, const char *from, const char *to)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(files, i, f) {
+		const char *path = json_string_value(json_object_get(f, "path"));
+		const char *old_path = json_string_value(json_object_get(f, "old_path"));
+		const char *status = json_string_value(json_object_get(f, "status"));
+		void *old = NULL, *new_data = NULL;
+		size_t old_len = 0, new_len = 0;
+		char blob[REPO_OID_HEX];
+		struct diff_result *res = NULL;
+		json_t *sem = NULL;
+		const char *skipped = NULL;
+		int rc = 0;
+
+		if (json_is_true(json_object_get(f, "binary"))) {
+			skipped = "binary";
+			goto next;
+		}
+		if (from && strcmp(status, "added"))
+			rc = repo_read_file(&old, &old_len, blob, r, from, old_path ? old_path : path);
+		if (!rc && strcmp(status, "deleted"))
+			rc = repo_read_file(&new_data, &new_len, blob, r, to, path);
+		if (rc == OTCM_ENOTFOUND) {
+			skipped = "not a file on both sides";
+			goto next;
+		}
+		if (rc)
+			goto fail;
+		if (old_len > SEMANTIC_MAX || new_len > SEMANTIC_MAX) {
+			skipped = "too large";
+			goto next;
+		}
+		rc = diff_compare(&res, path, old, old_len, new_data, new_len);
+		if (rc == OTCM_ETOOBIG) {
+			skipped = "too large";
+			goto next;
+		}
+		if (rc || (rc = diff_to_json(&sem, res)))
+			goto fail;
+next:
+		json_object_set_new(f, "semantic", sem ? sem : json_null());
+		if (skipped)
+			json_object_set_new(f, "semantic_skipped", json_string(skipped));
+		diff_result_free(res);
+		free(old);
+		free(new_data);
+		continue;
+fail:
+		diff_result_free(res);
+		free(old);
+		free(new_data);
+		return rc;
+	}
+	return 0;
+}
+
 /* Does the Accept header ask for a patch? */
 static bool wants_patch(struct http_req *req)
 {
@@ -721,7 +790,7 @@ int h_versions_diff(struct http_req *req)
 	struct db_conn *c;
 	struct repo *r;
 	const char *from_q = http_query(req, "from"), *to_q = http_query(req, "to");
-	const char *fmt = http_query(req, "format");
+	const char *fmt = http_query(req, "format"), *sem_q;
 	char from[REPO_OID_HEX] = "", to[REPO_OID_HEX];
 	struct buf patch = BUF_INIT;
 	json_t *files = NULL, *info = NULL, *body;
@@ -755,7 +824,10 @@ int h_versions_diff(struct http_req *req)
 				      patch.len);
 		goto out;
 	}
-	/* TODO(semantic): add diff_compare()/diff_to_json() per file once diff/ is built */
+	sem_q = http_query(req, "semantic");
+	if (!(sem_q && (strcmp(sem_q, "false") == 0 || strcmp(sem_q, "0") == 0)) &&
+	    (rc = add_semantic(files, r, from[0] ? from : NULL, to)))
+		goto out;
 	body = json_object();
 	json_object_set_new(body, "asset", json_integer(asset));
 	json_object_set_new(body, "from", from[0] ? json_string(from) : json_null());
