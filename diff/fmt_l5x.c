@@ -23,8 +23,8 @@
 #include "diff/formats.h"
 #include "diff/xml.h"
 
-static const char *const name_ids[] = { "Name", NULL };
-static const char *const gfx_ids[] = { "ID", "Name", NULL };
+static const char *const name_ids[] = { "Name", "Id", NULL };
+static const char *const gfx_ids[] = { "ID", "Name", "Number", NULL };
 static const char *const gfx_drop[] = { "X", "Y", NULL };
 static const struct xml_conv generic_cv = { name_ids, NULL, NULL, false };
 static const struct xml_conv gfx_cv = { gfx_ids, gfx_drop, NULL, false };

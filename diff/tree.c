@@ -1020,6 +1020,18 @@ int dtree_diff(struct dchanges *out, struct dnode *old_tree, struct dnode *new_t
 	else if (new_tree)
 		whole(&d, new_tree, true);
 	buf_release(&d.path);
+	/* changes on the root itself are named by the root's segment */
+	if (old_tree || new_tree) {
+		struct buf root = BUF_INIT;
+
+		seg(&root, new_tree ? new_tree : old_tree, -1);
+		for (size_t i = 0; i < out->n; i++)
+			if (!*out->v[i].path) {
+				free(out->v[i].path);
+				out->v[i].path = xstrdup(buf_cstr(&root));
+			}
+		buf_release(&root);
+	}
 	return 0;
 }
 
