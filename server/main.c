@@ -49,24 +49,6 @@ static void usage(FILE *f)
 	config_usage(f);
 }
 
-/*
- * Subcommands built in other files; these defaults stand in until those
- * files exist.  Once server/cmd_diff.c is added, delete the matching
- * default here: a weak definition in main.o keeps the linker from pulling
- * the real one out of libotcm.a.
- */
-__attribute__((weak)) int cmd_diff(int argc, char **argv)
-{
-	fprintf(stderr, "otcm: 'diff' is not built\n");
-	return EXIT_USAGE;
-}
-
-__attribute__((weak)) int cmd_textconv(int argc, char **argv)
-{
-	fprintf(stderr, "otcm: 'textconv' is not built\n");
-	return EXIT_USAGE;
-}
-
 static void set_log_level(const struct config *cfg)
 {
 	const char *l = cfg->log_level ? cfg->log_level : "info";
