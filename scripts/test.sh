@@ -87,7 +87,7 @@ run_unit() {
 }
 
 run_integration() {
-	local log=$tmp/integration.log rc ran fails errs skips
+	local log=$tmp/integration.log rc ran fails errs skips fixture_errs ran_ok
 	if ! ls tests/integration/test_*.py >/dev/null 2>&1; then
 		echo "integration: no tests"
 		return
@@ -101,7 +101,11 @@ run_integration() {
 	errs=$(sed -n 's/^FAILED (.*errors=\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
 	skips=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9][0-9]*\).*/\2/p' "$log" | tail -n 1)
 	ran=${ran:-0} fails=${fails:-0} errs=${errs:-0} skips=${skips:-0}
-	passed=$((passed + ran - fails - errs - skips))
+	# a failed setUpClass/tearDownClass is an error but not one of the tests ran
+	fixture_errs=$(grep -cE '^ERROR: (setUp|tearDown)(Class|Module) ' "$log" || true)
+	ran_ok=$((ran - fails - (errs - fixture_errs) - skips))
+	[ "$ran_ok" -ge 0 ] || ran_ok=0
+	passed=$((passed + ran_ok))
 	failed=$((failed + fails + errs))
 	skipped=$((skipped + skips))
 	if [ "$rc" -ne 0 ] && [ $((fails + errs)) -eq 0 ]; then
