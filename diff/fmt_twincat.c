@@ -196,6 +196,8 @@ static bool declaration(struct dnode *n, const char *text)
 		const char *q;
 
 		if (isspace((unsigned char)*p)) {
+			if (sec && stmt.len)
+				(void)buf_addch(&stmt, ' ');
 			p++;
 			continue;
 		}

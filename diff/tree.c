@@ -1046,18 +1046,48 @@ static int render_value(struct buf *out, const char *v)
 	return rc;
 }
 
+/* Rendering order: attrs by name; keyed children by type and name (their order is not compared). */
+static int attr_cmp(const void *x, const void *y)
+{
+	const struct dattr *const *a = x, *const *b = y;
+
+	return strcmp((*a)->name, (*b)->name);
+}
+
+struct kidx {
+	const struct dnode *n;
+	size_t i;
+};
+
+static int kid_cmp(const void *x, const void *y)
+{
+	const struct kidx *a = x, *b = y;
+	int c = strcmp(a->n->type, b->n->type);
+
+	if (!c && a->n->name && b->n->name)
+		c = strcmp(a->n->name, b->n->name);
+	else if (!c && (a->n->name || b->n->name))
+		c = a->n->name ? 1 : -1;
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
 static int render(struct buf *out, const struct dnode *n, int depth, long index)
 {
 	int rc;
 	size_t ind = (size_t)(depth > 64 ? 64 : depth) * 2;
 	struct buf s = BUF_INIT;
+	const struct dattr **attrs = xmalloc((n->nattrs + 1) * sizeof(*attrs));
+	struct kidx *kids = xmalloc((n->nkids + 1) * sizeof(*kids));
 
 	seg(&s, n, index);
 	rc = buf_addf(out, "%*s%s\n", (int)ind, "", buf_cstr(&s));
 	buf_release(&s);
+	for (size_t i = 0; i < n->nattrs; i++)
+		attrs[i] = &n->attrs[i];
+	qsort(attrs, n->nattrs, sizeof(*attrs), attr_cmp);
 	for (size_t i = 0; i < n->nattrs && !rc; i++) {
-		if (!(rc = buf_addf(out, "%*s  @%s = ", (int)ind, "", n->attrs[i].name)) &&
-		    !(rc = render_value(out, n->attrs[i].value)))
+		if (!(rc = buf_addf(out, "%*s  @%s = ", (int)ind, "", attrs[i]->name)) &&
+		    !(rc = render_value(out, attrs[i]->value)))
 			rc = buf_addch(out, '\n');
 	}
 	if (n->body && !rc) {
@@ -1073,15 +1103,19 @@ static int render(struct buf *out, const struct dnode *n, int depth, long index)
 			p = e + 1;
 		}
 	}
-	if (depth >= MAX_TREE_DEPTH)
-		return rc;
-	for (size_t i = 0; i < n->nkids && !rc; i++) {
+	for (size_t i = 0; i < n->nkids; i++)
+		kids[i] = (struct kidx){ n->kids[i], i };
+	if (!(n->flags & DNODE_SEQUENCE))
+		qsort(kids, n->nkids, sizeof(*kids), kid_cmp);
+	for (size_t i = 0; i < n->nkids && !rc && depth < MAX_TREE_DEPTH; i++) {
 		long idx = -1;
 
-		if (!n->kids[i]->name && (n->flags & DNODE_SEQUENCE))
+		if (!kids[i].n->name && (n->flags & DNODE_SEQUENCE))
 			idx = type_index(n, i);
-		rc = render(out, n->kids[i], depth + 1, idx);
+		rc = render(out, kids[i].n, depth + 1, idx);
 	}
+	free(attrs);
+	free(kids);
 	return rc;
 }
 
