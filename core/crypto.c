@@ -1,14 +1,20 @@
 /* core/crypto.c - thin wrappers over libcrypto; see crypto.h. */
 #include "core/crypto.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/mem.h"
@@ -204,4 +210,199 @@ int crypto_password_verify(const char *stored, const char *password)
 	if (!crypto_equal(got, want, sizeof(got)))
 		return err_set(OTCM_EAUTH, NULL, "wrong password");
 	return 0;
+}
+
+/* ---- Ed25519 ---------------------------------------------------------- */
+
+struct crypto_ed25519_key {
+	EVP_PKEY *pkey;
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
+};
+
+/* Wrap an EVP_PKEY holding an Ed25519 private key (taken over). */
+static int ed25519_wrap(struct crypto_ed25519_key **out, EVP_PKEY *pkey)
+{
+	struct crypto_ed25519_key *k;
+	size_t n = CRYPTO_ED25519_PUB_LEN;
+
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_raw_public_key(pkey, NULL, &n) != 1 || n != CRYPTO_ED25519_PUB_LEN) {
+		EVP_PKEY_free(pkey);
+		return err_set(OTCM_EINVAL, NULL, "not an Ed25519 key");
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->pkey = pkey;
+	EVP_PKEY_get_raw_public_key(pkey, k->pub, &n);
+	*out = k;
+	return 0;
+}
+
+int crypto_ed25519_generate(struct crypto_ed25519_key **out)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+	if (!pkey)
+		return err_set(OTCM_EINTERNAL, NULL, "cannot generate an Ed25519 key");
+	return ed25519_wrap(out, pkey);
+}
+
+int crypto_ed25519_from_seed(struct crypto_ed25519_key **out,
+			     const unsigned char seed[CRYPTO_ED25519_SEED_LEN])
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+						      CRYPTO_ED25519_SEED_LEN);
+
+	if (!pkey)
+		return err_set(OTCM_EINVAL, NULL, "bad Ed25519 private key");
+	return ed25519_wrap(out, pkey);
+}
+
+void crypto_ed25519_free(struct crypto_ed25519_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+void crypto_ed25519_public(unsigned char out[CRYPTO_ED25519_PUB_LEN],
+			   const struct crypto_ed25519_key *key)
+{
+	memcpy(out, key->pub, CRYPTO_ED25519_PUB_LEN);
+}
+
+int crypto_ed25519_sign(unsigned char out[CRYPTO_ED25519_SIG_LEN],
+			const struct crypto_ed25519_key *key, const void *msg, size_t len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t n = CRYPTO_ED25519_SIG_LEN;
+	int ok;
+
+	ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) == 1 &&
+	     EVP_DigestSign(md, out, &n, msg, len) == 1 && n == CRYPTO_ED25519_SIG_LEN;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return err_set(OTCM_EINTERNAL, NULL, "Ed25519 signing failed");
+	return 0;
+}
+
+int crypto_ed25519_verify(const unsigned char pub[CRYPTO_ED25519_PUB_LEN],
+			  const void *msg, size_t len,
+			  const unsigned char sig[CRYPTO_ED25519_SIG_LEN])
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+						     CRYPTO_ED25519_PUB_LEN);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	ok = pkey && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1 &&
+	     EVP_DigestVerify(md, sig, CRYPTO_ED25519_SIG_LEN, msg, len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	if (!ok)
+		return err_set(OTCM_EAUTH, NULL, "bad Ed25519 signature");
+	return 0;
+}
+
+int crypto_ed25519_save(const struct crypto_ed25519_key *key, const char *path)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	long len;
+	int fd = -1, rc = 0;
+
+	if (!mem || PEM_write_bio_PrivateKey(mem, key->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "cannot encode the Ed25519 key");
+		goto out;
+	}
+	len = BIO_get_mem_data(mem, &pem);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = err_set(errno == EEXIST ? OTCM_ECONFLICT : OTCM_EIO, NULL,
+			     "cannot create '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	/* The umask cannot widen 0600, but make the mode explicit anyway. */
+	if (fchmod(fd, 0600) || write(fd, pem, (size_t)len) != (ssize_t)len || fsync(fd)) {
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		fd = -1;
+		goto out;
+	}
+out:
+	if (fd >= 0 && close(fd) && !rc)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", path, strerror(errno));
+	BIO_free(mem);
+	return rc;
+}
+
+int crypto_ed25519_load(struct crypto_ed25519_key **out, const char *path)
+{
+	struct stat st;
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(errno == ENOENT ? OTCM_ENOTFOUND : OTCM_EIO, NULL,
+			       "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		rc = err_set(OTCM_EIO, NULL, "cannot stat '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = err_set(OTCM_EFORBIDDEN, NULL, "key file '%s' is accessible to others (mode %03o), "
+			     "expected 0600", path, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	bio = BIO_new_fd(fd, BIO_NOCLOSE);
+	if (bio)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!pkey) {
+		rc = err_set(OTCM_EINVAL, NULL, "'%s' holds no private key", path);
+		goto out;
+	}
+	if ((rc = ed25519_wrap(out, pkey)))
+		err_set(rc, NULL, "'%s' holds no Ed25519 private key", path);
+out:
+	BIO_free(bio);
+	close(fd);
+	return rc;
+}
+
+char *crypto_ed25519_public_pem(const unsigned char pub[CRYPTO_ED25519_PUB_LEN])
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+						     CRYPTO_ED25519_PUB_LEN);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL, *pem;
+	long len;
+
+	if (!pkey || !mem || PEM_write_bio_PUBKEY(mem, pkey) != 1) {
+		fprintf(stderr, "otcm: cannot encode an Ed25519 public key\n");
+		abort();
+	}
+	len = BIO_get_mem_data(mem, &data);
+	pem = xstrndup(data, (size_t)len);
+	BIO_free(mem);
+	EVP_PKEY_free(pkey);
+	return pem;
+}
+
+int crypto_ed25519_public_from_pem(unsigned char out[CRYPTO_ED25519_PUB_LEN], const char *pem,
+				   size_t len)
+{
+	BIO *mem = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pkey = mem ? PEM_read_bio_PUBKEY(mem, NULL, NULL, NULL) : NULL;
+	size_t n = CRYPTO_ED25519_PUB_LEN;
+	int rc = 0;
+
+	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_raw_public_key(pkey, out, &n) != 1 || n != CRYPTO_ED25519_PUB_LEN)
+		rc = err_set(OTCM_EINVAL, NULL, "not an Ed25519 public key in PEM");
+	EVP_PKEY_free(pkey);
+	BIO_free(mem);
+	return rc;
 }

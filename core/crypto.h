@@ -61,4 +61,57 @@ size_t crypto_base64(char *out, const void *data, size_t len);
 /* Decode standard base64; *out_len gets the byte count.  OTCM_EINVAL if bad. */
 int crypto_unbase64(unsigned char *out, size_t outcap, size_t *out_len, const char *in);
 
+/*
+ * Ed25519 (RFC 8032), for the signed checkpoints of the audit trail and,
+ * later, evidence.  A key is opaque and holds the private half; it is
+ * immutable after creation, so one key may sign from many threads.
+ */
+#define CRYPTO_ED25519_PUB_LEN 32
+#define CRYPTO_ED25519_SEED_LEN 32
+#define CRYPTO_ED25519_SIG_LEN 64
+
+struct crypto_ed25519_key;
+
+/* A new random key; *out belongs to the caller (crypto_ed25519_free). */
+int crypto_ed25519_generate(struct crypto_ed25519_key **out);
+
+/* The key whose 32-byte private seed is `seed` (RFC 8032 test vectors). */
+int crypto_ed25519_from_seed(struct crypto_ed25519_key **out,
+			     const unsigned char seed[CRYPTO_ED25519_SEED_LEN]);
+
+void crypto_ed25519_free(struct crypto_ed25519_key *key);
+
+/* The raw 32-byte public key. */
+void crypto_ed25519_public(unsigned char out[CRYPTO_ED25519_PUB_LEN],
+			   const struct crypto_ed25519_key *key);
+
+/* Sign `len` bytes of msg (pure Ed25519, no prehash). */
+int crypto_ed25519_sign(unsigned char out[CRYPTO_ED25519_SIG_LEN],
+			const struct crypto_ed25519_key *key, const void *msg, size_t len);
+
+/* 0 when sig is pub's signature of msg, OTCM_EAUTH when it is not. */
+int crypto_ed25519_verify(const unsigned char pub[CRYPTO_ED25519_PUB_LEN],
+			  const void *msg, size_t len,
+			  const unsigned char sig[CRYPTO_ED25519_SIG_LEN]);
+
+/*
+ * Write the private key to a new file at `path` as PEM PKCS#8, created
+ * with mode 0600 (never replacing a file: OTCM_ECONFLICT if it exists).
+ */
+int crypto_ed25519_save(const struct crypto_ed25519_key *key, const char *path);
+
+/*
+ * Read a private key written by crypto_ed25519_save().  OTCM_ENOTFOUND when
+ * the file does not exist, OTCM_EFORBIDDEN when group or others may read or
+ * write it, OTCM_EINVAL when it is not an Ed25519 private key.
+ */
+int crypto_ed25519_load(struct crypto_ed25519_key **out, const char *path);
+
+/* The public key as PEM SubjectPublicKeyInfo ("-----BEGIN PUBLIC KEY-----"); free() it. */
+char *crypto_ed25519_public_pem(const unsigned char pub[CRYPTO_ED25519_PUB_LEN]);
+
+/* Parse a PEM SubjectPublicKeyInfo holding an Ed25519 key; OTCM_EINVAL otherwise. */
+int crypto_ed25519_public_from_pem(unsigned char out[CRYPTO_ED25519_PUB_LEN], const char *pem,
+				   size_t len);
+
 #endif
