@@ -1,0 +1,245 @@
+/*
+ * tests/unit/diff/test_diff_engine.c - the engine around the formats:
+ * decoding, the generic tree differ (alignment, renames, deltas, limits),
+ * the fallback to text, the XML reader's hardening, the three outputs,
+ * textconv, and the BatchML and generic XML formats on real files.
+ */
+#include "tests/unit/diff/diff_testutil.h"
+
+#include "diff/model.h"
+
+static void decode_encodings(void **state)
+{
+	struct buf b = BUF_INIT;
+	const char *enc;
+	bool bin;
+	const unsigned char u16[] = { 0xff, 0xfe, 'a', 0, '\r', 0, '\n', 0, 0xe9, 0 };
+	const unsigned char latin[] = { 'c', 'a', 'f', 0xe9, '\r', 'x' };
+	const unsigned char bom[] = { 0xef, 0xbb, 0xbf, 'o', 'k', '\r', '\n' };
+
+	assert_int_equal(diff_decode(&b, u16, sizeof(u16), &enc, &bin), 0);
+	assert_string_equal(enc, "utf-16le");
+	assert_string_equal(buf_cstr(&b), "a\n\xc3\xa9");
+	buf_reset(&b);
+	assert_int_equal(diff_decode(&b, latin, sizeof(latin), &enc, &bin), 0);
+	assert_string_equal(enc, "latin-1");
+	assert_string_equal(buf_cstr(&b), "caf\xc3\xa9\nx");
+	buf_reset(&b);
+	assert_int_equal(diff_decode(&b, bom, sizeof(bom), &enc, &bin), 0);
+	assert_string_equal(enc, "utf-8-bom");
+	assert_string_equal(buf_cstr(&b), "ok\n");
+	assert_false(bin);
+	buf_release(&b);
+}
+
+/* Inserting one element into a sequence is one insertion, not N modifications. */
+static void sequence_insertion(void **state)
+{
+	struct dnode *a = dnode_new("Routine", "R"), *b = dnode_new("Routine", "R");
+	struct dchanges c = { 0 };
+
+	a->flags = b->flags = DNODE_SEQUENCE;
+	for (int i = 0; i < 50; i++) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "XIC(b%d)OTE(o%d);", i, i);
+		dnode_set_body(dnode_add(a, "Rung", NULL), t, "rung logic");
+		if (i == 10)
+			dnode_set_body(dnode_add(b, "Rung", NULL), "NOP();", "rung logic");
+		if (i == 30)
+			snprintf(t, sizeof(t), "XIO(b%d)OTE(o%d);", i, i);
+		dnode_set_body(dnode_add(b, "Rung", NULL), t, "rung logic");
+	}
+	assert_int_equal(dtree_diff(&c, a, b), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0].path, "Rung[31]");
+	assert_int_equal(c.v[0].kind, DCHANGE_MODIFIED);
+	assert_string_equal(c.v[0].what, "rung logic");
+	assert_string_equal(c.v[1].path, "Rung[10]");
+	assert_int_equal(c.v[1].kind, DCHANGE_ADDED);
+	dchanges_release(&c);
+	dnode_free(a);
+	dnode_free(b);
+}
+
+static void large_sequences_stay_bounded(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, p = BUF_INIT;
+
+	/* two unrelated 200k-line texts: alignment must fall back, not explode */
+	for (int i = 0; i < 200000; i++) {
+		assert_int_equal(buf_addf(&a, "line %d\n", i), 0);
+		assert_int_equal(buf_addf(&b, "other %d\n", i * 7), 0);
+	}
+	assert_int_equal(dtext_patch(&p, buf_cstr(&a), buf_cstr(&b)), 0);
+	assert_true(p.len > 0 && p.len < ((size_t)2 << 20));
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&p);
+}
+
+static void unparsable_falls_back(void **state)
+{
+	json_t *r = diff_json("x.L5X", "<RSLogix5000Content><Controller Name=\"a\">\n</RSLogix5000Content>\n",
+	                      "<RSLogix5000Content><Controller Name=\"b\">\n</RSLogix5000Content>\nmore\n");
+
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "l5x");
+	assert_non_null(strstr(json_string_value(json_object_get(r, "fallback_reason")), "not valid l5x"));
+	assert_true(json_is_false(json_object_get(json_object_get(r, "parsed"), "old")));
+	change_at(r, "modified  | text");
+	json_decref(r);
+}
+
+static void entities_are_not_expanded(void **state)
+{
+	const char *bomb =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+		"<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+		"<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+		"<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<l id=\"1\"><v>&f;&x;</v></l>\n";
+	struct buf out = BUF_INIT;
+
+	assert_int_equal(diff_textconv(&out, "bomb.xml", bomb, strlen(bomb)), 0);
+	assert_true(out.len < 1000);
+	assert_null(strstr(buf_cstr(&out), "root:"));
+	buf_release(&out);
+}
+
+static void deep_nesting_is_refused(void **state)
+{
+	struct buf x = BUF_INIT;
+	json_t *r;
+
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_adds(&x, "<a>"), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_adds(&x, "</a>"), 0);
+	r = diff_json("deep.xml", "<a/>", buf_cstr(&x));
+	assert_non_null(json_object_get(r, "fallback_reason"));
+	json_decref(r);
+	buf_release(&x);
+}
+
+static void outputs(void **state)
+{
+	struct diff_result *r = NULL;
+	struct buf h = BUF_INIT, t = BUF_INIT;
+	const char *a = "<hmi><obj id=\"m1\" label=\"Motor &lt;1&gt;\" speed=\"10\"/></hmi>";
+	const char *b = "<hmi><obj id=\"m1\" label=\"&lt;script&gt;alert(1)&lt;/script&gt;\" speed=\"12.5\"/></hmi>";
+	json_t *j = NULL, *s;
+
+	assert_int_equal(diff_compare(&r, "d<1>.xml", a, strlen(a), b, strlen(b)), 0);
+	assert_string_equal(diff_result_format(r), "xml");
+	assert_int_equal(diff_result_count(r), 2);
+	assert_int_equal(diff_to_html(&h, r), 0);
+	assert_null(strstr(buf_cstr(&h), "<script"));
+	assert_null(strstr(buf_cstr(&h), "style="));
+	assert_non_null(strstr(buf_cstr(&h), "&lt;script&gt;"));
+	assert_non_null(strstr(buf_cstr(&h), "d&lt;1&gt;.xml"));
+	assert_int_equal(diff_to_text(&t, r), 0);
+	assert_non_null(strstr(buf_cstr(&t), "~ obj[m1]: speed modified: '10' -> '12.5' (+2.5)"));
+	assert_int_equal(diff_to_json(&j, r), 0);
+	s = json_object_get(j, "summary");
+	assert_int_equal(json_integer_value(json_object_get(s, "modified")), 2);
+	assert_int_equal(json_integer_value(json_object_get(s, "total")), 2);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "parsed"), "new")));
+	json_decref(j);
+	diff_result_free(r);
+	buf_release(&h);
+	buf_release(&t);
+}
+
+static void added_removed_and_binary(void **state)
+{
+	struct diff_result *r = NULL;
+	const char bin1[] = { 'P', 'K', 0, 1, 2 }, bin2[] = { 'P', 'K', 0, 1, 3, 4 };
+	json_t *j = NULL;
+
+	assert_int_equal(diff_compare(&r, "n.xml", NULL, 0, "<a id=\"x\"/>", 11), 0);
+	assert_int_equal(diff_result_count(r), 1);
+	assert_int_equal(diff_to_json(&j, r), 0);
+	assert_true(json_is_null(json_object_get(json_object_get(j, "parsed"), "old")));
+	change_at(j, "added a[x] | a");
+	json_decref(j);
+	diff_result_free(r);
+	assert_int_equal(diff_compare(&r, "blob", bin1, sizeof(bin1), bin2, sizeof(bin2)), 0);
+	assert_int_equal(diff_result_count(r), 1);
+	diff_result_free(r);
+	assert_int_equal(diff_compare(&r, "same", "x\r\ny\r\n", 6, "x\ny\n", 4), 0);
+	assert_int_equal(diff_result_count(r), 0);
+	diff_result_free(r);
+}
+
+#define COUGH "recipes/PierreREN__B2MML-BatchML/Examples/BatchML v02 Cough Syrup Example Files/cough syrup pmw.xml"
+
+static void batchml_parameter_value(void **state)
+{
+	char *orig = corpus_read(COUGH, NULL);
+	char *edit = replace_once(orig, "<batchML:Nominal>5000</batchML:Nominal>", "<batchML:Nominal>5500</batchML:Nominal>");
+	json_t *r = diff_json(COUGH, orig, edit);
+
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "batchml");
+	expect_changes(r, (const char *const[]){ "modified MasterRecipe[1]/Header/BatchSize | Nominal", NULL });
+	assert_true(json_real_value(json_object_get(json_array_get(json_object_get(r, "changes"), 0), "delta")) == 500);
+	json_decref(r);
+	free(edit);
+	free(orig);
+}
+
+#define SVG "hmi/beremiz__beremiz/tests/projects/svghmi_basic/svghmi_0@svghmi/svghmi.svg"
+
+static void svg_element_by_id(void **state)
+{
+	char *orig = corpus_read(SVG, NULL);
+	const char *p = strstr(orig, " id=\"");
+	char id[128], *from, *to, *edit;
+	json_t *r;
+
+	assert_non_null(p);
+	sscanf(p + 5, "%127[^\"]", id);
+	from = xasprintf(" id=\"%s\"", id);
+	to = xasprintf(" id=\"%s\" data-otcm=\"1\"", id);
+	edit = replace_once(orig, from, to);
+	r = diff_json(SVG, orig, edit);
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "xml");
+	assert_int_equal(json_array_size(json_object_get(r, "changes")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(r, "changes"), 0), "path")), id));
+	json_decref(r);
+	free(from);
+	free(to);
+	free(edit);
+	free(orig);
+}
+
+static void textconv_is_canonical(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	const char *x = "<r><k name=\"b\" v=\"1\" w=\"2\"/><k name=\"a\"/></r>";
+	const char *y = "<r>\r\n  <k w=\"2\" name=\"b\" v=\"1\"/>\r\n  <k name=\"a\"/>\r\n</r>\r\n";
+
+	assert_int_equal(diff_textconv(&a, "x.xml", x, strlen(x)), 0);
+	assert_int_equal(diff_textconv(&b, "y.xml", y, strlen(y)), 0);
+	assert_string_equal(buf_cstr(&a), buf_cstr(&b));
+	assert_non_null(strstr(buf_cstr(&a), "k[b]\n    @v = 1\n    @w = 2\n"));
+	buf_release(&a);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decode_encodings),
+		cmocka_unit_test(sequence_insertion),
+		cmocka_unit_test(large_sequences_stay_bounded),
+		cmocka_unit_test(unparsable_falls_back),
+		cmocka_unit_test(entities_are_not_expanded),
+		cmocka_unit_test(deep_nesting_is_refused),
+		cmocka_unit_test(outputs),
+		cmocka_unit_test(added_removed_and_binary),
+		cmocka_unit_test(batchml_parameter_value),
+		cmocka_unit_test(svg_element_by_id),
+		cmocka_unit_test(textconv_is_canonical),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
