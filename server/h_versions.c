@@ -41,6 +41,12 @@
 #define MESSAGE_MAX ((size_t)64 * 1024)
 #define VERSIONS_DEFAULT_LIMIT 50
 #define VERSIONS_MAX_LIMIT 500
+/*
+ * Archives and patches are built in memory; they may not exceed twice the
+ * upload limit (a tree grows by overlays beyond one upload's size, so the
+ * bound is generous, but it is a bound).
+ */
+#define OUTPUT_CAP(req) ((size_t)(req)->srv->cfg->max_upload_bytes * 2)
 /* Attempts of an upload without "parent" that lost a race for its branch. */
 #define UPLOAD_ATTEMPTS 5
 
@@ -657,7 +663,7 @@ int h_versions_archive(struct http_req *req)
 	if (strcmp(format, "zip") && strcmp(format, "tar"))
 		return err_set(OTCM_EINVAL, "format", "format must be 'zip' or 'tar', got '%.20s'",
 			       format);
-	buf_init(&out, (size_t)req->srv->cfg->max_body * 4);
+	buf_init(&out, OUTPUT_CAP(req));
 	if ((rc = open_read(&c, &r, req, &asset)) ||
 	    (rc = resolve_version(commit, r, c, asset, http_param(req, 1), "commit")) ||
 	    (rc = repo_archive(&out, r, commit, format)))
@@ -800,7 +806,7 @@ int h_versions_diff(struct http_req *req)
 	if (fmt && strcmp(fmt, "patch") && strcmp(fmt, "json"))
 		return err_set(OTCM_EINVAL, "format", "format must be 'json' or 'patch', got '%.20s'",
 			       fmt);
-	buf_init(&patch, (size_t)req->srv->cfg->max_body * 4);
+	buf_init(&patch, OUTPUT_CAP(req));
 	if ((rc = open_read(&c, &r, req, &asset)) ||
 	    (rc = resolve_version(to, r, c, asset, to_q && *to_q ? to_q : DEFAULT_BRANCH, "to")))
 		goto out;
