@@ -138,8 +138,6 @@ int diff_decode(struct buf *out, const void *data, size_t len,
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_seq(s + i, len - i);
 
-		if (!s[i])
-			nul++;
 		if (!n) {
 			utf8 = false;
 			break;
@@ -154,6 +152,7 @@ int diff_decode(struct buf *out, const void *data, size_t len,
 	*out_binary = nul > 0;
 	if ((rc = buf_grow(out, len + len / 8)))
 		return rc;
+	out->data[out->len] = '\0';   /* input may be only a BOM: stay a valid string */
 	for (size_t i = 0; i < len && !rc;) {
 		size_t n = utf8 ? utf8_seq(s + i, len - i) : 1;
 
