@@ -136,7 +136,7 @@ static void fbd_layout_is_noise(void **state)
 	json_decref(mutate(TEST_L5X, "<IRef ID=\"1\" X=\"180\" Y=\"160\"", "<IRef ID=\"1\" X=\"200\" Y=\"180\"", exp));
 }
 
-/* Noise rule: export date, software revision and last-modified date are dropped; a real edit beside them is kept. */
+/* Noise rule: export date, software revision, last-modified and AOI edited dates are dropped; a real edit beside them is kept. */
 static void export_stamps_are_noise(void **state)
 {
 	const char *const exp[] = { "modified " MAIN "/Rung[1] | rung logic", NULL };
@@ -144,8 +144,9 @@ static void export_stamps_are_noise(void **state)
 	char *a = replace_once(orig, "ExportDate=\"Tue Feb 17 15:38:50 2026\"", "ExportDate=\"Wed Mar 18 09:00:00 2026\"");
 	char *b = replace_once(a, "SoftwareRevision=\"36.00\"", "SoftwareRevision=\"37.00\"");
 	char *c = replace_once(b, "LastModifiedDate=\"Tue Feb 17 15:38:39 2026\"", "LastModifiedDate=\"Wed Mar 18 08:59:00 2026\"");
-	char *d = replace_once(c, "MOVE(16#20,SimpleSint);", "MOVE(16#21,SimpleSint);");
-	json_t *r = diff_json(TEST_L5X, orig, c);
+	char *e = replace_once(c, "EditedDate=\"2026-02-12T15:18:41.101Z\"", "EditedDate=\"2026-03-01T10:00:00.000Z\"");
+	char *d = replace_once(e, "MOVE(16#20,SimpleSint);", "MOVE(16#21,SimpleSint);");
+	json_t *r = diff_json(TEST_L5X, orig, e);
 
 	expect_changes(r, (const char *const[]){ NULL });
 	json_decref(r);
@@ -157,6 +158,7 @@ static void export_stamps_are_noise(void **state)
 	free(b);
 	free(c);
 	free(d);
+	free(e);
 }
 
 /* Noise rule: CRLF line endings, attribute order and whitespace between elements are not changes. */
