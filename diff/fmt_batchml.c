@@ -17,6 +17,13 @@
 #include "diff/formats.h"
 #include "diff/xml.h"
 
+static bool starts(const char *p, const char *end, const char *prefix)
+{
+	size_t l = strlen(prefix);
+
+	return (size_t)(end - p) >= l && !memcmp(p, prefix, l);
+}
+
 static int batchml_detect(const char *text, size_t len)
 {
 	size_t n = len < 4096 ? len : 4096;
@@ -31,8 +38,9 @@ static int batchml_detect(const char *text, size_t len)
 			root = text + i;
 			break;
 		}
-	if (root && (!strncmp(root, "<xs:schema", 10) || !strncmp(root, "<xsd:schema", 11) ||
-	             !strncmp(root, "<schema", 7)))
+	/* binary input is not NUL-terminated: compare within n only */
+	if (root && (starts(root, text + n, "<xs:schema") || starts(root, text + n, "<xsd:schema") ||
+	             starts(root, text + n, "<schema")))
 		return 0;
 	return 60;
 }
