@@ -1,0 +1,217 @@
+/*
+ * diff/fmt_binary.c - the fallback for files no other format reads:
+ * binary data and archives.
+ *
+ * Tree: the root ("File") with attrs "sha256" and "size".  A zip or tar
+ * archive (also gzip, bzip2 or xz compressed) lists its members as
+ * Member[path] with "sha256" and "size", and archives inside archives
+ * (a zip in a zip, up to ARCHIVE_MAX_DEPTH) list theirs below the member.
+ * Limits keep hostile archives cheap: member count, bytes expanded, the
+ * size of a nested archive read into memory; when one is hit the node gets
+ * attr "truncated".
+ *
+ * This is the only file of diff/ that uses libarchive.
+ */
+#include "diff/formats.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "diff/text_util.h"
+
+#define ARCHIVE_MAX_DEPTH 4
+#define ARCHIVE_MAX_MEMBERS 100000
+#define ARCHIVE_MAX_NESTED ((size_t)64 << 20)      /* a nested archive read into memory */
+#define ARCHIVE_MAX_EXPANDED ((size_t)4 << 30)     /* all bytes expanded, per file */
+
+struct budget {
+	size_t members;
+	size_t expanded;
+};
+
+static bool is_zip(const unsigned char *p, size_t len)
+{
+	return len >= 4 && p[0] == 'P' && p[1] == 'K' &&
+	       ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6));
+}
+
+static bool is_tar(const unsigned char *p, size_t len)
+{
+	return len >= 262 && memcmp(p + 257, "ustar", 5) == 0;
+}
+
+static bool is_compressed(const unsigned char *p, size_t len)
+{
+	return len >= 3 && ((p[0] == 0x1f && p[1] == 0x8b) ||               /* gzip */
+	                    (p[0] == 'B' && p[1] == 'Z' && p[2] == 'h') ||  /* bzip2 */
+	                    (len >= 6 && memcmp(p, "\xfd" "7zXZ", 5) == 0));
+}
+
+static bool may_be_archive(const unsigned char *p, size_t len)
+{
+	return is_zip(p, len) || is_tar(p, len) || is_compressed(p, len);
+}
+
+static void set_hash_size(struct dnode *n, const unsigned char digest[CRYPTO_SHA256_LEN],
+                          size_t size)
+{
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	char num[32];
+
+	crypto_hex(hex, digest, CRYPTO_SHA256_LEN);
+	dnode_set_attr(n, "sha256", hex);
+	snprintf(num, sizeof(num), "%zu", size);
+	dnode_set_attr(n, "size", num);
+}
+
+/*
+ * List the members of the archive data[0, len) under parent.  Returns
+ * false when libarchive does not recognise it as an archive at all.
+ */
+static bool list_archive(struct dnode *parent, const void *data, size_t len, int depth,
+                         struct budget *b)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct tu_names *names = tu_names_new();
+	bool any = false;
+	int rc;
+
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
+		goto out;
+	for (;;) {
+		struct crypto_sha256_ctx *ctx;
+		unsigned char digest[CRYPTO_SHA256_LEN];
+		struct buf keep = BUF_INIT;
+		struct dnode *m;
+		const char *path;
+		size_t size = 0;
+		bool nested = true, cut = false;
+		const void *blk;
+		size_t blen;
+		la_int64_t off;
+
+		rc = archive_read_next_header(a, &e);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc < ARCHIVE_WARN) {
+			if (any)
+				dnode_set_attr(parent, "error", archive_error_string(a) ?
+				               archive_error_string(a) : "unreadable archive");
+			break;
+		}
+		any = true;
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (++b->members > ARCHIVE_MAX_MEMBERS) {
+			dnode_set_attr(parent, "truncated", "too many members");
+			break;
+		}
+		path = archive_entry_pathname_utf8(e);
+		if (!path)
+			path = archive_entry_pathname(e);
+		m = tu_add_unique(names, parent, "Member", path ? path : "");
+		if (archive_entry_filetype(e) == AE_IFLNK) {
+			const char *target = archive_entry_symlink(e);
+
+			dnode_set_attr(m, "symlink", target ? target : "");
+			continue;
+		}
+		if (archive_entry_is_encrypted(e)) {
+			dnode_set_attr(m, "encrypted", "true");
+			continue;
+		}
+		ctx = crypto_sha256_new();
+		buf_init(&keep, ARCHIVE_MAX_NESTED);
+		for (;;) {
+			rc = archive_read_data_block(a, &blk, &blen, &off);
+			if (rc == ARCHIVE_EOF)
+				break;
+			if (rc < ARCHIVE_WARN) {
+				dnode_set_attr(m, "error", archive_error_string(a) ?
+				               archive_error_string(a) : "unreadable member");
+				break;
+			}
+			if (b->expanded + blen > ARCHIVE_MAX_EXPANDED) {
+				cut = true;
+				break;
+			}
+			b->expanded += blen;
+			crypto_sha256_update(ctx, blk, blen);
+			size += blen;
+			if (nested && depth + 1 < ARCHIVE_MAX_DEPTH) {
+				if (buf_add(&keep, blk, blen))
+					nested = false;
+				else if (keep.len >= 262 &&
+				         !may_be_archive((const unsigned char *)keep.data, keep.len))
+					nested = false;
+			}
+		}
+		crypto_sha256_final(digest, ctx);
+		set_hash_size(m, digest, size);
+		if (cut) {
+			dnode_set_attr(m, "truncated", "expansion limit reached");
+			buf_release(&keep);
+			dnode_set_attr(parent, "truncated", "expansion limit reached");
+			break;
+		}
+		if (nested && depth + 1 < ARCHIVE_MAX_DEPTH && keep.len &&
+		    may_be_archive((const unsigned char *)keep.data, keep.len))
+			list_archive(m, keep.data, keep.len, depth + 1, b);
+		buf_release(&keep);
+		if (rc < ARCHIVE_WARN)
+			break;
+	}
+out:
+	archive_read_free(a);
+	tu_names_free(names);
+	return any;
+}
+
+static int binary_detect(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	if (is_zip(p, len) || is_tar(p, len))
+		return 60;
+	if (is_compressed(p, len))
+		return 30;
+	/* binary data: other formats never claim text with NUL bytes */
+	if (memchr(text, '\0', len < 65536 ? len : 65536))
+		return 5;
+	return 0;
+}
+
+static int binary_parse(struct dnode **out, const char *text, size_t len)
+{
+	struct dnode *root = dnode_new("File", NULL);
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	struct budget b = { 0, 0 };
+
+	crypto_sha256(digest, text, len);
+	set_hash_size(root, digest, len);
+	if (may_be_archive((const unsigned char *)text, len))
+		list_archive(root, text, len, 0, &b);
+	*out = root;
+	return 0;
+}
+
+const struct diff_format diff_fmt_binary = {
+	.name = "binary",
+	.description = "any other file: SHA-256 and size; archive members by name",
+	.detect = binary_detect,
+	.parse = binary_parse,
+};
