@@ -20,6 +20,9 @@
 #include "server/h_health.h"
 #include "server/handlers.h"
 
+/* everyone who may read the change process: all roles but the collection agent */
+#define CHG_READERS (ROLE_ADMIN | ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_AUDITOR)
+
 
 const struct route routes[] = {
 	{ "GET", "/healthz", ROLE_PUBLIC, h_healthz, "the process is alive" },
@@ -58,6 +61,42 @@ const struct route routes[] = {
 	  "a version as a zip or tar download" },
 	{ "GET", "/api/v1/assets/{id}/diff", ROLE_ANY, h_versions_diff,
 	  "what changed between two versions" },
+
+	/* the change process (h_changes.c, h_signatures.c, h_protocols.c) */
+	{ "POST", "/api/v1/changes", ROLE_ENGINEER | ROLE_ADMIN, h_changes_create, "raise a change (draft)" },
+	{ "GET", "/api/v1/changes", CHG_READERS, h_changes_list,
+	  "list changes (?state= ?type= ?asset= ?requester= ?from= ?to= ?overdue= ?limit= ?cursor=)" },
+	{ "GET", "/api/v1/changes/{key}", CHG_READERS, h_changes_get,
+	  "one change with its assets, runs, signatures and deployments" },
+	{ "PATCH", "/api/v1/changes/{key}", ROLE_ENGINEER | ROLE_ADMIN, h_changes_patch,
+	  "edit a change (after draft: with edit_reason)" },
+	{ "POST", "/api/v1/changes/{key}/transitions", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN,
+	  h_changes_transition, "move a change through its lifecycle" },
+	{ "POST", "/api/v1/changes/{key}/signatures", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN,
+	  h_signatures_change, "sign a change (password again, TOTP when enrolled)" },
+	{ "GET", "/api/v1/changes/{key}/signatures", CHG_READERS, h_signatures_list,
+	  "the signatures of a change" },
+	{ "POST", "/api/v1/changes/{key}/test-runs", ROLE_QA | ROLE_ADMIN, h_runs_create,
+	  "start a FAT or SAT run on the change branch head" },
+	{ "GET", "/api/v1/changes/{key}/test-runs", CHG_READERS, h_runs_list, "the test runs of a change" },
+	{ "POST", "/api/v1/changes/{key}/deployments", ROLE_ENGINEER | ROLE_ADMIN, h_changes_deploy,
+	  "record a deployment to a device" },
+	{ "POST", "/api/v1/changes/{key}/release", ROLE_APPROVER | ROLE_ADMIN, h_changes_release,
+	  "release: move main to the approved tree and tag it" },
+	{ "GET", "/api/v1/change-settings", CHG_READERS, h_change_settings_get, "settings of the change process" },
+	{ "PUT", "/api/v1/change-settings", ROLE_ADMIN, h_change_settings_put,
+	  "change the settings of the change process" },
+	{ "POST", "/api/v1/protocols", ROLE_QA | ROLE_ADMIN, h_protocols_create,
+	  "a new test protocol, or the next version of one" },
+	{ "GET", "/api/v1/protocols", CHG_READERS, h_protocols_list, "test protocols (?name=)" },
+	{ "GET", "/api/v1/protocols/{id}", CHG_READERS, h_protocols_get, "one test protocol version" },
+	{ "GET", "/api/v1/test-runs/{id}", CHG_READERS, h_runs_get, "one test run with its steps" },
+	{ "PUT", "/api/v1/test-runs/{id}/steps/{no}", ROLE_QA | ROLE_ADMIN, h_runs_step,
+	  "record the result of one step" },
+	{ "POST", "/api/v1/test-runs/{id}/signatures", ROLE_QA | ROLE_ADMIN, h_signatures_run,
+	  "sign a run tested (completes it) or witnessed" },
+	{ "POST", "/api/v1/totp", CHG_READERS, h_totp_enrol, "start one-time code enrolment" },
+	{ "POST", "/api/v1/totp/confirm", CHG_READERS, h_totp_confirm, "enable one-time codes with a first code" },
 
 	{ "GET", "/api/v1/audit", ROLE_ADMIN | ROLE_AUDITOR, h_audit_list, "the audit trail" },
 };

@@ -1,0 +1,339 @@
+/*
+ * server/h_protocols.c - test protocol templates, test runs and their steps.
+ *
+ *   POST /api/v1/protocols                       qa, admin: a new template, or the next
+ *                                                version of one with the same name
+ *   GET  /api/v1/protocols                       all but agent (?name=)
+ *   GET  /api/v1/protocols/{id}                  all but agent
+ *   POST /api/v1/changes/{key}/test-runs         qa, admin
+ *   GET  /api/v1/changes/{key}/test-runs         all but agent
+ *   GET  /api/v1/test-runs/{id}                  all but agent
+ *   PUT  /api/v1/test-runs/{id}/steps/{no}       qa, admin
+ *
+ * A run binds one protocol version to one change, one asset and the exact
+ * commit and tree of the change branch under test.  Templates are never
+ * edited in place.  A run completes when its tester signs it "tested"
+ * (h_signatures.c); its verdict is computed then from the steps.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "server/handlers.h"
+#include "server/rules.h"
+#include "server/svc.h"
+#include "storage/changes.h"
+
+#define PROTOCOL_MAX_STEPS 500
+#define STEP_TEXT_MAX 4000
+
+static int parse_id(int64_t *out, const char *s, const char *what)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (*s == '\0' || *end || v <= 0)
+		return err_set(OTCM_ENOTFOUND, "id", "%s '%.40s' not found", what, s);
+	*out = v;
+	return 0;
+}
+
+static int check_steps(const json_t *steps)
+{
+	static const char *const fields[] = { "instruction", "expected", NULL };
+	json_t *s;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(steps) || json_array_size(steps) == 0 ||
+	    json_array_size(steps) > PROTOCOL_MAX_STEPS)
+		return err_set(OTCM_EINVAL, "steps", "'steps' must be 1 to %d steps", PROTOCOL_MAX_STEPS);
+	json_array_foreach(steps, i, s) {
+		const char *ins, *exp;
+
+		if (!json_is_object(s))
+			return err_set(OTCM_EINVAL, "steps", "step %zu must be {instruction, expected}", i + 1);
+		if ((rc = json_only_fields((json_t *)s, fields)) ||
+		    (rc = json_get_str((json_t *)s, "instruction", true, &ins)) ||
+		    (rc = json_get_str((json_t *)s, "expected", true, &exp)))
+			return err_set(rc, "steps", "step %zu: %s", i + 1, err_message());
+		if (strlen(ins) > STEP_TEXT_MAX || strlen(exp) > STEP_TEXT_MAX)
+			return err_set(OTCM_EINVAL, "steps", "step %zu is longer than %d characters", i + 1,
+				       STEP_TEXT_MAX);
+	}
+	return 0;
+}
+
+int h_protocols_create(struct http_req *req)
+{
+	static const char *const fields[] = { "name", "kind", "title", "witness_required", "steps", NULL };
+	json_t *body = NULL, *after = NULL;
+	struct db_conn *c = NULL;
+	const char *name, *kind, *title;
+	bool witness = false;
+	size_t i;
+	int rc;
+
+	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	    (rc = json_get_str(body, "name", true, &name)) ||
+	    (rc = json_get_str(body, "kind", true, &kind)) ||
+	    (rc = json_get_str(body, "title", true, &title)) ||
+	    (rc = json_get_bool(body, "witness_required", false, &witness)) ||
+	    (rc = check_steps(json_object_get(body, "steps"))))
+		goto out;
+	if (strlen(name) > 100) {
+		rc = err_set(OTCM_EINVAL, "name", "'name' must be 100 characters at most");
+		goto out;
+	}
+	for (i = 0; name[i]; i++)
+		if (!(name[i] == '-' || name[i] == '_' || name[i] == '.' ||
+		      (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z')) || (i == 0 && !(name[0] >= '0' && name[0] <= 'z'))) {
+			rc = err_set(OTCM_EINVAL, "name", "'name' may hold letters, digits, '.', '_' and '-'");
+			goto out;
+		}
+	if (strcmp(kind, "fat") && strcmp(kind, "sat")) {
+		rc = err_set(OTCM_EINVAL, "kind", "'kind' must be fat or sat");
+		goto out;
+	}
+	if (strlen(title) > 200) {
+		rc = err_set(OTCM_EINVAL, "title", "'title' must be 200 characters at most");
+		goto out;
+	}
+	if ((rc = svc_begin(&c, req)) ||
+	    (rc = protocols_create(&after, c, name, kind, title, witness, json_object_get(body, "steps"),
+				   req->who.user_id)) ||
+	    (rc = svc_audit(req, c, "protocol.create", "protocol",
+			    arena_printf(req->arena, "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(json_object_get(after, "id"))), NULL, after)) ||
+	    (rc = svc_commit(c)))
+		goto out;
+	rc = http_reply_json(req, 201, after);
+	after = NULL;
+out:
+	svc_end(c);
+	json_decref(body);
+	json_decref(after);
+	return rc;
+}
+
+int h_protocols_list(struct http_req *req)
+{
+	struct db_conn *c = NULL;
+	json_t *list = NULL;
+	int rc;
+
+	if ((rc = svc_conn(&c, req)) || (rc = protocols_list(&list, c, http_query(req, "name"))))
+		goto out;
+	rc = http_reply_json(req, 200, json_pack("{s:o}", "items", list));
+out:
+	svc_end(c);
+	return rc;
+}
+
+int h_protocols_get(struct http_req *req)
+{
+	struct db_conn *c = NULL;
+	json_t *p = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = parse_id(&id, http_param(req, 0), "protocol")))
+		return rc;
+	if ((rc = svc_conn(&c, req)) || (rc = protocols_get(&p, c, id)))
+		goto out;
+	rc = http_reply_json(req, 200, p);
+out:
+	svc_end(c);
+	return rc;
+}
+
+int h_runs_create(struct http_req *req)
+{
+	static const char *const fields[] = { "protocol_id", "asset_id", "commit", NULL };
+	json_t *body = NULL, *protocol = NULL, *after = NULL;
+	struct db_conn *c = NULL;
+	struct change_facts facts;
+	struct rules_change view;
+	const char *key = http_param(req, 0), *commit = NULL, *tree = NULL, *kind;
+	int64_t id = 0, protocol_id = 0, asset = 0, run = 0;
+	size_t i;
+	bool found = false;
+	int rc;
+
+	if ((rc = changes_parse_key(&id, key)) || (rc = svc_body_json(&body, req)) ||
+	    (rc = json_only_fields(body, fields)) ||
+	    (rc = json_get_int(body, "protocol_id", true, &protocol_id)) ||
+	    (rc = json_get_int(body, "asset_id", true, &asset)) ||
+	    (rc = json_get_str(body, "commit", false, &commit)))
+		goto out;
+	if ((rc = svc_begin(&c, req)) ||
+	    (rc = changes_lock(&facts.state, &facts.requester_id, req->arena, c, id)) ||
+	    (rc = chg_load(&view, &facts, req, c, id)))
+		goto out;
+	rc = protocols_get(&protocol, c, protocol_id);
+	if (rc == OTCM_ENOTFOUND)
+		rc = err_set(OTCM_EINVAL, "protocol_id", "protocol %" PRId64 " not found", protocol_id);
+	if (rc)
+		goto out;
+	kind = json_string_value(json_object_get(protocol, "kind"));
+	for (i = 0; i < facts.nassets; i++)
+		if (facts.assets[i].asset_id == asset) {
+			found = true;
+			if (!commit)
+				commit = facts.assets[i].commit;
+		}
+	if (!found) {
+		rc = err_set(OTCM_EINVAL, "asset_id", "asset %" PRId64 " is not affected by '%s'", asset, key);
+		goto out;
+	}
+	if (!commit) {
+		rc = err_set(OTCM_EINVAL, "asset_id", "asset %" PRId64 " has no version on the change branch yet", asset);
+		goto out;
+	}
+	if ((rc = changes_version_tree(&tree, req->arena, c, id, asset, commit)))
+		goto out;
+	if ((rc = rules_can_start_run(&view, kind))) {
+		rc = chg_refused(req, &c, "test-run.refused", "change", key, rc);
+		goto out;
+	}
+	if ((rc = runs_create(&run, c, id, asset, protocol_id, commit, tree, req->who.user_id)) ||
+	    (rc = runs_get(&after, c, run, false)) ||
+	    (rc = svc_audit(req, c, "test-run.create", "test-run",
+			    arena_printf(req->arena, "%" PRId64, run), NULL, after)) ||
+	    (rc = svc_commit(c)))
+		goto out;
+	http_set_header(req, "Location", arena_printf(req->arena, "/api/v1/test-runs/%" PRId64, run));
+	rc = http_reply_json(req, 201, after);
+	after = NULL;
+out:
+	svc_end(c);
+	json_decref(body);
+	json_decref(protocol);
+	json_decref(after);
+	return rc;
+}
+
+int h_runs_list(struct http_req *req)
+{
+	struct db_conn *c = NULL;
+	json_t *list = NULL, *change = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = changes_parse_key(&id, http_param(req, 0))))
+		return rc;
+	if ((rc = svc_conn(&c, req)) || (rc = changes_get(&change, c, id)) ||
+	    (rc = runs_list(&list, c, id)))
+		goto out;
+	rc = http_reply_json(req, 200, json_pack("{s:o}", "items", list));
+out:
+	json_decref(change);
+	svc_end(c);
+	return rc;
+}
+
+int h_runs_get(struct http_req *req)
+{
+	struct db_conn *c = NULL;
+	json_t *run = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = parse_id(&id, http_param(req, 0), "test run")))
+		return rc;
+	if ((rc = svc_conn(&c, req)) || (rc = runs_get(&run, c, id, false)))
+		goto out;
+	rc = http_reply_json(req, 200, run);
+out:
+	svc_end(c);
+	return rc;
+}
+
+static int check_step_text(const char *v, const char *field)
+{
+	if (v && strlen(v) > STEP_TEXT_MAX)
+		return err_set(OTCM_EINVAL, field, "'%s' must be %d characters at most", field, STEP_TEXT_MAX);
+	return 0;
+}
+
+int h_runs_step(struct http_req *req)
+{
+	static const char *const fields[] = { "result", "observed", "comment", "deviation",
+					      "disposition", NULL };
+	json_t *body = NULL, *before = NULL, *after = NULL;
+	struct db_conn *c = NULL;
+	struct run_facts rf;
+	struct run_step s;
+	const char *sid = http_param(req, 0), *sno = http_param(req, 1), *state;
+	int64_t run = 0, no = 0, requester = 0;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if ((rc = parse_id(&run, sid, "test run")) || (rc = parse_id(&no, sno, "step")) ||
+	    (rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	    (rc = json_get_str(body, "result", true, &s.result)) ||
+	    (rc = json_get_str(body, "observed", false, &s.observed)) ||
+	    (rc = json_get_str(body, "comment", false, &s.comment)) ||
+	    (rc = json_get_str(body, "deviation", false, &s.deviation)) ||
+	    (rc = json_get_str(body, "disposition", false, &s.disposition)) ||
+	    (rc = check_step_text(s.observed, "observed")) || (rc = check_step_text(s.comment, "comment")) ||
+	    (rc = check_step_text(s.deviation, "deviation")))
+		goto out;
+	if (strcmp(s.result, "pass") && strcmp(s.result, "fail") && strcmp(s.result, "n/a")) {
+		rc = err_set(OTCM_EINVAL, "result", "'result' must be pass, fail or n/a");
+		goto out;
+	}
+	if (s.disposition && !rules_disposition_valid(s.disposition)) {
+		rc = err_set(OTCM_EINVAL, "disposition", "'disposition' must be accepted or rejected");
+		goto out;
+	}
+	if (s.disposition && !s.deviation) {
+		rc = err_set(OTCM_EINVAL, "deviation", "a disposition belongs to a 'deviation'");
+		goto out;
+	}
+	s.no = (int)no;
+	if ((rc = svc_begin(&c, req)) || (rc = runs_facts(&rf, req->arena, c, run)) ||
+	    (rc = changes_lock(&state, &requester, req->arena, c, rf.change_id)) ||
+	    (rc = runs_facts(&rf, req->arena, c, run)))
+		goto out;
+	if ((size_t)no > rf.nsteps) {
+		rc = err_set(OTCM_ENOTFOUND, "no", "the protocol has no step %" PRId64, no);
+		goto out;
+	}
+	if (strcmp(rf.state, "open")) {
+		err_set(OTCM_ERULE, "no", "the run is complete: its steps no longer change");
+		err_set_rule("run-completed");
+		rc = chg_refused(req, &c, "test-run.step.refused", "test-run", sid, OTCM_ERULE);
+		goto out;
+	}
+	if (rf.stale) {
+		err_set(OTCM_ERULE, "no", "a newer version was uploaded for this asset: start a new run");
+		err_set_rule("stale-run");
+		rc = chg_refused(req, &c, "test-run.step.refused", "test-run", sid, OTCM_ERULE);
+		goto out;
+	}
+	if (rf.results[no - 1])
+		before = json_pack("{s:I, s:s, s:s?}", "no", (json_int_t)no, "result", rf.results[no - 1],
+				   "disposition", rf.dispositions[no - 1]);
+	after = json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?}", "no", (json_int_t)no, "result", s.result,
+			  "observed", s.observed, "comment", s.comment, "deviation", s.deviation,
+			  "disposition", s.disposition);
+	if ((rc = runs_record_step(c, run, &s, req->who.user_id)) ||
+	    (rc = svc_audit(req, c, "test-run.step", "test-run", sid, before, after)))
+		goto out;
+	json_decref(after);
+	after = NULL;
+	if ((rc = runs_get(&after, c, run, false)) || (rc = svc_commit(c)))
+		goto out;
+	rc = http_reply_json(req, 200, after);
+	after = NULL;
+out:
+	svc_end(c);
+	json_decref(body);
+	json_decref(before);
+	json_decref(after);
+	return rc;
+}
