@@ -90,6 +90,15 @@ static const struct option_row options[] = {
 	{ "session-ttl", OPT_UINT, OFF(session_ttl), "28800", 60, 86400 * 30, NULL,
 	  "seconds a login session lasts" },
 	{ "log-level", OPT_STR, OFF(log_level), "info", 0, 0, valid_level, "debug, info, warn or error" },
+	{ "server-name", OPT_STR, OFF(server_name), NULL, 0, 0, NULL,
+	  "name in the audit checkpoints' origin \"otcm/NAME\"; unset uses the host name" },
+	{ "checkpoint-every", OPT_UINT, OFF(checkpoint_every), "1000", 0, 100000000, NULL,
+	  "sign an audit checkpoint after this many new events (0: only by time or on demand)" },
+	{ "checkpoint-minutes", OPT_UINT, OFF(checkpoint_minutes), "10", 0, 525600, NULL,
+	  "sign an audit checkpoint of new events after this many minutes (0: never by time)" },
+	{ "db-role", OPT_STR, OFF(db_role), "otcm_app", 0, 0, NULL,
+	  "database role the server's connections switch to (no UPDATE/DELETE on the audit trail); "
+	  "none keeps the login role" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

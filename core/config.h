@@ -39,6 +39,11 @@ struct config {
 	unsigned login_lock_seconds;
 	unsigned session_ttl;       /* seconds */
 	char *log_level;            /* debug, info, warn, error */
+	/* audit trail (docs/audit.md) */
+	char *server_name;          /* checkpoint origin "otcm/<name>"; NULL = host name */
+	unsigned checkpoint_every;  /* events between checkpoints; 0 = no count trigger */
+	unsigned checkpoint_minutes;/* minutes between checkpoints of new events; 0 = none */
+	char *db_role;              /* role pooled connections SET ROLE to; "none" = stay */
 };
 
 /*

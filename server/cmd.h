@@ -19,6 +19,14 @@
 int cmd_user(const struct config *cfg, int argc, char **argv);
 
 /*
+ * `otcm audit verify [--database URL] [--data DIR] [--public-key FILE]`
+ * (server/cmd_audit.c): recompute the audit hash chain and check every
+ * signed checkpoint; prints the first event and the first checkpoint that
+ * do not match.  0 when all verifies, 1 otherwise.
+ */
+int cmd_audit(const struct config *cfg, int argc, char **argv);
+
+/*
  * `otcm diff OLD NEW` (server/cmd_diff.c): the semantic diff of two PLC
  * files, as the server would show it, printed on stdout.  Works offline,
  * without a database.

@@ -40,6 +40,13 @@ int h_versions_put_file(struct http_req *req);
 /* h_audit.c: the audit trail */
 int h_audit_list(struct http_req *req);
 
+/* h_checkpoints.c: the server's public key, signed audit checkpoints and proofs */
+int h_keys_server_pub(struct http_req *req);
+int h_checkpoint_get(struct http_req *req);
+int h_checkpoint_create(struct http_req *req);
+int h_audit_inclusion(struct http_req *req);
+int h_audit_consistency(struct http_req *req);
+
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);
 

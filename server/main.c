@@ -6,6 +6,7 @@
  *                             SIGTERM or SIGINT
  *   otcm migrate [options]    apply pending migrations and exit
  *   otcm user [options] add ...   user administration (server/cmd.h)
+ *   otcm audit [options] verify   check the audit hash chain and checkpoints
  *   otcm diff OLD NEW         semantic diff of two PLC files
  *   otcm textconv FILE        normalised text of a PLC file
  *   otcm version | help
@@ -15,6 +16,7 @@
  * a generated administrator password, command output).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -23,6 +25,7 @@
 #include "server/bootstrap.h"
 #include "server/cmd.h"
 #include "server/http.h"
+#include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
 #include "storage/repo.h"
@@ -40,6 +43,7 @@ static void usage(FILE *f)
 		"usage: otcm serve [options]         serve HTTP (migrates the database first)\n"
 		"       otcm migrate [options]       apply pending database migrations\n"
 		"       otcm user [options] add ...  administer users directly in the database\n"
+		"       otcm audit [options] verify  check the audit hash chain and signed checkpoints\n"
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
 		"       otcm version | help\n"
@@ -93,10 +97,41 @@ out:
 	return rc;
 }
 
+/*
+ * Audit trail at serve start (docs/audit.md): pooled connections switch to
+ * the application role (checked once here, so a missing role fails the
+ * start rather than every request), the signing key is loaded or generated
+ * under the data folder, and the checkpoint writer starts.
+ */
+static int start_audit(struct checkpoint_writer **out_writer, struct crypto_ed25519_key **out_key,
+		       char **out_origin, const struct config *cfg, struct db_pool *pool)
+{
+	struct db_conn *c = NULL;
+	int rc;
+
+	if (cfg->db_role && strcmp(cfg->db_role, "none") != 0) {
+		db_pool_set_role(pool, cfg->db_role);
+		if ((rc = db_acquire(&c, pool))) {
+			err_set(rc, NULL, "%s (create it as docs/audit.md shows, or pass --db-role none)",
+				err_message());
+			return rc;
+		}
+		db_release(c);
+	}
+	*out_origin = checkpoint_origin(cfg);
+	if ((rc = checkpoint_key_open(out_key, NULL, cfg->data, true)))
+		return rc;
+	return checkpoint_writer_start(out_writer, pool, *out_key, *out_origin,
+				       cfg->checkpoint_every, cfg->checkpoint_minutes);
+}
+
 static int run_serve(const struct config *cfg)
 {
 	struct cluster *cl = NULL;
 	struct db_pool *pool = NULL;
+	struct checkpoint_writer *writer = NULL;
+	struct crypto_ed25519_key *key = NULL;
+	char *origin = NULL;
 	struct server srv = { 0 };
 	const char *conninfo = NULL;
 	bool git_ready = false;
@@ -106,7 +141,8 @@ static int run_serve(const struct config *cfg)
 		goto out;
 	git_ready = true;
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
-	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)))
+	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
+	    (rc = start_audit(&writer, &key, &origin, cfg, pool)))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -115,6 +151,9 @@ static int run_serve(const struct config *cfg)
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	checkpoint_writer_stop(writer);
+	crypto_ed25519_free(key);
+	free(origin);
 	db_pool_free(pool);
 	if (cl && cluster_stop(cl) && rc == 0)
 		rc = OTCM_EIO;
@@ -173,7 +212,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(cmd, "textconv") == 0)
 		return cmd_textconv(argc - 2, argv + 2);
-	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user")) {
+	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user") &&
+	    strcmp(cmd, "audit")) {
 		fprintf(stderr, "otcm: unknown command '%s'\n\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -182,6 +222,10 @@ int main(int argc, char **argv)
 		goto out;
 	if (strcmp(cmd, "user") == 0) {
 		code = cmd_user(&cfg, argc - next, argv + next);
+		goto out;
+	}
+	if (strcmp(cmd, "audit") == 0) {
+		code = cmd_audit(&cfg, argc - next, argv + next);
 		goto out;
 	}
 	if (next < argc) {

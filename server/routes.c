@@ -99,6 +99,16 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/totp/confirm", CHG_READERS, h_totp_confirm, "enable one-time codes with a first code" },
 
 	{ "GET", "/api/v1/audit", ROLE_ADMIN | ROLE_AUDITOR, h_audit_list, "the audit trail" },
+	{ "GET", "/api/v1/audit/checkpoint", ROLE_ADMIN | ROLE_AUDITOR, h_checkpoint_get,
+	  "the newest signed audit checkpoint, or ?tree_size=N" },
+	{ "POST", "/api/v1/audit/checkpoint", ROLE_ADMIN, h_checkpoint_create,
+	  "sign a checkpoint of the audit trail now" },
+	{ "GET", "/api/v1/audit/events/{seq}/inclusion", ROLE_ADMIN | ROLE_AUDITOR, h_audit_inclusion,
+	  "inclusion proof of an audit event in a checkpoint (?tree_size=N, default the newest)" },
+	{ "GET", "/api/v1/audit/consistency", ROLE_ADMIN | ROLE_AUDITOR, h_audit_consistency,
+	  "consistency proof between two checkpoints (?first=M&second=N)" },
+	{ "GET", "/api/v1/keys/server.pub", ROLE_PUBLIC, h_keys_server_pub,
+	  "the server's Ed25519 public key (PEM) that signs audit checkpoints" },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -88,7 +88,8 @@ void audit_chain_hash(merkle_hash out, const merkle_hash prev, const void *canon
 
 /*
  * What audit_verify_chain() found.  Events 1..verified recomputed to their
- * stored hashes and chained; leaves[i] is the hash of event i+1 (owned,
+ * stored hashes and chained; leaves[i] is the hash of event i+1 (the Merkle
+ * leaf data, not yet the leaf hash; owned,
  * release with audit_chain_release).  bad_seq is the first event that does
  * not verify (0 when all do) and problem says how; head_seq is what
  * audit_head claims.

@@ -36,6 +36,7 @@ struct db_pool {
 	char *conninfo;
 	unsigned size;
 	struct db_conn *conns;  /* `size` slots, connected lazily */
+	char *role;             /* SET ROLE after connecting; NULL: none (db_pool_set_role) */
 };
 
 struct db_res {
@@ -83,17 +84,45 @@ static int conn_open(PGconn **out, const char *conninfo)
 	return 0;
 }
 
+/* SET ROLE on a fresh session (pool->role); on failure the session is closed. */
+static int conn_set_role(struct db_conn *c, const char *role)
+{
+	char *ident = PQescapeIdentifier(c->pg, role, strlen(role));
+	char *sql = ident ? xasprintf("SET ROLE %s", ident) : NULL;
+	PGresult *r = sql ? PQexec(c->pg, sql) : NULL;
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+		rc = err_set(OTCM_EUNAVAIL, NULL, "cannot switch to database role '%s': %s", role,
+			     msg ? msg : PQerrorMessage(c->pg));
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	PQclear(r);
+	free(sql);
+	PQfreemem(ident);
+	return rc;
+}
+
 /* Make sure c->pg is a live connection: connect lazily, reset a broken one. */
 static int conn_ready(struct db_conn *c, const char *conninfo)
 {
-	if (!c->pg)
-		return conn_open(&c->pg, conninfo);
+	const char *role = c->pool ? c->pool->role : NULL;
+	int rc;
+
+	if (!c->pg) {
+		if ((rc = conn_open(&c->pg, conninfo)))
+			return rc;
+		return role ? conn_set_role(c, role) : 0;
+	}
 	if (PQstatus(c->pg) == CONNECTION_OK)
 		return 0;
 	PQreset(c->pg);
 	if (PQstatus(c->pg) != CONNECTION_OK)
 		return conn_error(OTCM_EUNAVAIL, c->pg, "cannot reconnect to the database");
-	return 0;
+	return role ? conn_set_role(c, role) : 0;
 }
 
 int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size)
@@ -113,6 +142,13 @@ int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size)
 	return 0;
 }
 
+void db_pool_set_role(struct db_pool *pool, const char *role)
+{
+	assert(pool);
+	free(pool->role);
+	pool->role = role ? xstrdup(role) : NULL;
+}
+
 void db_pool_free(struct db_pool *pool)
 {
 	if (!pool)
@@ -123,6 +159,7 @@ void db_pool_free(struct db_pool *pool)
 	}
 	free(pool->conns);
 	free(pool->conninfo);
+	free(pool->role);
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);

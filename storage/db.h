@@ -38,6 +38,16 @@ struct db_res;
 int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size);
 void db_pool_free(struct db_pool *pool);
 
+/*
+ * Have every pooled connection `SET ROLE role` right after it connects
+ * (and after a reconnect), so the server works with the application role's
+ * privileges rather than the login role's (docs/audit.md: the application
+ * role may not update or delete the audit trail).  Call before the first
+ * db_acquire; NULL keeps the login role.  The role name is quoted as an
+ * identifier.  A connection whose SET ROLE fails is not lent out.
+ */
+void db_pool_set_role(struct db_pool *pool, const char *role);
+
 /* Borrow a connection, waiting while all are in use.  Reconnects broken ones. */
 int db_acquire(struct db_conn **out, struct db_pool *pool);
 
