@@ -738,6 +738,10 @@ static int add_semantic(json_t *files, struct repo *r, const char *from, const c
 		const char *skipped = NULL;
 		int rc = 0;
 
+		if (!path || !status) {
+			skipped = "no path";
+			goto next;
+		}
 		if (json_is_true(json_object_get(f, "binary"))) {
 			skipped = "binary";
 			goto next;
