@@ -458,7 +458,7 @@ int changes_stale_for(json_t **out, struct db_conn *c, int64_t change_id, int64_
 		"SELECT json_build_object('runs', coalesce((SELECT json_agg(r.id ORDER BY r.id) FROM "
 		"test_runs r WHERE r.change_id = $1 AND r.asset_id = $2 AND r.tree_oid <> $3), '[]'), "
 		"'signatures', coalesce((SELECT json_agg(s.id ORDER BY s.id) FROM signatures s WHERE "
-		"s.change_id = $1 AND s.run_id IS NULL AND s.trees ? $2 AND s.trees ->> $2 <> $3), '[]'))";
+		"s.change_id = $1 AND s.run_id IS NULL AND s.trees ? $2::text AND s.trees ->> $2::text <> $3), '[]'))";
 	char sch[24], sas[24];
 
 	i64s(sch, change_id);
