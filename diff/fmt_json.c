@@ -233,10 +233,16 @@ static int json_detect(const char *text, size_t len)
 		return 0;
 	score = 80;
 	/* Perspective views and Node-RED flows are what we know best */
-	if ((json_is_object(v) && json_object_get(v, "root") && member_at(json_object_get(v, "root"), "meta.name")) ||
-	    (json_is_array(v) && json_array_size(v) > 0 &&
-	     json_object_get(json_array_get(v, 0), "wires") != NULL))
+	if (json_is_object(v) && member_at(json_object_get(v, "root"), "meta.name"))
 		score = 90;
+	if (json_is_array(v)) {
+		size_t i;
+
+		for (i = 0; i < json_array_size(v) && i < 16; i++) {
+			if (json_object_get(json_array_get(v, i), "wires"))
+				score = 90;
+		}
+	}
 	json_decref(v);
 	return score;
 }
