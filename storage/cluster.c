@@ -427,8 +427,29 @@ static int stop_leftover(const struct cluster *c)
 	int64_t deadline;
 	int rc = 0;
 
-	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0 || !postmaster_alive((pid_t)pid, c->pg_dir))
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0)
 		goto out;
+	if (!postmaster_alive((pid_t)pid, c->pg_dir)) {
+		/*
+		 * The pid is gone, a zombie nobody reaped (a killed otcm's postmaster
+		 * is reparented to an init that may never wait for it), or reused
+		 * by another process.  PostgreSQL would take any of those for a
+		 * running server and refuse to start, so drop the stale lock file;
+		 * we hold the folder lock, so no other otcm owns this cluster.
+		 */
+		char *socklock = xasprintf("%s/.s.PGSQL." CLUSTER_PORT ".lock", c->run_dir);
+		char *sock = xasprintf("%s/.s.PGSQL." CLUSTER_PORT, c->run_dir);
+
+		if (unlink(pidfile) == 0)
+			log_json(LOG_WARN, "removed the stale lock files of a database server that is gone",
+				 json_pack("{s:I}", "pid", (json_int_t)pid));
+		/* its socket lock names the same dead pid and would stop the start too */
+		unlink(socklock);
+		unlink(sock);
+		free(socklock);
+		free(sock);
+		goto out;
+	}
 	log_json(LOG_WARN, "stopping a database server left running by an earlier process",
 		 json_pack("{s:I}", "pid", (json_int_t)pid));
 	kill((pid_t)pid, SIGINT);
