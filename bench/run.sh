@@ -158,7 +158,7 @@ fi
 auth="Authorization: Bearer $token"
 if [ -n "$token" ]; then
 	status=$(curl -s -o "$tmp/asset.json" -w '%{http_code}' -H "$auth" -H 'Content-Type: application/json' \
-		-d '{"path":"bench/line-1/plc-1","type":"l5x","name":"Bench PLC"}' "$base/api/v1/assets")
+		-d '{"path":"bench/line-1/plc-1","type":"plc","vendor":"Rockwell Automation","model":"1756-L83E"}' "$base/api/v1/assets")
 	if [ "$status" = 201 ]; then
 		asset_id=$(json_get "$tmp/asset.json" id)
 	else
