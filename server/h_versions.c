@@ -57,6 +57,7 @@ struct new_version {
 	bool replace_tree;
 	const char *message;
 	const char *branch;
+	const char *change;          /* CHG-n: the version belongs to that change */
 	char parent[REPO_OID_HEX];   /* expected head; "" when not given */
 };
 
@@ -182,7 +183,7 @@ static struct upload_limits limits_of(const struct http_req *req)
 }
 
 /* Check message, branch and parent of a new version (before any write). */
-static int check_version_fields(struct new_version *nv, const char *parent)
+static int check_version_fields(struct new_version *nv, struct arena *arena, const char *parent)
 {
 	char ref[REF_MAX];
 	const char *m = nv->message;
@@ -205,6 +206,21 @@ static int check_version_fields(struct new_version *nv, const char *parent)
 	}
 	if (!upload_is_utf8(m, len))
 		return err_set(OTCM_EINVAL, "message", "'message' is not valid UTF-8");
+	if (nv->change) {
+		/* a change's versions live on its own branch, and nowhere else */
+		const char *own = arena_printf(arena, "changes/%s", nv->change);
+
+		if (strncmp(nv->change, "CHG-", 4) || !nv->change[4] ||
+		    strspn(nv->change + 4, "0123456789") != strlen(nv->change + 4))
+			return err_set(OTCM_EINVAL, "change", "'change' must be a change key like CHG-12");
+		if (nv->branch && *nv->branch && strcmp(nv->branch, own))
+			return err_set(OTCM_EINVAL, "branch",
+				       "the versions of %s go to branch '%s'; omit 'branch'", nv->change, own);
+		nv->branch = own;
+	} else if (nv->branch && strncmp(nv->branch, "changes/", 8) == 0) {
+		return err_set(OTCM_EINVAL, "change",
+			       "branch '%.100s' belongs to a change: upload with 'change' instead", nv->branch);
+	}
 	if (!nv->branch || !*nv->branch)
 		nv->branch = DEFAULT_BRANCH;
 	if (repo_branch_ref(ref, sizeof(ref), nv->branch))
@@ -248,15 +264,19 @@ static int write_version(json_t **out, bool *out_raced, struct http_req *req, in
 	struct version_record rec;
 	json_t *asset_json = NULL, *base_info = NULL, *after = NULL;
 	char ref[REF_MAX], head[REPO_OID_HEX] = "", base[REPO_OID_HEX] = "";
-	char commit[REPO_OID_HEX], tree[REPO_OID_HEX], main_ref[REF_MAX];
+	char commit[REPO_OID_HEX], tree[REPO_OID_HEX], main_ref[REF_MAX], change_branch[64];
 	bool have_head;
 	int rc;
 
 	*out = NULL;
 	*out_raced = false;
 	if ((rc = svc_begin(&c, req)) ||
-	    (rc = assets_get(&asset_json, c, asset, false)) ||
-	    (rc = repo_open(&r, c, asset)) ||
+	    (rc = assets_get(&asset_json, c, asset, false)))
+		goto out;
+	if (nv->change &&
+	    (rc = chg_upload_check(req, c, asset, nv->change, change_branch, sizeof(change_branch))))
+		goto out;
+	if ((rc = repo_open(&r, c, asset)) ||
 	    (rc = repo_branch_ref(ref, sizeof(ref), nv->branch)))
 		goto out;
 	rc = repo_ref_get(head, r, ref);
@@ -330,6 +350,8 @@ static int write_version(json_t **out, bool *out_raced, struct http_req *req, in
 	rec.time_us = who.time_us;
 	if ((rc = versions_insert(c, &rec)))
 		goto out;
+	if (nv->change && (rc = chg_upload_record(req, c, asset, nv->change, commit, tree)))
+		goto out;
 	after = json_pack("{s:I, s:s, s:s, s:s, s:o}", "asset", (json_int_t)asset, "commit", commit,
 			  "tree", tree, "branch", nv->branch,
 			  "parent", base[0] ? json_string(base) : json_null());
@@ -399,7 +421,8 @@ int h_versions_create(struct http_req *req)
 	nv.replace_tree = up.replace_tree;
 	nv.message = up.message;
 	nv.branch = up.branch;
-	if ((rc = check_version_fields(&nv, up.parent)))
+	nv.change = up.change;
+	if ((rc = check_version_fields(&nv, req->arena, up.parent)))
 		return rc;
 	return create_version(req, asset, &nv);
 }
@@ -428,7 +451,8 @@ int h_versions_put_file(struct http_req *req)
 	nv.nfiles = 1;
 	nv.message = http_query(req, "message");
 	nv.branch = http_query(req, "branch");
-	if ((rc = check_version_fields(&nv, http_query(req, "parent"))))
+	nv.change = http_query(req, "change");
+	if ((rc = check_version_fields(&nv, req->arena, http_query(req, "parent"))))
 		return rc;
 	return create_version(req, asset, &nv);
 }

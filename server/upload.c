@@ -384,6 +384,8 @@ int upload_from_parts(struct upload *out, struct arena *a, const struct http_par
 			rc = text_field(&out->branch, p);
 		} else if (strcmp(name, "parent") == 0) {
 			rc = text_field(&out->parent, p);
+		} else if (strcmp(name, "change") == 0) {
+			rc = text_field(&out->change, p);
 		} else if (strcmp(name, "archive") == 0) {
 			if (!p->filename)
 				rc = err_set(OTCM_EINVAL, "archive", "part 'archive' must be a file");

@@ -54,6 +54,7 @@ struct upload {
 	const char *message;       /* "message" field; NULL when absent */
 	const char *branch;        /* "branch" field; NULL when absent */
 	const char *parent;        /* "parent" field; NULL when absent */
+	const char *change;        /* "change" field (CHG-n); NULL when absent */
 };
 
 /* Is data[0..len) well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF)? */
