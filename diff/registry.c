@@ -17,7 +17,8 @@
 /*
  * Detection asks every format and keeps the highest score, so the order
  * only breaks ties.  The text formats are listed when their source is in
- * the tree, so the registry links while they are being written.
+ * the tree, so the registry links while they are being written (a build
+ * that predates their arrival needs registry.o rebuilt: make clean once).
  */
 static const struct diff_format *const formats[] = {
 	&diff_fmt_l5x,
