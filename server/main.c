@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "server/bootstrap.h"
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 		"       otcm audit [options] verify  check the audit hash chain and signed checkpoints\n"
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
+		"       otcm openapi                 print the OpenAPI document\n"
 		"       otcm version | help\n"
 		"\n"
 		"options (also from the environment as OTCM_<NAME>, e.g. OTCM_LISTEN;\n"
@@ -199,6 +201,11 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "openapi") == 0) {
+		/* the document the server serves, for linters and client generators */
+		fputs(embed_openapi[0].data, stdout);
+		return 0;
 	}
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("otcm %s\n", OTCM_VERSION);

@@ -291,10 +291,16 @@ int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const cha
 int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
 		const unsigned char token_hash[32])
 {
+	/*
+	 * A read on every request; the last use is written at most once a
+	 * minute, so authenticated reads are not each a write transaction
+	 * queueing on the token's row.
+	 */
 	static const char sql[] =
-		"UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 "
-		"AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) "
-		"RETURNING user_id, id";
+		"SELECT user_id, id, last_used_at IS NULL OR last_used_at < now() - interval '1 minute' "
+		"FROM api_tokens WHERE token_hash = $1 "
+		"AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
 	struct db_param p[1] = { DB_BYTES(token_hash, 32) };
 	struct db_res *r = NULL;
 	int rc = db_exec(&r, c, sql, 1, p, false);
@@ -302,8 +308,12 @@ int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
 	if (rc == 0 && db_res_rows(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "no such token");
 	if (rc == 0) {
+		const char *id = db_res_get(r, 0, 1);
+
 		*out_user_id = to_i64(db_res_get(r, 0, 0));
-		*out_token_id = to_i64(db_res_get(r, 0, 1));
+		*out_token_id = to_i64(id);
+		if (strcmp(db_res_get(r, 0, 2), "t") == 0)
+			rc = db_execv(NULL, c, touch, 1, &id);
 	}
 	db_res_free(r);
 	return rc;

@@ -81,7 +81,7 @@ int sessions_delete(struct db_conn *c, const unsigned char id_hash[32]);
 int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,
 		  const unsigned char token_hash[32], int64_t expires_us);
 
-/* Owner of a live (unrevoked, unexpired) token; stamps last_used_at. */
+/* Owner of a live (unrevoked, unexpired) token; stamps last_used_at (at most once a minute). */
 int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
 		const unsigned char token_hash[32]);
 
