@@ -39,5 +39,22 @@ class SmokeTest(ServerTestCase):
         self.assertStatus(self.client().get("/readyz"), 200)
 
 
+class CrashTest(ServerTestCase):
+    """The server comes back on the same data after being killed, with or
+    without its cluster (a crash of otcm alone, and a power cut)."""
+
+    def test_restart_after_sigkill(self):
+        self.assertEqual(self.srv.kill(), -9)
+        self.srv.start()
+        self.assertStatus(self.client().get("/readyz"), 200)
+
+    def test_restart_after_power_cut(self):
+        self.srv.kill(with_cluster=True)
+        self.assertEqual(self.srv.postmaster_pids(), [])
+        self.srv.start()
+        self.assertStatus(self.client().get("/readyz"), 200)
+        self.srv.admin_client()
+
+
 if __name__ == "__main__":
     unittest.main()
