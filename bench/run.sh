@@ -13,7 +13,8 @@
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
-# 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20).
+# 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
+# BENCH_DIFF=0 skips bench/diff_bench.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -271,7 +272,9 @@ echo
 
 # --- 3. diff benchmarks, when there are any -------------------------------------
 
-if [ -x bench/diff_bench.sh ]; then
+if [ "${BENCH_DIFF:-1}" = 0 ]; then
+	echo "diff benchmarks skipped (BENCH_DIFF=0)"
+elif [ -x bench/diff_bench.sh ]; then
 	BUILD=$BUILD bench/diff_bench.sh
 elif [ -f bench/diff_bench.sh ]; then
 	BUILD=$BUILD bash bench/diff_bench.sh
