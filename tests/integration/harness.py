@@ -200,7 +200,11 @@ class Client:
 
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            conn.request(method, path, body=data, headers=hdrs)
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError):
+                # the server may answer (413, 431) and close before reading the whole body
+                pass
             resp = conn.getresponse()
             payload = resp.read()
             result = Response(resp.status, resp.headers, payload)
