@@ -78,10 +78,15 @@ static char *compact(json_t *v)
 	return copy;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Which identity key names every element of arr uniquely; NULL if none. */
 static const char *identity_of(json_t *arr)
 {
-	size_t k, i, j, n = json_array_size(arr);
+	size_t k, i, n = json_array_size(arr);
 
 	for (k = 0; identity_keys[k]; k++) {
 		char **ids = xcalloc(n, sizeof(*ids));
@@ -97,15 +102,13 @@ static const char *identity_of(json_t *arr)
 			else
 				ok = false;
 		}
-		/* unique: sort-free check, arrays here are small enough for it */
-		for (i = 0; i < n && ok && n <= 4096; i++) {
-			for (j = i + 1; j < n && ok; j++) {
-				if (strcmp(ids[i], ids[j]) == 0)
+		if (ok) {
+			qsort(ids, n, sizeof(*ids), cmp_str);
+			for (i = 1; i < n && ok; i++) {
+				if (strcmp(ids[i - 1], ids[i]) == 0)
 					ok = false;
 			}
 		}
-		if (n > 4096)
-			ok = false;
 		for (i = 0; i < n; i++)
 			free(ids[i]);
 		free(ids);
