@@ -16,9 +16,7 @@
 
 /*
  * Detection asks every format and keeps the highest score, so the order
- * only breaks ties.  The text formats are listed when their source is in
- * the tree, so the registry links while they are being written (a build
- * that predates their arrival needs registry.o rebuilt: make clean once).
+ * only breaks ties.
  */
 static const struct diff_format *const formats[] = {
 	&diff_fmt_l5x,
@@ -26,24 +24,12 @@ static const struct diff_format *const formats[] = {
 	&diff_fmt_twincat,
 	&diff_fmt_batchml,
 	&diff_fmt_xml,
-#if __has_include("diff/fmt_st.c")
 	&diff_fmt_st,
-#endif
-#if __has_include("diff/fmt_awl.c")
 	&diff_fmt_awl,
-#endif
-#if __has_include("diff/fmt_csv.c")
 	&diff_fmt_csv,
-#endif
-#if __has_include("diff/fmt_ini.c")
 	&diff_fmt_ini,
-#endif
-#if __has_include("diff/fmt_json.c")
 	&diff_fmt_json,
-#endif
-#if __has_include("diff/fmt_binary.c")
 	&diff_fmt_binary,
-#endif
 };
 
 const struct diff_format *const *diff_formats(size_t *out_count)
