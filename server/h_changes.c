@@ -609,8 +609,8 @@ static int release_asset(json_t **out, struct http_req *req, struct db_conn *c, 
 	if (strcmp(how, "unchanged") &&
 	    (rc = repo_ref_cas(r, main_ref, old_main[0] ? old_main : NULL, new_main)))
 		goto out;
-	if ((rc = repo_release_tag(tag, c, a->asset_id, key, new_main, who,
-				   arena_printf(req->arena, "%s released\n", key))))
+	if ((rc = repo_tag_create(tag, r, key, new_main, who,
+				  arena_printf(req->arena, "%s released\n", key))))
 		goto out;
 	*out = json_pack("{s:I, s:s, s:s?, s:s, s:s, s:s, s:s}", "asset", (json_int_t)a->asset_id,
 			 "path", a->path, "old_main", old_main[0] ? old_main : NULL, "main", new_main,

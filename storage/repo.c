@@ -1,7 +1,7 @@
 /*
  * storage/repo.c - an asset's git repository over PostgreSQL: commits built
- * in memory, refs as rows moved by compare-and-swap, history, files, diffs
- * and archives.  See repo.h for the contract, odb.c for the objects.
+ * in memory, annotated tags, loose blobs, refs as rows moved by
+ * compare-and-swap, history, files, diffs and archives.  See repo.h for the contract, odb.c for the objects.
  */
 #include "storage/repo.h"
 
@@ -254,13 +254,18 @@ int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const ch
 	git_odb *odb = NULL;
 	struct db_param p[4];
 	struct db_res *res = NULL;
+	bool is_tag;
 	int rc;
 
 	if ((rc = check_ref(ref)) || (rc = parse_oid(&want, new_oid, "commit")))
 		goto out;
 	if (expected && (rc = parse_oid(&have, expected, "expected")))
 		goto out;
-	/* Refs point at commits only (the foreign key checks existence alone). */
+	is_tag = strncmp(ref, "refs/tags/", 10) == 0;
+	/*
+	 * Branches point at commits, tags at commits or tag objects (the
+	 * foreign key checks existence alone).
+	 */
 	if (git_repository_odb(&odb, r->git) < 0) {
 		rc = git_fail(r, "cannot open object database");
 		goto out;
@@ -271,8 +276,9 @@ int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const ch
 		rc = err_set(OTCM_ENOTFOUND, "commit", "commit '%s' not found", new_oid);
 		goto out;
 	}
-	if (type != GIT_OBJECT_COMMIT) {
-		rc = err_set(OTCM_EINVAL, "commit", "object '%s' is not a commit", new_oid);
+	if (type != GIT_OBJECT_COMMIT && !(is_tag && type == GIT_OBJECT_TAG)) {
+		rc = err_set(OTCM_EINVAL, "commit", "object '%s' is not a commit%s", new_oid,
+			     is_tag ? " or a tag" : "");
 		goto out;
 	}
 	p[0] = DB_TEXT(r->asset);
@@ -527,6 +533,47 @@ out:
 	git_tree_free(parent_tree);
 	git_commit_free(parent_commit);
 	free(sorted);
+	return rc;
+}
+
+int repo_tag_create(char out[REPO_OID_HEX], struct repo *r, const char *name, const char *target,
+		    const struct repo_signature *tagger, const char *message)
+{
+	char ref[REPO_REF_MAX + 2], hex[REPO_OID_HEX];
+	git_commit *commit = NULL;
+	git_signature *sig = NULL;
+	git_oid id;
+	git_time_t when;
+	int n, rc;
+
+	if (!tagger || !tagger->name || !tagger->email || !message)
+		return err_set(OTCM_EINVAL, NULL, "a tag needs a tagger and a message");
+	n = snprintf(ref, sizeof(ref), "refs/tags/%s", name ? name : "");
+	if (n < 0 || (size_t)n >= sizeof(ref))
+		return err_set(OTCM_EINVAL, "tag", "tag name is too long");
+	if ((rc = check_ref(ref)))
+		return err_set(rc, "tag", "invalid tag name '%s'", name ? name : "");
+	if ((rc = lookup_commit_hex(&commit, r, target, "commit")))
+		goto out;
+	when = (git_time_t)(tagger->time_us / 1000000);
+	if (tagger->time_us < 0 && tagger->time_us % 1000000)
+		when--;
+	if (git_signature_new(&sig, tagger->name, tagger->email, when, 0) < 0) {
+		rc = err_set(OTCM_EINVAL, "tagger", "invalid tagger '%s <%s>'", tagger->name, tagger->email);
+		goto out;
+	}
+	if (git_tag_annotation_create(&id, r->git, name, (const git_object *)commit, sig, message) < 0) {
+		rc = git_fail(r, "cannot write tag");
+		goto out;
+	}
+	oid_hex(hex, &id);
+	/* a tag is created once: a second release of one name is a conflict, not a move */
+	if ((rc = repo_ref_cas(r, ref, NULL, hex)))
+		goto out;
+	memcpy(out, hex, REPO_OID_HEX);
+out:
+	git_signature_free(sig);
+	git_commit_free(commit);
 	return rc;
 }
 
@@ -797,6 +844,42 @@ out:
 	git_tree_free(tree);
 	git_commit_free(c);
 	return rc;
+}
+
+int repo_blob_write(char out[REPO_OID_HEX], struct repo *r, const void *data, size_t len)
+{
+	git_oid id;
+
+	if (!data && len)
+		return err_set(OTCM_EINVAL, NULL, "blob of %zu bytes has no data", len);
+	if (git_blob_create_from_buffer(&id, r->git, len ? data : "", len) < 0)
+		return git_fail(r, "cannot write blob");
+	oid_hex(out, &id);
+	return 0;
+}
+
+int repo_blob_read(void **out, size_t *out_len, struct repo *r, const char *blob)
+{
+	git_blob *b = NULL;
+	git_oid id;
+	size_t len;
+	int rc;
+
+	if ((rc = parse_oid(&id, blob, "blob")))
+		return rc;
+	rc = git_blob_lookup(&b, r->git, &id);
+	if (rc == GIT_ENOTFOUND) {   /* also what libgit2 says for "not a blob" */
+		if ((rc = odb_backend_take_error(r->backend)))
+			return rc;
+		return err_set(OTCM_ENOTFOUND, "blob", "blob '%s' not found", blob);
+	}
+	if (rc < 0)
+		return git_fail(r, "cannot read blob");
+	len = (size_t)git_blob_rawsize(b);
+	*out = xmemdup(len ? git_blob_rawcontent(b) : "", len ? len : 1);
+	*out_len = len;
+	git_blob_free(b);
+	return 0;
 }
 
 static const char *delta_status(git_delta_t status)

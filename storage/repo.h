@@ -43,12 +43,17 @@ void repo_free(struct repo *r);
 /* Full ref name for a branch: "main" -> "refs/heads/main".  Validates the name. */
 int repo_branch_ref(char *out, size_t outlen, const char *branch);
 
-/* Commit id a ref points at; OTCM_ENOTFOUND when the ref does not exist. */
+/*
+ * Object id a ref points at: a commit for a branch, a commit or an
+ * annotated tag object for a tag.  OTCM_ENOTFOUND when the ref does not exist.
+ */
 int repo_ref_get(char out[REPO_OID_HEX], struct repo *r, const char *ref);
 
 /*
  * Move (or create) `ref` to `new_oid` if it currently points at `expected`
  * (NULL: the ref must not exist yet).  OTCM_ECONFLICT if it does not.
+ * Branches (refs/heads/...) point at commits; tags (refs/tags/...) at
+ * commits or annotated tag objects.  Anything else is OTCM_EINVAL.
  */
 int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const char *new_oid);
 
@@ -63,7 +68,7 @@ struct repo_file {
 	bool executable;
 };
 
-/* Who and when (server time) for a new commit. */
+/* Who and when (server time) for a new commit or tag. */
 struct repo_signature {
 	const char *name;
 	const char *email;
@@ -81,6 +86,16 @@ int repo_commit_files(char out_commit[REPO_OID_HEX], char out_tree[REPO_OID_HEX]
 		      struct repo *r, const char *parent, const struct repo_file *files,
 		      size_t nfiles, bool replace_tree, const struct repo_signature *who,
 		      const char *message);
+
+/*
+ * Write an annotated tag object `name` for commit `target` by `tagger`
+ * (server time) with `message`, and create refs/tags/<name> pointing at it
+ * by compare-and-swap.  out gets the tag object's id.  OTCM_ECONFLICT when
+ * the tag exists (the transaction stays usable), OTCM_EINVAL for a bad name
+ * or id, OTCM_ENOTFOUND when `target` is not a commit of the store.
+ */
+int repo_tag_create(char out[REPO_OID_HEX], struct repo *r, const char *name, const char *target,
+		    const struct repo_signature *tagger, const char *message);
 
 /* Is `path` acceptable inside a tree?  0 or OTCM_EINVAL with a reason. */
 int repo_check_path(const char *path);
@@ -116,6 +131,19 @@ int repo_list_files(json_t **out, struct repo *r, const char *commit);
  */
 int repo_read_file(void **out, size_t *out_len, char out_blob[REPO_OID_HEX], struct repo *r,
 		   const char *commit, const char *path);
+
+/*
+ * Store `len` bytes as a git blob (attachments, evidence that belongs to no
+ * tree); out gets its id.  The blob joins the connection's transaction and
+ * is stored once however often it is written.
+ */
+int repo_blob_write(char out[REPO_OID_HEX], struct repo *r, const void *data, size_t len);
+
+/*
+ * The bytes of blob `blob`; *out is malloc'd (never NULL) and owned by the
+ * caller.  OTCM_ENOTFOUND when no blob has that id, OTCM_EINVAL for a bad id.
+ */
+int repo_blob_read(void **out, size_t *out_len, struct repo *r, const char *blob);
 
 /*
  * Differences between two commits (from may be NULL: the empty tree):

@@ -1,11 +1,9 @@
-/* storage/repo_release.c - merge commits and annotated tags for releases; see repo_release.h. */
+/* storage/repo_release.c - merge commits for releases; see repo_release.h. */
 #include "storage/repo_release.h"
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -107,54 +105,6 @@ out:
 	git_commit_free(p[0]);
 	git_commit_free(p[1]);
 	git_tree_free(t);
-	view_release(&v);
-	return rc;
-}
-
-int repo_release_tag(char out[REPO_OID_HEX], struct db_conn *c, int64_t asset_id,
-		     const char *name, const char *commit, const struct repo_signature *who,
-		     const char *message)
-{
-	/* repo_ref_cas() moves refs to commits only; a tag ref points at the tag object */
-	static const char sql[] =
-		"INSERT INTO refs (asset_id, name, oid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-	struct view v = { NULL, NULL };
-	git_oid commit_id, id;
-	git_object *target = NULL;
-	git_signature *sig = NULL;
-	char ref[300], asset[32];
-	struct db_param p[3];
-	struct db_res *res = NULL;
-	int rc;
-
-	snprintf(ref, sizeof(ref), "refs/tags/%s", name);
-	snprintf(asset, sizeof(asset), "%" PRId64, asset_id);
-	if ((rc = parse(&commit_id, commit, "commit")) || (rc = view_open(&v, c)))
-		goto out;
-	if (git_object_lookup(&target, v.git, &commit_id, GIT_OBJECT_COMMIT) < 0) {
-		rc = git_failed(&v, "cannot read the commit to tag");
-		goto out;
-	}
-	if ((rc = signature_of(&sig, who)))
-		goto out;
-	if (git_tag_annotation_create(&id, v.git, name, target, sig, message) < 0) {
-		rc = git_failed(&v, "cannot write tag");
-		goto out;
-	}
-	p[0] = DB_TEXT(asset);
-	p[1] = DB_TEXT(ref);
-	p[2] = DB_BYTES(id.id, GIT_OID_RAWSZ);
-	if ((rc = db_exec(&res, c, sql, 3, p, false)))
-		goto out;
-	if (db_res_affected(res) != 1) {
-		rc = err_set(OTCM_ECONFLICT, "tag", "tag '%s' already exists", name);
-		goto out;
-	}
-	git_oid_tostr(out, REPO_OID_HEX, &id);
-out:
-	db_res_free(res);
-	git_signature_free(sig);
-	git_object_free(target);
 	view_release(&v);
 	return rc;
 }

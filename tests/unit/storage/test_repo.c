@@ -1,8 +1,8 @@
 /*
  * tests/unit/storage/test_repo.c - git objects and refs in PostgreSQL:
  * commits, refs by compare-and-swap, history, files, diffs, archives,
- * deduplication across assets, rollback, path rules, and stock git reading
- * what we wrote.  Runs against a fresh database (testdb.h).
+ * deduplication across assets, rollback, path rules, loose blobs, annotated
+ * tags, and stock git reading what we wrote.  Runs against a fresh database (testdb.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -583,6 +583,94 @@ static void test_branch_names(void **state)
 }
 
 /* Export every object of the database into a bare repository and let stock git check it. */
+/* The release tag of test_tags, read back by stock git in test_stock_git_reads_it. */
+static char tag_chg1[REPO_OID_HEX];
+
+static void test_blobs(void **state)
+{
+	static const char photo[] = { (char)0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 1, 2 };
+	struct repo *r = open_repo(asset2), *main_repo;
+	char id[REPO_OID_HEX], again[REPO_OID_HEX];
+	void *data = NULL;
+	size_t len = 99;
+	int64_t before;
+
+	(void)state;
+	/* ids are git's: the empty blob and "hello\n" as `git hash-object` names them */
+	assert_int_equal(repo_blob_write(id, r, NULL, 0), 0);
+	assert_string_equal(id, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	assert_int_equal(repo_blob_read(&data, &len, r, id), 0);
+	assert_non_null(data);
+	assert_int_equal(len, 0);
+	free(data);
+	assert_int_equal(repo_blob_write(id, r, "hello\n", 6), 0);
+	assert_string_equal(id, "ce013625030ba8dba906f756967f9e9ca394464a");
+
+	/* binary bytes come back exactly, and are stored once */
+	assert_int_equal(repo_blob_write(id, r, photo, sizeof(photo)), 0);
+	before = count("SELECT count(*) FROM git_objects", NULL);
+	assert_int_equal(repo_blob_write(again, r, photo, sizeof(photo)), 0);
+	assert_string_equal(id, again);
+	assert_int_equal(count("SELECT count(*) FROM git_objects", NULL), before);
+	assert_int_equal(objects_with(id), 1);
+	assert_int_equal(repo_blob_read(&data, &len, r, id), 0);
+	assert_int_equal(len, sizeof(photo));
+	assert_memory_equal(data, photo, sizeof(photo));
+	free(data);
+
+	/* absent, not a blob, not an id */
+	assert_int_equal(repo_blob_read(&data, &len, r, "0123456789012345678901234567890123456789"),
+			 OTCM_ENOTFOUND);
+	main_repo = open_repo(asset1);
+	make_history(main_repo);
+	repo_free(main_repo);
+	assert_int_equal(repo_blob_read(&data, &len, r, c1), OTCM_ENOTFOUND);   /* objects are shared */
+	assert_int_equal(repo_blob_read(&data, &len, r, "xyz"), OTCM_EINVAL);
+	repo_free(r);
+}
+
+static void test_tags(void **state)
+{
+	struct repo *r = open_repo(asset1);
+	char tag[REPO_OID_HEX], at[REPO_OID_HEX], other[REPO_OID_HEX];
+	const char *tree;
+	json_t *info = NULL;
+
+	(void)state;
+	make_history(r);
+	assert_int_equal(repo_tag_create(tag, r, "CHG-1", c2, &who, "CHG-1 released\n"), 0);
+	assert_string_not_equal(tag, c2);
+	assert_int_equal(objects_with(tag), 1);
+	assert_int_equal(count("SELECT type FROM git_objects WHERE oid = decode($1, 'hex')", tag), 4);
+	assert_int_equal(repo_ref_get(at, r, "refs/tags/CHG-1"), 0);
+	assert_string_equal(at, tag);
+	memcpy(tag_chg1, tag, REPO_OID_HEX);
+
+	/* a tag is made once: a second one of the name is a conflict, the transaction goes on */
+	assert_int_equal(db_begin(conn), 0);
+	assert_int_equal(repo_tag_create(other, r, "CHG-1", c1, &who, "again\n"), OTCM_ECONFLICT);
+	assert_int_equal(repo_ref_get(at, r, "refs/tags/CHG-1"), 0);
+	assert_string_equal(at, tag);
+	assert_int_equal(db_commit(conn), 0);
+
+	/* tags point at commits; branches never at tag objects */
+	assert_int_equal(repo_commit_info(&info, r, c2), 0);
+	tree = json_string_value(json_object_get(info, "tree"));
+	assert_int_equal(repo_tag_create(other, r, "CHG-2", tree, &who, "x\n"), OTCM_ENOTFOUND);
+	json_decref(info);
+	assert_int_equal(repo_tag_create(other, r, "CHG-2", "0123456789012345678901234567890123456789",
+					 &who, "x\n"), OTCM_ENOTFOUND);
+	assert_int_equal(repo_ref_get(at, r, "refs/tags/CHG-2"), OTCM_ENOTFOUND);
+	assert_int_equal(repo_ref_cas(r, "refs/heads/tagged", NULL, tag), OTCM_EINVAL);
+	assert_int_equal(repo_ref_cas(r, "refs/tags/lightweight", NULL, c1), 0);
+
+	/* names a ref may not have */
+	assert_int_equal(repo_tag_create(other, r, "", c2, &who, "x\n"), OTCM_EINVAL);
+	assert_int_equal(repo_tag_create(other, r, "a..b", c2, &who, "x\n"), OTCM_EINVAL);
+	assert_int_equal(repo_tag_create(other, r, "sp ace", c2, &who, "x\n"), OTCM_EINVAL);
+	repo_free(r);
+}
+
 static void test_stock_git_reads_it(void **state)
 {
 	struct repo *r = open_repo(asset1);
@@ -623,6 +711,13 @@ static void test_stock_git_reads_it(void **state)
 	out = run("git --git-dir='%s' show main:programs/main.L5X", git);
 	assert_string_equal(out, l5x_v2);
 	free(out);
+	free(run("git --git-dir='%s' update-ref refs/tags/CHG-1 %s", git, tag_chg1));
+	out = run("git --git-dir='%s' cat-file -t CHG-1 && git --git-dir='%s' rev-parse 'CHG-1^{commit}'",
+		  git, git);
+	log = xasprintf("tag\n%s\n", c2);
+	assert_string_equal(out, log);
+	free(out);
+	free(log);
 	out = run("git --git-dir='%s' ls-tree -r main | awk '{print $1, $4}'", git);
 	assert_string_equal(out, "100644 README\n100644 logo.bin\n100644 programs/main.L5X\n"
 				 "100644 programs/sub/new.txt\n100755 tools/deploy.sh\n");
@@ -643,6 +738,8 @@ int main(void)
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_branch_names),
+		cmocka_unit_test(test_blobs),
+		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_stock_git_reads_it),
 	};
 
