@@ -75,6 +75,8 @@ static const struct option_row options[] = {
 	  "files in one upload or archive" },
 	{ "max-upload-bytes", OPT_BYTES, OFF(max_upload_bytes), "1G", 1024, (uint64_t)1 << 40, NULL,
 	  "uncompressed bytes in one upload or archive" },
+	{ "max-attachment", OPT_BYTES, OFF(max_attachment), "20M", 1, (uint64_t)1 << 32, NULL,
+	  "largest photo or log attached to a test step (413 beyond)" },
 	{ "json-max-depth", OPT_UINT, OFF(json_max_depth), "32", 2, 1000, NULL,
 	  "nesting depth of JSON request bodies" },
 	{ "password-iterations", OPT_UINT, OFF(password_iterations), "600000", 1000, 100000000, NULL,

@@ -31,6 +31,7 @@ struct config {
 	unsigned max_connections;   /* open connections before 503 */
 	unsigned max_upload_entries;/* files in one upload or archive */
 	uint64_t max_upload_bytes;  /* uncompressed bytes in one upload */
+	uint64_t max_attachment;    /* bytes of one test-step attachment */
 	unsigned json_max_depth;    /* nesting of JSON request bodies */
 	unsigned password_iterations; /* PBKDF2-SHA256 iterations */
 	unsigned password_min_length;

@@ -117,7 +117,7 @@ int chg_sign(json_t **out, struct http_req *req, struct db_conn *c, int64_t chan
 	     int64_t run_id, const char *meaning, const char *method, json_t *content,
 	     const json_t *trees);
 
-/* h_protocols.c: test protocol templates, test runs and their steps */
+/* h_protocols.c: test protocol templates, test runs, their steps and attachments */
 int h_protocols_create(struct http_req *req);
 int h_protocols_list(struct http_req *req);
 int h_protocols_get(struct http_req *req);
@@ -125,5 +125,7 @@ int h_runs_create(struct http_req *req);
 int h_runs_list(struct http_req *req);
 int h_runs_get(struct http_req *req);
 int h_runs_step(struct http_req *req);
+int h_attachments_create(struct http_req *req);
+int h_attachments_get(struct http_req *req);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * storage/changes.c - change tickets, runs, protocols, signatures,
- * deployments and TOTP enrolments in PostgreSQL; see changes.h.
+ * storage/changes.c - change tickets, runs, protocols, step attachments,
+ * signatures, deployments and TOTP enrolments in PostgreSQL; see changes.h.
  *
  * Records are shaped into JSON by the database (json_build_object), so the
  * field names below are the API's.
@@ -597,7 +597,7 @@ int runs_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
 		"AND s.step_no = st.no LEFT JOIN users su ON su.id = s.tester_id), '[]')) "
 		"FROM test_runs r JOIN protocols p ON p.id = r.protocol_id JOIN users u ON u.id = r.tester_id "
 		"WHERE r.id = $1";
-	json_t *sigs = NULL;
+	json_t *sigs = NULL, *atts = NULL;
 	char sid[24];
 	int rc;
 
@@ -606,11 +606,13 @@ int runs_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
 		return rc;
 	if ((rc = query_json(out, c, sql, 1, (const char *[]){ sid }, "test run", sid)))
 		return rc;
-	if ((rc = signatures_list(&sigs, c, 0, id))) {
+	if ((rc = signatures_list(&sigs, c, 0, id)) || (rc = attachments_list(&atts, c, id))) {
+		json_decref(sigs);
 		json_decref(*out);
 		return rc;
 	}
 	json_object_set_new(*out, "signatures", sigs);
+	json_object_set_new(*out, "attachments", atts);
 	return 0;
 }
 
@@ -719,6 +721,61 @@ int runs_facts(struct run_facts *out, struct arena *a, struct db_conn *c, int64_
 out:
 	db_res_free(r);
 	return rc;
+}
+
+/* ---- attachments ---- */
+
+#define ATTACHMENT_JSON                                                                \
+	"json_build_object('id', a.id, 'run_id', a.run_id, 'step', a.step_no, "           \
+	"'blob', encode(a.blob_oid, 'hex'), 'filename', a.filename, "                      \
+	"'content_type', a.content_type, 'size', a.size, 'sha256', a.sha256, "             \
+	"'uploaded_by', u.username, 'uploaded_at', " TS("a.uploaded_at") ")"
+
+int attachments_insert(json_t **out, struct db_conn *c, const struct attachment_record *a)
+{
+	static const char sql[] =
+		"INSERT INTO run_attachments (run_id, step_no, blob_oid, filename, content_type, size, "
+		"sha256, uploaded_by) VALUES ($1, $2, decode($3, 'hex'), $4, $5, $6, $7, $8) RETURNING id";
+	static const char sql_get[] =
+		"SELECT " ATTACHMENT_JSON " FROM run_attachments a JOIN users u ON u.id = a.uploaded_by "
+		"WHERE a.id = $1";
+	char srun[24], sno[24], ssize[24], sby[24];
+	struct db_res *r = NULL;
+	int rc;
+
+	i64s(srun, a->run_id);
+	snprintf(sno, sizeof(sno), "%d", a->no);
+	snprintf(ssize, sizeof(ssize), "%" PRIu64, a->size);
+	i64s(sby, a->uploaded_by);
+	rc = db_execv(&r, c, sql, 8, (const char *[]){ srun, sno, a->blob, a->filename,
+		      a->content_type, ssize, a->sha256, sby });
+	if (rc == 0)
+		rc = query_json(out, c, sql_get, 1, (const char *[]){ db_res_get(r, 0, 0) }, "attachment", "");
+	db_res_free(r);
+	return rc;
+}
+
+int attachments_get(json_t **out, struct db_conn *c, int64_t run, int64_t id)
+{
+	static const char sql[] =
+		"SELECT " ATTACHMENT_JSON " FROM run_attachments a JOIN users u ON u.id = a.uploaded_by "
+		"WHERE a.id = $1 AND a.run_id = $2";
+	char sid[24], srun[24];
+
+	i64s(sid, id);
+	i64s(srun, run);
+	return query_json(out, c, sql, 2, (const char *[]){ sid, srun }, "attachment", sid);
+}
+
+int attachments_list(json_t **out, struct db_conn *c, int64_t run)
+{
+	static const char sql[] =
+		"SELECT coalesce(json_agg(" ATTACHMENT_JSON " ORDER BY a.step_no, a.id), '[]') "
+		"FROM run_attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.run_id = $1";
+	char srun[24];
+
+	i64s(srun, run);
+	return query_json(out, c, sql, 1, (const char *[]){ srun }, "test run", srun);
 }
 
 /* ---- signatures ---- */

@@ -2,7 +2,8 @@
  * storage/changes.h - the records of the change process: change tickets
  * and their affected assets, the versions written on change branches and
  * who contributed them, test protocols and runs with their steps,
- * signatures, deployments, TOTP enrolments and the process settings.
+ * the photos and logs attached to their steps, signatures, deployments,
+ * TOTP enrolments and the process settings.
  *
  * A change's key is "CHG-<id>"; its branch in every affected asset is
  * "changes/CHG-<id>", and the newest version recorded for (change, asset)
@@ -149,7 +150,10 @@ int protocols_list(json_t **out, struct db_conn *c, const char *name);
 int runs_create(int64_t *out_id, struct db_conn *c, int64_t change_id, int64_t asset_id,
 		int64_t protocol_id, const char *commit, const char *tree, int64_t tester);
 
-/* Run `id` with its protocol, steps and stale flag; for_update locks it. */
+/*
+ * Run `id` with its protocol, steps, stale flag, signatures and
+ * attachments (without their bytes); for_update locks it.
+ */
 int runs_get(json_t **out, struct db_conn *c, int64_t id, bool for_update);
 int runs_list(json_t **out, struct db_conn *c, int64_t change_id);
 
@@ -175,6 +179,37 @@ struct run_facts {
 	size_t nstep_testers;
 };
 int runs_facts(struct run_facts *out, struct arena *a, struct db_conn *c, int64_t id);
+
+/* ---- attachments of test-run steps ---- */
+
+/*
+ * A photo or log attached to step `no` of run `run_id`: its bytes are git
+ * blob `blob` (written by the caller with repo_blob_write() in the same
+ * transaction), `content_type` what the server recognised in them.
+ */
+struct attachment_record {
+	int64_t run_id;
+	int no;
+	const char *blob;              /* 40-digit blob id */
+	const char *filename;          /* 1 to 255 bytes, no path */
+	const char *content_type;      /* image/png, image/jpeg, application/pdf, text/plain, text/csv */
+	const char *sha256;            /* of the bytes, 64 hex digits */
+	uint64_t size;
+	int64_t uploaded_by;
+};
+
+/*
+ * Record an attachment; *out gets it as {id, run_id, step, blob, filename,
+ * content_type, size, sha256, uploaded_by, uploaded_at}.  The database
+ * refuses it (OTCM_EDB) when the run is completed: callers check first.
+ */
+int attachments_insert(json_t **out, struct db_conn *c, const struct attachment_record *a);
+
+/* Attachment `id` of run `run` (as attachments_insert gives); OTCM_ENOTFOUND otherwise. */
+int attachments_get(json_t **out, struct db_conn *c, int64_t run, int64_t id);
+
+/* Every attachment of run `run`, by step then id. */
+int attachments_list(json_t **out, struct db_conn *c, int64_t run);
 
 /* ---- signatures ---- */
 
