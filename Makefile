@@ -23,7 +23,7 @@ LDFLAGS  += $(SANFLAGS)
 
 MODULES   = core diff storage web server
 SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c
+GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c $(BUILD)/gen/static.c
 OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
 LIBOBJ    = $(filter-out $(BUILD)/obj/server/main.o,$(OBJ))
 HEADERS   = $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
@@ -59,6 +59,10 @@ $(BUILD)/gen/schema.c: $(sort $(wildcard schema/*.sql)) scripts/embed.sh storage
 $(BUILD)/gen/openapi.c: server/openapi.json scripts/embed.sh core/embed.h
 	@mkdir -p $(dir $@)
 	scripts/embed.sh embed_openapi embed_openapi_count core/embed.h server/openapi.json > $@
+
+$(BUILD)/gen/static.c: $(sort $(wildcard web/static/*)) scripts/embed.sh core/embed.h
+	@mkdir -p $(dir $@)
+	scripts/embed.sh embed_static embed_static_count core/embed.h $(sort $(wildcard web/static/*)) > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -111,11 +115,27 @@ $(BUILD)/bench/ref_server: bench/ref_server.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libmicrohttpd) -lpthread
 
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_SRC)
+# fuzz targets: the library is compiled once with coverage and sanitizers,
+# then each target links against it
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -I. \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJ    = $(filter-out build/fuzz/obj/server/main.o,$(SRC:%.c=build/fuzz/obj/%.o)) \
+              $(GEN_SRC:$(BUILD)/gen/%.c=build/fuzz/obj/gen/%.o)
+
+build/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-		$(shell pkg-config --cflags $(PKGS)) -o $@ $< \
-		$(filter-out server/main.c,$(SRC)) $(GEN_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/libotcm-fuzz.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libotcm-fuzz.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libotcm-fuzz.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -130,3 +150,4 @@ clean:
 	rm -rf build
 
 -include $(OBJ:.o=.d)
+-include $(wildcard build/fuzz/obj/*/*.d)
