@@ -1,7 +1,7 @@
 /* core/utf8.c - UTF-8 validation; see utf8.h. */
 #include "core/utf8.h"
 
-bool utf8_valid(const char *s, size_t len)
+bool utf8_valid(const void *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 

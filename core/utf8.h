@@ -9,6 +9,6 @@
 #include <stddef.h>
 
 /* Is s[0..len) well-formed UTF-8? */
-bool utf8_valid(const char *s, size_t len);
+bool utf8_valid(const void *s, size_t len);
 
 #endif

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 #include "core/timeutil.h"
 #include "diff/diff.h"
 #include "server/handlers.h"
@@ -204,7 +205,7 @@ static int check_version_fields(struct new_version *nv, struct arena *arena, con
 		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
 			return err_set(OTCM_EINVAL, "message", "'message' contains a control character");
 	}
-	if (!upload_is_utf8(m, len))
+	if (!utf8_valid(m, len))
 		return err_set(OTCM_EINVAL, "message", "'message' is not valid UTF-8");
 	if (nv->change) {
 		/* a change's versions live on its own branch, and nowhere else */
@@ -607,7 +608,7 @@ static const char *guess_type(const char *path, const void *data, size_t len)
 	const char *slash = strrchr(path, '/');
 	const char *dot = strrchr(slash ? slash + 1 : path, '.');
 	size_t probe = len < 8192 ? len : 8192;
-	bool utf8 = !memchr(data, '\0', probe) && upload_is_utf8(data, len);
+	bool utf8 = !memchr(data, '\0', probe) && utf8_valid(data, len);
 
 	if (dot && dot[1]) {
 		for (size_t i = 0; i < sizeof(content_types) / sizeof(content_types[0]); i++) {
@@ -712,7 +713,7 @@ static json_t *json_text_lossy(const char *s, size_t len)
 	json_t *v;
 	size_t i = 0;
 
-	if (upload_is_utf8(s, len))
+	if (utf8_valid(s, len))
 		return json_stringn(s, len);
 	buf_init(&b, 0);
 	while (i < len) {
@@ -721,7 +722,7 @@ static json_t *json_text_lossy(const char *s, size_t len)
 		if ((unsigned char)s[i] >= 0x80) {
 			/* the longest valid sequence starting here, if any */
 			for (n = 4; n >= 2; n--)
-				if (i + n <= len && upload_is_utf8(s + i, n))
+				if (i + n <= len && utf8_valid(s + i, n))
 					break;
 			if (n < 2) {
 				buf_adds(&b, "\xEF\xBF\xBD");

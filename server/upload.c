@@ -14,50 +14,11 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 #include "core/mem.h"
 
 #define READ_CHUNK ((size_t)64 * 1024)
 
-bool upload_is_utf8(const void *data, size_t len)
-{
-	const unsigned char *s = data;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
 
 /* Segment s[0..n) names git's own folder (".git", any case, or "git~1"). */
 static bool segment_is_git(const char *s, size_t n)
@@ -89,7 +50,7 @@ int upload_check_path(const char *path, size_t len, const char *field)
 				       "path '%.200s' contains a backslash; separate folders with '/'",
 				       path);
 	}
-	if (!upload_is_utf8(path, len))
+	if (!utf8_valid(path, len))
 		return err_set(OTCM_EINVAL, field, "path '%.200s' is not valid UTF-8", path);
 	if (path[0] == '/')
 		return err_set(OTCM_EINVAL, field, "path '%.200s' is absolute", path);
@@ -357,7 +318,7 @@ static int text_field(const char **out, const struct http_part *p)
 			return err_set(OTCM_EINVAL, p->name, "field '%s' contains a control character",
 				       p->name);
 	}
-	if (!upload_is_utf8(p->data, p->len))
+	if (!utf8_valid(p->data, p->len))
 		return err_set(OTCM_EINVAL, p->name, "field '%s' is not valid UTF-8", p->name);
 	*out = p->data;
 	return 0;

@@ -57,9 +57,6 @@ struct upload {
 	const char *change;        /* "change" field (CHG-n); NULL when absent */
 };
 
-/* Is data[0..len) well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF)? */
-bool upload_is_utf8(const void *data, size_t len);
-
 /*
  * Check one path of an upload; `field` names the input for err_set().
  * 0 or OTCM_EINVAL with a message quoting the path.
