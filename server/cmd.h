@@ -39,4 +39,11 @@ int cmd_diff(int argc, char **argv);
  */
 int cmd_textconv(int argc, char **argv);
 
+/*
+ * `otcm verify BUNDLE [--trust KEY.pub]` (server/cmd_verify.c): check an
+ * evidence bundle offline and print each check; 0 when all pass, 1 when
+ * any fails.  Needs no server or database.
+ */
+int cmd_verify(int argc, char **argv);
+
 #endif

@@ -47,6 +47,13 @@ int h_checkpoint_create(struct http_req *req);
 int h_audit_inclusion(struct http_req *req);
 int h_audit_consistency(struct http_req *req);
 
+/* h_evidence.c: the evidence bundle of a change */
+int h_evidence_get(struct http_req *req);
+
+/* h_reports.c: population and exceptions reports for a period */
+int h_reports_population(struct http_req *req);
+int h_reports_exceptions(struct http_req *req);
+
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);
 

@@ -9,6 +9,7 @@
  *   otcm audit [options] verify   check the audit hash chain and checkpoints
  *   otcm diff OLD NEW         semantic diff of two PLC files
  *   otcm textconv FILE        normalised text of a PLC file
+ *   otcm verify BUNDLE        check an evidence bundle offline
  *   otcm version | help
  *
  * Exit codes: 0 done, 1 a runtime failure, 2 a usage error.  Logs go to
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		"       otcm audit [options] verify  check the audit hash chain and signed checkpoints\n"
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
+		"       otcm verify BUNDLE [--trust KEY.pub]  check an evidence bundle offline\n"
 		"       otcm openapi                 print the OpenAPI document\n"
 		"       otcm version | help\n"
 		"\n"
@@ -219,6 +221,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(cmd, "textconv") == 0)
 		return cmd_textconv(argc - 2, argv + 2);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user") &&
 	    strcmp(cmd, "audit")) {
 		fprintf(stderr, "otcm: unknown command '%s'\n\n", cmd);

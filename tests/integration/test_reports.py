@@ -1,0 +1,142 @@
+"""Reports of a period: the population of changes (JSON and CSV) and the
+exceptions (an emergency change deployed without approval and overdue, a
+refused self-approval), each with the checkpoints at the start and end of
+the period and the consistency proof between them, each an audit event.
+"""
+
+import csv
+import io
+import time
+import unittest
+from datetime import datetime, timedelta, timezone
+
+from harness import ServerTestCase, strong_password
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Reports(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start = datetime.now(timezone.utc) - timedelta(minutes=1)
+        cls.admin = cls.srv.admin_client()
+        assert cls.admin.post("/api/v1/audit/checkpoint").status in (200, 201)
+        cls.pw, cls.c = {"admin": cls.srv.admin_password}, {"admin": cls.admin}
+        for name, role in (("eng", "engineer"), ("appr", "approver"), ("aud", "auditor"), ("agent1", "agent")):
+            pw = strong_password()
+            assert cls.admin.post("/api/v1/users", json={"username": name, "display_name": name, "role": role,
+                                                         "password": pw}).status == 201
+            c = cls.srv.client()
+            assert c.login(name, pw).status == 200
+            cls.pw[name], cls.c[name] = pw, c
+        r = cls.admin.post("/api/v1/assets", json={"path": "plant/rep/plc", "type": "plc"})
+        cls.aid = r.json["id"]
+        cls.admin.post("/api/v1/assets/%d/versions" % cls.aid, fields={"message": "baseline"},
+                       files=[("file", "main.st", "PROGRAM main END_PROGRAM\n")])
+        # an emergency change deployed before any approval, with no time to approve it
+        assert cls.admin.put("/api/v1/change-settings", json={"emergency_approval_seconds": 0}).status == 200
+        cls.emerg = cls.raise_change("emergency", "eng")
+        cls.move(cls.emerg, "submitted", "eng")
+        assert cls.sign(cls.emerg, "authorised", "appr").status == 201
+        cls.move(cls.emerg, "implementing", "eng")
+        v = cls.c["eng"].post("/api/v1/assets/%d/versions" % cls.aid, fields={"message": "hot", "change": cls.emerg},
+                              files=[("file", "main.st", "PROGRAM main (* hot *) END_PROGRAM\n")]).json
+        assert cls.c["eng"].post("/api/v1/changes/%s/deployments" % cls.emerg,
+                                 json={"asset_id": cls.aid, "commit": v["commit"]}).status == 201
+        cls.move(cls.emerg, "deployed", "eng")
+        assert cls.admin.put("/api/v1/change-settings", json={"emergency_approval_seconds": 259200}).status == 200
+        # a requester trying to authorise their own change
+        cls.selfish = cls.raise_change("normal", "admin")
+        cls.move(cls.selfish, "submitted", "admin")
+        r = cls.sign(cls.selfish, "authorised", "admin")
+        assert r.status == 409 and r.json["rule"] == "segregation-of-duties", r
+        time.sleep(0.05)
+        cls.end = datetime.now(timezone.utc) + timedelta(minutes=1)
+
+    @classmethod
+    def raise_change(cls, ctype, who):
+        r = cls.c[who].post("/api/v1/changes", json={
+            "type": ctype, "title": "t, with \"quotes\"", "reason": "r", "risk": "low", "implementation_plan": "i",
+            "rollback_plan": "b", "affected_assets": [cls.aid]})
+        assert r.status == 201, r
+        return r.json["key"]
+
+    @classmethod
+    def move(cls, key, to, who):
+        r = cls.c[who].post("/api/v1/changes/%s/transitions" % key, json={"to": to})
+        assert r.status == 200, r
+
+    @classmethod
+    def sign(cls, key, meaning, who):
+        return cls.c[who].post("/api/v1/changes/%s/signatures" % key, json={"meaning": meaning, "password": cls.pw[who]})
+
+    def period(self):
+        return "from=%s&to=%s" % (iso(self.start), iso(self.end))
+
+    def test_population_json_and_csv(self):
+        r = self.c["aud"].get("/api/v1/reports/population?" + self.period())
+        self.assertStatus(r, 200)
+        items = {i["key"]: i for i in r.json["items"]}
+        self.assertIn(self.emerg, items)
+        self.assertIn(self.selfish, items)
+        e = items[self.emerg]
+        self.assertEqual((e["type"], e["state"], e["requester"]), ("emergency", "deployed", "eng"))
+        self.assertEqual(e["implementers"], ["eng"])
+        self.assertEqual(e["approvers"], ["appr"])
+        self.assertEqual(e["assets"], ["plant/rep/plc"])
+        self.assertEqual(len(e["trees"][0]["tree"]), 40)
+        self.assertIsNotNone(e["deployed_at"])
+        self.assertIn("tree_size", r.json["start_checkpoint"])
+        self.assertGreaterEqual(r.json["end_checkpoint"]["tree_size"], r.json["start_checkpoint"]["tree_size"])
+        self.assertIsInstance(r.json["consistency_proof"], list)
+
+        r = self.c["aud"].get("/api/v1/reports/population?format=csv&" + self.period())
+        self.assertStatus(r, 200)
+        self.assertTrue(r.headers.get("Content-Type").startswith("text/csv"))
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        got = {row["key"]: row for row in rows}
+        self.assertEqual(got[self.emerg]["title"], 't, with "quotes"')
+        self.assertEqual(got[self.emerg]["approvers"], "appr")
+        self.assertTrue(got[self.emerg]["trees"].startswith("plant/rep/plc="))
+        self.assertTrue(r.headers.get("X-Otcm-Checkpoint-End"))
+
+        # a period before everything holds none of them
+        r = self.c["aud"].get("/api/v1/reports/population?from=2000-01-01T00:00:00Z&to=2000-02-01T00:00:00Z")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["items"], [])
+
+    def test_exceptions(self):
+        r = self.c["aud"].get("/api/v1/reports/exceptions?" + self.period())
+        self.assertStatus(r, 200)
+        ex = r.json
+        self.assertIn(self.emerg, [d["change"] for d in ex["deployments_without_approval"]])
+        self.assertIn(self.emerg, [d["change"] for d in ex["overdue_emergency_changes"]])
+        refused = [e for e in ex["refused_self_approvals"] if e["object_id"] == self.selfish]
+        self.assertEqual(len(refused), 1)
+        self.assertEqual(refused[0]["actor"], "admin")
+        for k in ("stale_approvals", "readback_mismatches", "releases_outside_window"):
+            self.assertIsInstance(ex[k], list)
+        self.assertIn("note", ex["end_checkpoint"])
+        self.assertIsInstance(ex["consistency_proof"], list)
+
+    def test_reports_are_audited_and_checked(self):
+        self.assertStatus(self.c["aud"].get("/api/v1/reports/exceptions?" + self.period()), 200)
+        events = self.admin.get("/api/v1/audit?limit=1000").json["items"]
+        mine = [e for e in events if e["action"] == "report.exceptions" and e["actor"] == "aud"]
+        self.assertTrue(mine)
+        self.assertEqual(mine[-1]["after"]["deployments_without_approval"], 1)
+        self.assertStatus(self.c["aud"].get("/api/v1/reports/population"), 400)
+        self.assertStatus(self.c["aud"].get("/api/v1/reports/population?from=yesterday&to=today"), 400)
+        self.assertStatus(self.c["aud"].get("/api/v1/reports/population?format=xml&" + self.period()), 400)
+        self.assertStatus(self.c["agent1"].get("/api/v1/reports/exceptions?" + self.period()), 403)
+        self.assertStatus(self.srv.client().get("/api/v1/reports/exceptions?" + self.period()), 401)
+        # the auditor changes nothing
+        self.assertStatus(self.c["aud"].post("/api/v1/changes", json={"type": "normal", "title": "x", "risk": "low"}), 403)
+
+
+if __name__ == "__main__":
+    unittest.main()
