@@ -16,4 +16,8 @@ struct embed_file {
 extern const struct embed_file embed_openapi[];
 extern const size_t embed_openapi_count;
 
+/* The web pages' stylesheet and script, the files of web/static (see web/layout.h). */
+extern const struct embed_file embed_static[];
+extern const size_t embed_static_count;
+
 #endif
