@@ -123,11 +123,11 @@ run_e2e() {
 		echo "e2e: skipped, no chromium or node (scripts/deps.sh e2e installs them)"
 		return
 	fi
-	if [ -f package.json ] && [ ! -d node_modules ]; then
-		if [ -f package-lock.json ]; then
-			npm ci --no-audit --no-fund || { failed=$((failed + 1)); return; }
+	if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules ]; then
+		if [ -f tests/e2e/package-lock.json ]; then
+			(cd tests/e2e && npm ci --no-audit --no-fund) || { failed=$((failed + 1)); return; }
 		else
-			npm install --no-audit --no-fund || { failed=$((failed + 1)); return; }
+			(cd tests/e2e && npm install --no-audit --no-fund) || { failed=$((failed + 1)); return; }
 		fi
 	fi
 	echo "== e2e: node --test tests/e2e"

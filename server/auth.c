@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "server/http.h"
 #include "storage/users.h"
+#include "web/form.h"
 
 int auth_check_username(const char *username)
 {
@@ -112,8 +113,12 @@ int auth_identify(struct http_req *req)
 		if (rc)
 			goto out;
 		sent = http_header(req, AUTH_CSRF_HEADER);
-		/* logging in again replaces the session, so it needs no token */
+		/*
+		 * logging in again replaces the session, so it needs no token;
+		 * page forms carry theirs in the body: auth_check_form_csrf()
+		 */
 		if (unsafe_method(req->method) && strcmp(req->path, "/api/v1/session") != 0 &&
+		    !http_is_page_path(req->path) &&
 		    (!sent || strlen(sent) != strlen(csrf) || !crypto_equal(sent, csrf, strlen(csrf)))) {
 			rc = err_set(OTCM_EFORBIDDEN, AUTH_CSRF_HEADER,
 				     "a session request that changes state needs its CSRF token in the %s header",
@@ -128,4 +133,34 @@ int auth_identify(struct http_req *req)
 out:
 	db_release(c);
 	return rc;
+}
+
+static bool token_equal(const char *sent, const char *csrf)
+{
+	return sent && strlen(sent) == strlen(csrf) && crypto_equal(sent, csrf, strlen(csrf));
+}
+
+int auth_check_form_csrf(struct http_req *req)
+{
+	const char *csrf = req->who.csrf_token, *sent = NULL, *ctype;
+	size_t i;
+
+	/* bearer tokens, anonymous callers, reads, the API and the login form need nothing here */
+	if (!csrf || !unsafe_method(req->method) || !http_is_page_path(req->path) ||
+	    strcmp(req->path, "/login") == 0)
+		return 0;
+	if (token_equal(http_header(req, AUTH_CSRF_HEADER), csrf))
+		return 0;
+	for (i = 0; i < req->nparts; i++)
+		if (req->parts[i].name && !req->parts[i].filename &&
+		    strcmp(req->parts[i].name, "csrf_token") == 0)
+			sent = req->parts[i].data;
+	ctype = http_header(req, "Content-Type");
+	if (!sent && req->body && ctype &&
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+		sent = form_value(req->arena, req->body, req->body_len, "csrf_token");
+	if (token_equal(sent, csrf))
+		return 0;
+	return err_set(OTCM_EFORBIDDEN, "csrf_token",
+		       "this form has expired or did not come from otcm: reload the page and try again");
 }

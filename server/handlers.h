@@ -124,6 +124,22 @@ int chg_sign(json_t **out, struct http_req *req, struct db_conn *c, int64_t chan
 	     int64_t run_id, const char *meaning, const char *method, json_t *content,
 	     const json_t *trees);
 
+/* h_pages.c: the web pages (web/pages.h renders them) */
+int h_page_static(struct http_req *req);
+int h_page_login_form(struct http_req *req);
+int h_page_login(struct http_req *req);
+int h_page_logout(struct http_req *req);
+int h_page_home(struct http_req *req);
+int h_page_changes(struct http_req *req);
+int h_page_change(struct http_req *req);
+int h_page_change_action(struct http_req *req);
+int h_page_assets(struct http_req *req);
+int h_page_asset(struct http_req *req);
+int h_page_version(struct http_req *req);
+int h_page_diff(struct http_req *req);
+int h_page_upload_form(struct http_req *req);
+int h_page_upload(struct http_req *req);
+
 /* h_protocols.c: test protocol templates, test runs, their steps and attachments */
 int h_protocols_create(struct http_req *req);
 int h_protocols_list(struct http_req *req);

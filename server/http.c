@@ -35,6 +35,7 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -360,6 +361,14 @@ int http_reply_empty(struct http_req *req, unsigned status)
 	return http_reply_bytes(req, status, NULL, NULL, 0);
 }
 
+/* Does the client take HTML (a browser)?  Others get problem+json everywhere. */
+static bool wants_html(struct http_req *req)
+{
+	const char *accept = http_header(req, "Accept");
+
+	return accept && strstr(accept, "text/html") != NULL;
+}
+
 int http_reply_error(struct http_req *req, int code)
 {
 	struct http_conn *c = conn_of(req);
@@ -378,6 +387,11 @@ int http_reply_error(struct http_req *req, int code)
 		field = NULL;
 		rule = NULL;
 	}
+	if (http_is_page_path(req->path) && wants_html(req)) {
+		json_decref(p);
+		return page_reply_error(req, status, status_title(status),
+					msg && *msg ? msg : status_title(status));
+	}
 	json_object_set_new(p, "type", json_sprintf("urn:otcm:problem:%s", err_name(code)));
 	json_object_set_new(p, "title", json_string(status_title(status)));
 	json_object_set_new(p, "status", json_integer(status));
@@ -395,6 +409,53 @@ int http_reply_error(struct http_req *req, int code)
 		return http_reply_bytes(req, status, NULL, NULL, 0);
 	rc = http_reply_bytes(req, status, "application/problem+json", text, strlen(text));
 	free(text);
+	return rc;
+}
+
+bool http_is_page_path(const char *path)
+{
+	static const char *const not_pages[] = { "/api", "/git", "/healthz", "/readyz", "/metrics" };
+	size_t i;
+
+	if (!path)
+		return false;
+	for (i = 0; i < sizeof(not_pages) / sizeof(not_pages[0]); i++) {
+		size_t n = strlen(not_pages[i]);
+
+		if (strncmp(path, not_pages[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+int http_call(unsigned *out_status, const char **out_body, size_t *out_len, struct http_req *req,
+	      http_handler h)
+{
+	struct http_conn *c = conn_of(req);
+	struct http_header **before = c->tail, *kept = NULL, **tail = &kept, *hd, *next;
+	int rc;
+
+	assert(!c->replied);
+	rc = h(req);
+	*out_status = c->replied ? c->status : rc ? http_status_for(rc) : 500;
+	*out_body = c->replied ? c->data : NULL;
+	*out_len = c->replied ? c->len : 0;
+	/* the sub-call's headers: keep Set-Cookie (a login), drop Location and the rest */
+	for (hd = *before; hd; hd = next) {
+		next = hd->next;
+		if (strcasecmp(hd->name, "Set-Cookie") == 0) {
+			*tail = hd;
+			tail = &hd->next;
+		}
+	}
+	*tail = NULL;
+	*before = kept;
+	c->tail = kept ? tail : before;
+	c->replied = false;
+	c->status = 0;
+	c->content_type = NULL;
+	c->data = NULL;
+	c->len = 0;
 	return rc;
 }
 
@@ -638,7 +699,10 @@ static enum MHD_Result finish(struct http_conn *c)
 			return queue_response(c);
 		}
 	}
-	rc = c->route->handler(req);
+	/* page forms carry their CSRF token in the body, readable only now */
+	rc = auth_check_form_csrf(req);
+	if (rc == 0)
+		rc = c->route->handler(req);
 	if (!c->replied) {
 		if (rc == 0)
 			rc = err_set(OTCM_EINTERNAL, NULL, "handler for '%s %s' gave no response",

@@ -151,6 +151,43 @@ unsigned http_status_for(int code);
 int auth_identify(struct http_req *req);
 
 /*
+ * The CSRF rule for web forms: a state-changing request to a page path
+ * from a cookie session carries the session's token in the X-CSRF-Token
+ * header or in a "csrf_token" form field (urlencoded or multipart body).
+ * auth_identify() leaves page paths to this check, which the core runs once
+ * the body is read and before the handler; OTCM_EFORBIDDEN when it fails.
+ * POST /login is exempt, as the API's login is: it replaces the session.
+ */
+int auth_check_form_csrf(struct http_req *req);
+
+/*
+ * Is `path` a web page (HTML, errors as HTML pages) rather than the API
+ * (/api), git (/git) or an operations endpoint (/healthz, /readyz, /metrics)?
+ */
+bool http_is_page_path(const char *path);
+
+/*
+ * Answer a failure on a page path with an HTML page (server/h_pages.c);
+ * http_reply_error() calls it for page paths when the client accepts
+ * text/html (browsers; other clients keep problem+json), with the status
+ * and a message already stripped of internals for 5xx.  401 redirects to
+ * the login page.
+ */
+int page_reply_error(struct http_req *req, unsigned status, const char *title, const char *detail);
+
+/*
+ * Run handler `h` on `req` as a sub-call and keep its answer instead of
+ * sending it: *out_status gets the status (from the error code when it
+ * failed without replying), *out_body and *out_len the body (arena memory,
+ * NULL when none).  Headers the handler set are dropped except Set-Cookie.
+ * Returns the handler's code with its error message kept.  Lets a page
+ * handler run the very API handler behind a form and then answer with a
+ * page or a redirect.
+ */
+int http_call(unsigned *out_status, const char **out_body, size_t *out_len, struct http_req *req,
+	      http_handler h);
+
+/*
  * Run the server until SIGTERM or SIGINT: bind cfg->listen, serve with a
  * thread pool, finish in-flight requests, then return 0.
  */

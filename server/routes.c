@@ -119,6 +119,25 @@ const struct route routes[] = {
 	  "consistency proof between two checkpoints (?first=M&second=N)" },
 	{ "GET", "/api/v1/keys/server.pub", ROLE_PUBLIC, h_keys_server_pub,
 	  "the server's Ed25519 public key (PEM) that signs audit checkpoints" },
+
+	/* web pages (h_pages.c): HTML, not part of the API or its OpenAPI document */
+	{ "GET", "/static/{name}", ROLE_PUBLIC, h_page_static, "page stylesheet and script" },
+	{ "GET", "/login", ROLE_PUBLIC, h_page_login_form, "page: log in" },
+	{ "POST", "/login", ROLE_PUBLIC, h_page_login, "page: log in" },
+	{ "POST", "/logout", ROLE_ANY, h_page_logout, "page: log out" },
+	{ "GET", "/", ROLE_ANY, h_page_home, "page: my work" },
+	{ "GET", "/changes", CHG_READERS, h_page_changes, "page: changes" },
+	{ "GET", "/changes/{key}", CHG_READERS, h_page_change, "page: one change" },
+	{ "POST", "/changes/{key}/actions", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN,
+	  h_page_change_action, "page: transition, sign or release a change" },
+	{ "GET", "/assets", ROLE_ANY, h_page_assets, "page: the asset tree" },
+	{ "GET", "/assets/{id}", ROLE_ANY, h_page_asset, "page: one asset" },
+	{ "GET", "/assets/{id}/versions/{commit}", ROLE_ANY, h_page_version, "page: one version" },
+	{ "GET", "/assets/{id}/diff", ROLE_ANY, h_page_diff, "page: what changed" },
+	{ "GET", "/assets/{id}/upload", ROLE_ENGINEER | ROLE_ADMIN, h_page_upload_form,
+	  "page: upload a version" },
+	{ "POST", "/assets/{id}/upload", ROLE_ENGINEER | ROLE_ADMIN, h_page_upload,
+	  "page: upload a version" },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
