@@ -91,6 +91,54 @@ def tail(path, lines=60):
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM when the test process dies, so a test
+    run killed midway (a timeout, Ctrl-C twice) leaves no server behind.
+    Linux ties this to the thread that started the child: start servers
+    from the main thread or a thread that outlives them."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _proc_stat(pid):
+    """(command name, state, parent pid) of a process, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    comm = stat[stat.find("(") + 1:stat.rfind(")")]
+    rest = stat[stat.rfind(")") + 2:].split()
+    return comm, rest[0], int(rest[1])
+
+
+def _alive(pid):
+    st = _proc_stat(pid)
+    return st is not None and st[1] != "Z"
+
+
+def _children(pid):
+    """Pids of the live child processes of pid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _proc_stat(int(name))
+            if st is not None and st[2] == pid and st[1] != "Z":
+                out.append(int(name))
+    return out
+
+
+def _wait_gone(pids, timeout):
+    """Wait until none of pids is alive (zombies count as gone)."""
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 # --------------------------------------------------------------------------
 # HTTP client
 
@@ -306,7 +354,7 @@ class Server:
             log.write(("--- %s\n" % " ".join(cmd)).encode("utf-8"))
             log.flush()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=log, env=env)
+                                         stderr=log, env=env, preexec_fn=_die_with_parent)
         self._reader = threading.Thread(target=self._read_stdout, args=(self.proc,), daemon=True)
         self._reader.start()
 
@@ -380,18 +428,27 @@ class Server:
             self.proc.wait()
         rc = self._reap()
         if with_cluster:
-            self._signal_postmasters(signal.SIGKILL)
+            # every process of the cluster at once, as a power cut would: a
+            # backend outliving its postmaster would keep the shared memory
+            # busy and stop the next start
+            pids = self.postmaster_pids()
+            pids += [c for pm in pids for c in _children(pm)]
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _wait_gone(pids, 20)
         return rc
 
     def _signal_postmasters(self, sig, timeout=20):
-        for pid in self.postmaster_pids():
+        pids = self.postmaster_pids()
+        for pid in pids:
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
-        deadline = time.monotonic() + timeout
-        while self.postmaster_pids() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_gone(pids, timeout)
 
     def _reap(self):
         rc = self.proc.returncode
@@ -413,13 +470,11 @@ class Server:
                 try:
                     with open(os.path.join(root, "postmaster.pid")) as f:
                         pid = int(f.readline().strip())
-                    with open("/proc/%d/stat" % pid) as f:
-                        stat = f.read()
                 except (OSError, ValueError):
                     continue
                 # skip zombies and pids reused by something other than postgres
-                comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
-                if state != "Z" and comm.startswith("postgres"):
+                st = _proc_stat(pid)
+                if st is not None and st[1] != "Z" and st[0].startswith("postgres"):
                     pids.append(pid)
         return pids
 

@@ -4,7 +4,7 @@ cleanly on SIGTERM."""
 
 import unittest
 
-from harness import ServerTestCase
+from harness import Server, ServerTestCase
 
 
 class SmokeTest(ServerTestCase):
@@ -39,21 +39,24 @@ class SmokeTest(ServerTestCase):
         self.assertStatus(self.client().get("/readyz"), 200)
 
 
-class CrashTest(ServerTestCase):
+class CrashTest(unittest.TestCase):
     """The server comes back on the same data after being killed, with or
-    without its cluster (a crash of otcm alone, and a power cut)."""
+    without its cluster (a crash of otcm alone, and a power cut).  Each test
+    has a server of its own."""
 
     def test_restart_after_sigkill(self):
-        self.assertEqual(self.srv.kill(), -9)
-        self.srv.start()
-        self.assertStatus(self.client().get("/readyz"), 200)
+        with Server() as srv:
+            self.assertEqual(srv.kill(), -9)
+            srv.start()
+            self.assertEqual(srv.client().get("/readyz").status, 200)
 
     def test_restart_after_power_cut(self):
-        self.srv.kill(with_cluster=True)
-        self.assertEqual(self.srv.postmaster_pids(), [])
-        self.srv.start()
-        self.assertStatus(self.client().get("/readyz"), 200)
-        self.srv.admin_client()
+        with Server() as srv:
+            srv.kill(with_cluster=True)
+            self.assertEqual(srv.postmaster_pids(), [])
+            srv.start()
+            self.assertEqual(srv.client().get("/readyz").status, 200)
+            srv.admin_client()
 
 
 if __name__ == "__main__":
