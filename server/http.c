@@ -66,12 +66,27 @@
 /* How long shutdown waits for requests in flight. */
 #define HTTP_DRAIN_SECONDS 30
 
+/* How often the watchdog looks for stalled requests. */
+#define HTTP_WATCHDOG_MS 250
+
+struct http_conn;
+
 /* The process-wide daemon state, handed to every callback as its cls. */
 struct http_daemon {
 	const struct server *srv;
 	atomic_uint open_conns;   /* connections MHD has accepted and not closed */
 	atomic_uint inflight;     /* requests begun and not completed */
 	atomic_bool stopping;     /* shutdown started: answer with Connection: close */
+	bool tls;
+	/*
+	 * Requests begun and not completed, for the watchdog that answers 408
+	 * to a client stalling mid-request (libmicrohttpd itself can only hang
+	 * up: it answers nothing once its own timeout passes).
+	 */
+	pthread_mutex_t lock;
+	struct http_conn *live;
+	pthread_t watchdog;
+	atomic_bool watchdog_stop;
 };
 
 struct http_header {
@@ -99,6 +114,13 @@ struct http_conn {
 	size_t len;
 	struct http_header *headers, **tail;
 	char rid[17];
+	/* watchdog bookkeeping, under d->lock */
+	struct http_conn *live_next, **live_prev;
+	int fd;
+	atomic_llong last_us;     /* monotonic time of the last bytes read */
+	atomic_bool busy;         /* a callback of ours is running for it */
+	atomic_bool received;     /* the whole request is in: no timeout now */
+	atomic_bool timed_out;    /* the watchdog answered 408 and hung up */
 };
 
 static const char *conn_rid(const struct http_conn *c)
@@ -531,7 +553,84 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 	buf_init(&c->body, (size_t)d->srv->cfg->max_body);
 	arena_on_free(a, buf_release_cb, &c->body);
 	atomic_fetch_add(&d->inflight, 1);
+	{
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		c->fd = ci ? ci->connect_fd : -1;
+	}
+	atomic_store(&c->last_us, time_mono_us());
+	pthread_mutex_lock(&d->lock);
+	c->live_next = d->live;
+	if (d->live)
+		d->live->live_prev = &c->live_next;
+	c->live_prev = &d->live;
+	d->live = c;
+	pthread_mutex_unlock(&d->lock);
 	return c;
+}
+
+/* Take c off the watchdog's list (before its socket can be closed). */
+static void live_remove(struct http_daemon *d, struct http_conn *c)
+{
+	pthread_mutex_lock(&d->lock);
+	if (c->live_prev) {
+		*c->live_prev = c->live_next;
+		if (c->live_next)
+			c->live_next->live_prev = c->live_prev;
+		c->live_prev = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * Answer 408 to every request whose client has sent nothing for
+ * --conn-timeout seconds before its request was complete, then hang up.
+ * The socket stays open while the request is on the list (MHD closes it
+ * only after on_completed, which takes it off under the same lock), and
+ * MHD writes nothing while it waits for request bytes, so the few bytes
+ * written here cannot interleave with its own.  Under TLS the bytes would
+ * have to be encrypted by the session MHD owns, so there the connection is
+ * only closed.  MHD then sees the closed socket and completes the request.
+ */
+static void *watchdog_main(void *arg)
+{
+	static const char body[] =
+		"{\"type\":\"urn:otcm:problem:timeout\",\"title\":\"Request Timeout\",\"status\":408,"
+		"\"detail\":\"the request was not complete within the connection timeout\"}";
+	struct http_daemon *d = arg;
+	int64_t limit = (int64_t)d->srv->cfg->conn_timeout * 1000000;
+
+	while (!atomic_load(&d->watchdog_stop)) {
+		struct timespec ts = { 0, HTTP_WATCHDOG_MS * 1000000L };
+		int64_t now = time_mono_us();
+		struct http_conn *c;
+
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&d->lock);
+		for (c = d->live; c; c = c->live_next) {
+			char head[512];
+			int n;
+
+			if (c->fd < 0 || atomic_load(&c->busy) || atomic_load(&c->received) ||
+			    atomic_load(&c->timed_out) || now - atomic_load(&c->last_us) < limit)
+				continue;
+			atomic_store(&c->timed_out, true);
+			if (!d->tls) {
+				n = snprintf(head, sizeof(head),
+					     "HTTP/1.1 408 Request Timeout\r\n"
+					     "Content-Type: application/problem+json\r\n"
+					     "Content-Length: %zu\r\nX-Request-Id: %s\r\n"
+					     "Connection: close\r\n\r\n%s",
+					     sizeof(body) - 1, c->rid, body);
+				if (n > 0 && (size_t)n < sizeof(head))
+					(void)send(c->fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
 }
 
 static const char *remote_of(struct arena *a, struct MHD_Connection *mc)
@@ -723,6 +822,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		c = uri_log(cls, url, mc);
 		*con_cls = c;
 	}
+	atomic_store(&c->busy, true);
+	atomic_store(&c->last_us, time_mono_us());
 	log_set_request_id(c->rid);
 	if (!c->started) {
 		c->started = true;
@@ -731,9 +832,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		ret = take_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 	} else {
+		atomic_store(&c->received, true);
 		ret = finish(c);
 	}
 	log_set_request_id(NULL);
+	atomic_store(&c->last_us, time_mono_us());
+	atomic_store(&c->busy, false);
 	return ret;
 }
 
@@ -762,6 +866,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	if (!c)
 		return;
 	*con_cls = NULL;
+	live_remove(d, c);
 	log_set_request_id(c->rid);
 	/*
 	 * Status 0: no response of ours went out - MHD answered by itself
@@ -769,7 +874,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	 * connection ended first, e.g. a client stalled past --conn-timeout,
 	 * which MHD closes without a 408; "end" says which.
 	 */
-	status = c->queued ? c->status : 0;
+	status = c->queued ? c->status : atomic_load(&c->timed_out) ? 408 : 0;
 	f = json_pack("{s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s}",
 		      "method", c->req.method ? c->req.method : "",
 		      "path", c->req.path ? c->req.path : "",
@@ -915,7 +1020,8 @@ static int wait_signal(const sigset_t *set, long ms)
 int http_serve(const struct server *srv)
 {
 	const struct config *cfg = srv->cfg;
-	struct http_daemon d = { .srv = srv };
+	struct http_daemon d = { .srv = srv, .tls = srv->cfg->tls_cert != NULL };
+	bool watching = false;
 	struct MHD_Daemon *mhd = NULL;
 	struct sockaddr_in addr;
 	char *cert = NULL, *key = NULL;
@@ -929,6 +1035,7 @@ int http_serve(const struct server *srv)
 	int64_t deadline;
 	int rc;
 
+	pthread_mutex_init(&d.lock, NULL);
 	if ((rc = parse_listen(&addr, cfg->listen)))
 		goto out;
 	if (cfg->tls_cert) {
@@ -969,7 +1076,8 @@ int http_serve(const struct server *srv)
 	OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, hard_limit, NULL);
-	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout, NULL);
+	/* a little beyond ours, so the watchdog's 408 comes first */
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout + 2, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem_limit, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, &d);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &d);
@@ -991,6 +1099,11 @@ int http_serve(const struct server *srv)
 			     errno ? strerror(errno) : "libmicrohttpd refused the options");
 		goto out;
 	}
+	if (pthread_create(&d.watchdog, NULL, watchdog_main, &d) != 0) {
+		rc = err_set(OTCM_EIO, NULL, "cannot start the request watchdog");
+		goto out;
+	}
+	watching = true;
 	di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
 	port = di ? di->port : ntohs(addr.sin_port);
 	{
@@ -1025,6 +1138,11 @@ int http_serve(const struct server *srv)
 out:
 	if (mhd)
 		MHD_stop_daemon(mhd);
+	if (watching) {
+		atomic_store(&d.watchdog_stop, true);
+		pthread_join(d.watchdog, NULL);
+	}
+	pthread_mutex_destroy(&d.lock);
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(cert);

@@ -105,6 +105,60 @@ class Limits(ServerTestCase):
         self.assertIn("POST", r.headers.get("Allow"))
 
 
+class Timeouts(ServerTestCase):
+    server_args = ("--conn-timeout", "2")
+
+    def stalled(self, data):
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=15)
+        try:
+            s.sendall(data)
+            started = time.monotonic()
+            resp = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                resp += b
+            return resp, time.monotonic() - started
+        finally:
+            s.close()
+
+    def test_stalled_body_gets_408(self):
+        token = self.srv.admin_token()
+        before = len(self.client(token=token).get("/api/v1/tokens").json["items"])
+        head = ("POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":" % token).encode()
+        resp, waited = self.stalled(head)
+        self.assertEqual(status_of(resp), 408, resp[:300])
+        self.assertIn(b"application/problem+json", resp)
+        self.assertEqual(body_of(resp)["status"], 408)
+        self.assertGreaterEqual(waited, 1.5)
+        # nothing was created, and the server goes on serving
+        r = self.client(token=token).get("/api/v1/tokens")
+        self.assertEqual(len(r.json["items"]), before)
+
+    def test_stalled_headers_get_408(self):
+        resp, _ = self.stalled(b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        self.assertEqual(status_of(resp), 408, resp[:300])
+        self.assertStatus(self.client().get("/healthz"), 200)
+
+    def test_a_slow_but_steady_client_is_not_cut_off(self):
+        token = self.srv.admin_token()
+        body = json.dumps({"name": "steady"}).encode()
+        head = ("POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % (token, len(body))).encode()
+        s = raw_request(self.srv.port, head, read=False)
+        try:
+            for i in range(len(body)):      # one byte a second: slower in total than the timeout
+                s.sendall(body[i:i + 1])
+                time.sleep(1.0 if i < 4 else 0)
+            resp = s.recv(65536)
+        finally:
+            s.close()
+        self.assertEqual(status_of(resp), 201, resp[:300])
+
+
 class Shutdown(unittest.TestCase):
 
     def test_sigterm_finishes_the_request_in_flight(self):
