@@ -584,6 +584,37 @@ static void live_remove(struct http_daemon *d, struct http_conn *c)
 }
 
 /*
+ * Write a whole problem+json answer straight to c's socket, for the two
+ * cases libmicrohttpd cannot answer: a request stalled past the timeout and
+ * a chunked body far past the limit.  Only where MHD is not writing itself
+ * (it is waiting for request bytes) and never under TLS, whose records only
+ * MHD's session can make.
+ */
+static void raw_reply(struct http_conn *c, unsigned status, const char *detail)
+{
+	char msg[768];
+	int body, n;
+
+	if (c->d->tls || c->fd < 0)
+		return;
+	body = snprintf(msg, sizeof(msg),
+			"{\"type\":\"urn:otcm:problem:%s\",\"title\":\"%s\",\"status\":%u,"
+			"\"detail\":\"%s\",\"request_id\":\"%s\"}",
+			err_name(status == 408 ? OTCM_ETIMEOUT : OTCM_ETOOBIG), status_title(status),
+			status, detail, c->rid);
+	if (body < 0 || (size_t)body >= sizeof(msg) / 2)
+		return;
+	n = snprintf(msg + body + 1, sizeof(msg) - (size_t)body - 1,
+		     "HTTP/1.1 %u %s\r\nContent-Type: application/problem+json\r\n"
+		     "Content-Length: %d\r\nX-Request-Id: %s\r\nConnection: close\r\n\r\n",
+		     status, status_title(status), body, c->rid);
+	if (n <= 0 || (size_t)n >= sizeof(msg) - (size_t)body - 1)
+		return;
+	(void)send(c->fd, msg + body + 1, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(c->fd, msg, (size_t)body, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
  * Answer 408 to every request whose client has sent nothing for
  * --conn-timeout seconds before its request was complete, then hang up.
  * The socket stays open while the request is on the list (MHD closes it
@@ -595,9 +626,6 @@ static void live_remove(struct http_daemon *d, struct http_conn *c)
  */
 static void *watchdog_main(void *arg)
 {
-	static const char body[] =
-		"{\"type\":\"urn:otcm:problem:timeout\",\"title\":\"Request Timeout\",\"status\":408,"
-		"\"detail\":\"the request was not complete within the connection timeout\"}";
 	struct http_daemon *d = arg;
 	int64_t limit = (int64_t)d->srv->cfg->conn_timeout * 1000000;
 
@@ -609,23 +637,11 @@ static void *watchdog_main(void *arg)
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&d->lock);
 		for (c = d->live; c; c = c->live_next) {
-			char head[512];
-			int n;
-
 			if (c->fd < 0 || atomic_load(&c->busy) || atomic_load(&c->received) ||
 			    atomic_load(&c->timed_out) || now - atomic_load(&c->last_us) < limit)
 				continue;
 			atomic_store(&c->timed_out, true);
-			if (!d->tls) {
-				n = snprintf(head, sizeof(head),
-					     "HTTP/1.1 408 Request Timeout\r\n"
-					     "Content-Type: application/problem+json\r\n"
-					     "Content-Length: %zu\r\nX-Request-Id: %s\r\n"
-					     "Connection: close\r\n\r\n%s",
-					     sizeof(body) - 1, c->rid, body);
-				if (n > 0 && (size_t)n < sizeof(head))
-					(void)send(c->fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-			}
+			raw_reply(c, 408, "the request was not complete within the connection timeout");
 			shutdown(c->fd, SHUT_RDWR);
 		}
 		pthread_mutex_unlock(&d->lock);
@@ -758,10 +774,11 @@ static enum MHD_Result take_body(struct http_conn *c, const char *data, size_t s
 	}
 	c->discarded += size;
 	if (c->discarded > HTTP_DISCARD_MAX) {
-		/* MHD cannot answer in the middle of a body: all we can do is hang up */
+		/* MHD cannot answer in the middle of a body: answer on the socket, hang up */
 		log_msg(LOG_WARN, "body of '%s %s' far beyond the limit, connection closed",
 			c->req.method, c->req.path);
 		c->status = 413;
+		raw_reply(c, 413, "the request body exceeds the configured limit");
 		return MHD_NO;
 	}
 	return MHD_YES;

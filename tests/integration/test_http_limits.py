@@ -64,6 +64,38 @@ class Limits(ServerTestCase):
         self.assertStatus(r, 200)
         self.assertEqual(len(r.json["items"]), 1)  # nothing was created
 
+    def test_chunked_body_far_over_limit_is_413(self):
+        import select
+        token = self.srv.admin_token()
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        resp = b""
+        try:
+            s.sendall(("POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % token).encode())
+            chunk = b"%x\r\n%s\r\n" % (32768, b"x" * 32768)
+            for _ in range(200):            # 6 MiB, far past 64K + what is read and dropped
+                try:
+                    s.sendall(chunk)
+                except OSError:
+                    break
+                ready, _, _ = select.select([s], [], [], 0.01)
+                if ready:
+                    break
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    resp += b
+            except OSError:
+                pass
+        finally:
+            s.close()
+        self.assertEqual(status_of(resp), 413, resp[:300])
+        self.assertEqual(body_of(resp)["status"], 413)
+        self.assertStatus(self.client().get("/healthz"), 200)
+
     def test_headers_over_limit_is_431(self):
         r = self.client().get("/healthz", headers={"X-Filler": "a" * 10000})
         self.assertStatus(r, 431)
