@@ -13,6 +13,7 @@
  * an audit event (report.population, report.exceptions).
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +25,125 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-/* from and to: required, RFC 3339 (checked loosely here, strictly by the database cast). */
+/* Days in month `m` (1-12) of year `y`, proleptic Gregorian. */
+static int month_days(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* `n` decimal digits at s as *out; false unless all n are digits. */
+static bool digits(int *out, const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * An RFC 3339 full-date ("2030-01-31", read as midnight UTC) or date-time
+ * ("2030-01-31T08:00:00Z", "2030-01-31t08:00:00.5+01:00", a space allowed
+ * for the T; a leap second only at 23:59:60): every field in range, the
+ * day existing in its month.
+ * *out_us gets the instant in microseconds since the epoch (fractions past
+ * microseconds dropped), out the text the database is given (a date gets
+ * "T00:00:00Z", so the session's time zone never matters; 't' and 'z' are
+ * written upper case).
+ */
+static bool parse_rfc3339(int64_t *out_us, char out[48], const char *s)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, scale = 1000000;
+	size_t len = strlen(s), i = 19;
+
+	if (len < 10 || len > 40 || !digits(&y, s, 4) || s[4] != '-' || !digits(&mo, s + 5, 2) ||
+	    s[7] != '-' || !digits(&d, s + 8, 2) || y < 1 || mo < 1 || mo > 12 || d < 1 ||
+	    d > month_days(y, mo))
+		return false;
+	if (len == 10) {
+		snprintf(out, 48, "%.10sT00:00:00Z", s);
+	} else {
+		if (len < 20 || !strchr("Tt ", s[10]) || !digits(&h, s + 11, 2) || s[13] != ':' ||
+		    !digits(&mi, s + 14, 2) || s[16] != ':' || !digits(&sec, s + 17, 2) || h > 23 ||
+		    mi > 59 || sec > 60 || (sec == 60 && (h != 23 || mi != 59)))
+			return false;
+		if (s[i] == '.') {
+			size_t start = ++i;
+
+			for (; s[i] >= '0' && s[i] <= '9'; i++) {
+				if (scale > 1) {
+					scale /= 10;
+					frac += (s[i] - '0') * scale;
+				}
+			}
+			if (i == start || i - start > 9)
+				return false;
+		}
+		if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0') {
+			sign = 0;
+		} else if ((s[i] == '+' || s[i] == '-') && len - i == 6 && digits(&oh, s + i + 1, 2) &&
+			   s[i + 3] == ':' && digits(&om, s + i + 4, 2) && oh <= 23 && om <= 59) {
+			sign = s[i] == '+' ? 1 : -1;
+		} else {
+			return false;
+		}
+		snprintf(out, 48, "%s", s);
+		out[10] = 'T';
+		if (out[i] == 'z')
+			out[i] = 'Z';
+	}
+	*out_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) -
+		   sign * (oh * 3600 + om * 60)) * 1000000 + frac;
+	return true;
+}
+
+/*
+ * from and to: required, RFC 3339 dates or date-times (parse_rfc3339),
+ * from not after to; OTCM_EINVAL naming the field otherwise.  out_from and
+ * out_to are the texts for the database, allocated on the request's arena.
+ */
 static int read_period(const char **out_from, const char **out_to, struct http_req *req)
 {
 	static const char *const names[2] = { "from", "to" };
-	const char *v[2];
+	char norm[2][48];
+	int64_t us[2];
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		v[i] = http_query(req, names[i]);
-		if (!v[i] || strlen(v[i]) < 10 || strlen(v[i]) > 40 || v[i][4] != '-' || v[i][7] != '-' ||
-		    strspn(v[i], "0123456789-:T.Z+ ") != strlen(v[i]))
-			return err_set(OTCM_EINVAL, names[i], "'%s' must be a time such as 2030-01-31T00:00:00Z",
-				       names[i]);
+		const char *v = http_query(req, names[i]);
+
+		if (!v)
+			return err_set(OTCM_EINVAL, names[i], "'%s' is required: a time such as "
+				       "2030-01-31T00:00:00Z or a date such as 2030-01-31", names[i]);
+		if (!parse_rfc3339(&us[i], norm[i], v))
+			return err_set(OTCM_EINVAL, names[i], "'%s' is not an RFC 3339 date or time such as "
+				       "2030-01-31T00:00:00Z or 2030-01-31: '%.64s'", names[i], v);
 	}
-	*out_from = v[0];
-	*out_to = v[1];
+	if (us[0] > us[1])
+		return err_set(OTCM_EINVAL, "from", "'from' (%s) is after 'to' (%s)", norm[0], norm[1]);
+	*out_from = arena_printf(req->arena, "%s", norm[0]);
+	*out_to = arena_printf(req->arena, "%s", norm[1]);
 	return 0;
 }
 

@@ -132,6 +132,42 @@ class Reports(ServerTestCase):
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population"), 400)
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?from=yesterday&to=today"), 400)
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?format=xml&" + self.period()), 400)
+
+    def test_period_is_validated(self):
+        good = "2030-01-31T00:00:00Z"
+        # shaped like a time, but no such time: 400 naming the field, never the database's 500
+        for bad in ("2030-02-30T00:00:00Z", "2029-02-29", "2030-13-01T00:00:00Z", "2030-00-10",
+                    "2030-01-01T24:00:00Z", "2030-01-01T10:60:00Z", "2030-01-01T10:00:61Z",
+                    "2030-01-01T10:00:60Z", "2030-01-01T10:00:00", "2030-01-01T10:00:00+2",
+                    "2030-01-01T10:00:00+24:00", "2030-01-01T10:00:00.Z", "2030-01-01T10:00Z",
+                    "0000-01-01", "2030-01-01T10:00:00Z+01:00", "2030-1-01", "2030-01-01 10:00:00 Z",
+                    "2030-01-01T10:00:00.1234567890Z", "2030-01-01--"):
+            for field in ("from", "to"):
+                q = {"from": good, "to": good}
+                q[field] = bad
+                for report in ("population", "exceptions"):
+                    r = self.c["aud"].get("/api/v1/reports/%s?from=%s&to=%s" % (
+                        report, q["from"].replace("+", "%2B").replace(" ", "%20"),
+                        q["to"].replace("+", "%2B").replace(" ", "%20")))
+                    self.assertStatus(r, 400)
+                    self.assertEqual(r.json.get("field"), field, (report, field, bad, r.json))
+        # from after to
+        r = self.c["aud"].get("/api/v1/reports/exceptions?from=2030-02-01T00:00:00Z&to=2030-01-31T23:59:59.999Z")
+        self.assertStatus(r, 400)
+        self.assertEqual(r.json.get("field"), "from")
+        # 01:00 at +02:00 is 23:00 UTC the day before: after 22:30Z, before 23:30Z
+        r = self.c["aud"].get("/api/v1/reports/population?from=2030-01-31T01:00:00%2B02:00&to=2030-01-30T22:30:00Z")
+        self.assertStatus(r, 400)
+        self.assertEqual(r.json.get("field"), "from")
+        r = self.c["aud"].get("/api/v1/reports/population?from=2030-01-31T01:00:00%2B02:00&to=2030-01-30T23:30:00Z")
+        self.assertStatus(r, 200)
+        # what RFC 3339 allows is accepted: dates, offsets, fractions, lower case, a leap second
+        for f, t in (("2000-01-01", "2000-02-01"), ("2000-01-01T00:00:00.123456+05:30", "2000-01-01t00:00:00z"),
+                     ("2000-02-29T12:00:00-01:00", "2000-12-31T23:59:60Z"), ("2000-01-01", "2000-01-01")):
+            r = self.c["aud"].get("/api/v1/reports/population?from=%s&to=%s" % (f.replace("+", "%2B"), t))
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json["items"], [])
+        self.assertEqual(r.json["from"], "2000-01-01T00:00:00Z")
         self.assertStatus(self.c["agent1"].get("/api/v1/reports/exceptions?" + self.period()), 403)
         self.assertStatus(self.srv.client().get("/api/v1/reports/exceptions?" + self.period()), 401)
         # the auditor changes nothing
