@@ -2,29 +2,17 @@
  * server/evidence.c - building and verifying evidence bundles; see
  * evidence.h and docs/evidence.md.
  *
- * Two libraries beyond our own modules are used here, on purpose:
- * libarchive writes and reads the tar (pax, entries sorted, owner 0, mode
- * 0644, one fixed time), and libgit2 writes the git bundle's pack from the
- * object database in PostgreSQL (git_packbuilder over storage/odb.h's
- * backend) and, in the verifier, indexes it into a temporary folder to
- * read the bundled commits back.  Neither storage/repo.h nor the archive
- * code of the upload path offers these operations, and both are the
- * bundle's own formats.
+ * The tar is written and read through core/tar.h, the git bundles are
+ * written by storage/repo.h (repo_bundle_write) and read back by
+ * storage/gitbundle.h: no external library but jansson is used here.
  */
 #include "server/evidence.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <dirent.h>
-#include <git2.h>
-#include <git2/sys/odb_backend.h>
-#include <git2/sys/repository.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/dsse.h"
 #include "core/err.h"
@@ -32,11 +20,13 @@
 #include "core/mem.h"
 #include "core/merkle.h"
 #include "core/signednote.h"
+#include "core/tar.h"
 #include "diff/diff.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
-#include "storage/odb.h"
+#include "storage/gitbundle.h"
 #include "storage/repo.h"
+#include "web/html.h"
 
 #define EV_MAX_FILES 10000
 #define EV_MAX_FILE ((size_t)256 << 20)
@@ -127,57 +117,6 @@ static int file_cmp(const void *a, const void *b)
 
 /* ---- the tar ---- */
 
-static la_ssize_t tar_append(struct archive *a, void *ctx, const void *data, size_t len)
-{
-	if (buf_add(ctx, data, len)) {
-		archive_set_error(a, 1, "bundle too large");
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
-
-/* Write the files, sorted, as a pax tar with fixed owners, modes and time. */
-static int tar_write(struct buf *out, struct ev_files *fs, int64_t mtime)
-{
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	size_t i;
-	int rc = 0;
-
-	qsort(fs->v, fs->n, sizeof(*fs->v), file_cmp);
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
-	    archive_write_open(a, out, NULL, tar_append, NULL) != ARCHIVE_OK)
-		goto fail;
-	for (i = 0; i < fs->n; i++) {
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, fs->v[i].name);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_size(e, (la_int64_t)fs->v[i].len);
-		archive_entry_set_mtime(e, (time_t)mtime, 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		archive_entry_set_uname(e, "root");
-		archive_entry_set_gname(e, "root");
-		if (archive_write_header(a, e) != ARCHIVE_OK ||
-		    (fs->v[i].len && archive_write_data(a, fs->v[i].data, fs->v[i].len) !=
-		     (la_ssize_t)fs->v[i].len))
-			goto fail;
-	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto fail;
-	goto out;
-fail:
-	rc = buf_cstr(out) && out->cap && out->len >= out->cap ?
-		err_set(OTCM_ETOOBIG, NULL, "the evidence bundle is larger than allowed") :
-		err_set(OTCM_EIO, NULL, "cannot write the bundle: %s", archive_error_string(a));
-out:
-	archive_entry_free(e);
-	archive_write_free(a);
-	return rc;
-}
-
 /* A name inside a bundle: relative, no empty, "." or ".." segment, printable. */
 static bool name_ok(const char *n)
 {
@@ -205,33 +144,29 @@ static bool name_ok(const char *n)
 /* Read a tar (untrusted) into files: regular files only, checked names, bounded sizes. */
 static int tar_read(struct ev_files *out, const void *data, size_t len)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
+	struct tar_reader *t = NULL;
+	const char *name;
+	enum tar_type type;
+	int64_t size;
 	size_t total = 0;
-	int rc = 0, r;
+	int rc;
 
-	archive_read_support_format_tar(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		rc = err_set(OTCM_EINVAL, NULL, "not a tar archive: %s", archive_error_string(a));
-		goto out;
-	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
-		la_int64_t size = archive_entry_size(e);
+	if ((rc = tar_reader_open(&t, data, len)))
+		return rc;
+	while ((rc = tar_reader_next(t, &name, &type, &size)) == 1) {
 		char *buf;
-		la_ssize_t got;
 
-		if (archive_entry_filetype(e) == AE_IFDIR)
+		if (type == TAR_DIR)
 			continue;
 		if (!name || !name_ok(name)) {
 			rc = err_set(OTCM_EINVAL, NULL, "bad entry name '%.200s'", name ? name : "");
 			goto out;
 		}
-		if (archive_entry_filetype(e) != AE_IFREG) {
+		if (type != TAR_FILE) {
 			rc = err_set(OTCM_EINVAL, NULL, "entry '%.200s' is not a regular file", name);
 			goto out;
 		}
-		if (size < 0 || (size_t)size > EV_MAX_FILE || total + (size_t)size > EV_MAX_TOTAL ||
+		if (size < 0 || (uint64_t)size > EV_MAX_FILE || total + (size_t)size > EV_MAX_TOTAL ||
 		    out->n >= EV_MAX_FILES) {
 			rc = err_set(OTCM_ETOOBIG, NULL, "entry '%.200s' exceeds the bundle limits", name);
 			goto out;
@@ -241,8 +176,7 @@ static int tar_read(struct ev_files *out, const void *data, size_t len)
 			goto out;
 		}
 		buf = xmalloc((size_t)size + 1);
-		got = size ? archive_read_data(a, buf, (size_t)size) : 0;
-		if (got != size) {
+		if (tar_reader_data(t, buf, (size_t)size)) {
 			free(buf);
 			rc = err_set(OTCM_EINVAL, NULL, "entry '%.200s' is truncated", name);
 			goto out;
@@ -251,225 +185,28 @@ static int tar_read(struct ev_files *out, const void *data, size_t len)
 		total += (size_t)size;
 		files_take(out, name, buf, (size_t)size);
 	}
-	if (r != ARCHIVE_EOF)
-		rc = err_set(OTCM_EINVAL, NULL, "not a readable tar archive: %s", archive_error_string(a));
 out:
-	archive_read_free(a);
+	tar_reader_free(t);
 	return rc;
 }
 
-/* ---- git bundles ---- */
-
-static int git_failed(git_odb_backend *be, const char *what)
+/* Write the files, sorted by name, as the bundle's tar. */
+static int bundle_write(struct buf *out, struct ev_files *fs, int64_t mtime)
 {
-	const git_error *e = git_error_last();
-	int rc = be ? odb_backend_take_error(be) : 0;
+	struct tar_entry *e = xcalloc(fs->n + 1, sizeof(*e));
+	size_t i;
+	int rc;
 
-	if (rc)
-		return rc;
-	return err_set(OTCM_EGIT, NULL, "%s: %s", what, e && e->message ? e->message : "unknown error");
-}
-
-/*
- * "# v2 git bundle", one ref line "<head> <ref>", a blank line, then a pack
- * of every object reachable from head: no prerequisites, so the bundle
- * clones on its own.  The pack is built by one thread, so the same
- * objects give the same bytes.
- */
-static int git_bundle_write(struct buf *out, struct db_conn *c, const char *ref, const char *head)
-{
-	git_odb *odb = NULL;
-	git_odb_backend *be = NULL;
-	git_repository *repo = NULL;
-	git_packbuilder *pb = NULL;
-	git_revwalk *walk = NULL;
-	git_buf pack = { 0 };
-	git_oid oid;
-	int rc = 0;
-
-	if (git_oid_fromstr(&oid, head) < 0)
-		return err_set(OTCM_EINVAL, NULL, "bad commit id '%s'", head);
-	if (git_odb_new(&odb) < 0)
-		return git_failed(NULL, "cannot create object database");
-	if ((rc = odb_backend_new(&be, c)))
-		goto out;
-	if (git_odb_add_backend(odb, be, 1) < 0) {
-		be->free(be);
-		be = NULL;
-		rc = git_failed(NULL, "cannot add object database backend");
-		goto out;
+	qsort(fs->v, fs->n, sizeof(*fs->v), file_cmp);
+	for (i = 0; i < fs->n; i++) {
+		e[i].name = fs->v[i].name;
+		e[i].data = fs->v[i].data;
+		e[i].len = fs->v[i].len;
 	}
-	if (git_repository_new(&repo) < 0 || git_repository_set_odb(repo, odb) < 0) {
-		rc = git_failed(be, "cannot create repository");
-		goto out;
-	}
-	if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0) {
-		rc = git_failed(be, "cannot start a pack");
-		goto out;
-	}
-	git_packbuilder_set_threads(pb, 1);
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-	if (git_revwalk_push(walk, &oid) < 0 || git_packbuilder_insert_walk(pb, walk) < 0 ||
-	    git_packbuilder_write_buf(&pack, pb) < 0) {
-		rc = git_failed(be, "cannot write the pack");
-		goto out;
-	}
-	if ((rc = buf_addf(out, "# v2 git bundle\n%s %s\n\n", head, ref)) ||
-	    (rc = buf_add(out, pack.ptr, pack.size)))
-		goto out;
-out:
-	git_buf_dispose(&pack);
-	git_revwalk_free(walk);
-	git_packbuilder_free(pb);
-	git_repository_free(repo);
-	git_odb_free(odb);
-	return rc;
-}
-
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d))) {
-			char *p;
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-				continue;
-			if (unlink(p) != 0)
-				remove_tree(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-/*
- * Read a git bundle (untrusted): *out gets {commit: tree} of every commit
- * reachable from its refs, and *out_refs {ref: commit}.  The pack is
- * indexed (checksums, object ids, completeness) into a temporary folder
- * that is removed again.  Bundles with prerequisites are refused.
- */
-static int git_bundle_read(json_t **out, json_t **out_refs, const char *data, size_t len)
-{
-	static const char hdr[] = "# v2 git bundle\n";
-	char tmpl[] = "/tmp/otcm-verify-XXXXXX";
-	const char *p = data, *end = data + len, *tmpdir = getenv("TMPDIR");
-	git_indexer *idx = NULL;
-	git_indexer_options opts;
-	git_indexer_progress stats;
-	git_odb *odb = NULL;
-	git_odb_backend *be = NULL;
-	json_t *commits = json_object(), *refs = json_object(), *todo = json_array();
-	char *dir = NULL, *idxpath = NULL;
-	int rc = 0;
-
-	*out = NULL;
-	*out_refs = NULL;
-	if (len < sizeof(hdr) - 1 || memcmp(p, hdr, sizeof(hdr) - 1)) {
-		rc = err_set(OTCM_EINVAL, NULL, "not a v2 git bundle");
-		goto out;
-	}
-	p += sizeof(hdr) - 1;
-	while (p < end && *p != '\n') {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char oid[41], *ref;
-
-		if (!nl || *p == '-' || nl - p < 42 || p[40] != ' ') {
-			rc = err_set(OTCM_EINVAL, NULL, *p == '-' ? "the bundle has prerequisites" :
-				     "bad ref line in the bundle header");
-			goto out;
-		}
-		memcpy(oid, p, 40);
-		oid[40] = '\0';
-		ref = xstrndup(p + 41, (size_t)(nl - p - 41));
-		json_object_set_new(refs, ref, json_string(oid));
-		json_array_append_new(todo, json_string(oid));
-		free(ref);
-		p = nl + 1;
-	}
-	if (p >= end || json_object_size(refs) == 0) {
-		rc = err_set(OTCM_EINVAL, NULL, "the bundle names no ref");
-		goto out;
-	}
-	p++;
-	if (tmpdir && *tmpdir) {
-		if (asprintf(&dir, "%s/otcm-verify-XXXXXX", tmpdir) < 0)
-			dir = NULL;
-	} else {
-		dir = xstrdup(tmpl);
-	}
-	if (!dir || !mkdtemp(dir)) {
-		rc = err_set(OTCM_EIO, NULL, "cannot make a temporary folder");
-		free(dir);
-		dir = NULL;
-		goto out;
-	}
-	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
-	opts.verify = 1;
-	if (git_indexer_new(&idx, dir, 0, NULL, &opts) < 0 ||
-	    git_indexer_append(idx, p, (size_t)(end - p), &stats) < 0 ||
-	    git_indexer_commit(idx, &stats) < 0) {
-		rc = err_set(OTCM_EINVAL, NULL, "the pack does not index: %s",
-			     git_error_last() ? git_error_last()->message : "unknown error");
-		goto out;
-	}
-	if (asprintf(&idxpath, "%s/pack-%s.idx", dir, git_indexer_name(idx)) < 0) {
-		idxpath = NULL;
-		rc = err_set(OTCM_EIO, NULL, "out of memory");
-		goto out;
-	}
-	if (git_odb_new(&odb) < 0 || git_odb_backend_one_pack(&be, idxpath) < 0 ||
-	    git_odb_add_backend(odb, be, 1) < 0) {
-		rc = err_set(OTCM_EGIT, NULL, "cannot read the pack");
-		goto out;
-	}
-	while (json_array_size(todo)) {
-		char hex[41];
-		git_oid oid;
-		git_odb_object *obj = NULL;
-		const char *text, *q, *tend;
-
-		snprintf(hex, sizeof(hex), "%s", json_string_value(json_array_get(todo, 0)));
-		json_array_remove(todo, 0);
-		if (json_object_get(commits, hex))
-			continue;
-		if (git_oid_fromstr(&oid, hex) < 0 || git_odb_read(&obj, odb, &oid) < 0 ||
-		    git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
-			git_odb_object_free(obj);
-			rc = err_set(OTCM_EINVAL, NULL, "commit %s is not in the bundle", hex);
-			goto out;
-		}
-		text = git_odb_object_data(obj);
-		tend = text + git_odb_object_size(obj);
-		if (tend - text < 46 || memcmp(text, "tree ", 5)) {
-			git_odb_object_free(obj);
-			rc = err_set(OTCM_EINVAL, NULL, "commit %s has no tree", hex);
-			goto out;
-		}
-		json_object_set_new(commits, hex, json_stringn(text + 5, 40));
-		for (q = text + 46; tend - q >= 48 && memcmp(q, "parent ", 7) == 0; q += 48)
-			json_array_append_new(todo, json_stringn(q + 7, 40));
-		git_odb_object_free(obj);
-	}
-	*out = commits;
-	commits = NULL;
-	*out_refs = refs;
-	refs = NULL;
-out:
-	git_odb_free(odb);
-	git_indexer_free(idx);
-	if (dir)
-		remove_tree(dir);
-	free(dir);
-	free(idxpath);
-	json_decref(commits);
-	json_decref(refs);
-	json_decref(todo);
+	rc = tar_write(out, e, fs->n, mtime);
+	if (rc == OTCM_ETOOBIG)
+		rc = err_set(OTCM_ETOOBIG, NULL, "the evidence bundle is larger than allowed");
+	free(e);
 	return rc;
 }
 
@@ -596,6 +333,63 @@ static const char *jstr(const json_t *o, const char *k)
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s ? s : "";
+}
+
+/* ---- attachments ---- */
+
+/*
+ * tests/run-<run>/attachments/<id>-<name>: the attachment's file name with
+ * every byte but A-Z a-z 0-9 . _ - replaced by '_', at most 100 bytes; the
+ * id in front keeps names unique and never lets one start with '.'.
+ */
+static void attachment_file(char *out, size_t n, json_int_t run, const json_t *a)
+{
+	const char *fn = jstr(a, "filename");
+	char safe[101];
+	size_t j = 0;
+
+	for (; *fn && j < sizeof(safe) - 1; fn++) {
+		char ch = *fn;
+		bool keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			    ch == '.' || ch == '_' || ch == '-';
+
+		safe[j++] = keep ? ch : '_';
+	}
+	safe[j] = '\0';
+	snprintf(out, n, "tests/run-%" JSON_INTEGER_FORMAT "/attachments/%" JSON_INTEGER_FORMAT "-%s", run,
+		 json_integer_value(json_object_get(a, "id")), j ? safe : "attachment");
+}
+
+/*
+ * The bytes of every attachment of `run` (as runs_get gives it) as a file
+ * of the bundle; each attachment of the run's JSON gets "file", its name
+ * there.
+ */
+static int add_attachments(struct ev_files *fs, struct db_conn *c, json_t *run)
+{
+	json_int_t id = json_integer_value(json_object_get(run, "id"));
+	struct repo *r = NULL;
+	json_t *a;
+	char name[256];
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(run, "attachments"), i, a) {
+		void *data = NULL;
+		size_t len = 0;
+
+		if (!r && (rc = repo_open(&r, c, json_integer_value(json_object_get(run, "asset_id")))))
+			goto out;
+		if ((rc = repo_blob_read(&data, &len, r, jstr(a, "blob"))))
+			goto out;
+		attachment_file(name, sizeof(name), id, a);
+		files_add(fs, name, data, len);
+		free(data);
+		json_object_set_new(a, "file", json_string(name));
+	}
+out:
+	repo_free(r);
+	return rc;
 }
 
 /* ---- statements ---- */
@@ -846,52 +640,63 @@ out:
 
 /* ---- report.html ---- */
 
-/* Append s with & < > " ' escaped; the only way dynamic text enters the report. */
-static void esc(struct buf *b, const char *s)
+/* A JSON scalar as text ("" for null); dynamic text only through web/html.h's escapers. */
+static void text_json(struct html *h, const json_t *v)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addch(b, *s);
-		}
-	}
-}
-
-/* A JSON scalar as text ("" for null). */
-static void esc_json(struct buf *b, const json_t *v)
-{
-	char num[48];
-
 	if (json_is_string(v))
-		esc(b, json_string_value(v));
+		html_text(h, json_string_value(v));
 	else if (json_is_integer(v))
-		buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		html_int(h, json_integer_value(v));
 	else if (json_is_true(v) || json_is_false(v))
-		buf_adds(b, json_is_true(v) ? "yes" : "no");
-	else if (json_is_real(v)) {
-		snprintf(num, sizeof(num), "%g", json_real_value(v));
-		buf_adds(b, num);
+		html_raw(h, json_is_true(v) ? "yes" : "no");
+	else if (json_is_real(v))
+		html_rawf(h, "%g", json_real_value(v));
+}
+
+static void cell(struct html *h, const json_t *o, const char *k)
+{
+	html_raw(h, "<td>");
+	text_json(h, json_object_get(o, k));
+	html_raw(h, "</td>");
+}
+
+static void row(struct html *h, const char *label, const json_t *v)
+{
+	html_raw(h, "<tr><th>");
+	html_text(h, label);
+	html_raw(h, "</th><td>");
+	text_json(h, v);
+	html_raw(h, "</td></tr>\n");
+}
+
+/* The attachments of a run: step, name, type, size, SHA-256 and the file in the bundle. */
+static void attachments_table(struct html *h, const json_t *run)
+{
+	const json_t *list = json_object_get(run, "attachments"), *a;
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		html_raw(h, "<p>No attachments.</p>\n");
+		return;
 	}
-}
-
-static void cell(struct buf *b, const json_t *o, const char *k)
-{
-	buf_adds(b, "<td>");
-	esc_json(b, json_object_get(o, k));
-	buf_adds(b, "</td>");
-}
-
-static void row(struct buf *b, const char *label, const json_t *v)
-{
-	buf_adds(b, "<tr><th>");
-	esc(b, label);
-	buf_adds(b, "</th><td>");
-	esc_json(b, v);
-	buf_adds(b, "</td></tr>\n");
+	html_raw(h, "<table><tr><th>step</th><th>attachment</th><th>type</th><th>bytes</th>"
+		 "<th>SHA-256</th><th>attached by</th><th>at</th></tr>\n");
+	json_array_foreach(list, i, a) {
+		html_raw(h, "<tr>");
+		cell(h, a, "step");
+		html_raw(h, "<td><a href=\"");
+		html_url_path(h, jstr(a, "file"));
+		html_raw(h, "\">");
+		html_text(h, jstr(a, "filename"));
+		html_raw(h, "</a></td>");
+		cell(h, a, "content_type");
+		cell(h, a, "size");
+		cell(h, a, "sha256");
+		cell(h, a, "uploaded_by");
+		cell(h, a, "uploaded_at");
+		html_raw(h, "</tr>\n");
+	}
+	html_raw(h, "</table>\n");
 }
 
 static int add_report(struct ev_files *fs, const json_t *full, const json_t *versions, size_t cap)
@@ -899,43 +704,43 @@ static int add_report(struct ev_files *fs, const json_t *full, const json_t *ver
 	static const char *const fields[] = { "key", "title", "type", "state", "risk", "safety_related",
 		"requester", "reason", "implementation_plan", "rollback_plan", "created_at", "deployed_at",
 		"retrospective_approval_due", NULL };
-	struct buf b;
+	struct html b;
 	json_t *s, *st;
 	size_t i, j;
 
-	buf_init(&b, cap);
-	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	html_init(&b, cap);
+	html_raw(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
 		 "<title>Evidence ");
-	esc(&b, jstr(full, "key"));
-	buf_adds(&b, "</title>\n<style>body{font:11pt sans-serif;margin:2em}table{border-collapse:collapse;"
+	html_text(&b, jstr(full, "key"));
+	html_raw(&b, "</title>\n<style>body{font:11pt sans-serif;margin:2em}table{border-collapse:collapse;"
 		 "margin-bottom:1em}th,td{border:1px solid #999;padding:2px 6px;text-align:left;"
 		 "vertical-align:top}h2{page-break-before:auto}@media print{a{color:#000}}</style>\n"
 		 "</head><body>\n<h1>Change ");
-	esc(&b, jstr(full, "key"));
-	buf_adds(&b, ": ");
-	esc(&b, jstr(full, "title"));
-	buf_adds(&b, "</h1>\n<table>\n");
+	html_text(&b, jstr(full, "key"));
+	html_raw(&b, ": ");
+	html_text(&b, jstr(full, "title"));
+	html_raw(&b, "</h1>\n<table>\n");
 	for (i = 0; fields[i]; i++)
 		row(&b, fields[i], json_object_get(full, fields[i]));
 	row(&b, "planned window start", json_object_get(json_object_get(full, "planned_window"), "start"));
 	row(&b, "planned window end", json_object_get(json_object_get(full, "planned_window"), "end"));
-	buf_adds(&b, "</table>\n<h2>Assets and versions</h2>\n<table><tr><th>asset</th><th>commit</th>"
+	html_raw(&b, "</table>\n<h2>Assets and versions</h2>\n<table><tr><th>asset</th><th>commit</th>"
 		 "<th>tree</th><th>uploaded by</th><th>at</th></tr>\n");
 	json_array_foreach(versions, i, s) {
-		buf_adds(&b, "<tr>");
+		html_raw(&b, "<tr>");
 		cell(&b, s, "path");
 		cell(&b, s, "commit");
 		cell(&b, s, "tree");
 		cell(&b, s, "uploaded_by");
 		cell(&b, s, "uploaded_at");
-		buf_adds(&b, "</tr>\n");
+		html_raw(&b, "</tr>\n");
 	}
-	buf_adds(&b, "</table>\n<h2>Signatures</h2>\n<table><tr><th>printed name</th><th>signer</th>"
+	html_raw(&b, "</table>\n<h2>Signatures</h2>\n<table><tr><th>printed name</th><th>signer</th>"
 		 "<th>role</th><th>meaning</th><th>date and time (UTC)</th><th>re-authenticated with</th>"
 		 "<th>run</th><th>SHA-256 of what was signed</th><th>stale</th></tr>\n");
 	json_array_foreach(json_object_get(full, "signatures"), i, s) {
-		buf_adds(&b, "<tr>");
+		html_raw(&b, "<tr>");
 		cell(&b, s, "printed_name");
 		cell(&b, s, "signer");
 		cell(&b, s, "role");
@@ -945,21 +750,21 @@ static int add_report(struct ev_files *fs, const json_t *full, const json_t *ver
 		cell(&b, s, "run_id");
 		cell(&b, s, "content_sha256");
 		cell(&b, s, "stale");
-		buf_adds(&b, "</tr>\n");
+		html_raw(&b, "</tr>\n");
 	}
-	buf_adds(&b, "</table>\n<h2>Test runs</h2>\n");
+	html_raw(&b, "</table>\n<h2>Test runs</h2>\n");
 	json_array_foreach(json_object_get(full, "test_runs"), i, s) {
 		json_t *proto = json_object_get(s, "protocol");
 
-		buf_adds(&b, "<h3>Run ");
-		esc_json(&b, json_object_get(s, "id"));
-		buf_adds(&b, ": ");
-		esc_json(&b, json_object_get(proto, "kind"));
-		buf_adds(&b, " ");
-		esc_json(&b, json_object_get(proto, "name"));
-		buf_adds(&b, " version ");
-		esc_json(&b, json_object_get(proto, "version"));
-		buf_adds(&b, "</h3>\n<table>\n");
+		html_raw(&b, "<h3>Run ");
+		text_json(&b, json_object_get(s, "id"));
+		html_raw(&b, ": ");
+		text_json(&b, json_object_get(proto, "kind"));
+		html_raw(&b, " ");
+		text_json(&b, json_object_get(proto, "name"));
+		html_raw(&b, " version ");
+		text_json(&b, json_object_get(proto, "version"));
+		html_raw(&b, "</h3>\n<table>\n");
 		row(&b, "commit", json_object_get(s, "commit"));
 		row(&b, "tree", json_object_get(s, "tree"));
 		row(&b, "tester", json_object_get(s, "tester"));
@@ -968,11 +773,11 @@ static int add_report(struct ev_files *fs, const json_t *full, const json_t *ver
 		row(&b, "witnessed", json_object_get(s, "witnessed"));
 		row(&b, "completed at", json_object_get(s, "completed_at"));
 		row(&b, "stale", json_object_get(s, "stale"));
-		buf_adds(&b, "</table>\n<table><tr><th>step</th><th>instruction</th><th>expected</th>"
+		html_raw(&b, "</table>\n<table><tr><th>step</th><th>instruction</th><th>expected</th>"
 			 "<th>result</th><th>observed</th><th>comment</th><th>deviation</th>"
 			 "<th>disposition</th><th>tester</th><th>recorded at</th></tr>\n");
 		json_array_foreach(json_object_get(s, "steps"), j, st) {
-			buf_adds(&b, "<tr>");
+			html_raw(&b, "<tr>");
 			cell(&b, st, "no");
 			cell(&b, st, "instruction");
 			cell(&b, st, "expected");
@@ -983,15 +788,16 @@ static int add_report(struct ev_files *fs, const json_t *full, const json_t *ver
 			cell(&b, st, "disposition");
 			cell(&b, st, "tester");
 			cell(&b, st, "recorded_at");
-			buf_adds(&b, "</tr>\n");
+			html_raw(&b, "</tr>\n");
 		}
-		buf_adds(&b, "</table>\n");
+		html_raw(&b, "</table>\n");
+		attachments_table(&b, s);
 	}
-	buf_adds(&b, "<h2>Deployments</h2>\n<table><tr><th>asset</th><th>commit</th><th>tree</th>"
+	html_raw(&b, "<h2>Deployments</h2>\n<table><tr><th>asset</th><th>commit</th><th>tree</th>"
 		 "<th>deployed by</th><th>at</th><th>read-back SHA-256</th><th>read-back matched</th>"
 		 "<th>note</th></tr>\n");
 	json_array_foreach(json_object_get(full, "deployments"), i, s) {
-		buf_adds(&b, "<tr>");
+		html_raw(&b, "<tr>");
 		cell(&b, s, "asset_id");
 		cell(&b, s, "commit");
 		cell(&b, s, "tree");
@@ -1000,19 +806,15 @@ static int add_report(struct ev_files *fs, const json_t *full, const json_t *ver
 		cell(&b, s, "readback_sha256");
 		cell(&b, s, "readback_match");
 		cell(&b, s, "note");
-		buf_adds(&b, "</tr>\n");
+		html_raw(&b, "</tr>\n");
 	}
-	buf_adds(&b, "</table>\n<p>Test attachments: none are recorded by this server version.</p>\n"
-		 "<p>How to check this bundle: README.txt.</p>\n</body></html>\n");
-	if (b.cap && b.len + 1 >= b.cap) {
-		buf_release(&b);
-		return err_set(OTCM_ETOOBIG, NULL, "the report is larger than allowed");
+	html_raw(&b, "</table>\n<p>How to check this bundle: README.txt.</p>\n</body></html>\n");
+	if (b.err) {
+		html_release(&b);
+		return err_set(b.err, NULL, "the report is larger than allowed");
 	}
-	{
-		char *html = buf_detach(&b, &i);
-
-		files_take(fs, "report.html", html, i);
-	}
+	files_add(fs, "report.html", b.buf.data ? b.buf.data : "", b.buf.len);
+	html_release(&b);
 	return 0;
 }
 
@@ -1035,8 +837,11 @@ static const char README_FMT[] =
 	"  diffs/ASSET/N-C.patch  unified diff of version N (commit C) of the change\n"
 	"                         against the asset's baseline; N-C.json the semantic\n"
 	"                         changes of each file\n"
-	"  tests/run-ID.json      each test run with its steps (attachments: none are\n"
-	"                         recorded by this server version)\n"
+	"  tests/run-ID.json      each test run with its steps and its attachments\n"
+	"                         (name, type, size, SHA-256 and file)\n"
+	"  tests/run-ID/attachments/N-NAME\n"
+	"                         the bytes of attachment N of run ID (NAME: its\n"
+	"                         file name with unusual characters as '_')\n"
 	"  statements/*.dsse.json one in-toto Statement v1 per signature, test run and\n"
 	"                         deployment, subjects = git commit and tree ids, in a\n"
 	"                         DSSE envelope signed with the server's Ed25519 key\n"
@@ -1102,9 +907,10 @@ int evidence_build(struct buf *out, struct db_conn *c, const struct crypto_ed255
 	if ((rc = changes_get_full(&full, c, change_id)) || (rc = load_versions(&versions, c, change_id)) ||
 	    (rc = load_event_seqs(&seqs, &nseqs, &mtime, c, change_id)))
 		goto out;
-	/* the runs with their steps */
+	/* the runs with their steps and attachments */
 	json_array_foreach(json_object_get(full, "test_runs"), i, r) {
-		if ((rc = runs_get(&run, c, json_integer_value(json_object_get(r, "id")), false)))
+		if ((rc = runs_get(&run, c, json_integer_value(json_object_get(r, "id")), false)) ||
+		    (rc = add_attachments(&fs, c, run)))
 			goto out;
 		snprintf(name, sizeof(name), "tests/run-%" JSON_INTEGER_FORMAT ".json",
 			 json_integer_value(json_object_get(r, "id")));
@@ -1118,16 +924,20 @@ int evidence_build(struct buf *out, struct db_conn *c, const struct crypto_ed255
 	    (rc = add_statements(&fs, full, chg, key)) || (rc = add_audit(&fs, c, seqs, nseqs, tree_size)))
 		goto out;
 	json_array_foreach(json_object_get(full, "affected_assets"), i, r) {
+		struct repo *repo = NULL;
 		struct buf bundle;
 
 		if (!json_is_string(json_object_get(r, "commit")))
 			continue;
 		buf_init(&bundle, cap);
 		snprintf(name, sizeof(name), "refs/heads/changes/%s", chg);
-		if ((rc = git_bundle_write(&bundle, c, name, jstr(r, "commit")))) {
+		if ((rc = repo_open(&repo, c, json_integer_value(json_object_get(r, "id")))) ||
+		    (rc = repo_bundle_write(&bundle, repo, name, jstr(r, "commit")))) {
+			repo_free(repo);
 			buf_release(&bundle);
 			goto out;
 		}
+		repo_free(repo);
 		snprintf(name, sizeof(name), "git/%s.bundle", jstr(r, "path"));
 		files_add(&fs, name, bundle.data, bundle.len);
 		buf_release(&bundle);
@@ -1149,7 +959,7 @@ int evidence_build(struct buf *out, struct db_conn *c, const struct crypto_ed255
 		goto out;
 	files_add(&fs, "MANIFEST.sha256", manifest.data, manifest.len);
 	files_add(&fs, "MANIFEST.sha256.sig", sig, sizeof(sig));
-	rc = tar_write(out, &fs, mtime);
+	rc = bundle_write(out, &fs, mtime);
 out:
 	free(pem);
 	buf_release(&manifest);
@@ -1172,6 +982,7 @@ struct vctx {
 	const char *key;             /* the change's key, from change.json */
 	json_t *change;
 	json_t *bundles;             /* {asset path: {commit: tree}} */
+	json_t *listed;              /* {name: true} of every file the manifest lists */
 };
 
 static void say(struct vctx *v, const char *tag, const char *fmt, va_list ap)
@@ -1280,7 +1091,8 @@ static void check_manifest(struct vctx *v)
 	if (v->failed == bad)
 		ok(v, "manifest: all %zu files are listed and match", json_object_size(listed));
 out:
-	json_decref(listed);
+	json_decref(v->listed);
+	v->listed = listed;
 }
 
 /* The checkpoint's signature; *out_size and out_root from its body. */
@@ -1403,13 +1215,14 @@ static void check_git(struct vctx *v)
 	for (i = 0; i < v->fs->n; i++) {
 		const struct ev_file *f = &v->fs->v[i];
 		size_t n = strlen(f->name);
-		json_t *commits = NULL, *refs = NULL;
+		struct gitbundle *gb = NULL;
+		json_t *commits = NULL;
 		char *asset;
 
 		if (strncmp(f->name, "git/", 4) || n < 12 || strcmp(f->name + n - 7, ".bundle"))
 			continue;
 		asset = xstrndup(f->name + 4, n - 11);
-		if (git_bundle_read(&commits, &refs, f->data, f->len)) {
+		if (gitbundle_open(&gb, f->data, f->len) || gitbundle_commits(&commits, gb)) {
 			fail(v, "git: %s does not read as a complete git bundle: %s", f->name, err_message());
 		} else {
 			ok(v, "git: %s holds %zu commits, no prerequisites", f->name, json_object_size(commits));
@@ -1418,7 +1231,7 @@ static void check_git(struct vctx *v)
 		}
 		free(asset);
 		json_decref(commits);
-		json_decref(refs);
+		gitbundle_free(gb);
 	}
 }
 
@@ -1551,6 +1364,65 @@ static void check_statements(struct vctx *v)
 	json_decref(seen);
 }
 
+/*
+ * Each run's attachments: tests/run-ID.json is the run of change.json, and
+ * every attachment it lists is a file under tests/run-ID/attachments/ that
+ * the manifest lists, of the recorded size and SHA-256; no attachment file
+ * is left that no run lists.
+ */
+static void check_attachments(struct vctx *v)
+{
+	json_t *seen = json_object(), *x, *a;
+	unsigned bad = v->failed;
+	char name[96], hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t i, j, n = 0;
+
+	json_array_foreach(json_object_get(v->change, "test_runs"), i, x) {
+		json_int_t id = json_integer_value(json_object_get(x, "id"));
+		json_t *run;
+		char prefix[64];
+
+		snprintf(name, sizeof(name), "tests/run-%" JSON_INTEGER_FORMAT ".json", id);
+		snprintf(prefix, sizeof(prefix), "tests/run-%" JSON_INTEGER_FORMAT "/attachments/", id);
+		run = parse_json(files_get(v->fs, name));
+		if (!run || !json_equal(run, x)) {
+			fail(v, "tests: %s is missing or is not run %" JSON_INTEGER_FORMAT " of change.json", name, id);
+			json_decref(run);
+			continue;
+		}
+		json_array_foreach(json_object_get(run, "attachments"), j, a) {
+			const char *file = jstr(a, "file");
+			const struct ev_file *f = files_get(v->fs, file);
+			json_t *size = json_object_get(a, "size");
+
+			n++;
+			if (strncmp(file, prefix, strlen(prefix)) || !f) {
+				fail(v, "attachment %" JSON_INTEGER_FORMAT " of %s: its file %s is missing from the bundle",
+				     json_integer_value(json_object_get(a, "id")), name, *file ? file : "(none)");
+				continue;
+			}
+			json_object_set_new(seen, file, json_true());
+			if (!json_object_get(v->listed, file))
+				fail(v, "attachment %s is not in the manifest", file);
+			crypto_sha256_hex(hex, f->data, f->len);
+			if (strcmp(hex, jstr(a, "sha256")))
+				fail(v, "attachment %s: its SHA-256 is not the one %s records", file, name);
+			if (!json_is_integer(size) || (uint64_t)json_integer_value(size) != (uint64_t)f->len)
+				fail(v, "attachment %s: %zu bytes, not the size %s records", file, f->len, name);
+		}
+		json_decref(run);
+	}
+	for (i = 0; i < v->fs->n; i++) {
+		const char *fn = v->fs->v[i].name;
+
+		if (!strncmp(fn, "tests/run-", 10) && strstr(fn, "/attachments/") && !json_object_get(seen, fn))
+			fail(v, "attachment %s is not listed by any run", fn);
+	}
+	if (v->failed == bad)
+		ok(v, "attachments: %zu files, each listed by its run with its size and SHA-256", n);
+	json_decref(seen);
+}
+
 /* The change-process rules an auditor samples for, from change.json. */
 static void check_policy(struct vctx *v)
 {
@@ -1672,6 +1544,7 @@ int evidence_verify(struct buf *report, const void *tar, size_t len, const unsig
 	check_events(&v);
 	check_git(&v);
 	check_statements(&v);
+	check_attachments(&v);
 	if (v.change)
 		check_policy(&v);
 out:
@@ -1680,6 +1553,7 @@ out:
 	rc = report->cap && report->len + 1 >= report->cap ? OTCM_ETOOBIG : v.failed ? OTCM_EAUTH : 0;
 	json_decref(v.change);
 	json_decref(v.bundles);
+	json_decref(v.listed);
 	files_release(&fs);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * behind `otcm verify`.
  *
  * The bundle holds README.txt, change.json, report.html, diffs/<asset>/,
- * tests/, statements/NAME.dsse.json (in-toto Statements v1 in DSSE envelopes
+ * tests/ (run-ID.json per run, run-ID/attachments/N-NAME per attachment),
+ * statements/NAME.dsse.json (in-toto Statements v1 in DSSE envelopes
  * signed with the server key), audit/events.jsonl + audit/proofs.json +
  * audit/checkpoint, git/<asset>.bundle, trust/server.pub, MANIFEST.sha256
  * (sha256sum format, over every other file) and MANIFEST.sha256.sig (the

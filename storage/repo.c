@@ -1,7 +1,8 @@
 /*
  * storage/repo.c - an asset's git repository over PostgreSQL: commits built
  * in memory, annotated tags, loose blobs, refs as rows moved by
- * compare-and-swap, history, files, diffs and archives.  See repo.h for the contract, odb.c for the objects.
+ * compare-and-swap, history, files, diffs, archives and git bundles.  See
+ * repo.h for the contract, odb.c for the objects.
  */
 #include "storage/repo.h"
 
@@ -880,6 +881,41 @@ int repo_blob_read(void **out, size_t *out_len, struct repo *r, const char *blob
 	*out_len = len;
 	git_blob_free(b);
 	return 0;
+}
+
+int repo_bundle_write(struct buf *out, struct repo *r, const char *ref_name, const char *head_commit)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_buf pack = { 0 };
+	git_oid oid;
+	char head[REPO_OID_HEX];
+	int rc;
+
+	if ((rc = parse_oid(&oid, head_commit, "commit")))
+		return rc;
+	if ((rc = check_ref(ref_name)))
+		return rc;
+	oid_hex(head, &oid);
+	if (git_packbuilder_new(&pb, r->git) < 0 || git_revwalk_new(&walk, r->git) < 0) {
+		rc = git_fail(r, "cannot start a pack");
+		goto out;
+	}
+	git_packbuilder_set_threads(pb, 1);
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	if (git_revwalk_push(walk, &oid) < 0 || git_packbuilder_insert_walk(pb, walk) < 0 ||
+	    git_packbuilder_write_buf(&pack, pb) < 0) {
+		rc = git_fail(r, "cannot write the pack");
+		goto out;
+	}
+	if ((rc = buf_addf(out, "# v2 git bundle\n%s %s\n\n", head, ref_name)) ||
+	    (rc = buf_add(out, pack.ptr, pack.size)))
+		goto out;
+out:
+	git_buf_dispose(&pack);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return rc;
 }
 
 static const char *delta_status(git_delta_t status)

@@ -156,4 +156,15 @@ int repo_diff(json_t **out_files, struct buf *patch, struct repo *r, const char 
 /* The whole tree of `commit` as an archive; format "zip" or "tar". */
 int repo_archive(struct buf *out, struct repo *r, const char *commit, const char *format);
 
+/*
+ * Append a git bundle (v2) of `ref_name` at `head_commit` to out: the line
+ * "# v2 git bundle", the line "<head_commit> <ref_name>", a blank line,
+ * then a pack of every object reachable from head_commit.  No
+ * prerequisites, so `git clone` reads it on its own.  The pack is built by
+ * one thread, so the same objects give the same bytes.  OTCM_EINVAL for a
+ * bad id, OTCM_ETOOBIG past out's cap, OTCM_EGIT or the database's code
+ * when an object cannot be read.
+ */
+int repo_bundle_write(struct buf *out, struct repo *r, const char *ref_name, const char *head_commit);
+
 #endif

@@ -17,6 +17,10 @@ import unittest
 
 from harness import ServerTestCase, otcm_bin, strong_password
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256))
+PHOTO = "pump <P-101> & photo.png"
+PHOTO_FILE = "pump__P-101____photo.png"
+
 
 def tar_files(data):
     """{name: bytes} of a tar."""
@@ -100,6 +104,9 @@ class Evidence(ServerTestCase):
                 r = c["qa1"].put("/api/v1/test-runs/%d/steps/%d" % (rid, no),
                                  json={"result": "pass", "observed": "<script>alert(%d)</script>" % no})
                 assert r.status == 200, r
+            r = c["qa1"].post("/api/v1/test-runs/%d/steps/1/attachments" % rid,
+                              files=[("file", PHOTO, PNG, "image/png")])
+            assert r.status == 201, r
             for who, meaning in (("qa1", "tested"), ("qa2", "witnessed")):
                 r = c[who].post("/api/v1/test-runs/%d/signatures" % rid, json={"meaning": meaning, "password": pw[who]})
                 assert r.status == 201, r
@@ -161,7 +168,8 @@ class Evidence(ServerTestCase):
         self.assertEqual(len([n for n in files if n.startswith("statements/signature-")]), 7)
         self.assertEqual(len([n for n in files if n.startswith("statements/run-")]), 2)
         self.assertEqual(len([n for n in files if n.startswith("statements/deployment-")]), 1)
-        self.assertEqual(len([n for n in files if n.startswith("tests/run-")]), 2)
+        self.assertEqual(len([n for n in files if n.startswith("tests/run-") and n.endswith(".json")]), 2)
+        self.assertEqual(len([n for n in files if n.startswith("tests/run-") and "/attachments/" in n]), 2)
         self.assertEqual(len([n for n in files if n.startswith("diffs/plant/line1/plc/") and n.endswith(".patch")]), 2)
         sem = json.loads(files[[n for n in files if n.endswith(".json") and n.startswith("diffs/")][0]])
         self.assertIn("semantic", sem["files"][0])
@@ -319,6 +327,52 @@ class Evidence(ServerTestCase):
         self.assertCaught(make_tar(t), "git/plant/line1/plc.bundle", "not in the git bundle")
         # not a tar at all
         self.assertCaught(b"garbage" * 100, "bundle:")
+
+    def test_attachments_are_in_the_bundle_and_checked(self):
+        files = tar_files(self.bundle())
+        change = json.loads(files["change.json"])
+        att = sorted(n for n in files if "/attachments/" in n)
+        self.assertEqual(len(att), 2)
+        html = files["report.html"].decode()
+        for run in change["test_runs"]:
+            a = run["attachments"][0]
+            name = "tests/run-%d/attachments/%d-%s" % (run["id"], a["id"], PHOTO_FILE)
+            # the bytes, where the run's JSON and the manifest say, with the recorded digest
+            self.assertEqual(a["file"], name)
+            self.assertEqual(files[name], PNG)
+            self.assertEqual(a["sha256"], hashlib.sha256(PNG).hexdigest())
+            self.assertEqual(a["size"], len(PNG))
+            self.assertEqual(json.loads(files["tests/run-%d.json" % run["id"]]), run)
+            self.assertIn("%s  %s\n" % (a["sha256"], name), files["MANIFEST.sha256"].decode())
+            # and in the report: name (escaped), type, size, SHA-256, a link to the file
+            self.assertIn('<a href="%s">pump &lt;P-101&gt; &amp; photo.png</a>' % name, html)
+            self.assertIn("<td>image/png</td><td>%d</td><td>%s</td>" % (len(PNG), a["sha256"]), html)
+        code, out = self.verify(make_tar(files))
+        self.assertEqual(code, 0, out)
+        self.assertIn("attachments: 2 files, each listed by its run", out)
+
+        # an attachment's bytes changed
+        t = dict(files)
+        t[att[0]] = PNG[:-1] + b"\x00"
+        out = self.assertCaught(make_tar(t), att[0] + " was changed", "its SHA-256 is not the one")
+        # an attachment removed, with its manifest line
+        t = dict(files)
+        del t[att[0]]
+        t["MANIFEST.sha256"] = b"".join(l + b"\n" for l in t["MANIFEST.sha256"].split(b"\n")
+                                        if l and not l.endswith(att[0].encode()))
+        self.assertCaught(make_tar(t), att[0], "missing from the bundle", "manifest signature")
+        # an attachment slipped in that no run lists
+        t = dict(files)
+        extra = att[0].rsplit("/", 1)[0] + "/999-extra.png"
+        t[extra] = PNG
+        self.assertCaught(make_tar(t), extra, "not listed by any run", "not in the manifest")
+        # the run's JSON edited to match a swapped attachment
+        t = dict(files)
+        run = change["test_runs"][0]
+        edited = json.loads(files["tests/run-%d.json" % run["id"]])
+        edited["attachments"][0]["sha256"] = "0" * 64
+        t["tests/run-%d.json" % run["id"]] = (json.dumps(edited) + "\n").encode()
+        self.assertCaught(make_tar(t), "tests/run-%d.json is missing or is not run" % run["id"])
 
     def test_exceptions_show_in_policy(self):
         # an emergency change deployed before approval and left unapproved past its deadline

@@ -2,7 +2,8 @@
  * tests/unit/storage/test_repo.c - git objects and refs in PostgreSQL:
  * commits, refs by compare-and-swap, history, files, diffs, archives,
  * deduplication across assets, rollback, path rules, loose blobs, annotated
- * tags, and stock git reading what we wrote.  Runs against a fresh database (testdb.h).
+ * tags, git bundles written and read back (gitbundle.h), and stock git
+ * reading what we wrote.  Runs against a fresh database (testdb.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "storage/db.h"
+#include "storage/gitbundle.h"
 #include "storage/repo.h"
 #include "testdb.h"
 
@@ -671,6 +673,77 @@ static void test_tags(void **state)
 	repo_free(r);
 }
 
+static void tree_of(char out[REPO_OID_HEX], struct repo *r, const char *commit)
+{
+	json_t *info = NULL;
+
+	assert_int_equal(repo_commit_info(&info, r, commit), 0);
+	snprintf(out, REPO_OID_HEX, "%s", json_string_value(json_object_get(info, "tree")));
+	json_decref(info);
+}
+
+static void test_bundles(void **state)
+{
+	struct repo *r = open_repo(asset1);
+	struct buf a = BUF_INIT, b = BUF_INIT, small;
+	struct gitbundle *gb = NULL;
+	json_t *commits = NULL;
+	char t1[REPO_OID_HEX], t2[REPO_OID_HEX], got[GITBUNDLE_OID_HEX], *bad;
+	bool has = true;
+
+	(void)state;
+	make_history(r);
+	tree_of(t1, r, c1);
+	tree_of(t2, r, c2);
+	/* the same objects give the same bytes */
+	assert_int_equal(repo_bundle_write(&a, r, "refs/heads/changes/CHG-1", c2), 0);
+	assert_int_equal(repo_bundle_write(&b, r, "refs/heads/changes/CHG-1", c2), 0);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	assert_int_equal(strncmp(a.data, "# v2 git bundle\n", 16), 0);
+
+	/* read back: the ref, every commit with its tree */
+	assert_int_equal(gitbundle_open(&gb, a.data, a.len), 0);
+	assert_string_equal(json_string_value(json_object_get(gitbundle_refs(gb), "refs/heads/changes/CHG-1")), c2);
+	assert_int_equal(gitbundle_commits(&commits, gb), 0);
+	assert_int_equal(json_object_size(commits), 2);
+	assert_string_equal(json_string_value(json_object_get(commits, c1)), t1);
+	assert_string_equal(json_string_value(json_object_get(commits, c2)), t2);
+	assert_int_equal(gitbundle_commit_tree(got, gb, c1), 0);
+	assert_string_equal(got, t1);
+	assert_int_equal(gitbundle_has_commit(&has, gb, c2), 0);
+	assert_true(has);
+	assert_int_equal(gitbundle_has_commit(&has, gb, t1), 0);   /* a tree, not a commit */
+	assert_false(has);
+	assert_int_equal(gitbundle_commit_tree(got, gb, "0123456789012345678901234567890123456789"),
+			 OTCM_ENOTFOUND);
+	json_decref(commits);
+	gitbundle_free(gb);
+	gb = NULL;
+
+	/* one byte of the pack changed, a prerequisite, no header, bad ids and refs */
+	bad = xmemdup(a.data, a.len);
+	bad[a.len - 30] ^= 1;
+	assert_int_equal(gitbundle_open(&gb, bad, a.len), OTCM_EINVAL);
+	free(bad);
+	bad = xasprintf("# v2 git bundle\n-%s\n%s refs/heads/x\n\n", c1, c2);
+	assert_int_equal(gitbundle_open(&gb, bad, strlen(bad)), OTCM_EINVAL);
+	free(bad);
+	assert_int_equal(gitbundle_open(&gb, "PACK", 4), OTCM_EINVAL);
+	assert_null(gb);
+	assert_int_equal(repo_bundle_write(&b, r, "refs/heads/x", "xyz"), OTCM_EINVAL);
+	assert_int_equal(repo_bundle_write(&b, r, "HEAD", c2), OTCM_EINVAL);
+	assert_int_equal(repo_bundle_write(&b, r, "refs/heads/x", "0123456789012345678901234567890123456789"),
+			 OTCM_EGIT);
+	/* the buffer's cap holds */
+	buf_init(&small, 64);
+	assert_int_equal(repo_bundle_write(&small, r, "refs/heads/changes/CHG-1", c2), OTCM_ETOOBIG);
+	buf_release(&small);
+	buf_release(&a);
+	buf_release(&b);
+	repo_free(r);
+}
+
 static void test_stock_git_reads_it(void **state)
 {
 	struct repo *r = open_repo(asset1);
@@ -740,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_branch_names),
 		cmocka_unit_test(test_blobs),
 		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_bundles),
 		cmocka_unit_test(test_stock_git_reads_it),
 	};
 
