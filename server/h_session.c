@@ -1,6 +1,11 @@
 /*
  * server/h_session.c - logging in and out, and API tokens.
  *
+ * An account that enrolled one-time codes (POST /api/v1/totp) must also
+ * give "totp_code" at login, checked as for signatures: RFC 6238 with one
+ * step either side, and a step once used (at a login or a signature) is
+ * never accepted again.  A wrong code counts as a failed login.
+ *
  * Failed logins slow down and then lock the account: after
  * --login-throttle-after failures each further attempt must wait (1 s,
  * doubling, at most 60 s: 429 with Retry-After); after --login-lock-after
@@ -16,9 +21,11 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/timeutil.h"
+#include "core/totp.h"
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/svc.h"
+#include "storage/changes.h"
 #include "storage/users.h"
 
 #define THROTTLE_MAX_US (60 * 1000000LL)
@@ -32,8 +39,12 @@ static void set_retry_after(struct http_req *req, int64_t until_us)
 	http_set_header(req, "Retry-After", v);
 }
 
-/* Bookkeeping after a wrong password; returns the error to answer with. */
-static int login_failed(struct http_req *req, struct db_conn *c, const struct user *u)
+/*
+ * Bookkeeping after a wrong password, or a wrong one-time code when
+ * `wrong_code`; returns the error to answer with.
+ */
+static int login_failed(struct http_req *req, struct db_conn *c, const struct user *u,
+			bool wrong_code)
 {
 	const struct config *cfg = req->srv->cfg;
 	int failed = u->failed_logins + 1;
@@ -50,6 +61,8 @@ static int login_failed(struct http_req *req, struct db_conn *c, const struct us
 	}
 	json_object_set_new(after, "failed_logins", json_integer(failed));
 	json_object_set_new(after, "locked", json_boolean(lock != 0));
+	if (wrong_code)
+		json_object_set_new(after, "factor", json_string("totp_code"));
 	rc = users_set_login_state(c, u->id, failed, next, lock);
 	if (rc == 0) {
 		rc = svc_audit(req, c, lock ? "session.login.locked" : "session.login.failed", "user",
@@ -65,16 +78,55 @@ static int login_failed(struct http_req *req, struct db_conn *c, const struct us
 		return err_set(OTCM_ELOCKED, NULL, "too many failed logins: account '%s' is locked",
 			       u->username);
 	}
+	if (wrong_code)
+		return err_set(OTCM_EAUTH, "totp_code", "wrong one-time code");
 	return err_set(OTCM_EAUTH, "password", "wrong username or password");
+}
+
+/*
+ * The second factor of user `u`, whose password was right, in c's open
+ * transaction: nothing to do without an enabled enrolment; else `code` must
+ * match a step not used before, which is then consumed.  A missing or
+ * malformed code is refused (audited, c rolled back and *cp ended); a wrong
+ * one is a failed login.
+ */
+static int login_second_factor(struct http_req *req, struct db_conn **cp, const struct user *u,
+			       const char *code)
+{
+	struct totp_state t;
+	int rc = totp_load(&t, *cp, u->id, true);
+
+	if (rc == OTCM_ENOTFOUND || (rc == 0 && !t.enabled)) {
+		err_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!code || strspn(code, "0123456789") != strlen(code) || strlen(code) != TOTP_DIGITS) {
+		svc_end(*cp);
+		*cp = NULL;
+		svc_audit_alone(req, "session.login.refused", "user", u->username, NULL, NULL,
+				code ? "malformed one-time code" : "one-time code missing");
+		if (code)
+			return err_set(OTCM_EINVAL, "totp_code", "'totp_code' must be six digits");
+		return err_set(OTCM_EAUTH, "totp_code",
+			       "'totp_code' is required: this account uses one-time codes");
+	}
+	rc = totp_verify(&t.last_step, t.secret, t.secret_len, code, time_now_us() / 1000000);
+	if (rc == OTCM_EAUTH)
+		return login_failed(req, *cp, u, true);
+	if (rc)
+		return rc;
+	return totp_set(*cp, u->id, false, t.last_step);
 }
 
 int h_session_create(struct http_req *req)
 {
-	static const char *const fields[] = { "username", "password", NULL };
+	static const char *const fields[] = { "username", "password", "totp_code", NULL };
 	const struct config *cfg = req->srv->cfg;
 	json_t *body = NULL, *out = NULL, *after = NULL;
 	struct db_conn *c = NULL;
-	const char *username, *password;
+	const char *username, *password, *code = NULL;
 	struct user u;
 	unsigned char sid[32], digest[CRYPTO_SHA256_LEN];
 	char sid_hex[65], csrf[65], cookie[256], t[TIME_RFC3339_LEN];
@@ -83,7 +135,8 @@ int h_session_create(struct http_req *req)
 
 	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "username", true, &username)) ||
-	    (rc = json_get_str(body, "password", true, &password)))
+	    (rc = json_get_str(body, "password", true, &password)) ||
+	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
 	if ((rc = svc_begin(&c, req)))
 		goto out;
@@ -124,7 +177,7 @@ int h_session_create(struct http_req *req)
 	}
 	rc = crypto_password_verify(u.password_hash, password);
 	if (rc == OTCM_EAUTH) {
-		rc = login_failed(req, c, &u);
+		rc = login_failed(req, c, &u, false);
 		goto out;
 	}
 	if (rc)
@@ -137,6 +190,8 @@ int h_session_create(struct http_req *req)
 		rc = err_set(OTCM_EAUTH, "username", "account '%s' is disabled", u.username);
 		goto out;
 	}
+	if ((rc = login_second_factor(req, &c, &u, code)))
+		goto out;
 	if (u.failed_logins || u.locked_until_us || u.next_login_us)
 		if ((rc = users_set_login_state(c, u.id, 0, 0, 0)))
 			goto out;
