@@ -89,6 +89,100 @@ void page_change(struct html *h, const struct web_page *p, const json_t *change,
 void page_upload(struct html *h, const struct web_page *p, const json_t *asset,
 		 const char *change_key, const json_t *open_changes, const char *error);
 
+/* ---- the profile, the administrator's and the auditor's pages ---- */
+
+/* Secrets shown once, on the answer to the form that made them (members may be NULL). */
+struct web_profile_once {
+	const char *token;           /* a new API token */
+	const char *token_name;
+	const char *totp_secret;     /* an enrolment just started: the base32 secret */
+	const char *totp_uri;        /* and its otpauth:// provisioning URI */
+};
+
+/*
+ * The caller's profile (web/page_profile.c): `user` as GET /api/v1/session
+ * gives it, `tokens` as GET /api/v1/tokens lists them, `totp` the state of
+ * one-time codes ("none", "pending", "enabled", or NULL for a role that
+ * cannot enrol), `via_token` when the page is read with a bearer token
+ * (forms need a session), `once` what to show once (may be NULL).
+ */
+void page_profile(struct html *h, const struct web_page *p, const json_t *user,
+		  const json_t *tokens, const char *totp, bool via_token,
+		  const struct web_profile_once *once, const char *notice_kind, const char *notice);
+
+/*
+ * Users (web/page_admin.c): `users` as GET /api/v1/users lists them, with a
+ * form per user (role, disable or enable, unlock) and one to create a
+ * user, refilled from `refill` ({username, display_name, email, role}, or
+ * NULL).  `me` is the administrator's own id: no demoting or disabling
+ * oneself.
+ */
+void page_admin_users(struct html *h, const struct web_page *p, const json_t *users, int64_t me,
+		      const json_t *refill, const char *notice_kind, const char *notice);
+
+/*
+ * The asset register (web/page_admin.c): `assets` ordered by path (`more`
+ * when there are others), a form to register one by site / area / line /
+ * name, refilled from `refill` (those keys, type, vendor, model, firmware,
+ * description, or NULL).
+ */
+void page_admin_assets(struct html *h, const struct web_page *p, const json_t *assets, bool more,
+		       const json_t *refill, const char *notice_kind, const char *notice);
+
+/* One asset's fields to edit; `refill` (the fields as sent, or NULL) overrides the stored ones. */
+void page_admin_asset(struct html *h, const struct web_page *p, const json_t *asset,
+		      const json_t *refill, const char *notice_kind, const char *notice);
+
+/* What the server found checking a report's checkpoints and the proof between them. */
+struct web_consistency {
+	bool verified;                  /* both checkpoints and the consistency proof hold */
+	const char *start_problem;      /* why a checkpoint does not verify, or NULL */
+	const char *end_problem;
+	const char *consistency_problem;
+};
+
+/*
+ * Population and exceptions of a period (web/page_audit.c): the form's
+ * days, the period as the API took it (`from`, `to`, NULL before a report
+ * was asked for), the two reports as the API answers them (or NULL), the
+ * check of their checkpoints, and an error (or NULL).
+ */
+void page_reports(struct html *h, const struct web_page *p, const char *from_day, const char *to_day,
+		  const char *from, const char *to, const json_t *population, const json_t *exceptions,
+		  const struct web_consistency *check, const char *error);
+
+/* The verification of the whole audit trail, as `otcm audit verify` does it. */
+struct web_audit_status {
+	bool verified;                  /* the chain and every checkpoint hold */
+	bool have_key;                  /* the server has a signing key (else no checkpoint is checked) */
+	uint64_t chained;               /* events 1..chained recompute and chain */
+	int64_t head_seq;               /* the newest event */
+	int64_t bad_seq;                /* the first event that does not verify, 0: none */
+	const char *chain_problem;
+	uint64_t checkpoints_checked;
+	uint64_t latest_size;           /* events the newest checkpoint signs */
+	uint64_t bad_size;              /* the first checkpoint that does not verify, 0: none */
+	const char *checkpoint_problem;
+};
+
+/* Which events a page of the audit browser shows. */
+struct web_audit_view {
+	const char *object_type;        /* filter, or NULL */
+	const char *object_id;
+	int64_t after;                  /* events after this sequence number */
+	unsigned page_size;
+	bool more;                      /* a full page: there may be more */
+};
+
+/*
+ * The audit trail (web/page_audit.c): the verification, the newest signed
+ * checkpoint (GET /api/v1/audit/checkpoint, or NULL when none was signed),
+ * and one page of `events` as audit_list gives them.
+ */
+void page_audit(struct html *h, const struct web_page *p, const json_t *events,
+		const struct web_audit_view *view, const json_t *checkpoint,
+		const struct web_audit_status *status);
+
 /* ---- helpers the page files share (web/page_common.c) ---- */
 
 /* The string member `key` of object `o`, or NULL. */
