@@ -13,8 +13,10 @@
 #                and its own embedded cluster (tests/integration/harness.py)
 #   e2e          node tests in tests/e2e/*.mjs against a real browser
 #
-# Ends with one line "N passed, N failed[, N skipped]" and exits non-zero when
-# anything failed.
+# A stuck run is stopped: unit binaries after 600 s each, the integration run
+# after OTCM_INTEGRATION_TIMEOUT (2400 s), the e2e run after OTCM_E2E_TIMEOUT
+# (1200 s); a timeout counts as a failure.  Ends with one line
+# "N passed, N failed[, N skipped]" and exits non-zero when anything failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -93,7 +95,7 @@ run_integration() {
 		return
 	fi
 	echo "== integration: python3 -m unittest (OTCM_BIN=$BUILD/otcm)"
-	OTCM_BIN=$(pwd)/$BUILD/otcm PYTHONUNBUFFERED=1 \
+	OTCM_BIN=$(pwd)/$BUILD/otcm PYTHONUNBUFFERED=1 timeout "${OTCM_INTEGRATION_TIMEOUT:-2400}" \
 		python3 -m unittest discover -s tests/integration -p 'test_*.py' -v 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	ran=$(sed -n 's/^Ran \([0-9][0-9]*\) tests\{0,1\} in .*/\1/p' "$log" | tail -n 1)
@@ -121,6 +123,10 @@ run_e2e() {
 	fi
 	if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
 		echo "e2e: skipped, no chromium or node (scripts/deps.sh e2e installs them)"
+		if [ -n "${CI:-}" ]; then
+			# CI installs them, so their absence there is a broken pipeline
+			failed=$((failed + 1))
+		fi
 		return
 	fi
 	if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules ]; then
@@ -131,7 +137,7 @@ run_e2e() {
 		fi
 	fi
 	echo "== e2e: node --test tests/e2e"
-	OTCM_BIN=$(pwd)/$BUILD/otcm node --test --test-reporter=tap tests/e2e/*.mjs 2>&1 | tee "$log"
+	OTCM_BIN=$(pwd)/$BUILD/otcm timeout "${OTCM_E2E_TIMEOUT:-1200}" node --test --test-reporter=tap tests/e2e/*.mjs 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	p=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
