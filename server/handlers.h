@@ -131,14 +131,35 @@ int h_page_login(struct http_req *req);
 int h_page_logout(struct http_req *req);
 int h_page_home(struct http_req *req);
 int h_page_changes(struct http_req *req);
-int h_page_change(struct http_req *req);
-int h_page_change_action(struct http_req *req);
 int h_page_assets(struct http_req *req);
 int h_page_asset(struct http_req *req);
 int h_page_version(struct http_req *req);
 int h_page_diff(struct http_req *req);
 int h_page_upload_form(struct http_req *req);
 int h_page_upload(struct http_req *req);
+
+/* h_pages_change.c: the pages of the change process */
+int h_page_change(struct http_req *req);
+int h_page_change_action(struct http_req *req);
+int h_page_change_new_form(struct http_req *req);
+int h_page_change_new(struct http_req *req);
+int h_page_change_edit_form(struct http_req *req);
+int h_page_change_edit(struct http_req *req);
+int h_page_change_sign(struct http_req *req);
+int h_page_signature(struct http_req *req);
+int h_page_deploy_form(struct http_req *req);
+int h_page_deploy(struct http_req *req);
+int h_page_run_new_form(struct http_req *req);
+int h_page_run_new(struct http_req *req);
+int h_page_protocols(struct http_req *req);
+int h_page_protocol(struct http_req *req);
+int h_page_protocol_new_form(struct http_req *req);
+int h_page_protocol_new(struct http_req *req);
+int h_page_run(struct http_req *req);
+int h_page_run_step(struct http_req *req);
+int h_page_run_attach(struct http_req *req);
+int h_page_run_sign_form(struct http_req *req);
+int h_page_run_sign(struct http_req *req);
 
 /* h_protocols.c: test protocol templates, test runs, their steps and attachments */
 int h_protocols_create(struct http_req *req);

@@ -75,7 +75,10 @@ void page_changes(struct html *h, const struct web_page *p, const json_t *change
 	size_t i;
 
 	layout_begin(h, p);
-	html_raw(h, "<h1>Changes</h1>\n<form class=\"searchbar\" method=\"get\" action=\"/changes\">"
+	html_raw(h, "<h1>Changes</h1>\n");
+	if (p->user.role && (strcmp(p->user.role, "engineer") == 0 || strcmp(p->user.role, "admin") == 0))
+		html_raw(h, "<p><a class=\"button\" href=\"/changes/new\">Raise a change</a></p>\n");
+	html_raw(h, "<form class=\"searchbar\" method=\"get\" action=\"/changes\">"
 		    "<label for=\"state\" class=\"muted\">State</label><select id=\"state\" name=\"state\">"
 		    "<option value=\"\">any</option>");
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {

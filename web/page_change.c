@@ -53,6 +53,11 @@ static void actions(struct html *h, const struct web_page *p, const char *key,
 			html_text(h, a->label);
 			html_raw(h, "</button> <span class=\"why\">");
 			html_text(h, a->why ? a->why : "not allowed now");
+			if (a->rule) {
+				html_raw(h, " <code class=\"rule\" title=\"the rule that forbids it\">");
+				html_text(h, a->rule);
+				html_raw(h, "</code>");
+			}
 			html_raw(h, "</span></div>\n");
 			continue;
 		}
@@ -60,6 +65,15 @@ static void actions(struct html *h, const struct web_page *p, const char *key,
 			html_raw(h, "<span>");
 			html_text(h, a->label);
 			html_raw(h, ": <a href=\"#affected\">next to each affected asset</a></span></div>\n");
+			continue;
+		}
+		if (a->href) {
+			/* signatures and forms of their own: a page shows what is signed or asks for more */
+			html_raw(h, "<a class=\"button\" href=\"");
+			html_attr(h, a->href);
+			html_raw(h, "\">");
+			html_text(h, a->label);
+			html_raw(h, "</a></div>\n");
 			continue;
 		}
 		html_raw(h, "<form method=\"post\" class=\"action\" action=\"/changes/");
@@ -88,6 +102,20 @@ static void actions(struct html *h, const struct web_page *p, const char *key,
 	if (n == 0)
 		html_raw(h, "<p class=\"muted\">Nothing more happens to this change.</p>");
 	html_raw(h, "</div></div>\n");
+}
+
+/* Is any run or signature of the change stale? */
+static bool any_stale(const json_t *change)
+{
+	static const char *const lists[] = { "test_runs", "signatures", NULL };
+	const json_t *o;
+	size_t i, j;
+
+	for (i = 0; lists[i]; i++)
+		json_array_foreach(json_object_get(change, lists[i]), j, o)
+			if (json_is_true(json_object_get(o, "stale")))
+				return true;
+	return false;
 }
 
 /* The affected assets, with what was tested, approved and deployed on each. */
@@ -146,9 +174,11 @@ static void assets(struct html *h, const json_t *change, bool may_upload)
 		json_array_foreach(runs, j, o) {
 			if (json_integer_value(json_object_get(o, "asset_id")) != id)
 				continue;
-			html_raw(h, "<div>#");
+			html_raw(h, "<div><a href=\"/test-runs/");
 			html_int(h, json_integer_value(json_object_get(o, "id")));
-			html_raw(h, " ");
+			html_raw(h, "\">#");
+			html_int(h, json_integer_value(json_object_get(o, "id")));
+			html_raw(h, "</a> ");
 			html_text(h, web_str(json_object_get(o, "protocol"), "kind"));
 			html_raw(h, " ");
 			html_text(h, web_str(json_object_get(o, "protocol"), "name"));
@@ -189,9 +219,14 @@ static void assets(struct html *h, const json_t *change, bool may_upload)
 		html_raw(h, "</td></tr>\n");
 	}
 	html_raw(h, "</tbody></table></div>\n");
+	if (any_stale(change))
+		html_raw(h, "<p class=\"notice notice-info\"><span class=\"badge badge-bad\">stale</span> marks "
+			    "test runs and approvals made on an earlier version of the change branch: a newer "
+			    "upload replaced what they tested or approved, so they no longer count. Run the tests "
+			    "and approve again on the current version.</p>\n");
 }
 
-static void signatures(struct html *h, const json_t *sigs)
+static void signatures(struct html *h, const char *key, const json_t *sigs)
 {
 	const json_t *s;
 	size_t i;
@@ -205,8 +240,13 @@ static void signatures(struct html *h, const json_t *sigs)
 		    "<th>role</th><th>signed</th><th>re-authenticated</th><th>SHA-256 of what was signed</th>"
 		    "</tr></thead><tbody>\n");
 	json_array_foreach(sigs, i, s) {
-		html_raw(h, "<tr><td>");
+		html_raw(h, "<tr><td><a href=\"/changes/");
+		html_url(h, key);
+		html_raw(h, "/signatures/");
+		html_int(h, json_integer_value(json_object_get(s, "id")));
+		html_raw(h, "\" title=\"the signature's manifestation and what was signed\">");
 		html_text(h, web_str(s, "meaning"));
+		html_raw(h, "</a>");
 		if (!json_is_null(json_object_get(s, "run_id")) && json_object_get(s, "run_id")) {
 			html_raw(h, " <span class=\"muted\">run #");
 			html_int(h, json_integer_value(json_object_get(s, "run_id")));
@@ -292,6 +332,10 @@ void page_change(struct html *h, const struct web_page *p, const json_t *change,
 		html_raw(h, " <span class=\"badge badge-bad\">safety-related</span>");
 	if (json_is_true(json_object_get(change, "overdue")))
 		html_raw(h, " <span class=\"badge badge-bad\">retrospective approval overdue</span>");
+	html_raw(h, " <a class=\"evidence\" href=\"/api/v1/changes/");
+	html_url(h, key);
+	html_raw(h, "/evidence\" download title=\"a signed tar of the ticket, diffs, test runs, signatures and "
+		    "audit events, to verify offline with otcm verify or stock tools\">Download the evidence bundle</a>");
 	html_raw(h, "</p>\n");
 	if (notice)
 		layout_notice(h, notice_kind, notice);
@@ -315,7 +359,7 @@ void page_change(struct html *h, const struct web_page *p, const json_t *change,
 		if (strcmp(acts[i].kind, "upload") == 0 && acts[i].allowed)
 			may_upload = true;
 	assets(h, change, may_upload);
-	signatures(h, json_object_get(change, "signatures"));
+	signatures(h, key, json_object_get(change, "signatures"));
 	trail(h, events);
 	layout_end(h);
 }

@@ -69,6 +69,8 @@ struct web_action {
 	const char *value;           /* target state or signature meaning */
 	bool allowed;
 	const char *why;             /* the rule's sentence when not allowed */
+	const char *rule;            /* the rule's name when not allowed, or NULL */
+	const char *href;            /* a page that takes the action (signing dialog, forms), or NULL: a form here */
 	bool needs_password;         /* a signature: password (and TOTP) again */
 };
 
@@ -182,6 +184,89 @@ struct web_audit_view {
 void page_audit(struct html *h, const struct web_page *p, const json_t *events,
 		const struct web_audit_view *view, const json_t *checkpoint,
 		const struct web_audit_status *status);
+
+/* ---- the change process (web/page_change_form.c, page_runs.c, page_sign.c) ---- */
+
+/*
+ * Raise a change (`change` NULL) or edit `change`: the form filled from
+ * `values` (a change object, or the body just refused: affected_assets as
+ * objects with "id" or as ids), the assets to pick from, and the refusal.
+ * After draft the form asks for the reason of the edit; after submission
+ * the affected assets are shown but no longer change.
+ */
+void page_change_form(struct html *h, const struct web_page *p, const json_t *change,
+		      const json_t *values, const json_t *assets, const char *error);
+
+/*
+ * Record a deployment of the change: the affected asset (`asset_id`
+ * preselected, 0 for none), the version (its change branch head), an
+ * optional read-back SHA-256 and note (refilled after a refusal).
+ */
+void page_deploy_form(struct html *h, const struct web_page *p, const json_t *change,
+		      int64_t asset_id, const char *readback, const char *note, const char *error);
+
+/* Test protocol templates (GET /api/v1/protocols items), newest versions with the older. */
+void page_protocols(struct html *h, const struct web_page *p, const json_t *protocols,
+		    bool may_create, const char *notice);
+
+/* One protocol version with its numbered steps. */
+void page_protocol(struct html *h, const struct web_page *p, const json_t *protocol, bool may_create);
+
+/*
+ * A new protocol, or the next version of one: name, kind, title,
+ * witness-required and `rows` numbered rows of instruction and expected
+ * result, filled from `values` (a protocol or the refused body) or blank.
+ */
+void page_protocol_form(struct html *h, const struct web_page *p, const json_t *values, size_t rows,
+			const char *error);
+
+/*
+ * Start a run on `change`: pick the protocol (of kind `kind` first) and the
+ * affected asset (`asset_id` preselected); the run binds the asset's change
+ * branch head.
+ */
+void page_run_start(struct html *h, const struct web_page *p, const json_t *change,
+		    const json_t *protocols, const char *kind, int64_t asset_id, const char *error);
+
+/*
+ * A test run (GET /api/v1/test-runs/{id}) of `change`: what it is bound
+ * to, each step with its result, and while `may_record` a form per step
+ * (result, observed, comment, deviation and disposition, attachments);
+ * the run's signatures and the signing actions.
+ */
+void page_run(struct html *h, const struct web_page *p, const json_t *run, const json_t *change,
+	      bool may_record, const struct web_action *signs, size_t nsigns, const char *notice_kind,
+	      const char *notice);
+
+/* What the signing dialog shows. */
+struct web_sign {
+	const char *meaning;         /* "approved", "tested", ... */
+	const char *sentence;        /* what signing with it means */
+	const json_t *content;       /* what is signed: the change (with assets' commits and trees) or the run */
+	const json_t *run;           /* the run signed, or NULL for the change */
+	const char *canonical;       /* the canonical JSON text of content */
+	const char *sha256;          /* its SHA-256 as it will be recorded, or NULL when signing changes it */
+	const char *digest_note;     /* when sha256 is NULL: what signing adds to the content */
+	const char *action;          /* where the form posts */
+	const char *back;            /* the page to return to */
+	const char *kind;            /* the form's "kind": "sign", "release" or "run" */
+	bool totp;                   /* the signer uses one-time codes */
+	const char *blocked;         /* the rule's sentence when the signer may not sign now */
+	const char *blocked_rule;
+	const char *error;           /* the server's refusal of the last attempt */
+	const char *error_rule;
+};
+
+/* The signing dialog for `change` (a change object). */
+void page_sign(struct html *h, const struct web_page *p, const json_t *change, const struct web_sign *s);
+
+/*
+ * A signature's manifestation: printed name, date and time, meaning (with
+ * `sentence`), role, re-authentication, the SHA-256 of what was signed and
+ * the content itself.  `just_signed` adds the confirmation.
+ */
+void page_signature(struct html *h, const struct web_page *p, const json_t *change,
+		    const json_t *sig, const char *sentence, bool just_signed);
 
 /* ---- helpers the page files share (web/page_common.c) ---- */
 

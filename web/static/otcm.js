@@ -90,7 +90,41 @@
     });
   }
 
+  /*
+   * Protocol forms: "Add a step" appends a numbered row (instruction_N,
+   * expected_N) and counts it in the hidden "rows" field; without the
+   * script the "more rows" link reloads the form with more.
+   */
+  function enhanceSteps(button) {
+    var form = button.form;
+    var list = form.querySelector('[data-steps]');
+    var rows = form.querySelector('[data-rows]');
+    var more = form.querySelector('[data-more-rows]');
+    if (!list || !rows) return;
+    button.hidden = false;
+    if (more) {
+      more.hidden = true;
+      if (more.nextElementSibling) more.nextElementSibling.hidden = true;
+    }
+    button.addEventListener('click', function () {
+      var n = parseInt(rows.value, 10) + 1;
+      var li = list.lastElementChild.cloneNode(true);
+      li.querySelectorAll('label').forEach(function (l) {
+        l.setAttribute('for', l.getAttribute('for').replace(/_\d+$/, '_' + n));
+      });
+      li.querySelectorAll('textarea').forEach(function (t) {
+        t.id = t.id.replace(/_\d+$/, '_' + n);
+        t.name = t.name.replace(/_\d+$/, '_' + n);
+        t.value = '';
+      });
+      list.appendChild(li);
+      rows.value = String(n);
+      li.querySelector('textarea').focus();
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('button[data-add-step]').forEach(enhanceSteps);
     document.querySelectorAll('form[data-upload-api]').forEach(enhanceUpload);
     document.querySelectorAll('[data-confirm]').forEach(enhanceConfirm);
     document.querySelectorAll('input[data-filter]').forEach(enhanceFilter);

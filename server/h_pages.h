@@ -1,0 +1,68 @@
+/*
+ * server/h_pages.h - what the page handlers (server/h_pages*.c) share:
+ * the frame of a page for the caller, HTML and redirect replies, running
+ * the API handler behind a page or a form through http_call(), reading
+ * urlencoded form fields, and keeping a refusal to show on the page.
+ *
+ * Everything returned lives in the request's arena (or is released with
+ * it); errors are the codes of core/err.h with the message kept.
+ *
+ * Thread-safety: as the request; one request per thread.
+ */
+#ifndef OTCM_SERVER_H_PAGES_H
+#define OTCM_SERVER_H_PAGES_H
+
+#include <stdbool.h>
+
+#include "server/http.h"
+#include "web/layout.h"
+
+struct change_query;
+
+/* Largest page a handler renders. */
+#define PG_PAGE_CAP ((size_t)64 << 20)
+
+/* The frame of a page titled `title` under navigation entry `section`, for the caller. */
+struct web_page pg_page(struct http_req *req, const char *title, const char *section);
+
+/*
+ * Answer with the page in `h` (released here) and the pages' headers
+ * (Content-Security-Policy, Cache-Control: no-store); a page over the cap
+ * is an error.
+ */
+int pg_reply(struct http_req *req, unsigned status, struct html *h);
+
+/* 303 See Other to `location`, a local path built from escaped parts. */
+int pg_redirect(struct http_req *req, const char *location);
+
+/*
+ * Run API handler `h` on `req` (its captures, query and body) and parse its
+ * JSON answer into *out (owned by the caller; pg_keep() ties it to the
+ * request).  The handler's error code, with its message, field and rule.
+ */
+int pg_call_json(json_t **out, struct http_req *req, http_handler h);
+
+/* Replace the request body by the JSON text of `body` (consumed), for an API handler. */
+void pg_set_json_body(struct http_req *req, json_t *body);
+
+/* A non-empty field of the urlencoded form body, or NULL. */
+const char *pg_form(struct http_req *req, const char *name);
+
+/* Release `j` with the request's arena; returns j. */
+json_t *pg_keep(struct http_req *req, json_t *j);
+
+/* An error code with its message and rule, kept before more work may set others. */
+struct pg_failure {
+	int code;
+	unsigned status;
+	const char *message;         /* the API's sentence; a fixed one for 5xx */
+	const char *rule;            /* the rule that refused (409), or NULL */
+};
+
+void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code);
+
+/* The changes matching q, tied to the request; an empty array for the agent role. */
+int pg_list_changes(json_t **out, struct http_req *req, struct db_conn *c,
+		    const struct change_query *q);
+
+#endif
