@@ -220,17 +220,20 @@ int h_page_login_form(struct http_req *req)
 int h_page_login(struct http_req *req)
 {
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
-	const char *next = pg_form(req, "next");
+	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
 	struct web_page p = pg_page(req, "Log in", NULL);
 	struct pg_failure f;
-	json_t *out = NULL;
+	json_t *out = NULL, *body;
 	struct html h;
 	int rc;
 
 	if (!username || !password) {
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
 	} else {
-		pg_set_json_body(req, json_pack("{s:s, s:s}", "username", username, "password", password));
+		body = json_pack("{s:s, s:s}", "username", username, "password", password);
+		if (code)
+			json_object_set_new(body, "totp_code", json_string(code));
+		pg_set_json_body(req, body);
 		rc = pg_call_json(&out, req, h_session_create);
 	}
 	if (rc == 0) {

@@ -161,6 +161,22 @@ int h_page_run_attach(struct http_req *req);
 int h_page_run_sign_form(struct http_req *req);
 int h_page_run_sign(struct http_req *req);
 
+/* h_pages_admin.c: the profile, the administrator's and the auditor's pages */
+int h_page_profile(struct http_req *req);
+int h_page_profile_token(struct http_req *req);
+int h_page_profile_token_revoke(struct http_req *req);
+int h_page_totp_start(struct http_req *req);
+int h_page_totp_confirm(struct http_req *req);
+int h_page_admin_users(struct http_req *req);
+int h_page_admin_user_create(struct http_req *req);
+int h_page_admin_user_update(struct http_req *req);
+int h_page_admin_assets(struct http_req *req);
+int h_page_admin_asset_create(struct http_req *req);
+int h_page_admin_asset(struct http_req *req);
+int h_page_admin_asset_save(struct http_req *req);
+int h_page_reports(struct http_req *req);
+int h_page_audit(struct http_req *req);
+
 /* h_protocols.c: test protocol templates, test runs, their steps and attachments */
 int h_protocols_create(struct http_req *req);
 int h_protocols_list(struct http_req *req);

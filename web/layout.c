@@ -70,6 +70,11 @@ static void nav_item(struct html *h, const struct web_page *p, const char *secti
 	html_raw(h, "</a>");
 }
 
+static bool role_is(const struct web_page *p, const char *role)
+{
+	return p->user.role && strcmp(p->user.role, role) == 0;
+}
+
 void layout_begin(struct html *h, const struct web_page *p)
 {
 	html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -94,12 +99,23 @@ void layout_begin(struct html *h, const struct web_page *p)
 		nav_item(h, p, "home", "/", "My work");
 		nav_item(h, p, "assets", "/assets", "Assets");
 		nav_item(h, p, "changes", "/changes", "Changes");
-		html_raw(h, "</nav>\n<div class=\"who\"><span title=\"");
+		if (role_is(p, "auditor") || role_is(p, "admin")) {
+			nav_item(h, p, "reports", "/reports", "Reports");
+			nav_item(h, p, "audit", "/audit", "Audit trail");
+		}
+		if (role_is(p, "admin")) {
+			nav_item(h, p, "users", "/admin/users", "Users");
+			nav_item(h, p, "admin-assets", "/admin/assets", "Manage assets");
+		}
+		html_raw(h, "</nav>\n<div class=\"who\"><a href=\"/profile\" title=\"my profile: ");
 		html_attr(h, p->user.username);
-		html_raw(h, "\">");
+		html_raw(h, "\"");
+		if (p->section && strcmp(p->section, "profile") == 0)
+			html_raw(h, " aria-current=\"page\"");
+		html_raw(h, ">");
 		html_text(h, p->user.display_name && *p->user.display_name ? p->user.display_name
 									   : p->user.username);
-		html_raw(h, "</span> <span class=\"role\">");
+		html_raw(h, "</a> <span class=\"role\">");
 		html_text(h, p->user.role);
 		html_raw(h, "</span>");
 		if (p->user.csrf_token) {

@@ -27,7 +27,8 @@ struct web_user {
 /* What the frame needs to know about one page. */
 struct web_page {
 	const char *title;           /* <title>, followed by " - otcm" */
-	const char *section;         /* navigation entry to mark: "home", "assets", "changes" */
+	const char *section;         /* navigation entry to mark: "home", "assets", "changes",
+				        "reports", "audit", "users", "admin-assets", "profile" */
 	struct web_user user;
 };
 

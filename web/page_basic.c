@@ -42,6 +42,10 @@ void page_login(struct html *h, const struct web_page *p, const char *username, 
 	html_raw(h, "\">\n<label for=\"password\">Password</label>\n"
 		    "<input type=\"password\" id=\"password\" name=\"password\" "
 		    "autocomplete=\"current-password\" required>\n"
+		    "<label for=\"totp_code\">One-time code <span class=\"hint\">only if you set up "
+		    "an authenticator app</span></label>\n"
+		    "<input type=\"text\" id=\"totp_code\" name=\"totp_code\" inputmode=\"numeric\" "
+		    "pattern=\"[0-9]{6}\" maxlength=\"6\" autocomplete=\"one-time-code\">\n"
 		    "<div><button type=\"submit\">Log in</button></div>\n</form>\n"
 		    "<p class=\"muted\">Repeated failed logins slow down, then lock the account; "
 		    "an administrator can unlock it.</p>\n");
