@@ -199,8 +199,8 @@ static int change_actions(struct web_action **out, size_t *out_n, struct http_re
 		      path_of(req, "/changes/", key, arena_printf(req->arena, "/sign?meaning=%s", meaning)),
 		      rc, true);
 	}
-	/* test runs: FAT while in FAT, SAT once deployed */
-	if (ch.state == CHG_FAT || ch.state == CHG_DEPLOYED || ch.state == CHG_SAT) {
+	/* test runs: FAT while in FAT, SAT once deployed (greyed for engineers, not shown to approvers) */
+	if ((ch.state == CHG_FAT || ch.state == CHG_DEPLOYED || ch.state == CHG_SAT) && role != ROLE_APPROVER) {
 		const char *kind = ch.state == CHG_FAT ? "fat" : "sat";
 
 		rc = role & (ROLE_QA | ROLE_ADMIN) ? rules_can_start_run(&ch, kind)
@@ -210,8 +210,8 @@ static int change_actions(struct web_action **out, size_t *out_n, struct http_re
 		      rc, false);
 	}
 	/* deployments: once approved (emergency changes from implementing) until SAT */
-	if ((ch.state >= CHG_APPROVED && ch.state <= CHG_SAT) ||
-	    (ch.emergency && ch.state >= CHG_IMPLEMENTING && ch.state <= CHG_SAT)) {
+	if (((ch.state >= CHG_APPROVED && ch.state <= CHG_SAT) ||
+	     (ch.emergency && ch.state >= CHG_IMPLEMENTING && ch.state <= CHG_SAT)) && role != ROLE_APPROVER) {
 		rc = OTCM_ERULE;
 		if (!(role & (ROLE_ENGINEER | ROLE_ADMIN))) {
 			rc = not_your_role("deployment-role", "deployments are recorded by an engineer or an administrator");

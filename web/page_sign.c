@@ -65,9 +65,11 @@ static void change_content(struct html *h, const json_t *c)
 	field(h, "reason", web_str(c, "reason"));
 	field(h, "implementation plan", web_str(c, "implementation_plan"));
 	field(h, "rollback plan", web_str(c, "rollback_plan"));
-	field(h, "window start", web_str(w, "start"));
-	field(h, "window end", web_str(w, "end"));
-	html_raw(h, "</dl>\n<h3>Versions signed, per affected asset</h3>\n");
+	html_raw(h, "<dt>window start</dt><dd>");
+	web_time(h, web_str(w, "start"));
+	html_raw(h, "</dd><dt>window end</dt><dd>");
+	web_time(h, web_str(w, "end"));
+	html_raw(h, "</dd></dl>\n<h3>Versions signed, per affected asset</h3>\n");
 	asset_trees(h, json_object_get(c, "affected_assets"));
 }
 

@@ -281,6 +281,7 @@ t('the engineer uploads two versions of a real L5X under the change; a bad uploa
   await openChange(page);
   await click(page, 'a:has-text("upload a version")');
   // a bad archive: the refusal says what is wrong
+  await page.fill('#message', 'whole project as exported');
   await page.setInputFiles('#archive', { name: 'project.zip', mimeType: 'application/zip', buffer: Buffer.from('this is not a zip file') });
   await page.click('button:has-text("Upload")');
   await page.waitForSelector('[data-upload-status].notice-error');
@@ -528,6 +529,7 @@ t('stale runs and approvals are marked when a newer version arrives', async () =
   await click(eng, 'button:has-text("Start implementing")');
   await click(eng, 'a:has-text("upload a version")');
   await eng.setInputFiles('#files', { name: 'limits.csv', mimeType: 'text/csv', buffer: Buffer.from('tag,limit\nT1,80\n') });
+  await eng.fill('#message', 'limits from the alarm review');
   await Promise.all([eng.waitForURL(/\/versions\//), eng.click('button:has-text("Upload")')]);
   await eng.goto(`${base}/changes/${key}`);
   await click(eng, 'button:has-text("Ready for FAT")');
@@ -542,6 +544,7 @@ t('stale runs and approvals are marked when a newer version arrives', async () =
   const eng2 = await as('eng');
   await eng2.goto(`${base}/assets/${assetId}/upload?change=${key}`);
   await eng2.setInputFiles('#files', { name: 'limits.csv', mimeType: 'text/csv', buffer: Buffer.from('tag,limit\nT1,85\n') });
+  await eng2.fill('#message', 'T1 limit raised after the FAT started');
   await Promise.all([eng2.waitForURL(/\/versions\//), eng2.click('button:has-text("Upload")')]);
   await eng2.goto(`${base}/changes/${key}`);
   assert.match(await eng2.textContent('#affected ~ .table-wrap'), /stale/);
