@@ -59,21 +59,15 @@ static bool unsafe_method(const char *m)
 	return strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS");
 }
 
-/* Fill req->who from user `id`; disabled users stay anonymous. */
-static int load_principal(struct http_req *req, struct db_conn *c, int64_t id)
+/* Fill req->who from user u; disabled users stay anonymous. */
+static void set_principal(struct http_req *req, const struct user *u)
 {
-	struct user u;
-	int rc = users_by_id(&u, req->arena, c, id, false);
-
-	if (rc == OTCM_ENOTFOUND || (rc == 0 && u.disabled))
-		return 0;
-	if (rc)
-		return rc;
-	req->who.user_id = u.id;
-	req->who.username = u.username;
-	req->who.display_name = u.display_name;
-	req->who.role = role_from_name(u.role);
-	return 0;
+	if (u->disabled)
+		return;
+	req->who.user_id = u->id;
+	req->who.username = u->username;
+	req->who.display_name = u->display_name;
+	req->who.role = role_from_name(u->role);
 }
 
 int auth_identify(struct http_req *req)
@@ -82,7 +76,8 @@ int auth_identify(struct http_req *req)
 	const char *cookie = http_cookie(req, AUTH_COOKIE);
 	struct db_conn *c = NULL;
 	unsigned char digest[CRYPTO_SHA256_LEN];
-	int64_t user_id = 0, token_id = 0;
+	struct user u;
+	int64_t token_id = 0;
 	int rc = 0;
 
 	if (!authz && !cookie)
@@ -93,19 +88,21 @@ int auth_identify(struct http_req *req)
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
 			goto out;
 		crypto_sha256(digest, authz + 7, strlen(authz + 7));
-		rc = tokens_find(&user_id, &token_id, c, digest);
+		rc = tokens_find(&u, &token_id, req->arena, c, digest);
 		if (rc == OTCM_ENOTFOUND) {
 			rc = 0;
 			goto out;
 		}
-		if (rc || (rc = load_principal(req, c, user_id)))
+		if (rc)
 			goto out;
-		req->who.token_id = token_id;
+		set_principal(req, &u);
+		if (req->who.user_id)
+			req->who.token_id = token_id;
 	} else {
 		const char *csrf = NULL, *sent;
 
 		crypto_sha256(digest, cookie, strlen(cookie));
-		rc = sessions_find(&user_id, &csrf, req->arena, c, digest);
+		rc = sessions_find(&u, &csrf, req->arena, c, digest);
 		if (rc == OTCM_ENOTFOUND) {
 			rc = 0;
 			goto out;
@@ -125,8 +122,7 @@ int auth_identify(struct http_req *req)
 				     AUTH_CSRF_HEADER);
 			goto out;
 		}
-		if ((rc = load_principal(req, c, user_id)))
-			goto out;
+		set_principal(req, &u);
 		if (req->who.user_id)
 			req->who.csrf_token = csrf;
 	}

@@ -11,10 +11,13 @@
 
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
-static const char user_columns[] =
-	"id, username, display_name, email, role, password_hash, disabled, failed_logins, "
-	"coalesce(" US("next_login_at") ", 0), coalesce(" US("locked_until") ", 0), "
-	US("created_at");
+/* The columns fill_user() reads, each prefixed by `p` ("u." in joins). */
+#define USER_COLUMNS(p)                                                                   \
+	p "id, " p "username, " p "display_name, " p "email, " p "role, " p "password_hash, " \
+	p "disabled, " p "failed_logins, coalesce(" US(p "next_login_at") ", 0), "            \
+	"coalesce(" US(p "locked_until") ", 0), " US(p "created_at")
+
+static const char user_columns[] = USER_COLUMNS("");
 
 static int64_t to_i64(const char *s)
 {
@@ -237,11 +240,12 @@ int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t 
 	return db_exec(NULL, c, sql, 5, p, false);
 }
 
-int sessions_find(int64_t *out_user_id, const char **out_csrf, struct arena *a,
+int sessions_find(struct user *out_user, const char **out_csrf, struct arena *a,
 		  struct db_conn *c, const unsigned char id_hash[32])
 {
 	static const char sql[] =
-		"SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > now()";
+		"SELECT " USER_COLUMNS("u.") ", s.csrf_token FROM sessions s "
+		"JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > now()";
 	struct db_param p[1] = { DB_BYTES(id_hash, 32) };
 	struct db_res *r = NULL;
 	int rc = db_exec(&r, c, sql, 1, p, false);
@@ -249,8 +253,8 @@ int sessions_find(int64_t *out_user_id, const char **out_csrf, struct arena *a,
 	if (rc == 0 && db_res_rows(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "no such session");
 	if (rc == 0) {
-		*out_user_id = to_i64(db_res_get(r, 0, 0));
-		*out_csrf = arena_strdup(a, db_res_get(r, 0, 1));
+		fill_user(out_user, a, r, 0);
+		*out_csrf = arena_strdup(a, db_res_get(r, 0, 11));
 	}
 	db_res_free(r);
 	return rc;
@@ -288,18 +292,19 @@ int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const cha
 	return rc;
 }
 
-int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
-		const unsigned char token_hash[32])
+int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
+		struct db_conn *c, const unsigned char token_hash[32])
 {
 	/*
-	 * A read on every request; the last use is written at most once a
-	 * minute, so authenticated reads are not each a write transaction
-	 * queueing on the token's row.
+	 * One read on every request, the owner included; the last use is
+	 * written at most once a minute, so authenticated reads are not each a
+	 * write transaction queueing on the token's row.
 	 */
 	static const char sql[] =
-		"SELECT user_id, id, last_used_at IS NULL OR last_used_at < now() - interval '1 minute' "
-		"FROM api_tokens WHERE token_hash = $1 "
-		"AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+		"SELECT " USER_COLUMNS("u.") ", t.id, "
+		"t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' "
+		"FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 "
+		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())";
 	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
 	struct db_param p[1] = { DB_BYTES(token_hash, 32) };
 	struct db_res *r = NULL;
@@ -308,11 +313,11 @@ int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
 	if (rc == 0 && db_res_rows(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "no such token");
 	if (rc == 0) {
-		const char *id = db_res_get(r, 0, 1);
+		const char *id = db_res_get(r, 0, 11);
 
-		*out_user_id = to_i64(db_res_get(r, 0, 0));
+		fill_user(out_user, a, r, 0);
 		*out_token_id = to_i64(id);
-		if (strcmp(db_res_get(r, 0, 2), "t") == 0)
+		if (strcmp(db_res_get(r, 0, 12), "t") == 0)
 			rc = db_execv(NULL, c, touch, 1, &id);
 	}
 	db_res_free(r);

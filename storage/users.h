@@ -69,22 +69,23 @@ int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t 
 		    const char *csrf_token, int64_t expires_us, const char *source);
 
 /*
- * Find a live session by digest; *out_user_id and out_csrf (arena) get its
- * owner and CSRF token.  OTCM_ENOTFOUND when absent or expired.
+ * Find a live session by digest: *out_user gets its owner, out_csrf its
+ * CSRF token (strings in `a`).  OTCM_ENOTFOUND when absent or expired.
  */
-int sessions_find(int64_t *out_user_id, const char **out_csrf, struct arena *a,
+int sessions_find(struct user *out_user, const char **out_csrf, struct arena *a,
 		  struct db_conn *c, const unsigned char id_hash[32]);
-
 int sessions_delete(struct db_conn *c, const unsigned char id_hash[32]);
 
 /* API tokens. */
 int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,
 		  const unsigned char token_hash[32], int64_t expires_us);
 
-/* Owner of a live (unrevoked, unexpired) token; stamps last_used_at (at most once a minute). */
-int tokens_find(int64_t *out_user_id, int64_t *out_token_id, struct db_conn *c,
-		const unsigned char token_hash[32]);
-
+/*
+ * The owner of a live (unrevoked, unexpired) token into *out_user (strings
+ * in `a`) and the token's id; stamps last_used_at at most once a minute.
+ */
+int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
+		struct db_conn *c, const unsigned char token_hash[32]);
 /* Tokens of a user as JSON (no secrets). */
 int tokens_list(json_t **out, struct db_conn *c, int64_t user_id);
 
