@@ -24,10 +24,26 @@
  */
 #define DB_MIGRATE_LOCK_KEY "8031153355318192487" /* 0x6f74636d006d6967 */
 
+/*
+ * Statements a pooled connection has prepared, so that the parse and plan of
+ * the same SQL text is done once per connection instead of on every call.
+ * Keyed by the text itself; the cache belongs to one server process
+ * (backend pid) and is forgotten when the connection is replaced.
+ */
+#define DB_STMT_MAX 256
+
+struct db_stmt {
+	char *sql;
+	uint32_t hash;
+};
+
 struct db_conn {
 	PGconn *pg;
 	struct db_pool *pool;   /* NULL for a one-off connection */
 	bool busy;              /* pooled: lent out (guarded by pool->mu) */
+	struct db_stmt *stmts;  /* pooled: prepared as "otcm_<index>" */
+	size_t nstmts;
+	int stmt_pid;           /* backend the statements were prepared in */
 };
 
 struct db_pool {
@@ -149,6 +165,15 @@ void db_pool_set_role(struct db_pool *pool, const char *role)
 	pool->role = role ? xstrdup(role) : NULL;
 }
 
+static void stmts_forget(struct db_conn *c)
+{
+	for (size_t i = 0; i < c->nstmts; i++)
+		free(c->stmts[i].sql);
+	free(c->stmts);
+	c->stmts = NULL;
+	c->nstmts = 0;
+}
+
 void db_pool_free(struct db_pool *pool)
 {
 	if (!pool)
@@ -156,6 +181,7 @@ void db_pool_free(struct db_pool *pool)
 	for (unsigned i = 0; i < pool->size; i++) {
 		assert(!pool->conns[i].busy);
 		PQfinish(pool->conns[i].pg);
+		stmts_forget(&pool->conns[i]);
 	}
 	free(pool->conns);
 	free(pool->conninfo);
@@ -301,9 +327,62 @@ static bool result_ok(const PGresult *r)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+static uint32_t sql_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * The name of a prepared statement for `sql` on pooled connection c,
+ * preparing it the first time; NULL when it is not (or cannot be) prepared,
+ * and the caller sends the text instead.
+ */
+static const char *stmt_for(char *name, size_t n, struct db_conn *c, const char *sql, int nparams)
+{
+	uint32_t h;
+	PGresult *r;
+	size_t i;
+
+	if (!c->pool)
+		return NULL;
+	if (c->stmt_pid != PQbackendPID(c->pg)) {
+		stmts_forget(c);
+		c->stmt_pid = PQbackendPID(c->pg);
+	}
+	h = sql_hash(sql);
+	for (i = 0; i < c->nstmts; i++) {
+		if (c->stmts[i].hash == h && strcmp(c->stmts[i].sql, sql) == 0) {
+			snprintf(name, n, "otcm_%zu", i);
+			return name;
+		}
+	}
+	if (c->nstmts >= DB_STMT_MAX || PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+		return NULL;
+	snprintf(name, n, "otcm_%zu", c->nstmts);
+	r = PQprepare(c->pg, name, sql, nparams, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		/* the plain call will report the same error in its own words */
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	if (c->nstmts % 16 == 0)
+		c->stmts = xrealloc(c->stmts, (c->nstmts + 16) * sizeof(*c->stmts));
+	c->stmts[c->nstmts].sql = xstrdup(sql);
+	c->stmts[c->nstmts].hash = h;
+	c->nstmts++;
+	return name;
+}
+
 int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
 	    size_t nparams, const struct db_param *params, bool binary_results)
 {
+	char name[32];
+	const char *stmt;
 	const char **vals = NULL;
 	int *lens = NULL, *fmts = NULL;
 	PGresult *r = NULL;
@@ -330,7 +409,11 @@ int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
 			fmts[i] = 1;
 		}
 	}
-	r = PQexecParams(c->pg, sql, (int)nparams, NULL, vals, lens, fmts, binary_results ? 1 : 0);
+	stmt = stmt_for(name, sizeof(name), c, sql, (int)nparams);
+	if (stmt)
+		r = PQexecPrepared(c->pg, stmt, (int)nparams, vals, lens, fmts, binary_results ? 1 : 0);
+	else
+		r = PQexecParams(c->pg, sql, (int)nparams, NULL, vals, lens, fmts, binary_results ? 1 : 0);
 	if (!result_ok(r)) {
 		rc = result_error(c->pg, r);
 		goto out;
