@@ -337,18 +337,24 @@ static uint32_t sql_hash(const char *s)
 }
 
 /*
- * The name of a prepared statement for `sql` on pooled connection c,
- * preparing it the first time; NULL when it is not (or cannot be) prepared,
- * and the caller sends the text instead.
+ * *out_name gets the name of a prepared statement for `sql` on pooled
+ * connection c, prepared the first time, or NULL when it is not prepared
+ * (one-off connection, cache full, transaction already failed) and the
+ * caller sends the text instead.  A statement the server refuses to
+ * prepare is the caller's error, reported as running it would report it
+ * (preparing in a transaction aborts it just as running would).
  */
-static const char *stmt_for(char *name, size_t n, struct db_conn *c, const char *sql, int nparams)
+static int stmt_for(const char **out_name, char *name, size_t n, struct db_conn *c,
+		    const char *sql, int nparams)
 {
 	uint32_t h;
 	PGresult *r;
 	size_t i;
+	int rc;
 
-	if (!c->pool)
-		return NULL;
+	*out_name = NULL;
+	if (!c->pool || PQstatus(c->pg) != CONNECTION_OK)
+		return 0;
 	if (c->stmt_pid != PQbackendPID(c->pg)) {
 		stmts_forget(c);
 		c->stmt_pid = PQbackendPID(c->pg);
@@ -357,17 +363,18 @@ static const char *stmt_for(char *name, size_t n, struct db_conn *c, const char 
 	for (i = 0; i < c->nstmts; i++) {
 		if (c->stmts[i].hash == h && strcmp(c->stmts[i].sql, sql) == 0) {
 			snprintf(name, n, "otcm_%zu", i);
-			return name;
+			*out_name = name;
+			return 0;
 		}
 	}
 	if (c->nstmts >= DB_STMT_MAX || PQtransactionStatus(c->pg) == PQTRANS_INERROR)
-		return NULL;
+		return 0;
 	snprintf(name, n, "otcm_%zu", c->nstmts);
 	r = PQprepare(c->pg, name, sql, nparams, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		/* the plain call will report the same error in its own words */
+	if (!result_ok(r)) {
+		rc = result_error(c->pg, r);
 		PQclear(r);
-		return NULL;
+		return rc;
 	}
 	PQclear(r);
 	if (c->nstmts % 16 == 0)
@@ -375,7 +382,8 @@ static const char *stmt_for(char *name, size_t n, struct db_conn *c, const char 
 	c->stmts[c->nstmts].sql = xstrdup(sql);
 	c->stmts[c->nstmts].hash = h;
 	c->nstmts++;
-	return name;
+	*out_name = name;
+	return 0;
 }
 
 int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
@@ -409,7 +417,8 @@ int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
 			fmts[i] = 1;
 		}
 	}
-	stmt = stmt_for(name, sizeof(name), c, sql, (int)nparams);
+	if ((rc = stmt_for(&stmt, name, sizeof(name), c, sql, (int)nparams)))
+		goto out;
 	if (stmt)
 		r = PQexecPrepared(c->pg, stmt, (int)nparams, vals, lens, fmts, binary_results ? 1 : 0);
 	else

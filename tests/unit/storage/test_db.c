@@ -228,6 +228,61 @@ static void test_pool_reconnects(void **state)
 	db_disconnect(killer);
 }
 
+/* Pooled connections prepare a statement once and reuse it, across reconnects too. */
+static void test_pool_prepares_statements(void **state)
+{
+	static const char add[] = "SELECT ($1::int + 1)::text";
+	static const char count[] =
+		"SELECT count(*)::text FROM pg_prepared_statements WHERE statement = $1";
+	struct db_pool *pool = NULL;
+	struct db_conn *c = NULL, *killer = connect_fresh();
+	struct db_res *r = NULL;
+	const char *one = "1", *many = "41", *text = add, *pid;
+
+	(void)state;
+	assert_int_equal(db_pool_new(&pool, tdb.conninfo, 1), 0);
+	assert_int_equal(db_acquire(&c, pool), 0);
+	assert_int_equal(db_execv(&r, c, add, 1, &one), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "2");
+	db_res_free(r);
+	assert_int_equal(db_execv(&r, c, add, 1, &many), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "42");
+	db_res_free(r);
+	assert_int_equal(db_execv(&r, c, count, 1, &text), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "1");
+	db_res_free(r);
+
+	/* a bad statement reports its own error, in and out of a transaction */
+	assert_int_equal(db_exec(NULL, c, "SELECT no_such_column", 0, NULL, false), OTCM_EDB);
+	assert_non_null(strstr(err_message(), "no_such_column"));
+	assert_int_equal(db_begin(c), 0);
+	assert_int_equal(db_exec(NULL, c, "SELECT no_such_column", 0, NULL, false), OTCM_EDB);
+	assert_non_null(strstr(err_message(), "no_such_column"));
+	assert_int_equal(db_rollback(c), 0);
+	assert_int_equal(db_execv(&r, c, add, 1, &one), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "2");
+	db_res_free(r);
+
+	/* a new backend has none of the old statements: they are prepared again */
+	assert_int_equal(db_exec(&r, c, "SELECT pg_backend_pid()::text", 0, NULL, false), 0);
+	db_release(c);
+	pid = db_res_get(r, 0, 0);
+	assert_int_equal(db_execv(NULL, killer, "SELECT pg_terminate_backend($1::int, 5000)", 1, &pid), 0);
+	db_res_free(r);
+	c = NULL;
+	assert_int_equal(db_acquire(&c, pool), 0);
+	(void)db_exec(NULL, c, "SELECT 1", 0, NULL, false); /* finds it dead */
+	db_release(c);
+	c = NULL;
+	assert_int_equal(db_acquire(&c, pool), 0);
+	assert_int_equal(db_execv(&r, c, add, 1, &many), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "42");
+	db_res_free(r);
+	db_release(c);
+	db_pool_free(pool);
+	db_disconnect(killer);
+}
+
 struct waiter {
 	struct db_pool *pool;
 	int rc;
@@ -402,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_release_rolls_back),
 		cmocka_unit_test(test_pool_reconnects),
 		cmocka_unit_test(test_pool_waits_for_a_connection),
+		cmocka_unit_test(test_pool_prepares_statements),
 		cmocka_unit_test(test_migrate_once),
 		cmocka_unit_test(test_migrate_real_schema),
 		cmocka_unit_test(test_migrate_concurrently),
