@@ -244,6 +244,42 @@ class Changes(ServerTestCase):
         self.assertTrue(any(e["object_id"] == key for e in refused))
         self.assertTrue(self.audit("change.deployment.mismatch"))
 
+    def test_two_assets_from_draft_to_closed(self):
+        """FAT and SAT on each of two assets; release needs both, moves both mains, tags both."""
+        a1, a2 = self.asset(), self.asset()
+        key = self.change([a1, a2])
+        self.move(key, "submitted")
+        self.sign(key, "authorised", "appr")
+        self.move(key, "implementing")
+        v1 = self.upload(a1, key, "PROGRAM main (* a1 *) END_PROGRAM\n").json
+        v2 = self.upload(a2, key, "PROGRAM main (* a2 *) END_PROGRAM\n").json
+        self.move(key, "fat")
+        fat, sat = self.protocol("fat", name="fat-two"), self.protocol("sat", name="sat-two")
+        self.do_run(key, a1, fat)
+        # one asset tested is not enough to approve
+        self.sign(key, "approved", "appr2", status=409, rule="fat-required")
+        self.do_run(key, a2, fat)
+        self.sign(key, "approved", "appr2")
+        for aid, v in ((a1, v1), (a2, v2)):
+            self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/deployments" % key,
+                                                 json={"asset_id": aid, "commit": v["commit"]}), 201)
+        self.move(key, "deployed")
+        self.move(key, "sat", who="qa1")
+        self.do_run(key, a1, sat)
+        r = self.c["appr"].post("/api/v1/changes/%s/release" % key, json={"password": self.pw["appr"]})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "release-requirements")
+        self.do_run(key, a2, sat)
+        r = self.c["appr"].post("/api/v1/changes/%s/release" % key, json={"password": self.pw["appr"]})
+        self.assertStatus(r, 200)
+        self.assertEqual(sorted(x["main"] for x in r.json["release"]), sorted([v1["commit"], v2["commit"]]))
+        for aid, v in ((a1, v1), (a2, v2)):
+            main = self.admin.get("/api/v1/assets/%d/versions?branch=main" % aid).json
+            self.assertEqual(main["items"][0]["commit"], v["commit"])
+            self.assertEqual(main["items"][0]["tree"], v["tree"])
+        self.move(key, "closed", who="appr")
+        self.assertEqual(self.c["aud"].get("/api/v1/changes/" + key).json["state"], "closed")
+
     def test_release_merges_when_main_moved(self):
         aid = self.asset()
         key = self.change([aid])
