@@ -45,6 +45,11 @@ class Reports(ServerTestCase):
         cls.move(cls.emerg, "implementing", "eng")
         v = cls.c["eng"].post("/api/v1/assets/%d/versions" % cls.aid, fields={"message": "hot", "change": cls.emerg},
                               files=[("file", "main.st", "PROGRAM main (* hot *) END_PROGRAM\n")]).json
+        # first a deployment whose device read-back does not match the tree
+        r = cls.c["eng"].post("/api/v1/changes/%s/deployments" % cls.emerg,
+                              json={"asset_id": cls.aid, "commit": v["commit"], "readback_sha256": "0" * 64})
+        assert r.status == 201 and r.json["flagged"], r
+        cls.mismatch = r.json["id"]
         assert cls.c["eng"].post("/api/v1/changes/%s/deployments" % cls.emerg,
                                  json={"asset_id": cls.aid, "commit": v["commit"]}).status == 201
         cls.move(cls.emerg, "deployed", "eng")
@@ -118,7 +123,12 @@ class Reports(ServerTestCase):
         refused = [e for e in ex["refused_self_approvals"] if e["object_id"] == self.selfish]
         self.assertEqual(len(refused), 1)
         self.assertEqual(refused[0]["actor"], "admin")
-        for k in ("stale_approvals", "readback_mismatches", "releases_outside_window"):
+        mism = [d for d in ex["readback_mismatches"] if d["deployment"] == self.mismatch]
+        self.assertEqual(len(mism), 1, ex["readback_mismatches"])
+        self.assertEqual(mism[0]["change"], self.emerg)
+        self.assertEqual(mism[0]["readback_sha256"], "0" * 64)
+        self.assertEqual(len(ex["readback_mismatches"]), 1)  # the matching one is not listed
+        for k in ("stale_approvals", "releases_outside_window"):
             self.assertIsInstance(ex[k], list)
         self.assertIn("note", ex["end_checkpoint"])
         self.assertIsInstance(ex["consistency_proof"], list)
@@ -128,7 +138,7 @@ class Reports(ServerTestCase):
         events = self.admin.get("/api/v1/audit?limit=1000").json["items"]
         mine = [e for e in events if e["action"] == "report.exceptions" and e["actor"] == "aud"]
         self.assertTrue(mine)
-        self.assertEqual(mine[-1]["after"]["deployments_without_approval"], 1)
+        self.assertEqual(mine[-1]["after"]["deployments_without_approval"], 2)  # both deployments of the emergency change
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population"), 400)
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?from=yesterday&to=today"), 400)
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?format=xml&" + self.period()), 400)
