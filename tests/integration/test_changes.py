@@ -257,9 +257,9 @@ class Changes(ServerTestCase):
         fat, sat = self.protocol("fat", name="fat-two"), self.protocol("sat", name="sat-two")
         self.do_run(key, a1, fat)
         # one asset tested is not enough to approve
-        self.sign(key, "approved", "appr2", status=409, rule="fat-required")
+        self.sign(key, "approved", "appr", status=409, rule="fat-required")
         self.do_run(key, a2, fat)
-        self.sign(key, "approved", "appr2")
+        self.sign(key, "approved", "appr")
         for aid, v in ((a1, v1), (a2, v2)):
             self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/deployments" % key,
                                                  json={"asset_id": aid, "commit": v["commit"]}), 201)
