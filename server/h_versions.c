@@ -12,11 +12,15 @@
  *
  * A new version is one transaction: the git objects, the compare-and-swap
  * of the branch, the versions row and the audit event "version.create"
- * commit together or not at all.  Git objects are shared by all assets, so
- * every read first proves that the commit belongs to the asset in the URL
- * (recorded as its version, or reachable from one of its refs) and answers
- * 404 otherwise.  Diffs carry, per changed text file, the semantic diff of
- * diff/diff.h next to git's line statistics and patch.
+ * commit together or not at all.  Branch main moves only when a change is
+ * released (h_changes.c): an upload may create it (the asset's baseline,
+ * the first version of main) but never move it; such an attempt is refused
+ * with rule "main-protected" and audited as "version.create.refused".
+ * Git objects are shared by all assets, so every read first proves that
+ * the commit belongs to the asset in the URL (recorded as its version, or
+ * reachable from one of its refs) and answers 404 otherwise.  Diffs carry,
+ * per changed text file, the semantic diff of diff/diff.h next to git's
+ * line statistics and patch.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -256,8 +260,8 @@ static int author_of(struct repo_signature *out, struct http_req *req, struct db
  * One attempt at writing a version in one transaction.  *out_raced is set
  * when the branch moved under us (the only conflict a retry can cure).
  */
-static int write_version(json_t **out, bool *out_raced, struct http_req *req, int64_t asset,
-			 const struct new_version *nv)
+static int write_version(json_t **out, bool *out_raced, bool *out_main_refused,
+			 struct http_req *req, int64_t asset, const struct new_version *nv)
 {
 	struct db_conn *c = NULL;
 	struct repo *r = NULL;
@@ -271,6 +275,7 @@ static int write_version(json_t **out, bool *out_raced, struct http_req *req, in
 
 	*out = NULL;
 	*out_raced = false;
+	*out_main_refused = false;
 	if ((rc = svc_begin(&c, req)) ||
 	    (rc = assets_get(&asset_json, c, asset, false)))
 		goto out;
@@ -285,6 +290,15 @@ static int write_version(json_t **out, bool *out_raced, struct http_req *req, in
 		goto out;
 	have_head = rc == 0;
 	rc = 0;
+	if (have_head && strcmp(nv->branch, DEFAULT_BRANCH) == 0) {
+		/* main moves only by a change's release; only its first version is uploaded */
+		rc = err_set(OTCM_ERULE, "branch",
+			     "main moves only when a change is released: upload to another branch, "
+			     "or to a change with 'change'");
+		err_set_rule("main-protected");
+		*out_main_refused = true;
+		goto out;
+	}
 	if (nv->parent[0]) {
 		if (!have_head) {
 			rc = err_set(OTCM_ECONFLICT, "parent",
@@ -356,6 +370,9 @@ static int write_version(json_t **out, bool *out_raced, struct http_req *req, in
 	after = json_pack("{s:I, s:s, s:s, s:s, s:o}", "asset", (json_int_t)asset, "commit", commit,
 			  "tree", tree, "branch", nv->branch,
 			  "parent", base[0] ? json_string(base) : json_null());
+	/* the first version of main: the baseline import of what runs today */
+	if (after && !have_head && strcmp(nv->branch, DEFAULT_BRANCH) == 0)
+		json_object_set_new(after, "baseline", json_true());
 	if ((rc = svc_audit(req, c, "version.create", "version", commit, NULL, after)))
 		goto out;
 	/* the repository reads through the connection: done with it before commit */
@@ -375,6 +392,25 @@ out:
 }
 
 /*
+ * Audit an upload refused because it would move main (write_version has
+ * rolled back everything else), keeping the refusal as the answer.
+ */
+static int main_refused_audit(struct http_req *req, int64_t asset, const struct new_version *nv)
+{
+	char *msg = arena_strdup(req->arena, err_message());
+	json_t *after;
+
+	after = json_pack("{s:s, s:s, s:I, s:s, s:s}", "rule", "main-protected", "field", "branch",
+			  "asset", (json_int_t)asset, "branch", nv->branch, "message", msg);
+	svc_audit_alone(req, "version.create.refused", "asset",
+			arena_printf(req->arena, "%" PRId64, asset), NULL, after, msg);
+	json_decref(after);
+	err_set(OTCM_ERULE, "branch", "%s", msg);
+	err_set_rule("main-protected");
+	return OTCM_ERULE;
+}
+
+/*
  * Write a version.  With an explicit parent a moved branch is a 409 (the
  * client based its work on an old head).  Without one the client asked for
  * "on top of whatever is there", so a lost race is retried on the new head
@@ -383,16 +419,18 @@ out:
 static int create_version(struct http_req *req, int64_t asset, const struct new_version *nv)
 {
 	json_t *result = NULL;
-	bool raced = false;
+	bool raced = false, main_refused = false;
 	int rc, attempt;
 
 	for (attempt = 1;; attempt++) {
-		rc = write_version(&result, &raced, req, asset, nv);
+		rc = write_version(&result, &raced, &main_refused, req, asset, nv);
 		if (attempt < UPLOAD_ATTEMPTS &&
 		    ((rc == OTCM_ECONFLICT && raced && !nv->parent[0]) || rc == OTCM_ERETRY))
 			continue;
 		break;
 	}
+	if (rc && main_refused)
+		return main_refused_audit(req, asset, nv);
 	if (rc)
 		return rc;
 	http_set_header(req, "Location",

@@ -33,7 +33,7 @@ void page_upload(struct html *h, const struct web_page *p, const json_t *asset,
 	layout_csrf_field(h, p);
 	html_raw(h, "<label for=\"change\">Change <span class=\"hint\">- uploads go to the change's own "
 		    "branch while it is implementing or in FAT</span></label>\n"
-		    "<select id=\"change\" name=\"change\"><option value=\"\">none: straight to a branch</option>");
+		    "<select id=\"change\" name=\"change\"><option value=\"\">none: main, only for the asset's first version (its baseline)</option>");
 	json_array_foreach(open_changes, i, c) {
 		const char *key = web_str(c, "key");
 

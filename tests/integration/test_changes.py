@@ -56,7 +56,7 @@ class Changes(ServerTestCase):
         r = self.admin.post("/api/v1/assets", json={"path": "plant/line%d/plc" % self.nasset, "type": "plc"})
         self.assertStatus(r, 201)
         aid = r.json["id"]
-        # a baseline on main, written before the change process applies
+        # the baseline on main: the first version of an asset is the only upload main takes
         r = self.admin.post("/api/v1/assets/%d/versions" % aid, fields={"message": "baseline"},
                             files=[("file", "main.st", "PROGRAM main END_PROGRAM\n")])
         self.assertStatus(r, 201)
@@ -281,27 +281,46 @@ class Changes(ServerTestCase):
         self.assertEqual(self.c["aud"].get("/api/v1/changes/" + key).json["state"], "closed")
 
     def test_release_merges_when_main_moved(self):
+        """Two changes from one main: the first release fast-forwards main, the second merges."""
         aid = self.asset()
-        key = self.change([aid])
-        v1 = self.to_fat(key, aid)
-        self.do_run(key, aid, self.protocol("fat", name="fat-m"))
-        self.sign(key, "approved", "appr")
-        self.c["eng"].post("/api/v1/changes/%s/deployments" % key, json={"asset_id": aid, "commit": v1["commit"]})
-        self.move(key, "deployed")
-        self.move(key, "sat")
-        self.do_run(key, aid, self.protocol("sat", name="sat-m"))
-        # main moves under the change (a baseline written outside the change process)
-        r = self.admin.post("/api/v1/assets/%d/versions" % aid, fields={"message": "hotfix on main"},
-                            files=[("file", "other.st", "X")])
-        self.assertStatus(r, 201)
-        r = self.c["appr"].post("/api/v1/changes/%s/release" % key, json={"password": self.pw["appr"]})
+        base = self.admin.get("/api/v1/assets/%d/versions?branch=main" % aid).json["head"]
+        first, second = self.change([aid]), self.change([aid])
+        v1 = self.to_fat(first, aid, "PROGRAM main (* first *) END_PROGRAM\n")
+        v2 = self.to_fat(second, aid, "PROGRAM main (* second *) END_PROGRAM\n")
+        self.assertEqual((v1["parent"], v2["parent"]), (base, base))
+        fat, sat = self.protocol("fat", name="fat-m"), self.protocol("sat", name="sat-m")
+
+        def through_sat(key, v):
+            self.do_run(key, aid, fat)
+            self.sign(key, "approved", "appr")
+            self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/deployments" % key,
+                                                 json={"asset_id": aid, "commit": v["commit"]}), 201)
+            self.move(key, "deployed")
+            self.move(key, "sat")
+            self.do_run(key, aid, sat)
+
+        through_sat(second, v2)
+        # main moves under the second change: the first change is released
+        through_sat(first, v1)
+        r = self.c["appr"].post("/api/v1/changes/%s/release" % first, json={"password": self.pw["appr"]})
+        self.assertStatus(r, 200)
+        rel = r.json["release"][0]
+        self.assertEqual((rel["how"], rel["main"]), ("fast-forward", v1["commit"]))
+
+        r = self.c["appr"].post("/api/v1/changes/%s/release" % second, json={"password": self.pw["appr"]})
         self.assertStatus(r, 200)
         rel = r.json["release"][0]
         self.assertEqual(rel["how"], "merge")
-        self.assertEqual(rel["tree"], v1["tree"])
-        got = self.admin.get("/api/v1/assets/%d/versions/%s" % (aid, rel["main"])).json
-        self.assertEqual(got.get("tree", v1["tree"]), v1["tree"])
-        self.assertEqual(len(got.get("parents", [1, 2])), 2)
+        self.assertEqual(rel["tree"], v2["tree"])
+        main = self.admin.get("/api/v1/assets/%d/versions?branch=main" % aid).json
+        self.assertEqual(main["head"], rel["main"])
+        merge = main["items"][0]
+        self.assertEqual(merge["commit"], rel["main"])
+        self.assertEqual(merge["tree"], v2["tree"])
+        self.assertEqual(merge["parents"], [v1["commit"], v2["commit"]])
+        got = self.admin.get("/api/v1/assets/%d/versions/%s" % (aid, rel["main"]))
+        self.assertStatus(got, 200)
+        self.assertEqual(got.json["tree"], v2["tree"])
 
     def test_requester_cannot_authorise_and_contributor_cannot_approve(self):
         aid = self.asset()

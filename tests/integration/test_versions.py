@@ -23,6 +23,9 @@ from harness import Server, ServerTestCase, corpus_path, strong_password
 
 L5X = "l5x/tnunnink__L5Sharp/tests/L5Sharp.Tests.Samples/Projects/Test.L5X"
 LIMITS_ENV = {"OTCM_MAX_UPLOAD_ENTRIES": "50", "OTCM_MAX_UPLOAD_BYTES": "4M"}
+# main receives only an asset's first version (its baseline) and otherwise
+# moves only when a change is released: later uploads go to a work branch
+WORK = "eng-work"
 
 
 def history(file_key):
@@ -150,14 +153,15 @@ class Versions(VersionsBase):
         self.assertEqual(len(c1["commit"]), 40)
         self.assertTrue(r.headers.get("Location", "").endswith("/versions/" + c1["commit"]))
 
+        # the next edit goes to a work branch, which starts from main
         r = self.upload(asset, [("Controller/Test.L5X", v2)], client=eng,
-                        message="add controller tags", parent=c1["commit"])
+                        message="add controller tags", branch=WORK)
         self.assertStatus(r, 201)
         c2 = r.json
-        self.assertEqual(c2["parent"], c1["commit"])
+        self.assertEqual((c2["branch"], c2["parent"]), (WORK, c1["commit"]))
 
         # history, newest first, authored by the engineer at server time
-        r = self.auditor.get("/api/v1/assets/%d/versions" % asset)
+        r = self.auditor.get("/api/v1/assets/%d/versions?branch=%s" % (asset, WORK))
         self.assertStatus(r, 200)
         self.assertEqual([v["commit"] for v in r.json["items"]], [c2["commit"], c1["commit"]])
         self.assertEqual(r.json["head"], c2["commit"])
@@ -168,10 +172,11 @@ class Versions(VersionsBase):
         self.assertEqual(top["message"].strip(), "add controller tags")
         self.assertEqual(top["parents"], [c1["commit"]])
         # one page at a time
-        r = self.auditor.get("/api/v1/assets/%d/versions?limit=1" % asset)
+        r = self.auditor.get("/api/v1/assets/%d/versions?branch=%s&limit=1" % (asset, WORK))
         self.assertEqual([v["commit"] for v in r.json["items"]], [c2["commit"]])
         self.assertEqual(r.json["next_cursor"], c2["commit"])
-        r = self.auditor.get("/api/v1/assets/%d/versions?limit=1&cursor=%s" % (asset, c2["commit"]))
+        r = self.auditor.get("/api/v1/assets/%d/versions?branch=%s&limit=1&cursor=%s"
+                             % (asset, WORK, c2["commit"]))
         self.assertEqual([v["commit"] for v in r.json["items"]], [c1["commit"]])
         self.assertIsNone(r.json["next_cursor"])
 
@@ -186,6 +191,8 @@ class Versions(VersionsBase):
         self.assertEqual(files["Controller/Test.L5X"]["size"], len(v1))
         # a branch name works where a commit id does
         r = self.auditor.get("/api/v1/assets/%d/versions/main" % asset)
+        self.assertEqual(r.json["commit"], c1["commit"])
+        r = self.auditor.get("/api/v1/assets/%d/versions/%s" % (asset, WORK))
         self.assertEqual(r.json["commit"], c2["commit"])
 
         # the bytes, with an ETag that is the blob id
@@ -211,14 +218,15 @@ class Versions(VersionsBase):
         self.assertEqual(f["semantic"]["format"], "l5x")
         self.assertGreater(len(f["semantic"]["changes"]), 0)
         # default: the head against its parent
-        r2 = self.auditor.get("/api/v1/assets/%d/diff" % asset)
+        r2 = self.auditor.get("/api/v1/assets/%d/diff?to=%s" % (asset, WORK))
         self.assertEqual((r2.json["from"], r2.json["to"]), (c1["commit"], c2["commit"]))
-        r3 = self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=main" % (asset, c1["commit"]),
+        r3 = self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s" % (asset, c1["commit"], WORK),
                               headers={"Accept": "text/x-diff"})
         self.assertStatus(r3, 200)
         self.assertTrue(r3.headers["Content-Type"].startswith("text/x-diff"))
         self.assertEqual(r3.text, r.json["patch"])
-        r4 = self.auditor.get("/api/v1/assets/%d/diff?from=%s&format=patch" % (asset, c1["commit"]))
+        r4 = self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s&format=patch"
+                              % (asset, c1["commit"], c2["commit"]))
         self.assertEqual(r4.body, r3.body)
 
         # archives, read back with Python's own readers
@@ -242,50 +250,56 @@ class Versions(VersionsBase):
         # audited in the same transactions
         r = self.admin.get("/api/v1/audit?object_type=version&limit=1000")
         events = {e["object_id"]: e for e in r.json["items"] if e["action"] == "version.create"}
-        for c in (c1, c2):
-            ev = events[c["commit"]]
-            self.assertEqual(ev["actor"], "eng-v")
-            self.assertEqual(ev["after"], {"asset": asset, "commit": c["commit"], "tree": c["tree"],
-                                           "branch": "main", "parent": c["parent"]})
+        ev = events[c1["commit"]]
+        self.assertEqual(ev["actor"], "eng-v")
+        self.assertEqual(ev["after"], {"asset": asset, "commit": c1["commit"], "tree": c1["tree"],
+                                       "branch": "main", "parent": None, "baseline": True})
+        ev = events[c2["commit"]]
+        self.assertEqual(ev["actor"], "eng-v")
+        self.assertEqual(ev["after"], {"asset": asset, "commit": c2["commit"], "tree": c2["tree"],
+                                       "branch": WORK, "parent": c1["commit"]})
 
     def test_overlay_archive_and_put(self):
         asset = self.new_asset()
         r = self.upload(asset, [("a.txt", b"A\n"), ("dir/b.txt", b"B\n")], message="two files")
         self.assertStatus(r, 201)
         # file parts overlay the parent's tree
-        r = self.upload(asset, [("dir/c.txt", b"C\n")], message="one more")
+        r = self.upload(asset, [("dir/c.txt", b"C\n")], message="one more", branch=WORK)
         self.assertStatus(r, 201)
-        files = self.auditor.get("/api/v1/assets/%d/versions/main" % asset).json["files"]
+        files = self.auditor.get("/api/v1/assets/%d/versions/%s" % (asset, WORK)).json["files"]
         self.assertEqual(sorted(f["path"] for f in files), ["a.txt", "dir/b.txt", "dir/c.txt"])
         # an archive is the whole new tree
         tgz = make_tar([("./", "dir"), ("./proj/", "dir"), ("./proj/Main.L5X", b"<x/>"),
                         ("proj/hmi/screen.json", b"{}")], gz=True)
-        r = self.upload(asset, [("archive", "project.tar.gz", tgz)], message="whole project")
+        r = self.upload(asset, [("archive", "project.tar.gz", tgz)], message="whole project",
+                        branch=WORK)
         self.assertStatus(r, 201)
-        files = self.auditor.get("/api/v1/assets/%d/versions/main" % asset).json["files"]
+        files = self.auditor.get("/api/v1/assets/%d/versions/%s" % (asset, WORK)).json["files"]
         self.assertEqual(sorted(f["path"] for f in files), ["proj/Main.L5X", "proj/hmi/screen.json"])
         z = make_zip([("proj/Main.L5X", b"<y/>"), ("proj/readme.txt", b"hi")])
-        r = self.upload(asset, [("archive", "project.zip", z)], message="zip project")
+        r = self.upload(asset, [("archive", "project.zip", z)], message="zip project", branch=WORK)
         self.assertStatus(r, 201)
-        d = self.auditor.get("/api/v1/assets/%d/diff" % asset).json
+        d = self.auditor.get("/api/v1/assets/%d/diff?to=%s" % (asset, WORK)).json
         self.assertEqual({(f["path"], f["status"]) for f in d["files"]},
                          {("proj/Main.L5X", "modified"), ("proj/hmi/screen.json", "deleted"),
                           ("proj/readme.txt", "added")})
         # PUT one file as raw body
-        head, _ = self.head(asset)
-        r = self.engineer.put("/api/v1/assets/%d/files/proj/notes/site%%20visit.txt?message=notes&parent=%s"
-                              % (asset, head), body=b"checked\n", content_type="text/plain")
+        head, _ = self.head(asset, WORK)
+        r = self.engineer.put("/api/v1/assets/%d/files/proj/notes/site%%20visit.txt?message=notes&branch=%s"
+                              "&parent=%s" % (asset, WORK, head), body=b"checked\n",
+                              content_type="text/plain")
         self.assertStatus(r, 201)
         self.assertEqual(r.json["parent"], head)
-        r = self.auditor.get("/api/v1/assets/%d/versions/main/files/proj/notes/site%%20visit.txt" % asset)
+        r = self.auditor.get("/api/v1/assets/%d/versions/%s/files/proj/notes/site%%20visit.txt"
+                             % (asset, WORK))
         self.assertEqual(r.body, b"checked\n")
         self.assertTrue(r.headers["Content-Type"].startswith("text/plain"))
         self.assertProblem(self.engineer.put("/api/v1/assets/%d/files/x.txt" % asset, body=b"x"),
                            400, "message")
         self.assertProblem(self.engineer.put("/api/v1/assets/%d/files/.git/config?message=m" % asset,
                                              body=b"x"), 400, "path")
-        self.assertProblem(self.engineer.put("/api/v1/assets/%d/files/a.txt?message=m&parent=%s"
-                                             % (asset, head), body=b"x"), 409, "parent")
+        self.assertProblem(self.engineer.put("/api/v1/assets/%d/files/a.txt?message=m&branch=%s&parent=%s"
+                                             % (asset, WORK, head), body=b"x"), 409, "parent")
 
     def test_branches(self):
         asset = self.new_asset()
@@ -301,6 +315,69 @@ class Versions(VersionsBase):
         self.assertProblem(self.auditor.get("/api/v1/assets/%d/versions?branch=a..b" % asset), 400, "branch")
         d = self.auditor.get("/api/v1/assets/%d/diff?from=main&to=chg-7" % asset).json
         self.assertEqual([(f["path"], f["status"]) for f in d["files"]], [("q.st", "added")])
+
+    def test_main_is_protected(self):
+        """main takes an asset's first version (its baseline), then moves only by release."""
+        asset = self.new_asset()
+        r = self.upload(asset, [("p.st", b"x := 1;\n")], message="what runs today")
+        self.assertStatus(r, 201)
+        base = r.json
+        self.assertEqual((base["branch"], base["parent"]), ("main", None))
+
+        def main_refusals():
+            r = self.admin.get("/api/v1/audit?object_type=asset&object_id=%d&limit=1000" % asset)
+            self.assertStatus(r, 200)
+            return [e for e in r.json["items"] if e["action"] == "version.create.refused"
+                    and e["object_id"] == str(asset)]
+
+        def versions_audited():
+            r = self.admin.get("/api/v1/audit?object_type=version&limit=1000")
+            return len(r.json["items"])
+
+        before, n_versions = len(main_refusals()), versions_audited()
+        attempts = (
+            lambda: self.upload(asset, [("p.st", b"x := 2;\n")], message="straight to main"),
+            lambda: self.upload(asset, [("p.st", b"x := 2;\n")], message="explicit main",
+                                branch="main", parent=base["commit"]),
+            lambda: self.engineer.put("/api/v1/assets/%d/files/p.st?message=put" % asset,
+                                      body=b"x := 3;\n"),
+            lambda: self.engineer.put("/api/v1/assets/%d/files/q.st?message=put&branch=main" % asset,
+                                      body=b"y;\n"),
+        )
+        for attempt in attempts:
+            r = attempt()
+            self.assertProblem(r, 409, "branch", "main moves only when a change is released")
+            self.assertEqual(r.json["rule"], "main-protected")
+        # nothing written: main, its history and the version events are as they were
+        self.assertEqual(self.head(asset), (base["commit"], [base["commit"]]))
+        self.assertEqual(versions_audited(), n_versions)
+        # every refusal is an audit event of its own
+        refusals = main_refusals()
+        self.assertEqual(len(refusals), before + len(attempts))
+        ev = refusals[0]
+        self.assertEqual((ev["actor"], ev["object_type"]), ("eng-v", "asset"))
+        self.assertEqual(ev["after"]["rule"], "main-protected")
+        self.assertEqual(ev["after"]["branch"], "main")
+        self.assertIn("released", ev["reason"])
+
+        # a work branch takes uploads, starting from main; main stays put
+        r = self.upload(asset, [("p.st", b"x := 2;\n")], message="my work", branch="work/alice")
+        self.assertStatus(r, 201)
+        self.assertEqual((r.json["branch"], r.json["parent"]), ("work/alice", base["commit"]))
+        r = self.engineer.put("/api/v1/assets/%d/files/q.st?message=more&branch=work/alice" % asset,
+                              body=b"y;\n")
+        self.assertStatus(r, 201)
+        self.assertEqual(len(self.head(asset, "work/alice")[1]), 3)
+        self.assertEqual(self.head(asset), (base["commit"], [base["commit"]]))
+
+        # a new asset's first version may go straight to main (PUT too)
+        other = self.new_asset()
+        r = self.engineer.put("/api/v1/assets/%d/files/Main.st?message=baseline" % other, body=b"z;\n")
+        self.assertStatus(r, 201)
+        self.assertEqual((r.json["branch"], r.json["parent"]), ("main", None))
+        r = self.admin.get("/api/v1/audit?object_type=version&object_id=%s" % r.json["commit"])
+        self.assertEqual([e["after"].get("baseline") for e in r.json["items"]
+                          if e["action"] == "version.create"], [True])
 
     def test_commits_do_not_leak_across_assets(self):
         a, b = self.new_asset(), self.new_asset()
@@ -327,7 +404,7 @@ class Versions(VersionsBase):
     def test_same_parent_race(self):
         """Two uploads on the same parent at the same moment: one 201, one 409."""
         asset = self.new_asset()
-        base = self.upload(asset, [("race.st", b"0\n")], message="base").json["commit"]
+        base = self.upload(asset, [("race.st", b"0\n")], message="base", branch=WORK).json["commit"]
         for round_ in range(5):
             barrier = threading.Barrier(2)
             results = [None, None]
@@ -336,7 +413,7 @@ class Versions(VersionsBase):
                 c = self.srv.client(token=self.engineer.token)
                 barrier.wait()
                 results[i] = self.upload(asset, [("race.st", b"%d-%d\n" % (round_, i))], client=c,
-                                         message="racer %d" % i, parent=base)
+                                         message="racer %d" % i, parent=base, branch=WORK)
 
             threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
             for t in threads:
@@ -348,9 +425,9 @@ class Versions(VersionsBase):
             loser = [r for r in results if r.status == 409][0]
             self.assertEqual(loser.json["field"], "parent")
             winner = [r for r in results if r.status == 201][0].json["commit"]
-            self.assertEqual(self.head(asset)[0], winner)
+            self.assertEqual(self.head(asset, WORK)[0], winner)
             base = winner
-        _, items = self.head(asset)
+        _, items = self.head(asset, WORK)
         self.assertEqual(len(items), 6)
 
     def test_no_parent_uploads_queue_up(self):
@@ -363,7 +440,8 @@ class Versions(VersionsBase):
         def go(i):
             c = self.srv.client(token=self.engineer.token)
             barrier.wait()
-            results[i] = self.upload(asset, [("f%d.txt" % i, b"%d" % i)], client=c, message="w%d" % i)
+            results[i] = self.upload(asset, [("f%d.txt" % i, b"%d" % i)], client=c, message="w%d" % i,
+                                     branch=WORK)
 
         threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
         for t in threads:
@@ -373,10 +451,10 @@ class Versions(VersionsBase):
         ok = [r for r in results if r.status == 201]
         for r in results:
             self.assertIn(r.status, (201, 409), r)
-        head, items = self.head(asset)
+        head, items = self.head(asset, WORK)
         self.assertEqual(len(items), len(ok))
         self.assertEqual(set(items), {r.json["commit"] for r in ok})
-        files = self.auditor.get("/api/v1/assets/%d/versions/main" % asset).json["files"]
+        files = self.auditor.get("/api/v1/assets/%d/versions/%s" % (asset, WORK)).json["files"]
         self.assertEqual(len(files), len(ok))  # overlays accumulate: nothing lost
         self.assertGreaterEqual(len(ok), n - 1)
 
@@ -386,7 +464,7 @@ class BadInput(VersionsBase):
 
     def setUp(self):
         self.asset = self.new_asset()
-        r = self.upload(self.asset, [("prog/Main.st", b"x := 1;\n")], message="base")
+        r = self.upload(self.asset, [("prog/Main.st", b"x := 1;\n")], message="base", branch=WORK)
         self.assertStatus(r, 201)
         self.base = r.json["commit"]
 
@@ -397,9 +475,10 @@ class BadInput(VersionsBase):
     def refused(self, status, field, detail, files=None, **fields):
         before = self.audit_count()
         fields.setdefault("message", "bad")
+        fields.setdefault("branch", WORK)
         r = self.upload(self.asset, files, **fields)
         self.assertProblem(r, status, field, detail)
-        self.assertEqual(self.head(self.asset), (self.base, [self.base]))
+        self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
         self.assertEqual(self.audit_count(), before)
         return r
 
@@ -419,7 +498,7 @@ class BadInput(VersionsBase):
         self.assertEqual(r.json["rule"], "no-change")
         r = self.engineer.post("/api/v1/assets/%d/versions" % self.asset, json={"message": "m"})
         self.assertProblem(r, 415, "body")
-        self.assertEqual(self.head(self.asset), (self.base, [self.base]))
+        self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
 
     def test_file_paths(self):
         for name, detail in (("../escape.txt", "'..'"), ("/etc/passwd", "absolute"),
@@ -430,9 +509,9 @@ class BadInput(VersionsBase):
         self.refused(400, "files", "appears twice", [("d.txt", b"1"), ("d.txt", b"2")])
         self.refused(400, "files", "also the folder", [("d", b"1"), ("d/e", b"2")])
         # overlaying a folder where a file is (prog/Main.st exists)
-        r = self.upload(self.asset, [("prog/Main.st/x", b"1")], message="m")
+        r = self.upload(self.asset, [("prog/Main.st/x", b"1")], message="m", branch=WORK)
         self.assertEqual(r.status, 400, r)
-        self.assertEqual(self.head(self.asset), (self.base, [self.base]))
+        self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
 
     def test_archives(self):
         def arch(data, name="bad.tar"):
@@ -458,10 +537,10 @@ class BadInput(VersionsBase):
         self.refused(413, "archive", "zeros.bin", arch(bomb, "bomb.tar.gz"))
         self.refused(413, "files", "larger than", [("big.bin", b"\0" * (5 << 20))])
         # the multipart reader counts parts against the same limit and answers first
-        r = self.upload(self.asset, [("f%02d" % i, b"x") for i in range(51)], message="m")
+        r = self.upload(self.asset, [("f%02d" % i, b"x") for i in range(51)], message="m", branch=WORK)
         self.assertProblem(r, 413, None, "50")
         self.assertIn(r.json["field"], ("files", "body"))
-        self.assertEqual(self.head(self.asset), (self.base, [self.base]))
+        self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
 
 
 class CrashRecovery(unittest.TestCase):
@@ -493,7 +572,8 @@ class CrashRecovery(unittest.TestCase):
                 while not stop.is_set():
                     payload = ("step %d\n" % i).encode() * 200
                     try:
-                        r = c.post("/api/v1/assets/%d/versions" % asset, fields={"message": "step %d" % i},
+                        r = c.post("/api/v1/assets/%d/versions" % asset,
+                                   fields={"message": "step %d" % i, "branch": WORK},
                                    files=[("file", "prog/step.st", payload),
                                           ("file", "prog/n%03d.txt" % (i % 40), b"%d" % i)])
                     except OSError:
@@ -520,7 +600,7 @@ class CrashRecovery(unittest.TestCase):
                 r = c.get("/api/v1/assets/%d/versions/%s" % (asset, commit))
                 self.assertEqual(r.status, 200, "acknowledged %s lost: %r" % (commit, r))
             # the ref points at an existing commit whose history holds every ack
-            r = c.get("/api/v1/assets/%d/versions?limit=500" % asset)
+            r = c.get("/api/v1/assets/%d/versions?branch=%s&limit=500" % (asset, WORK))
             self.assertEqual(r.status, 200)
             head = r.json["head"]
             chain = [v["commit"] for v in r.json["items"]]
