@@ -7,26 +7,19 @@
 // downloading the CSV, and the audit trail browser with its verification.
 // Screenshots go to tests/e2e/artifacts/admin-*.png.  Environment: OTCM_BIN
 // (default build/otcm), CHROMIUM (default /usr/bin/chromium).
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomBytes, createHmac } from 'node:crypto';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { password, startServer, launchBrowser, openPage, screenshots, tally, finish } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
-const BIN = process.env.OTCM_BIN || join(root, 'build', 'otcm');
-const ARTIFACTS = join(here, 'artifacts');
-
-const password = () => 'Aa1!' + randomBytes(18).toString('base64url');
 const users = { admin: password(), eng: password(), audrey: password(), 'carla.ops': password() };
-let server, base, dataDir, profileDir, browser;
-let passed = 0, failed = 0;
+const shot = screenshots('admin-');
+const suite = tally();
+const t = suite.t;
+let server, base, browser;
+// a request without a session, or with a bearer token: api(method, path, body, { token })
+const api = (...args) => server.api(...args);
 
 // RFC 6238: HMAC-SHA-1 over the 30-second step, dynamic truncation, 6 digits.
 function base32Decode(s) {
@@ -52,57 +45,8 @@ function totp(secret, stepOffset = 0) {
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  dataDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-admin-'));
-  chmodSync(dataDir, 0o755);   // the server hands it to the postgres account when run as root
-  const port = await freePort();
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`,
-    '--login-throttle-after', '3', '--login-lock-after', '3'], {
-    env: { ...process.env, OTCM_ADMIN_PASSWORD: users.admin },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-20000); });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('otcm did not serve within 180 s:\n' + log)), 180000);
-    server.stdout.on('data', (d) => {
-      if (/otcm: serving on/.test(String(d))) { clearTimeout(timer); ok(); }
-    });
-    server.on('exit', (code) => { clearTimeout(timer); fail(new Error(`otcm exited ${code}:\n${log}`)); });
-  });
-  base = `http://127.0.0.1:${port}`;
-}
-
-async function api(method, path, body, { cookie, csrf, token } = {}) {
-  const headers = {};
-  if (cookie) headers.Cookie = cookie;
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { json = null; }
-  return { status: res.status, json, text, headers: res.headers };
-}
-
-async function apiLogin(username, pw) {
-  const r = await api('POST', '/api/v1/session', { username, password: pw });
-  assert.equal(r.status, 200, `login ${username}: ${r.text}`);
-  const cookie = r.headers.get('set-cookie').split(';')[0];
-  return (method, path, body) => api(method, path, body, { cookie, csrf: r.json.csrf_token });
-}
-
 async function setup() {
-  const admin = await apiLogin('admin', users.admin);
+  const admin = await server.login('admin', users.admin);
   for (const [name, role] of [['eng', 'engineer'], ['audrey', 'auditor']]) {
     const r = await admin('POST', '/api/v1/users', { username: name, display_name: `Test ${role}`, role, password: users[name] });
     assert.equal(r.status, 201, r.text);
@@ -110,7 +54,7 @@ async function setup() {
   // one change in the period, so the population has a row
   let r = await admin('POST', '/api/v1/assets', { path: 'plant1/utilities/line1/plc-water', type: 'plc' });
   assert.equal(r.status, 201, r.text);
-  const eng = await apiLogin('eng', users.eng);
+  const eng = await server.login('eng', users.eng);
   r = await eng('POST', '/api/v1/changes', {
     type: 'normal', title: 'Raise the <pump> alarm limit', reason: 'nuisance alarms', risk: 'low',
     implementation_plan: 'edit the limit', rollback_plan: 'restore main', affected_assets: [r.json.id],
@@ -120,21 +64,9 @@ async function setup() {
   assert.ok(r.status === 201 || r.status === 200, r.text);
 }
 
-async function shot(page, name, fullPage = true) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, 'admin-' + name + '.png'), fullPage });
-}
-
 // A fresh page without a session that records CSP violations and script errors.
 async function newPage() {
-  await browser.clearCookies();
-  const page = await browser.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  page.problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 4\d\d|ERR_FAILED/.test(m.text())) page.problems.push(m.text());
-  });
-  page.on('pageerror', (e) => page.problems.push(String(e)));
+  const page = await openPage(browser);
   page.on('dialog', (d) => d.accept());   // data-confirm buttons
   return page;
 }
@@ -151,36 +83,15 @@ async function navLinks(page) {
   return (await page.locator('header nav a').allTextContents()).map((s) => s.trim());
 }
 
-function t(name, fn) {
-  test(name, async () => {
-    try { await fn(); passed++; } catch (e) { failed++; throw e; }
-  });
-}
-
 before(async () => {
-  await startServer();
+  server = await startServer({ adminPassword: users.admin, prefix: 'otcm-e2e-admin-',
+    args: ['--login-throttle-after', '3', '--login-lock-after', '3'] });
+  base = server.base;
   await setup();
-  profileDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    acceptDownloads: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser({ acceptDownloads: true });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const done = new Promise((ok) => server.on('exit', ok));
-    server.kill('SIGTERM');
-    await done;
-  }
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (dataDir && !failed) rmSync(dataDir, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed`);
-});
+after(() => finish({ browser, server, tally: suite }));
 
 t('the top bar shows each role its own pages', async () => {
   const page = await newPage();

@@ -4,78 +4,20 @@
 // tests/e2e/artifacts/.  Environment: OTCM_BIN (default build/otcm),
 // OTCM_CORPUS (default ../shared/corpus beside the repository), CHROMIUM
 // (default /usr/bin/chromium).
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { L5X, requireCorpus, password, startServer, launchBrowser, openPage, screenshots, tally, finish } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
-const BIN = process.env.OTCM_BIN || join(root, 'build', 'otcm');
-const CORPUS = process.env.OTCM_CORPUS || resolve(root, '..', 'shared', 'corpus');
-const ARTIFACTS = join(here, 'artifacts');
-const L5X = join(CORPUS, 'l5x', 'tnunnink__L5Sharp', 'tests', 'L5Sharp.Tests.Samples', 'Projects');
 const V1 = join(L5X, 'Simple@0eff1eed.L5X');
 const V2 = join(L5X, 'Simple@a8de9ecb.L5X');
 
-const password = () => 'Aa1!' + randomBytes(18).toString('base64url');
 const users = { admin: password(), eng: password(), appr: password() };
-let server, base, dataDir, profileDir, browser, assetId, changeKey, v1Commit, v2Commit;
-let passed = 0, failed = 0;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  dataDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-'));
-  chmodSync(dataDir, 0o755);   // the server hands it to the postgres account when run as root
-  const port = await freePort();
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, OTCM_ADMIN_PASSWORD: users.admin },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-20000); });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('otcm did not serve within 180 s:\n' + log)), 180000);
-    server.stdout.on('data', (d) => {
-      if (/otcm: serving on/.test(String(d))) { clearTimeout(timer); ok(); }
-    });
-    server.on('exit', (code) => { clearTimeout(timer); fail(new Error(`otcm exited ${code}:\n${log}`)); });
-  });
-  base = `http://127.0.0.1:${port}`;
-}
-
-// A minimal API client with a cookie session and its CSRF token.
-async function apiLogin(username, pw) {
-  const r = await fetch(base + '/api/v1/session', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: pw }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  const cookie = r.headers.get('set-cookie').split(';')[0];
-  const { csrf_token: csrf } = await r.json();
-  return async (method, path, body, isForm) => {
-    const headers = { Cookie: cookie, 'X-CSRF-Token': csrf };
-    if (body && !isForm) headers['Content-Type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: isForm ? body : body && JSON.stringify(body) });
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { json = null; }
-    return { status: res.status, json, text };
-  };
-}
+const shot = screenshots();
+const suite = tally();
+const t = suite.t;
+let server, base, browser, assetId, changeKey, v1Commit, v2Commit;
 
 function versionForm(file, name, message, branch) {
   const f = new FormData();
@@ -86,7 +28,7 @@ function versionForm(file, name, message, branch) {
 }
 
 async function setup() {
-  const admin = await apiLogin('admin', users.admin);
+  const admin = await server.login('admin', users.admin);
   for (const [name, role] of [['eng', 'engineer'], ['appr', 'approver']]) {
     const r = await admin('POST', '/api/v1/users', { username: name, display_name: `Test ${role}`, role, password: users[name] });
     assert.equal(r.status, 201, r.text);
@@ -100,13 +42,13 @@ async function setup() {
   // a path with markup is refused by the API's path rule; either way nothing unescaped may reach a page
   // two real successive exports of one Studio 5000 project: the first is the
   // baseline on main, the next goes to a work branch (main moves only by release)
-  r = await admin('POST', `/api/v1/assets/${assetId}/versions`, versionForm(V1, 'Simple.L5X', 'baseline from site <script>alert(1)</script>'), true);
+  r = await admin('POST', `/api/v1/assets/${assetId}/versions`, versionForm(V1, 'Simple.L5X', 'baseline from site <script>alert(1)</script>'));
   assert.equal(r.status, 201, r.text);
   v1Commit = r.json.commit;
-  r = await admin('POST', `/api/v1/assets/${assetId}/versions`, versionForm(V2, 'Simple.L5X', 'tags added', 'work/site'), true);
+  r = await admin('POST', `/api/v1/assets/${assetId}/versions`, versionForm(V2, 'Simple.L5X', 'tags added', 'work/site'));
   assert.equal(r.status, 201, r.text);
   v2Commit = r.json.commit;
-  const eng = await apiLogin('eng', users.eng);
+  const eng = await server.login('eng', users.eng);
   r = await eng('POST', '/api/v1/changes', {
     type: 'normal', title: 'Add counter tags & <alarm> limits', reason: 'operators asked for shift counters',
     risk: 'medium', safety_related: false, implementation_plan: 'add tags Tag_0..Tag_n', rollback_plan: 'redeploy main',
@@ -116,29 +58,17 @@ async function setup() {
   changeKey = r.json.key;
   r = await eng('POST', `/api/v1/changes/${changeKey}/transitions`, { to: 'submitted', reason: 'ready' });
   assert.equal(r.status, 200, r.text);
-  const appr = await apiLogin('appr', users.appr);
+  const appr = await server.login('appr', users.appr);
   r = await appr('POST', `/api/v1/changes/${changeKey}/signatures`, { meaning: 'authorised', password: users.appr });
   assert.equal(r.status, 201, r.text);
-}
-
-async function shot(page, name, fullPage = true) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage });
 }
 
 // A fresh page with no session that records CSP violations and script
 // errors (a test fails on any).  withScript: false blocks otcm.js, the only
 // script, so the page runs as it would without JavaScript.
 async function newPage({ withScript = true } = {}) {
-  await browser.clearCookies();
-  const page = await browser.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
+  const page = await openPage(browser);
   if (!withScript) await page.route('**/static/otcm.js*', (route) => route.abort());
-  page.problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 4\d\d|ERR_FAILED/.test(m.text())) page.problems.push(m.text());
-  });
-  page.on('pageerror', (e) => page.problems.push(String(e)));
   return page;
 }
 
@@ -150,37 +80,16 @@ async function login(page, username) {
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
 }
 
-function t(name, fn) {
-  test(name, async () => {
-    try { await fn(); passed++; } catch (e) { failed++; throw e; }
-  });
-}
-
 before(async () => {
-  assert.ok(existsSync(V1) && existsSync(V2), `corpus files not found under ${L5X}: set OTCM_CORPUS`);
-  await startServer();
+  requireCorpus(V1, V2);
+  server = await startServer({ adminPassword: users.admin });
+  base = server.base;
   await setup();
   // one persistent context on a fresh profile folder; each test starts without cookies
-  profileDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const done = new Promise((ok) => server.on('exit', ok));
-    server.kill('SIGTERM');
-    await done;
-  }
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (dataDir && !failed) rmSync(dataDir, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed`);
-});
+after(() => finish({ browser, server, tally: suite }));
 
 t('a wrong password is shown on the login form, the right one logs in', async () => {
   const page = await newPage();

@@ -11,98 +11,28 @@
 // Screenshots go to tests/e2e/artifacts/ (workflow-*.png).  Environment as
 // pages.mjs: OTCM_BIN, OTCM_CORPUS, CHROMIUM.  The asset's baseline on main
 // (an earlier export of the same project) is uploaded through the API too.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { L5X, requireCorpus, password, startServer, launchBrowser, openPage, screenshots, tally, finish } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
-const BIN = process.env.OTCM_BIN || join(root, 'build', 'otcm');
-const CORPUS = process.env.OTCM_CORPUS || resolve(root, '..', 'shared', 'corpus');
-const ARTIFACTS = join(here, 'artifacts');
-const L5X = join(CORPUS, 'l5x', 'tnunnink__L5Sharp', 'tests', 'L5Sharp.Tests.Samples', 'Projects');
 const V1 = join(L5X, 'Simple@0eff1eed.L5X');
 const V2 = join(L5X, 'Simple@a8de9ecb.L5X');
 const V3 = join(L5X, 'Simple@36d44355.L5X');
 // a 1x1 PNG: the photo attached to a test step
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
-const password = () => 'Aa1!' + randomBytes(18).toString('base64url');
 const users = { admin: password(), eng: password(), lead: password(), qa1: password(), qa2: password(), appr: password() };
 const names = { eng: 'Erin Engineer', lead: 'Lee Lead', qa1: 'Quinn Tester', qa2: 'Wanda Witness', appr: 'Avery Approver' };
-let server, base, dataDir, profileDir, browser, admin, assetId, leadId, changeKey, fatRun, satRun;
-let passed = 0, failed = 0;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  dataDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-wf-'));
-  chmodSync(dataDir, 0o755);   // the server hands it to the postgres account when run as root
-  const port = await freePort();
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, OTCM_ADMIN_PASSWORD: users.admin },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-20000); });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('otcm did not serve within 180 s:\n' + log)), 180000);
-    server.stdout.on('data', (d) => {
-      if (/otcm: serving on/.test(String(d))) { clearTimeout(timer); ok(); }
-    });
-    server.on('exit', (code) => { clearTimeout(timer); fail(new Error(`otcm exited ${code}:\n${log}`)); });
-  });
-  base = `http://127.0.0.1:${port}`;
-}
-
-async function apiLogin(username, pw) {
-  const r = await fetch(base + '/api/v1/session', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: pw }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  const cookie = r.headers.get('set-cookie').split(';')[0];
-  const { csrf_token: csrf } = await r.json();
-  return async (method, path, body) => {
-    const headers = { Cookie: cookie, 'X-CSRF-Token': csrf };
-    const form = body instanceof FormData;
-    if (body && !form) headers['Content-Type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body && (form ? body : JSON.stringify(body)) });
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { json = null; }
-    return { status: res.status, json, text };
-  };
-}
-
-async function shot(page, name) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, 'workflow-' + name + '.png'), fullPage: true });
-}
+const shot = screenshots('workflow-');
+const suite = tally();
+const t = suite.t;
+let server, base, browser, admin, assetId, leadId, changeKey, fatRun, satRun;
 
 // A page logged in as `username` that records CSP violations and script errors.
 async function as(username) {
-  await browser.clearCookies();
-  const page = await browser.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  page.problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 4\d\d|ERR_FAILED/.test(m.text())) page.problems.push(m.text());
-  });
-  page.on('pageerror', (e) => page.problems.push(String(e)));
+  const page = await openPage(browser);
   await page.goto(base + '/login');
   await page.fill('#username', username);
   await page.fill('#password', users[username]);
@@ -143,16 +73,11 @@ async function sign(page, username, meaning, shotName) {
   return recorded;
 }
 
-function t(name, fn) {
-  test(name, async () => {
-    try { await fn(); passed++; } catch (e) { failed++; throw e; }
-  });
-}
-
 before(async () => {
-  assert.ok(existsSync(V1) && existsSync(V2) && existsSync(V3), `corpus files not found under ${L5X}: set OTCM_CORPUS`);
-  await startServer();
-  admin = await apiLogin('admin', users.admin);
+  requireCorpus(V1, V2, V3);
+  server = await startServer({ adminPassword: users.admin, prefix: 'otcm-e2e-wf-' });
+  base = server.base;
+  admin = await server.login('admin', users.admin);
   for (const [name, role] of [['eng', 'engineer'], ['lead', 'engineer'], ['qa1', 'qa'], ['qa2', 'qa'], ['appr', 'approver']]) {
     const r = await admin('POST', '/api/v1/users', { username: name, display_name: names[name], role, password: users[name] });
     assert.equal(r.status, 201, r.text);
@@ -167,26 +92,10 @@ before(async () => {
   baseline.append('file', new Blob([readFileSync(V1)]), 'Simple.L5X');
   const b = await admin('POST', `/api/v1/assets/${assetId}/versions`, baseline);
   assert.equal(b.status, 201, b.text);
-  profileDir = mkdtempSync(join(tmpdir(), 'otcm-e2e-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((ok) => server.on('exit', ok));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (dataDir && !failed) rmSync(dataDir, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed`);
-});
+after(() => finish({ browser, server, tally: suite }));
 
 t('an engineer raises a change from the form, edits it in draft and submits it', async () => {
   const page = await as('eng');
