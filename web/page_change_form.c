@@ -212,8 +212,6 @@ void page_deploy_form(struct html *h, const struct web_page *p, const json_t *ch
 		      int64_t asset_id, const char *readback, const char *note, const char *error)
 {
 	const char *key = web_str(change, "key");
-	const json_t *a;
-	size_t i;
 
 	layout_begin(h, p);
 	html_raw(h, "<div class=\"crumbs\"><a href=\"/changes\">Changes</a> / <a href=\"/changes/");
@@ -232,31 +230,7 @@ void page_deploy_form(struct html *h, const struct web_page *p, const json_t *ch
 	html_raw(h, "/deployments/new\">\n");
 	layout_csrf_field(h, p);
 	html_raw(h, "<fieldset><legend>Asset and version deployed</legend>\n");
-	json_array_foreach(json_object_get(change, "affected_assets"), i, a) {
-		int64_t id = json_integer_value(json_object_get(a, "id"));
-		const char *commit = web_str(a, "commit");
-
-		html_rawf(h, "<label class=\"check\"><input type=\"radio\" name=\"asset_id\" value=\"%" PRId64 "\"", id);
-		if (id == asset_id || (asset_id == 0 && json_array_size(json_object_get(change, "affected_assets")) == 1))
-			html_raw(h, " checked");
-		if (!commit)
-			html_raw(h, " disabled");
-		html_raw(h, " required> <code>");
-		html_text(h, web_str(a, "path"));
-		html_raw(h, "</code> ");
-		if (commit) {
-			html_raw(h, "version ");
-			web_short(h, commit);
-			html_raw(h, " <span class=\"muted\">(head of ");
-			html_text(h, web_str(a, "branch"));
-			html_raw(h, ", tree ");
-			web_short(h, web_str(a, "tree"));
-			html_raw(h, ")</span>");
-		} else {
-			html_raw(h, "<span class=\"muted\">no version on the change branch</span>");
-		}
-		html_raw(h, "</label>\n");
-	}
+	web_asset_choice(h, change, asset_id, true, "no version on the change branch");
 	html_raw(h, "</fieldset>\n<label for=\"readback_sha256\">Read-back SHA-256 <span class=\"hint\">- "
 		    "optional: 64 hex digits the device or its tool reports</span></label>\n"
 		    "<input type=\"text\" id=\"readback_sha256\" name=\"readback_sha256\" maxlength=\"64\" "

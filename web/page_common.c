@@ -1,4 +1,5 @@
 /* web/page_common.c - small pieces several pages share; see pages.h. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "web/pages.h"
@@ -94,4 +95,46 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty)
 		html_raw(h, "</td></tr>\n");
 	}
 	html_raw(h, "</tbody></table></div>\n");
+}
+
+void web_asset_choice(struct html *h, const json_t *change, int64_t asset_id, bool with_branch,
+		      const char *none)
+{
+	const json_t *assets = json_object_get(change, "affected_assets");
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(assets, i, a) {
+		int64_t id = json_integer_value(json_object_get(a, "id"));
+		const char *commit = web_str(a, "commit");
+
+		html_rawf(h, "<label class=\"check\"><input type=\"radio\" name=\"asset_id\" value=\"%" PRId64 "\"", id);
+		if (id == asset_id || (asset_id == 0 && json_array_size(assets) == 1))
+			html_raw(h, " checked");
+		if (!commit)
+			html_raw(h, " disabled");
+		html_raw(h, " required> <code>");
+		html_text(h, web_str(a, "path"));
+		html_raw(h, "</code> ");
+		if (commit) {
+			html_raw(h, "version ");
+			web_short(h, commit);
+			if (with_branch) {
+				html_raw(h, " <span class=\"muted\">(head of ");
+				html_text(h, web_str(a, "branch"));
+				html_raw(h, ", tree ");
+				web_short(h, web_str(a, "tree"));
+				html_raw(h, ")</span>");
+			} else {
+				html_raw(h, " <span class=\"muted\">tree ");
+				web_short(h, web_str(a, "tree"));
+				html_raw(h, "</span>");
+			}
+		} else {
+			html_raw(h, "<span class=\"muted\">");
+			html_text(h, none);
+			html_raw(h, "</span>");
+		}
+		html_raw(h, "</label>\n");
+	}
 }

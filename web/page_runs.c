@@ -179,7 +179,7 @@ void page_run_start(struct html *h, const struct web_page *p, const json_t *chan
 		    const json_t *protocols, const char *kind, int64_t asset_id, const char *error)
 {
 	const char *key = web_str(change, "key");
-	const json_t *a, *pr;
+	const json_t *pr;
 	size_t i, nkind = 0;
 
 	layout_begin(h, p);
@@ -198,29 +198,7 @@ void page_run_start(struct html *h, const struct web_page *p, const json_t *chan
 	html_raw(h, "<input type=\"hidden\" name=\"kind\" value=\"");
 	html_attr(h, kind);
 	html_raw(h, "\">\n<fieldset><legend>Asset under test</legend>\n");
-	json_array_foreach(json_object_get(change, "affected_assets"), i, a) {
-		int64_t id = json_integer_value(json_object_get(a, "id"));
-		const char *commit = web_str(a, "commit");
-
-		html_rawf(h, "<label class=\"check\"><input type=\"radio\" name=\"asset_id\" value=\"%" PRId64 "\"", id);
-		if (id == asset_id || (asset_id == 0 && json_array_size(json_object_get(change, "affected_assets")) == 1))
-			html_raw(h, " checked");
-		if (!commit)
-			html_raw(h, " disabled");
-		html_raw(h, " required> <code>");
-		html_text(h, web_str(a, "path"));
-		html_raw(h, "</code> ");
-		if (commit) {
-			html_raw(h, "version ");
-			web_short(h, commit);
-			html_raw(h, " <span class=\"muted\">tree ");
-			web_short(h, web_str(a, "tree"));
-			html_raw(h, "</span>");
-		} else {
-			html_raw(h, "<span class=\"muted\">no version to test yet</span>");
-		}
-		html_raw(h, "</label>\n");
-	}
+	web_asset_choice(h, change, asset_id, false, "no version to test yet");
 	html_raw(h, "</fieldset>\n<label for=\"protocol_id\">Protocol</label>\n<select id=\"protocol_id\" "
 		    "name=\"protocol_id\" required><option value=\"\">choose a protocol</option>");
 	json_array_foreach(protocols, i, pr) {

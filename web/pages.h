@@ -279,6 +279,15 @@ void web_time(struct html *h, const char *rfc3339);
 /* The first 12 digits of a commit id, in <code>. */
 void web_short(struct html *h, const char *oid);
 
+/*
+ * Radio buttons choosing one of a change's affected assets (field
+ * "asset_id"), each with the head of its change branch; an asset with no
+ * version there is disabled and says `none`.  `asset_id` (or the only
+ * asset) is preselected; with_branch also names the branch.
+ */
+void web_asset_choice(struct html *h, const json_t *change, int64_t asset_id, bool with_branch,
+		      const char *none);
+
 /* A badge with the state of a change. */
 void web_state(struct html *h, const char *state);
 
