@@ -21,7 +21,7 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. -MMD -MP \
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
-MODULES   = core diff storage web server
+MODULES   = core diff storage domain web server
 SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c $(BUILD)/gen/static.c
 OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)

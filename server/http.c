@@ -128,40 +128,39 @@ static const char *conn_rid(const struct http_conn *c)
 	return c->rid;
 }
 
-/* ---- roles ---------------------------------------------------------- */
+/* ---- the actor ------------------------------------------------------ */
 
-static const struct {
-	unsigned role;
-	const char *name;
-} role_names[] = {
-	{ ROLE_ADMIN, "admin" },
-	{ ROLE_ENGINEER, "engineer" },
-	{ ROLE_QA, "qa" },
-	{ ROLE_APPROVER, "approver" },
-	{ ROLE_AUDITOR, "auditor" },
-	{ ROLE_AGENT, "agent" },
-};
-
-unsigned role_from_name(const char *name)
+/*
+ * The caller as the domain sees it, and the context its operations take:
+ * filled once the credentials are checked (anonymous before, or when they
+ * fail).  The door follows from the path.
+ */
+static void fill_actor(struct http_req *req)
 {
-	size_t i;
+	struct actor *a = &req->actor;
 
-	if (!name)
-		return 0;
-	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
-		if (strcmp(role_names[i].name, name) == 0)
-			return role_names[i].role;
-	return 0;
-}
-
-const char *role_name(unsigned role)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
-		if (role_names[i].role == role)
-			return role_names[i].name;
-	return NULL;
+	memset(a, 0, sizeof(*a));
+	a->user_id = req->who.user_id;
+	a->username = req->who.username;
+	a->display_name = req->who.display_name;
+	a->role = req->who.user_id ? req->who.role : 0;
+	a->token_id = req->who.token_id;
+	if (req->who.user_id)
+		a->auth = req->who.auth ? req->who.auth : (req->who.token_id ? "token" : "password");
+	a->addr = req->remote_addr;
+	a->request_id = req->request_id;
+	if (strncmp(req->path, "/git/", 5) == 0)
+		a->door = DOOR_GIT;
+	else if (http_is_page_path(req->path))
+		a->door = DOOR_PAGE;
+	else
+		a->door = DOOR_API;
+	req->dom.who = a;
+	req->dom.arena = req->arena;
+	req->dom.db = req->srv->db;
+	req->dom.cfg = req->srv->cfg;
+	req->dom.key = req->srv->key;
+	req->dom.origin = req->srv->origin;
 }
 
 /* ---- errors to statuses --------------------------------------------- */
@@ -731,12 +730,17 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 	/* authenticate before the body is read: anonymous uploads are refused unread */
 	err_clear();
 	rc = auth_identify(req);
+	fill_actor(req);
 	if (rc) {
 		http_reply_error(req, rc);
 		goto answer;
 	}
 	if (c->route->roles != ROLE_PUBLIC) {
+		const char *what = arena_printf(req->arena, "%s %s", req->method, c->route->pattern);
+
 		if (req->who.user_id == 0) {
+			err_set(OTCM_EAUTH, NULL, "authentication required");
+			dom_audit_access_refused(&req->dom, what, OTCM_EAUTH, err_message());
 			reply_fail(c, OTCM_EAUTH, NULL, "authentication required");
 			goto answer;
 		}
@@ -744,6 +748,8 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 			err_set(OTCM_EFORBIDDEN, NULL, "role '%s' may not %s '%s'",
 				role_name(req->who.role) ? role_name(req->who.role) : "none",
 				req->method, req->path);
+			err_set_rule("role-permission");
+			dom_audit_access_refused(&req->dom, what, OTCM_EFORBIDDEN, err_message());
 			http_reply_error(req, OTCM_EFORBIDDEN);
 			goto answer;
 		}

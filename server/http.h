@@ -22,29 +22,17 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/json.h"
+#include "domain/actor.h"
+#include "domain/domain.h"
 #include "storage/db.h"
-
-/* Roles, as a bit set so a route can allow several. */
-enum role {
-	ROLE_ADMIN = 1 << 0,
-	ROLE_ENGINEER = 1 << 1,
-	ROLE_QA = 1 << 2,
-	ROLE_APPROVER = 1 << 3,
-	ROLE_AUDITOR = 1 << 4,
-	ROLE_AGENT = 1 << 5,
-};
-#define ROLE_ANY (ROLE_ADMIN | ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_AUDITOR | ROLE_AGENT)
-#define ROLE_PUBLIC 0   /* no authentication required */
-
-/* "admin" -> ROLE_ADMIN; 0 for an unknown name. */
-unsigned role_from_name(const char *name);
-const char *role_name(unsigned role);
 
 /* Process-wide state handlers may use (read-only after start). */
 struct server {
 	const struct config *cfg;
 	struct db_pool *db;
 	bool tls;
+	const struct crypto_ed25519_key *key;   /* the signing key, loaded once at start */
+	const char *origin;                      /* checkpoint origin "otcm/<name>" */
 };
 
 /* The authenticated caller; user_id 0 means anonymous. */
@@ -55,6 +43,8 @@ struct principal {
 	unsigned role;
 	const char *csrf_token;      /* session logins only */
 	int64_t token_id;            /* bearer token logins, else 0 */
+	const char *auth;            /* how the session was opened ("password", "password+totp"),
+					NULL for tokens */
 };
 
 /* One part of a multipart/form-data body. */
@@ -82,6 +72,8 @@ struct http_req {
 	struct http_part *parts;     /* multipart/form-data parts, in order */
 	size_t nparts;
 	struct principal who;
+	struct actor actor;          /* who, as the domain sees it (filled with `who`) */
+	struct dom dom;              /* the context for domain operations */
 	void *conn;                  /* private to http.c */
 };
 
@@ -100,6 +92,7 @@ struct route {
 	unsigned roles;
 	http_handler handler;
 	const char *summary;
+	enum dom_op op;              /* the domain operation it calls (OP_NONE: none) */
 };
 
 extern const struct route routes[];

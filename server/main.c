@@ -151,6 +151,8 @@ static int run_serve(const struct config *cfg)
 	srv.cfg = cfg;
 	srv.db = pool;
 	srv.tls = cfg->tls_cert != NULL;
+	srv.key = key;
+	srv.origin = origin;
 	if ((rc = server_bootstrap(&srv)) || (rc = http_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");

@@ -139,6 +139,38 @@ void audit_time_format(char out[AUDIT_TIME_LEN], int64_t us)
  * \t or \u00xx (lowercase hex), everything else as is (UTF-8).  These are
  * the rules of RFC 8785 and of PostgreSQL's to_json(text).
  */
+int audit_refusal_count(int64_t *out_count, int64_t *out_previous, struct db_conn *c,
+			const char *actor, const char *what)
+{
+	static const char sql_count[] =
+		"INSERT INTO access_refusals (actor, what, minute) VALUES ($1, $2, date_trunc('minute', now()))"
+		" ON CONFLICT (actor, what, minute) DO UPDATE SET count = access_refusals.count + 1"
+		" RETURNING count";
+	static const char sql_previous[] =
+		"SELECT count FROM access_refusals WHERE actor = $1 AND what = $2"
+		" AND minute < date_trunc('minute', now()) ORDER BY minute DESC LIMIT 1";
+	const char *params[] = { actor, what };
+	struct db_res *res = NULL;
+	int rc;
+
+	*out_count = 0;
+	*out_previous = 0;
+	if ((rc = db_execv(&res, c, sql_count, 2, params)))
+		goto out;
+	*out_count = strtoll(db_res_get(res, 0, 0), NULL, 10);
+	db_res_free(res);
+	res = NULL;
+	if (*out_count != 1)
+		goto out;
+	if ((rc = db_execv(&res, c, sql_previous, 2, params)))
+		goto out;
+	if (db_res_rows(res) == 1)
+		*out_previous = strtoll(db_res_get(res, 0, 0), NULL, 10);
+out:
+	db_res_free(res);
+	return rc;
+}
+
 static int add_string(struct buf *b, const char *s)
 {
 	int rc = buf_addch(b, '"');

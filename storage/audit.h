@@ -48,6 +48,16 @@ struct audit_event {
 int audit_append(int64_t *out_seq, struct db_conn *c, const struct audit_event *ev);
 
 /*
+ * Count one refusal of `actor` for `what` in the current minute (the
+ * database's clock) in c's open transaction; *out_count gets the minute's
+ * count including this one, so the caller writes an audit event only when
+ * it is 1 (docs/audit.md, "Refusals").  *out_previous gets the count of
+ * the actor's previous minute with a refusal for `what` (0 when none).
+ */
+int audit_refusal_count(int64_t *out_count, int64_t *out_previous, struct db_conn *c,
+			const char *actor, const char *what);
+
+/*
  * Events as JSON objects, oldest first, filtered by object (either may be
  * NULL for all), after sequence number `after_seq`, at most `limit`.
  */

@@ -22,13 +22,13 @@ static int h_dummy(struct http_req *req)
 }
 
 static const struct route table[] = {
-	{ "GET", "/healthz", ROLE_PUBLIC, h_dummy, "" },
-	{ "GET", "/api/v1/assets", ROLE_ANY, h_dummy, "" },
-	{ "POST", "/api/v1/assets", ROLE_ENGINEER, h_dummy, "" },
-	{ "GET", "/api/v1/assets/{id}", ROLE_ANY, h_dummy, "" },
-	{ "DELETE", "/api/v1/assets/{id}", ROLE_ADMIN, h_dummy, "" },
-	{ "GET", "/api/v1/assets/{id}/files/{path+}", ROLE_ANY, h_dummy, "" },
-	{ "GET", "/api/v1/assets/{id}/versions/{v}", ROLE_ANY, h_dummy, "" },
+	{ "GET", "/healthz", ROLE_PUBLIC, h_dummy, "", OP_NONE },
+	{ "GET", "/api/v1/assets", ROLE_ANY, h_dummy, "", OP_NONE },
+	{ "POST", "/api/v1/assets", ROLE_ENGINEER, h_dummy, "", OP_NONE },
+	{ "GET", "/api/v1/assets/{id}", ROLE_ANY, h_dummy, "", OP_NONE },
+	{ "DELETE", "/api/v1/assets/{id}", ROLE_ADMIN, h_dummy, "", OP_NONE },
+	{ "GET", "/api/v1/assets/{id}/files/{path+}", ROLE_ANY, h_dummy, "", OP_NONE },
+	{ "GET", "/api/v1/assets/{id}/versions/{v}", ROLE_ANY, h_dummy, "", OP_NONE },
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 

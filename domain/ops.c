@@ -1,0 +1,78 @@
+/* domain/ops.c - the permission table; see ops.h. */
+#include "domain/ops.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "domain/actor.h"
+
+#define ALL ROLE_ANY
+#define READERS ROLE_CHG_READERS
+#define ADMIN ROLE_ADMIN
+#define ENG (ROLE_ENGINEER | ROLE_ADMIN)
+#define QA (ROLE_QA | ROLE_ADMIN)
+
+static const struct dom_op_info ops[OP_COUNT] = {
+	[OP_NONE] = { "none", 0, "nothing" },
+
+	[OP_SESSION_LOGIN] = { "session.login", ROLE_PUBLIC, "log in" },
+	[OP_SESSION_READ] = { "session.read", ALL, "read the session" },
+	[OP_SESSION_LOGOUT] = { "session.logout", ALL, "log out" },
+	[OP_TOKEN_CREATE] = { "token.create", ALL, "issue an API token" },
+	[OP_TOKEN_LIST] = { "token.list", ALL, "list API tokens" },
+	[OP_TOKEN_REVOKE] = { "token.revoke", ALL, "revoke an API token" },
+	[OP_TOTP_ENROL] = { "totp.enrol", READERS, "enrol one-time codes" },
+	[OP_TOTP_CONFIRM] = { "totp.confirm", READERS, "confirm one-time codes" },
+	[OP_TOTP_RESET] = { "totp.reset", ADMIN, "reset a user's one-time codes" },
+	[OP_USER_CREATE] = { "user.create", ADMIN, "create a user" },
+	[OP_USER_LIST] = { "user.list", ADMIN | ROLE_AUDITOR, "list users" },
+	[OP_USER_READ] = { "user.read", ADMIN | ROLE_AUDITOR, "read a user" },
+	[OP_USER_UPDATE] = { "user.update", ADMIN, "change a user" },
+
+	[OP_ASSET_CREATE] = { "asset.create", ADMIN, "register an asset" },
+	[OP_ASSET_LIST] = { "asset.list", ALL, "list assets" },
+	[OP_ASSET_READ] = { "asset.read", ALL, "read an asset" },
+	[OP_ASSET_UPDATE] = { "asset.update", ADMIN, "change an asset" },
+	[OP_VERSION_UPLOAD] = { "version.upload", ENG, "upload a version" },
+	[OP_VERSION_READ] = { "version.read", ALL, "read versions" },
+	[OP_VERSION_DIFF] = { "version.diff", ALL, "compare versions" },
+
+	[OP_CHANGE_CREATE] = { "change.create", ENG, "raise a change" },
+	[OP_CHANGE_READ] = { "change.read", READERS, "read changes" },
+	[OP_CHANGE_UPDATE] = { "change.update", ENG, "edit a change" },
+	[OP_CHANGE_TRANSITION] = { "change.transition", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ADMIN,
+				   "move a change through its lifecycle" },
+	[OP_CHANGE_SIGN] = { "change.sign", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ADMIN, "sign a change" },
+	[OP_CHANGE_DEPLOY] = { "change.deploy", ENG, "record a deployment" },
+	[OP_CHANGE_RELEASE] = { "change.release", ROLE_APPROVER | ADMIN, "release a change" },
+	[OP_SETTINGS_READ] = { "settings.read", READERS, "read the change process settings" },
+	[OP_SETTINGS_UPDATE] = { "settings.update", ADMIN, "change the change process settings" },
+	[OP_PROTOCOL_CREATE] = { "protocol.create", QA, "write a test protocol" },
+	[OP_PROTOCOL_READ] = { "protocol.read", READERS, "read test protocols" },
+	[OP_RUN_CREATE] = { "run.create", QA, "start a test run" },
+	[OP_RUN_READ] = { "run.read", READERS, "read test runs" },
+	[OP_RUN_STEP] = { "run.step", QA, "record a test step" },
+	[OP_RUN_ATTACH] = { "run.attach", QA, "attach evidence to a test step" },
+	[OP_RUN_SIGN] = { "run.sign", QA, "sign a test run" },
+
+	[OP_EVIDENCE_EXPORT] = { "evidence.export", READERS, "export a change's evidence" },
+	[OP_REPORT_READ] = { "report.read", READERS, "read reports" },
+	[OP_AUDIT_READ] = { "audit.read", ADMIN | ROLE_AUDITOR, "read the audit trail" },
+	[OP_CHECKPOINT_CREATE] = { "checkpoint.create", ADMIN, "sign an audit checkpoint" },
+};
+
+const struct dom_op_info *dom_op_info(enum dom_op op)
+{
+	assert(op > OP_NONE && op < OP_COUNT);
+	return &ops[op];
+}
+
+enum dom_op dom_op_by_name(const char *name)
+{
+	int i;
+
+	for (i = OP_NONE + 1; i < OP_COUNT; i++)
+		if (ops[i].name && strcmp(ops[i].name, name) == 0)
+			return (enum dom_op)i;
+	return OP_NONE;
+}
