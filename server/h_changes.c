@@ -27,11 +27,14 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
 #include "storage/changes.h"
+#include "storage/deployments.h"
+#include "storage/runs.h"
+#include "storage/signatures.h"
 #include "storage/repo.h"
 #include "storage/repo_release.h"
 #include "storage/users.h"
@@ -305,14 +308,17 @@ int h_changes_patch(struct http_req *req)
 		err_set(OTCM_ERULE, "key", "only the requester or an administrator edits a change");
 		err_set_rule("edit-role");
 		rc = OTCM_ERULE;
-	} else {
-		rc = rules_can_edit(rules_state_from_name(state), why && *why, nassets >= 0);
+	} else if ((rc = changes_get(&before, c, id)) == 0) {
+		const char *type = json_string_value(json_object_get(before, "type"));
+
+		rc = rules_can_edit(rules_state_from_name(state), why && *why, nassets >= 0,
+				    f.type && type && strcmp(f.type, type) != 0);
 	}
 	if (rc) {
 		rc = chg_refused(req, &c, "change.update.refused", "change", key, rc);
 		goto out;
 	}
-	if ((rc = changes_get(&before, c, id)) || (rc = changes_update(c, id, &f)) ||
+	if ((rc = changes_update(c, id, &f)) ||
 	    (nassets >= 0 && (rc = changes_set_assets(c, id, assets, (size_t)nassets))) ||
 	    (rc = changes_get(&after, c, id)) ||
 	    (rc = chg_audit(req, c, "change.update", "change", key, before, after, why)) ||

@@ -35,11 +35,15 @@
 #include "core/err.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
 #include "storage/changes.h"
+#include "storage/deployments.h"
+#include "storage/runs.h"
+#include "storage/signatures.h"
+#include "storage/users.h"
 #include "web/pages.h"
 
 #define TRAIL_LIMIT 500
@@ -175,7 +179,7 @@ static int change_actions(struct web_action **out, size_t *out_n, struct http_re
 		return 0;   /* the auditor only reads */
 	if (role & (ROLE_ENGINEER | ROLE_ADMIN)) {
 		if (facts.requester_id == me || role == ROLE_ADMIN) {
-			rc = rules_can_edit(ch.state, true, false);
+			rc = rules_can_edit(ch.state, true, false, false);
 			offer(a, &n, req, ch.state == CHG_DRAFT ? "Edit the change" : "Edit the change (with a reason)",
 			      "edit", "", path_of(req, "/changes/", key, "/edit"), rc, false);
 		}

@@ -28,9 +28,12 @@
 #include "core/err.h"
 #include "core/utf8.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/changes.h"
+#include "storage/deployments.h"
+#include "storage/runs.h"
+#include "storage/signatures.h"
 #include "storage/repo.h"
 
 #define PROTOCOL_MAX_STEPS 500

@@ -26,9 +26,12 @@
 #include "core/timeutil.h"
 #include "core/totp.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/changes.h"
+#include "storage/deployments.h"
+#include "storage/runs.h"
+#include "storage/signatures.h"
 #include "storage/users.h"
 
 #define TOTP_ISSUER "otcm"
