@@ -84,16 +84,18 @@ int chg_upload_check(struct http_req *req, struct db_conn *c, int64_t asset_id,
 int chg_upload_record(struct http_req *req, struct db_conn *c, int64_t asset_id,
 		      const char *change_key, const char *commit, const char *tree);
 
-/* h_signatures.c: electronic signatures, TOTP enrolment */
+/* h_signatures.c: electronic signatures with re-authentication */
 int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
 int h_signatures_list(struct http_req *req);
+
+/* h_totp.c: enrolling one-time codes */
 int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
 
 /*
- * For the one-time code handlers: dom_refused() (domain/domain.h) with the
- * request's context: when `rc` is a refusal, end *c (rolling back), audit
+ * For the one-time code handlers (h_totp.c; defined in h_signatures.c):
+ * dom_refused() (domain/domain.h) with the request's context: when `rc` is a refusal, end *c (rolling back), audit
  * the refused attempt as `action` in a transaction of its own, keep the
  * error; returns rc.
  */
