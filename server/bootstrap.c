@@ -7,7 +7,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "server/auth.h"
+#include "domain/auth.h"
 #include "storage/audit.h"
 #include "storage/users.h"
 

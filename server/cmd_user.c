@@ -18,7 +18,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
-#include "server/auth.h"
+#include "domain/auth.h"
 #include "server/cmd.h"
 #include "server/http.h"
 #include "storage/audit.h"
@@ -155,7 +155,7 @@ static int user_unlock(struct db_conn *c, const char *username)
 	int rc;
 
 	if ((rc = db_begin(c)) || (rc = users_by_name(&u, a, c, username, true)) ||
-	    (rc = users_update(c, u.id, NULL, NULL, -1, true)))
+	    (rc = users_update(c, u.id, NULL, NULL, NULL, -1, true)))
 		goto out;
 	ev.actor = "system";
 	ev.action = "user.unlock";

@@ -31,6 +31,8 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/auth.h"
+#include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "server/svc.h"
@@ -57,51 +59,26 @@ static int redirect_id(struct http_req *req, const char *prefix, int64_t id, con
 
 /* ---- profile: name, role, one-time codes, API tokens ---- */
 
-/* "none", "pending" or "enabled"; NULL for the agent role, which cannot enrol. */
-static int totp_status(const char **out, struct http_req *req)
-{
-	struct db_conn *c = NULL;
-	struct totp_state t;
-	int rc;
-
-	*out = NULL;
-	if (req->who.role == ROLE_AGENT)
-		return 0;
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	rc = totp_load(&t, c, req->who.user_id, false);
-	svc_end(c);
-	if (rc == OTCM_ENOTFOUND) {
-		err_clear();
-		*out = "none";
-		return 0;
-	}
-	if (rc)
-		return rc;
-	memset(t.secret, 0, sizeof(t.secret));
-	*out = t.enabled ? "enabled" : "pending";
-	return 0;
-}
-
 static int profile_page(struct http_req *req, unsigned status, const struct web_profile_once *once,
 			const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "My profile", "profile");
 	json_t *session = NULL, *tokens = NULL;
-	const char *totp;
+	const char *totp = NULL;
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&session, req, h_session_get)))
+	if ((rc = dom_session_read(&session, &req->dom)))
 		return rc;
 	pg_keep(req, session);
-	if ((rc = pg_call_json(&tokens, req, h_tokens_list)))
+	if ((rc = dom_token_list(&tokens, &req->dom)))
 		return rc;
 	pg_keep(req, tokens);
-	if ((rc = totp_status(&totp, req)))
+	/* the agent role cannot enrol: no section for it */
+	if (req->who.role != ROLE_AGENT && (rc = dom_totp_status(&totp, &req->dom)))
 		return rc;
 	html_init(&h, PG_PAGE_CAP);
-	page_profile(&h, &p, json_object_get(session, "user"), json_object_get(tokens, "items"), totp,
+	page_profile(&h, &p, json_object_get(session, "user"), tokens, totp,
 		     req->who.token_id != 0, once, kind, notice);
 	return pg_reply(req, status, &h);
 }
@@ -124,7 +101,7 @@ int h_page_profile_token(struct http_req *req)
 	const char *name = pg_form(req, "name"), *days = pg_form(req, "expires_in_days");
 	struct web_profile_once once;
 	struct pg_failure f;
-	json_t *body, *out = NULL;
+	json_t *out = NULL;
 	char *end = NULL;
 	long long n = 0;
 	int rc;
@@ -136,11 +113,7 @@ int h_page_profile_token(struct http_req *req)
 			goto refused;
 		}
 	}
-	body = json_pack("{s:s}", "name", name ? name : "");
-	if (days)
-		json_object_set_new(body, "expires_in_days", json_integer(n));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_tokens_create)))
+	if ((rc = dom_token_create(&out, &req->dom, name ? name : "", n)))
 		goto refused;
 	pg_keep(req, out);
 	memset(&once, 0, sizeof(once));
@@ -154,12 +127,16 @@ refused:
 
 int h_page_profile_token_revoke(struct http_req *req)
 {
-	unsigned status;
-	const char *body;
-	size_t len;
+	const char *sid = http_param(req, 0);
 	struct pg_failure f;
-	int rc = http_call(&status, &body, &len, req, h_tokens_delete);
+	char *end;
+	long long id = strtoll(sid, &end, 10);
+	int rc;
 
+	if (*sid == '\0' || *end || id <= 0)
+		rc = err_set(OTCM_EINVAL, "id", "token id '%.40s' is not a number", sid);
+	else
+		rc = dom_token_revoke(&req->dom, id);
 	if (rc == 0)
 		return pg_redirect(req, "/profile?done=revoked");
 	pg_keep_failure(&f, req, rc);
@@ -173,7 +150,8 @@ int h_page_totp_start(struct http_req *req)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = pg_call_json(&out, req, h_totp_enrol))) {
+	if ((rc = dom_totp_enrol(&out, &req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
@@ -186,17 +164,14 @@ int h_page_totp_start(struct http_req *req)
 
 int h_page_totp_confirm(struct http_req *req)
 {
-	const char *code = pg_form(req, "totp_code");
 	struct pg_failure f;
-	json_t *out = NULL;
 	int rc;
 
-	pg_set_json_body(req, json_pack("{s:s}", "totp_code", code ? code : ""));
-	if ((rc = pg_call_json(&out, req, h_totp_confirm))) {
+	if ((rc = dom_totp_confirm(&req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
-	json_decref(out);
 	return pg_redirect(req, "/profile?done=totp");
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "server/auth.h"
+#include "domain/auth.h"
 #include "server/handlers.h"
 #include "server/svc.h"
 #include "storage/users.h"
@@ -152,7 +152,7 @@ int h_users_patch(struct http_req *req)
 			 (rc = users_set_password(c, id, hash))))
 		goto out;
 	before = users_to_json(&u);
-	if ((rc = users_update(c, id, display, role, has_disabled ? disabled : -1, unlock)) ||
+	if ((rc = users_update(c, id, display, NULL, role, has_disabled ? disabled : -1, unlock)) ||
 	    (rc = users_by_id(&u, req->arena, c, id, false)))
 		goto out;
 	after = users_to_json(&u);

@@ -107,9 +107,10 @@ int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
 int h_signatures_list(struct http_req *req);
 
-/* h_totp.c: enrolling one-time codes */
+/* h_totp.c: enrolling one-time codes, and an administrator's reset */
 int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
+int h_totp_reset(struct http_req *req);
 
 /*
  * Re-authenticate the caller for a signature from `body` ("password",
