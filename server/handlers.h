@@ -173,6 +173,7 @@ int h_page_totp_confirm(struct http_req *req);
 int h_page_admin_users(struct http_req *req);
 int h_page_admin_user_create(struct http_req *req);
 int h_page_admin_user_update(struct http_req *req);
+int h_page_admin_user_totp_reset(struct http_req *req);
 int h_page_admin_assets(struct http_req *req);
 int h_page_admin_asset_create(struct http_req *req);
 int h_page_admin_asset(struct http_req *req);

@@ -149,6 +149,8 @@ const struct route routes[] = {
 	{ "POST", "/admin/users", ROLE_ADMIN, h_page_admin_user_create, "page: create a user", OP_USER_CREATE },
 	{ "POST", "/admin/users/{id}", ROLE_ADMIN, h_page_admin_user_update,
 	  "page: change a user's role, disable, enable or unlock", OP_USER_UPDATE },
+	{ "POST", "/admin/users/{id}/totp-reset", ROLE_ADMIN, h_page_admin_user_totp_reset,
+	  "page: reset a user's one-time codes", OP_TOTP_RESET },
 	{ "GET", "/admin/assets", ROLE_ADMIN, h_page_admin_assets, "page: the asset register", OP_ASSET_CREATE },
 	{ "POST", "/admin/assets", ROLE_ADMIN, h_page_admin_asset_create, "page: register an asset", OP_ASSET_CREATE },
 	{ "GET", "/admin/assets/{id}", ROLE_ADMIN, h_page_admin_asset, "page: edit an asset", OP_ASSET_UPDATE },

@@ -140,13 +140,17 @@ int users_list(json_t **out, struct db_conn *c)
 	size_t i;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM users ORDER BY username", user_columns);
+	snprintf(sql, sizeof(sql), "SELECT %s, EXISTS (SELECT 1 FROM user_totp t WHERE "
+		 "t.user_id = users.id AND t.enabled) FROM users ORDER BY username", user_columns);
 	rc = db_execv(&r, c, sql, 0, NULL);
 	for (i = 0; rc == 0 && i < db_res_rows(r); i++) {
 		struct user u;
+		json_t *o;
 
 		fill_user(&u, a, r, i);
-		json_array_append_new(list, users_to_json(&u));
+		o = users_to_json(&u);
+		json_object_set_new(o, "totp", json_boolean(strcmp(db_res_get(r, i, 11), "t") == 0));
+		json_array_append_new(list, o);
 	}
 	db_res_free(r);
 	arena_free(a);

@@ -48,7 +48,10 @@ int users_by_id(struct user *out, struct arena *a, struct db_conn *c, int64_t id
 /* Number of users (bootstrap: is this the first start?). */
 int users_count(int64_t *out, struct db_conn *c);
 
-/* All users as JSON (no secrets), ordered by username. */
+/*
+ * All users as JSON (no secrets), ordered by username, each with "totp":
+ * whether one-time codes are on.
+ */
 int users_list(json_t **out, struct db_conn *c);
 
 /* A user as public JSON (no secrets). */

@@ -3,6 +3,8 @@ failed logins, a locked account can do nothing through the sessions and
 tokens it holds, failed logins for unknown names slow their address down,
 and one-time codes cannot be taken over with a session alone."""
 
+import os
+import subprocess
 import time
 import unittest
 
@@ -165,6 +167,95 @@ class TotpNeedsMoreThanASession(PolicyCase):
         events = audit(admin, action="totp.reset", object_id="lost.phone")
         self.assertEqual(len(events), 1)
         self.assertEqual(events[0]["actor"], "admin")
+
+
+class ResetAndDisableRevoke(PolicyCase):
+
+    def test_a_password_reset_ends_sessions_and_revokes_tokens(self):
+        uid, pw = self.user("reset.me")
+        c = self.logged_in("reset.me", pw)
+        token = c.create_token()
+        admin = self.srv.admin_client()
+        new_pw = strong_password()
+        r = admin.patch("/api/v1/users/%d" % uid, json={"password": new_pw})
+        self.assertStatus(r, 200)
+        self.assertNotIn("sessions_ended", r.json)
+        self.assertStatus(c.get("/api/v1/session"), 401)
+        self.assertStatus(self.client(token=token).get("/api/v1/assets"), 401)
+        self.assertStatus(self.client().login("reset.me", pw), 401)
+        self.assertStatus(self.client().login("reset.me", new_pw), 200)
+        ev = [e for e in audit(admin, action="user.update", object_id="reset.me")][0]
+        self.assertEqual(ev["after"]["sessions_ended"], 1)
+        self.assertEqual(ev["after"]["tokens_revoked"], 1)
+        self.assertTrue(ev["after"]["password_changed"])
+        revoked = c.get("/api/v1/tokens")
+        self.assertStatus(revoked, 401)
+
+    def test_disabling_and_enabling_brings_no_session_or_token_back(self):
+        uid, pw = self.user("leaver")
+        c = self.logged_in("leaver", pw)
+        token = c.create_token()
+        admin = self.srv.admin_client()
+        self.assertStatus(admin.patch("/api/v1/users/%d" % uid, json={"disabled": True}), 200)
+        self.assertStatus(c.get("/api/v1/session"), 401)
+        self.assertStatus(self.client(token=token).get("/api/v1/assets"), 401)
+        r = admin.patch("/api/v1/users/%d" % uid, json={"disabled": False})
+        self.assertStatus(r, 200)
+        self.assertFalse(r.json["disabled"])
+        self.assertStatus(c.get("/api/v1/session"), 401)
+        self.assertStatus(self.client(token=token).get("/api/v1/assets"), 401)
+        c2 = self.logged_in("leaver", pw)
+        self.assertTrue(all(t["revoked"] for t in c2.get("/api/v1/tokens").json["items"]))
+        ev = audit(admin, action="user.update", object_id="leaver")
+        self.assertTrue(any((e["after"] or {}).get("tokens_revoked") == 1 for e in ev), ev)
+
+    def test_email_and_name_change_and_bad_input_changes_nothing(self):
+        uid, _ = self.user("mail.user")
+        admin = self.srv.admin_client()
+        r = admin.patch("/api/v1/users/%d" % uid, json={"email": "m@example.org", "display_name": "Mail User"})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["email"], "m@example.org")
+        self.assertEqual(r.json["display_name"], "Mail User")
+        for body, field in (({"email": "x" * 201}, "email"), ({"display_name": ""}, "display_name"),
+                            ({"role": "boss"}, "role"), ({"password": "short"}, "password"),
+                            ({"nickname": "x"}, "nickname")):
+            r = admin.patch("/api/v1/users/%d" % uid, json=body)
+            self.assertStatus(r, 400)
+            self.assertEqual(r.json["field"], field)
+        self.assertStatus(admin.patch("/api/v1/users/999999", json={"email": ""}), 404)
+        r = admin.patch("/api/v1/users/%d" % uid, json={"email": ""})
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.json["email"])
+
+
+class CommandLine(PolicyCase):
+
+    def run_cli(self, *args, password=None):
+        env = dict(os.environ)
+        if password:
+            env["OTCM_USER_PASSWORD"] = password
+        return subprocess.run([self.srv.bin, "user", "--data", self.srv.data] + list(args),
+                              env=env, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    def test_the_command_line_acts_as_system_through_the_domain(self):
+        pw = strong_password()
+        p = self.run_cli("add", "cli.user", "--role", "qa", password=pw)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertStatus(self.client().login("cli.user", pw), 200)
+        p = self.run_cli("add", "cli.user", "--role", "qa", password=pw)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("already exists", p.stderr)
+        p = self.run_cli("add", "Bad Name", "--role", "qa", password=pw)
+        self.assertEqual(p.returncode, 2)
+        p = self.run_cli("unlock", "cli.user")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.run_cli("list")
+        self.assertIn("cli.user", p.stdout)
+        admin = self.srv.admin_client()
+        events = audit(admin, object_id="cli.user")
+        self.assertEqual([(e["actor"], e["action"]) for e in events if e["action"].startswith("user.")],
+                         [("system", "user.create"), ("system", "user.update")])
 
 
 if __name__ == "__main__":
