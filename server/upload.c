@@ -20,13 +20,6 @@
 #define READ_CHUNK ((size_t)64 * 1024)
 
 
-/* Segment s[0..n) names git's own folder (".git", any case, or "git~1"). */
-static bool segment_is_git(const char *s, size_t n)
-{
-	return (n == 4 && strncasecmp(s, ".git", 4) == 0) ||
-	       (n == 5 && strncasecmp(s, "git~1", 5) == 0);
-}
-
 int upload_check_path(const char *path, size_t len, const char *field)
 {
 	const char *seg;
@@ -66,8 +59,12 @@ int upload_check_path(const char *path, size_t len, const char *field)
 		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return err_set(OTCM_EINVAL, field, "path '%.200s' contains '%.*s'", path,
 				       (int)n, seg);
-		if (segment_is_git(seg, n))
+		if (n == 4 && strncasecmp(seg, ".git", 4) == 0)
 			return err_set(OTCM_EINVAL, field, "path '%.200s' enters a '.git' folder", path);
+		if (repo_name_is_dotgit(seg, n))
+			return err_set(OTCM_EINVAL, field,
+				       "path '%.200s' enters a '.git' folder: git reads '%.*s' as '.git' "
+				       "on Windows or macOS", path, (int)n, seg);
 		seg = path + i + 1;
 	}
 	if (repo_check_path(path)) {

@@ -9,8 +9,9 @@
  * repo_commit_files(); it never touches storage.
  *
  * Refused, with nothing written because nothing has been written yet:
- *   - absolute paths, empty, "." and ".." segments, a ".git" segment (any
- *     case, and its 8.3 alias "git~1"), backslashes, NUL and control
+ *   - absolute paths, empty, "." and ".." segments, a segment git reads as
+ *     ".git" (repo_name_is_dotgit: any case, trailing dots and spaces, the
+ *     8.3 alias "git~1", code points HFS+ ignores), backslashes, NUL and control
  *     characters, paths that are not UTF-8, paths longer than
  *     UPLOAD_MAX_PATH: OTCM_EINVAL;
  *   - the same path twice, or a path that is both a file and a folder:

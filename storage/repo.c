@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <git2.h>
 #include <git2/sys/commit.h>
 #include <git2/sys/odb_backend.h>
@@ -331,6 +332,94 @@ out:
 	return rc;
 }
 
+/*
+ * The code point starting at *p (before end), advancing *p past it.  The
+ * text has been checked as UTF-8; a truncated sequence reads as U+FFFD.
+ */
+static uint32_t next_code_point(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if ((size_t)(end - s) < n) {
+		*p = end;
+		return 0xfffd;
+	}
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	*p = s + n;
+	return cp;
+}
+
+/* Code points HFS+ drops from names (git's list in utf8.c, next_hfs_char). */
+static bool hfs_ignores(uint32_t cp)
+{
+	return (cp >= 0x200c && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x206a && cp <= 0x206f) || cp == 0xfeff;
+}
+
+/* The next code point of name that HFS+ keeps, or 0 at the end. */
+static uint32_t next_hfs_char(const unsigned char **p, const unsigned char *end)
+{
+	while (*p < end) {
+		uint32_t cp = next_code_point(p, end);
+
+		if (!hfs_ignores(cp))
+			return cp;
+	}
+	return 0;
+}
+
+/* git's is_hfs_dotgit: ".git" in any case once the ignored code points are gone. */
+static bool is_hfs_dotgit(const char *name, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name, *end = p + len;
+	const char *needle = "git";
+	uint32_t cp;
+
+	if (next_hfs_char(&p, end) != '.')
+		return false;
+	for (; *needle; needle++) {
+		cp = next_hfs_char(&p, end);
+		if (cp > 127 || tolower((int)cp) != *needle)
+			return false;
+	}
+	return next_hfs_char(&p, end) == 0;
+}
+
+/*
+ * git's is_ntfs_dotgit: ".git" or its 8.3 alias "git~1", in any case,
+ * followed only by dots and spaces (which NTFS strips) up to the end or a
+ * ':' (an alternate data stream of the folder).
+ */
+static bool is_ntfs_dotgit(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len >= 4 && strncasecmp(name, ".git", 4) == 0)
+		i = 4;
+	else if (len >= 5 && strncasecmp(name, "git~1", 5) == 0)
+		i = 5;
+	else
+		return false;
+	for (; i < len && name[i] != ':'; i++)
+		if (name[i] != '.' && name[i] != ' ')
+			return false;
+	return true;
+}
+
+bool repo_name_is_dotgit(const char *name, size_t len)
+{
+	return is_ntfs_dotgit(name, len) || is_hfs_dotgit(name, len);
+}
+
 int repo_check_path(const char *path)
 {
 	const char *seg, *end;
@@ -363,8 +452,9 @@ int repo_check_path(const char *path)
 			return err_set(OTCM_EINVAL, "path", "path '%s' has an empty segment", path);
 		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return err_set(OTCM_EINVAL, "path", "path '%s' has a '.' or '..' segment", path);
-		if (n == 4 && strncasecmp(seg, ".git", 4) == 0)
-			return err_set(OTCM_EINVAL, "path", "path '%s' has a '.git' segment", path);
+		if (repo_name_is_dotgit(seg, n))
+			return err_set(OTCM_EINVAL, "path",
+				       "path '%s' has a segment that git reads as '.git'", path);
 		if (!end)
 			break;
 	}

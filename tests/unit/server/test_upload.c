@@ -240,6 +240,16 @@ static void test_git_refused(void **state)
 	expect_refused(TAR, dir, 1, &roomy, OTCM_EINVAL, ".git");
 }
 
+/* git's NTFS and HFS+ readings of ".git" in archive entries, too */
+static void test_git_aliases_refused(void **state)
+{
+	static const struct entry dots[] = { { ".git./config", REG, "[core]", 0 } };
+	static const struct entry joiner[] = { { "sub/.g\xe2\x80\x8cit/config", REG, "[core]", 0 } };
+
+	expect_refused(TAR, dots, 1, &roomy, OTCM_EINVAL, ".git");
+	expect_refused(ZIP, joiner, 1, &roomy, OTCM_EINVAL, ".git");
+}
+
 static void test_too_many_entries(void **state)
 {
 	static const struct entry e[] = {
@@ -333,6 +343,42 @@ static void test_check_path(void **state)
 	assert_int_equal(upload_check_path("Anlage/Ölpumpe.scl", strlen("Anlage/Ölpumpe.scl"),
 					   "files"), 0);
 	assert_int_equal(upload_check_path(".gitignore", 10, "files"), 0);
+}
+
+/*
+ * Names that git itself reads as ".git" on NTFS (trailing dots and spaces,
+ * the 8.3 alias, an alternate data stream) or HFS+ (code points HFS+
+ * ignores), in any path component: refused with the path named.
+ */
+static void test_check_path_git_rules(void **state)
+{
+	static const char *const bad[] = {
+		".git./config", ".git /config", ".git. . ./x", "sub/.GIT../x", "a/.git.",
+		"GIT~1./x", "git~1 /x", ".git:stream/x", ".git::$INDEX_ALLOCATION/x",
+		".g\xe2\x80\x8cit/x",                 /* U+200C zero width non-joiner */
+		".git\xe2\x80\x8f/x",                 /* U+200F right-to-left mark */
+		"\xef\xbb\xbf.git/x",                 /* U+FEFF zero width no-break space */
+		".\xe2\x80\xaeg\xe2\x80\xadIT/hooks",  /* U+202E, U+202D */
+		"x/.gi\xe2\x81\xaft\xe2\x80\x8d/y",     /* U+206F, U+200D */
+	};
+	static const char *const good[] = {
+		".gitignore", ".git-x/y", ".gitx", "git~2/x", "a.git/b", "git/x", "x.git.",
+		".g\xe2\x80\x8cx/y", "x\xe2\x80\x8c.txt", ".gi\xc3\x9f/x", "..git/x", ".git~1/x",
+	};
+
+	for (size_t i = 0; i < N(bad); i++) {
+		err_clear();
+		if (upload_check_path(bad[i], strlen(bad[i]), "files") != OTCM_EINVAL)
+			fail_msg("path '%s' was accepted", bad[i]);
+		assert_string_equal(err_field(), "files");
+		assert_non_null(strstr(err_message(), bad[i]));
+		assert_non_null(strstr(err_message(), ".git"));
+	}
+	for (size_t i = 0; i < N(good); i++) {
+		err_clear();
+		if (upload_check_path(good[i], strlen(good[i]), "files") != 0)
+			fail_msg("path '%s' was refused: %s", good[i], err_message());
+	}
 }
 
 static struct http_part part(const char *name, const char *filename, const char *data, size_t len)
@@ -447,12 +493,14 @@ int main(void)
 		cmocka_unit_test(test_duplicate_refused),
 		cmocka_unit_test(test_file_and_folder_refused),
 		cmocka_unit_test(test_git_refused),
+		cmocka_unit_test(test_git_aliases_refused),
 		cmocka_unit_test(test_too_many_entries),
 		cmocka_unit_test(test_too_many_bytes),
 		cmocka_unit_test(test_decompression_bomb),
 		cmocka_unit_test(test_not_an_archive),
 		cmocka_unit_test(test_empty_archive),
 		cmocka_unit_test(test_check_path),
+		cmocka_unit_test(test_check_path_git_rules),
 		cmocka_unit_test(test_parts_files),
 		cmocka_unit_test(test_parts_archive),
 		cmocka_unit_test(test_parts_refused),
