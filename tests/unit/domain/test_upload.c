@@ -1,5 +1,5 @@
 /*
- * tests/unit/server/test_upload.c - server/upload.c: archives and multipart
+ * tests/unit/domain/test_upload.c - domain/upload.c: archives and multipart
  * parts become validated files, and every hostile entry is refused.
  *
  * Archives are built here with libarchive writing to memory, so each test
@@ -19,7 +19,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
-#include "server/upload.h"
+#include "domain/upload.h"
 
 enum kind { REG, DIR_, SYMLINK, HARDLINK, FIFO };
 
@@ -381,9 +381,9 @@ static void test_check_path_git_rules(void **state)
 	}
 }
 
-static struct http_part part(const char *name, const char *filename, const char *data, size_t len)
+static struct upload_part part(const char *name, const char *filename, const char *data, size_t len)
 {
-	struct http_part p;
+	struct upload_part p;
 
 	memset(&p, 0, sizeof(p));
 	p.name = name;
@@ -397,7 +397,7 @@ static void test_parts_files(void **state)
 {
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[5];
+	struct upload_part parts[5];
 
 	parts[0] = part("message", NULL, "tune PID loop", 13);
 	parts[1] = part("file", "prog/Main.L5X", "<a/>", 4);
@@ -420,7 +420,7 @@ static void test_parts_archive(void **state)
 	static const struct entry e[] = { { "Main.L5X", REG, "<x/>", 0 } };
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[2];
+	struct upload_part parts[2];
 	size_t len;
 	void *mem = make_archive(&len, ZIP, e, 1);
 
@@ -446,7 +446,7 @@ static void test_parts_refused(void **state)
 	static const struct upload_limits two = { 2, 10 };
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[3];
+	struct upload_part parts[3];
 
 	/* no file at all */
 	parts[0] = part("message", NULL, "m", 1);

@@ -1,10 +1,10 @@
 /*
- * server/upload.c - multipart parts and zip/tar archives to validated files;
+ * domain/upload.c - multipart parts and zip/tar archives to validated files;
  * see upload.h.  Archives are read from memory with libarchive; every
  * uncompressed byte is counted as it is read, so the configured limits
  * bound both memory and work whatever the archive headers claim.
  */
-#include "server/upload.h"
+#include "domain/upload.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -298,7 +298,7 @@ out:
 }
 
 /* A plain text field of the form: no NUL or control characters but \t \r \n. */
-static int text_field(const char **out, const struct http_part *p)
+static int text_field(const char **out, const struct upload_part *p)
 {
 	size_t i;
 
@@ -321,10 +321,10 @@ static int text_field(const char **out, const struct http_part *p)
 	return 0;
 }
 
-int upload_from_parts(struct upload *out, struct arena *a, const struct http_part *parts,
+int upload_from_parts(struct upload *out, struct arena *a, const struct upload_part *parts,
 		      size_t nparts, const struct upload_limits *limits)
 {
-	const struct http_part *archive = NULL;
+	const struct upload_part *archive = NULL;
 	struct repo_file *files;
 	size_t nfiles = 0, i;
 	uint64_t total = 0;
@@ -333,7 +333,7 @@ int upload_from_parts(struct upload *out, struct arena *a, const struct http_par
 	memset(out, 0, sizeof(*out));
 	files = arena_alloc(a, (nparts ? nparts : 1) * sizeof(*files));
 	for (i = 0; i < nparts; i++) {
-		const struct http_part *p = &parts[i];
+		const struct upload_part *p = &parts[i];
 		const char *name = p->name ? p->name : "";
 
 		if (strcmp(name, "message") == 0) {
