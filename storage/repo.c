@@ -6,8 +6,6 @@
  */
 #include "storage/repo.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <git2.h>
 #include <git2/sys/commit.h>
@@ -19,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/archive.h"
 #include "core/err.h"
 #include "core/utf8.h"
 #include "core/mem.h"
@@ -1162,29 +1161,6 @@ out:
 	return rc;
 }
 
-/* libarchive writes into our capped buffer. */
-struct archive_sink {
-	struct buf *out;
-	int rc;
-};
-
-static la_ssize_t sink_write(struct archive *a, void *payload, const void *data, size_t len)
-{
-	struct archive_sink *s = payload;
-
-	if ((s->rc = buf_add(s->out, data, len)))
-		return -1;
-	return (la_ssize_t)len;
-}
-
-static int archive_fail(struct archive *a, struct archive_sink *s)
-{
-	if (s->rc)
-		return s->rc;
-	return err_set(OTCM_EINTERNAL, NULL, "cannot write archive: %s",
-		       archive_error_string(a) ? archive_error_string(a) : "unknown error");
-}
-
 /*
  * Entries in tree order, folders before their contents, every entry with the
  * commit's time, owner 0, mode 0755 (folders, executables) or 0644: the same
@@ -1194,89 +1170,56 @@ static int archive_fail(struct archive *a, struct archive_sink *s)
 int repo_archive(struct buf *out, struct repo *r, const char *commit, const char *format)
 {
 	struct walk w = { NULL, 0, 0, true };
-	struct archive_sink sink = { out, 0 };
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
+	struct arc_writer *aw = NULL;
+	struct arc_entry e;
 	git_commit *c = NULL;
 	git_blob *blob = NULL;
-	bool zip;
+	char *dirname = NULL;
 	int rc;
 
 	if (!format || (strcmp(format, "zip") && strcmp(format, "tar")))
 		return err_set(OTCM_EINVAL, "format", "unknown archive format '%s'",
 			       format ? format : "");
-	zip = strcmp(format, "zip") == 0;
-	if ((rc = walk_commit(&w, r, commit, &c)))
+	if ((rc = walk_commit(&w, r, commit, &c)) ||
+	    (rc = arc_writer_open(&aw, out, strcmp(format, "zip") ? ARC_TAR : ARC_ZIP)))
 		goto out;
-	a = archive_write_new();
-	if (zip ? archive_write_set_format_zip(a) : archive_write_set_format_pax_restricted(a)) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	if (archive_write_add_filter_none(a) ||
-	    archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	e = archive_entry_new();
 	for (size_t i = 0; i < w.n; i++) {
 		const struct walk_file *f = &w.files[i];
 		bool dir = f->mode == GIT_FILEMODE_TREE;
-		size_t len = 0;
-		const char *data = NULL;
 
 		if (!dir && f->mode != GIT_FILEMODE_BLOB && f->mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
 			rc = err_set(OTCM_EGIT, "path", "tree entry '%s' is not a regular file", f->path);
 			goto out;
 		}
-		if (!dir) {
+		memset(&e, 0, sizeof(e));
+		if (dir) {
+			dirname = xasprintf("%s/", f->path);
+			e.name = dirname;
+			e.type = ARC_DIR;
+		} else {
 			if (git_blob_lookup(&blob, r->git, &f->id) < 0) {
 				rc = git_fail(r, "cannot read file");
 				goto out;
 			}
-			len = (size_t)git_blob_rawsize(blob);
-			data = git_blob_rawcontent(blob);
+			e.name = f->path;
+			e.type = ARC_FILE;
+			e.len = (size_t)git_blob_rawsize(blob);
+			e.data = git_blob_rawcontent(blob);
 		}
-		archive_entry_clear(e);
-		if (dir) {
-			char *name = xasprintf("%s/", f->path);
-
-			archive_entry_set_pathname_utf8(e, name);
-			free(name);
-		} else {
-			archive_entry_set_pathname_utf8(e, f->path);
-		}
-		archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
-		archive_entry_set_perm(e, dir || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-		archive_entry_set_size(e, (la_int64_t)len);
-		archive_entry_set_mtime(e, (time_t)git_commit_time(c), 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			rc = archive_fail(a, &sink);
+		e.mode = dir || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+		e.mtime = (int64_t)git_commit_time(c);
+		if ((rc = arc_writer_add(aw, &e)))
 			goto out;
-		}
-		for (size_t done = 0; done < len; ) {
-			la_ssize_t n = archive_write_data(a, data + done, len - done);
-
-			if (n <= 0) {
-				rc = archive_fail(a, &sink);
-				goto out;
-			}
-			done += (size_t)n;
-		}
+		free(dirname);
+		dirname = NULL;
 		git_blob_free(blob);
 		blob = NULL;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	rc = 0;
+	rc = arc_writer_close(aw);
 out:
+	free(dirname);
 	git_blob_free(blob);
-	archive_entry_free(e);
-	archive_write_free(a);
+	arc_writer_free(aw);
 	git_commit_free(c);
 	walk_release(&w);
 	return rc;
