@@ -29,6 +29,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "domain/assets.h"
 #include "domain/auth.h"
 #include "server/auth.h"
 #include "server/h_pages.h"
@@ -382,40 +383,36 @@ out:
 
 /* ---- assets, versions, diffs ---- */
 
-/* The asset of the route's first capture, through the API handler. */
+/* The asset of the route's first capture. */
 static int load_asset(json_t **out, struct http_req *req)
 {
-	int rc = pg_call_json(out, req, h_assets_get);
+	int64_t id;
+	int rc;
 
-	if (rc == 0)
-		pg_keep(req, *out);
-	return rc;
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(out, &req->dom, id)))
+		return rc;
+	pg_keep(req, *out);
+	return 0;
 }
 
 int h_page_assets(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Assets", "assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	/* the first ASSETS_MAX_LIMIT by path (`more` says there are others): paging comes later */
-	page_assets(&h, &p, list, http_query(req, "q"));
+	/* the first DOM_ASSETS_MAX_LIMIT by path (next_cursor says there are others): paging comes later */
+	page_assets(&h, &p, json_object_get(page, "items"), http_query(req, "q"));
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_asset(struct http_req *req)

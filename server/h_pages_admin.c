@@ -38,7 +38,7 @@
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "server/svc.h"
-#include "storage/assets.h"
+#include "domain/assets.h"
 #include "storage/audit.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
@@ -315,26 +315,20 @@ static int assets_admin_page(struct http_req *req, unsigned status, const json_t
 			     const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "Manage assets", "admin-assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more = false;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_assets(&h, &p, list, more, refill, kind, notice);
+	page_admin_assets(&h, &p, json_object_get(page, "items"),
+			  !json_is_null(json_object_get(page, "next_cursor")), refill, kind, notice);
 	return pg_reply(req, status, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_admin_assets(struct http_req *req)
@@ -384,8 +378,9 @@ int h_page_admin_asset_create(struct http_req *req)
 		json_decref(body);
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_create)))
+	rc = dom_asset_create(&out, &req->dom, body);
+	json_decref(body);
+	if (rc)
 		goto refused;
 	pg_keep(req, out);
 	return redirect_id(req, "/admin/assets/", json_integer_value(json_object_get(out, "id")),
@@ -401,9 +396,11 @@ static int asset_edit_page(struct http_req *req, unsigned status, const json_t *
 	struct web_page p;
 	json_t *asset = NULL;
 	struct html h;
+	int64_t id;
 	int rc;
 
-	if ((rc = pg_call_json(&asset, req, h_assets_get)))
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(&asset, &req->dom, id)))
 		return rc;
 	pg_keep(req, asset);
 	p = pg_page(req, web_str(asset, "path"), "admin-assets");
@@ -429,9 +426,11 @@ int h_page_admin_asset_save(struct http_req *req)
 	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
 	const char *path = pg_form(req, "path"), *type = pg_form(req, "type");
 	struct pg_failure f;
+	int64_t id;
 	size_t i;
 	int rc;
 
+	pg_keep(req, body);
 	json_object_set_new(body, "path", json_string(path ? path : ""));
 	json_object_set_new(body, "type", json_string(type ? type : ""));
 	for (i = 0; i < sizeof(asset_text_fields) / sizeof(asset_text_fields[0]); i++) {
@@ -442,8 +441,9 @@ int h_page_admin_asset_save(struct http_req *req)
 			json_object_set_new(body, asset_text_fields[i], json_string(v));
 	}
 	json_object_update(refill, body);
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_patch))) {
+	if ((rc = dom_asset_id(&id, http_param(req, 0))))
+		return rc;
+	if ((rc = dom_asset_update(&out, &req->dom, id, body))) {
 		pg_keep_failure(&f, req, rc);
 		if (f.status == 404)
 			return rc;
