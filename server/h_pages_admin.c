@@ -31,6 +31,7 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/reports.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "server/svc.h"
@@ -510,19 +511,16 @@ static void check_period(struct web_consistency *out, struct http_req *req, cons
 	const json_t *first = json_object_get(report, "start_checkpoint");
 	const json_t *second = json_object_get(report, "end_checkpoint");
 	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
-	struct crypto_ed25519_key *key = NULL;
 	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
 	merkle_hash old_root, new_root, *path = NULL;
 	uint64_t m, n;
 	size_t i, len = json_array_size(proof);
 
 	memset(out, 0, sizeof(*out));
-	if (checkpoint_key_open(&key, NULL, req->srv->cfg->data, false) == 0) {
-		crypto_ed25519_public(pub, key);
+	if (req->dom.key) {
+		crypto_ed25519_public(pub, req->dom.key);
 		have_pub = pub;
 	}
-	crypto_ed25519_free(key);
-	err_clear();
 	out->start_problem = checkpoint_problem(first, have_pub);
 	out->end_problem = checkpoint_problem(second, have_pub);
 	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
@@ -584,8 +582,8 @@ int h_page_reports(struct http_req *req)
 	if (error) {
 		status = 400;
 	} else if (from && to) {
-		if ((rc = pg_call_json(&population, req, h_reports_population)) ||
-		    (rc = pg_call_json(&exceptions, req, h_reports_exceptions))) {
+		if ((rc = dom_report_population(&population, &req->dom, from, to, NULL)) ||
+		    (rc = dom_report_exceptions(&exceptions, &req->dom, from, to))) {
 			json_decref(population);
 			population = NULL;
 			pg_keep_failure(&f, req, rc);

@@ -260,6 +260,14 @@ class AuditChain(ServerTestCase):
         code, out = self.verify()
         self.assertEqual(code, 0, "restoring failed: " + out)
 
+    def assert_report_refused(self):
+        """A report verifies the trail from the newest checkpoint on: it fails loudly, signing nothing."""
+        before = self.psql("SELECT count(*) FROM audit_checkpoints").stdout
+        r = self.admin.get("/api/v1/reports/exceptions?from=2000-01-01&to=2099-01-01")
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json.get("rule"), "audit-trail-intact", r.json)
+        self.assertEqual(self.psql("SELECT count(*) FROM audit_checkpoints").stdout, before)
+
     def test_3_tampering_is_found_and_located(self):
         self.make_events(self.admin, 6)
         r = self.admin.post("/api/v1/audit/checkpoint")
@@ -297,6 +305,7 @@ class AuditChain(ServerTestCase):
             self.assertEqual(code, 1, out)
             self.assertNotIn("event ", out.split("checkpoint")[0])
             self.assertRegex(out, r"checkpoint (\d+): checkpoint \1: events 1 to \1 do not have the signed root")
+            self.assert_report_refused()
             self.restore()
 
             # the newest rows deleted, audit_head moved back to match: the signed checkpoint tells
@@ -339,6 +348,7 @@ class AuditChain(ServerTestCase):
             code, out = self.verify()
             self.assertEqual(code, 1, out)
             self.assertIn("event %d: event %d does not match its hash" % (head + 1, head + 1), out)
+            self.assert_report_refused()
             self.restore()
 
             # a checkpoint row altered (triggers off there too)
