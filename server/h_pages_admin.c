@@ -31,6 +31,7 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/audit.h"
 #include "domain/reports.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
@@ -603,47 +604,26 @@ int h_page_reports(struct http_req *req)
 
 /* ---- the auditor: the audit trail and its verification ---- */
 
-/*
- * Recompute the chain and check every checkpoint against it and the
- * server's key, on one snapshot, as `otcm audit verify` does.
- */
+/* The trail verified from the newest checkpoint on, as the page shows it. */
 static int verify_trail(struct web_audit_status *out, struct http_req *req)
 {
-	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-	struct crypto_ed25519_key *key = NULL;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
-	struct audit_chain chain = { 0 };
-	struct checkpoint_check ck = { 0 };
-	struct db_conn *c = NULL;
+	struct dom_audit_status st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = checkpoint_key_open(&key, NULL, req->srv->cfg->data, false);
-	if (rc == 0) {
-		crypto_ed25519_public(pub, key);
-		out->have_key = true;
-	} else if (rc != OTCM_ENOTFOUND) {
-		goto out;
-	}
-	if ((rc = svc_conn(&c, req)) || (rc = db_begin(c)) ||
-	    (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
-	    (rc = audit_verify_chain(&chain, c)) ||
-	    (out->have_key && (rc = checkpoint_verify_all(&ck, c, &chain, pub))))
-		goto out;
-	out->chained = chain.verified;
-	out->head_seq = chain.head_seq;
-	out->bad_seq = chain.bad_seq;
-	out->chain_problem = chain.bad_seq ? arena_strdup(req->arena, chain.problem) : NULL;
-	out->checkpoints_checked = ck.checked;
-	out->latest_size = ck.latest_size;
-	out->bad_size = ck.bad_size;
-	out->checkpoint_problem = ck.bad_size ? arena_strdup(req->arena, ck.problem) : NULL;
-	out->verified = chain.bad_seq == 0 && ck.bad_size == 0;
-out:
-	audit_chain_release(&chain);
-	crypto_ed25519_free(key);
-	svc_end(c);
-	return rc;
+	if ((rc = dom_audit_verify(&st, &req->dom)))
+		return rc;
+	out->verified = st.verified;
+	out->have_key = st.have_key;
+	out->trusted = st.trusted;
+	out->chained = st.chained;
+	out->head_seq = st.head_seq;
+	out->bad_seq = st.bad_seq;
+	out->chain_problem = st.chain_problem;
+	out->latest_size = st.latest_size;
+	out->bad_size = st.bad_size;
+	out->checkpoint_problem = st.checkpoint_problem;
+	return 0;
 }
 
 /* A non-negative number from the query; `dflt` when absent, -1 when malformed. */
@@ -665,8 +645,7 @@ int h_page_audit(struct http_req *req)
 	const char *otype = http_query(req, "object_type"), *oid = http_query(req, "object_id");
 	struct web_audit_status st;
 	struct web_audit_view view;
-	json_t *checkpoint = NULL, *events = NULL;
-	struct db_conn *c = NULL;
+	json_t *checkpoint = NULL, *page = NULL, *events;
 	int64_t after;
 	struct html h;
 	int rc;
@@ -677,7 +656,7 @@ int h_page_audit(struct http_req *req)
 		oid = NULL;
 	if ((rc = verify_trail(&st, req)))
 		return rc;
-	rc = pg_call_json(&checkpoint, req, h_checkpoint_get);
+	rc = dom_audit_checkpoint_get(&checkpoint, &req->dom, 0);
 	if (rc == OTCM_ENOTFOUND) {
 		err_clear();
 		checkpoint = NULL;
@@ -690,12 +669,10 @@ int h_page_audit(struct http_req *req)
 							      ? st.head_seq - AUDIT_PAGE_SIZE : 0));
 	if (after < 0)
 		return err_set(OTCM_EINVAL, "after", "'after' must be a sequence number");
-	if ((rc = svc_conn(&c, req)) ||
-	    (rc = audit_list(&events, c, otype, oid, after, AUDIT_PAGE_SIZE)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, events);
+	if ((rc = dom_audit_list(&page, &req->dom, otype, oid, after, AUDIT_PAGE_SIZE)))
+		return rc;
+	pg_keep(req, page);
+	events = json_object_get(page, "items");
 	memset(&view, 0, sizeof(view));
 	view.object_type = otype;
 	view.object_id = oid;
@@ -705,7 +682,4 @@ int h_page_audit(struct http_req *req)
 	html_init(&h, PG_PAGE_CAP);
 	page_audit(&h, &p, events, &view, checkpoint, &st);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }

@@ -378,6 +378,7 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 	static const char sql_latest[] =
 		"SELECT " CHECKPOINT_COLS ", encode(compact_range, 'hex') FROM audit_checkpoints"
 		" ORDER BY tree_size DESC LIMIT 1";
+	static const char sql_head[] = "SELECT seq FROM audit_head";
 	static const merkle_hash zero = { 0 };
 	struct checkpoint_tail t;
 	struct audit_chain chain = { 0 };
@@ -390,6 +391,11 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 
 	assert(out && c && pub);
 	memset(&t, 0, sizeof(t));
+	if ((rc = db_exec(&res, c, sql_head, 0, NULL, false)))
+		goto out;
+	t.head_seq = db_res_rows(res) ? strtoll(db_res_get(res, 0, 0), NULL, 10) : 0;
+	db_res_free(res);
+	res = NULL;
 	if ((rc = db_exec(&res, c, sql_latest, 0, NULL, false)))
 		goto out;
 	if (db_res_rows(res) && (rc = row_checkpoint(&t.latest, res, 0)))

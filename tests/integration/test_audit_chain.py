@@ -364,5 +364,43 @@ class AuditChain(ServerTestCase):
             self.psql("DROP TABLE IF EXISTS pristine_events, pristine_head", check=False)
 
 
+class AuditPage(AuditChain):
+    """The audit page verifies the trail from the newest checkpoint on (a server of its own:
+    AuditChain leaves a tampered checkpoint row behind)."""
+
+    test_1_chain_and_signed_checkpoint = test_2_database_refuses_rewrites = None
+    test_3_tampering_is_found_and_located = None
+
+    def test_audit_page_verifies_from_the_newest_checkpoint(self):
+        self.make_events(self.admin, 2)
+        r = self.admin.post("/api/v1/audit/checkpoint")
+        self.assertIn(r.status, (200, 201))
+        size = r.json["tree_size"]
+        self.make_events(self.admin, 2)
+        head = int(self.psql("SELECT seq FROM audit_head").stdout)
+        self.assertGreater(head, size)
+        page = self.admin.get("/audit")
+        self.assertStatus(page, 200)
+        text = re.sub(r"<[^>]+>", "", page.text)
+        self.assertIn("Events 1 to %d are signed by the newest checkpoint, checked just now; events %d to %d "
+                      "were recomputed just now" % (size, size + 1, head), text)
+        self.assertNotIn("does not verify", text)
+        self.snapshot()
+        try:
+            # an event after the checkpoint changed: the page finds it without recomputing the rest
+            self.tamper("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = %d" % head)
+            text = re.sub(r"<[^>]+>", "", self.admin.get("/audit").text)
+            self.assertIn("does not verify", text)
+            self.assertIn("Event %d breaks the hash chain" % head, text)
+            self.restore()
+            # the hash of the checkpoint's last event changed: its root no longer holds
+            self.tamper("UPDATE audit_events SET hash = sha256(hash) WHERE seq = %d" % size)
+            text = re.sub(r"<[^>]+>", "", self.admin.get("/audit").text)
+            self.assertIn("The newest checkpoint, of events 1 to %d, does not verify" % size, text)
+            self.restore()
+        finally:
+            self.psql("DROP TABLE IF EXISTS pristine_events, pristine_head", check=False)
+
+
 if __name__ == "__main__":
     unittest.main()
