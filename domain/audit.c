@@ -123,7 +123,6 @@ int dom_audit_consistency(json_t **out, const struct dom *d, uint64_t first, uin
 
 int dom_audit_verify(struct dom_audit_status *out, const struct dom *d)
 {
-	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
 	struct checkpoint_tail t = { 0 };
 	struct db_conn *c = NULL;
@@ -136,7 +135,7 @@ int dom_audit_verify(struct dom_audit_status *out, const struct dom *d)
 	if (!d->key)
 		return 0;
 	crypto_ed25519_public(pub, d->key);
-	if ((rc = dom_begin(&c, d)) || (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
+	if ((rc = dom_conn(&c, d)) || (rc = db_begin_snapshot(c, true)) ||
 	    (rc = checkpoint_verify_tail(&t, c, pub)))
 		goto out;
 	out->trusted = t.trusted;

@@ -617,7 +617,6 @@ out:
 int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
 			const struct dom *d, const char *key)
 {
-	static const char repeatable[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 	struct checkpoint *cp = NULL;
 	struct db_conn *c = NULL;
 	json_t *after = NULL;
@@ -641,7 +640,7 @@ int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN +
 	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, (uint64_t)seqs[n - 1]);
 	if (rc == OTCM_ERULE)
 		err_set_rule("audit-trail-intact");
-	if (rc || (rc = db_begin(c)) || (rc = db_exec(NULL, c, repeatable, 0, NULL, false)) ||
+	if (rc || (rc = db_begin_snapshot(c, false)) ||
 	    (rc = build(out, c, d->key, id, cp->tree_size)))
 		goto out;
 	crypto_sha256_hex(out_sha256, out->data, out->len);

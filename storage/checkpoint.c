@@ -130,6 +130,19 @@ static int row_checkpoint(struct checkpoint **out, const struct db_res *res, siz
 	"tree_size, encode(root_hash, 'hex'), (extract(epoch FROM at) * 1000000)::bigint," \
 	" origin, encode(key_id, 'hex'), note"
 
+int checkpoint_count(uint64_t *out, struct db_conn *c)
+{
+	static const char sql[] = "SELECT count(*) FROM audit_checkpoints";
+	struct db_res *res = NULL;
+	int rc;
+
+	if ((rc = db_exec(&res, c, sql, 0, NULL, false)))
+		return rc;
+	*out = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	db_res_free(res);
+	return 0;
+}
+
 int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_size)
 {
 	static const char sql[] =
@@ -254,7 +267,6 @@ out:
 int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
 		     const struct crypto_ed25519_key *key, const char *origin)
 {
-	static const char sql_rr[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 	struct audit_chain chain = { 0 };
 	struct checkpoint *last = NULL;
 	struct merkle_range range = MERKLE_RANGE_INIT, prefix = MERKLE_RANGE_INIT;
@@ -262,7 +274,7 @@ int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
 	int rc;
 
 	assert(out && c && key && origin);
-	if ((rc = db_begin(c)) || (rc = db_exec(NULL, c, sql_rr, 0, NULL, false)) ||
+	if ((rc = db_begin_snapshot(c, false)) ||
 	    (rc = audit_verify_chain(&chain, c)))
 		goto out;
 	if (chain.bad_seq) {
@@ -486,7 +498,6 @@ void checkpoint_tail_release(struct checkpoint_tail *t)
 int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
 		     const struct crypto_ed25519_key *key, const char *origin, uint64_t need)
 {
-	static const char sql_rr[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 	static const char sql_cover[] =
 		"SELECT min(tree_size) FROM audit_checkpoints WHERE tree_size >= $1::bigint";
 	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
@@ -499,7 +510,7 @@ int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
 	if (out_new)
 		*out_new = false;
 	crypto_ed25519_public(pub, key);
-	if ((rc = db_begin(c)) || (rc = db_exec(NULL, c, sql_rr, 0, NULL, false)) ||
+	if ((rc = db_begin_snapshot(c, false)) ||
 	    (rc = checkpoint_verify_tail(&t, c, pub)))
 		goto out;
 	if (t.bad_size || t.bad_seq) {

@@ -120,6 +120,9 @@ void checkpoint_tail_release(struct checkpoint_tail *t);
 int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
 		     const struct crypto_ed25519_key *key, const char *origin, uint64_t need);
 
+/* How many checkpoints are stored. */
+int checkpoint_count(uint64_t *out, struct db_conn *c);
+
 /* The newest checkpoint (tree_size 0) or the one of exactly tree_size. */
 int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_size);
 
