@@ -90,6 +90,8 @@ int dom_audit_checkpoint_create(json_t **out, bool *out_new, const struct dom *d
 		goto out;
 	*out = with_vkey(d, cp);
 out:
+	if (rc)
+		rc = dom_refused(d, &c, "checkpoint.create", "checkpoint", NULL, rc);
 	checkpoint_free(cp);
 	dom_end(c);
 	return rc;

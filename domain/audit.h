@@ -7,7 +7,8 @@
  * Reading is not itself audited (an auditor's browsing would bloat the
  * trail it reads); neither is signing a checkpoint, which is its own
  * append-only record (an event would leave every checkpoint one event
- * behind).  Exports are: reports (domain/reports.h) and evidence
+ * behind), but refusing to sign one over a trail that does not verify is
+ * (checkpoint.create, with its rule).  Exports are: reports (domain/reports.h) and evidence
  * (domain/evidence.h).
  *
  * Errors: OTCM_EAUTH / OTCM_EFORBIDDEN (dom_permit), OTCM_EINVAL naming

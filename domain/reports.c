@@ -2,9 +2,12 @@
 #include "domain/reports.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/merkle.h"
+#include "core/signednote.h"
 #include "core/timeutil.h"
 #include "storage/checkpoint.h"
 #include "storage/reports.h"
@@ -170,4 +173,85 @@ out:
 	json_decref(after);
 	dom_end(c);
 	return rc;
+}
+
+/* ---- checking a report as an auditor would ---- */
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/*
+ * Check a checkpoint as the report carries it: its note is signed by `pub`
+ * under its origin and says the size and root of the row.  NULL when it
+ * holds, else why not.
+ */
+static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub)
+{
+	const char *note = str_of(cp, "note"), *origin = str_of(cp, "origin");
+	struct signednote *sn = NULL;
+	unsigned char root[CRYPTO_SHA256_LEN], row_root[CRYPTO_SHA256_LEN];
+	char *note_origin = NULL;
+	const char *why = NULL;
+	uint64_t size = 0;
+
+	if (!note || !origin || !str_of(cp, "root_hash") ||
+	    crypto_unhex(row_root, sizeof(row_root), str_of(cp, "root_hash")))
+		return "the checkpoint is incomplete";
+	if (!pub)
+		return "the server has no signing key to check it with";
+	if (signednote_parse(&sn, note, strlen(note)))
+		why = "its signed note is malformed";
+	else if (signednote_verify(sn, origin, pub))
+		why = "its signature does not verify with the server's key";
+	else if (signednote_checkpoint_parse(&note_origin, &size, root, sn->text) ||
+		 strcmp(note_origin, origin) != 0 ||
+		 size != (uint64_t)json_integer_value(json_object_get(cp, "tree_size")) ||
+		 memcmp(root, row_root, sizeof(root)) != 0)
+		why = "its signed note does not say what the record says";
+	free(note_origin);
+	signednote_free(sn);
+	return why;
+}
+
+void dom_report_check(struct dom_report_check *out, const struct dom *d, const json_t *report)
+{
+	const json_t *first = json_object_get(report, "start_checkpoint");
+	const json_t *second = json_object_get(report, "end_checkpoint");
+	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
+	merkle_hash old_root, new_root, *path = NULL;
+	uint64_t m, n;
+	size_t i, len = json_array_size(proof);
+
+	memset(out, 0, sizeof(*out));
+	if (d->key) {
+		crypto_ed25519_public(pub, d->key);
+		have_pub = pub;
+	}
+	out->start_problem = checkpoint_problem(first, have_pub);
+	out->end_problem = checkpoint_problem(second, have_pub);
+	err_clear();
+	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
+	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
+	if (out->start_problem || out->end_problem) {
+		out->consistency_problem = "the checkpoints themselves do not verify";
+		return;
+	}
+	path = arena_alloc(d->arena, (len ? len : 1) * sizeof(*path));
+	crypto_unhex(old_root, sizeof(old_root), str_of(first, "root_hash"));
+	crypto_unhex(new_root, sizeof(new_root), str_of(second, "root_hash"));
+	json_array_foreach(proof, i, step) {
+		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
+			out->consistency_problem = "the proof is malformed";
+			return;
+		}
+	}
+	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
+		err_clear();
+		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
+		return;
+	}
+	out->verified = true;
 }

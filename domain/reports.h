@@ -21,6 +21,8 @@
 #ifndef OTCM_DOMAIN_REPORTS_H
 #define OTCM_DOMAIN_REPORTS_H
 
+#include <stdbool.h>
+
 #include "domain/domain.h"
 
 /*
@@ -42,5 +44,22 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
  * consistency_proof}.  *out belongs to the caller.
  */
 int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, const char *to);
+
+/* What dom_report_check() found; the sentences are static text. */
+struct dom_report_check {
+	bool verified;                  /* both checkpoints and the consistency proof hold */
+	const char *start_problem;      /* why the start checkpoint does not verify, or NULL */
+	const char *end_problem;
+	const char *consistency_problem;
+};
+
+/*
+ * Check a report as dom_report_population() or dom_report_exceptions()
+ * gave it, the way an auditor would offline: both checkpoints' signed
+ * notes against the server's key and against what the report says of
+ * them, and the consistency proof between them.  Reads only `report` and
+ * the key; no permission is needed to check what one already holds.
+ */
+void dom_report_check(struct dom_report_check *out, const struct dom *d, const json_t *report);
 
 #endif

@@ -28,8 +28,6 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
-#include "core/merkle.h"
-#include "core/signednote.h"
 #include "core/timeutil.h"
 #include "domain/audit.h"
 #include "domain/reports.h"
@@ -37,9 +35,7 @@
 #include "server/handlers.h"
 #include "server/svc.h"
 #include "storage/assets.h"
-#include "storage/audit.h"
 #include "storage/changes.h"
-#include "storage/checkpoint.h"
 #include "web/form.h"
 #include "web/pages.h"
 
@@ -470,83 +466,6 @@ static const char *format_day(struct http_req *req, time_t t, bool first_of_mont
 			    first_of_month ? 1 : tm.tm_mday);
 }
 
-/*
- * Check a checkpoint as the report carries it: its note is signed by `pub`
- * under its origin and says the size and root of the row.  NULL when it
- * holds, else why not.
- */
-static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub)
-{
-	const char *note = web_str(cp, "note"), *origin = web_str(cp, "origin");
-	struct signednote *sn = NULL;
-	unsigned char root[CRYPTO_SHA256_LEN], row_root[CRYPTO_SHA256_LEN];
-	char *note_origin = NULL;
-	const char *why = NULL;
-	uint64_t size = 0;
-
-	if (!note || !origin || !web_str(cp, "root_hash") ||
-	    crypto_unhex(row_root, sizeof(row_root), web_str(cp, "root_hash")))
-		return "the checkpoint is incomplete";
-	if (!pub)
-		return "the server has no signing key to check it with";
-	if (signednote_parse(&sn, note, strlen(note)))
-		why = "its signed note is malformed";
-	else if (signednote_verify(sn, origin, pub))
-		why = "its signature does not verify with the server's key";
-	else if (signednote_checkpoint_parse(&note_origin, &size, root, sn->text) ||
-		 strcmp(note_origin, origin) != 0 ||
-		 size != (uint64_t)json_integer_value(json_object_get(cp, "tree_size")) ||
-		 memcmp(root, row_root, sizeof(root)) != 0)
-		why = "its signed note does not say what the record says";
-	free(note_origin);
-	signednote_free(sn);
-	return why;
-}
-
-/*
- * The status of a report's two checkpoints and the consistency proof
- * between them, checked here the way an auditor would offline.
- */
-static void check_period(struct web_consistency *out, struct http_req *req, const json_t *report)
-{
-	const json_t *first = json_object_get(report, "start_checkpoint");
-	const json_t *second = json_object_get(report, "end_checkpoint");
-	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
-	merkle_hash old_root, new_root, *path = NULL;
-	uint64_t m, n;
-	size_t i, len = json_array_size(proof);
-
-	memset(out, 0, sizeof(*out));
-	if (req->dom.key) {
-		crypto_ed25519_public(pub, req->dom.key);
-		have_pub = pub;
-	}
-	out->start_problem = checkpoint_problem(first, have_pub);
-	out->end_problem = checkpoint_problem(second, have_pub);
-	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
-	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
-	if (out->start_problem || out->end_problem) {
-		out->consistency_problem = "the checkpoints themselves do not verify";
-		return;
-	}
-	path = arena_alloc(req->arena, (len ? len : 1) * sizeof(*path));
-	crypto_unhex(old_root, sizeof(old_root), web_str(first, "root_hash"));
-	crypto_unhex(new_root, sizeof(new_root), web_str(second, "root_hash"));
-	json_array_foreach(proof, i, step) {
-		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
-			out->consistency_problem = "the proof is malformed";
-			return;
-		}
-	}
-	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
-		err_clear();
-		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
-		return;
-	}
-	out->verified = true;
-}
-
 int h_page_reports(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Reports", "reports");
@@ -554,6 +473,7 @@ int h_page_reports(struct http_req *req)
 	const char *from_day = http_query(req, "from_day"), *to_day = http_query(req, "to_day");
 	json_t *population = NULL, *exceptions = NULL;
 	struct web_consistency check;
+	struct dom_report_check rc_check;
 	struct pg_failure f;
 	const char *error = NULL;
 	unsigned status = 200;
@@ -593,7 +513,11 @@ int h_page_reports(struct http_req *req)
 		} else {
 			pg_keep(req, population);
 			pg_keep(req, exceptions);
-			check_period(&check, req, population);
+			dom_report_check(&rc_check, &req->dom, population);
+			check.verified = rc_check.verified;
+			check.start_problem = rc_check.start_problem;
+			check.end_problem = rc_check.end_problem;
+			check.consistency_problem = rc_check.consistency_problem;
 		}
 	}
 	html_init(&h, PG_PAGE_CAP);

@@ -286,8 +286,12 @@ class AuditChain(ServerTestCase):
             self.assertIn("event 3: event 3 does not match its hash", out)
             self.assertRegex(out, r"checkpoint \d+: checkpoint \d+ signed events 1 to \d+, but event 3 "
                              r"no longer verifies")
-            # and the server refuses to sign over it
-            self.assertStatus(self.admin.post("/api/v1/audit/checkpoint"), 409)
+            # and the server refuses to sign over it, naming the rule, and audits the refusal
+            r = self.admin.post("/api/v1/audit/checkpoint")
+            self.assertStatus(r, 409)
+            self.assertEqual(r.json.get("rule"), "audit-trail-intact", r.json)
+            self.assertEqual(self.psql("SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1").stdout.strip(),
+                             "checkpoint.create")
             self.restore()
 
             # a field changed and every later hash recomputed: only the checkpoint can tell
