@@ -1,6 +1,6 @@
 /*
  * server/cmd_verify.c - `otcm verify BUNDLE [--trust KEY.pub]`: check an
- * evidence bundle offline (server/evidence.h), print each check, exit 0
+ * evidence bundle offline (domain/bundle.h), print each check, exit 0
  * when all pass and 1 when any fails.  Needs no server and no database.
  */
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "server/cmd.h"
-#include "server/evidence.h"
+#include "domain/bundle.h"
 #include "storage/repo.h"
 
 #define VERIFY_MAX_BUNDLE ((size_t)2 << 30)
@@ -73,7 +73,7 @@ int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "otcm verify: %s\n", err_message());
 		goto out;
 	}
-	rc = evidence_verify(&report, tar.data ? tar.data : "", tar.len, trust ? pub : NULL);
+	rc = bundle_verify(&report, tar.data ? tar.data : "", tar.len, trust ? pub : NULL);
 	repo_global_shutdown();
 	fputs(buf_cstr(&report), stdout);
 	code = rc ? 1 : 0;

@@ -158,13 +158,14 @@ void page_reports(struct html *h, const struct web_page *p, const char *from_day
 struct web_audit_status {
 	bool verified;                  /* the chain and every checkpoint hold */
 	bool have_key;                  /* the server has a signing key (else no checkpoint is checked) */
-	uint64_t chained;               /* events 1..chained recompute and chain */
+	uint64_t trusted;               /* events 1..trusted: signed by the newest checkpoint, whose
+					   signature and root were checked (0: all were recomputed) */
+	uint64_t chained;               /* events trusted+1..chained recompute and chain */
 	int64_t head_seq;               /* the newest event */
 	int64_t bad_seq;                /* the first event that does not verify, 0: none */
 	const char *chain_problem;
-	uint64_t checkpoints_checked;
-	uint64_t latest_size;           /* events the newest checkpoint signs */
-	uint64_t bad_size;              /* the first checkpoint that does not verify, 0: none */
+	uint64_t latest_size;           /* events the newest checkpoint signs, 0: none signed */
+	uint64_t bad_size;              /* the newest checkpoint when it does not verify, 0: it does */
 	const char *checkpoint_problem;
 };
 
