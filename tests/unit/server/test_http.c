@@ -222,7 +222,7 @@ static void test_multipart(void **state)
 		"\r\n"
 		"first line\r\nsecond\r\n"
 		"--XyZ\r\n"
-		"content-disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".st\"\r\n"
+		"content-disposition: form-data; name=\"file\"; filename=\"a %22b%22.st\"\r\n"
 		"Content-Type: text/plain\r\n"
 		"\r\n"
 		"bytes\0with NUL\r\n"
@@ -242,7 +242,7 @@ static void test_multipart(void **state)
 	assert_int_equal(parts[0].len, strlen("first line\r\nsecond"));
 	assert_memory_equal(parts[0].data, "first line\r\nsecond", parts[0].len);
 	assert_string_equal(parts[1].name, "file");
-	assert_string_equal(parts[1].filename, "a \"b\".st");
+	assert_string_equal(parts[1].filename, "a %22b%22.st"); /* as browsers send '"' */
 	assert_string_equal(parts[1].content_type, "text/plain");
 	assert_int_equal(parts[1].len, 14);
 	assert_memory_equal(parts[1].data, "bytes\0with NUL", 14);
@@ -253,6 +253,35 @@ static void test_multipart(void **state)
 	/* the part limit */
 	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 2),
 			 OTCM_ETOOBIG);
+	arena_free(a);
+}
+
+/*
+ * A backslash in a quoted file name is part of the name, as browsers send
+ * it (they escape nothing with backslashes): "a\b.L5X" stays "a\b.L5X",
+ * so the upload's path rules see it and refuse it.
+ */
+static void test_multipart_backslash_is_literal(void **state)
+{
+	static const char body[] =
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"files\"; filename=\"a\\b.L5X\"\r\n"
+		"\r\n"
+		"x\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"files\"; filename=\"dir\\\"\r\n"
+		"\r\n"
+		"y\r\n"
+		"--XyZ--\r\n";
+	struct arena *a = arena_new();
+	struct http_part *parts = NULL;
+	size_t n = 0;
+
+	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 10), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(parts[0].filename, "a\\b.L5X");
+	assert_string_equal(parts[1].filename, "dir\\"); /* a trailing backslash ends nothing */
+	assert_string_equal(parts[1].name, "files");
 	arena_free(a);
 }
 
@@ -299,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_status_for),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_backslash_is_literal),
 		cmocka_unit_test(test_multipart_bad),
 	};
 
