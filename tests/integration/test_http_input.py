@@ -1,12 +1,62 @@
 """Strict input at the HTTP door: what the request path itself refuses.
 
-A multipart file name is taken literally, backslash included, so the
-upload's path rules see and refuse it.
+Query parameters must be UTF-8 on every route: invalid bytes are a 400
+naming the parameter, before any handler runs.  A multipart file name is
+taken literally, backslash included, so the upload's path rules see and
+refuse it.  A page's urlencoded form is parsed once by the dispatcher and
+read by the login, the CSRF check and the page handlers alike.
 """
 
+import re
 import unittest
 
 from harness import ServerTestCase
+
+
+class QueryParameters(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.srv.client(token=cls.srv.admin_token())
+
+    def assertRefused(self, r, field):
+        self.assertStatus(r, 400)
+        self.assertEqual(r.headers.get("Content-Type"), "application/problem+json")
+        self.assertEqual(r.json["field"], field, r.json)
+        self.assertIn("UTF-8", r.json["detail"])
+
+    def test_invalid_utf8_in_a_value_names_the_parameter(self):
+        for path, field in (("/api/v1/changes?requester=%FF", "requester"),
+                            ("/api/v1/changes?state=draft&requester=a%C3", "requester"),
+                            ("/api/v1/assets?prefix=%C0%AF", "prefix"),
+                            ("/api/v1/audit?limit=10&actor=%ED%A0%80", "actor"),
+                            ("/api/v1/reports/population?from=%FE", "from"),
+                            ("/healthz?x=%FF", "x")):
+            with self.subTest(path=path):
+                self.assertRefused(self.admin.get(path), field)
+
+    def test_invalid_utf8_in_a_name(self):
+        r = self.admin.get("/api/v1/changes?%FF=1")
+        self.assertStatus(r, 400)
+        self.assertEqual(r.json["field"], "query")
+
+    def test_valid_utf8_passes(self):
+        r = self.admin.get("/api/v1/changes?requester=J%C3%BCrgen")
+        self.assertStatus(r, 200)
+        r = self.admin.get("/api/v1/audit?limit=5&actor=J%C3%BCrgen%E2%82%AC")
+        self.assertStatus(r, 200)
+
+    def test_pages_answer_with_an_html_page(self):
+        c = self.srv.admin_client()
+        r = c.get("/changes?requester=%FF", headers={"Accept": "text/html"})
+        self.assertStatus(r, 400)
+        self.assertTrue(r.headers.get("Content-Type").startswith("text/html"), r)
+        self.assertIn("requester", r.text)
+
+    def test_anonymous_callers_get_401_first(self):
+        r = self.client().get("/api/v1/changes?requester=%FF")
+        self.assertStatus(r, 401)
 
 
 class FileNames(ServerTestCase):
@@ -39,6 +89,42 @@ class FileNames(ServerTestCase):
                             fields={"message": "baseline", "branch": "work-h"},
                             files=[("file", "prog/a b.L5X", b"<RSLogix5000Content/>")])
         self.assertStatus(r, 201)
+
+
+class PageForms(ServerTestCase):
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def login(self):
+        c = self.client()
+        r = c.post("/login", body="username=%s&password=%s&next=%%2Fprofile&&&"
+                   % (self.srv.admin_user, self.srv.admin_password), content_type=self.FORM)
+        self.assertStatus(r, 303)
+        self.assertEqual(r.headers.get("Location"), "/profile")
+        self.assertIn("otcm_session", c.cookies)
+        return c
+
+    def test_login_form(self):
+        self.login()
+        r = self.client().post("/login", body="username=admin&password=wrong-password",
+                               content_type=self.FORM, headers={"Accept": "text/html"})
+        self.assertStatus(r, 401)
+
+    def test_csrf_token_in_the_form(self):
+        c = self.login()
+        page = c.get("/profile", headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = c.post("/profile/tokens", body="name=from+a+form&csrf_token=" + token,
+                   content_type=self.FORM, headers={"Accept": "text/html"})
+        self.assertStatus(r, 201)
+        self.assertIn("from a form", r.text)
+        r = c.post("/profile/tokens", body="name=forged&csrf_token=nope",
+                   content_type=self.FORM, headers={"Accept": "text/html"})
+        self.assertStatus(r, 403)
+        r = c.post("/profile/tokens", body="name=forged",
+                   content_type=self.FORM, headers={"Accept": "text/html"})
+        self.assertStatus(r, 403)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /*
- * tests/unit/server/test_http.c - route matching, error-to-status mapping,
- * roles and multipart parsing of the HTTP layer (server/http_internal.h).
+ * tests/unit/server/test_http.c - route matching (server/dispatch.h),
+ * error-to-status mapping, roles and multipart parsing of the HTTP layer
+ * (server/http_internal.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +14,10 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "server/dispatch.h"
 #include "server/http.h"
 #include "server/http_internal.h"
+#include "server/routes.h"
 
 static int h_dummy(struct http_req *req)
 {
@@ -44,7 +47,7 @@ static void match(struct match *m, struct arena *a, const char *method, const ch
 {
 	memset(m, 0, sizeof(*m));
 	buf_init(&m->allow, 1024);
-	m->rc = http_route_match(&m->route, table, NTABLE, method, path, a, m->params, &m->nparams,
+	m->rc = dispatch_route_match(&m->route, table, NTABLE, method, path, a, m->params, &m->nparams,
 				 &m->allow);
 }
 
@@ -151,21 +154,21 @@ static void test_pattern_edge_cases(void **state)
 	const char *p[HTTP_MAX_PARAMS];
 	size_t n = 99;
 
-	assert_true(http_pattern_match("/x/{a}/{b}/{c}/{d}", "/x/1/2/3/4", a, p, &n));
+	assert_true(dispatch_pattern_match("/x/{a}/{b}/{c}/{d}", "/x/1/2/3/4", a, p, &n));
 	assert_int_equal(n, 4);
 	assert_string_equal(p[3], "4");
 	/* more captures than HTTP_MAX_PARAMS: the pattern matches nothing */
-	assert_false(http_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
 	/* {name+} only at the end */
-	assert_false(http_pattern_match("/{a+}/x", "/1/x", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a+}/x", "/1/x", a, p, &n));
 	/* unterminated capture */
-	assert_false(http_pattern_match("/{a", "/1", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a", "/1", a, p, &n));
 	/* captures do not cross slashes */
-	assert_false(http_pattern_match("/{a}", "/1/2", a, p, &n));
-	assert_true(http_pattern_match("/{a+}", "/1/2", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a}", "/1/2", a, p, &n));
+	assert_true(dispatch_pattern_match("/{a+}", "/1/2", a, p, &n));
 	assert_string_equal(p[0], "1/2");
 	/* a capture is a whole segment: no literal text may follow it within one */
-	assert_false(http_pattern_match("/f/{a}.json", "/f/x.json", a, p, &n));
+	assert_false(dispatch_pattern_match("/f/{a}.json", "/f/x.json", a, p, &n));
 	arena_free(a);
 }
 
@@ -209,6 +212,36 @@ static void test_roles(void **state)
 	assert_int_equal(role_from_name(NULL), 0);
 	assert_null(role_name(0));
 	assert_null(role_name(ROLE_ADMIN | ROLE_QA));
+}
+
+/* Uploads keep --max-body once authenticated; everything else gets --max-form-body. */
+static void test_body_limit(void **state)
+{
+	static const struct route upload = { "POST", "/u", ROLE_ENGINEER, h_dummy, "", OP_VERSION_UPLOAD };
+	static const struct route attach = { "POST", "/a", ROLE_QA, h_dummy, "", OP_RUN_ATTACH };
+	static const struct route login = { "POST", "/login", ROLE_PUBLIC, h_dummy, "", OP_SESSION_LOGIN };
+	static const struct route change = { "POST", "/c", ROLE_ENGINEER, h_dummy, "", OP_CHANGE_CREATE };
+	struct config cfg;
+	struct server srv = { 0 };
+	struct http_req req;
+
+	(void)state;
+	config_defaults(&cfg);
+	srv.cfg = &cfg;
+	memset(&req, 0, sizeof(req));
+	req.srv = &srv;
+	assert_int_equal(cfg.max_form_body, 1u << 20);
+	/* anonymous: the small limit everywhere */
+	assert_int_equal(dispatch_body_limit(&req, &upload), cfg.max_form_body);
+	assert_int_equal(dispatch_body_limit(&req, &login), cfg.max_form_body);
+	req.who.user_id = 7;
+	assert_int_equal(dispatch_body_limit(&req, &upload), cfg.max_body);
+	assert_int_equal(dispatch_body_limit(&req, &attach), cfg.max_body);
+	assert_int_equal(dispatch_body_limit(&req, &change), cfg.max_form_body);
+	/* the form limit never exceeds --max-body */
+	cfg.max_body = 64 << 10;
+	assert_int_equal(dispatch_body_limit(&req, &change), 64 << 10);
+	config_release(&cfg);
 }
 
 #define CT "multipart/form-data; boundary=XyZ"
@@ -327,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_pattern_edge_cases),
 		cmocka_unit_test(test_status_for),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_multipart_backslash_is_literal),
 		cmocka_unit_test(test_multipart_bad),
