@@ -160,7 +160,7 @@ void pg_set_json_body(struct http_req *req, json_t *body)
 /* A field of an urlencoded form body, or NULL. */
 const char *pg_form(struct http_req *req, const char *name)
 {
-	const char *v = form_value(req->arena, req->body, req->body_len, name);
+	const char *v = form_get(req->form, name);
 
 	return v && *v ? v : NULL;
 }

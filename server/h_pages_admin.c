@@ -52,7 +52,7 @@
 /* A field of the form as given, empty included (NULL only when absent). */
 static const char *form_raw(struct http_req *req, const char *name)
 {
-	return form_value(req->arena, req->body, req->body_len, name);
+	return form_get(req->form, name);
 }
 
 /* "<prefix><id><suffix>" as a redirect target; id is a number. */
