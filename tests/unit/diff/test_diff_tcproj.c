@@ -148,6 +148,47 @@ static void project_file_added(void **state)
 	                   "<Compile Include=\"POUs\\MAIN.TcPOU\">", exp));
 }
 
+/* Each file and change has a category for the summary of a whole version. */
+static void categories(void **state)
+{
+	char *tsproj = corpus_read(TSPROJ, NULL), *plcproj = corpus_read(PLCPROJ, NULL);
+	char *tmc = corpus_read(TMC, NULL);
+	char *t2 = replace_once(tsproj, "<Task Id=\"5\" Priority=\"13\"", "<Task Id=\"5\" Priority=\"12\"");
+	char *t3 = replace_once(t2, "Desc=\"EL3064\"", "Desc=\"EL3046\"");
+	char *p2 = replace_once(plcproj, "Tc2_Standard, * (", "Tc2_Standard, 3.3.5.0 (");
+	char *p3 = replace_once(p2, "<Compile Include=\"POUs\\MAIN.TcPOU\">",
+	                        "<Compile Include=\"POUs\\FB_New.TcPOU\" /><Compile Include=\"POUs\\MAIN.TcPOU\">");
+	char *m2 = replace_once(tmc, "LCLSGeneralEventClass", "LCLSGeneralEventClass2");
+	json_t *r = diff_json("plc/plc.tsproj", tsproj, t3), *cats = json_object_get(r, "categories");
+
+	assert_string_equal(json_string_value(json_object_get(r, "category")), "io");
+	assert_false(json_is_true(json_object_get(r, "generated")));
+	assert_int_equal(json_integer_value(json_object_get(cats, "io")), 1);
+	assert_int_equal(json_integer_value(json_object_get(cats, "configuration")), 1);
+	assert_int_equal(json_object_size(cats), 2);
+	json_decref(r);
+	r = diff_json("plc/plc/plc.plcproj", plcproj, p3);
+	cats = json_object_get(r, "categories");
+	assert_string_equal(json_string_value(json_object_get(r, "category")), "configuration");
+	assert_int_equal(json_integer_value(json_object_get(cats, "libraries")), 1);
+	assert_int_equal(json_integer_value(json_object_get(cats, "configuration")), 1);
+	json_decref(r);
+	r = diff_json("plc/plc/plc.tmc", tmc, m2);
+	assert_string_equal(json_string_value(json_object_get(r, "category")), "generated");
+	assert_true(json_is_true(json_object_get(r, "generated")));
+	expect_values(r, "renamed DataType[LCLSGeneralEventClass2] | DataType", "LCLSGeneralEventClass",
+	              "LCLSGeneralEventClass2");
+	json_decref(r);
+	free(tsproj);
+	free(plcproj);
+	free(tmc);
+	free(t2);
+	free(t3);
+	free(p2);
+	free(p3);
+	free(m2);
+}
+
 /*
  * Every consecutive pair of the .tsproj's history: at most 10 % of the
  * changes are keyed by position (a path segment "Type[N]") and at most
@@ -227,6 +268,7 @@ int main(void)
 		cmocka_unit_test(xti_ams_port_changed),
 		cmocka_unit_test(library_version_changed),
 		cmocka_unit_test(project_file_added),
+		cmocka_unit_test(categories),
 		cmocka_unit_test(history_is_keyed_by_name),
 	};
 
