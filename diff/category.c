@@ -15,30 +15,6 @@
 
 #include "diff/model.h"
 
-static const char *const labels[][2] = {
-	{ "logic", "Logic" },
-	{ "io", "I/O and hardware" },
-	{ "configuration", "Configuration" },
-	{ "libraries", "Libraries" },
-	{ "hmi", "HMI" },
-	{ "recipes", "Recipes" },
-	{ "generated", "Generated" },
-	{ "other", "Other" },
-};
-
-const char *diff_category_label(const char *category)
-{
-	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-		if (category && !strcmp(labels[i][0], category))
-			return labels[i][1];
-	return "Other";
-}
-
-const char *diff_category_name(size_t i)
-{
-	return i < sizeof(labels) / sizeof(labels[0]) ? labels[i][0] : NULL;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

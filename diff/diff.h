@@ -94,12 +94,6 @@ bool diff_result_generated(const struct diff_result *r);
  */
 const char *diff_change_category(const struct diff_result *r, size_t i);
 
-/* The i-th category name in summary order, or NULL past the last one. */
-const char *diff_category_name(size_t i);
-
-/* A category's name for people ("I/O and hardware"); "Other" when unknown. */
-const char *diff_category_label(const char *category);
-
 /* Free a result; NULL is fine. */
 void diff_result_free(struct diff_result *r);
 
