@@ -62,7 +62,7 @@ static const char *file_category(const char *format, const char *path)
 	    in_folder(path, "views") || in_folder(path, "perspective") || in_folder(path, "hmi") ||
 	    in_folder(path, "Visualizations"))
 		return "hmi";
-	if (!strcmp(format, "plcproj") || !strcmp(format, "ini") || !strcmp(format, "json") ||
+	if (!strcmp(format, "plcproj") || !strcmp(format, "sln") || !strcmp(format, "ini") || !strcmp(format, "json") ||
 	    !strcmp(format, "xml"))
 		return "configuration";
 	return "other";

@@ -18,7 +18,7 @@ extern const struct diff_format diff_fmt_l5x, diff_fmt_plcopen, diff_fmt_twincat
 
 /* Text formats. */
 extern const struct diff_format diff_fmt_st, diff_fmt_awl, diff_fmt_csv, diff_fmt_ini,
-	diff_fmt_json, diff_fmt_binary;
+	diff_fmt_json, diff_fmt_sln, diff_fmt_binary;
 
 /*
  * The registered formats, best-known first; *out_count receives how many.

@@ -32,6 +32,7 @@ static const struct diff_format *const formats[] = {
 	&diff_fmt_csv,
 	&diff_fmt_ini,
 	&diff_fmt_json,
+	&diff_fmt_sln,
 	&diff_fmt_binary,
 };
 

@@ -148,6 +148,50 @@ static void project_file_added(void **state)
 	                   "<Compile Include=\"POUs\\MAIN.TcPOU\">", exp));
 }
 
+/* A solution as TwinCAT 3 writes it (hand-made: the corpus has none). */
+static const char sln[] =
+	"\xEF\xBB\xBF\r\n"
+	"Microsoft Visual Studio Solution File, Format Version 12.00\r\n"
+	"# Visual Studio Version 16\r\n"
+	"VisualStudioVersion = 16.0.30804.86\r\n"
+	"MinimumVisualStudioVersion = 10.0.40219.1\r\n"
+	"Project(\"{B1E792BE-AA5F-4E3C-8C82-674BF9C0715B}\") = \"plc-kfe-vac\", \"plc-kfe-vac\\plc-kfe-vac.tsproj\", \"{D506BFD8-175F-4629-91DD-60162F5FC524}\"\r\n"
+	"EndProject\r\n"
+	"Global\r\n"
+	"\tGlobalSection(SolutionConfigurationPlatforms) = preSolution\r\n"
+	"\t\tDebug|TwinCAT RT (x64) = Debug|TwinCAT RT (x64)\r\n"
+	"\t\tRelease|TwinCAT RT (x64) = Release|TwinCAT RT (x64)\r\n"
+	"\tEndGlobalSection\r\n"
+	"\tGlobalSection(ProjectConfigurationPlatforms) = postSolution\r\n"
+	"\t\t{D506BFD8-175F-4629-91DD-60162F5FC524}.Debug|TwinCAT RT (x64).ActiveCfg = Debug|TwinCAT RT (x64)\r\n"
+	"\t\t{D506BFD8-175F-4629-91DD-60162F5FC524}.Debug|TwinCAT RT (x64).Build.0 = Debug|TwinCAT RT (x64)\r\n"
+	"\tEndGlobalSection\r\n"
+	"EndGlobal\r\n";
+
+static void solution_projects_and_configurations(void **state)
+{
+	const char *const exp[] = {
+		"added Project[plc_kfe_vac_fs] | Project",
+		"modified GlobalSection[ProjectConfigurationPlatforms] | "
+		"{D506BFD8-175F-4629-91DD-60162F5FC524}.Debug|TwinCAT RT (x64).ActiveCfg",
+		NULL,
+	};
+	char *b1 = replace_once(sln, "EndProject\r\nGlobal",
+	                        "EndProject\r\nProject(\"{B1E792BE-AA5F-4E3C-8C82-674BF9C0715B}\") = "
+	                        "\"plc_kfe_vac_fs\", \"fs\\fs.plcproj\", \"{65953A75-3E9F-4A42-A7C8-97E0BE35A656}\"\r\n"
+	                        "EndProject\r\nGlobal");
+	char *b2 = replace_once(b1, ".ActiveCfg = Debug|", ".ActiveCfg = Release|");
+	json_t *r = diff_json("plc.sln", sln, b2);
+
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "sln");
+	expect_changes(r, exp);
+	expect_values(r, exp[1], "Debug|TwinCAT RT (x64)", "Release|TwinCAT RT (x64)");
+	assert_string_equal(json_string_value(json_object_get(r, "category")), "configuration");
+	json_decref(r);
+	free(b1);
+	free(b2);
+}
+
 /* Each file and change has a category for the summary of a whole version. */
 static void categories(void **state)
 {
@@ -268,6 +312,7 @@ int main(void)
 		cmocka_unit_test(xti_ams_port_changed),
 		cmocka_unit_test(library_version_changed),
 		cmocka_unit_test(project_file_added),
+		cmocka_unit_test(solution_projects_and_configurations),
 		cmocka_unit_test(categories),
 		cmocka_unit_test(history_is_keyed_by_name),
 	};
