@@ -82,8 +82,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libotcm.a
 deps:
 	@scripts/deps.sh build run
 
+# the browser suite's chromium and node included: `make test` skips no suite
 deps-test:
-	@scripts/deps.sh build run test
+	@scripts/deps.sh build run test e2e
 
 run: deps all
 	@scripts/run.sh $(BUILD)/otcm
