@@ -12,15 +12,27 @@ static _Thread_local int err_last;
 
 int err_set(int code, const char *field, const char *fmt, ...)
 {
+	char msg[sizeof(err_msg)];
 	va_list ap;
 
+	/*
+	 * Format into a temporary, then copy: the arguments may point into
+	 * err_msg itself (err_set(rc, f, "step %d: %s", n, err_message())),
+	 * and vsnprintf into its own source is undefined.
+	 */
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (field)
-		snprintf(err_fld, sizeof(err_fld), "%s", field);
-	else
+	memcpy(err_msg, msg, sizeof(err_msg));
+	if (field) {
+		/* memmove: field may be err_field() itself */
+		size_t n = strnlen(field, sizeof(err_fld) - 1);
+
+		memmove(err_fld, field, n);
+		err_fld[n] = '\0';
+	} else {
 		err_fld[0] = '\0';
+	}
 	err_rul[0] = '\0';
 	err_last = code;
 	return code;

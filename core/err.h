@@ -42,7 +42,9 @@ enum otcm_err {
 /*
  * Record a failure and return `code` so callers can write
  * `return err_set(OTCM_EINVAL, "name", "name is required");`.
- * `field` names the offending input field or is NULL.
+ * `field` names the offending input field or is NULL.  The arguments may
+ * be err_message() or err_field() themselves, to add context to a message
+ * recorded deeper down: err_set(rc, "steps", "step %d: %s", n, err_message()).
  */
 int err_set(int code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -102,10 +102,12 @@ struct rules_change;
 int chg_load(struct rules_change *out, struct change_facts *facts, struct http_req *req,
 	     struct db_conn *c, int64_t id);
 
-/* h_signatures.c: electronic signatures with re-authentication, TOTP enrolment */
+/* h_signatures.c: electronic signatures with re-authentication */
 int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
 int h_signatures_list(struct http_req *req);
+
+/* h_totp.c: enrolling one-time codes */
 int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
 
