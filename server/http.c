@@ -408,6 +408,9 @@ int http_reply_error(struct http_req *req, int code)
 		field = NULL;
 		rule = NULL;
 	}
+	/* 503 is temporary (the database reconnecting, too many connections): say when to retry */
+	if (status == 503 && !has_header(c, "Retry-After"))
+		http_set_header(req, "Retry-After", "1");
 	if (http_is_page_path(req->path) && wants_html(req)) {
 		json_decref(p);
 		return page_reply_error(req, status, status_title(status),
