@@ -140,26 +140,33 @@ static bool has_id_attr(const struct tc_conv *cv, const struct xml_node *el)
 	return false;
 }
 
-/* A leaf's value as one line: its attributes "k=v" then its text. */
+/*
+ * A leaf's value as one line: its text, then its attributes in
+ * parentheses ("UINT (GUID={18071995-...})"); a leaf without text is its
+ * attributes ("ProfileNo=19665801").
+ */
 static char *leaf_value(const struct xml_node *el, const struct tc_conv *cv)
 {
-	struct buf b = BUF_INIT;
-	char *raw = xml_node_text(el), *t = xml_trim(raw);
+	struct buf attrs = BUF_INIT;
+	char *raw = xml_node_text(el), *t = xml_trim(raw), *v;
 
 	for (const struct xml_attr *a = xml_attr_first(el); a; a = xml_attr_next(a)) {
-		char *v;
+		char *av;
 
 		if (xml_in_list(cv->drop_attrs, xml_attr_name(a)))
 			continue;
-		v = xml_attr_value(a);
-		(void)buf_addf(&b, "%s%s=%s", b.len ? " " : "", xml_attr_name(a), v);
-		free(v);
+		av = xml_attr_value(a);
+		(void)buf_addf(&attrs, "%s%s=%s", attrs.len ? (*t ? ", " : " ") : "", xml_attr_name(a), av);
+		free(av);
 	}
-	if (*t)
-		(void)buf_addf(&b, "%s%s", b.len ? " " : "", t);
+	if (*t && attrs.len)
+		v = xasprintf("%s (%s)", t, buf_cstr(&attrs));
+	else
+		v = xstrdup(*t ? t : buf_cstr(&attrs));
+	buf_release(&attrs);
 	free(raw);
 	free(t);
-	return b.data ? buf_detach(&b, NULL) : xstrdup("");
+	return v;
 }
 
 /* Append a line to a list attribute of n. */
