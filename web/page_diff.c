@@ -332,7 +332,7 @@ static void file_section(struct html *h, int64_t id, const char *from, const cha
 		inline_max = 0;
 	html_raw(h, "<details class=\"otcm-diff\" id=\"f-");
 	html_int(h, (int64_t)index);
-	html_raw(h, inline_max || !n ? "\" open>" : "\">");
+	html_raw(h, !generated && (inline_max || !n) ? "\" open>" : "\">");
 	html_raw(h, "<summary>");
 	file_heading(h, f);
 	if (generated)
