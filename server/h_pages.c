@@ -30,9 +30,11 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/assets.h"
+#include "domain/auth.h"
+#include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
@@ -223,24 +225,23 @@ int h_page_login(struct http_req *req)
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
 	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
 	struct web_page p = pg_page(req, "Log in", NULL);
+	struct dom_session s;
 	struct pg_failure f;
-	json_t *out = NULL, *body;
 	struct html h;
 	int rc;
 
-	if (!username || !password) {
+	memset(&s, 0, sizeof(s));
+	if (!username || !password)
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
-	} else {
-		body = json_pack("{s:s, s:s}", "username", username, "password", password);
-		if (code)
-			json_object_set_new(body, "totp_code", json_string(code));
-		pg_set_json_body(req, body);
-		rc = pg_call_json(&out, req, h_session_create);
-	}
+	else
+		rc = dom_session_login(&s, &req->dom, username, password, code);
 	if (rc == 0) {
-		json_decref(out);
+		auth_set_session_cookie(req, &s);
+		memset(s.secret, 0, sizeof(s.secret));
+		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
 	}
+	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
 	html_init(&h, PG_PAGE_CAP);
@@ -250,13 +251,12 @@ int h_page_login(struct http_req *req)
 
 int h_page_logout(struct http_req *req)
 {
-	unsigned status;
-	const char *body;
-	size_t len;
-	int rc = http_call(&status, &body, &len, req, h_session_delete);
+	int rc = dom_session_logout(&req->dom, req->who.csrf_token ? http_cookie(req, AUTH_COOKIE) : NULL);
 
 	if (rc && rc != OTCM_EINVAL)   /* EINVAL: no session to end, e.g. a bearer token */
 		return rc;
+	if (rc == 0)
+		auth_clear_session_cookie(req);
 	return pg_redirect(req, "/login");
 }
 

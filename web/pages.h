@@ -114,7 +114,8 @@ void page_profile(struct html *h, const struct web_page *p, const json_t *user,
 
 /*
  * Users (web/page_admin.c): `users` as GET /api/v1/users lists them, with a
- * form per user (role, disable or enable, unlock) and one to create a
+ * form per user (role, disable or enable, unlock, reset one-time codes when
+ * the user's "totp" is true) and one to create a
  * user, refilled from `refill` ({username, display_name, email, role}, or
  * NULL).  `me` is the administrator's own id: no demoting or disabling
  * oneself.
