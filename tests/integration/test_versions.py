@@ -546,6 +546,11 @@ class BadInput(VersionsBase):
         self.refused(400, "files", "no file", [])
         r = self.refused(409, "files", "changes nothing", [("prog/Main.st", b"x := 1;\n")])
         self.assertEqual(r.json["rule"], "no-change")
+        # the refusal is audited on the asset, naming its rule and the door it came through
+        r = self.admin.get("/api/v1/audit?object_type=asset&object_id=%d&limit=1000" % self.asset)
+        ev = [e for e in r.json["items"] if e["action"] == "version.create.refused"]
+        self.assertEqual([(e["actor"], e["after"]["rule"], e["after"]["door"]) for e in ev],
+                         [("eng-v", "no-change", "api")])
         r = self.engineer.post("/api/v1/assets/%d/versions" % self.asset, json={"message": "m"})
         self.assertProblem(r, 415, "body")
         self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
