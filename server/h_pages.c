@@ -162,7 +162,7 @@ void pg_set_json_body(struct http_req *req, json_t *body)
 /* A field of an urlencoded form body, or NULL. */
 const char *pg_form(struct http_req *req, const char *name)
 {
-	const char *v = form_value(req->arena, req->body, req->body_len, name);
+	const char *v = form_get(req->form, name);
 
 	return v && *v ? v : NULL;
 }
@@ -497,13 +497,43 @@ int h_page_version(struct http_req *req)
 	return pg_reply(req, 200, &h);
 }
 
+/*
+ * ?file=PATH&page=N of the diff page: the file (an element of `files`) whose
+ * changes alone are shown, and which page of them; OTCM_ENOTFOUND naming
+ * "file" for a path not among the changed files, OTCM_EINVAL naming "page".
+ */
+static int diff_file_query(const json_t **out, size_t *out_page, struct http_req *req,
+			   const json_t *files)
+{
+	const char *path = http_query(req, "file"), *page = http_query(req, "page");
+	const json_t *f;
+	size_t i;
+
+	*out = NULL;
+	*out_page = 0;
+	if (page) {
+		if (!*page || strspn(page, "0123456789") != strlen(page) || strlen(page) > 6)
+			return err_set(OTCM_EINVAL, "page", "page must be a number from 0 to 999999");
+		*out_page = (size_t)strtoul(page, NULL, 10);
+	}
+	if (!path)
+		return 0;
+	json_array_foreach(files, i, f)
+		if (!strcmp(web_str(f, "path") ? web_str(f, "path") : "", path)) {
+			*out = f;
+			return 0;
+		}
+	return err_set(OTCM_ENOTFOUND, "file", "file '%.200s' did not change between these versions", path);
+}
+
 int h_page_diff(struct http_req *req)
 {
 	struct web_page p;
 	json_t *asset = NULL, *diff = NULL;
-	const json_t *patch;
+	const json_t *patch, *file;
 	int64_t id;
 	struct html h;
+	size_t page;
 	int rc;
 
 	if ((rc = load_asset(&asset, &id, req)) ||
@@ -511,12 +541,14 @@ int h_page_diff(struct http_req *req)
 				   http_query(req, "to"), true)))
 		return rc;
 	pg_keep(req, diff);
+	if ((rc = diff_file_query(&file, &page, req, json_object_get(diff, "files"))))
+		return rc;
 	patch = json_object_get(diff, "patch");
 	p = pg_page(req, "What changed", "assets");
 	html_init(&h, PG_PAGE_CAP);
 	page_diff(&h, &p, asset, web_str(diff, "from"), web_str(diff, "to"),
 		  json_object_get(diff, "files"), json_string_value(patch),
-		  json_string_length(patch));
+		  json_string_length(patch), file, page);
 	return pg_reply(req, 200, &h);
 }
 
