@@ -597,6 +597,11 @@ class BadInput(VersionsBase):
         self.refused(400, "archive", ".git", arch(make_tar([(".git/hooks/post-checkout", b"#!/bin/sh")])))
         self.refused(400, "archive", ".git", arch(make_zip([("sub/.git/config", b"[core]")]), "x.zip"))
         self.refused(400, "archive", "..", arch(make_zip([("../../x", b"1")]), "x.zip"))
+        # a tar keeps a backslash in a name, and it is refused; the zip reader takes a zip's
+        # backslashes for the folder separators Windows tools mean, and the folders are checked
+        self.refused(400, "archive", "backslash", arch(make_tar([("dir\\.git\\config", b"1")])))
+        self.refused(400, "archive", "'..'", arch(make_zip([("a\\..\\..\\x", b"1")]), "x.zip"))
+        self.refused(400, "archive", ".git", arch(make_zip([("sub\\.git\\config", b"1")]), "x.zip"))
         self.refused(400, "archive", "holds no files", arch(make_tar([("d/", "dir")])))
         self.refused(415, "archive", "not a zip or tar", arch(b"<RSLogix5000Content/>", "x.zip"))
         self.refused(400, "archive", "not both", arch(make_tar([("x", b"1")])) + [("file", "y", b"2")])
