@@ -1,9 +1,9 @@
 /*
- * server/h_pages.c - the web pages' handlers: they gather the data (by
- * running the very API handler behind a page through http_call(), or the
- * storage functions the API handlers use) and hand it to the renderers of
- * web/pages.h.  Forms post to page routes; each POST runs the API handler
- * that does the work, then redirects (303) or shows the refusal on the page.
+ * server/h_pages.c - the web pages' handlers: they gather the data by
+ * calling the same domain operations as the API (the headers of domain/) and hand it
+ * to the renderers of web/pages.h.  Forms post to page routes; each POST
+ * calls the domain operation that does the work, then redirects (303) or
+ * shows the refusal on the page.
  * The plumbing they share is declared in server/h_pages.h; the change
  * pages are in server/h_pages_change.c.
  *
@@ -126,37 +126,6 @@ void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code)
 	f->rule = f->status == 409 && err_rule() ? arena_strdup(req->arena, err_rule()) : NULL;
 	if (f->status >= 500 && f->status != 503)
 		log_msg(LOG_ERROR, "page action failed: %s", err_message());
-}
-
-/* Run API handler `h` and parse its JSON answer into *out. */
-int pg_call_json(json_t **out, struct http_req *req, http_handler h)
-{
-	unsigned status;
-	const char *body;
-	size_t len;
-	int rc = http_call(&status, &body, &len, req, h);
-
-	if (rc)
-		return rc;
-	if (status >= 400 || !body)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' answered %u", req->path, status);
-	*out = json_loadb(body, len, 0, NULL);
-	if (!*out)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' gave no JSON", req->path);
-	return 0;
-}
-
-/* Replace the request body by the JSON text of `body` (consumed), for an API handler. */
-void pg_set_json_body(struct http_req *req, json_t *body)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-
-	req->body = text ? arena_strdup(req->arena, text) : "";
-	req->body_len = strlen(req->body);
-	req->parts = NULL;
-	req->nparts = 0;
-	free(text);
-	json_decref(body);
 }
 
 /* A field of an urlencoded form body, or NULL. */
