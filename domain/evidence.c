@@ -20,6 +20,7 @@
 #include "storage/checkpoint.h"
 #include "storage/evidence.h"
 #include "storage/repo.h"
+#include "storage/runs.h"
 #include "web/html.h"
 
 /* ---- gathering the records of a change ---- */

@@ -36,6 +36,7 @@
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/changes.h"
+#include "storage/users.h"
 #include "web/form.h"
 #include "web/pages.h"
 

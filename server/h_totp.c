@@ -12,7 +12,7 @@
 #include "core/totp.h"
 #include "server/handlers.h"
 #include "server/svc.h"
-#include "storage/changes.h"
+#include "storage/users.h"
 
 #define TOTP_ISSUER "otcm"
 
