@@ -649,11 +649,37 @@ out:
 	return rc;
 }
 
+/* {seq, leaf_index, tree_size, event_hash, prev_hash, canonical, proof} of event seq. */
+static int inclusion_of(json_t **out, struct db_conn *c, const merkle_hash *leaves, uint64_t tree_size,
+			int64_t seq)
+{
+	merkle_hash *proof = NULL;
+	size_t plen = 0;
+	json_t *j = NULL;
+	int rc;
+
+	if (seq < 1 || (uint64_t)seq > tree_size)
+		return err_set(OTCM_EINVAL, "seq", "event %" PRId64 " is not in the checkpoint of size %"
+			       PRIu64, seq, tree_size);
+	if ((rc = merkle_inclusion_proof(&proof, &plen, leaves, tree_size, (uint64_t)seq - 1)))
+		goto out;
+	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
+		      "tree_size", (json_int_t)tree_size);
+	if ((rc = event_canonical(j, c, seq)))
+		goto out;
+	json_object_set_new(j, "proof", hex_array(proof, plen));
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	free(proof);
+	return rc;
+}
+
 int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t tree_size)
 {
 	struct checkpoint *cp = NULL;
-	merkle_hash *leaves = NULL, *proof = NULL;
-	size_t plen = 0;
+	merkle_hash *leaves = NULL;
 	json_t *j = NULL;
 	int rc;
 
@@ -665,21 +691,36 @@ int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t 
 		goto out;
 	}
 	if ((rc = read_leaves(&leaves, c, cp->tree_size)) ||
-	    (rc = merkle_inclusion_proof(&proof, &plen, leaves, cp->tree_size, (uint64_t)seq - 1)))
+	    (rc = inclusion_of(&j, c, leaves, cp->tree_size, seq)))
 		goto out;
-	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
-		      "tree_size", (json_int_t)cp->tree_size);
-	if ((rc = event_canonical(j, c, seq)))
-		goto out;
-	json_object_set_new(j, "proof", hex_array(proof, plen));
 	json_object_set_new(j, "checkpoint", checkpoint_json(cp));
 	*out = j;
-	j = NULL;
 out:
-	json_decref(j);
 	free(leaves);
-	free(proof);
 	checkpoint_free(cp);
+	return rc;
+}
+
+int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
+			  uint64_t tree_size)
+{
+	merkle_hash *leaves = NULL;
+	json_t *list = json_array(), *j = NULL;
+	int rc;
+
+	assert(tree_size > 0);
+	if ((rc = read_leaves(&leaves, c, tree_size)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = inclusion_of(&j, c, leaves, tree_size, seqs[i])))
+			goto out;
+		json_array_append_new(list, j);
+	}
+	*out = list;
+	list = NULL;
+out:
+	json_decref(list);
+	free(leaves);
 	return rc;
 }
 

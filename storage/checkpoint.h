@@ -134,6 +134,16 @@ int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_siz
 int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t tree_size);
 
 /*
+ * The inclusion proofs of the events `seqs` (n of them) in the tree of
+ * the first tree_size events, as checkpoint_inclusion() gives each but
+ * without "checkpoint": a JSON array in the order of seqs.  The event
+ * hashes are read once for all of them.  OTCM_EINVAL naming "seq" for an
+ * event beyond tree_size.
+ */
+int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
+			  uint64_t tree_size);
+
+/*
  * Consistency proof between the checkpoints of sizes first <= second:
  * {first, second, proof: [hex...], first_checkpoint, second_checkpoint}.
  */

@@ -136,6 +136,23 @@ static void test_cover_reuses_and_extends(void **state)
 	assert_int_equal(db_rollback(c), 0);
 	audit_chain_release(&chain);
 
+	/* the proofs of several events at once are those of each on its own */
+	{
+		static const int64_t seqs[] = { 1, 5, 8 };
+		json_t *many = NULL, *one = NULL;
+
+		assert_int_equal(checkpoint_inclusions(&many, c, seqs, 3, 8), 0);
+		assert_int_equal(json_array_size(many), 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(checkpoint_inclusion(&one, c, seqs[i], 8), 0);
+			json_object_del(one, "checkpoint");
+			assert_true(json_equal(one, json_array_get(many, i)));
+			json_decref(one);
+		}
+		json_decref(many);
+		assert_int_equal(checkpoint_inclusions(&many, c, (const int64_t[]){ 9 }, 1, 8), OTCM_EINVAL);
+	}
+
 	/* an event after the newest checkpoint edited: found, nothing signed */
 	append(c, 2);
 	tamper(c, "UPDATE audit_events SET reason = 'edited' WHERE seq = 10");
