@@ -414,7 +414,7 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		goto out;
 	if (t.latest && (why = note_problem(t.latest, pub))) {
 		t.bad_size = t.latest->tree_size;
-		tail_problem(&t, "checkpoint %" PRIu64 ": %s", t.latest->tree_size, why);
+		tail_problem(&t, "%s", why);
 		goto done;
 	}
 	if (t.latest && db_res_get(res, 0, 6)) {
@@ -425,15 +425,15 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		range = xmalloc(len ? len : 1);
 		if (crypto_unhex(range, len, hex) || !range_load(&prefix, range, len, size - 1)) {
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 ": its stored compact range is malformed", size);
+			tail_problem(&t, "its stored compact range is malformed");
 			goto done;
 		}
 		rc = audit_event_hash(base, c, (int64_t)size);
 		if (rc == OTCM_ENOTFOUND) {
 			rc = 0;
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but event %"
-				     PRIu64 " is gone", size, size, size);
+			tail_problem(&t, "it signed events 1 to %" PRIu64 ", but event %" PRIu64 " is gone",
+				     size, size);
 			goto done;
 		}
 		if (rc)
@@ -441,8 +441,8 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		root_with(root, &prefix, base);
 		if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have the "
-				     "signed root: some were changed, removed, inserted or reordered", size, size);
+			tail_problem(&t, "events 1 to %" PRIu64 " do not have the signed root: some were "
+				     "changed, removed, inserted or reordered", size);
 			goto done;
 		}
 		t.trusted = t.verified = size;
@@ -459,9 +459,8 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 			root_with(root, &t.range, t.last);
 			if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
 				t.bad_size = t.latest->tree_size;
-				tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have "
-					     "the signed root: some were changed, removed, inserted or reordered",
-					     t.verified, t.verified);
+				tail_problem(&t, "events 1 to %" PRIu64 " do not have the signed root: some "
+					     "were changed, removed, inserted or reordered", t.verified);
 				goto done;
 			}
 		}
@@ -469,12 +468,11 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 	t.head_seq = chain.head_seq;
 	if (chain.bad_seq) {
 		t.bad_seq = chain.bad_seq;
-		tail_problem(&t, "event %" PRId64 ": %s", chain.bad_seq, chain.problem);
+		tail_problem(&t, "%s", chain.problem);
 	} else if (t.latest && t.verified < t.latest->tree_size) {
 		t.bad_size = t.latest->tree_size;
-		tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but events %"
-			     PRIu64 " to %" PRIu64 " are gone", t.latest->tree_size, t.latest->tree_size,
-			     t.verified + 1, t.latest->tree_size);
+		tail_problem(&t, "it signed events 1 to %" PRIu64 ", but events %" PRIu64 " to %" PRIu64
+			     " are gone", t.latest->tree_size, t.verified + 1, t.latest->tree_size);
 	}
 done:
 	*out = t;
@@ -513,7 +511,12 @@ int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
 	if ((rc = db_begin_snapshot(c, false)) ||
 	    (rc = checkpoint_verify_tail(&t, c, pub)))
 		goto out;
-	if (t.bad_size || t.bad_seq) {
+	if (t.bad_size) {
+		rc = err_set(OTCM_ERULE, NULL, "the audit trail does not verify, nothing signed: "
+			     "checkpoint %" PRIu64 ": %s", t.bad_size, t.problem);
+		goto out;
+	}
+	if (t.bad_seq) {
 		rc = err_set(OTCM_ERULE, NULL, "the audit trail does not verify, nothing signed: %s",
 			     t.problem);
 		goto out;

@@ -81,7 +81,7 @@ int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
  * trusted is 0 when the whole chain was recomputed (no checkpoint, or the
  * newest predates compact ranges).  bad_size names the newest checkpoint
  * when it does not verify, bad_seq the first event that does not (0:
- * none), and problem says why.  `range` holds leaves 1..verified-1 and
+ * none), and problem says why (of that checkpoint, or of that event).  `range` holds leaves 1..verified-1 and
  * `last` the hash of event `verified`, what the next checkpoint needs.
  */
 struct checkpoint_tail {
