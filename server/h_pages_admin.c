@@ -8,10 +8,11 @@
  *   GET  /profile                         any      name, role, one-time codes, API tokens
  *   POST /profile/tokens                  any      issue a token: shown once on the answer
  *   POST /profile/tokens/{id}/revoke      any      revoke one of my tokens
- *   POST /profile/totp                    all but agent  start enrolment: secret and URI
- *   POST /profile/totp/confirm            all but agent  enable codes with a first code
+ *   POST /profile/totp                    all but agent  start enrolment (password again): secret and URI
+ *   POST /profile/totp/confirm            all but agent  enable codes with the password and a first code
  *   GET  /admin/users, POST               admin    users; create one
  *   POST /admin/users/{id}                admin    change role, disable, enable, unlock
+ *   POST /admin/users/{id}/totp-reset     admin    turn off a user's one-time codes
  *   GET  /admin/assets, POST              admin    the asset register; register one
  *   GET  /admin/assets/{id}, POST         admin    edit an asset's fields
  *   GET  /reports                         all but agent  population and exceptions of a period
@@ -29,8 +30,12 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/timeutil.h"
+#include "domain/assets.h"
 #include "domain/audit.h"
+#include "domain/auth.h"
 #include "domain/reports.h"
+#include "domain/users.h"
+#include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "server/svc.h"
@@ -45,7 +50,7 @@
 /* A field of the form as given, empty included (NULL only when absent). */
 static const char *form_raw(struct http_req *req, const char *name)
 {
-	return form_value(req->arena, req->body, req->body_len, name);
+	return form_get(req->form, name);
 }
 
 /* "<prefix><id><suffix>" as a redirect target; id is a number. */
@@ -56,51 +61,26 @@ static int redirect_id(struct http_req *req, const char *prefix, int64_t id, con
 
 /* ---- profile: name, role, one-time codes, API tokens ---- */
 
-/* "none", "pending" or "enabled"; NULL for the agent role, which cannot enrol. */
-static int totp_status(const char **out, struct http_req *req)
-{
-	struct db_conn *c = NULL;
-	struct totp_state t;
-	int rc;
-
-	*out = NULL;
-	if (req->who.role == ROLE_AGENT)
-		return 0;
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	rc = totp_load(&t, c, req->who.user_id, false);
-	svc_end(c);
-	if (rc == OTCM_ENOTFOUND) {
-		err_clear();
-		*out = "none";
-		return 0;
-	}
-	if (rc)
-		return rc;
-	memset(t.secret, 0, sizeof(t.secret));
-	*out = t.enabled ? "enabled" : "pending";
-	return 0;
-}
-
 static int profile_page(struct http_req *req, unsigned status, const struct web_profile_once *once,
 			const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "My profile", "profile");
 	json_t *session = NULL, *tokens = NULL;
-	const char *totp;
+	const char *totp = NULL;
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&session, req, h_session_get)))
+	if ((rc = dom_session_read(&session, &req->dom)))
 		return rc;
 	pg_keep(req, session);
-	if ((rc = pg_call_json(&tokens, req, h_tokens_list)))
+	if ((rc = dom_token_list(&tokens, &req->dom)))
 		return rc;
 	pg_keep(req, tokens);
-	if ((rc = totp_status(&totp, req)))
+	/* the agent role cannot enrol: no section for it */
+	if (req->who.role != ROLE_AGENT && (rc = dom_totp_status(&totp, &req->dom)))
 		return rc;
 	html_init(&h, PG_PAGE_CAP);
-	page_profile(&h, &p, json_object_get(session, "user"), json_object_get(tokens, "items"), totp,
+	page_profile(&h, &p, json_object_get(session, "user"), tokens, totp,
 		     req->who.token_id != 0, once, kind, notice);
 	return pg_reply(req, status, &h);
 }
@@ -123,7 +103,7 @@ int h_page_profile_token(struct http_req *req)
 	const char *name = pg_form(req, "name"), *days = pg_form(req, "expires_in_days");
 	struct web_profile_once once;
 	struct pg_failure f;
-	json_t *body, *out = NULL;
+	json_t *out = NULL;
 	char *end = NULL;
 	long long n = 0;
 	int rc;
@@ -135,11 +115,7 @@ int h_page_profile_token(struct http_req *req)
 			goto refused;
 		}
 	}
-	body = json_pack("{s:s}", "name", name ? name : "");
-	if (days)
-		json_object_set_new(body, "expires_in_days", json_integer(n));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_tokens_create)))
+	if ((rc = dom_token_create(&out, &req->dom, name ? name : "", n)))
 		goto refused;
 	pg_keep(req, out);
 	memset(&once, 0, sizeof(once));
@@ -153,12 +129,16 @@ refused:
 
 int h_page_profile_token_revoke(struct http_req *req)
 {
-	unsigned status;
-	const char *body;
-	size_t len;
+	const char *sid = http_param(req, 0);
 	struct pg_failure f;
-	int rc = http_call(&status, &body, &len, req, h_tokens_delete);
+	char *end;
+	long long id = strtoll(sid, &end, 10);
+	int rc;
 
+	if (*sid == '\0' || *end || id <= 0)
+		rc = err_set(OTCM_EINVAL, "id", "token id '%.40s' is not a number", sid);
+	else
+		rc = dom_token_revoke(&req->dom, id);
 	if (rc == 0)
 		return pg_redirect(req, "/profile?done=revoked");
 	pg_keep_failure(&f, req, rc);
@@ -172,7 +152,8 @@ int h_page_totp_start(struct http_req *req)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = pg_call_json(&out, req, h_totp_enrol))) {
+	if ((rc = dom_totp_enrol(&out, &req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
@@ -185,17 +166,14 @@ int h_page_totp_start(struct http_req *req)
 
 int h_page_totp_confirm(struct http_req *req)
 {
-	const char *code = pg_form(req, "totp_code");
 	struct pg_failure f;
-	json_t *out = NULL;
 	int rc;
 
-	pg_set_json_body(req, json_pack("{s:s}", "totp_code", code ? code : ""));
-	if ((rc = pg_call_json(&out, req, h_totp_confirm))) {
+	if ((rc = dom_totp_confirm(&req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
-	json_decref(out);
 	return pg_redirect(req, "/profile?done=totp");
 }
 
@@ -209,11 +187,11 @@ static int users_page(struct http_req *req, unsigned status, const json_t *refil
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&users, req, h_users_list)))
+	if ((rc = dom_user_list(&users, &req->dom)))
 		return rc;
 	pg_keep(req, users);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_users(&h, &p, json_object_get(users, "items"), req->who.user_id, refill, kind, notice);
+	page_admin_users(&h, &p, users, req->who.user_id, refill, kind, notice);
 	return pg_reply(req, status, &h);
 }
 
@@ -224,9 +202,10 @@ int h_page_admin_users(struct http_req *req)
 	} notices[] = {
 		{ "created", "User created: they can log in now." },
 		{ "role", "Role changed." },
-		{ "disabled", "User disabled: their logins and tokens no longer work." },
-		{ "enabled", "User enabled again." },
+		{ "disabled", "User disabled: their sessions ended and their API tokens are revoked." },
+		{ "enabled", "User enabled again. Tokens revoked when they were disabled stay revoked." },
 		{ "unlocked", "Account unlocked: the user can log in again." },
+		{ "totp-reset", "One-time codes turned off: the user logs in with the password and can enrol a new device." },
 	};
 	const char *done = http_query(req, "done");
 	size_t i;
@@ -239,23 +218,26 @@ int h_page_admin_users(struct http_req *req)
 
 int h_page_admin_user_create(struct http_req *req)
 {
-	static const char *const names[] = { "username", "display_name", "email", "role", "password" };
-	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
+	json_t *refill = pg_keep(req, json_object()), *out = NULL;
+	struct dom_user_new in;
 	struct pg_failure f;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = pg_form(req, names[i]);
-
-		if (!v)
-			continue;
-		json_object_set_new(body, names[i], json_string(v));
-		if (strcmp(names[i], "password") != 0)
-			json_object_set_new(refill, names[i], json_string(v));
-	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_users_create))) {
+	memset(&in, 0, sizeof(in));
+	in.username = pg_form(req, "username");
+	in.display_name = pg_form(req, "display_name");
+	in.email = pg_form(req, "email");
+	in.role = pg_form(req, "role");
+	in.password = pg_form(req, "password");
+	if (in.username)
+		json_object_set_new(refill, "username", json_string(in.username));
+	if (in.display_name)
+		json_object_set_new(refill, "display_name", json_string(in.display_name));
+	if (in.email)
+		json_object_set_new(refill, "email", json_string(in.email));
+	if (in.role)
+		json_object_set_new(refill, "role", json_string(in.role));
+	if ((rc = dom_user_create(&out, &req->dom, &in))) {
 		pg_keep_failure(&f, req, rc);
 		return users_page(req, f.status, refill, "error", f.message);
 	}
@@ -263,31 +245,65 @@ int h_page_admin_user_create(struct http_req *req)
 	return pg_redirect(req, "/admin/users?done=created");
 }
 
+/* The {id} of the path as a user id. */
+static int user_param(int64_t *out, struct http_req *req)
+{
+	const char *sid = http_param(req, 0);
+	char *end;
+	long long id = strtoll(sid, &end, 10);
+
+	if (*sid == '\0' || *end || id <= 0)
+		return err_set(OTCM_ENOTFOUND, "id", "user '%.40s' not found", sid);
+	*out = id;
+	return 0;
+}
+
 int h_page_admin_user_update(struct http_req *req)
 {
 	const char *op = pg_form(req, "op"), *role = pg_form(req, "role");
-	json_t *body = NULL, *out = NULL;
+	struct dom_user_change ch;
 	struct pg_failure f;
+	json_t *out = NULL;
+	int64_t id;
 	int rc;
 
+	memset(&ch, 0, sizeof(ch));
+	ch.disabled = -1;
+	if ((rc = user_param(&id, req)))
+		return rc;
 	if (op && strcmp(op, "role") == 0 && role)
-		body = json_pack("{s:s}", "role", role);
+		ch.role = role;
 	else if (op && strcmp(op, "disabled") == 0)
-		body = json_pack("{s:b}", "disabled", 1);
+		ch.disabled = 1;
 	else if (op && strcmp(op, "enabled") == 0)
-		body = json_pack("{s:b}", "disabled", 0);
+		ch.disabled = 0;
 	else if (op && strcmp(op, "unlocked") == 0)
-		body = json_pack("{s:b}", "unlock", 1);
-	if (!body) {
+		ch.unlock = true;
+	else
+		op = NULL;
+	if (!op) {
 		rc = err_set(OTCM_EINVAL, "op", "unknown change to a user");
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_users_patch)))
+	if ((rc = dom_user_update(&out, &req->dom, id, &ch)))
 		goto refused;
 	json_decref(out);
 	return pg_redirect(req, arena_printf(req->arena, "/admin/users?done=%s", op));
 refused:
+	pg_keep_failure(&f, req, rc);
+	return users_page(req, f.status, NULL, "error", f.message);
+}
+
+int h_page_admin_user_totp_reset(struct http_req *req)
+{
+	struct pg_failure f;
+	int64_t id;
+	int rc;
+
+	if ((rc = user_param(&id, req)))
+		return rc;
+	if ((rc = dom_totp_reset(&req->dom, id)) == 0)
+		return pg_redirect(req, "/admin/users?done=totp-reset");
 	pg_keep_failure(&f, req, rc);
 	return users_page(req, f.status, NULL, "error", f.message);
 }
@@ -298,26 +314,20 @@ static int assets_admin_page(struct http_req *req, unsigned status, const json_t
 			     const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "Manage assets", "admin-assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more = false;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_assets(&h, &p, list, more, refill, kind, notice);
+	page_admin_assets(&h, &p, json_object_get(page, "items"),
+			  !json_is_null(json_object_get(page, "next_cursor")), refill, kind, notice);
 	return pg_reply(req, status, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_admin_assets(struct http_req *req)
@@ -367,8 +377,9 @@ int h_page_admin_asset_create(struct http_req *req)
 		json_decref(body);
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_create)))
+	rc = dom_asset_create(&out, &req->dom, body);
+	json_decref(body);
+	if (rc)
 		goto refused;
 	pg_keep(req, out);
 	return redirect_id(req, "/admin/assets/", json_integer_value(json_object_get(out, "id")),
@@ -384,9 +395,11 @@ static int asset_edit_page(struct http_req *req, unsigned status, const json_t *
 	struct web_page p;
 	json_t *asset = NULL;
 	struct html h;
+	int64_t id;
 	int rc;
 
-	if ((rc = pg_call_json(&asset, req, h_assets_get)))
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(&asset, &req->dom, id)))
 		return rc;
 	pg_keep(req, asset);
 	p = pg_page(req, web_str(asset, "path"), "admin-assets");
@@ -412,9 +425,11 @@ int h_page_admin_asset_save(struct http_req *req)
 	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
 	const char *path = pg_form(req, "path"), *type = pg_form(req, "type");
 	struct pg_failure f;
+	int64_t id;
 	size_t i;
 	int rc;
 
+	pg_keep(req, body);
 	json_object_set_new(body, "path", json_string(path ? path : ""));
 	json_object_set_new(body, "type", json_string(type ? type : ""));
 	for (i = 0; i < sizeof(asset_text_fields) / sizeof(asset_text_fields[0]); i++) {
@@ -425,8 +440,9 @@ int h_page_admin_asset_save(struct http_req *req)
 			json_object_set_new(body, asset_text_fields[i], json_string(v));
 	}
 	json_object_update(refill, body);
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_patch))) {
+	if ((rc = dom_asset_id(&id, http_param(req, 0))))
+		return rc;
+	if ((rc = dom_asset_update(&out, &req->dom, id, body))) {
 		pg_keep_failure(&f, req, rc);
 		if (f.status == 404)
 			return rc;

@@ -25,6 +25,7 @@
 #include "core/mem.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "storage/leader.h"
 
 void checkpoint_free(struct checkpoint *cp)
 {
@@ -848,6 +849,7 @@ struct checkpoint_writer {
 	const struct crypto_ed25519_key *key;
 	const char *origin;
 	unsigned every_events, every_minutes;
+	struct leader *leader;   /* only the leading node signs (storage/leader.h) */
 };
 
 /* Seconds between looks at the trail. */
@@ -896,7 +898,8 @@ static void *writer_main(void *arg)
 		if (w->stop)
 			break;
 		pthread_mutex_unlock(&w->mu);
-		if (db_acquire(&c, w->pool) == 0 && writer_due(&due, w, c) == 0 && due) {
+		if (leader_hold(w->leader) && db_acquire(&c, w->pool) == 0 &&
+		    writer_due(&due, w, c) == 0 && due) {
 			if (checkpoint_cover(&cp, &made, c, w->key, w->origin, 0))
 				log_msg(LOG_ERROR, "cannot write an audit checkpoint: %s", err_message());
 			else if (made)
@@ -923,7 +926,9 @@ int checkpoint_writer_start(struct checkpoint_writer **out, struct db_pool *pool
 	w->origin = origin;
 	w->every_events = every_events;
 	w->every_minutes = every_minutes;
+	leader_new(&w->leader, pool);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		leader_free(w->leader);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		free(w);
@@ -942,6 +947,7 @@ void checkpoint_writer_stop(struct checkpoint_writer *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	leader_free(w->leader);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
