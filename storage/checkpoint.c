@@ -551,32 +551,34 @@ out:
 	return rc;
 }
 
-/* The Merkle leaf hashes of events 1..n: *out (free()) gets exactly n of them. */
-static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
+/* The Merkle leaf hashes of events after+1..n: *out (free()) gets exactly n - after of them. */
+static int read_leaves_after(merkle_hash **out, struct db_conn *c, uint64_t after, uint64_t n)
 {
 	static const char sql[] =
-		"SELECT seq, hash FROM audit_events WHERE seq <= $1::bigint ORDER BY seq";
+		"SELECT seq, hash FROM audit_events WHERE seq > $1::bigint AND seq <= $2::bigint ORDER BY seq";
 	struct db_res *res = NULL;
 	merkle_hash *leaves = NULL;
-	char n_s[24];
+	char after_s[24], n_s[24];
 	int rc;
 
+	assert(after <= n);
+	snprintf(after_s, sizeof(after_s), "%" PRIu64, after);
 	snprintf(n_s, sizeof(n_s), "%" PRIu64, n);
 	{
-		const struct db_param params[] = { DB_TEXT(n_s) };
+		const struct db_param params[] = { DB_TEXT(after_s), DB_TEXT(n_s) };
 
-		if ((rc = db_exec(&res, c, sql, 1, params, true)))
+		if ((rc = db_exec(&res, c, sql, 2, params, true)))
 			goto out;
 	}
-	if (db_res_rows(res) != n) {
-		rc = err_set(OTCM_EDB, NULL, "the audit trail holds %zu of events 1 to %" PRIu64
-			     ": run 'otcm audit verify'", db_res_rows(res), n);
+	if (db_res_rows(res) != n - after) {
+		rc = err_set(OTCM_EDB, NULL, "the audit trail holds %zu of events %" PRIu64 " to %" PRIu64
+			     ": run 'otcm audit verify'", db_res_rows(res), after + 1, n);
 		goto out;
 	}
-	leaves = xcalloc(n ? n : 1, sizeof(merkle_hash));
-	for (size_t i = 0; i < n; i++) {
+	leaves = xcalloc(n - after ? n - after : 1, sizeof(merkle_hash));
+	for (size_t i = 0; i < n - after; i++) {
 		if (db_res_len(res, i, 1) != MERKLE_HASH_LEN) {
-			rc = err_set(OTCM_EDB, NULL, "event %zu has a malformed hash", i + 1);
+			rc = err_set(OTCM_EDB, NULL, "event %" PRIu64 " has a malformed hash", after + i + 1);
 			goto out;
 		}
 		merkle_leaf_hash(leaves[i], db_res_get(res, i, 1), MERKLE_HASH_LEN);
@@ -585,6 +587,64 @@ static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
 	leaves = NULL;
 out:
 	free(leaves);
+	db_res_free(res);
+	return rc;
+}
+
+/* The Merkle leaf hashes of events 1..n: *out (free()) gets exactly n of them. */
+static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
+{
+	return read_leaves_after(out, c, 0, n);
+}
+
+/*
+ * The compact range of all the events checkpoint `cp` signs, from its
+ * stored range and the stored hash of its last event, when it has one and
+ * the two give its signed root; *out_have false otherwise.
+ */
+static int signed_range(struct merkle_range *out, bool *out_have, struct db_conn *c,
+			const struct checkpoint *cp)
+{
+	static const char sql[] =
+		"SELECT encode(compact_range, 'hex') FROM audit_checkpoints WHERE tree_size = $1::bigint";
+	struct db_res *res = NULL;
+	unsigned char *range = NULL;
+	merkle_hash last, leaf, root;
+	char size_s[24];
+	size_t len;
+	int rc;
+
+	*out_have = false;
+	snprintf(size_s, sizeof(size_s), "%" PRIu64, cp->tree_size);
+	{
+		const struct db_param params[] = { DB_TEXT(size_s) };
+
+		if ((rc = db_exec(&res, c, sql, 1, params, false)))
+			goto out;
+	}
+	if (db_res_rows(res) != 1 || !db_res_get(res, 0, 0))
+		goto out;
+	len = strlen(db_res_get(res, 0, 0)) / 2;
+	range = xmalloc(len ? len : 1);
+	if (crypto_unhex(range, len, db_res_get(res, 0, 0)) ||
+	    !range_load(out, range, len, cp->tree_size - 1)) {
+		err_clear();
+		goto out;
+	}
+	rc = audit_event_hash(last, c, (int64_t)cp->tree_size);
+	if (rc == OTCM_ENOTFOUND) {
+		rc = 0;
+		err_clear();
+		goto out;
+	}
+	if (rc)
+		goto out;
+	merkle_leaf_hash(leaf, last, MERKLE_HASH_LEN);
+	merkle_range_append(out, leaf);
+	merkle_range_root(root, out);
+	*out_have = crypto_equal(root, cp->root, MERKLE_HASH_LEN);
+out:
+	free(range);
 	db_res_free(res);
 	return rc;
 }
@@ -741,10 +801,30 @@ int checkpoint_consistency(json_t **out, struct db_conn *c, uint64_t first, uint
 	}
 	if ((rc = checkpoint_get(&a, c, first)) || (rc = checkpoint_get(&b, c, second)))
 		goto out;
-	/* a tree is consistent with itself by an empty proof: no need to read the trail */
-	if (first < second && ((rc = read_leaves(&leaves, c, second)) ||
-			       (rc = merkle_consistency_proof(&proof, &plen, leaves, second, first))))
-		goto out;
+	/*
+	 * A tree is consistent with itself by an empty proof: nothing to read.
+	 * Otherwise, from the first checkpoint's compact range only the events
+	 * between the two are read; without one, every event up to the second.
+	 */
+	if (first < second) {
+		struct merkle_range left;
+		bool have = false;
+
+		if ((rc = signed_range(&left, &have, c, a)))
+			goto out;
+		if (have)
+			rc = read_leaves_after(&leaves, c, first, second);
+		else
+			rc = read_leaves(&leaves, c, second);
+		if (rc)
+			goto out;
+		if (have)
+			rc = merkle_consistency_proof_from(&proof, &plen, &left, leaves, second);
+		else
+			rc = merkle_consistency_proof(&proof, &plen, leaves, second, first);
+		if (rc)
+			goto out;
+	}
 	*out = json_pack("{s:I, s:I, s:o, s:o, s:o}", "first", (json_int_t)first,
 			 "second", (json_int_t)second, "proof", hex_array(proof, plen),
 			 "first_checkpoint", checkpoint_json(a), "second_checkpoint", checkpoint_json(b));
