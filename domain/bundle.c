@@ -21,6 +21,7 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/tar.h"
+#include "domain/checklist.h"
 #include "storage/gitbundle.h"
 
 #define BUNDLE_MAX_FILES 10000
@@ -336,8 +337,11 @@ static void check_manifest(struct vctx *v)
 		    !json_object_get(listed, n))
 			fail(v, "manifest: %s is in the bundle but not in the manifest (added)", n);
 	}
-	if (v->failed == bad)
-		ok(v, "manifest: all %zu files are listed and match", json_object_size(listed));
+	if (v->failed == bad) {
+		crypto_sha256_hex(hex, m->data, m->len);
+		ok(v, "manifest: all %zu files are listed and match; SHA-256 of MANIFEST.sha256 %s",
+		   json_object_size(listed), hex);
+	}
 out:
 	json_decref(v->listed);
 	v->listed = listed;
@@ -747,6 +751,50 @@ static void check_policy(struct vctx *v)
 	}
 }
 
+/*
+ * The control checklist: decided again from the bundle's own records
+ * (change.json without its checklist, audit/events.jsonl and
+ * audit/proofs.json) by the function the server used, printed control by
+ * control, and refused when change.json's stored checklist differs.
+ */
+static void check_checklist(struct vctx *v)
+{
+	const struct bundle_file *events = bundle_files_get(v->fs, "audit/events.jsonl");
+	json_t *records = json_deep_copy(v->change), *proofs, *mine = NULL, *c;
+	const json_t *stored = json_object_get(v->change, "checklist");
+	size_t i, met = 0, notmet = 0, na = 0;
+
+	proofs = parse_json(bundle_files_get(v->fs, "audit/proofs.json"));
+	json_object_del(records, "checklist");
+	if (checklist_compute(&mine, records, events ? events->data : NULL, events ? events->len : 0, proofs)) {
+		fail(v, "checklist: %s", err_message());
+		goto out;
+	}
+	json_array_foreach(mine, i, c) {
+		const char *result = jstr(c, "result");
+
+		if (!strcmp(result, CHECKLIST_MET))
+			met++;
+		else if (!strcmp(result, CHECKLIST_NA))
+			na++;
+		else
+			notmet++;
+		buf_addf(v->rep, "%-6s%zu. %s: %s\n", !strcmp(result, CHECKLIST_MET) ? "met" :
+			 !strcmp(result, CHECKLIST_NA) ? "n/a" : "NOT", i + 1, jstr(c, "control"), jstr(c, "detail"));
+	}
+	if (!stored)
+		fail(v, "checklist: change.json holds no checklist");
+	else if (!json_equal(stored, mine))
+		fail(v, "checklist: the checklist in change.json is not the one its records give");
+	else
+		ok(v, "checklist: %zu met, %zu not met, %zu not applicable; change.json's checklist is the one "
+		   "its records give", met, notmet, na);
+out:
+	json_decref(mine);
+	json_decref(proofs);
+	json_decref(records);
+}
+
 int bundle_verify(struct buf *report, const void *tar, size_t len, const unsigned char *trusted)
 {
 	struct bundle_files fs = { 0 };
@@ -793,8 +841,10 @@ int bundle_verify(struct buf *report, const void *tar, size_t len, const unsigne
 	check_git(&v);
 	check_statements(&v);
 	check_attachments(&v);
-	if (v.change)
+	if (v.change) {
 		check_policy(&v);
+		check_checklist(&v);
+	}
 out:
 	buf_addf(report, v.failed ? "FAILED: %u checks failed\n" : "verified: every check passed\n",
 		 v.failed);

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "domain/bundle.h"
+#include "domain/checklist.h"
 #include "domain/version_diff.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
@@ -256,8 +257,14 @@ out:
 
 /* ---- the audit part ---- */
 
-static int add_audit(struct bundle_files *fs, struct db_conn *c, const int64_t *seqs, size_t n,
-		     uint64_t tree_size)
+/*
+ * audit/events.jsonl, audit/proofs.json and audit/checkpoint; the events'
+ * lines and the proofs' document are also left in *out_lines (the
+ * caller releases it) and *out_proofs (the caller's reference), from
+ * which the checklist is decided.
+ */
+static int add_audit(struct buf *out_lines, json_t **out_proofs, struct bundle_files *fs,
+		     struct db_conn *c, const int64_t *seqs, size_t n, uint64_t tree_size)
 {
 	struct buf lines = BUF_INIT;
 	struct checkpoint *cp = NULL;
@@ -281,6 +288,10 @@ static int add_audit(struct bundle_files *fs, struct db_conn *c, const int64_t *
 			"events", proofs);
 	bundle_files_add_json(fs, "audit/proofs.json", doc);
 	bundle_files_add(fs, "audit/checkpoint", cp->note, strlen(cp->note));
+	*out_lines = lines;
+	lines = (struct buf)BUF_INIT;
+	*out_proofs = doc;
+	doc = NULL;
 out:
 	json_decref(doc);
 	json_decref(proofs);
@@ -350,11 +361,87 @@ static void attachments_table(struct html *h, const json_t *run)
 	html_raw(h, "</table>\n");
 }
 
+/* The checklist (change.json's "checklist") as the report's first table. */
+static void checklist_table(struct html *h, const json_t *checklist)
+{
+	const json_t *c, *e;
+	size_t i, j;
+
+	html_raw(h, "<h2>Control checklist</h2>\n<table class=\"checklist\"><thead><tr><th>control</th>"
+		 "<th>result</th><th>why</th><th>evidence</th></tr></thead>\n");
+	json_array_foreach(checklist, i, c) {
+		const char *result = jstr(c, "result");
+
+		html_raw(h, "<tr><td>");
+		html_text(h, jstr(c, "control"));
+		html_raw(h, "</td><td class=\"");
+		html_raw(h, !strcmp(result, CHECKLIST_MET) ? "met" : !strcmp(result, CHECKLIST_NA) ? "na" : "notmet");
+		html_raw(h, "\">");
+		html_text(h, result);
+		html_raw(h, "</td><td>");
+		html_text(h, jstr(c, "detail"));
+		html_raw(h, "</td><td>");
+		json_array_foreach(json_object_get(c, "evidence"), j, e) {
+			if (j)
+				html_raw(h, "<br>");
+			html_text(h, json_string_value(e) ? json_string_value(e) : "");
+		}
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</table>\n");
+}
+
+/*
+ * The report's style: A4 or Letter, every long hash and text wraps, tables
+ * fit the printable width with fixed layouts, each printed page is headed
+ * with the change's key and numbered.
+ */
+static const char REPORT_STYLE[] =
+	"<style>\n"
+	"body{font:10pt sans-serif;margin:1.5em;max-width:100%}\n"
+	"table{border-collapse:collapse;margin-bottom:1em;width:100%;table-layout:fixed}\n"
+	"th,td{border:1px solid #999;padding:2px 4px;text-align:left;vertical-align:top;"
+	"overflow-wrap:anywhere;word-break:break-word}\n"
+	"table.fields th{width:28%}\n"
+	"td.met{color:#064}td.notmet{color:#a00;font-weight:bold}td.na{color:#555}\n"
+	"table.checklist th:nth-child(2),table.checklist td:nth-child(2){width:5.5em}\n"
+	".hash,code{font-family:monospace;font-size:8.5pt;overflow-wrap:anywhere}\n"
+	"@page{size:A4;margin:18mm 12mm 16mm 12mm;"
+	"@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);font:8pt sans-serif}}\n"
+	"@media print{body{margin:0}a{color:#000}thead{display:table-header-group}tr{break-inside:avoid}"
+	"h2,h3{break-after:avoid}}\n"
+	"</style>\n";
+
+/*
+ * The head of every printed page: the change's key (only when it is a key,
+ * "CHG-" and digits, since it goes into a CSS string) and where the
+ * manifest's SHA-256 is found; the manifest covers this report, so the
+ * report cannot hold it.
+ */
+static void page_head_style(struct html *h, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n < 5 || n > 24 || strncmp(key, "CHG-", 4) || strspn(key + 4, "0123456789") != n - 4)
+		return;
+	html_rawf(h, "<style>@page{@top-left{content:\"Evidence of change %s\";font:8pt sans-serif}"
+		  "@top-right{content:\"manifest SHA-256: see MANIFEST.sha256 and otcm verify\";"
+		  "font:8pt sans-serif}}</style>\n", key);
+}
+
+/* A label for people of a ticket field. */
+static const struct {
+	const char *field, *label;
+} FIELDS[] = {
+	{ "key", "Change" }, { "title", "Title" }, { "type", "Type" }, { "state", "State" }, { "risk", "Risk" },
+	{ "safety_related", "Safety related" }, { "requester", "Requester" }, { "reason", "Reason" },
+	{ "implementation_plan", "Implementation plan" }, { "rollback_plan", "Rollback plan" },
+	{ "created_at", "Created (UTC)" }, { "deployed_at", "Deployed (UTC)" },
+	{ "retrospective_approval_due", "Retrospective approval due (UTC)" },
+};
+
 static int add_report(struct bundle_files *fs, const json_t *full, const json_t *versions, size_t cap)
 {
-	static const char *const fields[] = { "key", "title", "type", "state", "risk", "safety_related",
-		"requester", "reason", "implementation_plan", "rollback_plan", "created_at", "deployed_at",
-		"retrospective_approval_due", NULL };
 	struct html b;
 	json_t *s, *st;
 	size_t i, j;
@@ -364,18 +451,20 @@ static int add_report(struct bundle_files *fs, const json_t *full, const json_t 
 		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
 		 "<title>Evidence ");
 	html_text(&b, jstr(full, "key"));
-	html_raw(&b, "</title>\n<style>body{font:11pt sans-serif;margin:2em}table{border-collapse:collapse;"
-		 "margin-bottom:1em}th,td{border:1px solid #999;padding:2px 6px;text-align:left;"
-		 "vertical-align:top}h2{page-break-before:auto}@media print{a{color:#000}}</style>\n"
-		 "</head><body>\n<h1>Change ");
+	html_raw(&b, "</title>\n");
+	html_raw(&b, REPORT_STYLE);
+	page_head_style(&b, jstr(full, "key"));
+	html_raw(&b, "</head><body>\n<h1>Change ");
 	html_text(&b, jstr(full, "key"));
 	html_raw(&b, ": ");
 	html_text(&b, jstr(full, "title"));
-	html_raw(&b, "</h1>\n<table>\n");
-	for (i = 0; fields[i]; i++)
-		row(&b, fields[i], json_object_get(full, fields[i]));
-	row(&b, "planned window start", json_object_get(json_object_get(full, "planned_window"), "start"));
-	row(&b, "planned window end", json_object_get(json_object_get(full, "planned_window"), "end"));
+	html_raw(&b, "</h1>\n");
+	checklist_table(&b, json_object_get(full, "checklist"));
+	html_raw(&b, "<h2>The ticket</h2>\n<table class=\"fields\">\n");
+	for (i = 0; i < sizeof(FIELDS) / sizeof(FIELDS[0]); i++)
+		row(&b, FIELDS[i].label, json_object_get(full, FIELDS[i].field));
+	row(&b, "Planned window start (UTC)", json_object_get(json_object_get(full, "planned_window"), "start"));
+	row(&b, "Planned window end (UTC)", json_object_get(json_object_get(full, "planned_window"), "end"));
 	html_raw(&b, "</table>\n<h2>Assets and versions</h2>\n<table><tr><th>asset</th><th>commit</th>"
 		 "<th>tree</th><th>uploaded by</th><th>at</th></tr>\n");
 	json_array_foreach(versions, i, s) {
@@ -482,9 +571,12 @@ static const char README_FMT[] =
 	"\n"
 	"Files\n"
 	"  change.json            the ticket, its versions, signatures, test runs\n"
-	"                         (every step) and deployments\n"
-	"  report.html            the same, printable; each signature's printed name,\n"
-	"                         date and time, meaning and role\n"
+	"                         (every step), deployments and \"checklist\": each\n"
+	"                         control an auditor tests, met / not met / not\n"
+	"                         applicable, why, and the evidence it rests on\n"
+	"  report.html            the same, printable (A4): the checklist first; each\n"
+	"                         signature's printed name, date and time, meaning\n"
+	"                         and role\n"
 	"  diffs/ASSET/N-C.patch  unified diff of version N (commit C) of the change\n"
 	"                         against the asset's baseline; N-C.json the semantic\n"
 	"                         changes of each file\n"
@@ -538,7 +630,8 @@ static const char README_FMT[] =
 	"7. Policy, from change.json: the approval was signed after the last version\n"
 	"   and before the deployments, the approver uploaded none of the versions,\n"
 	"   each deployed tree had a passed FAT run, and an emergency change was\n"
-	"   approved by its retrospective_approval_due.\n";
+	"   approved by its retrospective_approval_due.  otcm verify decides the\n"
+	"   whole checklist again from these records and prints it.\n";
 
 /* ---- the bundle ---- */
 
@@ -551,10 +644,10 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 		 int64_t change_id, uint64_t tree_size)
 {
 	struct bundle_files fs = { 0 };
-	json_t *full = NULL, *versions = NULL, *run = NULL, *r;
+	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL;
 	int64_t *seqs = NULL, mtime = 0;
 	size_t nseqs = 0, i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
-	struct buf readme = BUF_INIT;
+	struct buf readme = BUF_INIT, events = BUF_INIT;
 	char chg[32], name[1200];
 	int rc;
 
@@ -574,9 +667,14 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 		run = NULL;
 	}
 	json_object_set(full, "versions", versions);
+	/* the checklist is decided from exactly the records the bundle holds, as the verifier will */
+	if ((rc = add_audit(&events, &proofs, &fs, c, seqs, nseqs, tree_size)) ||
+	    (rc = checklist_compute(&checklist, full, events.data, events.len, proofs)))
+		goto out;
+	json_object_set(full, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", full);
 	if ((rc = add_report(&fs, full, versions, cap)) || (rc = add_diffs(&fs, c, versions, cap)) ||
-	    (rc = add_statements(&fs, full, chg, key)) || (rc = add_audit(&fs, c, seqs, nseqs, tree_size)))
+	    (rc = add_statements(&fs, full, chg, key)))
 		goto out;
 	json_array_foreach(json_object_get(full, "affected_assets"), i, r) {
 		struct repo *repo = NULL;
@@ -603,6 +701,9 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 	rc = bundle_seal(out, &fs, key, mtime);
 out:
 	buf_release(&readme);
+	buf_release(&events);
+	json_decref(proofs);
+	json_decref(checklist);
 	bundle_files_release(&fs);
 	json_decref(run);
 	json_decref(versions);

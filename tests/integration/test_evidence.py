@@ -70,10 +70,15 @@ class Evidence(ServerTestCase):
 
     # -- driving a change (as in test_changes.py) --
 
-    def released_change(self):
-        c, pw = self.c, self.pw
-        self.nasset += 1  # self is the class here
-        r = self.admin.post("/api/v1/assets", json={"path": "plant/line%d/plc" % self.nasset, "type": "plc"})
+    def released_change(self, uploader="eng2", approver="appr", readback=None):
+        """A change driven to release; returns (key, asset id).  With `uploader`
+        also the approver, the approval is refused and the change stops at FAT;
+        with `readback` (a SHA-256) the deployment records that device read-back
+        and the change stops when deployed."""
+        c, pw = dict(self.c, admin=self.admin), dict(self.pw, admin=self.srv.admin_password)
+        cls = self if isinstance(self, type) else type(self)  # the asset count is the class's
+        cls.nasset += 1
+        r = self.admin.post("/api/v1/assets", json={"path": "plant/line%d/plc" % cls.nasset, "type": "plc"})
         assert r.status == 201, r
         aid = r.json["id"]
         assert self.admin.post("/api/v1/assets/%d/versions" % aid, fields={"message": "baseline"},
@@ -115,15 +120,24 @@ class Evidence(ServerTestCase):
         sign("authorised", "appr")
         move("implementing")
         for text in ("x : INT := 1;", "x : INT := 2;"):
-            r = c["eng2"].post("/api/v1/assets/%d/versions" % aid, fields={"message": "work", "change": key},
+            r = c[uploader].post("/api/v1/assets/%d/versions" % aid, fields={"message": "work", "change": key},
                                files=[("file", "main.st", "PROGRAM main\nVAR %s END_VAR\nEND_PROGRAM\n" % text)])
             assert r.status == 201, r
             v = r.json
         move("fat")
         run("fat", "fat-" + key)
-        sign("approved", "appr")
-        r = c["eng"].post("/api/v1/changes/%s/deployments" % key, json={"asset_id": aid, "commit": v["commit"]})
+        if uploader == approver:
+            r = c[approver].post("/api/v1/changes/%s/signatures" % key, json={"meaning": "approved", "password": pw[approver]})
+            assert r.status == 409 and r.json["rule"] == "segregation-of-duties", r
+            return key, aid
+        sign("approved", approver)
+        deployment = {"asset_id": aid, "commit": v["commit"]}
+        if readback:
+            deployment["readback_sha256"] = readback
+        r = c["eng"].post("/api/v1/changes/%s/deployments" % key, json=deployment)
         assert r.status == 201, r
+        if readback:
+            return key, aid
         move("deployed")
         move("sat", "qa1")
         run("sat", "sat-" + key)
@@ -426,8 +440,79 @@ class Evidence(ServerTestCase):
             code, out = self.verify(self.bundle(key))
             self.assertEqual(code, 1, out)
             self.assertIn("emergency change not approved within its deadline", out)
+            self.assertIn("NOT   13. Emergency handling: retrospective approval in time", out)
+            checks, _ = self.checklist_of(tar_files(self.bundle(key)))
+            self.assertEqual(checks["emergency"]["result"], "not met")
+            self.assertEqual(checks["approval"]["result"], "not met")
         finally:
             self.admin.put("/api/v1/change-settings", json={"emergency_approval_seconds": 259200})
+
+    # -- the control checklist (docs/evidence.md) --
+
+    def checklist_of(self, files):
+        change = json.loads(files["change.json"])
+        return {c["id"]: c for c in change["checklist"]}, change
+
+    def test_checklist_of_a_released_change(self):
+        data = self.bundle()
+        files = tar_files(data)
+        checks, change = self.checklist_of(files)
+        self.assertEqual([c["id"] for c in change["checklist"]], [
+            "recorded", "authorised", "content", "independent-review", "fat", "approval", "deployed-approved",
+            "sat", "released-tested", "server-time", "audit-trail", "reauthentication", "emergency"])
+        for cid, c in checks.items():
+            self.assertEqual(c["result"], "not applicable" if cid == "emergency" else "met", c)
+            self.assertTrue(c["evidence"], c)
+        self.assertIn("git/plant/line1/plc.bundle", checks["content"]["evidence"])
+        self.assertIn("the approver appr uploaded none of the 2 versions", checks["independent-review"]["detail"])
+        self.assertIn("1 without a read-back (no agent)", checks["deployed-approved"]["detail"])
+        # the report opens with it, and labels fields for people
+        html = files["report.html"].decode()
+        self.assertLess(html.index("<h2>Control checklist</h2>"), html.index("<h2>The ticket</h2>"))
+        self.assertIn('<td class="met">met</td>', html)
+        self.assertNotIn('<td class="notmet">', html)
+        for label in ("Safety related", "Implementation plan", "Rollback plan"):
+            self.assertIn("<tr><th>%s</th>" % label, html)
+        self.assertNotIn("<th>safety_related</th>", html)
+        self.assertIn("@page{size:A4", html)
+        self.assertIn('@top-left{content:"Evidence of change %s"' % self.key, html)
+        # otcm verify prints the same checklist, recomputed from the bundle
+        code, out = self.verify(data)
+        self.assertEqual(code, 0, out)
+        self.assertIn("met   1. Change recorded with reason, risk and rollback plan", out)
+        self.assertIn("met   4. Independent review: the approver contributed no content", out)
+        self.assertIn("n/a   13. Emergency handling", out)
+        self.assertIn("ok    checklist: 12 met, 0 not met, 1 not applicable", out)
+        manifest = hashlib.sha256(files["MANIFEST.sha256"]).hexdigest()
+        self.assertIn("SHA-256 of MANIFEST.sha256 " + manifest, out)
+
+    def test_checklist_when_the_contributor_was_refused_approval(self):
+        # the approver uploaded the version, so signing the approval is refused: never independently reviewed
+        key, _ = self.released_change(uploader="admin", approver="admin")
+        data = self.bundle(key)
+        checks, _ = self.checklist_of(tar_files(data))
+        self.assertEqual(checks["independent-review"]["result"], "not met")
+        self.assertIn("no current approval", checks["independent-review"]["detail"])
+        for cid in ("recorded", "authorised", "content", "server-time", "audit-trail", "reauthentication"):
+            self.assertEqual(checks[cid]["result"], "met", checks[cid])
+        code, out = self.verify(data)
+        self.assertEqual(code, 0, out)  # authentic, and honest about what it lacks
+        self.assertIn("NOT   4. Independent review", out)
+        self.assertIn("ok    checklist: 6 met, 6 not met, 1 not applicable", out)
+        self.assertIn('<td class="notmet">not met</td>', tar_files(data)["report.html"].decode())
+
+    def test_checklist_when_the_read_back_does_not_match(self):
+        key, _ = self.released_change(readback="0" * 64)
+        data = self.bundle(key)
+        checks, change = self.checklist_of(tar_files(data))
+        self.assertIs(change["deployments"][0]["readback_match"], False)
+        self.assertEqual(checks["deployed-approved"]["result"], "not met")
+        self.assertIn("does not match the deployed tree", checks["deployed-approved"]["detail"])
+        for cid in ("fat", "approval", "independent-review", "audit-trail"):
+            self.assertEqual(checks[cid]["result"], "met", checks[cid])
+        code, out = self.verify(data)
+        self.assertIn("NOT   7. Deployed tree equals approved tree", out)
+        self.assertIn("ok    checklist:", out)
 
     def test_roles(self):
         r = self.srv.client().get("/api/v1/changes/%s/evidence" % self.key)

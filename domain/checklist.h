@@ -1,0 +1,47 @@
+/*
+ * domain/checklist.h - the auditor's control checklist of a change: each
+ * element an auditor tests on a change ticket, decided from the records
+ * of the change's evidence bundle alone (docs/evidence.md, "The control
+ * checklist").
+ *
+ * One pure function, used by both sides of a bundle: domain/evidence.c
+ * computes the checklist while building a bundle and stores it in
+ * change.json (and prints it at the top of report.html); the offline
+ * verifier (domain/bundle.h, `otcm verify`) recomputes it from the
+ * bundle's own bytes and refuses a bundle whose stored checklist differs.
+ * It touches no database, no clock and no global state.
+ *
+ * Thread-safety: thread-safe.
+ */
+#ifndef OTCM_DOMAIN_CHECKLIST_H
+#define OTCM_DOMAIN_CHECKLIST_H
+
+#include <stddef.h>
+
+#include "core/json.h"
+
+/* The results a control can have. */
+#define CHECKLIST_MET "met"
+#define CHECKLIST_NOT_MET "not met"
+#define CHECKLIST_NA "not applicable"
+
+/*
+ * The checklist of one change, decided from its bundle's records:
+ * `change` is change.json without its "checklist" member (the ticket
+ * with its versions, signatures, test_runs and deployments), `events` the
+ * bytes of audit/events.jsonl (events_len bytes, one JSON event a line;
+ * NULL for none) and `proofs` audit/proofs.json (may be NULL).  All three
+ * are untrusted: whatever is missing or malformed makes a control "not
+ * met", never an error.
+ *
+ * *out is a new array (owned by the caller) of objects, one per control
+ * in a fixed order: {"id", "control" (its words for people), "result"
+ * (CHECKLIST_MET, CHECKLIST_NOT_MET or CHECKLIST_NA), "detail" (why, with
+ * the records' values), "evidence" (array of the bundle's files, records
+ * and rules it rests on)}.  The same inputs give the same array.
+ * Returns 0, or OTCM_EINVAL (field "change") when change is not an object.
+ */
+int checklist_compute(json_t **out, const json_t *change, const char *events, size_t events_len,
+		      const json_t *proofs);
+
+#endif
