@@ -23,6 +23,7 @@
 #include "storage/repo.h"
 #include "storage/runs.h"
 #include "web/html.h"
+#include "web/pages.h"
 
 /* ---- gathering the records of a change ---- */
 
@@ -201,9 +202,12 @@ static int add_statements(struct bundle_files *fs, const json_t *full, const cha
 /*
  * diffs/<asset path>/<n>-<commit>.patch and .json: each version of the
  * change against the asset's baseline, the commit the change branch
- * started from (the first version's parent).
+ * started from (the first version's parent).  `changed` gets, per asset
+ * path, its newest version's {"from", "to", "files", "patch", "json"}
+ * (the last two: names in the bundle), for the report.
  */
-static int add_diffs(struct bundle_files *fs, struct db_conn *c, const json_t *versions, size_t cap)
+static int add_diffs(json_t *changed, struct bundle_files *fs, struct db_conn *c, const json_t *versions,
+		     size_t cap)
 {
 	json_t *v, *info = NULL, *files = NULL, *doc;
 	struct repo *r = NULL;
@@ -246,7 +250,10 @@ static int add_diffs(struct bundle_files *fs, struct db_conn *c, const json_t *v
 		files = NULL;
 		snprintf(name, sizeof(name), "diffs/%s/%u-%.12s.json", path, n, commit);
 		bundle_files_add_json(fs, name, doc);
-		json_decref(doc);
+		json_object_set_new(doc, "json", json_string(name));
+		snprintf(name, sizeof(name), "diffs/%s/%u-%.12s.patch", path, n, commit);
+		json_object_set_new(doc, "patch", json_string(name));
+		json_object_set_new(changed, path, doc);
 	}
 out:
 	json_decref(files);
@@ -406,6 +413,9 @@ static const char REPORT_STYLE[] =
 	"td.met{color:#064}td.notmet{color:#a00;font-weight:bold}td.na{color:#555}\n"
 	"table.checklist th:nth-child(2),table.checklist td:nth-child(2){width:5.5em}\n"
 	".hash,code{font-family:monospace;font-size:8.5pt;overflow-wrap:anywhere}\n"
+	"pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:8.5pt;margin:0}\n"
+	".muted{color:#555}.k-added{color:#064}.k-removed{color:#a00}.old{background:#fee}.new{background:#efe}\n"
+	"details>summary{font-weight:bold;list-style:none}section.otcm-diff{margin-bottom:1em}\n"
 	"@page{size:A4;margin:18mm 12mm 16mm 12mm;"
 	"@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);font:8pt sans-serif}}\n"
 	"@media print{body{margin:0}a{color:#000}thead{display:table-header-group}tr{break-inside:avoid}"
@@ -440,7 +450,42 @@ static const struct {
 	{ "retrospective_approval_due", "Retrospective approval due (UTC)" },
 };
 
-static int add_report(struct bundle_files *fs, const json_t *full, const json_t *versions, size_t cap)
+/* Bytes of semantic changes the report writes per asset; the full diffs are files of the bundle. */
+#define REPORT_CHANGES_BYTES ((size_t)128 << 10)
+
+/* What changed, per asset: its newest version against the baseline, as the diff page shows it. */
+static void what_changed(struct html *h, const json_t *changed)
+{
+	const char *path;
+	json_t *d;
+
+	html_raw(h, "<h2>What changed</h2>\n");
+	if (json_object_size(changed) == 0)
+		html_raw(h, "<p>No versions.</p>\n");
+	json_object_foreach((json_t *)changed, path, d) {
+		html_raw(h, "<h3>");
+		html_text(h, path);
+		html_raw(h, "</h3>\n<p>From <span class=\"hash\">");
+		html_text(h, json_is_string(json_object_get(d, "from")) ? jstr(d, "from") : "nothing");
+		html_raw(h, "</span> to <span class=\"hash\">");
+		html_text(h, jstr(d, "to"));
+		html_raw(h, "</span>: ");
+		html_int(h, (int64_t)json_array_size(json_object_get(d, "files")));
+		html_raw(h, " files changed.  Full diffs: <a href=\"");
+		html_url_path(h, jstr(d, "patch"));
+		html_raw(h, "\">");
+		html_text(h, jstr(d, "patch"));
+		html_raw(h, "</a> (unified), <a href=\"");
+		html_url_path(h, jstr(d, "json"));
+		html_raw(h, "\">");
+		html_text(h, jstr(d, "json"));
+		html_raw(h, "</a> (semantic).</p>\n");
+		page_diff_report(h, json_object_get(d, "files"), REPORT_CHANGES_BYTES);
+	}
+}
+
+static int add_report(struct bundle_files *fs, const json_t *full, const json_t *versions,
+		      const json_t *changed, size_t cap)
 {
 	struct html b;
 	json_t *s, *st;
@@ -465,7 +510,9 @@ static int add_report(struct bundle_files *fs, const json_t *full, const json_t 
 		row(&b, FIELDS[i].label, json_object_get(full, FIELDS[i].field));
 	row(&b, "Planned window start (UTC)", json_object_get(json_object_get(full, "planned_window"), "start"));
 	row(&b, "Planned window end (UTC)", json_object_get(json_object_get(full, "planned_window"), "end"));
-	html_raw(&b, "</table>\n<h2>Assets and versions</h2>\n<table><tr><th>asset</th><th>commit</th>"
+	html_raw(&b, "</table>\n");
+	what_changed(&b, changed);
+	html_raw(&b, "<h2>Assets and versions</h2>\n<table><tr><th>asset</th><th>commit</th>"
 		 "<th>tree</th><th>uploaded by</th><th>at</th></tr>\n");
 	json_array_foreach(versions, i, s) {
 		html_raw(&b, "<tr>");
@@ -645,6 +692,7 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 {
 	struct bundle_files fs = { 0 };
 	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL;
+	json_t *changed = json_object();
 	int64_t *seqs = NULL, mtime = 0;
 	size_t nseqs = 0, i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
 	struct buf readme = BUF_INIT, events = BUF_INIT;
@@ -673,7 +721,7 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 		goto out;
 	json_object_set(full, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", full);
-	if ((rc = add_report(&fs, full, versions, cap)) || (rc = add_diffs(&fs, c, versions, cap)) ||
+	if ((rc = add_diffs(changed, &fs, c, versions, cap)) || (rc = add_report(&fs, full, versions, changed, cap)) ||
 	    (rc = add_statements(&fs, full, chg, key)))
 		goto out;
 	json_array_foreach(json_object_get(full, "affected_assets"), i, r) {
@@ -704,6 +752,7 @@ out:
 	buf_release(&events);
 	json_decref(proofs);
 	json_decref(checklist);
+	json_decref(changed);
 	bundle_files_release(&fs);
 	json_decref(run);
 	json_decref(versions);

@@ -494,3 +494,31 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	}
 	layout_end(h);
 }
+
+void page_diff_report(struct html *h, const json_t *files, size_t byte_cap)
+{
+	const json_t *f;
+	size_t i, start = h->buf.len, written = 0;
+
+	project_summary(h, files);
+	json_array_foreach(files, i, f) {
+		const json_t *sem = json_object_get(f, "semantic");
+		size_t n = file_changes(f), left = byte_cap > h->buf.len - start ? byte_cap - (h->buf.len - start) : 0;
+
+		html_raw(h, "<section class=\"otcm-diff\"><h4>");
+		file_heading(h, f);
+		html_raw(h, "</h4>\n");
+		if (!json_is_object(sem))
+			not_compared(h, f);
+		else if (left)
+			written = semantic(h, sem, 0, n, CHANGE_PATCH_INLINE, left);
+		else
+			written = 0;
+		if (json_is_object(sem) && written < n) {
+			html_raw(h, "<p class=\"muted\">");
+			html_int(h, (int64_t)(n - written));
+			html_raw(h, " more changes of this file are in the full diff.</p>\n");
+		}
+		html_raw(h, "</section>\n");
+	}
+}

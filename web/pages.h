@@ -67,6 +67,15 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	       const char *to, const json_t *files, const char *patch, size_t patch_len,
 	       const json_t *file, size_t page);
 
+/*
+ * What changed, for a printed evidence report rather than a page: the
+ * summary by category of `files` (as for page_diff) and each file's
+ * semantic changes grouped by engineering object, rendered as the diff
+ * page renders them, with no link to the server.  After about `byte_cap`
+ * bytes of changes the rest of each file is counted, not written.
+ */
+void page_diff_report(struct html *h, const json_t *files, size_t byte_cap);
+
 /* One action on a change: what it is, whether the user may take it now, or why not. */
 struct web_action {
 	const char *label;           /* "Submit for authorisation" */

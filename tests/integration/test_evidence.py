@@ -474,6 +474,14 @@ class Evidence(ServerTestCase):
         for label in ("Safety related", "Implementation plan", "Rollback plan"):
             self.assertIn("<tr><th>%s</th>" % label, html)
         self.assertNotIn("<th>safety_related</th>", html)
+        # what changed: the newest version's semantic changes, with links to the full diffs
+        self.assertLess(html.index("<h2>The ticket</h2>"), html.index("<h2>What changed</h2>"))
+        patch = sorted(n for n in files if n.startswith("diffs/plant/line1/plc/") and n.endswith(".patch"))[-1]
+        self.assertIn('<a href="%s">' % patch, html)
+        self.assertIn('<a href="%s.json">' % patch[:-len(".patch")], html)
+        self.assertIn('<section class="otcm-diff"><h4><span class="otcm-diff-file">main.st</span>', html)
+        self.assertIn('<td>initial value</td><td class="old"></td><td class="new">2</td>',
+                      html[html.index("<h2>What changed</h2>"):])
         self.assertIn("@page{size:A4", html)
         self.assertIn('@top-left{content:"Evidence of change %s"' % self.key, html)
         # otcm verify prints the same checklist, recomputed from the bundle
