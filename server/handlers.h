@@ -129,6 +129,7 @@ int chg_sign(json_t **out, struct http_req *req, struct db_conn *c, int64_t chan
 
 /* h_pages.c: the web pages (web/pages.h renders them) */
 int h_page_static(struct http_req *req);
+int h_page_favicon(struct http_req *req);
 int h_page_login_form(struct http_req *req);
 int h_page_login(struct http_req *req);
 int h_page_logout(struct http_req *req);
