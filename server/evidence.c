@@ -23,6 +23,7 @@
 #include "core/tar.h"
 #include "domain/version_diff.h"
 #include "storage/changes.h"
+#include "storage/runs.h"
 #include "storage/checkpoint.h"
 #include "storage/gitbundle.h"
 #include "storage/repo.h"

@@ -35,7 +35,7 @@
 #include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"

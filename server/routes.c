@@ -162,6 +162,8 @@ const struct route routes[] = {
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },
 	{ "GET", "/changes/{key}", CHG_READERS, h_page_change, "page: one change", OP_CHANGE_READ },
+	/* one form, three operations by its kind: change.transition, change.sign or
+	   change.release, each checking its own roles (release: approver, admin) */
 	{ "POST", "/changes/{key}/actions", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN,
 	  h_page_change_action, "page: transition, sign or release a change", OP_NONE },
 	{ "GET", "/changes/{key}/edit", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_edit_form, "page: edit a change", OP_CHANGE_UPDATE },
