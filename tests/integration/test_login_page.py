@@ -59,23 +59,28 @@ class LoginPage(ServerTestCase):
 
     def test_after_login_only_a_plain_local_path(self):
         pw = self.srv.admin_password
-        for nxt, where in (("/changes", "/changes"),
-                           ("/assets?prefix=a", "/assets?prefix=a"),
-                           ("/\t/evil.example/x", "/"),
-                           ("/\n/evil.example/x", "/"),
-                           ("//evil.example/x", "/"),
-                           ("/\\evil.example/x", "/"),
-                           ("/x\\y", "/"),
-                           ("https://evil.example/", "/"),
-                           ("/javascript:alert(1)", "/"),
-                           ("evil.example", "/")):
+        cases = (("/changes", "/changes"),
+                 ("/assets?prefix=a", "/assets?prefix=a"),
+                 ("/\t/evil.example/x", "/"),
+                 ("/\n/evil.example/x", "/"),
+                 ("//evil.example/x", "/"),
+                 ("/\\evil.example/x", "/"),
+                 ("/x\\y", "/"),
+                 ("https://evil.example/", "/"),
+                 ("/javascript:alert(1)", "/"),
+                 ("evil.example", "/"))
+        # logged in already, the form redirects at once
+        c = self.client()
+        self.assertStatus(c.login("admin", pw), 200)
+        for nxt, where in cases:
+            r = c.get("/login?next=" + urllib.parse.quote(nxt, safe=""))
+            self.assertStatus(r, 303)
+            self.assertEqual(r.headers["Location"], where, repr(nxt))
+        # and after logging in through the form
+        for nxt, where in cases:
             c = self.client()
             tok = self.login_form(c)
             r = self.post_login(c, username="admin", password=pw, login_token=tok, next=nxt)
-            self.assertStatus(r, 303)
-            self.assertEqual(r.headers["Location"], where, repr(nxt))
-            # logged in, the form redirects by the same rule
-            r = c.get("/login?next=" + urllib.parse.quote(nxt, safe=""))
             self.assertStatus(r, 303)
             self.assertEqual(r.headers["Location"], where, repr(nxt))
 
