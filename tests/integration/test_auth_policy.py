@@ -118,6 +118,22 @@ class SigningCountsFailures(PolicyCase):
         self.assertStatus(appr.post(url, json={"meaning": "authorised", "password": apw}), 201)
 
 
+class ReauthOnOneConnection(PolicyCase):
+    # counting a failure must not wait for a second pooled connection
+    server_args = ("--db-pool", "1")
+
+    def test_a_wrong_password_is_counted_with_a_single_pooled_connection(self):
+        uid, pw = self.user("one.conn")
+        c = self.logged_in("one.conn", pw)
+        c.timeout = 20
+        r = c.post("/api/v1/totp", json={"password": "wrong-password"})
+        self.assertStatus(r, 401)
+        self.assertEqual(r.json["field"], "password")
+        ev = audit(self.srv.admin_client(), action="session.reauth.failed", object_id="one.conn")
+        self.assertEqual(ev[0]["after"]["failed_logins"], 1)
+        self.assertStatus(c.post("/api/v1/totp", json={"password": pw}), 201)
+
+
 class LockedBySessionLogins(PolicyCase):
     server_args = ("--login-throttle-after", "1", "--login-lock-after", "2",
                    "--login-lock-seconds", "600")
