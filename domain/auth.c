@@ -242,6 +242,8 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 		return rc;
 	if (!username || !*username)
 		return err_set(OTCM_EINVAL, "username", "'username' is required");
+	if (strlen(username) > 63)
+		return err_set(OTCM_EINVAL, "username", "'username' is at most 63 characters");
 	if (!password || !*password)
 		return err_set(OTCM_EINVAL, "password", "'password' is required");
 
