@@ -43,10 +43,10 @@ help:
 	@echo "make run            build, set up a private PostgreSQL under var/ and serve"
 	@echo "make test           dependency check, unit, integration and e2e tests (alias: check)"
 	@echo "make SANITIZE=address,undefined test   the same under ASan and UBSan"
-	@echo "make check-headers  every public header compiles on its own"
+	@echo "make check-headers  every public header compiles on its own; no include circle"
 	@echo "make bench          benchmarks as ratios against reference runs"
 	@echo "make fuzz           build the libFuzzer targets (clang); fuzz-run runs each briefly"
-	@echo "make install        install build/otcm into \$$(PREFIX)/bin"
+	@echo "make install        install build/otcm into \$$(PREFIX)/bin and otcm.service into \$$(UNITDIR)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,13 +82,15 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libotcm.a
 deps:
 	@scripts/deps.sh build run
 
+# the browser suite's chromium and node included: `make test` skips no suite
 deps-test:
-	@scripts/deps.sh build run test
+	@scripts/deps.sh build run test e2e
 
 run: deps all
 	@scripts/run.sh $(BUILD)/otcm
 
 test check: deps-test all $(UNIT_BIN)
+	@scripts/check-includes.py --objects $(BUILD)/obj
 	@BUILD=$(BUILD) scripts/test.sh
 
 unit: all $(UNIT_BIN)
@@ -105,6 +107,7 @@ check-headers:
 		printf '#include "%s"\n#include "%s"\n' $$h $$h | \
 		$(CC) $(ALL_CFLAGS) -x c -fsyntax-only -MF /dev/null - || { echo "$$h does not compile alone"; exit 1; }; \
 	done; echo "$(words $(HEADERS)) headers compile on their own"
+	@scripts/check-includes.py
 
 bench: deps-test all $(BUILD)/bench/ref_server
 	@scripts/deps.sh bench
@@ -142,9 +145,13 @@ fuzz: $(FUZZ_BIN)
 fuzz-run: fuzz
 	@scripts/fuzz.sh $(FUZZ_BIN)
 
+# the binary, and the sandboxed systemd unit with its ExecStart pointing at it
+UNITDIR  ?= /etc/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/otcm $(DESTDIR)$(PREFIX)/bin/otcm
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/otcm.service.in > $(DESTDIR)$(UNITDIR)/otcm.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/otcm.service
 
 clean:
 	rm -rf build

@@ -107,7 +107,7 @@ static bool token_equal(const char *sent, const char *csrf)
 
 int auth_check_form_csrf(struct http_req *req)
 {
-	const char *csrf = req->who.csrf_token, *sent = NULL, *ctype;
+	const char *csrf = req->who.csrf_token, *sent = NULL;
 	size_t i;
 
 	/* bearer tokens, anonymous callers, reads, the API and the login form need nothing here */
@@ -120,10 +120,8 @@ int auth_check_form_csrf(struct http_req *req)
 		if (req->parts[i].name && !req->parts[i].filename &&
 		    strcmp(req->parts[i].name, "csrf_token") == 0)
 			sent = req->parts[i].data;
-	ctype = http_header(req, "Content-Type");
-	if (!sent && req->body && ctype &&
-	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
-		sent = form_value(req->arena, req->body, req->body_len, "csrf_token");
+	if (!sent)
+		sent = form_get(req->form, "csrf_token");
 	if (token_equal(sent, csrf))
 		return 0;
 	return err_set(OTCM_EFORBIDDEN, "csrf_token",

@@ -1,6 +1,8 @@
 /*
- * server/auth.h - the session cookie and the CSRF header, shared by the
- * login handlers (the password policy is in domain/auth.h).
+ * server/auth.h - who is calling (session cookies and bearer tokens, the
+ * CSRF rule for cookie sessions), for the dispatcher; the session cookie
+ * and the CSRF header, shared by the login handlers (the password policy
+ * is in domain/auth.h).
  */
 #ifndef OTCM_SERVER_AUTH_H
 #define OTCM_SERVER_AUTH_H
@@ -23,5 +25,26 @@ void auth_set_session_cookie(struct http_req *req, const struct dom_session *s);
 
 /* Expire the session cookie. */
 void auth_clear_session_cookie(struct http_req *req);
+
+/*
+ * Authenticate a request from its session cookie or bearer token: fills
+ * req->who, or leaves it anonymous.  Bad or expired credentials simply stay
+ * anonymous.  Errors: a failure to check (database down), and
+ * OTCM_EFORBIDDEN for a state-changing request authenticated by a session
+ * cookie without its CSRF token (header X-CSRF-Token); the dispatcher
+ * answers either with http_reply_error.
+ */
+int auth_identify(struct http_req *req);
+
+/*
+ * The CSRF rule for web forms: a state-changing request to a page path
+ * from a cookie session carries the session's token in the X-CSRF-Token
+ * header or in a "csrf_token" form field (req->form or a multipart part).
+ * auth_identify() leaves page paths to this check, which the dispatcher
+ * runs once the body is read and before the handler; OTCM_EFORBIDDEN when
+ * it fails.  POST /login is exempt, as the API's login is: it replaces the
+ * session.
+ */
+int auth_check_form_csrf(struct http_req *req);
 
 #endif

@@ -38,6 +38,15 @@ int cmd_user(const struct config *cfg, int argc, char **argv);
 int cmd_audit(const struct config *cfg, int argc, char **argv);
 
 /*
+ * `otcm backup ...`, `otcm backup verify DIR`, `otcm restore ...` and
+ * `otcm drill ...` (server/cmd_backup.c); `name` is the subcommand
+ * ("backup", "restore" or "drill") and argv what follows it.  Options are
+ * the command's own (--to, --from, --data, --database, --pg-bindir, --as,
+ * --scratch, --keep); `cfg` holds the defaults and the environment.
+ */
+int cmd_backup(const struct config *cfg, const char *name, int argc, char **argv);
+
+/*
  * `otcm diff OLD NEW` (server/cmd_diff.c): the semantic diff of two PLC
  * files, as the server would show it, printed on stdout.  Works offline,
  * without a database.

@@ -29,10 +29,11 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
-#include "core/merkle.h"
-#include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/assets.h"
+#include "domain/audit.h"
 #include "domain/auth.h"
+#include "domain/reports.h"
 #include "domain/users.h"
 #include "server/auth.h"
 #include "server/h_pages.h"
@@ -51,7 +52,7 @@
 /* A field of the form as given, empty included (NULL only when absent). */
 static const char *form_raw(struct http_req *req, const char *name)
 {
-	return form_value(req->arena, req->body, req->body_len, name);
+	return form_get(req->form, name);
 }
 
 /* "<prefix><id><suffix>" as a redirect target; id is a number. */
@@ -315,26 +316,20 @@ static int assets_admin_page(struct http_req *req, unsigned status, const json_t
 			     const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "Manage assets", "admin-assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more = false;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_assets(&h, &p, list, more, refill, kind, notice);
+	page_admin_assets(&h, &p, json_object_get(page, "items"),
+			  !json_is_null(json_object_get(page, "next_cursor")), refill, kind, notice);
 	return pg_reply(req, status, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_admin_assets(struct http_req *req)
@@ -384,8 +379,9 @@ int h_page_admin_asset_create(struct http_req *req)
 		json_decref(body);
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_create)))
+	rc = dom_asset_create(&out, &req->dom, body);
+	json_decref(body);
+	if (rc)
 		goto refused;
 	pg_keep(req, out);
 	return redirect_id(req, "/admin/assets/", json_integer_value(json_object_get(out, "id")),
@@ -401,9 +397,11 @@ static int asset_edit_page(struct http_req *req, unsigned status, const json_t *
 	struct web_page p;
 	json_t *asset = NULL;
 	struct html h;
+	int64_t id;
 	int rc;
 
-	if ((rc = pg_call_json(&asset, req, h_assets_get)))
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(&asset, &req->dom, id)))
 		return rc;
 	pg_keep(req, asset);
 	p = pg_page(req, web_str(asset, "path"), "admin-assets");
@@ -429,9 +427,11 @@ int h_page_admin_asset_save(struct http_req *req)
 	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
 	const char *path = pg_form(req, "path"), *type = pg_form(req, "type");
 	struct pg_failure f;
+	int64_t id;
 	size_t i;
 	int rc;
 
+	pg_keep(req, body);
 	json_object_set_new(body, "path", json_string(path ? path : ""));
 	json_object_set_new(body, "type", json_string(type ? type : ""));
 	for (i = 0; i < sizeof(asset_text_fields) / sizeof(asset_text_fields[0]); i++) {
@@ -442,8 +442,9 @@ int h_page_admin_asset_save(struct http_req *req)
 			json_object_set_new(body, asset_text_fields[i], json_string(v));
 	}
 	json_object_update(refill, body);
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_patch))) {
+	if ((rc = dom_asset_id(&id, http_param(req, 0))))
+		return rc;
+	if ((rc = dom_asset_update(&out, &req->dom, id, body))) {
 		pg_keep_failure(&f, req, rc);
 		if (f.status == 404)
 			return rc;
@@ -484,86 +485,6 @@ static const char *format_day(struct http_req *req, time_t t, bool first_of_mont
 			    first_of_month ? 1 : tm.tm_mday);
 }
 
-/*
- * Check a checkpoint as the report carries it: its note is signed by `pub`
- * under its origin and says the size and root of the row.  NULL when it
- * holds, else why not.
- */
-static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub)
-{
-	const char *note = web_str(cp, "note"), *origin = web_str(cp, "origin");
-	struct signednote *sn = NULL;
-	unsigned char root[CRYPTO_SHA256_LEN], row_root[CRYPTO_SHA256_LEN];
-	char *note_origin = NULL;
-	const char *why = NULL;
-	uint64_t size = 0;
-
-	if (!note || !origin || !web_str(cp, "root_hash") ||
-	    crypto_unhex(row_root, sizeof(row_root), web_str(cp, "root_hash")))
-		return "the checkpoint is incomplete";
-	if (!pub)
-		return "the server has no signing key to check it with";
-	if (signednote_parse(&sn, note, strlen(note)))
-		why = "its signed note is malformed";
-	else if (signednote_verify(sn, origin, pub))
-		why = "its signature does not verify with the server's key";
-	else if (signednote_checkpoint_parse(&note_origin, &size, root, sn->text) ||
-		 strcmp(note_origin, origin) != 0 ||
-		 size != (uint64_t)json_integer_value(json_object_get(cp, "tree_size")) ||
-		 memcmp(root, row_root, sizeof(root)) != 0)
-		why = "its signed note does not say what the record says";
-	free(note_origin);
-	signednote_free(sn);
-	return why;
-}
-
-/*
- * The status of a report's two checkpoints and the consistency proof
- * between them, checked here the way an auditor would offline.
- */
-static void check_period(struct web_consistency *out, struct http_req *req, const json_t *report)
-{
-	const json_t *first = json_object_get(report, "start_checkpoint");
-	const json_t *second = json_object_get(report, "end_checkpoint");
-	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
-	struct crypto_ed25519_key *key = NULL;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
-	merkle_hash old_root, new_root, *path = NULL;
-	uint64_t m, n;
-	size_t i, len = json_array_size(proof);
-
-	memset(out, 0, sizeof(*out));
-	if (checkpoint_key_open(&key, NULL, req->srv->cfg->data, false) == 0) {
-		crypto_ed25519_public(pub, key);
-		have_pub = pub;
-	}
-	crypto_ed25519_free(key);
-	err_clear();
-	out->start_problem = checkpoint_problem(first, have_pub);
-	out->end_problem = checkpoint_problem(second, have_pub);
-	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
-	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
-	if (out->start_problem || out->end_problem) {
-		out->consistency_problem = "the checkpoints themselves do not verify";
-		return;
-	}
-	path = arena_alloc(req->arena, (len ? len : 1) * sizeof(*path));
-	crypto_unhex(old_root, sizeof(old_root), web_str(first, "root_hash"));
-	crypto_unhex(new_root, sizeof(new_root), web_str(second, "root_hash"));
-	json_array_foreach(proof, i, step) {
-		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
-			out->consistency_problem = "the proof is malformed";
-			return;
-		}
-	}
-	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
-		err_clear();
-		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
-		return;
-	}
-	out->verified = true;
-}
-
 int h_page_reports(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Reports", "reports");
@@ -571,6 +492,7 @@ int h_page_reports(struct http_req *req)
 	const char *from_day = http_query(req, "from_day"), *to_day = http_query(req, "to_day");
 	json_t *population = NULL, *exceptions = NULL;
 	struct web_consistency check;
+	struct dom_report_check rc_check;
 	struct pg_failure f;
 	const char *error = NULL;
 	unsigned status = 200;
@@ -600,8 +522,8 @@ int h_page_reports(struct http_req *req)
 	if (error) {
 		status = 400;
 	} else if (from && to) {
-		if ((rc = pg_call_json(&population, req, h_reports_population)) ||
-		    (rc = pg_call_json(&exceptions, req, h_reports_exceptions))) {
+		if ((rc = dom_report_population(&population, &req->dom, from, to, NULL)) ||
+		    (rc = dom_report_exceptions(&exceptions, &req->dom, from, to))) {
 			json_decref(population);
 			population = NULL;
 			pg_keep_failure(&f, req, rc);
@@ -610,7 +532,11 @@ int h_page_reports(struct http_req *req)
 		} else {
 			pg_keep(req, population);
 			pg_keep(req, exceptions);
-			check_period(&check, req, population);
+			dom_report_check(&rc_check, &req->dom, population);
+			check.verified = rc_check.verified;
+			check.start_problem = rc_check.start_problem;
+			check.end_problem = rc_check.end_problem;
+			check.consistency_problem = rc_check.consistency_problem;
 		}
 	}
 	html_init(&h, PG_PAGE_CAP);
@@ -621,47 +547,26 @@ int h_page_reports(struct http_req *req)
 
 /* ---- the auditor: the audit trail and its verification ---- */
 
-/*
- * Recompute the chain and check every checkpoint against it and the
- * server's key, on one snapshot, as `otcm audit verify` does.
- */
+/* The trail verified from the newest checkpoint on, as the page shows it. */
 static int verify_trail(struct web_audit_status *out, struct http_req *req)
 {
-	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-	struct crypto_ed25519_key *key = NULL;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
-	struct audit_chain chain = { 0 };
-	struct checkpoint_check ck = { 0 };
-	struct db_conn *c = NULL;
+	struct dom_audit_status st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = checkpoint_key_open(&key, NULL, req->srv->cfg->data, false);
-	if (rc == 0) {
-		crypto_ed25519_public(pub, key);
-		out->have_key = true;
-	} else if (rc != OTCM_ENOTFOUND) {
-		goto out;
-	}
-	if ((rc = svc_conn(&c, req)) || (rc = db_begin(c)) ||
-	    (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
-	    (rc = audit_verify_chain(&chain, c)) ||
-	    (out->have_key && (rc = checkpoint_verify_all(&ck, c, &chain, pub))))
-		goto out;
-	out->chained = chain.verified;
-	out->head_seq = chain.head_seq;
-	out->bad_seq = chain.bad_seq;
-	out->chain_problem = chain.bad_seq ? arena_strdup(req->arena, chain.problem) : NULL;
-	out->checkpoints_checked = ck.checked;
-	out->latest_size = ck.latest_size;
-	out->bad_size = ck.bad_size;
-	out->checkpoint_problem = ck.bad_size ? arena_strdup(req->arena, ck.problem) : NULL;
-	out->verified = chain.bad_seq == 0 && ck.bad_size == 0;
-out:
-	audit_chain_release(&chain);
-	crypto_ed25519_free(key);
-	svc_end(c);
-	return rc;
+	if ((rc = dom_audit_verify(&st, &req->dom)))
+		return rc;
+	out->verified = st.verified;
+	out->have_key = st.have_key;
+	out->trusted = st.trusted;
+	out->chained = st.chained;
+	out->head_seq = st.head_seq;
+	out->bad_seq = st.bad_seq;
+	out->chain_problem = st.chain_problem;
+	out->latest_size = st.latest_size;
+	out->bad_size = st.bad_size;
+	out->checkpoint_problem = st.checkpoint_problem;
+	return 0;
 }
 
 /* A non-negative number from the query; `dflt` when absent, -1 when malformed. */
@@ -683,8 +588,7 @@ int h_page_audit(struct http_req *req)
 	const char *otype = http_query(req, "object_type"), *oid = http_query(req, "object_id");
 	struct web_audit_status st;
 	struct web_audit_view view;
-	json_t *checkpoint = NULL, *events = NULL;
-	struct db_conn *c = NULL;
+	json_t *checkpoint = NULL, *page = NULL, *events;
 	int64_t after;
 	struct html h;
 	int rc;
@@ -695,7 +599,7 @@ int h_page_audit(struct http_req *req)
 		oid = NULL;
 	if ((rc = verify_trail(&st, req)))
 		return rc;
-	rc = pg_call_json(&checkpoint, req, h_checkpoint_get);
+	rc = dom_audit_checkpoint_get(&checkpoint, &req->dom, 0);
 	if (rc == OTCM_ENOTFOUND) {
 		err_clear();
 		checkpoint = NULL;
@@ -708,12 +612,10 @@ int h_page_audit(struct http_req *req)
 							      ? st.head_seq - AUDIT_PAGE_SIZE : 0));
 	if (after < 0)
 		return err_set(OTCM_EINVAL, "after", "'after' must be a sequence number");
-	if ((rc = svc_conn(&c, req)) ||
-	    (rc = audit_list(&events, c, otype, oid, after, AUDIT_PAGE_SIZE)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, events);
+	if ((rc = dom_audit_list(&page, &req->dom, otype, oid, after, AUDIT_PAGE_SIZE)))
+		return rc;
+	pg_keep(req, page);
+	events = json_object_get(page, "items");
 	memset(&view, 0, sizeof(view));
 	view.object_type = otype;
 	view.object_id = oid;
@@ -723,7 +625,4 @@ int h_page_audit(struct http_req *req)
 	html_init(&h, PG_PAGE_CAP);
 	page_audit(&h, &p, events, &view, checkpoint, &st);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }

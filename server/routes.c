@@ -1,6 +1,6 @@
 /*
  * server/routes.c - the route table: every URL otcm serves, its method,
- * the roles allowed and the handler (see struct route in http.h).
+ * the roles allowed and the handler (see struct route in routes.h).
  *
  * Rows look like
  *
@@ -15,7 +15,7 @@
  * http_param(req, i) in pattern order.  Handlers are declared in the
  * header of the file that defines them, included below.
  */
-#include "server/http.h"
+#include "server/routes.h"
 
 #include "server/h_health.h"
 #include "server/handlers.h"
