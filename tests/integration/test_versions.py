@@ -546,6 +546,11 @@ class BadInput(VersionsBase):
         self.refused(400, "files", "no file", [])
         r = self.refused(409, "files", "changes nothing", [("prog/Main.st", b"x := 1;\n")])
         self.assertEqual(r.json["rule"], "no-change")
+        # the refusal is audited on the asset, naming its rule and the door it came through
+        r = self.admin.get("/api/v1/audit?object_type=asset&object_id=%d&limit=1000" % self.asset)
+        ev = [e for e in r.json["items"] if e["action"] == "version.create.refused"]
+        self.assertEqual([(e["actor"], e["after"]["rule"], e["after"]["door"]) for e in ev],
+                         [("eng-v", "no-change", "api")])
         r = self.engineer.post("/api/v1/assets/%d/versions" % self.asset, json={"message": "m"})
         self.assertProblem(r, 415, "body")
         self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
@@ -592,6 +597,11 @@ class BadInput(VersionsBase):
         self.refused(400, "archive", ".git", arch(make_tar([(".git/hooks/post-checkout", b"#!/bin/sh")])))
         self.refused(400, "archive", ".git", arch(make_zip([("sub/.git/config", b"[core]")]), "x.zip"))
         self.refused(400, "archive", "..", arch(make_zip([("../../x", b"1")]), "x.zip"))
+        # a tar keeps a backslash in a name, and it is refused; the zip reader takes a zip's
+        # backslashes for the folder separators Windows tools mean, and the folders are checked
+        self.refused(400, "archive", "backslash", arch(make_tar([("dir\\.git\\config", b"1")])))
+        self.refused(400, "archive", "'..'", arch(make_zip([("a\\..\\..\\x", b"1")]), "x.zip"))
+        self.refused(400, "archive", ".git", arch(make_zip([("sub\\.git\\config", b"1")]), "x.zip"))
         self.refused(400, "archive", "holds no files", arch(make_tar([("d/", "dir")])))
         self.refused(415, "archive", "not a zip or tar", arch(b"<RSLogix5000Content/>", "x.zip"))
         self.refused(400, "archive", "not both", arch(make_tar([("x", b"1")])) + [("file", "y", b"2")])
