@@ -753,6 +753,8 @@ int dom_version_diff(json_t **out, const char **out_patch, size_t *out_patch_len
 		*out_patch = bytes ? bytes : "";
 		*out_patch_len = len;
 	} else {
+		if (semantic)
+			json_object_set_new(body, "summary", version_diff_summary(files));
 		json_object_set_new(body, "files", files);
 		files = NULL;
 		json_object_set_new(body, "patch", json_text_lossy(buf_cstr(&patch), patch.len));

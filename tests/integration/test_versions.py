@@ -217,6 +217,14 @@ class Versions(VersionsBase):
         self.assertIn("diff --git a/Controller/Test.L5X b/Controller/Test.L5X", r.json["patch"])
         self.assertEqual(f["semantic"]["format"], "l5x")
         self.assertGreater(len(f["semantic"]["changes"]), 0)
+        # the project summary: the file under its category, every change counted once
+        summary = r.json["summary"]
+        self.assertEqual((summary["files"], summary["not_compared"]), (1, 0))
+        self.assertEqual(summary["changes"], len(f["semantic"]["changes"]))
+        self.assertEqual(summary["categories"][f["semantic"]["category"]]["files"], 1)
+        self.assertEqual(sum(c["changes"] for c in summary["categories"].values()), summary["changes"])
+        self.assertNotIn("summary", self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s&semantic=false"
+                                                     % (asset, c1["commit"], c2["commit"])).json)
         # default: the head against its parent
         r2 = self.auditor.get("/api/v1/assets/%d/diff?to=%s" % (asset, WORK))
         self.assertEqual((r2.json["from"], r2.json["to"]), (c1["commit"], c2["commit"]))
