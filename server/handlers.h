@@ -86,6 +86,7 @@ int h_totp_reset(struct http_req *req);
 
 /* h_pages.c: the web pages (web/pages.h renders them) */
 int h_page_static(struct http_req *req);
+int h_page_favicon(struct http_req *req);
 int h_page_login_form(struct http_req *req);
 int h_page_login(struct http_req *req);
 int h_page_logout(struct http_req *req);
