@@ -39,7 +39,6 @@
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "domain/rules.h"
-#include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
 #include "storage/changes.h"
@@ -49,7 +48,9 @@
 
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-#define HOME_LIST_LIMIT 50
+#define HOME_LIST_LIMIT_TEXT "50"
+/* the changes page shows up to the list's largest page (CHANGES_MAX_LIMIT) */
+#define CHANGES_MAX_LIMIT_TEXT "500"
 #define TRAIL_LIMIT 500
 
 /* ---- the frame and replies ---- */
@@ -309,28 +310,33 @@ int h_page_logout(struct http_req *req)
 
 /* ---- my work and the change list ---- */
 
-/* The changes matching q, or an empty array when the role may not read changes. */
-int pg_list_changes(json_t **out, struct http_req *req, struct db_conn *c,
-			const struct change_query *q)
+/*
+ * The items of the change list for query `q` (domain/changes.h), kept with
+ * the request; an actor whose role may not read changes (the collection
+ * agent) gets an empty list, as the domain's preview says, without a
+ * refusal on its home page.
+ */
+int pg_list_changes(json_t **out, struct http_req *req, const struct dom_change_query *q)
 {
-	bool more;
+	json_t *page = NULL;
 	int rc;
 
-	if (req->who.role == ROLE_AGENT) {
+	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
+		err_clear();
 		*out = pg_keep(req, json_array());
 		return 0;
 	}
-	rc = changes_list(out, &more, c, q);
-	if (rc == 0)
-		pg_keep(req, *out);
-	return rc;
+	if ((rc = dom_change_list(&page, &req->dom, q)))
+		return rc;
+	pg_keep(req, page);
+	*out = json_object_get(page, "items");
+	return 0;
 }
 
 int h_page_home(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "My work", "home");
-	struct change_query q;
-	struct db_conn *c = NULL;
+	struct dom_change_query q;
 	json_t *mine = NULL, *overdue = NULL, *to_sign = NULL, *part = NULL;
 	const char *label = "Waiting for you";
 	const char *states[4] = { NULL };
@@ -360,27 +366,25 @@ int h_page_home(struct http_req *req)
 	default:
 		break;
 	}
-	if ((rc = svc_conn(&c, req)))
-		goto out;
 	memset(&q, 0, sizeof(q));
 	q.requester = req->who.username;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&mine, req, c, &q)))
-		goto out;
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&mine, req, &q)))
+		return rc;
 	memset(&q, 0, sizeof(q));
-	q.overdue = true;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&overdue, req, c, &q)))
-		goto out;
+	q.overdue = "true";
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&overdue, req, &q)))
+		return rc;
 	to_sign = pg_keep(req, json_array());
 	for (i = 0; states[i]; i++) {
 		json_t *ch;
 
 		memset(&q, 0, sizeof(q));
 		q.state = states[i];
-		q.limit = HOME_LIST_LIMIT;
-		if ((rc = pg_list_changes(&part, req, c, &q)))
-			goto out;
+		q.limit = HOME_LIST_LIMIT_TEXT;
+		if ((rc = pg_list_changes(&part, req, &q)))
+			return rc;
 		json_array_foreach(part, j, ch) {
 			/* engineers see their own work in "Changes I requested" already */
 			if (req->who.role == ROLE_ENGINEER &&
@@ -389,43 +393,30 @@ int h_page_home(struct http_req *req)
 			json_array_append(to_sign, ch);
 		}
 	}
-	svc_end(c);
-	c = NULL;
 	html_init(&h, PG_PAGE_CAP);
 	page_home(&h, &p, mine, to_sign, label, overdue);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_changes(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Changes", "changes");
 	const char *state = http_query(req, "state");
-	struct change_query q;
-	struct db_conn *c = NULL;
+	struct dom_change_query q;
 	json_t *list = NULL;
 	struct html h;
 	int rc;
 
 	if (state && !*state)
 		state = NULL;
-	if (state && rules_state_from_name(state) < 0)
-		return err_set(OTCM_EINVAL, "state", "unknown state '%.40s'", state);
 	memset(&q, 0, sizeof(q));
 	q.state = state;
-	q.limit = CHANGES_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = pg_list_changes(&list, req, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
+	q.limit = CHANGES_MAX_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&list, req, &q)))
+		return rc;
 	html_init(&h, PG_PAGE_CAP);
 	page_changes(&h, &p, list, state);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 /* ---- assets, versions, diffs ---- */
@@ -438,23 +429,12 @@ out:
 static int asset_changes(json_t **out, struct http_req *req, int64_t id, const char *state)
 {
 	struct dom_change_query q;
-	json_t *page = NULL;
-	int rc;
 
-	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
-		err_clear();
-		*out = pg_keep(req, json_array());
-		return 0;
-	}
 	memset(&q, 0, sizeof(q));
 	q.asset = arena_printf(req->arena, "%" PRId64, id);
 	q.state = state;
-	q.limit = arena_printf(req->arena, "%d", HOME_LIST_LIMIT);
-	if ((rc = dom_change_list(&page, &req->dom, &q)))
-		return rc;
-	pg_keep(req, page);
-	*out = json_object_get(page, "items");
-	return 0;
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	return pg_list_changes(out, req, &q);
 }
 
 /* The asset of the route's first capture. */
