@@ -17,11 +17,12 @@
 #include <stdlib.h>
 
 #include "core/err.h"
-#include "diff/text_util.h"
+#include "diff/iec.h"
+#include "diff/text.h"
 
 static int awl_detect(const char *text, size_t len)
 {
-	return tu_iec_score(text, len, TU_DIALECT_AWL);
+	return iec_score(text, len, IEC_DIALECT_AWL);
 }
 
 static int awl_parse(struct dnode **out, const char *text, size_t len)
@@ -30,18 +31,18 @@ static int awl_parse(struct dnode **out, const char *text, size_t len)
 	size_t objects = 0;
 
 	*out = NULL;
-	tu_iec_parse(root, text, len, TU_DIALECT_AWL, &objects);
+	iec_parse(root, text, len, IEC_DIALECT_AWL, &objects);
 	if (objects == 0) {
 		char *code;
 
-		if (tu_iec_score(text, len, TU_DIALECT_AWL) == 0) {
+		if (iec_score(text, len, IEC_DIALECT_AWL) == 0) {
 			dnode_free(root);
 			return err_set(OTCM_EINVAL, NULL, "no AWL block or instruction found");
 		}
 		/* bare instructions: the program of OB 1 */
 		dnode_free(root);
 		root = dnode_new("File", NULL);
-		code = tu_clean_lines(text, len);
+		code = text_clean_lines(text, len);
 		dnode_set_attr(dnode_add(root, "Block", "OB 1"), "kind", "ORGANIZATION_BLOCK");
 		if (code)
 			dnode_set_body(root->kids[0], code, "body");

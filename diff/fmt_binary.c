@@ -24,7 +24,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/mem.h"
-#include "diff/text_util.h"
+#include "diff/text.h"
 
 #define ARCHIVE_MAX_DEPTH 4
 #define ARCHIVE_MAX_MEMBERS 100000
@@ -80,7 +80,7 @@ static bool list_archive(struct dnode *parent, const void *data, size_t len, int
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	struct tu_names *names = tu_names_new();
+	struct text_names *names = text_names_new();
 	bool any = false;
 	int rc;
 
@@ -123,7 +123,7 @@ static bool list_archive(struct dnode *parent, const void *data, size_t len, int
 		path = archive_entry_pathname_utf8(e);
 		if (!path)
 			path = archive_entry_pathname(e);
-		m = tu_add_unique(names, parent, "Member", path ? path : "");
+		m = text_add_unique(names, parent, "Member", path ? path : "");
 		if (archive_entry_filetype(e) == AE_IFLNK) {
 			const char *target = archive_entry_symlink(e);
 
@@ -177,7 +177,7 @@ static bool list_archive(struct dnode *parent, const void *data, size_t len, int
 	}
 out:
 	archive_read_free(a);
-	tu_names_free(names);
+	text_names_free(names);
 	return any;
 }
 

@@ -18,7 +18,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
-#include "diff/text_util.h"
+#include "diff/text.h"
 
 #define CSV_MAX_FIELDS 4096
 #define CSV_PROBE_ROWS 20
@@ -90,7 +90,7 @@ static bool read_row(struct csv_row *r, const char *text, size_t len, size_t *po
 			size_t n = field.len;
 
 			if (!was_quoted)
-				tu_trim(&s, &n);
+				text_trim(&s, &n);
 			if (r->n < CSV_MAX_FIELDS) {
 				if (r->n == r->alloc) {
 					r->alloc = r->alloc ? 2 * r->alloc : 8;
@@ -161,7 +161,7 @@ static bool is_key_header(const char *h)
 	size_t i;
 
 	for (i = 0; keys[i]; i++) {
-		if (tu_ieq(h, strlen(h), keys[i]))
+		if (text_ieq(h, strlen(h), keys[i]))
 			return true;
 	}
 	return false;
@@ -183,8 +183,8 @@ static int csv_detect(const char *text, size_t len)
 	score = 45;
 	read_row(&header, text, len, &pos, delim);
 	for (i = 0; i < header.n; i++) {
-		if (is_key_header(header.f[i]) || tu_ieq(header.f[i], strlen(header.f[i]), "value") ||
-		    tu_ieq(header.f[i], strlen(header.f[i]), "unit"))
+		if (is_key_header(header.f[i]) || text_ieq(header.f[i], strlen(header.f[i]), "value") ||
+		    text_ieq(header.f[i], strlen(header.f[i]), "unit"))
 			score = 65;
 	}
 	row_release(&header);
@@ -194,7 +194,7 @@ static int csv_detect(const char *text, size_t len)
 static int csv_parse(struct dnode **out, const char *text, size_t len)
 {
 	struct csv_row header = { NULL, 0, 0 }, r = { NULL, 0, 0 };
-	struct tu_names *names = NULL;
+	struct text_names *names = NULL;
 	struct dnode *root = NULL;
 	char **attr = NULL;
 	size_t rows, pos = 0, key = 0, i, rowno = 1;
@@ -231,7 +231,7 @@ static int csv_parse(struct dnode **out, const char *text, size_t len)
 		dnode_set_attr(root, "columns", buf_cstr(&cols));
 		buf_release(&cols);
 	}
-	names = tu_names_new();
+	names = text_names_new();
 	while (read_row(&r, text, len, &pos, delim)) {
 		struct dnode *p;
 		char *rowname;
@@ -240,7 +240,7 @@ static int csv_parse(struct dnode **out, const char *text, size_t len)
 		if (row_blank(&r))
 			continue;
 		rowname = key < r.n && r.f[key][0] ? xstrdup(r.f[key]) : xasprintf("row %zu", rowno);
-		p = tu_add_unique(names, root, "Parameter", rowname);
+		p = text_add_unique(names, root, "Parameter", rowname);
 		free(rowname);
 		for (i = 0; i < r.n; i++) {
 			if (i == key)
@@ -260,7 +260,7 @@ static int csv_parse(struct dnode **out, const char *text, size_t len)
 	free(attr);
 	row_release(&header);
 	row_release(&r);
-	tu_names_free(names);
+	text_names_free(names);
 	*out = root;
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
-#include "diff/text_util.h"
+#include "diff/text.h"
 
 enum ini_line { INI_BLANK, INI_COMMENT, INI_SECTION, INI_KEY, INI_OTHER };
 
@@ -37,7 +37,7 @@ static enum ini_line classify(const char *p, size_t n, const char **name, size_t
 			return INI_OTHER;
 		*name = p + 1;
 		*name_len = (size_t)(close - p - 1);
-		tu_trim(name, name_len);
+		text_trim(name, name_len);
 		return *name_len ? INI_SECTION : INI_OTHER;
 	}
 	eq = memchr(p, '=', n);
@@ -45,10 +45,10 @@ static enum ini_line classify(const char *p, size_t n, const char **name, size_t
 		return INI_OTHER;
 	*name = p;
 	*name_len = (size_t)(eq - p);
-	tu_trim(name, name_len);
+	text_trim(name, name_len);
 	*value = eq + 1;
 	*value_len = n - (size_t)(eq + 1 - p);
-	tu_trim(value, value_len);
+	text_trim(value, value_len);
 	if (*name_len == 0 || memchr(*name, '"', *name_len) || memchr(*name, '(', *name_len))
 		return INI_OTHER;
 	return INI_KEY;
@@ -70,7 +70,7 @@ static int ini_detect(const char *text, size_t len)
 		size_t n = end - pos, nn = 0, vn = 0;
 
 		pos = end + 1;
-		tu_trim(&p, &n);
+		text_trim(&p, &n);
 		switch (classify(p, n, &name, &nn, &value, &vn)) {
 		case INI_SECTION:
 			sections++;
@@ -95,7 +95,7 @@ static int ini_detect(const char *text, size_t len)
 static int ini_parse(struct dnode **out, const char *text, size_t len)
 {
 	struct dnode *root = dnode_new("File", NULL), *cur = root;
-	struct tu_names *names = tu_names_new();
+	struct text_names *names = text_names_new();
 	struct buf comment = BUF_INIT, other = BUF_INIT;
 	size_t pos = 0, found = 0;
 
@@ -108,14 +108,14 @@ static int ini_parse(struct dnode **out, const char *text, size_t len)
 		struct dnode *kid;
 
 		pos = end + 1;
-		tu_trim(&p, &n);
+		text_trim(&p, &n);
 		switch (classify(p, n, &name, &nn, &value, &vn)) {
 		case INI_BLANK:
 			break;
 		case INI_COMMENT:
 			p++;
 			n--;
-			tu_trim(&p, &n);
+			text_trim(&p, &n);
 			if (comment.len)
 				buf_addch(&comment, '\n');
 			buf_add(&comment, p, n);
@@ -130,7 +130,7 @@ static int ini_parse(struct dnode **out, const char *text, size_t len)
 					cur = root->kids[k];
 			}
 			if (!cur)
-				cur = tu_add_unique(names, root, "Section", sname);
+				cur = text_add_unique(names, root, "Section", sname);
 			free(sname);
 			if (comment.len)
 				dnode_set_attr(cur, "comment", buf_cstr(&comment));
@@ -141,7 +141,7 @@ static int ini_parse(struct dnode **out, const char *text, size_t len)
 		case INI_KEY: {
 			char *kname = xstrndup(name, nn);
 
-			kid = tu_add_unique(names, cur, "Parameter", kname);
+			kid = text_add_unique(names, cur, "Parameter", kname);
 			free(kname);
 			dnode_set_attrn(kid, "value", value, vn);
 			if (comment.len)
@@ -163,7 +163,7 @@ static int ini_parse(struct dnode **out, const char *text, size_t len)
 		dnode_set_bodyn(root, other.data, other.len, "other lines");
 	buf_release(&comment);
 	buf_release(&other);
-	tu_names_free(names);
+	text_names_free(names);
 	if (!found) {
 		dnode_free(root);
 		return err_set(OTCM_EINVAL, NULL, "no [section] or key=value line found");

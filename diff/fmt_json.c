@@ -21,13 +21,13 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/mem.h"
-#include "diff/text_util.h"
+#include "diff/text.h"
 
 #define JSON_MAX_DEPTH 64
 
 static const char *const identity_keys[] = { "id", "name", "meta.name", NULL };
 
-static void walk_value(struct tu_names *names, struct dnode *node, const char *path,
+static void walk_value(struct text_names *names, struct dnode *node, const char *path,
                        json_t *v, int depth);
 
 /* The member at a dotted path ("meta.name") of an object, or NULL. */
@@ -118,7 +118,7 @@ static const char *identity_of(json_t *arr)
 	return NULL;
 }
 
-static void walk_object(struct tu_names *names, struct dnode *node, const char *prefix,
+static void walk_object(struct text_names *names, struct dnode *node, const char *prefix,
                         json_t *obj, int depth)
 {
 	const char *key;
@@ -132,7 +132,7 @@ static void walk_object(struct tu_names *names, struct dnode *node, const char *
 	}
 }
 
-static void walk_array(struct tu_names *names, struct dnode *node, const char *path,
+static void walk_array(struct text_names *names, struct dnode *node, const char *path,
                        json_t *arr, int depth)
 {
 	size_t i, n = json_array_size(arr);
@@ -166,7 +166,7 @@ static void walk_array(struct tu_names *names, struct dnode *node, const char *p
 		for (i = 0; i < n; i++) {
 			json_t *e = json_array_get(arr, i);
 			char *id = scalar_text(member_at(e, idkey));
-			struct dnode *kid = tu_add_unique(names, node, type, id);
+			struct dnode *kid = text_add_unique(names, node, type, id);
 
 			free(id);
 			walk_object(names, kid, "", e, depth + 1);
@@ -189,7 +189,7 @@ static void walk_array(struct tu_names *names, struct dnode *node, const char *p
 	}
 }
 
-static void walk_value(struct tu_names *names, struct dnode *node, const char *path,
+static void walk_value(struct text_names *names, struct dnode *node, const char *path,
                        json_t *v, int depth)
 {
 	if ((json_is_object(v) || json_is_array(v)) && depth > JSON_MAX_DEPTH) {
@@ -254,17 +254,17 @@ static int json_parse(struct dnode **out, const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *v = load(text, len, &jerr);
-	struct tu_names *names;
+	struct text_names *names;
 	struct dnode *root;
 
 	*out = NULL;
 	if (!v)
 		return err_set(OTCM_EINVAL, NULL, "invalid JSON at line %d column %d: %s",
 		               jerr.line, jerr.column, jerr.text);
-	names = tu_names_new();
+	names = text_names_new();
 	root = dnode_new("Document", NULL);
 	walk_value(names, root, "", v, 0);
-	tu_names_free(names);
+	text_names_free(names);
 	json_decref(v);
 	*out = root;
 	return 0;

@@ -12,16 +12,16 @@
  * with trailing white space removed.  TYPE[name] for each data type
  * (STRUCT members as children), CONFIGURATION[name]/RESOURCE[name] with
  * TASK[name] and PROGRAM[instance] nodes.  The parsing itself lives in
- * text_util.c, shared with AWL.
+ * iec_parse.c, shared with AWL.
  */
 #include "diff/formats.h"
 
 #include "core/err.h"
-#include "diff/text_util.h"
+#include "diff/iec.h"
 
 static int st_detect(const char *text, size_t len)
 {
-	return tu_iec_score(text, len, TU_DIALECT_ST);
+	return iec_score(text, len, IEC_DIALECT_ST);
 }
 
 static int st_parse(struct dnode **out, const char *text, size_t len)
@@ -30,7 +30,7 @@ static int st_parse(struct dnode **out, const char *text, size_t len)
 	size_t objects = 0;
 
 	*out = NULL;
-	tu_iec_parse(root, text, len, TU_DIALECT_ST, &objects);
+	iec_parse(root, text, len, IEC_DIALECT_ST, &objects);
 	if (objects == 0) {
 		dnode_free(root);
 		return err_set(OTCM_EINVAL, NULL, "no POU, type or configuration found");

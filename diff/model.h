@@ -4,7 +4,7 @@
  *
  * A parser turns one file into a tree of dnodes after normalisation (noise
  * such as export timestamps is simply not put into the tree).  One generic
- * differ (tree.c) compares two trees and reports changes with stable paths,
+ * differ (differ.c) compares two trees and reports changes with stable paths,
  * so parsers never compare anything themselves.
  *
  *  - A node has a type ("Program", "Routine", "Rung", "POU", "VAR_INPUT",
@@ -51,7 +51,7 @@ struct dnode {
 	struct dnode **kids;
 	size_t nkids, kids_alloc;
 	unsigned flags;
-	/* Filled by the differ (tree.c); parsers leave them alone. */
+	/* Filled by the differ (differ.c); parsers leave them alone. */
 	uint64_t hash;          /* whole subtree, name included */
 	uint64_t hash_noname;   /* the same without this node's name (renames) */
 };
@@ -103,7 +103,7 @@ struct diff_format {
 };
 
 /*
- * ---- The engine's internal interfaces (tree.c, decode.c, render.c) ----
+ * ---- The engine's internal interfaces (node.c, differ.c, patch.c, decode.c, render.c) ----
  *
  * Formats need none of these; they are here so the engine's files share
  * one declaration of each.

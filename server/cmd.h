@@ -46,4 +46,11 @@ int cmd_textconv(int argc, char **argv);
  */
 int cmd_verify(int argc, char **argv);
 
+/*
+ * `otcm routes` (server/cmd_routes.c): the domain's operations with the
+ * roles that may perform each, and every route with its method, pattern,
+ * roles, door and the operation it calls, as JSON on stdout.
+ */
+int cmd_routes(int argc, char **argv);
+
 #endif

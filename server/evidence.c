@@ -21,8 +21,9 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/tar.h"
-#include "diff/diff.h"
+#include "domain/version_diff.h"
 #include "storage/changes.h"
+#include "storage/runs.h"
 #include "storage/checkpoint.h"
 #include "storage/gitbundle.h"
 #include "storage/repo.h"
@@ -31,7 +32,6 @@
 #define EV_MAX_FILES 10000
 #define EV_MAX_FILE ((size_t)256 << 20)
 #define EV_MAX_TOTAL ((size_t)1 << 30)
-#define EV_SEMANTIC_MAX ((size_t)64 << 20)
 #define EV_MAX_EVENTS 100000
 
 #define PRED_SIGNATURE "urn:otcm:evidence:signature:v1"
@@ -487,61 +487,6 @@ static int add_statements(struct ev_files *fs, const json_t *full, const char *c
 
 /* ---- diffs ---- */
 
-/* Semantic changes of each changed text file between two commits. */
-static int semantic_of(json_t *files, struct repo *r, const char *from, const char *to)
-{
-	json_t *f;
-	size_t i;
-
-	json_array_foreach(files, i, f) {
-		const char *path = json_string_value(json_object_get(f, "path"));
-		const char *old_path = json_string_value(json_object_get(f, "old_path"));
-		const char *status = json_string_value(json_object_get(f, "status"));
-		void *old = NULL, *new_data = NULL;
-		size_t old_len = 0, new_len = 0;
-		char blob[REPO_OID_HEX];
-		struct diff_result *res = NULL;
-		json_t *sem = NULL;
-		const char *skipped = NULL;
-		int rc = 0;
-
-		if (!path || !status || json_is_true(json_object_get(f, "binary"))) {
-			skipped = "binary";
-			goto next;
-		}
-		if (from && strcmp(status, "added"))
-			rc = repo_read_file(&old, &old_len, blob, r, from, old_path ? old_path : path);
-		if (!rc && strcmp(status, "deleted"))
-			rc = repo_read_file(&new_data, &new_len, blob, r, to, path);
-		if (rc == OTCM_ENOTFOUND) {
-			skipped = "not a file on both sides";
-			goto next;
-		}
-		if (!rc && (old_len > EV_SEMANTIC_MAX || new_len > EV_SEMANTIC_MAX)) {
-			skipped = "too large";
-			goto next;
-		}
-		if (!rc)
-			rc = diff_compare(&res, path, old, old_len, new_data, new_len);
-		if (rc == OTCM_ETOOBIG) {
-			skipped = "too large";
-			rc = 0;
-		} else if (!rc) {
-			rc = diff_to_json(&sem, res);
-		}
-next:
-		json_object_set_new(f, "semantic", sem ? sem : json_null());
-		if (skipped)
-			json_object_set_new(f, "semantic_skipped", json_string(skipped));
-		diff_result_free(res);
-		free(old);
-		free(new_data);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 /*
  * diffs/<asset path>/<n>-<commit>.patch and .json: each version of the
  * change against the asset's baseline, the commit the change branch
@@ -577,8 +522,8 @@ static int add_diffs(struct ev_files *fs, struct db_conn *c, const json_t *versi
 		}
 		n++;
 		buf_init(&patch, cap);
-		if ((rc = repo_diff(&files, &patch, r, *baseline ? baseline : NULL, commit)) ||
-		    (rc = semantic_of(files, r, *baseline ? baseline : NULL, commit))) {
+		if ((rc = version_diff_files(&files, &patch, r, *baseline ? baseline : NULL, commit,
+					     true))) {
 			buf_release(&patch);
 			goto out;
 		}

@@ -31,7 +31,7 @@
 #include "core/log.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 #include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"

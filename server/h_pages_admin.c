@@ -38,6 +38,7 @@
 #include "storage/audit.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
+#include "storage/users.h"
 #include "web/form.h"
 #include "web/pages.h"
 

@@ -19,12 +19,14 @@
  *   POST /test-runs/{id}/steps/{no}/attachments  qa, admin         attach a photo or log
  *   GET  /test-runs/{id}/sign?meaning=, POST     qa, admin         sign a run tested or witnessed
  *
- * As in server/h_pages.c, every form runs the API handler behind it
- * through http_call() (so the rules, audit events and sentences are the
- * API's), then redirects (303) or shows the page again with the refusal,
- * its sentence and the rule's name.  The actions offered and greyed come
- * from server/rules.h; the server checks everything again when a form
- * arrives.
+ * Every form calls the same domain operation as the API route behind it
+ * (domain/changes.h, signatures.h, runs.h) with the request's context, so
+ * the permissions, rules, audit events and sentences are the API's; then
+ * it redirects (303) or shows the page again with the refusal, its
+ * sentence and the rule's name.  A refused permission (403) or a missing
+ * object (404) is answered as an error, as the API answers it.  The
+ * actions offered and greyed come from dom_change_offers(); the operation
+ * decides again when a form arrives.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,13 +35,13 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
+#include "domain/changes.h"
+#include "domain/runs.h"
+#include "domain/signatures.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/rules.h"
-#include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
-#include "storage/changes.h"
 #include "web/pages.h"
 
 #define TRAIL_LIMIT 500
@@ -63,11 +65,17 @@ static const char *path_of(struct http_req *req, const char *prefix, const char 
 /* The change of the route's first capture, with runs, signatures and deployments. */
 static int load_change(json_t **out, struct http_req *req)
 {
-	int rc = pg_call_json(out, req, h_changes_get);
+	int rc = dom_change_read(out, &req->dom, http_param(req, 0));
 
 	if (rc == 0)
 		pg_keep(req, *out);
 	return rc;
+}
+
+/* Is the failure one the page answers as an error page (or problem) rather than on its form? */
+static bool answered_as_error(const struct pg_failure *f)
+{
+	return f->status == 403 || f->status == 404;
 }
 
 /* The message and the rule of a refusal as one sentence for a notice. */
@@ -78,164 +86,95 @@ static const char *refusal_text(struct http_req *req, const struct pg_failure *f
 	return arena_printf(req->arena, "%s (rule %s)", f->message, f->rule);
 }
 
-/* Is `role` allowed by the mask? */
-static bool role_in(struct http_req *req, unsigned mask)
+/* Would the caller's role be permitted `op` (to show or hide a link)? */
+static bool may(struct http_req *req, enum dom_op op)
 {
-	return (req->who.role & mask) != 0;
+	bool ok = dom_change_role_may(&req->dom, op) == 0;
+
+	err_clear();
+	return ok;
 }
 
 /* ---- one change: its actions ---- */
 
 static const struct {
-	int to;
+	const char *kind, *value;     /* value NULL: any */
 	const char *label;
-} transition_labels[] = {
-	{ CHG_SUBMITTED, "Submit for authorisation" },
-	{ CHG_DRAFT, "Back to draft" },
-	{ CHG_IMPLEMENTING, "Start implementing" },
-	{ CHG_FAT, "Ready for FAT" },
-	{ CHG_DEPLOYED, "Mark deployed" },
-	{ CHG_SAT, "Start SAT" },
-	{ CHG_CLOSED, "Close" },
-	{ CHG_REJECTED, "Reject" },
-	{ CHG_CANCELLED, "Cancel the change" },
+} labels[] = {
+	{ "edit", NULL, "Edit the change" },
+	{ "upload", NULL, "Upload a version" },
+	{ "sign", "authorised", "Authorise (sign)" },
+	{ "sign", "reviewed", "Review (sign)" },
+	{ "sign", "approved", "Approve for deployment (sign)" },
+	{ "run", "fat", "Start a FAT run" },
+	{ "run", "sat", "Start a SAT run" },
+	{ "deploy", NULL, "Record a deployment" },
+	{ "transition", "submitted", "Submit for authorisation" },
+	{ "transition", "draft", "Back to draft" },
+	{ "transition", "implementing", "Start implementing" },
+	{ "transition", "fat", "Ready for FAT" },
+	{ "transition", "deployed", "Mark deployed" },
+	{ "transition", "sat", "Start SAT" },
+	{ "transition", "closed", "Close" },
+	{ "transition", "rejected", "Reject" },
+	{ "transition", "cancelled", "Cancel the change" },
+	{ "release", NULL, "Release (sign)" },
 };
 
-static const struct {
-	const char *meaning;
-	const char *label;
-} sign_labels[] = {
-	{ "authorised", "Authorise (sign)" },
-	{ "reviewed", "Review (sign)" },
-	{ "approved", "Approve for deployment (sign)" },
-};
-
-/* Rules that mean "not a step from here": such actions are not offered at all. */
-static bool beside_the_point(const char *rule)
+static const char *label_of(const struct dom_offer *o)
 {
-	return rule && (strcmp(rule, "no-such-transition") == 0 || strcmp(rule, "wrong-state") == 0 ||
-			strcmp(rule, "change-ended") == 0 || strcmp(rule, "signature-required") == 0 ||
-			strcmp(rule, "release-endpoint") == 0);
+	size_t i;
+
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].kind, o->kind) == 0 && (!labels[i].value || strcmp(labels[i].value, o->value) == 0))
+			return labels[i].label;
+	return o->value;
 }
 
 /*
- * Append an action when `rc` allows it, or greyed with the rule's sentence
- * and name when a rule forbids it (unless the rule says it is no step from
- * here).  `href` makes it a link to a page instead of a form.
- */
-static void offer(struct web_action *a, size_t *n, struct http_req *req, const char *label,
-		  const char *kind, const char *value, const char *href, int rc, bool password)
-{
-	if (rc && (rc != OTCM_ERULE || beside_the_point(err_rule())))
-		return;
-	memset(&a[*n], 0, sizeof(a[*n]));
-	a[*n].label = label;
-	a[*n].kind = kind;
-	a[*n].value = value;
-	a[*n].href = href;
-	a[*n].allowed = rc == 0;
-	a[*n].why = rc ? arena_strdup(req->arena, err_message()) : NULL;
-	a[*n].rule = rc && err_rule() ? arena_strdup(req->arena, err_rule()) : NULL;
-	a[*n].needs_password = password;
-	(*n)++;
-}
-
-/* A refusal of our own for an action the role does not take. */
-static int not_your_role(const char *rule, const char *sentence)
-{
-	err_set(OTCM_ERULE, NULL, "%s", sentence);
-	err_set_rule(rule);
-	return OTCM_ERULE;
-}
-
-/*
- * The actions `req`'s caller may take on the change now, and those one
- * step away that a rule forbids (with its sentence), from server/rules.h.
+ * The actions the caller may take on the change now, and those one step
+ * away that a permission or a rule forbids (with its sentence), as
+ * dom_change_offers() gives them, with their labels and the pages that
+ * take them.
  */
 static int change_actions(struct web_action **out, size_t *out_n, struct http_req *req,
-			  struct db_conn *c, const json_t *change)
+			  const json_t *change)
 {
-	size_t nmax = sizeof(transition_labels) / sizeof(transition_labels[0]) +
-		      sizeof(sign_labels) / sizeof(sign_labels[0]) + 8, n = 0, i;
-	struct web_action *a = arena_alloc(req->arena, nmax * sizeof(*a));
 	const char *key = web_str(change, "key");
-	int64_t id = json_integer_value(json_object_get(change, "id"));
-	struct change_facts facts;
-	struct rules_change ch;
-	unsigned role = req->who.role;
-	int64_t me = req->who.user_id;
-	bool back;
-	int rc, st;
+	struct dom_offer *o = NULL;
+	struct web_action *a;
+	size_t n = 0, i;
+	int rc;
 
-	*out = a;
+	*out = NULL;
 	*out_n = 0;
-	if ((rc = chg_load(&ch, &facts, req, c, id)))
+	if ((rc = dom_change_offers(&o, &n, &req->dom, key)))
 		return rc;
-	if (role == ROLE_AUDITOR)
-		return 0;   /* the auditor only reads */
-	if (role & (ROLE_ENGINEER | ROLE_ADMIN)) {
-		if (facts.requester_id == me || role == ROLE_ADMIN) {
-			rc = rules_can_edit(ch.state, true, false);
-			offer(a, &n, req, ch.state == CHG_DRAFT ? "Edit the change" : "Edit the change (with a reason)",
-			      "edit", "", path_of(req, "/changes/", key, "/edit"), rc, false);
+	a = arena_alloc(req->arena, (n + 1) * sizeof(*a));
+	for (i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].label = label_of(&o[i]);
+		a[i].kind = o[i].kind;
+		a[i].value = o[i].value;
+		a[i].allowed = o[i].allowed;
+		a[i].why = o[i].why;
+		a[i].rule = o[i].rule;
+		if (strcmp(o[i].kind, "edit") == 0) {
+			a[i].href = path_of(req, "/changes/", key, "/edit");
+			if (strcmp(web_str(change, "state") ? web_str(change, "state") : "", "draft"))
+				a[i].label = "Edit the change (with a reason)";
+		} else if (strcmp(o[i].kind, "sign") == 0 || strcmp(o[i].kind, "release") == 0) {
+			a[i].href = path_of(req, "/changes/", key,
+					    arena_printf(req->arena, "/sign?meaning=%s", o[i].value));
+			a[i].needs_password = true;
+		} else if (strcmp(o[i].kind, "run") == 0) {
+			a[i].href = path_of(req, "/changes/", key,
+					    arena_printf(req->arena, "/runs/new?kind=%s", o[i].value));
+		} else if (strcmp(o[i].kind, "deploy") == 0) {
+			a[i].href = path_of(req, "/changes/", key, "/deployments/new");
 		}
-		rc = rules_can_upload(&back, ch.state, true);
-		offer(a, &n, req, "Upload a version", "upload", "", NULL, rc, false);
 	}
-	for (i = 0; i < sizeof(sign_labels) / sizeof(sign_labels[0]); i++) {
-		const char *meaning = sign_labels[i].meaning;
-
-		/* offer a signature only where it is the next step: the role rule comes first */
-		if (strcmp(meaning, "authorised") == 0 && ch.state != CHG_SUBMITTED)
-			continue;
-		if (strcmp(meaning, "approved") == 0 && ch.state != CHG_FAT &&
-		    !(ch.emergency && (ch.state == CHG_DEPLOYED || ch.state == CHG_SAT)))
-			continue;
-		rc = rules_sign_change(&st, &ch, meaning, role, me);
-		/* reviews are possible in most states: offer them only when allowed */
-		if (strcmp(meaning, "reviewed") == 0 && rc)
-			continue;
-		offer(a, &n, req, sign_labels[i].label, "sign", meaning,
-		      path_of(req, "/changes/", key, arena_printf(req->arena, "/sign?meaning=%s", meaning)),
-		      rc, true);
-	}
-	/* test runs: FAT while in FAT, SAT once deployed (greyed for engineers, not shown to approvers) */
-	if ((ch.state == CHG_FAT || ch.state == CHG_DEPLOYED || ch.state == CHG_SAT) && role != ROLE_APPROVER) {
-		const char *kind = ch.state == CHG_FAT ? "fat" : "sat";
-
-		rc = role & (ROLE_QA | ROLE_ADMIN) ? rules_can_start_run(&ch, kind)
-		     : not_your_role("run-role", "test runs are started and recorded by QA or an administrator");
-		offer(a, &n, req, ch.state == CHG_FAT ? "Start a FAT run" : "Start a SAT run", "run", kind,
-		      path_of(req, "/changes/", key, arena_printf(req->arena, "/runs/new?kind=%s", kind)),
-		      rc, false);
-	}
-	/* deployments: once approved (emergency changes from implementing) until SAT */
-	if (((ch.state >= CHG_APPROVED && ch.state <= CHG_SAT) ||
-	     (ch.emergency && ch.state >= CHG_IMPLEMENTING && ch.state <= CHG_SAT)) && role != ROLE_APPROVER) {
-		rc = OTCM_ERULE;
-		if (!(role & (ROLE_ENGINEER | ROLE_ADMIN))) {
-			rc = not_your_role("deployment-role", "deployments are recorded by an engineer or an administrator");
-		} else {
-			for (i = 0; i < ch.nassets && rc; i++)
-				rc = rules_can_deploy(&ch, i, ch.assets[i].tree ? ch.assets[i].tree : "");
-			if (ch.nassets == 0)
-				rc = not_your_role("versions-required", "the change has no affected asset");
-		}
-		offer(a, &n, req, "Record a deployment", "deploy", "",
-		      path_of(req, "/changes/", key, "/deployments/new"), rc, false);
-	}
-	for (i = 0; i < sizeof(transition_labels) / sizeof(transition_labels[0]); i++) {
-		rc = rules_transition(&ch, transition_labels[i].to, role, me);
-		offer(a, &n, req, transition_labels[i].label, "transition",
-		      rules_state_name(transition_labels[i].to), NULL, rc, false);
-	}
-	if (ch.state == CHG_SAT) {
-		rc = role & (ROLE_APPROVER | ROLE_ADMIN) ? rules_can_release(&ch)
-		     : not_your_role("release-role", "only an approver or an administrator releases");
-		offer(a, &n, req, "Release (sign)", "release", "released",
-		      path_of(req, "/changes/", key, "/sign?meaning=released"), rc, true);
-	}
-	err_clear();
+	*out = a;
 	*out_n = n;
 	return 0;
 }
@@ -250,21 +189,20 @@ static int change_page(struct http_req *req, unsigned status, const char *kind, 
 	struct html h;
 	int rc;
 
-	if ((rc = load_change(&change, req)))
+	if ((rc = load_change(&change, req)) || (rc = change_actions(&acts, &nacts, req, change)))
 		return rc;
-	if ((rc = svc_conn(&c, req)) ||
-	    (rc = change_actions(&acts, &nacts, req, c, change)) ||
+	if ((rc = dom_conn(&c, &req->dom)) ||
 	    (rc = audit_list(&events, c, "change", web_str(change, "key"), 0, TRAIL_LIMIT)))
 		goto out;
 	pg_keep(req, events);
-	svc_end(c);
+	dom_end(c);
 	c = NULL;
 	p = pg_page(req, web_str(change, "key"), "changes");
 	html_init(&h, PG_PAGE_CAP);
 	page_change(&h, &p, change, events, acts, nacts, kind, notice);
 	return pg_reply(req, status, &h);
 out:
-	svc_end(c);
+	dom_end(c);
 	return rc;
 }
 
@@ -318,18 +256,10 @@ static const char *meaning_sentence(const char *meaning)
 	return NULL;
 }
 
-/* Does the caller use one-time codes? */
-static bool uses_totp(struct http_req *req, struct db_conn *c)
-{
-	struct totp_state t;
-
-	return totp_load(&t, c, req->who.user_id, false) == 0 && t.enabled;
-}
-
 /*
  * The signing dialog.  `change` is the full change; `run` the run for run
  * meanings (else NULL); `content` what will be signed (consumed: meaning
- * and signer added here, as chg_sign() adds them).  A rule that forbids
+ * and signer added here, as dom_signature_write() adds them).  A rule that forbids
  * signing now is checked first and shown instead of the form.
  */
 static int sign_page(struct http_req *req, unsigned status, const json_t *change, const json_t *run,
@@ -337,7 +267,6 @@ static int sign_page(struct http_req *req, unsigned status, const json_t *change
 {
 	struct web_page p = pg_page(req, "Sign", "changes");
 	struct web_sign s;
-	struct db_conn *c = NULL;
 	char sha[2 * CRYPTO_SHA256_LEN + 1];
 	char *text = NULL;
 	struct html h;
@@ -384,37 +313,11 @@ static int sign_page(struct http_req *req, unsigned status, const json_t *change
 		s.back = path_of(req, "/changes/", web_str(change, "key"), "");
 	}
 	s.kind = run ? "run" : strcmp(meaning, "released") == 0 ? "release" : "sign";
-	if ((rc = svc_conn(&c, req)))
+	if ((rc = dom_signature_needs_code(&s.totp, &req->dom)))
 		return rc;
-	s.totp = uses_totp(req, c);
-	svc_end(c);
 	html_init(&h, PG_PAGE_CAP);
 	page_sign(&h, &p, change, &s);
 	return pg_reply(req, status, &h);
-}
-
-/* The content a change signature would sign, and whether the rules allow it now (0). */
-static int change_sign_view(json_t **out_content, int *out_refused, struct http_req *req,
-			    const json_t *change, const char *meaning)
-{
-	int64_t id = json_integer_value(json_object_get(change, "id"));
-	struct change_facts facts;
-	struct rules_change ch;
-	struct db_conn *c = NULL;
-	int rc, st;
-
-	*out_content = NULL;
-	if ((rc = svc_conn(&c, req)) || (rc = chg_load(&ch, &facts, req, c, id)) ||
-	    (rc = changes_get(out_content, c, id)))
-		goto out;
-	if (strcmp(meaning, "released") == 0)
-		*out_refused = role_in(req, ROLE_APPROVER | ROLE_ADMIN) ? rules_can_release(&ch)
-			       : not_your_role("release-role", "only an approver or an administrator releases");
-	else
-		*out_refused = rules_sign_change(&st, &ch, meaning, req->who.role, req->who.user_id);
-out:
-	svc_end(c);
-	return rc;
 }
 
 static int change_sign_page(struct http_req *req, unsigned status, const char *meaning,
@@ -427,7 +330,7 @@ static int change_sign_page(struct http_req *req, unsigned status, const char *m
 	    strcmp(meaning, "witnessed") == 0)
 		return err_set(OTCM_EINVAL, "meaning", "a change is signed authorised, reviewed, approved or released");
 	if ((rc = load_change(&change, req)) ||
-	    (rc = change_sign_view(&content, &refused, req, change, meaning)))
+	    (rc = dom_change_sign_view(&content, &refused, &req->dom, http_param(req, 0), meaning)))
 		return rc;
 	return sign_page(req, status, change, NULL, meaning, content, refused, f);
 }
@@ -477,39 +380,35 @@ int h_page_change_action(struct http_req *req)
 	const char *kind = pg_form(req, "kind"), *value = pg_form(req, "value"), *reason = pg_form(req, "reason");
 	const char *password = pg_form(req, "password"), *totp = pg_form(req, "totp_code");
 	const char *key = http_param(req, 0);
-	http_handler h = NULL;
-	json_t *body = json_object(), *out = NULL;
+	json_t *body = pg_keep(req, json_object()), *out = NULL;
 	struct pg_failure f;
 	int rc;
 
+	/* the operation of each kind decides who may take it and when */
 	if (kind && value && strcmp(kind, "transition") == 0) {
-		h = h_changes_transition;
 		json_object_set_new(body, "to", json_string(value));
 		if (reason)
 			json_object_set_new(body, "reason", json_string(reason));
+		rc = dom_change_transition(&out, &req->dom, key, body);
 	} else if (kind && value && strcmp(kind, "sign") == 0) {
-		h = h_signatures_change;
 		json_object_set_new(body, "meaning", json_string(value));
-		if (reason)
-			json_object_set_new(body, "comment", json_string(reason));
-	} else if (kind && strcmp(kind, "release") == 0) {
-		h = h_changes_release;
-		value = "released";
-		if (reason)
-			json_object_set_new(body, "reason", json_string(reason));
-	}
-	if (!h) {
-		json_decref(body);
-		rc = err_set(OTCM_EINVAL, "kind", "unknown action");
-		goto refused;
-	}
-	if (strcmp(kind, "transition") != 0) {
 		json_object_set_new(body, "password", json_string(password ? password : ""));
 		if (totp)
 			json_object_set_new(body, "totp_code", json_string(totp));
+		if (reason)
+			json_object_set_new(body, "comment", json_string(reason));
+		rc = dom_change_sign(&out, &req->dom, key, body);
+	} else if (kind && strcmp(kind, "release") == 0) {
+		value = "released";
+		json_object_set_new(body, "password", json_string(password ? password : ""));
+		if (totp)
+			json_object_set_new(body, "totp_code", json_string(totp));
+		if (reason)
+			json_object_set_new(body, "reason", json_string(reason));
+		rc = dom_change_release(&out, &req->dom, key, body);
+	} else {
+		rc = err_set(OTCM_EINVAL, "kind", "unknown action");
 	}
-	pg_set_json_body(req, body);
-	rc = pg_call_json(&out, req, h);
 	if (rc)
 		goto refused;
 	pg_keep(req, out);
@@ -520,7 +419,7 @@ int h_page_change_action(struct http_req *req)
 	return pg_redirect(req, path_of(req, "/changes/", key, arena_printf(req->arena, "?done=%s", kind)));
 refused:
 	pg_keep_failure(&f, req, rc);
-	if (f.status == 404)
+	if (answered_as_error(&f))
 		return rc;
 	if (kind && (strcmp(kind, "sign") == 0 || strcmp(kind, "release") == 0))
 		return change_sign_page(req, f.status, value, &f);
@@ -539,9 +438,9 @@ static int all_assets(json_t **out, struct http_req *req)
 
 	memset(&q, 0, sizeof(q));
 	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) == 0 && (rc = assets_list(out, &more, c, &q)) == 0)
+	if ((rc = dom_conn(&c, &req->dom)) == 0 && (rc = assets_list(out, &more, c, &q)) == 0)
 		pg_keep(req, *out);
-	svc_end(c);
+	dom_end(c);
 	return rc;
 }
 
@@ -620,13 +519,14 @@ int h_page_change_new(struct http_req *req)
 
 	if ((rc = all_assets(&assets, req)))
 		return rc;
-	body = change_body(req, assets, true);
+	body = pg_keep(req, change_body(req, assets, true));
 	values = pg_keep(req, json_deep_copy(body));
 	if (json_string_length(json_object_get(body, "reason")) == 0)
 		json_object_del(body, "reason");   /* optional in a draft: empty means not given */
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_changes_create))) {
+	if ((rc = dom_change_create(&out, &req->dom, body))) {
 		pg_keep_failure(&f, req, rc);
+		if (answered_as_error(&f))
+			return rc;
 		return change_form_page(req, f.status, NULL, values, assets, &f);
 	}
 	pg_keep(req, out);
@@ -646,25 +546,23 @@ int h_page_change_edit_form(struct http_req *req)
 int h_page_change_edit(struct http_req *req)
 {
 	json_t *change = NULL, *assets = NULL, *body, *out = NULL, *values;
-	const char *why = pg_form(req, "edit_reason");
-	int state;
+	const char *why = pg_form(req, "edit_reason"), *state;
 	struct pg_failure f;
 	int rc;
 
 	if ((rc = load_change(&change, req)) || (rc = all_assets(&assets, req)))
 		return rc;
-	state = rules_state_from_name(web_str(change, "state"));
-	/* affected assets change only before authorisation: later they are not sent at all */
-	body = change_body(req, assets, state <= CHG_SUBMITTED);
+	state = web_str(change, "state") ? web_str(change, "state") : "";
+	/* the form offers the affected assets only before authorisation: later they are not sent */
+	body = pg_keep(req, change_body(req, assets, strcmp(state, "draft") == 0 || strcmp(state, "submitted") == 0));
 	if (why)
 		json_object_set_new(body, "edit_reason", json_string(why));
 	values = pg_keep(req, json_deep_copy(body));
 	if (!json_object_get(values, "affected_assets"))
 		json_object_set(values, "affected_assets", json_object_get(change, "affected_assets"));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_changes_patch))) {
+	if ((rc = dom_change_update(&out, &req->dom, http_param(req, 0), body))) {
 		pg_keep_failure(&f, req, rc);
-		if (f.status == 404)
+		if (answered_as_error(&f))
 			return rc;
 		return change_form_page(req, f.status, change, values, assets, &f);
 	}
@@ -721,18 +619,19 @@ int h_page_deploy(struct http_req *req)
 		rc = err_set(OTCM_EINVAL, "commit", "the asset has no version on the change branch to deploy");
 		goto refused;
 	}
-	body = json_pack("{s:I, s:s}", "asset_id", (json_int_t)asset_id, "commit", commit);
+	body = pg_keep(req, json_pack("{s:I, s:s}", "asset_id", (json_int_t)asset_id, "commit", commit));
 	if (sha)
 		json_object_set_new(body, "readback_sha256", json_string(sha));
 	if (note)
 		json_object_set_new(body, "note", json_string(note));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_changes_deploy)))
+	if ((rc = dom_change_deploy(&out, &req->dom, http_param(req, 0), body)))
 		goto refused;
 	json_decref(out);
 	return pg_redirect(req, path_of(req, "/changes/", http_param(req, 0), "?done=deployed"));
 refused:
 	pg_keep_failure(&f, req, rc);
+	if (answered_as_error(&f))
+		return rc;
 	return deploy_page(req, f.status, change, asset, sha, note, &f);
 }
 
@@ -745,11 +644,11 @@ int h_page_protocols(struct http_req *req)
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&list, req, h_protocols_list)))
+	if ((rc = dom_protocol_list(&list, &req->dom, http_query(req, "name"))))
 		return rc;
 	pg_keep(req, list);
 	html_init(&h, PG_PAGE_CAP);
-	page_protocols(&h, &p, json_object_get(list, "items"), role_in(req, ROLE_QA | ROLE_ADMIN),
+	page_protocols(&h, &p, json_object_get(list, "items"), may(req, OP_PROTOCOL_CREATE),
 		       http_query(req, "done") ? "Protocol saved." : NULL);
 	return pg_reply(req, 200, &h);
 }
@@ -761,12 +660,12 @@ int h_page_protocol(struct http_req *req)
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&proto, req, h_protocols_get)))
+	if ((rc = dom_protocol_read(&proto, &req->dom, http_param(req, 0))))
 		return rc;
 	pg_keep(req, proto);
 	p = pg_page(req, web_str(proto, "name"), "protocols");
 	html_init(&h, PG_PAGE_CAP);
-	page_protocol(&h, &p, proto, role_in(req, ROLE_QA | ROLE_ADMIN));
+	page_protocol(&h, &p, proto, may(req, OP_PROTOCOL_CREATE));
 	return pg_reply(req, 200, &h);
 }
 
@@ -793,9 +692,7 @@ int h_page_protocol_new_form(struct http_req *req)
 
 	/* "next version of": start from an existing protocol's fields and steps */
 	if (based) {
-		req->params[0] = based;
-		req->nparams = 1;
-		if ((rc = pg_call_json(&from, req, h_protocols_get)))
+		if ((rc = dom_protocol_read(&from, &req->dom, based)))
 			return rc;
 		values = pg_keep(req, from);
 	}
@@ -827,14 +724,16 @@ int h_page_protocol_new(struct http_req *req)
 			 "kind", pg_form(req, "kind") ? pg_form(req, "kind") : "",
 			 "title", pg_form(req, "title") ? pg_form(req, "title") : "",
 			 "witness_required", pg_form(req, "witness_required") != NULL, "steps", steps);
+	pg_keep(req, body);
 	values = pg_keep(req, json_deep_copy(body));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_protocols_create)) == 0) {
+	if ((rc = dom_protocol_create(&out, &req->dom, body)) == 0) {
 		pg_keep(req, out);
 		return pg_redirect(req, arena_printf(req->arena, "/protocols/%" PRId64 "?done=saved",
 						     (int64_t)json_integer_value(json_object_get(out, "id"))));
 	}
 	pg_keep_failure(&f, req, rc);
+	if (answered_as_error(&f))
+		return rc;
 	html_init(&h, PG_PAGE_CAP);
 	page_protocol_form(&h, &p, values, form_rows(NULL, json_array_size(steps) + 3),
 			   refusal_text(req, &f));
@@ -848,17 +747,13 @@ static int run_start_page(struct http_req *req, unsigned status, const char *kin
 {
 	struct web_page p = pg_page(req, "Start a test run", "changes");
 	json_t *change = NULL, *protocols = NULL;
-	struct db_conn *c = NULL;
 	struct html h;
 	int rc;
 
-	if ((rc = load_change(&change, req)))
+	if ((rc = load_change(&change, req)) || (rc = dom_protocol_list(&protocols, &req->dom, NULL)))
 		return rc;
-	if ((rc = svc_conn(&c, req)) == 0 && (rc = protocols_list(&protocols, c, NULL)) == 0)
-		pg_keep(req, protocols);
-	svc_end(c);
-	if (rc)
-		return rc;
+	pg_keep(req, protocols);
+	protocols = json_object_get(protocols, "items");
 	if (!kind || (strcmp(kind, "fat") && strcmp(kind, "sat")))
 		kind = strcmp(web_str(change, "state") ? web_str(change, "state") : "", "fat") == 0 ? "fat" : "sat";
 	html_init(&h, PG_PAGE_CAP);
@@ -885,9 +780,11 @@ int h_page_run_new(struct http_req *req)
 	} else if (!asset) {
 		rc = err_set(OTCM_EINVAL, "asset_id", "choose the asset under test");
 	} else {
-		pg_set_json_body(req, json_pack("{s:I, s:I}", "protocol_id", (json_int_t)strtoll(protocol, NULL, 10),
-						"asset_id", (json_int_t)strtoll(asset, NULL, 10)));
-		rc = pg_call_json(&out, req, h_runs_create);
+		json_t *body = pg_keep(req, json_pack("{s:I, s:I}", "protocol_id",
+						       (json_int_t)strtoll(protocol, NULL, 10),
+						       "asset_id", (json_int_t)strtoll(asset, NULL, 10)));
+
+		rc = dom_run_create(&out, &req->dom, http_param(req, 0), body);
 	}
 	if (rc == 0) {
 		pg_keep(req, out);
@@ -895,7 +792,7 @@ int h_page_run_new(struct http_req *req)
 						     (int64_t)json_integer_value(json_object_get(out, "id"))));
 	}
 	pg_keep_failure(&f, req, rc);
-	if (f.status == 404)
+	if (answered_as_error(&f))
 		return rc;
 	return run_start_page(req, f.status, kind, asset, &f);
 }
@@ -908,95 +805,81 @@ static const struct {
 	{ "witnessed", "Sign as witness" },
 };
 
-/* The run of the route's first capture and its change (without runs and signatures). */
+/* The run of the route's first capture and its change. */
 static int load_run(json_t **out_run, json_t **out_change, struct http_req *req)
 {
-	struct db_conn *c = NULL;
-	int64_t cid;
 	int rc;
 
-	if ((rc = pg_call_json(out_run, req, h_runs_get)))
+	if ((rc = dom_run_read(out_run, &req->dom, http_param(req, 0))))
 		return rc;
 	pg_keep(req, *out_run);
-	if ((rc = changes_parse_key(&cid, web_str(*out_run, "change"))) || (rc = svc_conn(&c, req)) ||
-	    (rc = changes_get(out_change, c, cid)))
-		goto out;
+	if ((rc = dom_change_read(out_change, &req->dom, web_str(*out_run, "change"))))
+		return rc;
 	pg_keep(req, *out_change);
-out:
-	svc_end(c);
-	return rc;
+	return 0;
 }
 
-/* The rules' view of run `id`: whether the caller may sign it `meaning` (0) or why not. */
-static int run_may_sign(struct http_req *req, struct db_conn *c, int64_t id, const char *meaning)
+/*
+ * May the caller sign run `id` with `meaning` now?  *out_refused 0, or the
+ * refusal (its sentence and rule kept); *out_content what would be signed
+ * (tied to the request).
+ */
+static int run_may_sign(json_t **out_content, int *out_refused, struct http_req *req, const char *id,
+			const char *meaning)
 {
-	struct run_facts rf;
-	struct rules_run v;
-	int rc;
+	int rc = dom_run_sign_view(out_content, out_refused, &req->dom, id, meaning);
 
-	if ((rc = runs_facts(&rf, req->arena, c, id)))
-		return rc;
-	memset(&v, 0, sizeof(v));
-	v.completed = strcmp(rf.state, "completed") == 0;
-	v.stale = rf.stale;
-	v.tester_id = rf.tester_id;
-	v.witness_required = rf.witness_required;
-	v.witnessed = rf.witnessed;
-	v.nsteps = rf.nsteps;
-	v.nrecorded = rf.nrecorded;
-	v.fail_undisposed = rf.fail_undisposed;
-	v.step_testers = rf.step_testers;
-	v.nstep_testers = rf.nstep_testers;
-	return rules_sign_run(&v, meaning, req->who.role, req->who.user_id);
+	if (rc == 0)
+		pg_keep(req, *out_content);
+	return rc;
 }
 
 static int run_page(struct http_req *req, unsigned status, const char *kind, const char *notice)
 {
 	struct web_page p;
-	json_t *run = NULL, *change = NULL;
+	json_t *run = NULL, *change = NULL, *content = NULL;
 	struct web_action *acts;
-	struct db_conn *c = NULL;
+	const char *sid = http_param(req, 0);
 	int64_t id;
 	size_t n = 0, i;
 	bool open;
 	struct html h;
-	int rc;
+	int rc, refused;
 
 	if ((rc = load_run(&run, &change, req)))
 		return rc;
 	id = json_integer_value(json_object_get(run, "id"));
 	open = strcmp(web_str(run, "state") ? web_str(run, "state") : "", "completed") != 0;
 	acts = arena_alloc(req->arena, 2 * sizeof(*acts));
-	if (role_in(req, ROLE_QA | ROLE_ADMIN)) {
-		if ((rc = svc_conn(&c, req)))
-			return rc;
-		for (i = 0; i < 2 && rc == 0; i++) {
-			const char *meaning = run_sign_labels[i].meaning;
-			int may = run_may_sign(req, c, id, meaning);
+	for (i = 0; i < 2 && may(req, OP_RUN_SIGN); i++) {
+		const char *meaning = run_sign_labels[i].meaning;
 
-			if (may && may != OTCM_ERULE) {
-				rc = may;
-				break;
-			}
-			/* witnessing is offered once the run is complete and needs a witness */
-			if (strcmp(meaning, "witnessed") == 0 &&
-			    (open || !json_is_true(json_object_get(json_object_get(run, "protocol"), "witness_required"))))
-				continue;
-			if (strcmp(meaning, "tested") == 0 && !open)
-				continue;
-			offer(acts, &n, req, run_sign_labels[i].label, "sign", meaning,
-			      arena_printf(req->arena, "/test-runs/%" PRId64 "/sign?meaning=%s", id, meaning),
-			      may, true);
-		}
-		err_clear();
-		svc_end(c);
-		if (rc)
+		/* witnessing is offered once the run is complete and needs a witness */
+		if (strcmp(meaning, "witnessed") == 0 &&
+		    (open || !json_is_true(json_object_get(json_object_get(run, "protocol"), "witness_required"))))
+			continue;
+		if (strcmp(meaning, "tested") == 0 && !open)
+			continue;
+		if ((rc = run_may_sign(&content, &refused, req, sid, meaning)))
 			return rc;
+		if (refused && refused != OTCM_ERULE)
+			continue;
+		memset(&acts[n], 0, sizeof(acts[n]));
+		acts[n].label = run_sign_labels[i].label;
+		acts[n].kind = "sign";
+		acts[n].value = meaning;
+		acts[n].href = arena_printf(req->arena, "/test-runs/%" PRId64 "/sign?meaning=%s", id, meaning);
+		acts[n].allowed = refused == 0;
+		acts[n].why = refused ? arena_strdup(req->arena, err_message()) : NULL;
+		acts[n].rule = refused && err_rule() ? arena_strdup(req->arena, err_rule()) : NULL;
+		acts[n].needs_password = true;
+		n++;
 	}
+	err_clear();
 	p = pg_page(req, arena_printf(req->arena, "Test run %" PRId64, id), "changes");
 	html_init(&h, PG_PAGE_CAP);
 	page_run(&h, &p, run, change,
-		 role_in(req, ROLE_QA | ROLE_ADMIN) && open && !json_is_true(json_object_get(run, "stale")),
+		 may(req, OP_RUN_STEP) && open && !json_is_true(json_object_get(run, "stale")),
 		 acts, n, kind, notice);
 	return pg_reply(req, status, &h);
 }
@@ -1025,7 +908,7 @@ int h_page_run_step(struct http_req *req)
 {
 	static const char *const fields[] = { "observed", "comment", "deviation", "disposition", NULL };
 	const char *result = pg_form(req, "result");
-	json_t *body = json_object(), *out = NULL;
+	json_t *body = pg_keep(req, json_object()), *out = NULL;
 	struct pg_failure f;
 	size_t i;
 	int rc;
@@ -1034,19 +917,16 @@ int h_page_run_step(struct http_req *req)
 	for (i = 0; fields[i]; i++)
 		if (pg_form(req, fields[i]))
 			json_object_set_new(body, fields[i], json_string(pg_form(req, fields[i])));
-	if (!result) {
-		json_decref(body);
+	if (!result)
 		rc = err_set(OTCM_EINVAL, "result", "choose the step's result: pass, fail or n/a");
-	} else {
-		pg_set_json_body(req, body);
-		rc = pg_call_json(&out, req, h_runs_step);
-	}
+	else
+		rc = dom_run_step(&out, &req->dom, http_param(req, 0), http_param(req, 1), body);
 	if (rc == 0) {
 		json_decref(out);
 		return to_step(req, "step");
 	}
 	pg_keep_failure(&f, req, rc);
-	if (f.status == 404)
+	if (answered_as_error(&f))
 		return rc;
 	return run_page(req, f.status, "error", arena_printf(req->arena, "Step %s: %s", http_param(req, 1),
 							      refusal_text(req, &f)));
@@ -1054,20 +934,29 @@ int h_page_run_step(struct http_req *req)
 
 int h_page_run_attach(struct http_req *req)
 {
+	struct dom_file *files = arena_alloc(req->arena, (req->nparts + 1) * sizeof(*files));
 	json_t *out = NULL;
 	struct pg_failure f;
+	size_t i, n = 0;
 	int rc;
 
+	for (i = 0; i < req->nparts; i++)
+		if (req->parts[i].name && strcmp(req->parts[i].name, "file") == 0) {
+			files[n].name = req->parts[i].filename;
+			files[n].data = req->parts[i].data;
+			files[n].len = req->parts[i].len;
+			n++;
+		}
 	if (!req->parts && req->body_len)
 		rc = err_set(OTCM_EMEDIA, "file", "send the attachment form as multipart/form-data");
 	else
-		rc = pg_call_json(&out, req, h_attachments_create);
+		rc = dom_run_attach(&out, &req->dom, http_param(req, 0), http_param(req, 1), files, n);
 	if (rc == 0) {
 		json_decref(out);
 		return to_step(req, "attached");
 	}
 	pg_keep_failure(&f, req, rc);
-	if (f.status == 404)
+	if (answered_as_error(&f))
 		return rc;
 	return run_page(req, f.status, "error", arena_printf(req->arena, "Attachment to step %s refused: %s",
 							      http_param(req, 1), refusal_text(req, &f)));
@@ -1076,24 +965,17 @@ int h_page_run_attach(struct http_req *req)
 static int run_sign_page(struct http_req *req, unsigned status, const char *meaning, const struct pg_failure *f)
 {
 	json_t *run = NULL, *change = NULL, *content = NULL;
-	struct db_conn *c = NULL;
 	int rc, refused;
 
 	if (!meaning || (strcmp(meaning, "tested") && strcmp(meaning, "witnessed")))
 		return err_set(OTCM_EINVAL, "meaning", "a test run is signed tested or witnessed");
-	if ((rc = load_run(&run, &change, req)))
+	if ((rc = load_run(&run, &change, req)) ||
+	    (rc = run_may_sign(&content, &refused, req, http_param(req, 0), meaning)))
 		return rc;
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	refused = run_may_sign(req, c, json_integer_value(json_object_get(run, "id")), meaning);
-	svc_end(c);
 	if (refused && refused != OTCM_ERULE)
 		return refused;
-	/* what h_signatures_run signs: the run without its signatures */
-	content = json_deep_copy(run);
-	json_object_del(content, "signatures");
-	json_object_del(content, "witnessed");
-	return sign_page(req, status, change, run, meaning, content, refused, f);
+	/* sign_page adds meaning and signer: a copy of its own */
+	return sign_page(req, status, change, run, meaning, json_deep_copy(content), refused, f);
 }
 
 int h_page_run_sign_form(struct http_req *req)
@@ -1109,18 +991,18 @@ int h_page_run_sign(struct http_req *req)
 	struct pg_failure f;
 	int rc;
 
-	body = json_pack("{s:s, s:s}", "meaning", meaning ? meaning : "", "password", password ? password : "");
+	body = pg_keep(req, json_pack("{s:s, s:s}", "meaning", meaning ? meaning : "", "password",
+				      password ? password : ""));
 	if (totp)
 		json_object_set_new(body, "totp_code", json_string(totp));
 	if (comment)
 		json_object_set_new(body, "comment", json_string(comment));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_signatures_run)) == 0) {
+	if ((rc = dom_run_sign(&out, &req->dom, http_param(req, 0), body)) == 0) {
 		pg_keep(req, out);
 		return to_signature(req, web_str(out, "change"), out);
 	}
 	pg_keep_failure(&f, req, rc);
-	if (f.status == 404)
+	if (answered_as_error(&f))
 		return rc;
 	return run_sign_page(req, f.status, meaning, &f);
 }

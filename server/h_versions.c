@@ -32,7 +32,7 @@
 #include "core/err.h"
 #include "core/utf8.h"
 #include "core/timeutil.h"
-#include "diff/diff.h"
+#include "domain/version_diff.h"
 #include "server/handlers.h"
 #include "server/svc.h"
 #include "server/upload.h"
@@ -776,77 +776,6 @@ static json_t *json_text_lossy(const char *s, size_t len)
 	return v;
 }
 
-/* Files larger than this (either side) get no semantic diff in the JSON answer. */
-#define SEMANTIC_MAX ((size_t)64 << 20)
-
-/*
- * Add "semantic" (diff_to_json of the semantic engine) to each changed,
- * non-binary file of `files`; files it cannot compare get "semantic": null
- * and a "semantic_skipped" reason instead, never a failed request.
- */
-static int add_semantic(json_t *files, struct repo *r, const char *from, const char *to)
-{
-	json_t *f;
-	size_t i;
-
-	json_array_foreach(files, i, f) {
-		const char *path = json_string_value(json_object_get(f, "path"));
-		const char *old_path = json_string_value(json_object_get(f, "old_path"));
-		const char *status = json_string_value(json_object_get(f, "status"));
-		void *old = NULL, *new_data = NULL;
-		size_t old_len = 0, new_len = 0;
-		char blob[REPO_OID_HEX];
-		struct diff_result *res = NULL;
-		json_t *sem = NULL;
-		const char *skipped = NULL;
-		int rc = 0;
-
-		if (!path || !status) {
-			skipped = "no path";
-			goto next;
-		}
-		if (json_is_true(json_object_get(f, "binary"))) {
-			skipped = "binary";
-			goto next;
-		}
-		if (from && strcmp(status, "added"))
-			rc = repo_read_file(&old, &old_len, blob, r, from, old_path ? old_path : path);
-		if (!rc && strcmp(status, "deleted"))
-			rc = repo_read_file(&new_data, &new_len, blob, r, to, path);
-		if (rc == OTCM_ENOTFOUND) {
-			skipped = "not a file on both sides";
-			goto next;
-		}
-		if (rc)
-			goto fail;
-		if (old_len > SEMANTIC_MAX || new_len > SEMANTIC_MAX) {
-			skipped = "too large";
-			goto next;
-		}
-		rc = diff_compare(&res, path, old, old_len, new_data, new_len);
-		if (rc == OTCM_ETOOBIG) {
-			skipped = "too large";
-			goto next;
-		}
-		if (rc || (rc = diff_to_json(&sem, res)))
-			goto fail;
-next:
-		json_object_set_new(f, "semantic", sem ? sem : json_null());
-		if (skipped)
-			json_object_set_new(f, "semantic_skipped", json_string(skipped));
-		diff_result_free(res);
-		free(old);
-		free(new_data);
-		continue;
-fail:
-		diff_result_free(res);
-		free(old);
-		free(new_data);
-		return rc;
-	}
-	return 0;
-}
-
 /* Does the Accept header ask for a patch? */
 static bool wants_patch(struct http_req *req)
 {
@@ -867,6 +796,7 @@ int h_versions_diff(struct http_req *req)
 	char from[REPO_OID_HEX] = "", to[REPO_OID_HEX];
 	struct buf patch = BUF_INIT;
 	json_t *files = NULL, *info = NULL, *body;
+	bool as_patch, semantic;
 	int64_t asset;
 	int rc;
 
@@ -890,17 +820,16 @@ int h_versions_diff(struct http_req *req)
 		if (json_array_size(parents) > 0)
 			snprintf(from, sizeof(from), "%s", json_string_value(json_array_get(parents, 0)));
 	}
-	if ((rc = repo_diff(&files, &patch, r, from[0] ? from : NULL, to)))
+	as_patch = wants_patch(req) && !(fmt && strcmp(fmt, "json") == 0);
+	sem_q = http_query(req, "semantic");
+	semantic = !as_patch && !(sem_q && (strcmp(sem_q, "false") == 0 || strcmp(sem_q, "0") == 0));
+	if ((rc = version_diff_files(&files, &patch, r, from[0] ? from : NULL, to, semantic)))
 		goto out;
-	if (wants_patch(req) && !(fmt && strcmp(fmt, "json") == 0)) {
+	if (as_patch) {
 		rc = http_reply_bytes(req, 200, "text/x-diff; charset=utf-8", buf_cstr(&patch),
 				      patch.len);
 		goto out;
 	}
-	sem_q = http_query(req, "semantic");
-	if (!(sem_q && (strcmp(sem_q, "false") == 0 || strcmp(sem_q, "0") == 0)) &&
-	    (rc = add_semantic(files, r, from[0] ? from : NULL, to)))
-		goto out;
 	body = json_object();
 	json_object_set_new(body, "asset", json_integer(asset));
 	json_object_set_new(body, "from", from[0] ? json_string(from) : json_null());

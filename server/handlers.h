@@ -69,60 +69,38 @@ int h_change_settings_get(struct http_req *req);
 int h_change_settings_put(struct http_req *req);
 
 /*
- * The version upload's hook into the change process (h_changes.c), both
- * called inside the upload's transaction on `c`.  chg_upload_check, before
- * anything is written: locks change `change_key`, refuses (409 with the
- * rule, the refusal audited after rolling `c` back) unless the change is
- * implementing or in FAT and the asset is affected, sends a change in FAT
- * back to implementing, and writes the branch to use ("changes/CHG-n")
- * into out_branch.  chg_upload_record, after the version row: records the
- * version on the change and the uploader as a contributor, and audits
- * which runs and approvals of the asset it made stale.
+ * The request body as a JSON object (limits from the configuration), for
+ * the REST doors of the change process.  *out is owned by the caller.
+ */
+int h_body_json(json_t **out, struct http_req *req);
+
+/*
+ * The version upload's hooks into the change process, for server/h_versions.c:
+ * dom_change_upload_check() and dom_change_upload_record() (domain/changes.h)
+ * with the request's context; see their contracts there.
  */
 int chg_upload_check(struct http_req *req, struct db_conn *c, int64_t asset_id,
 		     const char *change_key, char *out_branch, size_t n);
 int chg_upload_record(struct http_req *req, struct db_conn *c, int64_t asset_id,
 		      const char *change_key, const char *commit, const char *tree);
 
-/*
- * Helpers shared by the change handlers.  chg_refused: when `rc` is a rule
- * refusal or failed re-authentication, end *c (rolling back) and audit the
- * refused attempt in a transaction of its own, keeping the error; returns
- * rc.  chg_audit: svc_audit with a reason.
- */
-int chg_refused(struct http_req *req, struct db_conn **c, const char *action,
-		const char *object_type, const char *object_id, int rc);
-int chg_audit(struct http_req *req, struct db_conn *c, const char *action,
-	      const char *object_type, const char *object_id, const json_t *before,
-	      const json_t *after, const char *reason);
-
-/* The facts of change `id` (storage/changes.h) and the rules' view of them (server/rules.h). */
-struct change_facts;
-struct rules_change;
-int chg_load(struct rules_change *out, struct change_facts *facts, struct http_req *req,
-	     struct db_conn *c, int64_t id);
-
-/* h_signatures.c: electronic signatures with re-authentication, TOTP enrolment */
+/* h_signatures.c: electronic signatures with re-authentication */
 int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
 int h_signatures_list(struct http_req *req);
+
+/* h_totp.c: enrolling one-time codes */
 int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
 
 /*
- * Re-authenticate the caller for a signature from `body` ("password",
- * and "totp_code" when enrolled); *out_method gets "password" or
- * "password+totp".  Consumes the code's time step.
+ * For the one-time code handlers (h_totp.c; defined in h_signatures.c):
+ * dom_refused() (domain/domain.h) with the request's context: when `rc` is a refusal, end *c (rolling back), audit
+ * the refused attempt as `action` in a transaction of its own, keep the
+ * error; returns rc.
  */
-int chg_reauth(const char **out_method, struct http_req *req, struct db_conn *c, json_t *body);
-
-/*
- * Sign: canonical JSON of `content` (sorted keys, no spaces), its SHA-256,
- * and the signature row with the caller's printed name and role.
- */
-int chg_sign(json_t **out, struct http_req *req, struct db_conn *c, int64_t change_id,
-	     int64_t run_id, const char *meaning, const char *method, json_t *content,
-	     const json_t *trees);
+int chg_refused(struct http_req *req, struct db_conn **c, const char *action,
+		const char *object_type, const char *object_id, int rc);
 
 /* h_pages.c: the web pages (web/pages.h renders them) */
 int h_page_static(struct http_req *req);

@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		"       otcm textconv FILE           normalised text of a PLC file\n"
 		"       otcm verify BUNDLE [--trust KEY.pub]  check an evidence bundle offline\n"
 		"       otcm openapi                 print the OpenAPI document\n"
+		"       otcm routes                  print the operations and the routes that call them\n"
 		"       otcm version | help\n"
 		"\n"
 		"options (also from the environment as OTCM_<NAME>, e.g. OTCM_LISTEN;\n"
@@ -211,6 +212,8 @@ int main(int argc, char **argv)
 		fputs(embed_openapi[0].data, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "routes") == 0)
+		return cmd_routes(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("otcm %s\n", OTCM_VERSION);
 		return 0;

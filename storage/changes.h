@@ -1,9 +1,10 @@
 /*
- * storage/changes.h - the records of the change process: change tickets
- * and their affected assets, the versions written on change branches and
- * who contributed them, test protocols and runs with their steps,
- * the photos and logs attached to their steps, signatures, deployments,
- * TOTP enrolments and the process settings.
+ * storage/changes.h - the change tickets: their fields and affected
+ * assets, the versions written on change branches and who contributed
+ * them, the facts the lifecycle rules read, and the process settings.
+ * The other records of the change process have stores of their own:
+ * storage/runs.h (protocols, runs, steps, attachments),
+ * storage/signatures.h and storage/deployments.h.
  *
  * A change's key is "CHG-<id>"; its branch in every affected asset is
  * "changes/CHG-<id>", and the newest version recorded for (change, asset)
@@ -12,7 +13,7 @@
  * RFC 3339 UTC from the database server's clock.
  *
  * This module stores and reads; it does not decide.  The lifecycle rules
- * live in server/rules.c, fed by changes_facts() and runs_facts().
+ * live in domain/rules.c, fed by changes_facts() and runs_facts().
  * Every function runs on the caller's connection; writes belong in the
  * caller's transaction with their audit event.  Functions that change a
  * ticket expect the caller to have locked it with changes_lock(), so two
@@ -133,127 +134,8 @@ int changes_stale_for(json_t **out, struct db_conn *c, int64_t change_id, int64_
 int changes_settings_get(json_t **out, struct db_conn *c);
 int changes_settings_set(struct db_conn *c, int64_t emergency_approval_seconds);
 
-/* ---- test protocols ---- */
-
-/*
- * Create protocol `name` at the next version (1 for a new name):
- * `steps` is [{instruction, expected}] (numbered here from 1).
- */
-int protocols_create(json_t **out, struct db_conn *c, const char *name, const char *kind,
-		     const char *title, bool witness_required, const json_t *steps,
-		     int64_t created_by);
-int protocols_get(json_t **out, struct db_conn *c, int64_t id);
-int protocols_list(json_t **out, struct db_conn *c, const char *name);
-
-/* ---- test runs ---- */
-
-int runs_create(int64_t *out_id, struct db_conn *c, int64_t change_id, int64_t asset_id,
-		int64_t protocol_id, const char *commit, const char *tree, int64_t tester);
-
-/*
- * Run `id` with its protocol, steps, stale flag, signatures and
- * attachments (without their bytes); for_update locks it.
- */
-int runs_get(json_t **out, struct db_conn *c, int64_t id, bool for_update);
-int runs_list(json_t **out, struct db_conn *c, int64_t change_id);
-
-/* Record (or record again) step `no` of run `run`. */
-struct run_step {
-	int no;
-	const char *result, *observed, *comment, *deviation, *disposition;
-};
-int runs_record_step(struct db_conn *c, int64_t run, const struct run_step *s, int64_t tester);
-
-/* Complete run `id` with `verdict`. */
-int runs_complete(struct db_conn *c, int64_t id, const char *verdict);
-
-struct run_facts {
-	int64_t id, change_id, asset_id, tester_id;
-	const char *kind, *state, *commit, *tree;
-	bool witness_required, witnessed, stale;
-	size_t nsteps, nrecorded;
-	const char **results;          /* per protocol step, NULL when not recorded */
-	const char **dispositions;
-	bool fail_undisposed;
-	int64_t *step_testers;
-	size_t nstep_testers;
-};
-int runs_facts(struct run_facts *out, struct arena *a, struct db_conn *c, int64_t id);
-
-/* ---- attachments of test-run steps ---- */
-
-/*
- * A photo or log attached to step `no` of run `run_id`: its bytes are git
- * blob `blob` (written by the caller with repo_blob_write() in the same
- * transaction), `content_type` what the server recognised in them.
- */
-struct attachment_record {
-	int64_t run_id;
-	int no;
-	const char *blob;              /* 40-digit blob id */
-	const char *filename;          /* 1 to 255 bytes, no path */
-	const char *content_type;      /* image/png, image/jpeg, application/pdf, text/plain, text/csv */
-	const char *sha256;            /* of the bytes, 64 hex digits */
-	uint64_t size;
-	int64_t uploaded_by;
-};
-
-/*
- * Record an attachment; *out gets it as {id, run_id, step, blob, filename,
- * content_type, size, sha256, uploaded_by, uploaded_at}.  The database
- * refuses it (OTCM_EDB) when the run is completed: callers check first.
- */
-int attachments_insert(json_t **out, struct db_conn *c, const struct attachment_record *a);
-
-/* Attachment `id` of run `run` (as attachments_insert gives); OTCM_ENOTFOUND otherwise. */
-int attachments_get(json_t **out, struct db_conn *c, int64_t run, int64_t id);
-
-/* Every attachment of run `run`, by step then id. */
-int attachments_list(json_t **out, struct db_conn *c, int64_t run);
-
-/* ---- signatures ---- */
-
-struct signature_record {
-	int64_t change_id;
-	int64_t run_id;                /* 0: a signature on the change */
-	const char *meaning;
-	int64_t signer_id;
-	const char *printed_name, *role, *auth_method;
-	const char *content;           /* the canonical JSON signed */
-	const char *content_sha256;
-	const json_t *trees;           /* {asset id: tree} */
-};
-int signatures_insert(json_t **out, struct db_conn *c, const struct signature_record *s);
-int signatures_list(json_t **out, struct db_conn *c, int64_t change_id, int64_t run_id);
-
-/* ---- deployments ---- */
-
-struct deployment_record {
-	int64_t change_id, asset_id;
-	const char *commit, *tree;
-	const char *readback_sha256;   /* NULL: none */
-	int readback_match;            /* -1 none, 0 mismatch, 1 match */
-	const char *note;
-	int64_t deployed_by;
-};
-int deployments_insert(json_t **out, struct db_conn *c, const struct deployment_record *d);
-
 /* Is `commit` a version recorded for the change on this asset?  *out_tree gets its tree. */
 int changes_version_tree(const char **out_tree, struct arena *a, struct db_conn *c,
 			 int64_t change_id, int64_t asset_id, const char *commit);
-
-/* ---- TOTP enrolment ---- */
-
-struct totp_state {
-	unsigned char secret[64];
-	size_t secret_len;
-	bool enabled;
-	int64_t last_step;
-};
-/* OTCM_ENOTFOUND when the user never enrolled; for_update locks the row. */
-int totp_load(struct totp_state *out, struct db_conn *c, int64_t user_id, bool for_update);
-/* Start (or restart, while not yet enabled) an enrolment. */
-int totp_store_pending(struct db_conn *c, int64_t user_id, const unsigned char *secret, size_t len);
-int totp_set(struct db_conn *c, int64_t user_id, bool enable, int64_t last_step);
 
 #endif

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -37,6 +38,12 @@
 #define CLUSTER_USER "otcm"
 #define CLUSTER_DB "otcm"
 #define CLUSTER_ACCOUNT "postgres"      /* runs the server when we are root */
+/*
+ * Where a root-run cluster lives when the account cannot reach the data
+ * folder (a clone in root's 0700 home): one folder per data folder, named
+ * by the SHA-256 of its absolute path.
+ */
+#define CLUSTER_RELOCATED_ROOT "/var/lib/otcm/clusters"
 #define CLUSTER_START_TIMEOUT_US (120 * 1000000LL)
 #define CLUSTER_STOP_TIMEOUT_US (60 * 1000000LL)
 #define CLUSTER_POLL_US 50000
@@ -52,6 +59,8 @@ struct account {
 
 struct cluster {
 	char *data_dir;        /* absolute */
+	char *home;            /* holds pg/ and run/: data_dir, or a folder under
+				  CLUSTER_RELOCATED_ROOT the account can reach */
 	char *pg_dir;
 	char *run_dir;
 	char *log_path;
@@ -177,43 +186,60 @@ static bool account_can_traverse(const struct account *a, const struct stat *st)
 	return st->st_mode & S_IXOTH;
 }
 
-/*
- * The account running the server must reach data_dir/pg: widen the data
- * folder itself (it is ours) if needed, refuse when a parent is closed.
- */
-static int ensure_traversable(const struct cluster *c)
+/* Can the account get through every parent of `path` (not `path` itself)? */
+static bool parents_traversable(const struct account *a, const char *path)
 {
-	char *p = xstrdup(c->data_dir);
+	char *p = xstrdup(path);
 	struct stat st;
-	int rc = 0;
+	bool ok = true;
 
-	if (!c->acc.drop)
-		goto out;
-	for (size_t i = 1; p[i]; i++) {
-		bool ok;
-
+	for (size_t i = 1; p[i] && ok; i++) {
 		if (p[i] != '/')
 			continue;
 		p[i] = '\0';   /* each parent: "/a", "/a/b", ... */
-		ok = stat(p, &st) == 0 && account_can_traverse(&c->acc, &st);
-		if (!ok) {
-			rc = err_set(OTCM_EINVAL, NULL, "folder '%s' is not traversable by account '%s'",
-				     p, CLUSTER_ACCOUNT);
-			goto out;
-		}
+		ok = stat(p, &st) == 0 && account_can_traverse(a, &st);
 		p[i] = '/';
 	}
-	if (stat(c->data_dir, &st) < 0) {
-		rc = err_set(OTCM_EIO, NULL, "cannot stat '%s': %s", c->data_dir, strerror(errno));
-		goto out;
-	}
+	free(p);
+	return ok;
+}
+
+/*
+ * The account running the server must reach home/pg: widen the data
+ * folder itself (it is ours) if needed.  A relocated home is made by us
+ * under a root-owned path the account can always traverse.
+ */
+static int ensure_traversable(const struct cluster *c)
+{
+	struct stat st;
+
+	if (!c->acc.drop || strcmp(c->home, c->data_dir) != 0)
+		return 0;
+	if (stat(c->data_dir, &st) < 0)
+		return err_set(OTCM_EIO, NULL, "cannot stat '%s': %s", c->data_dir, strerror(errno));
 	if (!account_can_traverse(&c->acc, &st) &&
 	    chmod(c->data_dir, (st.st_mode & 07777) | S_IXGRP | S_IXOTH) < 0)
-		rc = err_set(OTCM_EIO, NULL, "cannot open '%s' to account '%s': %s", c->data_dir,
-			     CLUSTER_ACCOUNT, strerror(errno));
-out:
-	free(p);
-	return rc;
+		return err_set(OTCM_EIO, NULL, "cannot open '%s' to account '%s': %s", c->data_dir,
+			       CLUSTER_ACCOUNT, strerror(errno));
+	return 0;
+}
+
+/*
+ * Where pg/ and run/ live for the absolute data folder `data_dir`: the
+ * folder itself, unless we are root and the account cannot traverse its
+ * parents; then CLUSTER_RELOCATED_ROOT/<sha256 of the path, 32 hex>.
+ */
+static char *home_for(const struct account *a, const char *data_dir)
+{
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+
+	if (!a->drop || parents_traversable(a, data_dir))
+		return xstrdup(data_dir);
+	crypto_sha256(digest, data_dir, strlen(data_dir));
+	crypto_hex(hex, digest, CRYPTO_SHA256_LEN);
+	hex[32] = '\0';
+	return xasprintf("%s/%s", CLUSTER_RELOCATED_ROOT, hex);
 }
 
 /* mkdir -m mode, then hand it to the account; an existing folder is fixed up. */
@@ -291,7 +317,7 @@ static int spawn(pid_t *out, const struct cluster *c, char *const argv[])
 		/* After setuid: changing credentials clears the death signal. */
 		if (prctl(PR_SET_PDEATHSIG, SIGINT) < 0 || getppid() != parent)
 			_exit(126);
-		if (chdir(c->data_dir) < 0)
+		if (chdir(c->home) < 0)
 			_exit(126);
 		execve(argv[0], argv, environ);
 		_exit(127);
@@ -372,7 +398,7 @@ out:
  */
 static int init_cluster(const struct cluster *c)
 {
-	char *tmp = xasprintf("%s/pg.init", c->data_dir);
+	char *tmp = xasprintf("%s/pg.init", c->home);
 	char *initdb = xasprintf("%s/initdb", c->bindir);
 	char *argv[] = { initdb, "-D", tmp, "-U", CLUSTER_USER, "--auth=trust", "-E", "UTF8",
 			 "--locale=C", "--no-instructions", NULL };
@@ -578,6 +604,62 @@ static int check_paths(const struct cluster *c)
 	return 0;
 }
 
+/* mkdir -p for the root-owned parents of a relocated home, each 0755. */
+static int make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (size_t i = 1; p[i]; i++) {
+		if (p[i] != '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", p, strerror(errno));
+			goto out;
+		}
+		p[i] = '/';
+	}
+out:
+	free(p);
+	return rc;
+}
+
+/*
+ * A relocated home: created for the account, with a file naming the data
+ * folder it serves and a link `DATA/cluster` to it, so both sides can be
+ * found from the other.
+ */
+static int make_relocated_home(const struct cluster *c)
+{
+	char *owner = xasprintf("%s/data-folder", c->home);
+	char *link = xasprintf("%s/cluster", c->data_dir);
+	FILE *f = NULL;
+	int rc;
+
+	if ((rc = make_parents(c->home)) || (rc = make_dir(c->home, 0700, &c->acc)))
+		goto out;
+	f = fopen(owner, "w");
+	if (!f || fprintf(f, "%s\n", c->data_dir) < 0) {
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", owner, strerror(errno));
+		goto out;
+	}
+	unlink(link);
+	if (symlink(c->home, link) < 0)
+		rc = err_set(OTCM_EIO, NULL, "cannot link '%s': %s", link, strerror(errno));
+	if (!rc)
+		log_json(LOG_INFO, "the database account cannot reach the data folder; "
+			 "the private cluster lives outside it",
+			 json_pack("{s:s,s:s,s:s}", "data", c->data_dir, "cluster", c->home,
+				   "account", CLUSTER_ACCOUNT));
+out:
+	if (f && fclose(f) != 0 && !rc)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", owner, strerror(errno));
+	free(link);
+	free(owner);
+	return rc;
+}
+
 int cluster_start(struct cluster **out, const char *data_dir, const char *pg_bindir)
 {
 	struct cluster *c = xcalloc(1, sizeof(*c));
@@ -596,14 +678,19 @@ int cluster_start(struct cluster **out, const char *data_dir, const char *pg_bin
 		goto out;
 	}
 	c->data_dir = xstrdup(real);
-	c->pg_dir = xasprintf("%s/pg", real);
-	c->run_dir = xasprintf("%s/run", real);
 	c->log_path = xasprintf("%s/pg.log", real);
+	if ((rc = account_init(&c->acc)))
+		goto out;
+	c->home = home_for(&c->acc, real);
+	c->pg_dir = xasprintf("%s/pg", c->home);
+	c->run_dir = xasprintf("%s/run", c->home);
 	c->conninfo = make_conninfo(c, CLUSTER_DB);
 	c->admin_conninfo = make_conninfo(c, "postgres");
-	if ((rc = check_paths(c)) || (rc = lock_folder(c)) || (rc = find_bindir(&c->bindir, pg_bindir)) ||
-	    (rc = account_init(&c->acc)) || (rc = ensure_traversable(c)) ||
-	    (rc = make_dir(c->run_dir, 0700, &c->acc)))
+	if ((rc = check_paths(c)) || (rc = lock_folder(c)) || (rc = find_bindir(&c->bindir, pg_bindir)))
+		goto out;
+	if (strcmp(c->home, c->data_dir) != 0 && (rc = make_relocated_home(c)))
+		goto out;
+	if ((rc = ensure_traversable(c)) || (rc = make_dir(c->run_dir, 0700, &c->acc)))
 		goto out;
 	if (stat(c->pg_dir, &st) < 0) {
 		if ((rc = init_cluster(c)))
@@ -671,6 +758,7 @@ void cluster_free(struct cluster *c)
 		close(c->lock_fd);
 	free(c->acc.groups);
 	free(c->data_dir);
+	free(c->home);
 	free(c->pg_dir);
 	free(c->run_dir);
 	free(c->log_path);
@@ -684,11 +772,38 @@ int cluster_running_conninfo(char **out, const char *data_dir)
 {
 	struct cluster probe = { 0 };
 	char real[PATH_MAX];
+	int rc;
 
 	if (!realpath(data_dir, real))
 		return err_set(OTCM_EIO, NULL, "cannot resolve '%s': %s", data_dir, strerror(errno));
-	probe.run_dir = xasprintf("%s/run", real);
+	if ((rc = account_init(&probe.acc)))
+		return rc;
+	probe.home = home_for(&probe.acc, real);
+	probe.run_dir = xasprintf("%s/run", probe.home);
 	*out = make_conninfo(&probe, CLUSTER_DB);
 	free(probe.run_dir);
+	free(probe.home);
+	free(probe.acc.groups);
+	return 0;
+}
+
+int cluster_paths(char **out_pg_dir, char **out_run_dir, const char *data_dir)
+{
+	struct account acc;
+	char real[PATH_MAX];
+	char *home;
+	int rc;
+
+	if (!realpath(data_dir, real))
+		return err_set(OTCM_EIO, NULL, "cannot resolve '%s': %s", data_dir, strerror(errno));
+	if ((rc = account_init(&acc)))
+		return rc;
+	home = home_for(&acc, real);
+	if (out_pg_dir)
+		*out_pg_dir = xasprintf("%s/pg", home);
+	if (out_run_dir)
+		*out_run_dir = xasprintf("%s/run", home);
+	free(home);
+	free(acc.groups);
 	return 0;
 }

@@ -17,9 +17,13 @@
  * that lives as long as the cluster (the main thread).
  *
  * When the process runs as root, initdb and postgres run as the `postgres`
- * system account, which is given pg/ and run/ and must be able to traverse
- * the data folder (its mode is widened to let it through if needed; its
- * parents must already allow it).
+ * system account, which is given pg/ and run/.  When that account can get
+ * through the data folder's parents, the data folder's own mode is widened
+ * to let it through if needed.  When it cannot (a data folder in root's
+ * 0700 home), pg/ and run/ live in /var/lib/otcm/clusters/<first 32 hex of
+ * the SHA-256 of the data folder's absolute path> instead, which names the
+ * data folder in its file `data-folder`, and DATA/cluster links to it;
+ * pg.log and lock stay in the data folder.
  *
  * Errors: OTCM_EINVAL for an unusable data folder (socket path too long,
  * parents not traversable), OTCM_ECONFLICT when another process owns the
@@ -50,6 +54,14 @@ const char *cluster_conninfo(const struct cluster *c);
  * owns under `data_dir`; *out is malloc'd and owned by the caller.
  */
 int cluster_running_conninfo(char **out, const char *data_dir);
+
+/*
+ * Where the cluster of `data_dir` keeps its files (DATA/pg and DATA/run, or
+ * their relocated places, see above), whether or not it exists yet.  Each
+ * out-parameter may be NULL; what is returned is malloc'd and owned by the
+ * caller.
+ */
+int cluster_paths(char **out_pg_dir, char **out_run_dir, const char *data_dir);
 
 /* The absolute data folder; borrowed from c. */
 const char *cluster_data_dir(const struct cluster *c);

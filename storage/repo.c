@@ -940,6 +940,30 @@ static json_t *blob_or_null(const git_diff_file *f)
 	return json_string(hex);
 }
 
+/*
+ * The size in bytes of one side of a delta, or null where the file does not
+ * exist.  libgit2 fills in sizes only for the blobs it loaded, so the rest
+ * are asked of the object itself (already in libgit2's cache after the patch).
+ */
+static int size_or_null(json_t **out, struct repo *r, const git_diff_file *f)
+{
+	git_blob *b = NULL;
+
+	if (!(f->flags & GIT_DIFF_FLAG_EXISTS)) {
+		*out = json_null();
+		return 0;
+	}
+	if (f->size > 0) {
+		*out = json_integer((json_int_t)f->size);
+		return 0;
+	}
+	if (git_blob_lookup(&b, r->git, &f->id) < 0)
+		return git_fail(r, "cannot read file");
+	*out = json_integer((json_int_t)git_blob_rawsize(b));
+	git_blob_free(b);
+	return 0;
+}
+
 /* One file's patch text; libgit2 makes no patch for a binary file, git's words stand in. */
 static int append_patch(struct buf *patch, git_patch *p, const git_diff_delta *d)
 {
@@ -999,6 +1023,7 @@ int repo_diff(json_t **out_files, struct buf *patch, struct repo *r, const char 
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *d;
 		size_t adds = 0, dels = 0;
+		json_t *old_size = NULL, *new_size = NULL;
 		bool renamed;
 
 		if (git_patch_from_diff(&p, diff, i) < 0) {
@@ -1011,12 +1036,20 @@ int repo_diff(json_t **out_files, struct buf *patch, struct repo *r, const char 
 			goto out;
 		}
 		renamed = d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED;
-		json_array_append_new(list, json_pack("{s:s, s:o, s:s, s:o, s:o, s:b, s:I, s:I}",
+		if ((rc = size_or_null(&old_size, r, &d->old_file)))
+			goto out;
+		if ((rc = size_or_null(&new_size, r, &d->new_file))) {
+			json_decref(old_size);
+			goto out;
+		}
+		json_array_append_new(list, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:I, s:I}",
 			"path", d->new_file.path,
 			"old_path", renamed ? json_string(d->old_file.path) : json_null(),
 			"status", delta_status(d->status),
 			"old_blob", blob_or_null(&d->old_file),
 			"new_blob", blob_or_null(&d->new_file),
+			"old_size", old_size,
+			"new_size", new_size,
 			"binary", (d->flags & GIT_DIFF_FLAG_BINARY) != 0,
 			"additions", (json_int_t)adds,
 			"deletions", (json_int_t)dels));

@@ -147,8 +147,9 @@ int repo_blob_read(void **out, size_t *out_len, struct repo *r, const char *blob
 
 /*
  * Differences between two commits (from may be NULL: the empty tree):
- * *out_files gets [{path, old_path, status, old_blob, new_blob, binary,
- * additions, deletions}], and `patch` (if not NULL) the unified diff.
+ * *out_files gets [{path, old_path, status, old_blob, new_blob, old_size,
+ * new_size, binary, additions, deletions}] (blob and size null on the side
+ * where the file does not exist), and `patch` (if not NULL) the unified diff.
  */
 int repo_diff(json_t **out_files, struct buf *patch, struct repo *r, const char *from,
 	      const char *to);

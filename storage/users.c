@@ -385,3 +385,70 @@ int tokens_revoke(struct db_conn *c, int64_t id, int64_t user_id)
 	db_res_free(r);
 	return rc;
 }
+
+/* ---- one-time code (TOTP) enrolments ---- */
+
+int totp_load(struct totp_state *out, struct db_conn *c, int64_t user_id, bool for_update)
+{
+	static const char sql[] =
+		"SELECT secret, enabled::text, last_step::text FROM user_totp WHERE user_id = $1";
+	static const char sql_lock[] =
+		"SELECT secret, enabled::text, last_step::text FROM user_totp WHERE user_id = $1 FOR UPDATE";
+	char suser[24];
+	struct db_param p[1];
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	p[0] = DB_TEXT(suser);
+	memset(out, 0, sizeof(*out));
+	rc = db_exec(&r, c, for_update ? sql_lock : sql, 1, p, true);
+	if (rc == 0 && db_res_rows(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "no one-time code enrolment");
+	if (rc == 0) {
+		size_t n = db_res_len(r, 0, 0);
+
+		if (n > sizeof(out->secret))
+			n = sizeof(out->secret);
+		memcpy(out->secret, db_res_get(r, 0, 0), n);
+		out->secret_len = n;
+		out->enabled = strncmp(db_res_get(r, 0, 1), "true", db_res_len(r, 0, 1)) == 0 &&
+			       db_res_len(r, 0, 1) == 4;
+		out->last_step = strtoll(db_res_get(r, 0, 2), NULL, 10);
+	}
+	db_res_free(r);
+	return rc;
+}
+
+int totp_store_pending(struct db_conn *c, int64_t user_id, const unsigned char *secret, size_t len)
+{
+	static const char sql[] =
+		"INSERT INTO user_totp (user_id, secret) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE "
+		"SET secret = EXCLUDED.secret, created_at = now() WHERE NOT user_totp.enabled";
+	char suser[24];
+	struct db_param p[2];
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	p[0] = DB_TEXT(suser);
+	p[1] = DB_BYTES(secret, len);
+	rc = db_exec(&r, c, sql, 2, p, false);
+	if (rc == 0 && db_res_affected(r) != 1)
+		rc = err_set(OTCM_ECONFLICT, NULL, "one-time codes are already enrolled for this account");
+	db_res_free(r);
+	return rc;
+}
+
+int totp_set(struct db_conn *c, int64_t user_id, bool enable, int64_t last_step)
+{
+	static const char sql[] =
+		"UPDATE user_totp SET enabled = enabled OR $2::boolean, last_step = $3, "
+		"enabled_at = CASE WHEN $2::boolean AND enabled_at IS NULL THEN now() ELSE enabled_at END "
+		"WHERE user_id = $1";
+	char suser[24], sstep[24];
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	snprintf(sstep, sizeof(sstep), "%" PRId64, last_step);
+	return db_execv(NULL, c, sql, 3, (const char *[]){ suser, enable ? "true" : "false", sstep });
+}

@@ -92,4 +92,18 @@ int tokens_list(json_t **out, struct db_conn *c, int64_t user_id);
 /* Revoke token `id` of `user_id` (admin: user_id 0 = any). */
 int tokens_revoke(struct db_conn *c, int64_t id, int64_t user_id);
 
+/* ---- one-time code (TOTP) enrolments ---- */
+
+struct totp_state {
+	unsigned char secret[64];
+	size_t secret_len;
+	bool enabled;
+	int64_t last_step;
+};
+/* OTCM_ENOTFOUND when the user never enrolled; for_update locks the row. */
+int totp_load(struct totp_state *out, struct db_conn *c, int64_t user_id, bool for_update);
+/* Start (or restart, while not yet enabled) an enrolment. */
+int totp_store_pending(struct db_conn *c, int64_t user_id, const unsigned char *secret, size_t len);
+int totp_set(struct db_conn *c, int64_t user_id, bool enable, int64_t last_step);
+
 #endif

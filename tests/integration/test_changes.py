@@ -442,6 +442,40 @@ class Changes(ServerTestCase):
         self.assertStatus(r, 400)
         self.assertEqual(r.json["field"], "risk")
 
+    def test_type_is_frozen_once_submitted(self):
+        """An authorised normal change cannot become an emergency to deploy before approval."""
+        aid = self.asset()
+        key = self.change([aid])
+        # in draft the type is still the requester's to choose
+        self.assertStatus(self.c["eng"].patch("/api/v1/changes/" + key, json={"type": "standard"}), 200)
+        self.assertStatus(self.c["eng"].patch("/api/v1/changes/" + key, json={"type": "normal"}), 200)
+        v1 = self.to_fat(key, aid)
+        before = self.c["eng"].get("/api/v1/changes/" + key).json
+        for who in ("eng", "admin"):
+            r = self.c[who].patch("/api/v1/changes/" + key,
+                                  json={"type": "emergency", "edit_reason": "the plant is down"})
+            self.assertStatus(r, 409)
+            self.assertEqual(r.json["rule"], "type-frozen", r.json)
+            self.assertEqual(r.json["field"], "type")
+            self.assertIn("type", r.json["detail"])
+        after = self.c["eng"].get("/api/v1/changes/" + key).json
+        self.assertEqual(after["type"], "normal")
+        self.assertEqual(after["updated_at"], before["updated_at"])
+        refused = [e for e in self.audit("change.update.refused")
+                   if e["object_id"] == key and e["after"]["rule"] == "type-frozen"]
+        self.assertEqual(len(refused), 2)
+        self.assertFalse([e for e in self.audit("change.update") if e["object_id"] == key
+                          and e["before"]["state"] != "draft" and e["after"]["type"] != e["before"]["type"]])
+        # and so a deployment before approval stays refused
+        r = self.c["eng"].post("/api/v1/changes/%s/deployments" % key, json={"asset_id": aid, "commit": v1["commit"]})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "approval-required")
+        # an edit that repeats the type it has (as the edit page sends it) is no change of type
+        r = self.c["eng"].patch("/api/v1/changes/" + key, json={"type": "normal", "risk": "high",
+                                                               "edit_reason": "HAZOP finding"})
+        self.assertStatus(r, 200)
+        self.assertEqual((r.json["type"], r.json["risk"]), ("normal", "high"))
+
     def test_lists_filter_and_validate(self):
         aid = self.asset()
         k1 = self.change([aid])

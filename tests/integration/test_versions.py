@@ -259,6 +259,56 @@ class Versions(VersionsBase):
         self.assertEqual(ev["after"], {"asset": asset, "commit": c2["commit"], "tree": c2["tree"],
                                        "branch": WORK, "parent": c1["commit"]})
 
+    def test_diff_is_the_same_in_the_api_and_the_evidence(self):
+        """One per-file diff: the diff endpoint and a change's evidence bundle answer alike,
+        binary files, deletions and sizes included."""
+        appr_pw, appr = make_user(self.admin, self.srv, "appr-d", "approver")
+        asset = self.new_asset()
+        v1, v2 = read(self.versions[0]), read(self.versions[1])
+        blob = b"\x00\x01\x02binary\x00" * 50
+        r = self.upload(asset, [("Controller/Test.L5X", v1), ("drive.bin", blob), ("old.txt", b"gone\n")],
+                        message="baseline")
+        self.assertStatus(r, 201)
+        base = r.json["commit"]
+        r = self.engineer.post("/api/v1/changes", json={
+            "type": "normal", "title": "tags", "reason": "r", "risk": "low", "implementation_plan": "p",
+            "rollback_plan": "b", "affected_assets": [asset]})
+        self.assertStatus(r, 201)
+        key = r.json["key"]
+        self.assertStatus(self.engineer.post("/api/v1/changes/%s/transitions" % key, json={"to": "submitted"}), 200)
+        self.assertStatus(appr.post("/api/v1/changes/%s/signatures" % key,
+                                    json={"meaning": "authorised", "password": appr_pw}), 201)
+        self.assertStatus(self.engineer.post("/api/v1/changes/%s/transitions" % key,
+                                             json={"to": "implementing"}), 200)
+        tree = [("archive", "v2.tar", make_tar([("Controller/Test.L5X", v2), ("drive.bin", blob[::-1])]))]
+        r = self.upload(asset, tree, message="tags", change=key)
+        self.assertStatus(r, 201)
+        head = r.json["commit"]
+
+        r = self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s" % (asset, base, head))
+        self.assertStatus(r, 200)
+        api = r.json["files"]
+        by_path = {f["path"]: f for f in api}
+        self.assertEqual(set(by_path), {"Controller/Test.L5X", "drive.bin", "old.txt"})
+        self.assertEqual(by_path["Controller/Test.L5X"]["semantic"]["format"], "l5x")
+        self.assertEqual((by_path["Controller/Test.L5X"]["old_size"], by_path["Controller/Test.L5X"]["new_size"]),
+                         (len(v1), len(v2)))
+        self.assertTrue(by_path["drive.bin"]["binary"])
+        self.assertIsNone(by_path["drive.bin"]["semantic"])
+        self.assertEqual(by_path["drive.bin"]["semantic_skipped"], "binary")
+        self.assertEqual((by_path["drive.bin"]["old_size"], by_path["drive.bin"]["new_size"]), (len(blob), len(blob)))
+        self.assertEqual((by_path["old.txt"]["status"], by_path["old.txt"]["old_size"], by_path["old.txt"]["new_size"]),
+                         ("deleted", 5, None))
+
+        r = self.auditor.get("/api/v1/changes/%s/evidence" % key)
+        self.assertStatus(r, 200)
+        with tarfile.open(fileobj=io.BytesIO(r.body)) as t:
+            docs = [json.load(t.extractfile(m)) for m in t.getmembers()
+                    if m.name.startswith("diffs/") and m.name.endswith(".json")]
+        self.assertEqual(len(docs), 1)
+        self.assertEqual((docs[0]["from"], docs[0]["to"]), (base, head))
+        self.assertEqual(docs[0]["files"], api)
+
     def test_overlay_archive_and_put(self):
         asset = self.new_asset()
         r = self.upload(asset, [("a.txt", b"A\n"), ("dir/b.txt", b"B\n")], message="two files")

@@ -1,5 +1,5 @@
 /* server/rules.c - the change lifecycle's rules, pure; see rules.h. */
-#include "server/rules.h"
+#include "domain/rules.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -309,10 +309,14 @@ int rules_can_release(const struct rules_change *ch)
 	return 0;
 }
 
-int rules_can_edit(int state, bool has_reason, bool touches_assets)
+int rules_can_edit(int state, bool has_reason, bool touches_assets, bool touches_type)
 {
 	if (rules_state_final(state))
 		return refuse("change-ended", "reason", "the change has ended: its fields cannot change");
+	if (touches_type && state != CHG_DRAFT)
+		return refuse("type-frozen", "type",
+			      "the change was submitted: its type no longer changes, since it decides whether "
+			      "the change may deploy before approval (cancel it and raise a new one)");
 	if (state != CHG_DRAFT && !has_reason)
 		return refuse("frozen-after-draft", "reason",
 			      "the change left draft: an edit needs a 'reason' and is audited");

@@ -1,14 +1,14 @@
 /*
- * diff/text_util.c - helpers shared by the text format parsers and the
- * IEC 61131-3 source engine used by ST, SCL and AWL; see text_util.h.
+ * diff/iec_parse.c - the parser of IEC 61131-3 style sources used by ST,
+ * SCL and AWL; see iec.h.
  *
- * The engine lexes the whole source once into tokens (words, strings,
- * comments, pragmas, punctuation) that remember whether white space or a
- * line break preceded them, then walks the tokens recognising only the
- * structure the change report needs: objects, headers, declarations and
- * bodies.  Anything it does not understand is kept as text, never dropped.
+ * The source is lexed once into tokens (iec_lex.h) that remember whether
+ * white space or a line break preceded them; the parser then walks the
+ * tokens recognising only the structure the change report needs: objects,
+ * headers, declarations and bodies.  Anything it does not understand is
+ * kept as text, never dropped.
  */
-#include "diff/text_util.h"
+#include "diff/iec.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,350 +17,55 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "diff/iec_lex.h"
+#include "diff/text.h"
 
 /* Nesting depth of STRUCT declarations, methods in blocks and the like. */
-#define TU_MAX_DEPTH 32
-
-/* ---------------------------------------------------------------- lines */
-
-void tu_trim(const char **s, size_t *len)
-{
-	const char *p = *s;
-	size_t n = *len;
-
-	while (n > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-	                 *p == '\f' || *p == '\v')) {
-		p++;
-		n--;
-	}
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' ||
-	                 p[n - 1] == '\r' || p[n - 1] == '\f' || p[n - 1] == '\v'))
-		n--;
-	*s = p;
-	*len = n;
-}
-
-bool tu_ieq(const char *a, size_t alen, const char *b)
-{
-	size_t i;
-
-	for (i = 0; i < alen; i++) {
-		char x = a[i], y = b[i];
-
-		if (y == '\0')
-			return false;
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 'a' + 'A');
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 'a' + 'A');
-		if (x != y)
-			return false;
-	}
-	return b[alen] == '\0';
-}
-
-char *tu_clean_lines(const char *text, size_t len)
-{
-	struct buf b = BUF_INIT;
-	size_t pos = 0, pending_blank = 0;
-	bool any = false;
-
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-		size_t n = end - pos;
-
-		while (n > 0 && (text[pos + n - 1] == ' ' || text[pos + n - 1] == '\t' ||
-		                 text[pos + n - 1] == '\r' || text[pos + n - 1] == '\f' ||
-		                 text[pos + n - 1] == '\v'))
-			n--;
-		if (n == 0) {
-			if (any)
-				pending_blank++;
-		} else {
-			for (; pending_blank > 0; pending_blank--)
-				buf_addch(&b, '\n');
-			if (any)
-				buf_addch(&b, '\n');
-			buf_add(&b, text + pos, n);
-			any = true;
-		}
-		pos = end + 1;
-	}
-	if (!any) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
-}
-
-/* ---------------------------------------------------------------- names */
-
-struct tu_names {
-	char **slots;
-	size_t nslots, used;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-struct tu_names *tu_names_new(void)
-{
-	struct tu_names *set = xcalloc(1, sizeof(*set));
-
-	set->nslots = 64;
-	set->slots = xcalloc(set->nslots, sizeof(*set->slots));
-	return set;
-}
-
-void tu_names_free(struct tu_names *set)
-{
-	size_t i;
-
-	if (!set)
-		return;
-	for (i = 0; i < set->nslots; i++)
-		free(set->slots[i]);
-	free(set->slots);
-	free(set);
-}
-
-/* Insert key (taking ownership) unless present; true when inserted. */
-static bool names_insert(struct tu_names *set, char *key)
-{
-	size_t i;
-
-	if (2 * (set->used + 1) > set->nslots) {
-		size_t n = set->nslots * 2, j;
-		char **slots = xcalloc(n, sizeof(*slots));
-
-		for (j = 0; j < set->nslots; j++) {
-			if (set->slots[j]) {
-				size_t k = hash_str(set->slots[j]) & (n - 1);
-
-				while (slots[k])
-					k = (k + 1) & (n - 1);
-				slots[k] = set->slots[j];
-			}
-		}
-		free(set->slots);
-		set->slots = slots;
-		set->nslots = n;
-	}
-	i = hash_str(key) & (set->nslots - 1);
-	while (set->slots[i]) {
-		if (strcmp(set->slots[i], key) == 0) {
-			free(key);
-			return false;
-		}
-		i = (i + 1) & (set->nslots - 1);
-	}
-	set->slots[i] = key;
-	set->used++;
-	return true;
-}
-
-struct dnode *tu_add_unique(struct tu_names *set, struct dnode *parent,
-                            const char *type, const char *name)
-{
-	char *unique = NULL;
-	struct dnode *kid;
-	unsigned n;
-
-	if (!name)
-		return dnode_add(parent, type, NULL);
-	for (n = 1;; n++) {
-		char *candidate = n == 1 ? xstrdup(name) : xasprintf("%s (%u)", name, n);
-		char *key = xasprintf("%p\x1f%s\x1f%s", (void *)parent, type, candidate);
-
-		if (names_insert(set, key)) {
-			unique = candidate;
-			break;
-		}
-		free(candidate);
-	}
-	kid = dnode_add(parent, type, unique);
-	free(unique);
-	return kid;
-}
-
-/* ---------------------------------------------------------------- lexer */
-
-enum tok_kind {
-	TK_EOF,
-	TK_WORD,      /* identifier, keyword, number, typed literal, address */
-	TK_STRING,    /* '...' or "..." (SCL quotes names this way) */
-	TK_COMMENT,   /* (* *), slash-star, or // to the end of the line */
-	TK_PRAGMA,    /* { ... } */
-	TK_PUNCT,
-};
-
-struct tok {
-	enum tok_kind kind;
-	size_t start, end;
-	bool nl_before;   /* a line break (or the start of text) precedes it */
-	bool ws_before;   /* white space or a comment precedes it */
-};
-
-static bool is_word_char(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '#' || ch == '%' ||
-	       ch == '.' || ch >= 0x80;
-}
-
-static const char *const two_char_punct[] = {
-	":=", "=>", "<=", ">=", "<>", "**", "==", "..", NULL
-};
-
-/* Lex s[0, len) into a new token array ending with TK_EOF. */
-static struct tok *lex(const char *s, size_t len, size_t *out_n)
-{
-	size_t n = 0, alloc = 64, p = 0;
-	struct tok *t = xmalloc(alloc * sizeof(*t));
-	bool nl = true, ws = true;
-
-	for (;;) {
-		struct tok k = { TK_EOF, p, p, nl, ws };
-		unsigned char ch;
-
-		while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
-		                   s[p] == '\r' || s[p] == '\f' || s[p] == '\v')) {
-			if (s[p] == '\n')
-				nl = true;
-			ws = true;
-			p++;
-		}
-		k.start = p;
-		k.nl_before = nl;
-		k.ws_before = ws;
-		if (p >= len) {
-			k.end = p;
-			if (n == alloc) {
-				alloc *= 2;
-				t = xrealloc(t, alloc * sizeof(*t));
-			}
-			t[n++] = k;
-			break;
-		}
-		ch = (unsigned char)s[p];
-		if ((ch == '(' || ch == '/') && p + 1 < len && s[p + 1] == '*') {
-			const char *close = ch == '(' ? "*)" : "*/";
-			const char *e = memmem(s + p + 2, len - p - 2, close, 2);
-
-			k.kind = TK_COMMENT;
-			p = e ? (size_t)(e - s) + 2 : len;
-		} else if (ch == '/' && p + 1 < len && s[p + 1] == '/') {
-			const char *e = memchr(s + p, '\n', len - p);
-
-			k.kind = TK_COMMENT;
-			p = e ? (size_t)(e - s) : len;
-		} else if (ch == '{') {
-			char quote = 0;
-
-			k.kind = TK_PRAGMA;
-			for (p++; p < len; p++) {
-				if (quote) {
-					if (s[p] == quote || s[p] == '\n')
-						quote = 0;
-				} else if (s[p] == '\'' || s[p] == '"') {
-					quote = s[p];
-				} else if (s[p] == '}') {
-					p++;
-					break;
-				}
-			}
-		} else if (ch == '\'' || ch == '"') {
-			k.kind = TK_STRING;
-			for (p++; p < len && s[p] != '\n'; p++) {
-				if (s[p] == '$' && p + 1 < len && s[p + 1] != '\n') {
-					p++;
-				} else if (s[p] == (char)ch) {
-					p++;
-					break;
-				}
-			}
-		} else if (is_word_char(ch)) {
-			k.kind = TK_WORD;
-			while (p < len && is_word_char((unsigned char)s[p]))
-				p++;
-		} else {
-			size_t i;
-
-			k.kind = TK_PUNCT;
-			p++;
-			for (i = 0; two_char_punct[i]; i++) {
-				if (p < len && s[p - 1] == two_char_punct[i][0] &&
-				    s[p] == two_char_punct[i][1]) {
-					p++;
-					break;
-				}
-			}
-		}
-		k.end = p;
-		if (n == alloc) {
-			alloc *= 2;
-			t = xrealloc(t, alloc * sizeof(*t));
-		}
-		t[n++] = k;
-		nl = false;
-		ws = k.kind == TK_COMMENT;
-	}
-	*out_n = n;
-	return t;
-}
+#define IEC_MAX_DEPTH 32
 
 /* ---------------------------------------------------------------- engine */
 
 struct iec {
 	const char *s;
 	size_t len;
-	struct tok *t;
+	struct iec_tok *t;
 	size_t nt;
-	struct tu_names *names;
-	enum tu_dialect dialect;
+	struct text_names *names;
+	enum iec_dialect dialect;
 };
 
-static const struct tok *tk(const struct iec *c, size_t i)
+static const struct iec_tok *tk(const struct iec *c, size_t i)
 {
 	return &c->t[i < c->nt ? i : c->nt - 1];
 }
 
 static bool is_kw(const struct iec *c, size_t i, const char *kw)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 
-	return k->kind == TK_WORD && tu_ieq(c->s + k->start, k->end - k->start, kw);
+	return k->kind == IEC_TK_WORD && text_ieq(c->s + k->start, k->end - k->start, kw);
 }
 
 static bool is_punct(const struct iec *c, size_t i, const char *p)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 
-	return k->kind == TK_PUNCT && k->end - k->start == strlen(p) &&
+	return k->kind == IEC_TK_PUNCT && k->end - k->start == strlen(p) &&
 	       memcmp(c->s + k->start, p, k->end - k->start) == 0;
 }
 
 static bool word_starts(const struct iec *c, size_t i, const char *prefix)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 	size_t n = strlen(prefix);
 
-	return k->kind == TK_WORD && k->end - k->start >= n &&
+	return k->kind == IEC_TK_WORD && k->end - k->start >= n &&
 	       strncasecmp(c->s + k->start, prefix, n) == 0;
 }
 
 static char *upper_word(const struct iec *c, size_t i)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 	char *w = xstrndup(c->s + k->start, k->end - k->start);
 	char *p;
 
@@ -373,7 +78,7 @@ static char *upper_word(const struct iec *c, size_t i)
 
 static char *lower_word(const struct iec *c, size_t i)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 	char *w = xstrndup(c->s + k->start, k->end - k->start);
 	char *p;
 
@@ -407,7 +112,7 @@ static size_t lines_between(const struct iec *c, size_t from, size_t to)
 /* Skip comments and pragmas from i; the index of the next other token. */
 static size_t skip_trivia(const struct iec *c, size_t i)
 {
-	while (tk(c, i)->kind == TK_COMMENT || tk(c, i)->kind == TK_PRAGMA)
+	while (tk(c, i)->kind == IEC_TK_COMMENT || tk(c, i)->kind == IEC_TK_PRAGMA)
 		i++;
 	return i;
 }
@@ -415,7 +120,7 @@ static size_t skip_trivia(const struct iec *c, size_t i)
 /* The text of a comment token without its delimiters, trimmed. */
 static void comment_text(const struct iec *c, size_t i, const char **out, size_t *out_len)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 	const char *p = c->s + k->start;
 	size_t n = k->end - k->start;
 
@@ -428,7 +133,7 @@ static void comment_text(const struct iec *c, size_t i, const char **out, size_t
 		if (n >= 2 && p[n - 1] == (p[-2] == '(' ? ')' : '/') && p[n - 2] == '*')
 			n -= 2;
 	}
-	tu_trim(&p, &n);
+	text_trim(&p, &n);
 	*out = p;
 	*out_len = n;
 }
@@ -448,7 +153,7 @@ static void add_comment(struct buf *b, const struct iec *c, size_t i)
 
 static void add_raw(struct buf *b, const struct iec *c, size_t i)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 
 	if (b->len)
 		buf_addch(b, ' ');
@@ -487,12 +192,12 @@ static char *canon(const struct iec *c, size_t from, size_t to)
 	bool gap = false;
 
 	for (i = from; i < to && i < c->nt; i++) {
-		const struct tok *k = tk(c, i);
+		const struct iec_tok *k = tk(c, i);
 		char first;
 
-		if (k->kind == TK_EOF)
+		if (k->kind == IEC_TK_EOF)
 			break;
-		if (k->kind == TK_COMMENT || k->kind == TK_PRAGMA) {
+		if (k->kind == IEC_TK_COMMENT || k->kind == IEC_TK_PRAGMA) {
 			gap = true;
 			continue;
 		}
@@ -516,11 +221,11 @@ static char *canon(const struct iec *c, size_t from, size_t to)
 /* A name token as text: SCL "quoted" names lose their quotes. */
 static char *name_text(const struct iec *c, size_t i)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 	const char *p = c->s + k->start;
 	size_t n = k->end - k->start;
 
-	if (k->kind == TK_STRING && n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+	if (k->kind == IEC_TK_STRING && n >= 2 && p[0] == '"' && p[n - 1] == '"') {
 		p++;
 		n -= 2;
 	}
@@ -551,7 +256,7 @@ static bool is_object_kw(const struct iec *c, size_t i)
 /* Whether token i ends the declarations of a section it is not part of. */
 static bool stops_decls(const struct iec *c, size_t i)
 {
-	return tk(c, i)->kind == TK_EOF || word_starts(c, i, "END_") ||
+	return tk(c, i)->kind == IEC_TK_EOF || word_starts(c, i, "END_") ||
 	       is_section_kw(c, i) || (tk(c, i)->nl_before && is_object_kw(c, i)) ||
 	       is_kw(c, i, "BEGIN");
 }
@@ -568,11 +273,11 @@ static size_t scan_expr(const struct iec *c, size_t i, bool stop_at_assign)
 	int depth = 0;
 
 	for (;; i++) {
-		const struct tok *k = tk(c, i);
+		const struct iec_tok *k = tk(c, i);
 
-		if (k->kind == TK_EOF)
+		if (k->kind == IEC_TK_EOF)
 			return i;
-		if (k->kind != TK_PUNCT) {
+		if (k->kind != IEC_TK_PUNCT) {
 			if (depth == 0 && stops_decls(c, i))
 				return i;
 			continue;
@@ -604,18 +309,18 @@ static size_t parse_decl(struct iec *c, size_t i, struct dnode *owner,
 
 	/* names, addresses and per-variable pragmas up to ':' */
 	while (!stops_decls(c, i) && !is_punct(c, i, ":") && !is_punct(c, i, ";")) {
-		const struct tok *t = tk(c, i);
+		const struct iec_tok *t = tk(c, i);
 
-		if (t->kind == TK_COMMENT) {
+		if (t->kind == IEC_TK_COMMENT) {
 			add_comment(&comment, c, i);
-		} else if (t->kind == TK_PRAGMA) {
+		} else if (t->kind == IEC_TK_PRAGMA) {
 			add_raw(&pragma, c, i);
 		} else if (is_kw(c, i, "AT")) {
 			for (i++; !stops_decls(c, i) && !is_punct(c, i, ":") &&
 			          !is_punct(c, i, ";") && !is_punct(c, i, ","); i++)
 				add_raw(&address, c, i);
 			continue;
-		} else if ((t->kind == TK_WORD || t->kind == TK_STRING) && nnames < 64) {
+		} else if ((t->kind == IEC_TK_WORD || t->kind == IEC_TK_STRING) && nnames < 64) {
 			names[nnames++] = i;
 		}
 		i++;
@@ -652,7 +357,7 @@ static size_t parse_decl(struct iec *c, size_t i, struct dnode *owner,
 		i++;
 	/* comments on the rest of the line belong to this declaration */
 	line_end_tok = i;
-	while (tk(c, line_end_tok)->kind == TK_COMMENT && !tk(c, line_end_tok)->nl_before) {
+	while (tk(c, line_end_tok)->kind == IEC_TK_COMMENT && !tk(c, line_end_tok)->nl_before) {
 		add_comment(&comment, c, line_end_tok);
 		line_end_tok++;
 	}
@@ -660,7 +365,7 @@ static size_t parse_decl(struct iec *c, size_t i, struct dnode *owner,
 	if (line_end_tok > i) {
 		size_t col = column(c, tk(c, i)->start);
 
-		while (tk(c, line_end_tok)->kind == TK_COMMENT &&
+		while (tk(c, line_end_tok)->kind == IEC_TK_COMMENT &&
 		       lines_between(c, tk(c, line_end_tok - 1)->end, tk(c, line_end_tok)->start) == 1 &&
 		       column(c, tk(c, line_end_tok)->start) == col) {
 			add_comment(&comment, c, line_end_tok);
@@ -669,11 +374,11 @@ static size_t parse_decl(struct iec *c, size_t i, struct dnode *owner,
 	}
 	i = line_end_tok;
 	for (k = type_from; k < type_to; k++) {
-		if (tk(c, k)->kind == TK_COMMENT)
+		if (tk(c, k)->kind == IEC_TK_COMMENT)
 			add_comment(&comment, c, k);
 	}
 	for (k = init_from; k < init_to; k++) {
-		if (tk(c, k)->kind == TK_COMMENT)
+		if (tk(c, k)->kind == IEC_TK_COMMENT)
 			add_comment(&comment, c, k);
 	}
 	if (!type && type_to > type_from)
@@ -684,7 +389,7 @@ static size_t parse_decl(struct iec *c, size_t i, struct dnode *owner,
 		goto out;
 	for (k = 0; k < nnames; k++) {
 		char *name = name_text(c, names[k]);
-		struct dnode *v = tu_add_unique(c->names, owner, "", name);
+		struct dnode *v = text_add_unique(c->names, owner, "", name);
 
 		free(name);
 		if (type)
@@ -722,19 +427,19 @@ static size_t parse_decls(struct iec *c, size_t i, struct dnode *owner,
 {
 	struct buf leading = BUF_INIT;
 
-	while (tk(c, i)->kind != TK_EOF) {
-		const struct tok *t = tk(c, i);
+	while (tk(c, i)->kind != IEC_TK_EOF) {
+		const struct iec_tok *t = tk(c, i);
 
 		if (is_kw(c, i, end_kw)) {
 			i++;
 			break;
 		}
-		if (depth > TU_MAX_DEPTH || stops_decls(c, i))
+		if (depth > IEC_MAX_DEPTH || stops_decls(c, i))
 			break;
-		if (t->kind == TK_COMMENT) {
+		if (t->kind == IEC_TK_COMMENT) {
 			add_comment(&leading, c, i);
 			i++;
-		} else if (t->kind == TK_PUNCT && !is_punct(c, i, ":")) {
+		} else if (t->kind == IEC_TK_PUNCT && !is_punct(c, i, ":")) {
 			i++;
 		} else {
 			size_t before = i;
@@ -780,7 +485,7 @@ static size_t parse_section(struct iec *c, size_t i, struct dnode *parent, int d
 		size_t q;
 		bool found = false;
 
-		if (tk(c, i)->nl_before || tk(c, i)->kind != TK_WORD)
+		if (tk(c, i)->nl_before || tk(c, i)->kind != IEC_TK_WORD)
 			break;
 		for (q = 0; var_qualifiers[q]; q++) {
 			if (is_kw(c, i, var_qualifiers[q]))
@@ -810,7 +515,7 @@ static const char *const header_flags[] = {
 /* Index of the first token on a later line than token i. */
 static size_t next_line(const struct iec *c, size_t i)
 {
-	for (i++; tk(c, i)->kind != TK_EOF && !tk(c, i)->nl_before; i++)
+	for (i++; tk(c, i)->kind != IEC_TK_EOF && !tk(c, i)->nl_before; i++)
 		;
 	return i;
 }
@@ -827,11 +532,11 @@ static char *rest_of_line(const struct iec *c, size_t i)
 	to = nl ? (size_t)(nl - c->s) : c->len;
 	p = c->s + from;
 	n = to - from;
-	tu_trim(&p, &n);
+	text_trim(&p, &n);
 	if (n > 0 && (*p == ':' || *p == '=')) {
 		p++;
 		n--;
-		tu_trim(&p, &n);
+		text_trim(&p, &n);
 	}
 	return xstrndup(p, n);
 }
@@ -839,7 +544,7 @@ static char *rest_of_line(const struct iec *c, size_t i)
 /* ST: a body is text. */
 static void body_text(struct dnode *n, const char *text, size_t len)
 {
-	char *clean = tu_clean_lines(text, len);
+	char *clean = text_clean_lines(text, len);
 
 	if (clean)
 		dnode_set_body(n, clean, "body");
@@ -859,8 +564,8 @@ static void body_networks(struct dnode *block, const char *text, size_t len)
 		const char *p = text + pos;
 		size_t n = end - pos;
 
-		tu_trim(&p, &n);
-		if (n >= 7 && tu_ieq(p, 7, "NETWORK") && (n == 7 || p[7] == ' ' || p[7] == '\t' || p[7] == ';')) {
+		text_trim(&p, &n);
+		if (n >= 7 && text_ieq(p, 7, "NETWORK") && (n == 7 || p[7] == ' ' || p[7] == '\t' || p[7] == ';')) {
 			if (net)
 				body_text(net, text + from, pos - from);
 			else
@@ -875,16 +580,16 @@ static void body_networks(struct dnode *block, const char *text, size_t len)
 			title_open = true;
 		} else if (title_open && n > 0) {
 			title_open = false;
-			if (n >= 5 && tu_ieq(p, 5, "TITLE") &&
+			if (n >= 5 && text_ieq(p, 5, "TITLE") &&
 			    (n == 5 || p[5] == ' ' || p[5] == '\t' || p[5] == '=')) {
 				const char *v = p + 5;
 				size_t vn = n - 5;
 
-				tu_trim(&v, &vn);
+				text_trim(&v, &vn);
 				if (vn > 0 && *v == '=') {
 					v++;
 					vn--;
-					tu_trim(&v, &vn);
+					text_trim(&v, &vn);
 				}
 				dnode_set_attrn(net, "title", v, vn);
 				from = end < len ? end + 1 : len;
@@ -911,7 +616,7 @@ static void handle_body(struct iec *c, struct dnode *n, size_t from_pos, size_t 
 		from_pos--;
 	if (to_pos <= from_pos)
 		return;
-	if (c->dialect == TU_DIALECT_AWL)
+	if (c->dialect == IEC_DIALECT_AWL)
 		body_networks(n, c->s + from_pos, to_pos - from_pos);
 	else
 		body_text(n, c->s + from_pos, to_pos - from_pos);
@@ -959,12 +664,12 @@ static bool parse_values(struct iec *c, size_t i, size_t end, struct dnode *bloc
 			vals = dnode_add(block, "Values", NULL);
 		name = canon(c, j, eq);
 		value = canon(c, eq + 1, semi);
-		v = tu_add_unique(c->names, vals, "", name ? name : "");
+		v = text_add_unique(c->names, vals, "", name ? name : "");
 		dnode_set_attr(v, "value", value ? value : "");
 		free(name);
 		free(value);
 		j = semi + 1;
-		if (tk(c, j)->kind == TK_COMMENT && !tk(c, j)->nl_before) {
+		if (tk(c, j)->kind == IEC_TK_COMMENT && !tk(c, j)->nl_before) {
 			struct buf cm = BUF_INIT;
 
 			add_comment(&cm, c, j);
@@ -995,17 +700,17 @@ static bool is_block_prefix(const struct iec *c, size_t i)
 /* The name at i ("x", "\"x\"", "OB 1"); *next receives the index after it. */
 static char *object_name(const struct iec *c, size_t i, size_t *next)
 {
-	const struct tok *k = tk(c, i);
+	const struct iec_tok *k = tk(c, i);
 
-	if (k->kind != TK_WORD && k->kind != TK_STRING) {
+	if (k->kind != IEC_TK_WORD && k->kind != IEC_TK_STRING) {
 		*next = i;
 		return NULL;
 	}
-	if (is_block_prefix(c, i) && tk(c, i + 1)->kind == TK_WORD &&
+	if (is_block_prefix(c, i) && tk(c, i + 1)->kind == IEC_TK_WORD &&
 	    !tk(c, i + 1)->nl_before && c->s[tk(c, i + 1)->start] >= '0' &&
 	    c->s[tk(c, i + 1)->start] <= '9') {
 		char *pre = upper_word(c, i);
-		const struct tok *num = tk(c, i + 1);
+		const struct iec_tok *num = tk(c, i + 1);
 		char *name = xasprintf("%s %.*s", pre, (int)(num->end - num->start),
 		                       c->s + num->start);
 
@@ -1034,7 +739,7 @@ static size_t parse_type_list(struct iec *c, size_t i, struct dnode *parent,
 	struct buf leading = BUF_INIT;
 
 	(void)depth;
-	while (tk(c, i)->kind != TK_EOF) {
+	while (tk(c, i)->kind != IEC_TK_EOF) {
 		size_t k, after;
 		char *name;
 		struct dnode *tn;
@@ -1045,17 +750,17 @@ static size_t parse_type_list(struct iec *c, size_t i, struct dnode *parent,
 		}
 		if (tk(c, i)->nl_before && is_object_kw(c, i))
 			break;
-		if (tk(c, i)->kind == TK_COMMENT) {
+		if (tk(c, i)->kind == IEC_TK_COMMENT) {
 			add_comment(&leading, c, i);
 			i++;
 			continue;
 		}
-		if (tk(c, i)->kind != TK_WORD && tk(c, i)->kind != TK_STRING) {
+		if (tk(c, i)->kind != IEC_TK_WORD && tk(c, i)->kind != IEC_TK_STRING) {
 			i++;
 			continue;
 		}
 		name = object_name(c, i, &after);
-		tn = tu_add_unique(c->names, parent, "TYPE", name);
+		tn = text_add_unique(c->names, parent, "TYPE", name);
 		free(name);
 		if (comment->len) {
 			attr_append(tn, "comment", comment);
@@ -1066,7 +771,7 @@ static size_t parse_type_list(struct iec *c, size_t i, struct dnode *parent,
 			buf_reset(&leading);
 		}
 		i = after;
-		if (is_kw(c, i, "EXTENDS") && (tk(c, i + 1)->kind == TK_WORD)) {
+		if (is_kw(c, i, "EXTENDS") && (tk(c, i + 1)->kind == IEC_TK_WORD)) {
 			char *base = name_text(c, i + 1);
 
 			dnode_set_attr(tn, "extends", base);
@@ -1110,7 +815,7 @@ static size_t parse_type_list(struct iec *c, size_t i, struct dnode *parent,
 			if (is_punct(c, i, ";"))
 				i++;
 		}
-		while (tk(c, i)->kind == TK_COMMENT && !tk(c, i)->nl_before) {
+		while (tk(c, i)->kind == IEC_TK_COMMENT && !tk(c, i)->nl_before) {
 			struct buf cm = BUF_INIT;
 
 			add_comment(&cm, c, i);
@@ -1132,7 +837,7 @@ static size_t parse_task(struct iec *c, size_t i, struct dnode *parent)
 
 	if (!name)
 		return i + 1;
-	task = tu_add_unique(c->names, parent, "TASK", name);
+	task = text_add_unique(c->names, parent, "TASK", name);
 	free(name);
 	end = scan_expr(c, after, false);
 	if (is_punct(c, after, "(")) {
@@ -1143,7 +848,7 @@ static size_t parse_task(struct iec *c, size_t i, struct dnode *parent)
 			int depth = 0;
 
 			j = skip_trivia(c, j);
-			if (tk(c, j)->kind != TK_WORD || !is_punct(c, j + 1, ":=")) {
+			if (tk(c, j)->kind != IEC_TK_WORD || !is_punct(c, j + 1, ":=")) {
 				j++;
 				continue;
 			}
@@ -1178,7 +883,7 @@ static size_t parse_instance(struct iec *c, size_t i, struct dnode *parent)
 
 	if (!name)
 		return i + 1;
-	inst = tu_add_unique(c->names, parent, "PROGRAM", name);
+	inst = text_add_unique(c->names, parent, "PROGRAM", name);
 	free(name);
 	end = scan_expr(c, after, false);
 	for (k = after; k < end; k++) {
@@ -1214,12 +919,12 @@ static size_t parse_config(struct iec *c, size_t i, struct dnode *node,
 {
 	struct buf other = BUF_INIT;
 
-	while (tk(c, i)->kind != TK_EOF) {
+	while (tk(c, i)->kind != IEC_TK_EOF) {
 		if (is_kw(c, i, end_kw)) {
 			i++;
 			break;
 		}
-		if (depth > TU_MAX_DEPTH)
+		if (depth > IEC_MAX_DEPTH)
 			break;
 		if (is_section_kw(c, i)) {
 			i = parse_section(c, i, node, depth + 1);
@@ -1232,10 +937,10 @@ static size_t parse_config(struct iec *c, size_t i, struct dnode *node,
 				i++;
 				continue;
 			}
-			res = tu_add_unique(c->names, node, "RESOURCE", name);
+			res = text_add_unique(c->names, node, "RESOURCE", name);
 			free(name);
 			i = after;
-			if (is_kw(c, i, "ON") && tk(c, i + 1)->kind == TK_WORD) {
+			if (is_kw(c, i, "ON") && tk(c, i + 1)->kind == IEC_TK_WORD) {
 				char *on = name_text(c, i + 1);
 
 				dnode_set_attr(res, "on", on);
@@ -1247,7 +952,7 @@ static size_t parse_config(struct iec *c, size_t i, struct dnode *node,
 			i = parse_task(c, i, node);
 		} else if (is_kw(c, i, "PROGRAM")) {
 			i = parse_instance(c, i, node);
-		} else if (tk(c, i)->kind == TK_COMMENT) {
+		} else if (tk(c, i)->kind == IEC_TK_COMMENT) {
 			i++;
 		} else if (tk(c, i)->nl_before && is_object_kw(c, i)) {
 			break;
@@ -1299,10 +1004,10 @@ static bool is_header_token(const struct iec *c, size_t i, const char *kind)
 {
 	size_t k;
 
-	if (tk(c, i)->kind == TK_PRAGMA)
+	if (tk(c, i)->kind == IEC_TK_PRAGMA)
 		return true;
-	if (tk(c, i)->kind != TK_WORD)
-		return tk(c, i)->kind == TK_STRING && strcmp(kind, "DATA_BLOCK") == 0;
+	if (tk(c, i)->kind != IEC_TK_WORD)
+		return tk(c, i)->kind == IEC_TK_STRING && strcmp(kind, "DATA_BLOCK") == 0;
 	if (is_section_kw(c, i) || is_kw(c, i, "STRUCT") || is_kw(c, i, "BEGIN") ||
 	    word_starts(c, i, "END_") || is_member_kw(c, i))
 		return true;
@@ -1337,7 +1042,7 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 
 	i++;
 	/* modifiers before the name: FUNCTION_BLOCK PUBLIC ABSTRACT FB_x */
-	while (tk(c, i)->kind == TK_WORD && !tk(c, i)->nl_before &&
+	while (tk(c, i)->kind == IEC_TK_WORD && !tk(c, i)->nl_before &&
 	       (is_kw(c, i, "PUBLIC") || is_kw(c, i, "PRIVATE") || is_kw(c, i, "PROTECTED") ||
 	        is_kw(c, i, "INTERNAL") || is_kw(c, i, "ABSTRACT") || is_kw(c, i, "FINAL"))) {
 		char *w = upper_word(c, i);
@@ -1355,8 +1060,8 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 	else if (is_type)
 		type = "TYPE";
 	else
-		type = c->dialect == TU_DIALECT_AWL ? "Block" : "POU";
-	n = tu_add_unique(c->names, parent, type, name ? name : "");
+		type = c->dialect == IEC_DIALECT_AWL ? "Block" : "POU";
+	n = text_add_unique(c->names, parent, type, name ? name : "");
 	free(name);
 	i = after;
 	if (strcmp(type, kind) != 0 && !is_type)
@@ -1370,14 +1075,14 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 	}
 	/* `: return type`, EXTENDS, IMPLEMENTS on the header line(s) */
 	while (!tk(c, i)->nl_before || is_kw(c, i, "EXTENDS") || is_kw(c, i, "IMPLEMENTS")) {
-		if (tk(c, i)->kind == TK_EOF)
+		if (tk(c, i)->kind == IEC_TK_EOF)
 			break;
 		if (is_punct(c, i, ":")) {
 			size_t to = i + 1;
 			char *rt;
 
-			while (tk(c, to)->kind != TK_EOF && !tk(c, to)->nl_before &&
-			       tk(c, to)->kind != TK_COMMENT && !is_punct(c, to, ";"))
+			while (tk(c, to)->kind != IEC_TK_EOF && !tk(c, to)->nl_before &&
+			       tk(c, to)->kind != IEC_TK_COMMENT && !is_punct(c, to, ";"))
 				to++;
 			rt = canon(c, i + 1, to);
 			if (rt)
@@ -1390,7 +1095,7 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 
 			while (!tk(c, to)->nl_before && !is_kw(c, to, "EXTENDS") &&
 			       !is_kw(c, to, "IMPLEMENTS") &&
-			       (tk(c, to)->kind == TK_WORD || tk(c, to)->kind == TK_STRING ||
+			       (tk(c, to)->kind == IEC_TK_WORD || tk(c, to)->kind == IEC_TK_STRING ||
 			        is_punct(c, to, ",")))
 				to++;
 			val = canon(c, i + 1, to);
@@ -1398,7 +1103,7 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 			free(key);
 			free(val);
 			i = to;
-		} else if (tk(c, i)->kind == TK_COMMENT) {
+		} else if (tk(c, i)->kind == IEC_TK_COMMENT) {
 			add_comment(&cm, c, i);
 			i++;
 		} else if (is_punct(c, i, ";")) {
@@ -1409,14 +1114,14 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 	}
 	/* header: attributes, pragmas, declaration sections */
 	for (;;) {
-		const struct tok *t = tk(c, i);
+		const struct iec_tok *t = tk(c, i);
 
-		if (t->kind == TK_EOF || depth > TU_MAX_DEPTH)
+		if (t->kind == IEC_TK_EOF || depth > IEC_MAX_DEPTH)
 			goto done;
-		if (t->kind == TK_COMMENT) {
+		if (t->kind == IEC_TK_COMMENT) {
 			size_t k = skip_trivia(c, i);
 
-			if (!is_header_token(c, k, kind) && tk(c, k)->kind != TK_EOF) {
+			if (!is_header_token(c, k, kind) && tk(c, k)->kind != IEC_TK_EOF) {
 				body_from = t->start;
 				has_body = true;
 				break;
@@ -1425,7 +1130,7 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 			i++;
 			continue;
 		}
-		if (t->kind == TK_PRAGMA) {
+		if (t->kind == IEC_TK_PRAGMA) {
 			add_raw(&pragma, c, i);
 			i++;
 			continue;
@@ -1465,11 +1170,11 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 
 			i = parse_object(c, i, n, &none, depth + 1);
 			buf_release(&none);
-		} else if (t->kind == TK_STRING || is_block_prefix(c, i)) {
+		} else if (t->kind == IEC_TK_STRING || is_block_prefix(c, i)) {
 			/* an instance data block names its block: "FB_x" or FB 1 */
 			char *inst;
 
-			if (t->kind == TK_STRING) {
+			if (t->kind == IEC_TK_STRING) {
 				inst = name_text(c, i);
 			} else {
 				char *rest = rest_of_line(c, i), *w = upper_word(c, i);
@@ -1512,16 +1217,16 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 		size_t j = i, body_to = c->len;
 		bool closed = false;
 
-		while (tk(c, j)->kind != TK_EOF) {
-			const struct tok *t = tk(c, j);
+		while (tk(c, j)->kind != IEC_TK_EOF) {
+			const struct iec_tok *t = tk(c, j);
 
-			if (t->kind == TK_WORD && is_kw(c, j, end_kw)) {
+			if (t->kind == IEC_TK_WORD && is_kw(c, j, end_kw)) {
 				body_to = t->start;
 				j++;
 				closed = true;
 				break;
 			}
-			if (t->nl_before && t->kind == TK_WORD &&
+			if (t->nl_before && t->kind == IEC_TK_WORD &&
 			    ((members && is_member_kw(c, j)) || is_object_kw(c, j) ||
 			     is_object_end(c, j))) {
 				body_to = t->start;
@@ -1538,12 +1243,12 @@ static size_t parse_object(struct iec *c, size_t i, struct dnode *parent,
 		}
 		i = j;
 		/* members after the body, then our END_ keyword */
-		while (!closed && members && is_member_kw(c, i) && depth < TU_MAX_DEPTH) {
+		while (!closed && members && is_member_kw(c, i) && depth < IEC_MAX_DEPTH) {
 			struct buf none = BUF_INIT;
 
 			i = parse_object(c, i, n, &none, depth + 1);
 			buf_release(&none);
-			while (tk(c, i)->kind == TK_COMMENT || tk(c, i)->kind == TK_PRAGMA ||
+			while (tk(c, i)->kind == IEC_TK_COMMENT || tk(c, i)->kind == IEC_TK_PRAGMA ||
 			       is_punct(c, i, ";"))
 				i++;
 			if (is_kw(c, i, end_kw)) {
@@ -1566,19 +1271,19 @@ done:
 	return i;
 }
 
-int tu_iec_parse(struct dnode *root, const char *text, size_t len,
-                 enum tu_dialect dialect, size_t *out_objects)
+int iec_parse(struct dnode *root, const char *text, size_t len,
+                 enum iec_dialect dialect, size_t *out_objects)
 {
 	struct iec c = { text, len, NULL, 0, NULL, dialect };
 	struct buf comment = BUF_INIT, stray = BUF_INIT, file_comment = BUF_INIT;
 	size_t i = 0, objects = 0;
 
-	c.t = lex(text, len, &c.nt);
-	c.names = tu_names_new();
-	while (tk(&c, i)->kind != TK_EOF) {
-		const struct tok *t = tk(&c, i);
+	c.t = iec_lex(text, len, &c.nt);
+	c.names = text_names_new();
+	while (tk(&c, i)->kind != IEC_TK_EOF) {
+		const struct iec_tok *t = tk(&c, i);
 
-		if (t->kind == TK_COMMENT) {
+		if (t->kind == IEC_TK_COMMENT) {
 			/* a blank line between a comment and what follows detaches it */
 			if (comment.len && t->start > 0) {
 				size_t k, nls = 0;
@@ -1596,7 +1301,7 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 			i++;
 			continue;
 		}
-		if (comment.len && t->kind != TK_EOF) {
+		if (comment.len && t->kind != IEC_TK_EOF) {
 			size_t k, nls = 0;
 
 			for (k = tk(&c, i - 1)->end; k < t->start; k++)
@@ -1615,7 +1320,7 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 			                      is_kw(&c, skip_trivia(&c, after), "EXTENDS"));
 
 			free(probe);
-			if (list && dialect == TU_DIALECT_ST)
+			if (list && dialect == IEC_DIALECT_ST)
 				i = parse_type_list(&c, k, root, &comment, 0);
 			else
 				i = parse_object(&c, i, root, &comment, 0);
@@ -1626,7 +1331,7 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 		} else if (is_kw(&c, i, "CONFIGURATION")) {
 			size_t after;
 			char *name = object_name(&c, i + 1, &after);
-			struct dnode *cfg = tu_add_unique(c.names, root, "CONFIGURATION",
+			struct dnode *cfg = text_add_unique(c.names, root, "CONFIGURATION",
 			                                  name ? name : "");
 
 			free(name);
@@ -1641,7 +1346,7 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 			/* outside any object: keep the text so nothing is lost */
 			size_t end = i + 1;
 
-			while (tk(&c, end)->kind != TK_EOF && !tk(&c, end)->nl_before)
+			while (tk(&c, end)->kind != IEC_TK_EOF && !tk(&c, end)->nl_before)
 				end++;
 			if (stray.len)
 				buf_addch(&stray, '\n');
@@ -1656,7 +1361,7 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 	}
 	attr_append(root, "comment", &file_comment);
 	if (stray.len) {
-		char *clean = tu_clean_lines(stray.data, stray.len);
+		char *clean = text_clean_lines(stray.data, stray.len);
 
 		if (clean)
 			dnode_set_body(root, clean, "text outside POUs");
@@ -1665,160 +1370,8 @@ int tu_iec_parse(struct dnode *root, const char *text, size_t len,
 	buf_release(&comment);
 	buf_release(&stray);
 	buf_release(&file_comment);
-	tu_names_free(c.names);
+	text_names_free(c.names);
 	free(c.t);
 	*out_objects = objects;
 	return 0;
-}
-
-/* ---------------------------------------------------------------- detection */
-
-/* AWL/STL instructions (German and international mnemonics). */
-static const char *const awl_mnemonics[] = {
-	"U", "UN", "O", "ON", "X", "XN", "A", "AN", "=", "S", "R", "FP", "FN", "NOT",
-	"SET", "CLR", "SAVE", "L", "T", "LC", "SPA", "SPB", "SPBN", "SPBB", "SPBNB",
-	"SPBI", "SPBIN", "SPL", "SPZ", "SPN", "SPP", "SPM", "SPU", "SPO", "SPS",
-	"SPMZ", "SPPZ", "JU", "JC", "JCN", "JCB", "JNB", "JBI", "JNBI", "JL", "JZ",
-	"JN", "JP", "JM", "JO", "JOS", "JUO", "JMZ", "JPZ", "BE", "BEA", "BEB", "BLD",
-	"NOP", "CALL", "UC", "CC", "AUF", "OPN", "TAK", "POP", "PUSH", "ENT", "LEAVE",
-	"INC", "DEC", "ZV", "ZR", "CU", "CD", "SE", "SI", "SS", "SV", "SA", "SP",
-	"SD", "SF", "LAR1", "LAR2", "TAR1", "TAR2", "ITD", "DTR", "ITB", "BTI",
-	"DTB", "BTD", "RND", "TRUNC", "INVI", "INVD", "NEGI", "NEGD", "NEGR", "LOOP",
-	"SLW", "SRW", "SLD", "SRD", "SSI", "SSD", "RLD", "RRD", "UW", "OW", "XOW",
-	"UD", "OD", "XOD", "AW", "AD", "XOW", "+I", "-I", "*I", "/I", "+D", "-D",
-	"*D", "/D", "+R", "-R", "*R", "/R", "==I", "<>I", ">I", "<I", ">=I", "<=I",
-	"==D", "<>D", ">D", "<D", ">=D", "<=D", "==R", "<>R", ">R", "<R", ">=R",
-	"<=R", "U(", "UN(", "O(", "ON(", "A(", "AN(", "X(", "XN(", ")", "MCRA",
-	"MCRD", "MCR(", ")MCR", "RND+", "RND-", "ABS", "SQR", "SQRT", "EXP", "LN",
-	"SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "MOD", "INVI", "==", "<>", NULL
-};
-
-/* Whether one line is an AWL instruction (after an optional `label:`). */
-static bool awl_line(const char *p, size_t n)
-{
-	size_t w, k;
-
-	/* label */
-	for (w = 0; w < n && (p[w] == '_' || (p[w] >= 'A' && p[w] <= 'Z') ||
-	                      (p[w] >= 'a' && p[w] <= 'z') || (p[w] >= '0' && p[w] <= '9')); w++)
-		;
-	if (w > 0 && w < n && p[w] == ':' && (w + 1 == n || p[w + 1] != '=')) {
-		p += w + 1;
-		n -= w + 1;
-		tu_trim(&p, &n);
-	}
-	/* awlsim's own instructions: __ASSERT==, __STWRST, ... */
-	if (n >= 3 && p[0] == '_' && p[1] == '_' && p[2] >= 'A' && p[2] <= 'Z')
-		return true;
-	for (w = 0; w < n && p[w] != ' ' && p[w] != '\t' && p[w] != ';'; w++)
-		;
-	for (k = 0; awl_mnemonics[k]; k++) {
-		if (tu_ieq(p, w, awl_mnemonics[k])) {
-			const char *rest = p + w;
-			size_t rn = n - w;
-
-			tu_trim(&rest, &rn);
-			/* "S := 1;" and "L = x" are ST assignments */
-			if (rn >= 1 && (rest[0] == ':' || (rest[0] == '=' && w > 0 && p[0] != '=')))
-				return false;
-			return true;
-		}
-	}
-	return false;
-}
-
-int tu_iec_score(const char *text, size_t len, enum tu_dialect dialect)
-{
-	size_t pos = 0, lines = 0, awl = 0, networks = 0, blocks = 0, numbered = 0,
-	       ends = 0, end_vars = 0, assigns = 0, code_lines = 0, l5k = 0;
-	int score;
-
-	/* the first 256 KiB decide; a block cut there counts as ended */
-	if (len > ((size_t)256 << 10)) {
-		len = (size_t)256 << 10;
-		ends++;
-	}
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		pos = 3;
-	while (pos < len && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
-	                     text[pos] == '\r'))
-		pos++;
-	/* XML exports (PLCopen, TwinCAT, awlsim projects) carry ST inside */
-	if (pos < len && text[pos] == '<')
-		return 0;
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-		const char *p = text + pos;
-		size_t n = end - pos, w;
-
-		pos = end + 1;
-		tu_trim(&p, &n);
-		if (n == 0 || (n >= 2 && p[0] == '/' && p[1] == '/') ||
-		    (n >= 2 && p[0] == '(' && p[1] == '*'))
-			continue;
-		if (memchr(p, '\0', n))
-			return 0;
-		lines++;
-		for (w = 0; w < n && p[w] != ' ' && p[w] != '\t' && p[w] != ';' && p[w] != '('; w++)
-			;
-		if (tu_ieq(p, w, "NETWORK")) {
-			networks++;
-			continue;
-		}
-		/* Rockwell L5K has PROGRAM ... END_PROGRAM too */
-		if (tu_ieq(p, w, "IE_VER") || tu_ieq(p, w, "CONTROLLER"))
-			l5k++;
-		if (tu_ieq(p, w, "PROGRAM") || tu_ieq(p, w, "FUNCTION_BLOCK") ||
-		    tu_ieq(p, w, "FUNCTION") || tu_ieq(p, w, "ORGANIZATION_BLOCK") ||
-		    tu_ieq(p, w, "DATA_BLOCK") || tu_ieq(p, w, "TYPE") ||
-		    tu_ieq(p, w, "CONFIGURATION") || tu_ieq(p, w, "CLASS") ||
-		    tu_ieq(p, w, "INTERFACE")) {
-			const char *q = p + w;
-			size_t qn = n - w;
-
-			blocks++;
-			tu_trim(&q, &qn);
-			if (qn >= 3 && (q[0] == 'O' || q[0] == 'F' || q[0] == 'D' || q[0] == 'U') &&
-			    (q[1] == 'B' || q[1] == 'C' || q[1] == 'D') && (q[2] == ' ' || q[2] == '\t'))
-				numbered++;
-			continue;
-		}
-		if (w > 4 && strncasecmp(p, "END_", 4) == 0) {
-			if (tu_ieq(p, w, "END_VAR") || tu_ieq(p, w, "END_STRUCT"))
-				end_vars++;
-			else if (tu_ieq(p, w, "END_PROGRAM") || tu_ieq(p, w, "END_FUNCTION_BLOCK") ||
-			         tu_ieq(p, w, "END_FUNCTION") || tu_ieq(p, w, "END_ORGANIZATION_BLOCK") ||
-			         tu_ieq(p, w, "END_DATA_BLOCK") || tu_ieq(p, w, "END_TYPE") ||
-			         tu_ieq(p, w, "END_CONFIGURATION") || tu_ieq(p, w, "END_CLASS") ||
-			         tu_ieq(p, w, "END_INTERFACE"))
-				ends++;
-			continue;
-		}
-		code_lines++;
-		if (awl_line(p, n))
-			awl++;
-		if (memmem(p, n, ":=", 2))
-			assigns++;
-	}
-	if (lines == 0 || l5k)
-		return 0;
-	if (dialect == TU_DIALECT_AWL) {
-		if (blocks && ends && networks)
-			return 95;
-		if (blocks && ends && code_lines && awl * 2 > code_lines)
-			return numbered ? 90 : 80;
-		if (blocks && ends && numbered)
-			return 60;
-		if (!blocks && code_lines >= 3 && awl * 10 >= code_lines * 8)
-			return 50;
-		return 0;
-	}
-	if (!blocks || !ends)
-		return 0;
-	score = end_vars ? 90 : 75;
-	if (networks || numbered ||
-	    (code_lines && awl * 2 > code_lines && assigns * 4 < code_lines))
-		score = 40;
-	return score;
 }

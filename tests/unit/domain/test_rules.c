@@ -1,4 +1,4 @@
-/* tests/unit/server/test_rules.c - each lifecycle rule, by trying to break it. */
+/* tests/unit/domain/test_rules.c - each lifecycle rule, by trying to break it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "server/rules.h"
+#include "domain/rules.h"
 
 #define REQUESTER 1
 #define ENGINEER 2
@@ -286,12 +286,19 @@ static void test_release_needs_everything_on_one_tree(void **state)
 static void test_edits_freeze_after_draft(void **state)
 {
 	(void)state;
-	assert_int_equal(rules_can_edit(CHG_DRAFT, false, true), 0);
-	assert_rule(rules_can_edit(CHG_SUBMITTED, false, false), "frozen-after-draft");
-	assert_int_equal(rules_can_edit(CHG_SUBMITTED, true, true), 0);
-	assert_int_equal(rules_can_edit(CHG_FAT, true, false), 0);
-	assert_rule(rules_can_edit(CHG_FAT, true, true), "assets-frozen");
-	assert_rule(rules_can_edit(CHG_CLOSED, true, false), "change-ended");
+	assert_int_equal(rules_can_edit(CHG_DRAFT, false, true, false), 0);
+	assert_rule(rules_can_edit(CHG_SUBMITTED, false, false, false), "frozen-after-draft");
+	assert_int_equal(rules_can_edit(CHG_SUBMITTED, true, true, false), 0);
+	assert_int_equal(rules_can_edit(CHG_FAT, true, false, false), 0);
+	assert_rule(rules_can_edit(CHG_FAT, true, true, false), "assets-frozen");
+	assert_rule(rules_can_edit(CHG_CLOSED, true, false, false), "change-ended");
+	/* the type decides whether a change may deploy before approval: frozen once submitted */
+	assert_int_equal(rules_can_edit(CHG_DRAFT, false, false, true), 0);
+	assert_rule(rules_can_edit(CHG_SUBMITTED, true, false, true), "type-frozen");
+	assert_rule(rules_can_edit(CHG_AUTHORISED, true, false, true), "type-frozen");
+	assert_rule(rules_can_edit(CHG_IMPLEMENTING, false, false, true), "type-frozen");
+	assert_rule(rules_can_edit(CHG_SAT, true, true, true), "type-frozen");
+	assert_int_equal(rules_can_edit(CHG_AUTHORISED, true, false, false), 0);
 }
 
 int main(void)

@@ -1,26 +1,27 @@
 /*
- * server/rules.h - the change lifecycle's rules as pure functions.
+ * domain/rules.h - the change lifecycle's rules as pure functions.
  *
- * The domain handlers gather the facts about a change (its state, who
- * asked for it, who contributed content, and per affected asset the tree
- * on the change branch and what was tested, approved and deployed on that
- * tree) into the plain structs below; the functions here decide.  They
- * touch no database, so every rule is unit-tested by trying to break it
- * (tests/unit/server/test_rules.c).
+ * The domain operations (domain/changes.c, signatures.c, runs.c) gather
+ * the facts about a change (its state, who asked for it, who contributed
+ * content, and per affected asset the tree on the change branch and what
+ * was tested, approved and deployed on that tree) into the plain structs
+ * below; the functions here decide.  They touch no database, so every rule
+ * is unit-tested by trying to break it (tests/unit/domain/test_rules.c).
  *
  * A refusal is OTCM_ERULE with err_set() naming the field and a sentence,
- * and err_set_rule() naming the rule; the caller audits the refusal.
+ * and err_set_rule() naming the rule; the calling operation audits the
+ * refusal (dom_refused()).
  *
  * Thread-safety: all functions are thread-safe.
  */
-#ifndef OTCM_SERVER_RULES_H
-#define OTCM_SERVER_RULES_H
+#ifndef OTCM_DOMAIN_RULES_H
+#define OTCM_DOMAIN_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/http.h"     /* enum role */
+#include "domain/actor.h"     /* enum role */
 
 enum chg_state {
 	CHG_DRAFT,
@@ -137,8 +138,10 @@ int rules_can_release(const struct rules_change *ch);
 /*
  * May the change's fields be edited?  Only in draft without a reason;
  * later with a reason until it ends; affected assets only before
- * authorisation.
+ * authorisation; its type (touches_type: a new type, not the one it has)
+ * only in draft, since the type decides whether it may deploy before
+ * approval (rule type-frozen).
  */
-int rules_can_edit(int state, bool has_reason, bool touches_assets);
+int rules_can_edit(int state, bool has_reason, bool touches_assets, bool touches_type);
 
 #endif
