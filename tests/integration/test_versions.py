@@ -554,7 +554,7 @@ class BadInput(VersionsBase):
         for name, detail in (("../escape.txt", "'..'"), ("/etc/passwd", "absolute"),
                              (".git/config", ".git"), ("sub/.GIT/hooks/x", ".git"),
                              ("a//b.txt", "empty segment"), ("tab\there.txt", "control"),
-                             ("back\\\\slash.txt", "backslash")):  # quoted-string escape: the name is back\slash.txt
+                             ("back\\\\slash.txt", "backslash")):  # sent literally, as browsers do
             self.refused(400, "files", detail, [(name, b"x")])
         self.refused(400, "files", "appears twice", [("d.txt", b"1"), ("d.txt", b"2")])
         self.refused(400, "files", "also the folder", [("d", b"1"), ("d/e", b"2")])
