@@ -46,7 +46,7 @@ help:
 	@echo "make check-headers  every public header compiles on its own; no include circle"
 	@echo "make bench          benchmarks as ratios against reference runs"
 	@echo "make fuzz           build the libFuzzer targets (clang); fuzz-run runs each briefly"
-	@echo "make install        install build/otcm into \$$(PREFIX)/bin"
+	@echo "make install        install build/otcm into \$$(PREFIX)/bin and otcm.service into \$$(UNITDIR)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,8 +82,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libotcm.a
 deps:
 	@scripts/deps.sh build run
 
+# the browser suite's chromium and node included: `make test` skips no suite
 deps-test:
-	@scripts/deps.sh build run test
+	@scripts/deps.sh build run test e2e
 
 run: deps all
 	@scripts/run.sh $(BUILD)/otcm
@@ -144,9 +145,13 @@ fuzz: $(FUZZ_BIN)
 fuzz-run: fuzz
 	@scripts/fuzz.sh $(FUZZ_BIN)
 
+# the binary, and the sandboxed systemd unit with its ExecStart pointing at it
+UNITDIR  ?= /etc/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/otcm $(DESTDIR)$(PREFIX)/bin/otcm
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/otcm.service.in > $(DESTDIR)$(UNITDIR)/otcm.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/otcm.service
 
 clean:
 	rm -rf build

@@ -95,6 +95,8 @@ static const struct option_row options[] = {
 	  "failed logins after which further attempts must wait" },
 	{ "login-lock-after", OPT_UINT, OFF(login_lock_after), "10", 1, 1000, NULL,
 	  "failed logins after which the account locks" },
+	{ "login-address-throttle-after", OPT_UINT, OFF(login_address_throttle_after), "20", 1, 100000,
+	  NULL, "failed logins from one client address, any user name, after which its attempts must wait" },
 	{ "login-lock-seconds", OPT_UINT, OFF(login_lock_seconds), "900", 1, 86400 * 365, NULL,
 	  "how long a locked account stays locked" },
 	{ "session-ttl", OPT_UINT, OFF(session_ttl), "28800", 60, 86400 * 30, NULL,

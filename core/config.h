@@ -42,6 +42,7 @@ struct config {
 	unsigned login_throttle_after; /* failures before attempts are slowed */
 	unsigned login_lock_after;  /* failures before the account locks */
 	unsigned login_lock_seconds;
+	unsigned login_address_throttle_after; /* failures from one address before it is slowed */
 	unsigned session_ttl;       /* seconds */
 	char *log_level;            /* debug, info, warn, error */
 	/* audit trail (docs/audit.md) */

@@ -36,6 +36,19 @@ void crypto_sha256_hex(char out[2 * CRYPTO_SHA256_LEN + 1], const void *data, si
 	crypto_hex(out, d, sizeof(d));
 }
 
+void crypto_sha1(unsigned char out[20], const void *head, size_t head_len, const void *data,
+		 size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, head, head_len) != 1 || EVP_DigestUpdate(ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 20)
+		memset(out, 0, 20);   /* cannot match any stored id: reported as a mismatch */
+	EVP_MD_CTX_free(ctx);
+}
+
 struct crypto_sha256_ctx *crypto_sha256_new(void)
 {
 	struct crypto_sha256_ctx *c = xcalloc(1, sizeof(*c));

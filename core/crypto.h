@@ -24,6 +24,13 @@ struct crypto_sha256_ctx *crypto_sha256_new(void);
 void crypto_sha256_update(struct crypto_sha256_ctx *ctx, const void *data, size_t len);
 void crypto_sha256_final(unsigned char out[CRYPTO_SHA256_LEN], struct crypto_sha256_ctx *ctx);
 
+/*
+ * SHA-1 of `head` followed by `data`: git's object ids ("blob 12\0" then
+ * the content), to check stored objects.  Not for anything new.
+ */
+void crypto_sha1(unsigned char out[20], const void *head, size_t head_len, const void *data,
+		 size_t len);
+
 /* HMAC with SHA-1 (TOTP) or SHA-256; out must hold 20 or 32 bytes. */
 void crypto_hmac_sha1(unsigned char out[20], const void *key, size_t keylen, const void *msg, size_t len);
 void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen, const void *msg, size_t len);

@@ -66,6 +66,10 @@ enum dom_op {
 	OP_AUDIT_READ,
 	OP_CHECKPOINT_CREATE,
 
+	/* operations: backups and their restore drills */
+	OP_DRILL_RECORD,
+	OP_DRILL_READ,
+
 	OP_COUNT
 };
 

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "domain/ops.h"
 #include "server/cmd.h"
+#include "server/http.h"
 #include "server/routes.h"
 
 static json_t *role_list(unsigned roles)

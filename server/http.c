@@ -394,6 +394,9 @@ int http_reply_error(struct http_req *req, int code)
 		field = NULL;
 		rule = NULL;
 	}
+	/* 503 is temporary (the database reconnecting, too many connections): say when to retry */
+	if (status == 503 && !has_header(c, "Retry-After"))
+		http_set_header(req, "Retry-After", "1");
 	msg = utf8_or_ascii(req->arena, msg);
 	field = utf8_or_ascii(req->arena, field);
 	if (hooks && hooks->html_error && http_is_page_path(req->path) && wants_html(req)) {

@@ -10,6 +10,7 @@
  *   otcm diff OLD NEW         semantic diff of two PLC files
  *   otcm textconv FILE        normalised text of a PLC file
  *   otcm verify BUNDLE        check an evidence bundle offline
+ *   otcm backup | restore | drill   backups and restore drills (cmd_backup.c)
  *   otcm version | help
  *
  * Exit codes: 0 done, 1 a runtime failure, 2 a usage error.  Logs go to
@@ -49,6 +50,10 @@ static void usage(FILE *f)
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
 		"       otcm verify BUNDLE [--trust KEY.pub]  check an evidence bundle offline\n"
+		"       otcm backup --to DIR         online backup with a manifest of SHA-256 sums\n"
+		"       otcm backup verify DIR       pg_verifybackup and the manifest's sums\n"
+		"       otcm restore --from DIR --data NEWDIR   restore a backup into a new data folder\n"
+		"       otcm drill --from DIR        restore drill: restore, check, measure, record\n"
 		"       otcm openapi                 print the OpenAPI document\n"
 		"       otcm routes                  print the operations and the routes that call them\n"
 		"       otcm version | help\n"
@@ -228,6 +233,18 @@ int main(int argc, char **argv)
 		return cmd_textconv(argc - 2, argv + 2);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 2, argv + 2);
+	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 || strcmp(cmd, "drill") == 0) {
+		/* defaults and the environment here; the command parses its own options */
+		if (config_load(&cfg, argc, argv, argc, NULL)) {
+			fprintf(stderr, "otcm: %s\n", err_message());
+			config_release(&cfg);
+			return EXIT_USAGE;
+		}
+		set_log_level(&cfg);
+		code = cmd_backup(&cfg, cmd, argc - 2, argv + 2);
+		config_release(&cfg);
+		return code;
+	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "user") &&
 	    strcmp(cmd, "audit")) {
 		fprintf(stderr, "otcm: unknown command '%s'\n\n", cmd);

@@ -807,3 +807,123 @@ int cluster_paths(char **out_pg_dir, char **out_run_dir, const char *data_dir)
 	free(acc.groups);
 	return 0;
 }
+
+int cluster_bindir(char **out, const char *pg_bindir)
+{
+	*out = NULL;
+	return find_bindir(out, pg_bindir);
+}
+
+/* Copy state for copy_entry(): nftw has no user pointer. */
+static struct {
+	const char *src;
+	const char *dst;
+	const struct account *acc;
+} copying;
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char block[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return err_set(OTCM_EIO, NULL, "cannot read '%s': %s", from, strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0700);
+	if (out < 0) {
+		rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", to, strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, block, sizeof(block))) > 0) {
+		if (write(out, block, (size_t)n) != n) {
+			rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", to, strerror(errno));
+			goto out;
+		}
+	}
+	if (n < 0)
+		rc = err_set(OTCM_EIO, NULL, "cannot read '%s': %s", from, strerror(errno));
+out:
+	if (out >= 0 && close(out) < 0 && !rc)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", to, strerror(errno));
+	close(in);
+	return rc;
+}
+
+static int copy_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char *to = xasprintf("%s%s", copying.dst, path + strlen(copying.src));
+	int rc = 0;
+
+	(void)ftw;
+	if (flag == FTW_D)
+		rc = make_dir(to, 0700, copying.acc);
+	else if (S_ISREG(st->st_mode))
+		rc = copy_file(path, to, st->st_mode);
+	else if (S_ISLNK(st->st_mode))
+		rc = err_set(OTCM_EINVAL, NULL, "'%s' is a link; a restored cluster holds no links "
+			     "(tablespaces are not supported)", path);
+	else
+		rc = err_set(OTCM_EINVAL, NULL, "'%s' is not a file or folder", path);
+	if (!rc && flag != FTW_D && copying.acc->drop &&
+	    lchown(to, copying.acc->uid, copying.acc->gid) < 0)
+		rc = err_set(OTCM_EIO, NULL, "cannot give '%s' to account '%s': %s", to,
+			     CLUSTER_ACCOUNT, strerror(errno));
+	free(to);
+	return rc ? -1 : 0;
+}
+
+int cluster_install(const char *data_dir, const char *src_pg)
+{
+	struct cluster *c = xcalloc(1, sizeof(*c));
+	char real[PATH_MAX], *tmp = NULL;
+	struct stat st;
+	int rc;
+
+	c->lock_fd = -1;
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
+		rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", data_dir, strerror(errno));
+		goto out;
+	}
+	if (!realpath(data_dir, real)) {
+		rc = err_set(OTCM_EIO, NULL, "cannot resolve '%s': %s", data_dir, strerror(errno));
+		goto out;
+	}
+	c->data_dir = xstrdup(real);
+	if ((rc = account_init(&c->acc)))
+		goto out;
+	c->home = home_for(&c->acc, real);
+	c->pg_dir = xasprintf("%s/pg", c->home);
+	c->run_dir = xasprintf("%s/run", c->home);
+	if ((rc = check_paths(c)) || (rc = lock_folder(c)))
+		goto out;
+	if (stat(c->pg_dir, &st) == 0) {
+		rc = err_set(OTCM_ECONFLICT, "data", "'%s' already holds a cluster", c->pg_dir);
+		goto out;
+	}
+	if (strcmp(c->home, c->data_dir) != 0 && (rc = make_relocated_home(c)))
+		goto out;
+	if ((rc = ensure_traversable(c)))
+		goto out;
+	tmp = xasprintf("%s/pg.init", c->home);
+	if ((rc = remove_tree(tmp)))
+		goto out;
+	copying.src = src_pg;
+	copying.dst = tmp;
+	copying.acc = &c->acc;
+	err_clear();   /* copy_entry() reports through err_set() */
+	if (nftw(src_pg, copy_entry, 16, FTW_PHYS) != 0) {
+		if (!err_code())
+			rc = err_set(OTCM_EIO, NULL, "cannot copy '%s': %s", src_pg, strerror(errno));
+		else
+			rc = err_code();
+		goto out;
+	}
+	if (rename(tmp, c->pg_dir) < 0)
+		rc = err_set(OTCM_EIO, NULL, "cannot rename '%s': %s", tmp, strerror(errno));
+out:
+	if (rc && tmp)
+		remove_tree(tmp);
+	free(tmp);
+	cluster_free(c);
+	return rc;
+}

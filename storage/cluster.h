@@ -63,6 +63,23 @@ int cluster_running_conninfo(char **out, const char *data_dir);
  */
 int cluster_paths(char **out_pg_dir, char **out_run_dir, const char *data_dir);
 
+/*
+ * The PostgreSQL binaries folder: `pg_bindir` when it holds initdb and
+ * postgres, or the newest /usr/lib/postgresql/N/bin that does (NULL).
+ * *out is malloc'd, owned by the caller.
+ */
+int cluster_bindir(char **out, const char *pg_bindir);
+
+/*
+ * Place a copy of the cluster folder `src_pg` (a plain base backup) as the
+ * private cluster of `data_dir` (created if missing; made the account's
+ * when root), where cluster_start() will find and start it.  Copied to
+ * pg.init first and renamed, like a new cluster.  OTCM_ECONFLICT with
+ * field "data" when data_dir already has a cluster or is in use; links
+ * (tablespaces) are refused with OTCM_EINVAL.  Not thread-safe (nftw).
+ */
+int cluster_install(const char *data_dir, const char *src_pg);
+
 /* The absolute data folder; borrowed from c. */
 const char *cluster_data_dir(const struct cluster *c);
 

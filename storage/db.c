@@ -9,8 +9,10 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "core/json.h"
@@ -23,6 +25,15 @@
  * would pick by hashing a row id.
  */
 #define DB_MIGRATE_LOCK_KEY "8031153355318192487" /* 0x6f74636d006d6967 */
+
+/*
+ * Reconnecting after the database went away (a restart, a failover): the
+ * first borrower to find it unreachable waits DB_BACKOFF_MIN_US before the
+ * next attempt, doubling up to DB_BACKOFF_MAX_US; meanwhile borrowers get
+ * OTCM_EUNAVAIL at once instead of each waiting out a connect timeout.
+ */
+#define DB_BACKOFF_MIN_US 100000LL
+#define DB_BACKOFF_MAX_US 2000000LL
 
 /*
  * Statements a pooled connection has prepared, so that the parse and plan of
@@ -44,6 +55,8 @@ struct db_conn {
 	struct db_stmt *stmts;  /* pooled: prepared as "otcm_<index>" */
 	size_t nstmts;
 	int stmt_pid;           /* backend the statements were prepared in */
+	unsigned epoch;         /* pooled: pool->epoch when this session was opened */
+	bool lost;              /* a statement found the server gone or read-only */
 };
 
 struct db_pool {
@@ -53,11 +66,23 @@ struct db_pool {
 	unsigned size;
 	struct db_conn *conns;  /* `size` slots, connected lazily */
 	char *role;             /* SET ROLE after connecting; NULL: none (db_pool_set_role) */
+	/* guarded by mu: */
+	unsigned epoch;         /* bumped when a session is found lost: older ones are suspect */
+	int64_t retry_at_us;    /* no connection attempt before this (monotonic); 0: any time */
+	int64_t backoff_us;     /* the wait after the next failed attempt */
 };
 
 struct db_res {
 	PGresult *r;
 };
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Server notices (e.g. "relation already exists, skipping") go to the log, never stderr as text. */
 static void notice_to_log(void *arg, const PGresult *r)
@@ -122,22 +147,29 @@ static int conn_set_role(struct db_conn *c, const char *role)
 	return rc;
 }
 
-/* Make sure c->pg is a live connection: connect lazily, reset a broken one. */
-static int conn_ready(struct db_conn *c, const char *conninfo)
+static void stmts_forget(struct db_conn *c);
+
+/*
+ * Make sure c->pg is a live connection: connect lazily, replace a broken
+ * one, and one opened before the pool last lost a session (`epoch`): after
+ * a failover every session to the old server is dead, though libpq learns
+ * it only on its next use, which would fail a request.  With a multi-host
+ * conninfo each new session goes to whichever host qualifies
+ * (target_session_attrs).
+ */
+static int conn_ready(struct db_conn *c, const char *conninfo, unsigned epoch)
 {
 	const char *role = c->pool ? c->pool->role : NULL;
 	int rc;
 
-	if (!c->pg) {
-		if ((rc = conn_open(&c->pg, conninfo)))
-			return rc;
-		return role ? conn_set_role(c, role) : 0;
-	}
-	if (PQstatus(c->pg) == CONNECTION_OK)
+	if (c->pg && PQstatus(c->pg) == CONNECTION_OK && c->epoch == epoch)
 		return 0;
-	PQreset(c->pg);
-	if (PQstatus(c->pg) != CONNECTION_OK)
-		return conn_error(OTCM_EUNAVAIL, c->pg, "cannot reconnect to the database");
+	PQfinish(c->pg);
+	c->pg = NULL;
+	stmts_forget(c);   /* a new session, perhaps on another server, has none prepared */
+	if ((rc = conn_open(&c->pg, conninfo)))
+		return rc;
+	c->epoch = epoch;
 	return role ? conn_set_role(c, role) : 0;
 }
 
@@ -154,6 +186,7 @@ int db_pool_new(struct db_pool **out, const char *conninfo, unsigned size)
 	p->conns = xcalloc(size, sizeof(*p->conns));
 	for (unsigned i = 0; i < size; i++)
 		p->conns[i].pool = p;
+	p->backoff_us = DB_BACKOFF_MIN_US;
 	*out = p;
 	return 0;
 }
@@ -201,9 +234,19 @@ static void pool_give_back(struct db_conn *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* A session of the pool was found lost: make every older one suspect. */
+static void pool_lost(struct db_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->epoch++;
+	pthread_mutex_unlock(&p->mu);
+}
+
 int db_acquire(struct db_conn **out, struct db_pool *pool)
 {
 	struct db_conn *c = NULL;
+	int64_t wait_us = 0;
+	unsigned epoch;
 	int rc;
 
 	assert(out && pool);
@@ -220,11 +263,33 @@ int db_acquire(struct db_conn **out, struct db_pool *pool)
 			break;
 		pthread_cond_wait(&pool->cv, &pool->mu);
 	}
-	c->busy = true;
+	epoch = pool->epoch;
+	if (!(c->pg && PQstatus(c->pg) == CONNECTION_OK && c->epoch == epoch) &&
+	    pool->retry_at_us > mono_us())
+		wait_us = pool->retry_at_us - mono_us();
+	c->busy = !wait_us;
 	pthread_mutex_unlock(&pool->mu);
+	if (wait_us)
+		return err_set(OTCM_EUNAVAIL, NULL,
+			       "the database is unreachable; reconnecting (next attempt in %" PRId64 " ms)",
+			       wait_us / 1000 + 1);
 
 	/* Connecting happens outside the lock so one slow server does not block other borrowers. */
-	rc = conn_ready(c, pool->conninfo);
+	rc = conn_ready(c, pool->conninfo, epoch);
+	pthread_mutex_lock(&pool->mu);
+	if (rc) {
+		/* back off: the next attempt waits, and waits longer each time */
+		if (pool->retry_at_us <= mono_us()) {
+			pool->retry_at_us = mono_us() + pool->backoff_us;
+			pool->backoff_us = pool->backoff_us * 2 > DB_BACKOFF_MAX_US ? DB_BACKOFF_MAX_US
+										  : pool->backoff_us * 2;
+		}
+	} else if (pool->retry_at_us) {
+		log_msg(LOG_INFO, "reconnected to the database");
+		pool->retry_at_us = 0;
+		pool->backoff_us = DB_BACKOFF_MIN_US;
+	}
+	pthread_mutex_unlock(&pool->mu);
 	if (rc) {
 		pool_give_back(c);
 		return rc;
@@ -266,6 +331,13 @@ void db_release(struct db_conn *c)
 {
 	if (!c)
 		return;
+	if (c->pool && c->pg && (c->lost || PQstatus(c->pg) != CONNECTION_OK)) {
+		/* this session is gone, and the others to the same server likely too */
+		PQfinish(c->pg);
+		c->pg = NULL;
+		c->lost = false;
+		pool_lost(c->pool);
+	}
 	conn_settle(c);
 	if (c->pool)
 		pool_give_back(c);
@@ -310,12 +382,13 @@ static int result_error(PGconn *pg, const PGresult *r)
 	if (PQstatus(pg) != CONNECTION_OK || !state)
 		return conn_error(PQstatus(pg) != CONNECTION_OK ? OTCM_EUNAVAIL : OTCM_EDB, pg,
 				  "database request failed");
+	/* 25006: a read-only server (a standby, or a primary demoted under us) */
 	if (!strcmp(state, "23505"))
 		code = OTCM_ECONFLICT;
 	else if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
 		code = OTCM_ERETRY;
 	else if (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
-		 !strcmp(state, "57P02") || !strcmp(state, "57P03"))
+		 !strcmp(state, "57P02") || !strcmp(state, "57P03") || !strcmp(state, "25006"))
 		code = OTCM_EUNAVAIL;
 	return err_set(code, NULL, "%s", msg ? msg : PQresultErrorMessage(r));
 }
@@ -425,6 +498,7 @@ int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
 		r = PQexecParams(c->pg, sql, (int)nparams, NULL, vals, lens, fmts, binary_results ? 1 : 0);
 	if (!result_ok(r)) {
 		rc = result_error(c->pg, r);
+		c->lost = c->lost || rc == OTCM_EUNAVAIL;
 		goto out;
 	}
 	if (out) {
@@ -466,6 +540,7 @@ static int exec_simple(struct db_conn *c, const char *sql)
 
 	if (!result_ok(r))
 		rc = result_error(c->pg, r);
+	c->lost = c->lost || rc == OTCM_EUNAVAIL;
 	PQclear(r);
 	return rc;
 }
@@ -486,6 +561,15 @@ int db_begin(struct db_conn *c)
 	if (db_in_transaction(c))
 		return err_set(OTCM_EINTERNAL, NULL, "a transaction is already open");
 	return exec_simple(c, "BEGIN");
+}
+
+int db_begin_snapshot(struct db_conn *c, bool read_only)
+{
+	assert(c && c->pg);
+	if (db_in_transaction(c))
+		return err_set(OTCM_EINTERNAL, NULL, "a transaction is already open");
+	return exec_simple(c, read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+				       : "BEGIN ISOLATION LEVEL REPEATABLE READ");
 }
 
 int db_commit(struct db_conn *c)
@@ -512,7 +596,9 @@ int db_commit(struct db_conn *c)
 	}
 	r = PQexec(c->pg, "COMMIT");
 	if (!result_ok(r)) {
+		/* lost here, the outcome is unknown to us: the caller answers 503, never success */
 		rc = result_error(c->pg, r);
+		c->lost = c->lost || rc == OTCM_EUNAVAIL;
 		goto out;
 	}
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -670,4 +756,32 @@ out:
 	if (out_applied)
 		*out_applied = count;
 	return rc;
+}
+
+int db_pool_connect(struct db_conn **out, struct db_pool *pool)
+{
+	assert(out && pool);
+	return db_connect(out, pool->conninfo);
+}
+
+int db_try_lock(bool *out, struct db_conn *c, int64_t key)
+{
+	static const char sql[] = "SELECT pg_try_advisory_lock($1::bigint)";
+	char k[24];
+	const char *v[1] = { k };
+	struct db_res *res = NULL;
+	int rc;
+
+	*out = false;
+	snprintf(k, sizeof(k), "%" PRId64, key);
+	if ((rc = db_execv(&res, c, sql, 1, v)))
+		return rc;
+	*out = strcmp(db_res_get(res, 0, 0), "t") == 0;
+	db_res_free(res);
+	return 0;
+}
+
+int db_ping(struct db_conn *c)
+{
+	return exec_simple(c, "SELECT 1");
 }

@@ -18,7 +18,8 @@
  * Errors: OTCM_EDB for database failures (message from the server),
  * OTCM_ECONFLICT for unique-violation (23505), OTCM_ERETRY for
  * serialization failure and deadlock (40001, 40P01), OTCM_EUNAVAIL when the
- * pool cannot connect.
+ * pool cannot connect, the session is lost (08xxx, 57P0x) or the server is
+ * read-only (25006: a standby).
  *
  * Thread-safety: the pool is thread-safe; a connection belongs to one
  * thread between acquire and release.
@@ -48,7 +49,17 @@ void db_pool_free(struct db_pool *pool);
  */
 void db_pool_set_role(struct db_pool *pool, const char *role);
 
-/* Borrow a connection, waiting while all are in use.  Reconnects broken ones. */
+/*
+ * Borrow a connection, waiting while all are in use.  Reconnects broken
+ * ones, and after any session of the pool was found lost (the server
+ * restarted or failed over) replaces every session opened before that, so
+ * that requests after a failover do not fail one by one on dead sessions.
+ * While the server is unreachable, attempts back off (100 ms doubling to
+ * 2 s) and borrowers in between get OTCM_EUNAVAIL at once, which the HTTP
+ * door answers 503 with Retry-After.  With a multi-host conninfo
+ * ("host=a,b target_session_attrs=read-write") each new session goes to
+ * whichever host is the primary now.
+ */
 int db_acquire(struct db_conn **out, struct db_pool *pool);
 
 /* Return a connection; an open transaction is rolled back.  NULL is fine. */
@@ -58,7 +69,26 @@ void db_release(struct db_conn *c);
 int db_connect(struct db_conn **out, const char *conninfo);
 void db_disconnect(struct db_conn *c);
 
+/* A one-off connection (db_disconnect) to the pool's database, outside its slots. */
+int db_pool_connect(struct db_conn **out, struct db_pool *pool);
+
+/*
+ * pg_try_advisory_lock(key) on the session c: *out true when c now holds
+ * it (until it unlocks or the session ends, e.g. with the process).
+ */
+int db_try_lock(bool *out, struct db_conn *c, int64_t key);
+
+/* A round trip ("SELECT 1"): OTCM_EUNAVAIL when the session is gone. */
+int db_ping(struct db_conn *c);
+
 int db_begin(struct db_conn *c);
+
+/*
+ * Begin a REPEATABLE READ transaction (READ ONLY with `read_only`): every
+ * statement in it sees the same snapshot, for reads that must agree, such
+ * as a chain of hashes and the checkpoints over it.
+ */
+int db_begin_snapshot(struct db_conn *c, bool read_only);
 int db_commit(struct db_conn *c);
 int db_rollback(struct db_conn *c);
 bool db_in_transaction(const struct db_conn *c);

@@ -224,6 +224,35 @@ class Evidence(ServerTestCase):
         finally:
             os.unlink(f.name)
 
+    def test_otcm_verify_accepts_any_key_of_a_key_set(self):
+        # nodes of one installation, or one server before and after a key change:
+        # a bundle verifies when any key of the published set signed it
+        data = self.bundle()
+        pub = self.c["aud"].get("/api/v1/keys/server.pub").body
+        other = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], capture_output=True).stdout
+        otherpub = subprocess.run(["openssl", "pkey", "-pubout"], input=other, capture_output=True).stdout
+        with tempfile.TemporaryDirectory() as d:
+            keyset, others, mine = (os.path.join(d, n) for n in ("set.pub", "others.pub", "mine.pub"))
+            with open(keyset, "wb") as f:
+                f.write(otherpub + pub)
+            with open(others, "wb") as f:
+                f.write(otherpub + otherpub)
+            with open(mine, "wb") as f:
+                f.write(pub)
+            code, out = self.verify(data, "--trust", keyset)
+            self.assertEqual(code, 0, out)
+            self.assertIn("trust/server.pub is the trusted key", out)
+            code, out = self.verify(data, "--trust", others, "--trust", mine)
+            self.assertEqual(code, 0, out)
+            code, out = self.verify(data, "--trust", others)
+            self.assertEqual(code, 1, out)
+            self.assertIn("none of the 2 trusted keys", out)
+            with open(others, "w") as f:
+                f.write("no key here\n")
+            code, out = self.verify(data, "--trust", others)
+            self.assertEqual(code, 1, out)
+            self.assertIn("holds no PEM public key", out)
+
     @unittest.skipUnless(have("sha256sum") and have("openssl") and have("git"), "stock tools missing")
     def test_stock_tools(self):
         data = self.bundle()

@@ -1,0 +1,553 @@
+/*
+ * storage/backup.c - online backups with pg_basebackup, our manifest of
+ * every file's SHA-256, verification with pg_verifybackup and our own
+ * checks, restore into a new data folder, and the rehash of git objects a
+ * restore drill runs; see backup.h.
+ */
+#include "storage/backup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "storage/checkpoint.h"
+#include "storage/cluster.h"
+
+#define BACKUP_RULE "backup-integrity"
+#define BACKUP_LOG "backup.log"        /* beside the backup, for the tools' output */
+#define REHASH_BATCH "256"
+
+extern char **environ;
+
+/* Run argv with stdin from /dev/null and stdout/stderr appended to `log`; wait. */
+static int run_tool(const char *log, char *const argv[])
+{
+	int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600), status = 0;
+	pid_t pid;
+
+	if (fd < 0)
+		return err_set(OTCM_EIO, NULL, "cannot open '%s': %s", log, strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fd);
+		return err_set(OTCM_EIO, NULL, "cannot start '%s': %s", argv[0], strerror(errno));
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return err_set(OTCM_EIO, NULL, "cannot wait for '%s': %s", argv[0], strerror(errno));
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(OTCM_EIO, NULL, "'%s' failed (status %d); see '%s'", argv[0],
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+	return 0;
+}
+
+int backup_snapshot(json_t **out, struct db_conn *c)
+{
+	static const char sql_tx[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+	static const char sql_counts[] =
+		"SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+		" current_setting('server_version'),"
+		" (SELECT count(*) FROM assets), (SELECT count(*) FROM versions),"
+		" (SELECT count(*) FROM changes), (SELECT count(*) FROM audit_events),"
+		" (SELECT count(*) FROM git_objects)";
+	static const char sql_last[] =
+		"SELECT seq, encode(hash, 'hex'),"
+		" to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+		" FROM audit_events ORDER BY seq DESC LIMIT 1";
+	struct db_res *counts = NULL, *last = NULL;
+	json_t *snap = NULL, *ev = NULL;
+	int rc;
+
+	if ((rc = db_begin(c)) || (rc = db_exec(NULL, c, sql_tx, 0, NULL, false)) ||
+	    (rc = db_exec(&counts, c, sql_counts, 0, NULL, false)) ||
+	    (rc = db_exec(&last, c, sql_last, 0, NULL, false)) || (rc = db_commit(c)))
+		goto out;
+	if (db_res_rows(last) == 1)
+		ev = json_pack("{s:I,s:s,s:s}", "seq", (json_int_t)strtoll(db_res_get(last, 0, 0), NULL, 10),
+			       "hash", db_res_get(last, 0, 1), "at", db_res_get(last, 0, 2));
+	else
+		ev = json_null();
+	snap = json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o}",
+			 "at", db_res_get(counts, 0, 0), "server_version", db_res_get(counts, 0, 1),
+			 "counts",
+			 "assets", (json_int_t)strtoll(db_res_get(counts, 0, 2), NULL, 10),
+			 "versions", (json_int_t)strtoll(db_res_get(counts, 0, 3), NULL, 10),
+			 "changes", (json_int_t)strtoll(db_res_get(counts, 0, 4), NULL, 10),
+			 "events", (json_int_t)strtoll(db_res_get(counts, 0, 5), NULL, 10),
+			 "git_objects", (json_int_t)strtoll(db_res_get(counts, 0, 6), NULL, 10),
+			 "last_event", ev);
+	ev = NULL;
+	*out = snap;
+out:
+	if (rc)
+		db_rollback(c);
+	json_decref(ev);
+	db_res_free(counts);
+	db_res_free(last);
+	return rc;
+}
+
+/* ---- the file list ---- */
+
+static struct {
+	const char *root;
+	json_t *files;
+	int rc;
+} walking;
+
+static int hash_file(char out[2 * CRYPTO_SHA256_LEN + 1], uint64_t *out_size, const char *path)
+{
+	struct crypto_sha256_ctx *ctx = crypto_sha256_new();
+	unsigned char block[65536], digest[CRYPTO_SHA256_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t size = 0;
+	ssize_t n = 0;
+
+	if (fd >= 0) {
+		while ((n = read(fd, block, sizeof(block))) > 0) {
+			crypto_sha256_update(ctx, block, (size_t)n);
+			size += (uint64_t)n;
+		}
+		close(fd);
+	}
+	crypto_sha256_final(digest, ctx);
+	if (fd < 0 || n < 0)
+		return err_set(OTCM_EIO, NULL, "cannot read '%s': %s", path, strerror(errno));
+	crypto_hex(out, digest, sizeof(digest));
+	*out_size = size;
+	return 0;
+}
+
+static int list_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *rel = path + strlen(walking.root) + 1;
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	uint64_t size;
+
+	(void)ftw;
+	if (flag == FTW_D || flag == FTW_DP)
+		return 0;
+	if (ftw->level == 1 && (!strcmp(rel, BACKUP_MANIFEST) || !strcmp(rel, BACKUP_LOG)))
+		return 0;
+	if (!S_ISREG(st->st_mode)) {
+		walking.rc = err_set(OTCM_ERULE, NULL, "'%s' is not a regular file", rel);
+		return 1;
+	}
+	if ((walking.rc = hash_file(hex, &size, path)))
+		return 1;
+	json_array_append_new(walking.files, json_pack("{s:s,s:I,s:s}", "path", rel,
+						       "size", (json_int_t)size, "sha256", hex));
+	return 0;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	const json_t *const *x = a, *const *y = b;
+
+	return strcmp(json_string_value(json_object_get(*x, "path")),
+		      json_string_value(json_object_get(*y, "path")));
+}
+
+/* Every regular file under root but the manifest and the log, sorted by path. */
+static int list_files(json_t **out, const char *root)
+{
+	json_t *sorted = NULL;
+	json_t **items = NULL;
+	size_t n;
+	int rc = 0;
+
+	walking.root = root;
+	walking.files = json_array();
+	walking.rc = 0;
+	if (nftw(root, list_entry, 16, FTW_PHYS) != 0) {
+		rc = walking.rc ? walking.rc
+				: err_set(OTCM_EIO, NULL, "cannot read '%s': %s", root, strerror(errno));
+		goto out;
+	}
+	n = json_array_size(walking.files);
+	items = xcalloc(n ? n : 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_array_get(walking.files, i);
+	qsort(items, n, sizeof(*items), by_path);
+	sorted = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(sorted, items[i]);
+	*out = sorted;
+out:
+	free(items);
+	json_decref(walking.files);
+	walking.files = NULL;
+	return rc;
+}
+
+/* ---- backup ---- */
+
+static int copy_small(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out = NULL;
+	size_t n;
+	int rc = 0, fd;
+
+	if (!in)
+		return err_set(OTCM_EIO, NULL, "cannot read '%s': %s", from, strerror(errno));
+	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!out) {
+		rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", to, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n) {
+			rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", to, strerror(errno));
+			break;
+		}
+out:
+	if (out && fclose(out) != 0 && !rc)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", to, strerror(errno));
+	fclose(in);
+	return rc;
+}
+
+/* `dir` exists and is empty, or is created; anything else is refused. */
+static int empty_folder(const char *dir, const char *field)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return err_set(OTCM_EINVAL, field, "cannot create '%s': %s", dir, strerror(errno));
+	d = opendir(dir);
+	if (!d)
+		return err_set(OTCM_EINVAL, field, "'%s' is not a folder we can read", dir);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			rc = err_set(OTCM_EINVAL, field, "'%s' is not empty", dir);
+			break;
+		}
+	closedir(d);
+	return rc;
+}
+
+static int write_manifest(const char *dir, const json_t *m)
+{
+	char *path = xasprintf("%s/" BACKUP_MANIFEST, dir);
+	char *tmp = xasprintf("%s.tmp", path);
+	int rc = 0;
+
+	if (json_dump_file(m, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 || rename(tmp, path) < 0)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s'", path);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
+		  const char *data_dir, const char *source)
+{
+	char *tool = xasprintf("%s/pg_basebackup", bindir);
+	char *pg = xasprintf("%s/pg", to), *log = xasprintf("%s/" BACKUP_LOG, to);
+	char *key = data_dir ? checkpoint_key_path(data_dir) : NULL;
+	char *keys = xasprintf("%s/keys", to), *key_copy = xasprintf("%s/keys/server.key", to);
+	char *argv[] = { tool, "-d", (char *)conninfo, "-D", pg, "-Fp", "-Xstream", "-c", "fast",
+			 "--manifest-checksums=SHA256", "--no-password", NULL };
+	struct db_conn *c = NULL;
+	json_t *before = NULL, *after = NULL, *files = NULL, *m = NULL;
+	int rc;
+
+	if ((rc = empty_folder(to, "to")) || (rc = db_connect(&c, conninfo)) ||
+	    (rc = backup_snapshot(&before, c)))
+		goto out;
+	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s}", "to", to, "source", source));
+	if ((rc = run_tool(log, argv)) || (rc = backup_snapshot(&after, c)))
+		goto out;
+	if (key && access(key, R_OK) == 0) {
+		if (mkdir(keys, 0700) < 0 && errno != EEXIST) {
+			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", keys, strerror(errno));
+			goto out;
+		}
+		if ((rc = copy_small(key, key_copy)))
+			goto out;
+	}
+	if ((rc = list_files(&files, to)))
+		goto out;
+	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:o}", "format", BACKUP_FORMAT,
+		      "method", "pg_basebackup", "source", source,
+		      "started_at", json_string_value(json_object_get(before, "at")),
+		      "finished_at", json_string_value(json_object_get(after, "at")),
+		      "snapshot", before, "files", files);
+	files = NULL;
+	if ((rc = write_manifest(to, m)))
+		goto out;
+	log_json(LOG_INFO, "backup finished",
+		 json_pack("{s:s,s:I}", "to", to, "files", (json_int_t)json_array_size(json_object_get(m, "files"))));
+	if (out) {
+		*out = m;
+		m = NULL;
+	}
+out:
+	json_decref(before);
+	json_decref(after);
+	json_decref(files);
+	json_decref(m);
+	db_disconnect(c);
+	free(tool);
+	free(pg);
+	free(log);
+	free(key);
+	free(keys);
+	free(key_copy);
+	return rc;
+}
+
+/* ---- verify ---- */
+
+static int read_manifest(json_t **out, const char *dir)
+{
+	char *path = xasprintf("%s/" BACKUP_MANIFEST, dir);
+	json_error_t jerr;
+	json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int rc = 0;
+
+	if (!m) {
+		rc = err_set(access(path, F_OK) == 0 ? OTCM_ERULE : OTCM_EINVAL, "from",
+			     "'%s': %s", path, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(m) || !json_is_string(json_object_get(m, "format")) ||
+	    strcmp(json_string_value(json_object_get(m, "format")), BACKUP_FORMAT) != 0 ||
+	    !json_is_array(json_object_get(m, "files")) ||
+	    !json_is_object(json_object_get(m, "snapshot"))) {
+		rc = err_set(OTCM_ERULE, NULL, "'%s' is not an " BACKUP_FORMAT " manifest", path);
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+out:
+	json_decref(m);
+	free(path);
+	return rc;
+}
+
+/* The files in dir match the manifest's list exactly. */
+static int check_files(const char *dir, const json_t *want)
+{
+	json_t *have = NULL;
+	size_t i, j, nw = json_array_size(want), nh;
+	int rc;
+
+	if ((rc = list_files(&have, dir)))
+		goto out;
+	nh = json_array_size(have);
+	for (i = 0, j = 0; i < nw || j < nh;) {
+		const json_t *w = json_array_get(want, i), *h = json_array_get(have, j);
+		const char *wp = w ? json_string_value(json_object_get(w, "path")) : NULL;
+		const char *hp = h ? json_string_value(json_object_get(h, "path")) : NULL;
+		int cmp = !wp ? 1 : !hp ? -1 : strcmp(wp, hp);
+
+		if (!wp && w) {
+			rc = err_set(OTCM_ERULE, NULL, "file %zu of the manifest has no path", i);
+			goto out;
+		}
+		if (cmp < 0) {
+			rc = err_set(OTCM_ERULE, NULL, "'%s' is missing", wp);
+			goto out;
+		}
+		if (cmp > 0) {
+			rc = err_set(OTCM_ERULE, NULL, "'%s' is not in the manifest", hp);
+			goto out;
+		}
+		if (!json_equal(json_object_get(w, "sha256"), json_object_get(h, "sha256")) ||
+		    !json_equal(json_object_get(w, "size"), json_object_get(h, "size"))) {
+			rc = err_set(OTCM_ERULE, NULL, "'%s' does not match its SHA-256 in the manifest", wp);
+			goto out;
+		}
+		i++;
+		j++;
+	}
+out:
+	json_decref(have);
+	return rc;
+}
+
+int backup_verify(json_t **out, const char *dir, const char *bindir)
+{
+	char *tool = xasprintf("%s/pg_verifybackup", bindir);
+	char *pg = xasprintf("%s/pg", dir), *log = NULL;
+	char *argv[] = { tool, "--quiet", pg, NULL };
+	json_t *m = NULL;
+	struct stat st;
+	int rc;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		rc = err_set(OTCM_EINVAL, "from", "'%s' is not a folder", dir);
+		goto out;
+	}
+	if ((rc = read_manifest(&m, dir)) || (rc = check_files(dir, json_object_get(m, "files"))))
+		goto out;
+	/* the tool's output goes beside the caller's temporary files, not into the backup */
+	log = xasprintf("%s/otcm-verifybackup.%ld.log", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+			(long)getpid());
+	rc = run_tool(log, argv);
+	if (rc) {
+		char *why = xstrdup(err_message());
+
+		rc = err_set(OTCM_ERULE, NULL, "pg_verifybackup: %s", why);
+		free(why);
+		goto out;
+	}
+	unlink(log);
+	if (out) {
+		*out = m;
+		m = NULL;
+	}
+out:
+	if (rc == OTCM_ERULE)
+		err_set_rule(BACKUP_RULE);
+	json_decref(m);
+	free(tool);
+	free(pg);
+	free(log);
+	return rc;
+}
+
+/* ---- restore ---- */
+
+int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir)
+{
+	char *pg = xasprintf("%s/pg", from), *key = xasprintf("%s/keys/server.key", from);
+	char *to_key = NULL, *to_keys = NULL;
+	json_t *m = NULL;
+	int rc;
+
+	if ((rc = backup_verify(&m, from, bindir)) || (rc = cluster_install(data_dir, pg)))
+		goto out;
+	if (access(key, R_OK) == 0) {
+		to_key = checkpoint_key_path(data_dir);
+		to_keys = xstrdup(to_key);
+		*strrchr(to_keys, '/') = '\0';
+		if (mkdir(to_keys, 0700) < 0 && errno != EEXIST) {
+			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", to_keys, strerror(errno));
+			goto out;
+		}
+		if ((rc = copy_small(key, to_key)))
+			goto out;
+	}
+	if (out) {
+		*out = m;
+		m = NULL;
+	}
+out:
+	json_decref(m);
+	free(pg);
+	free(key);
+	free(to_key);
+	free(to_keys);
+	return rc;
+}
+
+/* ---- what a restore holds ---- */
+
+int backup_probe_events(char **out_hash, int64_t *out_rpo_ms, struct db_conn *c, int64_t seq,
+			const char *finished_at)
+{
+	static const char sql[] =
+		"SELECT (SELECT encode(hash, 'hex') FROM audit_events WHERE seq = $1::bigint),"
+		" (SELECT greatest(0, floor(extract(epoch FROM ($2::timestamptz - max(at))) * 1000))::bigint"
+		"  FROM audit_events)";
+	char seq_text[24];
+	const char *v[2] = { seq_text, finished_at };
+	struct db_res *res = NULL;
+	int rc;
+
+	snprintf(seq_text, sizeof(seq_text), "%" PRId64, seq);
+	if ((rc = db_execv(&res, c, sql, 2, v)))
+		goto out;
+	*out_hash = db_res_isnull(res, 0, 0) || seq <= 0 ? NULL : xstrdup(db_res_get(res, 0, 0));
+	*out_rpo_ms = db_res_isnull(res, 0, 1) ? -1 : strtoll(db_res_get(res, 0, 1), NULL, 10);
+out:
+	db_res_free(res);
+	return rc;
+}
+
+/* ---- git objects ---- */
+
+static const char *const git_type_names[] = { NULL, "commit", "tree", "blob", "tag" };
+
+int backup_git_rehash(uint64_t *out_checked, uint64_t *out_bad, char out_first_bad[41],
+		      struct db_conn *c)
+{
+	static const char sql_batch[] =
+		"SELECT oid, type::text, data FROM git_objects WHERE oid > $1 ORDER BY oid LIMIT "
+		REHASH_BATCH;
+	unsigned char last[20] = { 0 }, id[20];
+	struct db_res *res = NULL;
+	uint64_t checked = 0, bad = 0;
+	int rc = 0;
+
+	out_first_bad[0] = '\0';
+	for (;;) {
+		struct db_param p[1] = { DB_BYTES(last, sizeof(last)) };
+		size_t rows;
+
+		db_res_free(res);
+		res = NULL;
+		if ((rc = db_exec(&res, c, sql_batch, 1, p, true)))
+			goto out;
+		rows = db_res_rows(res);
+		if (rows == 0)
+			break;
+		for (size_t i = 0; i < rows; i++) {
+			const char *oid = db_res_get(res, i, 0);
+			long type = strtol(db_res_get(res, i, 1), NULL, 10);
+			size_t len = db_res_len(res, i, 2);
+			char head[64];
+			int hlen;
+
+			hlen = snprintf(head, sizeof(head), "%s %zu",
+					type >= 1 && type <= 4 ? git_type_names[type] : "?", len);
+			crypto_sha1(id, head, (size_t)hlen + 1, db_res_get(res, i, 2), len);
+			checked++;
+			if (db_res_len(res, i, 0) != 20 || memcmp(id, oid, 20) != 0) {
+				if (!bad)
+					crypto_hex(out_first_bad, oid, 20);
+				bad++;
+			}
+			if (i + 1 == rows)
+				memcpy(last, oid, 20);
+		}
+	}
+	*out_checked = checked;
+	*out_bad = bad;
+out:
+	db_res_free(res);
+	return rc;
+}

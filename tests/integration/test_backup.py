@@ -1,0 +1,209 @@
+"""Backups proven by restore: `otcm backup`, `backup verify`, `restore`, `drill`.
+
+Uses PostgreSQL's own tools (pg_basebackup, pg_verifybackup) against a
+server's private cluster while the server runs (an online backup), then
+restores into a new data folder and serves from it, and runs restore drills
+whose signed records land in the live database's drills table and audit
+trail.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import Server, ServerTestCase, make_tmpdir, otcm_bin
+
+L5X = b"""<?xml version="1.0" encoding="UTF-8"?>
+<RSLogix5000Content SchemaRevision="1.0"><Controller Name="Line1">
+<Tags><Tag Name="Speed" DataType="DINT" Value="%d"/></Tags></Controller></RSLogix5000Content>
+"""
+
+
+def otcm(*args, timeout=300, stdout_only=False):
+    r = subprocess.run([otcm_bin()] + list(args), capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout if stdout_only else r.stdout + r.stderr
+
+
+class BackupTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.srv.client(token=cls.srv.admin_token())
+        r = cls.admin.post("/api/v1/assets", json={"path": "plant-b/line-1/plc", "type": "plc"})
+        assert r.status == 201, r
+        cls.asset = r.json["id"]
+        for n, branch in enumerate(("main", "work/b")):
+            r = cls.admin.post("/api/v1/assets/%d/versions" % cls.asset,
+                               fields={"message": "speed %d" % n, "branch": branch},
+                               files=[("file", "Line1.L5X", L5X % n)])
+            assert r.status == 201, r
+        cls.tmp = make_tmpdir("otcm-it-backup-")
+        cls.backup = os.path.join(cls.tmp, "b1")
+        rc, out = otcm("backup", "--to", cls.backup, "--data", cls.srv.data)
+        assert rc == 0, out
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def manifest(self, d=None):
+        with open(os.path.join(d or self.backup, "otcm-backup.json")) as f:
+            return json.load(f)
+
+    def copy(self, name):
+        dst = os.path.join(self.tmp, name)
+        shutil.copytree(self.backup, dst, symlinks=True)
+        return dst
+
+    def events(self, action):
+        r = self.admin.get("/api/v1/audit?limit=500")
+        self.assertStatus(r, 200)
+        items = r.json["items"] if isinstance(r.json, dict) else r.json
+        return [e for e in items if e["action"] == action]
+
+    def test_backup_is_a_base_backup_with_our_manifest(self):
+        m = self.manifest()
+        self.assertEqual(m["format"], "otcm-backup/1")
+        self.assertEqual(m["method"], "pg_basebackup")
+        self.assertEqual(m["source"], "private cluster")
+        self.assertGreaterEqual(m["snapshot"]["counts"]["versions"], 2)
+        self.assertGreaterEqual(m["snapshot"]["counts"]["assets"], 1)
+        self.assertIsNotNone(m["snapshot"]["last_event"])
+        paths = {f["path"] for f in m["files"]}
+        self.assertIn("pg/backup_manifest", paths)          # PostgreSQL's own manifest
+        self.assertIn("keys/server.key", paths)             # checkpoints stay verifiable
+        self.assertTrue(all(len(f["sha256"]) == 64 for f in m["files"]))
+        self.assertLessEqual(m["started_at"], m["finished_at"])
+
+    def test_a_folder_that_is_not_empty_is_refused(self):
+        rc, out = otcm("backup", "--to", self.backup, "--data", self.srv.data)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("is not empty", out)
+
+    def test_verify_passes_and_finds_each_kind_of_damage(self):
+        rc, out = otcm("backup", "verify", self.backup)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("ok:", out)
+
+        changed = self.copy("changed")
+        with open(os.path.join(changed, "pg", "PG_VERSION"), "a") as f:
+            f.write("\n")
+        rc, out = otcm("backup", "verify", changed)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("'pg/PG_VERSION' does not match", out)
+        self.assertIn("backup-integrity", out)
+
+        missing = self.copy("missing")
+        os.unlink(os.path.join(missing, "pg", "global", "pg_control"))
+        rc, out = otcm("backup", "verify", missing)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("'pg/global/pg_control' is missing", out)
+
+        extra = self.copy("extra")
+        with open(os.path.join(extra, "pg", "planted"), "w") as f:
+            f.write("x")
+        rc, out = otcm("backup", "verify", extra)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("'pg/planted' is not in the manifest", out)
+
+        # a file changed together with our manifest: PostgreSQL's manifest still catches it
+        both = self.copy("both")
+        path = os.path.join(both, "pg", "PG_VERSION")
+        with open(path, "a") as f:
+            f.write("\n")
+        m = self.manifest(both)
+        for f in m["files"]:
+            if f["path"] == "pg/PG_VERSION":
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                f["sha256"] = hashlib.sha256(data).hexdigest()
+                f["size"] = len(data)
+        with open(os.path.join(both, "otcm-backup.json"), "w") as f:
+            json.dump(m, f)
+        rc, out = otcm("backup", "verify", both)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("pg_verifybackup", out)
+
+        rc, out = otcm("backup", "verify", os.path.join(self.tmp, "nothing-here"))
+        self.assertEqual(rc, 1, out)
+
+    def test_restore_serves_what_was_backed_up(self):
+        data = os.path.join(self.tmp, "restored")
+        rc, out = otcm("restore", "--from", self.backup, "--data", data)
+        self.assertEqual(rc, 0, out)
+        # a second restore into the same folder changes nothing
+        rc, out = otcm("restore", "--from", self.backup, "--data", data)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("already holds a cluster", out)
+        # a damaged backup is not restored at all
+        bad = self.copy("bad-for-restore")
+        os.unlink(os.path.join(bad, "pg", "PG_VERSION"))
+        rc, out = otcm("restore", "--from", bad, "--data", os.path.join(self.tmp, "never"))
+        self.assertEqual(rc, 1, out)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never")))
+
+        srv = Server(data=data, admin_password=self.srv.admin_password)
+        try:
+            srv.start()
+            c = srv.admin_client()
+            for branch in ("main", "work/b"):
+                r = c.get("/api/v1/assets/%d/versions?branch=%s" % (self.asset, branch))
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(len(r.json["items"]), 1 if branch == "main" else 2, r)
+            srv.stop()
+            rc, out = otcm("audit", "verify", "--data", data)
+            self.assertEqual(rc, 0, out)
+        finally:
+            srv.close()
+
+    def test_drill_checks_measures_and_records_signed(self):
+        before = len(self.events("drill.record"))
+        rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data, stdout_only=True)
+        self.assertEqual(rc, 0, out)
+        record = json.loads(out[:out.rindex("}") + 1])
+        self.assertIn("drill passed", out)
+        self.assertTrue(record["ok"], record)
+        names = {c["name"]: c["ok"] for c in record["checks"]}
+        for n in ("audit-chain", "checkpoints", "git-objects", "count-assets", "count-versions",
+                  "count-changes", "count-events", "last-event"):
+            self.assertTrue(names.get(n), (n, record["checks"]))
+        self.assertGreater(record["recovery_time_ms"], 0)
+        self.assertGreaterEqual(record["recovery_point_ms"], 0)
+        self.assertGreaterEqual(record["restored"]["git_objects"],
+                                self.manifest()["snapshot"]["counts"]["git_objects"])
+        ev = self.events("drill.record")
+        self.assertEqual(len(ev), before + 1)
+        self.assertTrue(ev[-1]["after"]["ok"] if "after" in ev[-1] else True)
+        # the live trail still verifies with the drill's event in it
+        rc, out = otcm("audit", "verify", "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+
+    def test_drill_of_a_damaged_backup_records_nothing(self):
+        bad = self.copy("bad-for-drill")
+        with open(os.path.join(bad, "pg", "PG_VERSION"), "a") as f:
+            f.write("\n")
+        before = len(self.events("drill.record"))
+        rc, out = otcm("drill", "--from", bad, "--data", self.srv.data)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("backup-integrity", out)
+        self.assertEqual(len(self.events("drill.record")), before)
+
+    def test_drill_as_someone_who_may_not_is_refused(self):
+        r = self.admin.post("/api/v1/users", json={"username": "aud-b", "display_name": "Aud",
+                                                  "role": "auditor",
+                                                  "password": "Aa1!" + "x" * 20})
+        self.assertStatus(r, 201)
+        rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data, "--as", "aud-b")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("may not record a restore drill", out)
+        rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data, "--as", "nobody")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("no user 'nobody'", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
