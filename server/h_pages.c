@@ -1,14 +1,15 @@
 /*
- * server/h_pages.c - the web pages' handlers: they gather the data (by
- * running the very API handler behind a page through http_call(), or the
- * storage functions the API handlers use) and hand it to the renderers of
- * web/pages.h.  Forms post to page routes; each POST runs the API handler
- * that does the work, then redirects (303) or shows the refusal on the page.
+ * server/h_pages.c - the web pages' handlers: they gather the data by
+ * calling the same domain operations as the API (the headers of domain/) and hand it
+ * to the renderers of web/pages.h.  Forms post to page routes; each POST
+ * calls the domain operation that does the work, then redirects (303) or
+ * shows the refusal on the page.
  * The plumbing they share is declared in server/h_pages.h; the change
  * pages are in server/h_pages_change.c.
  *
  *   GET  /static/{name}                 public   stylesheet and script, cached by content hash
- *   GET  /login, POST /login            public   the login form
+ *   GET  /favicon.ico                   public   the icon (SVG)
+ *   GET  /login, POST /login            public   the login form, bound to a pre-session cookie
  *   POST /logout                        any
  *   GET  /                              any      my work
  *   GET  /changes                       all but agent
@@ -27,10 +28,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/assets.h"
 #include "domain/auth.h"
+#include "domain/changes.h"
+#include "domain/versions.h"
 #include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
@@ -126,37 +130,6 @@ void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code)
 		log_msg(LOG_ERROR, "page action failed: %s", err_message());
 }
 
-/* Run API handler `h` and parse its JSON answer into *out. */
-int pg_call_json(json_t **out, struct http_req *req, http_handler h)
-{
-	unsigned status;
-	const char *body;
-	size_t len;
-	int rc = http_call(&status, &body, &len, req, h);
-
-	if (rc)
-		return rc;
-	if (status >= 400 || !body)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' answered %u", req->path, status);
-	*out = json_loadb(body, len, 0, NULL);
-	if (!*out)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' gave no JSON", req->path);
-	return 0;
-}
-
-/* Replace the request body by the JSON text of `body` (consumed), for an API handler. */
-void pg_set_json_body(struct http_req *req, json_t *body)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-
-	req->body = text ? arena_strdup(req->arena, text) : "";
-	req->body_len = strlen(req->body);
-	req->parts = NULL;
-	req->nparts = 0;
-	free(text);
-	json_decref(body);
-}
-
 /* A field of an urlencoded form body, or NULL. */
 const char *pg_form(struct http_req *req, const char *name)
 {
@@ -198,32 +171,90 @@ int h_page_static(struct http_req *req)
 	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
 }
 
+/* The icon browsers ask for at /favicon.ico (an SVG: web/static/favicon.svg). */
+int h_page_favicon(struct http_req *req)
+{
+	struct web_static s;
+
+	if (!web_static_find(&s, "favicon.svg"))
+		return err_set(OTCM_ENOTFOUND, NULL, "no icon");
+	http_set_header(req, "Cache-Control", "public, max-age=86400");
+	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
+}
+
 /* ---- login and logout ---- */
 
-/* Is `next` a path on this server (not "//host" or a scheme)? */
+/*
+ * Is `next` a plain path on this server?  One '/' and then no second '/'
+ * or '\\' right after it (browsers read "//host", "/\\host" and, once they
+ * drop tabs and newlines, "/\t/host" as another host), no backslash, no
+ * control character, no ':' (no scheme), not too long.
+ */
 static bool local_path(const char *next)
 {
-	return next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strchr(next, ':') &&
-	       strlen(next) < 1024 && !strpbrk(next, "\r\n");
+	const unsigned char *s = (const unsigned char *)next;
+	size_t i;
+
+	if (!next || s[0] != '/' || s[1] == '/' || strlen(next) >= 1024)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == ':')
+			return false;
+	return true;
+}
+
+#define LOGIN_TOKEN_HEX 64
+
+/*
+ * The login form's token: the value of the pre-session cookie otcm_login
+ * when the browser has a well-formed one, else a new one, set now (HttpOnly,
+ * SameSite=Strict, for /login only).  The form carries it back in
+ * "login_token"; another site can neither read the cookie nor set it, so
+ * it cannot log a victim's browser into the attacker's account.
+ */
+static const char *login_token(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE);
+	char tok[LOGIN_TOKEN_HEX + 1], cookie[256];
+
+	if (have && strlen(have) == LOGIN_TOKEN_HEX && strspn(have, "0123456789abcdef") == LOGIN_TOKEN_HEX)
+		return have;
+	if (crypto_random_hex(tok, LOGIN_TOKEN_HEX / 2))
+		return NULL;
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		 AUTH_LOGIN_COOKIE, tok, 86400, req->srv->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
+	return arena_strdup(req->arena, tok);
+}
+
+/* Does the login form carry back the token of its pre-session cookie? */
+static bool login_token_ok(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE), *sent = pg_form(req, "login_token");
+
+	return have && sent && strlen(have) == LOGIN_TOKEN_HEX && strlen(sent) == LOGIN_TOKEN_HEX &&
+	       crypto_equal(have, sent, LOGIN_TOKEN_HEX);
 }
 
 int h_page_login_form(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Log in", NULL);
-	const char *next = http_query(req, "next");
+	const char *next = http_query(req, "next"), *tok;
 	struct html h;
 
 	if (req->who.user_id)
 		return pg_redirect(req, local_path(next) ? next : "/");
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL);
+	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL, tok);
 	return pg_reply(req, 200, &h);
 }
 
 int h_page_login(struct http_req *req)
 {
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
-	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
+	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code"), *tok;
 	struct web_page p = pg_page(req, "Log in", NULL);
 	struct dom_session s;
 	struct pg_failure f;
@@ -231,12 +262,26 @@ int h_page_login(struct http_req *req)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	if (!username || !password)
+	if (!login_token_ok(req)) {
+		rc = err_set(OTCM_EFORBIDDEN, "login_token",
+			     "this login form has expired or did not come from otcm: log in again");
+		if (dom_audit_alone(&req->dom, "session.login.refused", "user", username ? username : "",
+				    NULL, NULL, "login form without its token"))
+			log_msg(LOG_ERROR, "could not audit a refused login: %s", err_message());
+		err_set(OTCM_EFORBIDDEN, "login_token",
+			"this login form has expired or did not come from otcm: log in again");
+	} else if (!username || !password) {
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
-	else
+	} else {
 		rc = dom_session_login(&s, &req->dom, username, password, code);
+	}
 	if (rc == 0) {
+		char clear[128];
+
 		auth_set_session_cookie(req, &s);
+		snprintf(clear, sizeof(clear), "%s=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0%s",
+			 AUTH_LOGIN_COOKIE, req->srv->tls ? "; Secure" : "");
+		http_set_header(req, "Set-Cookie", clear);
 		memset(s.secret, 0, sizeof(s.secret));
 		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
@@ -244,8 +289,10 @@ int h_page_login(struct http_req *req)
 	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message);
+	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message, tok);
 	return pg_reply(req, f.status, &h);
 }
 
@@ -383,14 +430,40 @@ out:
 
 /* ---- assets, versions, diffs ---- */
 
-/* The asset of the route's first capture. */
-static int load_asset(json_t **out, struct http_req *req)
+/*
+ * The changes of asset `id` (in `state` when not NULL), newest first, as
+ * the change list gives them; an empty list for a role that may not read
+ * changes (the collection agent), whose page simply shows none.
+ */
+static int asset_changes(json_t **out, struct http_req *req, int64_t id, const char *state)
 {
-	int64_t id;
+	struct dom_change_query q;
+	json_t *page = NULL;
 	int rc;
 
-	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
-	    (rc = dom_asset_read(out, &req->dom, id)))
+	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
+		err_clear();
+		*out = pg_keep(req, json_array());
+		return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	q.asset = arena_printf(req->arena, "%" PRId64, id);
+	q.state = state;
+	q.limit = arena_printf(req->arena, "%d", HOME_LIST_LIMIT);
+	if ((rc = dom_change_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
+	*out = json_object_get(page, "items");
+	return 0;
+}
+
+/* The asset of the route's first capture. */
+static int load_asset(json_t **out, int64_t *out_id, struct http_req *req)
+{
+	int rc;
+
+	if ((rc = dom_asset_id(out_id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(out, &req->dom, *out_id)))
 		return rc;
 	pg_keep(req, *out);
 	return 0;
@@ -420,47 +493,32 @@ int h_page_asset(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *history = NULL, *version = NULL, *refs = NULL, *changes = NULL;
 	const char *head;
-	struct change_query q;
-	struct db_conn *c = NULL;
-	struct repo *r = NULL;
 	int64_t id;
 	struct html h;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&history, req, h_versions_list)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_history(&history, &req->dom, id, http_query(req, "branch"),
+				      http_query(req, "cursor"), 0)))
 		return rc;
 	pg_keep(req, history);
 	head = web_str(history, "head");
-	id = json_integer_value(json_object_get(asset, "id"));
-	if ((rc = svc_conn(&c, req)) || (rc = repo_open(&r, c, id)) || (rc = repo_ref_list(&refs, r)))
-		goto out;
+	if ((rc = dom_version_refs(&refs, &req->dom, id)))
+		return rc;
 	pg_keep(req, refs);
 	if (head) {
-		json_t *files = NULL;
-
-		if ((rc = repo_list_files(&files, r, head)))
-			goto out;
-		version = pg_keep(req, json_pack("{s:o}", "files", files));
+		if ((rc = dom_version_read(&version, &req->dom, id, head)))
+			return rc;
+		pg_keep(req, version);
 	}
-	memset(&q, 0, sizeof(q));
-	q.asset_id = id;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&changes, req, c, &q)))
-		goto out;
-	repo_free(r);
-	r = NULL;
-	svc_end(c);
-	c = NULL;
+	if ((rc = asset_changes(&changes, req, id, NULL)))
+		return rc;
 	p = pg_page(req, web_str(asset, "path"), "assets");
 	html_init(&h, PG_PAGE_CAP);
 	page_asset(&h, &p, asset, refs, head, json_object_get(history, "items"),
 		   json_object_get(version, "files"), changes,
 		   (req->who.role & (ROLE_ENGINEER | ROLE_ADMIN)) != 0);
 	return pg_reply(req, 200, &h);
-out:
-	repo_free(r);
-	svc_end(c);
-	return rc;
 }
 
 int h_page_version(struct http_req *req)
@@ -468,10 +526,12 @@ int h_page_version(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *info = NULL;
 	const json_t *rec;
+	int64_t id;
 	struct html h;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&info, req, h_versions_get)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_read(&info, &req->dom, id, http_param(req, 1))))
 		return rc;
 	pg_keep(req, info);
 	rec = json_object_get(info, "recorded");
@@ -516,12 +576,14 @@ int h_page_diff(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *diff = NULL;
 	const json_t *patch, *file;
+	int64_t id;
 	struct html h;
 	size_t page;
 	int rc;
 
-	/* the API's diff: from/to resolved and checked against the asset, semantic per file */
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&diff, req, h_versions_diff)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_diff(&diff, NULL, NULL, &req->dom, id, http_query(req, "from"),
+				   http_query(req, "to"), true)))
 		return rc;
 	pg_keep(req, diff);
 	if ((rc = diff_file_query(&file, &page, req, json_object_get(diff, "files"))))
@@ -541,23 +603,13 @@ int h_page_diff(struct http_req *req)
 static int open_changes(json_t **out, struct http_req *req, int64_t asset_id)
 {
 	static const char *const states[] = { "implementing", "fat" };
-	struct change_query q;
-	struct db_conn *c = NULL;
 	json_t *all = pg_keep(req, json_array()), *part = NULL;
 	size_t i;
 	int rc = 0;
 
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	for (i = 0; i < 2 && rc == 0; i++) {
-		memset(&q, 0, sizeof(q));
-		q.state = states[i];
-		q.asset_id = asset_id;
-		q.limit = HOME_LIST_LIMIT;
-		if ((rc = pg_list_changes(&part, req, c, &q)) == 0)
+	for (i = 0; i < 2 && rc == 0; i++)
+		if ((rc = asset_changes(&part, req, asset_id, states[i])) == 0)
 			json_array_extend(all, part);
-	}
-	svc_end(c);
 	*out = all;
 	return rc;
 }
@@ -580,24 +632,26 @@ static int upload_page(struct http_req *req, unsigned status, json_t *asset, con
 int h_page_upload_form(struct http_req *req)
 {
 	json_t *asset = NULL;
+	int64_t id;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)))
+	if ((rc = load_asset(&asset, &id, req)))
 		return rc;
 	return upload_page(req, 200, asset, http_query(req, "change"), NULL);
 }
 
 int h_page_upload(struct http_req *req)
 {
-	struct http_part *parts;
+	struct upload_part *parts;
 	const char *change = NULL;
 	json_t *asset = NULL, *version = NULL;
 	struct pg_failure f;
 	size_t i, n = 0, nfiles = 0;
+	int64_t id;
 	struct html loc;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)))
+	if ((rc = load_asset(&asset, &id, req)))
 		return rc;
 	if (!req->parts && req->body_len) {
 		rc = err_set(OTCM_EMEDIA, "body", "send the upload form as multipart/form-data");
@@ -616,21 +670,22 @@ int h_page_upload(struct http_req *req)
 			change = pt->data;
 		if (pt->filename)
 			nfiles++;
-		parts[n++] = *pt;
+		parts[n].name = pt->name;
+		parts[n].filename = pt->filename;
+		parts[n].data = pt->data;
+		parts[n].len = pt->len;
+		n++;
 	}
-	req->parts = parts;
-	req->nparts = n;
 	if (nfiles == 0) {
 		rc = err_set(OTCM_EINVAL, "files", "choose one or more files or an archive");
 		goto refused;
 	}
-	rc = pg_call_json(&version, req, h_versions_create);
-	if (rc)
+	if ((rc = dom_version_upload(&version, &req->dom, id, parts, n)))
 		goto refused;
 	pg_keep(req, version);
 	html_init(&loc, 4096);
 	html_raw(&loc, "/assets/");
-	html_int(&loc, json_integer_value(json_object_get(asset, "id")));
+	html_int(&loc, id);
 	html_raw(&loc, "/versions/");
 	html_url(&loc, web_str(version, "commit"));
 	rc = loc.err ? loc.err : pg_redirect(req, arena_strdup(req->arena, buf_cstr(&loc.buf)));

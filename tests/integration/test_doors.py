@@ -247,6 +247,12 @@ class DoorEquivalence(ServerTestCase):
         """Where the API and a page offer the same request, they answer alike."""
         pairs = [
             (("POST", "/api/v1/assets/{id}/versions"), ("POST", "/assets/{id}/upload")),
+            # reports and the audit trail: the same operations behind the API and the pages
+            (("GET", "/api/v1/reports/exceptions?from=2030-01-01&to=2030-02-01"),
+             ("GET", "/reports?from=2030-01-01&to=2030-02-01")),
+            (("GET", "/api/v1/reports/population?from=2030-02-30&to=2030-03-01"),
+             ("GET", "/reports?from=2030-02-30&to=2030-03-01")),
+            (("GET", "/api/v1/audit?after=0"), ("GET", "/audit?after=0")),
         ]
         for (am, ap), (pm, pp) in pairs:
             for role in ROLES:
