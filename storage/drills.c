@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/err.h"
+#include "core/mem.h"
 
 int drills_insert(int64_t *out_id, struct db_conn *c, const struct drill_row *row)
 {
@@ -64,4 +65,21 @@ int drills_list(json_t **out, struct db_conn *c, unsigned limit)
 out:
 	db_res_free(res);
 	return rc;
+}
+
+int drills_newest_passed(int64_t *out_age_s, char **out_at, struct db_conn *c)
+{
+	static const char sql[] =
+		"SELECT floor(extract(epoch FROM now() - max(recorded_at)))::bigint,"
+		" to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" FROM drills WHERE ok";
+	struct db_res *res = NULL;
+	int rc;
+
+	if ((rc = db_execv(&res, c, sql, 0, NULL)))
+		return rc;
+	*out_age_s = db_res_isnull(res, 0, 0) ? -1 : strtoll(db_res_get(res, 0, 0), NULL, 10);
+	*out_at = db_res_isnull(res, 0, 1) ? NULL : xstrdup(db_res_get(res, 0, 1));
+	db_res_free(res);
+	return 0;
 }

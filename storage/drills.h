@@ -35,4 +35,11 @@ int drills_insert(int64_t *out_id, struct db_conn *c, const struct drill_row *ro
  */
 int drills_list(json_t **out, struct db_conn *c, unsigned limit);
 
+/*
+ * Seconds since the newest drill that passed was recorded (the database's
+ * clock) into *out_age_s, and its time (ISO 8601, malloc'd) into
+ * *out_at; -1 and NULL when no drill ever passed.
+ */
+int drills_newest_passed(int64_t *out_age_s, char **out_at, struct db_conn *c);
+
 #endif

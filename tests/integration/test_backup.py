@@ -7,11 +7,13 @@ whose signed records land in the live database's drills table and audit
 trail.
 """
 
+import base64
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 from harness import Server, ServerTestCase, make_tmpdir, otcm_bin
@@ -150,6 +152,12 @@ class BackupTest(ServerTestCase):
         try:
             srv.start()
             c = srv.admin_client()
+            # the backup predates every drill: on the restored server one is due
+            r = c.get("/api/v1/drills")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["items"], [])
+            self.assertTrue(r.json["overdue"])
+            self.assertEqual(r.json["max_age_days"], 90)
             for branch in ("main", "work/b"):
                 r = c.get("/api/v1/assets/%d/versions?branch=%s" % (self.asset, branch))
                 self.assertEqual(r.status, 200, r)
@@ -181,6 +189,53 @@ class BackupTest(ServerTestCase):
         # the live trail still verifies with the drill's event in it
         rc, out = otcm("audit", "verify", "--data", self.srv.data)
         self.assertEqual(rc, 0, out)
+
+    def test_drills_api_and_page_show_the_signed_records(self):
+        rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        r = self.admin.get("/api/v1/drills")
+        self.assertStatus(r, 200)
+        self.assertFalse(r.json["overdue"])
+        newest = r.json["items"][0]
+        self.assertTrue(newest["ok"])
+        record = json.loads(newest["record"])
+        self.assertEqual(record["recovery_time_ms"], newest["recovery_time_ms"])
+        # the record verifies against the server's published key with stock openssl
+        pub = self.admin.get("/api/v1/keys/server.pub").body
+        with tempfile.TemporaryDirectory() as d:
+            paths = {n: os.path.join(d, n) for n in ("pub", "rec", "sig")}
+            with open(paths["pub"], "wb") as f:
+                f.write(pub)
+            with open(paths["rec"], "w") as f:
+                f.write(newest["record"])
+            with open(paths["sig"], "wb") as f:
+                f.write(base64.b64decode(newest["signature"]))
+            p = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"],
+                                "-rawin", "-in", paths["rec"], "-sigfile", paths["sig"]],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(paths["rec"], "w") as f:
+                f.write(newest["record"].replace('"ok":true', '"ok":false'))
+            p = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"],
+                                "-rawin", "-in", paths["rec"], "-sigfile", paths["sig"]],
+                               capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0, "a changed record still verifies")
+        # auditors read them, engineers do not
+        pw = "Aa1!" + "y" * 20
+        for name, role in (("aud-d", "auditor"), ("eng-d", "engineer")):
+            self.assertStatus(self.admin.post("/api/v1/users", json={
+                "username": name, "display_name": name, "role": role, "password": pw}), 201)
+        aud, eng = self.client(), self.client()
+        self.assertStatus(aud.login("aud-d", pw), 200)
+        self.assertStatus(eng.login("eng-d", pw), 200)
+        self.assertStatus(aud.get("/api/v1/drills"), 200)
+        self.assertStatus(eng.get("/api/v1/drills"), 403)
+        self.assertStatus(self.client().get("/api/v1/drills"), 401)
+        page = aud.get("/drills", headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        self.assertIn("Restore drills", page.text)
+        self.assertIn("passed", page.text)
+        self.assertStatus(eng.get("/drills", headers={"Accept": "text/html"}), 403)
 
     def test_drill_of_a_damaged_backup_records_nothing(self):
         bad = self.copy("bad-for-drill")
