@@ -237,6 +237,79 @@ class BackupTest(ServerTestCase):
         self.assertIn("passed", page.text)
         self.assertStatus(eng.get("/drills", headers={"Accept": "text/html"}), 403)
 
+    def test_encrypted_backup(self):
+        key = os.path.join(self.tmp, "backup.key")
+        with open(key, "w") as f:
+            f.write(subprocess.run(["openssl", "rand", "-hex", "32"], capture_output=True,
+                                   text=True, check=True).stdout)
+        os.chmod(key, 0o600)
+        enc = os.path.join(self.tmp, "enc")
+        rc, out = otcm("backup", "--to", enc, "--key", key, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        m = self.manifest(enc)
+        self.assertEqual(len(m["encryption"]["key_id"]), 16)
+        # only ciphertext at rest: no clear file, no clear name, no clear content
+        self.assertFalse(os.path.exists(os.path.join(enc, ".plain")))
+        for f in m["files"]:
+            self.assertTrue(f["path"].endswith(".enc"), f["path"])
+        self.assertIn("keys/server.key.enc", {f["path"] for f in m["files"]})
+        for root, _dirs, files in os.walk(enc):
+            for name in files:
+                if name in ("otcm-backup.json", "backup.log"):
+                    continue
+                with open(os.path.join(root, name), "rb") as fh:
+                    data = fh.read()
+                self.assertNotIn(b"plant-b/line-1/plc", data, name)
+                self.assertNotIn(b"PRIVATE KEY", data, name)
+
+        rc, out = otcm("backup", "verify", enc)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("pg_verifybackup needs the key", out)
+        rc, out = otcm("backup", "verify", enc, "--key", key)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("pg_verifybackup and", out)
+
+        other = os.path.join(self.tmp, "other.key")
+        with open(other, "w") as f:
+            f.write("ab" * 32 + "\n")
+        os.chmod(other, 0o600)
+        rc, out = otcm("backup", "verify", enc, "--key", other)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("is not the one this backup was encrypted with", out)
+        os.chmod(other, 0o644)
+        rc, out = otcm("backup", "verify", enc, "--key", other)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("accessible to others", out)
+        rc, out = otcm("restore", "--from", enc, "--data", os.path.join(self.tmp, "enc-nokey"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("is encrypted: give its key file", out)
+
+        # ciphertext altered together with our manifest: the authentication tag catches it
+        bad = os.path.join(self.tmp, "enc-bad")
+        shutil.copytree(enc, bad)
+        path = os.path.join(bad, "pg", "PG_VERSION.enc")
+        with open(path, "r+b") as fh:
+            fh.seek(30)
+            b = fh.read(1)
+            fh.seek(30)
+            fh.write(bytes([b[0] ^ 1]))
+        mb = self.manifest(bad)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        for f in mb["files"]:
+            if f["path"] == "pg/PG_VERSION.enc":
+                f["sha256"] = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(bad, "otcm-backup.json"), "w") as f:
+            json.dump(mb, f)
+        rc, out = otcm("backup", "verify", bad, "--key", key)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("does not decrypt with this key", out)
+
+        # the drill restores the encrypted backup with its key
+        rc, out = otcm("drill", "--from", enc, "--key", key, "--data", self.srv.data, stdout_only=True)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("drill passed", out)
+
     def test_drill_of_a_damaged_backup_records_nothing(self):
         bad = self.copy("bad-for-drill")
         with open(os.path.join(bad, "pg", "PG_VERSION"), "a") as f:
