@@ -43,7 +43,7 @@ help:
 	@echo "make run            build, set up a private PostgreSQL under var/ and serve"
 	@echo "make test           dependency check, unit, integration and e2e tests (alias: check)"
 	@echo "make SANITIZE=address,undefined test   the same under ASan and UBSan"
-	@echo "make check-headers  every public header compiles on its own"
+	@echo "make check-headers  every public header compiles on its own; no include circle"
 	@echo "make bench          benchmarks as ratios against reference runs"
 	@echo "make fuzz           build the libFuzzer targets (clang); fuzz-run runs each briefly"
 	@echo "make install        install build/otcm into \$$(PREFIX)/bin and otcm.service into \$$(UNITDIR)"
@@ -90,6 +90,7 @@ run: deps all
 	@scripts/run.sh $(BUILD)/otcm
 
 test check: deps-test all $(UNIT_BIN)
+	@scripts/check-includes.py --objects $(BUILD)/obj
 	@BUILD=$(BUILD) scripts/test.sh
 
 unit: all $(UNIT_BIN)
@@ -106,6 +107,7 @@ check-headers:
 		printf '#include "%s"\n#include "%s"\n' $$h $$h | \
 		$(CC) $(ALL_CFLAGS) -x c -fsyntax-only -MF /dev/null - || { echo "$$h does not compile alone"; exit 1; }; \
 	done; echo "$(words $(HEADERS)) headers compile on their own"
+	@scripts/check-includes.py
 
 bench: deps-test all $(BUILD)/bench/ref_server
 	@scripts/deps.sh bench

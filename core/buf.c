@@ -34,6 +34,16 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+/* The allocation size for `need` bytes: grows by half, never past the cap. */
+static size_t grown(const struct buf *b, size_t need)
+{
+	size_t n = b->alloc ? b->alloc : 64;
+
+	while (n < need)
+		n = n / 2 * 3 + 16;
+	return n - 1 > buf_cap(b) && need - 1 <= buf_cap(b) ? buf_cap(b) + 1 : n;
+}
+
 int buf_grow(struct buf *b, size_t extra)
 {
 	size_t need, n;
@@ -43,10 +53,27 @@ int buf_grow(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->alloc)
 		return 0;
-	n = b->alloc ? b->alloc : 64;
-	while (n < need)
-		n = n / 2 * 3 + 16;
+	n = grown(b, need);
 	b->data = xrealloc(b->data, n);
+	b->alloc = n;
+	return 0;
+}
+
+int buf_try_grow(struct buf *b, size_t extra)
+{
+	size_t need, n;
+	char *p;
+
+	if (extra > buf_cap(b) - b->len)
+		return err_set(OTCM_ETOOBIG, NULL, "buffer limit of %zu bytes exceeded", buf_cap(b));
+	need = b->len + extra + 1;
+	if (need <= b->alloc)
+		return 0;
+	n = grown(b, need);
+	p = realloc(b->data, n);
+	if (!p)
+		return err_set(OTCM_EUNAVAIL, NULL, "out of memory for %zu bytes", n);
+	b->data = p;
 	b->alloc = n;
 	return 0;
 }

@@ -36,6 +36,13 @@ void buf_reset(struct buf *b);
 /* Make room for `extra` more bytes; OTCM_ETOOBIG past the cap. */
 int buf_grow(struct buf *b, size_t extra);
 
+/*
+ * buf_grow() for buffers whose size a client chooses (request bodies): an
+ * allocation the system refuses is OTCM_EUNAVAIL, the buffer unchanged,
+ * instead of an abort.  Growth never allocates past cap + 1 bytes.
+ */
+int buf_try_grow(struct buf *b, size_t extra);
+
 int buf_add(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);
 int buf_addch(struct buf *b, char c);

@@ -25,10 +25,14 @@ struct config {
 	char *admin_password;       /* first administrator's password; NULL = generate */
 	unsigned threads;           /* HTTP worker threads */
 	unsigned db_pool;           /* database connections */
-	uint64_t max_body;          /* bytes in one request body */
+	uint64_t max_body;          /* bytes in one request body (uploads) */
+	uint64_t max_form_body;     /* bytes in any other request body */
 	uint64_t max_header;        /* bytes of request headers */
 	unsigned conn_timeout;      /* seconds a connection may idle */
 	unsigned max_connections;   /* open connections before 503 */
+	unsigned max_connections_per_address; /* one address's connections before 503 */
+	unsigned header_timeout;    /* seconds until a request's headers are in */
+	uint64_t min_body_rate;     /* bytes/s a body must average after header_timeout; 0 = any */
 	unsigned max_upload_entries;/* files in one upload or archive */
 	uint64_t max_upload_bytes;  /* uncompressed bytes in one upload */
 	uint64_t max_attachment;    /* bytes of one test-step attachment */
@@ -38,6 +42,7 @@ struct config {
 	unsigned login_throttle_after; /* failures before attempts are slowed */
 	unsigned login_lock_after;  /* failures before the account locks */
 	unsigned login_lock_seconds;
+	unsigned login_address_throttle_after; /* failures from one address before it is slowed */
 	unsigned session_ttl;       /* seconds */
 	char *log_level;            /* debug, info, warn, error */
 	/* audit trail (docs/audit.md) */

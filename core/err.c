@@ -9,6 +9,7 @@ static _Thread_local char err_msg[1024];
 static _Thread_local char err_fld[128];
 static _Thread_local char err_rul[64];
 static _Thread_local int err_last;
+static _Thread_local long long err_retry;
 
 int err_set(int code, const char *field, const char *fmt, ...)
 {
@@ -34,6 +35,8 @@ int err_set(int code, const char *field, const char *fmt, ...)
 		err_fld[0] = '\0';
 	}
 	err_rul[0] = '\0';
+	if (code != OTCM_ELOCKED && code != OTCM_ETHROTTLED)
+		err_retry = 0;
 	err_last = code;
 	return code;
 }
@@ -63,8 +66,19 @@ const char *err_rule(void)
 	return err_rul[0] ? err_rul : NULL;
 }
 
+void err_set_retry_after(long long seconds)
+{
+	err_retry = seconds > 0 ? seconds : 1;
+}
+
+long long err_retry_after(void)
+{
+	return err_retry;
+}
+
 void err_clear(void)
 {
+	err_retry = 0;
 	err_msg[0] = '\0';
 	err_fld[0] = '\0';
 	err_rul[0] = '\0';

@@ -65,7 +65,16 @@ int err_code(void);
 void err_set_rule(const char *rule);
 const char *err_rule(void);
 
-/* Forget the recorded message, field and rule. */
+/*
+ * For OTCM_ETHROTTLED and OTCM_ELOCKED: how many seconds until the caller
+ * may try again (at least 1), recorded with err_set_retry_after() after
+ * err_set(); the door answers it as Retry-After.  err_retry_after() is 0
+ * when none was recorded; err_set() with another code forgets it.
+ */
+void err_set_retry_after(long long seconds);
+long long err_retry_after(void);
+
+/* Forget the recorded message, field, rule and retry time. */
 void err_clear(void);
 
 /* A short stable name for a code ("not-found", "conflict", ...). */

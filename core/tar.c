@@ -1,94 +1,50 @@
-/* core/tar.c - tar archives in memory over libarchive; see tar.h. */
+/* core/tar.c - the evidence bundle's tar, over core/archive.h; see tar.h. */
 #include "core/tar.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/archive.h"
 #include "core/err.h"
 #include "core/mem.h"
 
-struct sink {
-	struct buf *out;
-	int err;                     /* the buffer's code when an append failed */
-};
-
-static la_ssize_t sink_write(struct archive *a, void *ctx, const void *data, size_t len)
-{
-	struct sink *s = ctx;
-	int rc = buf_add(s->out, data, len);
-
-	if (rc) {
-		s->err = rc;
-		archive_set_error(a, 1, "archive too large");
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
-
 int tar_write(struct buf *out, const struct tar_entry *entries, size_t n, int64_t mtime)
 {
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	struct sink s = { out, 0 };
+	struct arc_writer *w = NULL;
+	struct arc_entry e;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
-	    archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK)
-		goto fail;
+	if ((rc = arc_writer_open(&w, out, ARC_TAR)))
+		return rc;
 	for (i = 0; i < n; i++) {
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, entries[i].name);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_size(e, (la_int64_t)entries[i].len);
-		archive_entry_set_mtime(e, (time_t)mtime, 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		archive_entry_set_uname(e, "root");
-		archive_entry_set_gname(e, "root");
-		if (archive_write_header(a, e) != ARCHIVE_OK ||
-		    (entries[i].len && archive_write_data(a, entries[i].data, entries[i].len) !=
-		     (la_ssize_t)entries[i].len))
-			goto fail;
+		e.name = entries[i].name;
+		e.type = ARC_FILE;
+		e.data = entries[i].data;
+		e.len = entries[i].len;
+		e.mode = 0644;
+		e.mtime = mtime;
+		e.owner = "root";
+		if ((rc = arc_writer_add(w, &e)))
+			goto out;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto fail;
-	goto out;
-fail:
-	rc = s.err ? err_set(s.err, NULL, "the archive is larger than allowed") :
-		err_set(OTCM_EIO, NULL, "cannot write the archive: %s",
-			archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	rc = arc_writer_close(w);
 out:
-	archive_entry_free(e);
-	archive_write_free(a);
+	arc_writer_free(w);
 	return rc;
 }
 
 struct tar_reader {
-	struct archive *a;
+	struct arc_reader *r;
 };
-
-static const char *reader_error(struct tar_reader *t)
-{
-	const char *m = archive_error_string(t->a);
-
-	return m ? m : "unknown error";
-}
 
 int tar_reader_open(struct tar_reader **out, const void *data, size_t len)
 {
 	struct tar_reader *t = xcalloc(1, sizeof(*t));
+	int rc;
 
-	t->a = archive_read_new();
-	archive_read_support_format_tar(t->a);
-	if (archive_read_open_memory(t->a, data, len) != ARCHIVE_OK) {
-		int rc = err_set(OTCM_EINVAL, NULL, "not a tar archive: %s", reader_error(t));
-
-		tar_reader_free(t);
+	if ((rc = arc_reader_open(&t->r, data, len, ARC_READ_TAR))) {
+		rc = err_set(OTCM_EINVAL, NULL, "not a tar archive: %s", err_message());
+		free(t);
 		return rc;
 	}
 	*out = t;
@@ -99,37 +55,38 @@ void tar_reader_free(struct tar_reader *t)
 {
 	if (!t)
 		return;
-	archive_read_free(t->a);
+	arc_reader_free(t->r);
 	free(t);
 }
 
 int tar_reader_next(struct tar_reader *t, const char **out_name, enum tar_type *out_type,
 		    int64_t *out_size)
 {
-	struct archive_entry *e;
-	int r = archive_read_next_header(t->a, &e);
+	struct arc_member m;
+	int rc = arc_reader_next(t->r, &m);
 
-	if (r == ARCHIVE_EOF)
+	if (rc == 0)
 		return 0;
-	if (r != ARCHIVE_OK)
-		return err_set(OTCM_EINVAL, NULL, "not a readable tar archive: %s", reader_error(t));
-	*out_name = archive_entry_pathname(e);
-	*out_type = archive_entry_filetype(e) == AE_IFREG ? TAR_FILE :
-		    archive_entry_filetype(e) == AE_IFDIR ? TAR_DIR : TAR_OTHER;
-	*out_size = archive_entry_size(e);
+	if (rc < 0)
+		return err_set(OTCM_EINVAL, NULL, "not a readable tar archive: %s", err_message());
+	/* an evidence bundle is written by us: a header libarchive warns about is broken */
+	if (m.warned)
+		return err_set(OTCM_EINVAL, NULL, "not a readable tar archive: entry '%s' has a damaged header",
+			       m.name ? m.name : "");
+	*out_name = m.name;
+	*out_type = m.type == ARC_FILE ? TAR_FILE : m.type == ARC_DIR ? TAR_DIR : TAR_OTHER;
+	*out_size = m.size < 0 ? 0 : m.size;
 	return 1;
 }
 
 int tar_reader_data(struct tar_reader *t, void *out, size_t len)
 {
-	size_t done = 0;
+	size_t done = 0, got;
 
 	while (done < len) {
-		la_ssize_t got = archive_read_data(t->a, (char *)out + done, len - done);
-
-		if (got <= 0)
+		if (arc_reader_read(t->r, &got, (char *)out + done, len - done) || got == 0)
 			return err_set(OTCM_EINVAL, NULL, "entry is truncated");
-		done += (size_t)got;
+		done += got;
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 /*
- * core/tar.h - tar archives in memory: a deterministic writer and a
- * bounded reader of untrusted bytes, over libarchive (the only libarchive
- * user outside the upload path, diff's binary sniffing and repo archives).
+ * core/tar.h - the evidence bundle's tar in memory: a deterministic writer
+ * and a bounded reader of untrusted bytes, over core/archive.h.
  *
  * The writer makes a pax (restricted) tar of regular files in the order
  * given, each mode 0644, owner and group 0 named "root", one fixed

@@ -10,16 +10,15 @@
  * size of a nested archive read into memory; when one is hit the node gets
  * attr "truncated".
  *
- * This is the only file of diff/ that uses libarchive.
+ * This is the only file of diff/ that reads archives, through core/archive.h.
  */
 #include "diff/formats.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/archive.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -30,6 +29,7 @@
 #define ARCHIVE_MAX_MEMBERS 100000
 #define ARCHIVE_MAX_NESTED ((size_t)64 << 20)      /* a nested archive read into memory */
 #define ARCHIVE_MAX_EXPANDED ((size_t)4 << 30)     /* all bytes expanded, per file */
+#define READ_CHUNK ((size_t)64 << 10)
 
 struct budget {
 	size_t members;
@@ -78,82 +78,69 @@ static void set_hash_size(struct dnode *n, const unsigned char digest[CRYPTO_SHA
 static bool list_archive(struct dnode *parent, const void *data, size_t len, int depth,
                          struct budget *b)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
+	struct arc_reader *a = NULL;
+	struct arc_member e;
 	struct text_names *names = text_names_new();
+	unsigned char *chunk = NULL;
 	bool any = false;
 	int rc;
 
-	archive_read_support_format_zip(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
+	if (arc_reader_open(&a, data, len, ARC_READ_TAR | ARC_READ_ZIP | ARC_READ_COMPRESSED))
 		goto out;
+	chunk = xmalloc(READ_CHUNK);
 	for (;;) {
 		struct crypto_sha256_ctx *ctx;
 		unsigned char digest[CRYPTO_SHA256_LEN];
 		struct buf keep = BUF_INIT;
 		struct dnode *m;
-		const char *path;
-		size_t size = 0;
+		size_t size = 0, blen;
 		bool nested = true, cut = false;
-		const void *blk;
-		size_t blen;
-		la_int64_t off;
 
-		rc = archive_read_next_header(a, &e);
-		if (rc == ARCHIVE_EOF)
+		rc = arc_reader_next(a, &e);
+		if (rc == 0)
 			break;
-		if (rc < ARCHIVE_WARN) {
+		if (rc < 0) {
 			if (any)
-				dnode_set_attr(parent, "error", archive_error_string(a) ?
-				               archive_error_string(a) : "unreadable archive");
+				dnode_set_attr(parent, "error", *err_message() ? err_message()
+				                                               : "unreadable archive");
 			break;
 		}
 		any = true;
-		if (archive_entry_filetype(e) == AE_IFDIR)
+		if (e.type == ARC_DIR)
 			continue;
 		if (++b->members > ARCHIVE_MAX_MEMBERS) {
 			dnode_set_attr(parent, "truncated", "too many members");
 			break;
 		}
-		path = archive_entry_pathname_utf8(e);
-		if (!path)
-			path = archive_entry_pathname(e);
-		m = text_add_unique(names, parent, "Member", path ? path : "");
-		if (archive_entry_filetype(e) == AE_IFLNK) {
-			const char *target = archive_entry_symlink(e);
-
-			dnode_set_attr(m, "symlink", target ? target : "");
+		m = text_add_unique(names, parent, "Member", e.name ? e.name : "");
+		if (e.type == ARC_SYMLINK) {
+			dnode_set_attr(m, "symlink", e.link ? e.link : "");
 			continue;
 		}
-		if (archive_entry_is_encrypted(e)) {
+		if (e.encrypted) {
 			dnode_set_attr(m, "encrypted", "true");
 			continue;
 		}
 		ctx = crypto_sha256_new();
 		buf_init(&keep, ARCHIVE_MAX_NESTED);
 		for (;;) {
-			rc = archive_read_data_block(a, &blk, &blen, &off);
-			if (rc == ARCHIVE_EOF)
-				break;
-			if (rc < ARCHIVE_WARN) {
-				dnode_set_attr(m, "error", archive_error_string(a) ?
-				               archive_error_string(a) : "unreadable member");
+			rc = arc_reader_read(a, &blen, chunk, READ_CHUNK);
+			if (rc < 0) {
+				dnode_set_attr(m, "error", *err_message() ? err_message()
+				                                          : "unreadable member");
 				break;
 			}
+			if (blen == 0)
+				break;
 			if (b->expanded + blen > ARCHIVE_MAX_EXPANDED) {
 				cut = true;
 				break;
 			}
 			b->expanded += blen;
-			crypto_sha256_update(ctx, blk, blen);
+			crypto_sha256_update(ctx, chunk, blen);
 			size += blen;
 			if (nested && depth + 1 < ARCHIVE_MAX_DEPTH) {
-				if (buf_add(&keep, blk, blen))
+				if (buf_add(&keep, chunk, blen))
 					nested = false;
 				else if (keep.len >= 262 &&
 				         !may_be_archive((const unsigned char *)keep.data, keep.len))
@@ -172,12 +159,14 @@ static bool list_archive(struct dnode *parent, const void *data, size_t len, int
 		    may_be_archive((const unsigned char *)keep.data, keep.len))
 			list_archive(m, keep.data, keep.len, depth + 1, b);
 		buf_release(&keep);
-		if (rc < ARCHIVE_WARN)
+		if (rc < 0)
 			break;
 	}
 out:
-	archive_read_free(a);
+	free(chunk);
+	arc_reader_free(a);
 	text_names_free(names);
+	err_clear();
 	return any;
 }
 

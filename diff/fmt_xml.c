@@ -1,8 +1,11 @@
 /*
  * diff/fmt_xml.c - generic XML (HMI displays such as FactoryTalk View and
  * SVG, project files, anything well-formed that no specific format claims):
- * elements keyed by identity (id or name attributes) and kept in document
- * order, attributes compared by name.
+ * elements keyed by an identity attribute (id, name, Guid, Key,
+ * Identifier) when it is unique among their siblings of the same element;
+ * only lists with elements without identity are aligned in document order
+ * (so only there can an element be reported as moved); attributes are
+ * compared by name.
  */
 #include <string.h>
 
@@ -21,7 +24,9 @@ static int xml_detect(const char *text, size_t len)
 	return i < len && text[i] == '<' ? 10 : 0;
 }
 
-static const char *const xml_ids[] = { "id", "ID", "Id", "name", "Name", NULL };
+static const char *const xml_ids[] = {
+	"id", "ID", "Id", "name", "Name", "Guid", "GUID", "Key", "Identifier", NULL,
+};
 
 int xml_parse_generic(struct dnode **out, const char *text, size_t len, const struct xml_conv *cv)
 {

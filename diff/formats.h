@@ -14,11 +14,11 @@
 
 /* XML formats (diff/fmt_*.c over diff/xml.h). */
 extern const struct diff_format diff_fmt_l5x, diff_fmt_plcopen, diff_fmt_twincat,
-	diff_fmt_batchml, diff_fmt_xml;
+	diff_fmt_batchml, diff_fmt_tcsm, diff_fmt_tmc, diff_fmt_plcproj, diff_fmt_xml;
 
 /* Text formats. */
 extern const struct diff_format diff_fmt_st, diff_fmt_awl, diff_fmt_csv, diff_fmt_ini,
-	diff_fmt_json, diff_fmt_binary;
+	diff_fmt_json, diff_fmt_sln, diff_fmt_binary;
 
 /*
  * The registered formats, best-known first; *out_count receives how many.

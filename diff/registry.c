@@ -23,12 +23,16 @@ static const struct diff_format *const formats[] = {
 	&diff_fmt_plcopen,
 	&diff_fmt_twincat,
 	&diff_fmt_batchml,
+	&diff_fmt_tcsm,
+	&diff_fmt_tmc,
+	&diff_fmt_plcproj,
 	&diff_fmt_xml,
 	&diff_fmt_st,
 	&diff_fmt_awl,
 	&diff_fmt_csv,
 	&diff_fmt_ini,
 	&diff_fmt_json,
+	&diff_fmt_sln,
 	&diff_fmt_binary,
 };
 

@@ -68,6 +68,19 @@ int diff_to_json(json_t **out, const struct diff_result *r)
 	json_object_set_new(sum, "renamed", json_integer((json_int_t)k[DCHANGE_RENAMED]));
 	json_object_set_new(sum, "total", json_integer((json_int_t)c->n));
 	json_object_set_new(o, "summary", sum);
+	json_object_set_new(o, "category", json_string(diff_result_category(r)));
+	json_object_set_new(o, "generated", json_boolean(diff_result_generated(r)));
+	{
+		json_t *cats = json_object();
+
+		for (size_t i = 0; i < c->n; i++) {
+			const char *cat = diff_change_category(r, i);
+
+			json_object_set_new(cats, cat,
+			                    json_integer(json_integer_value(json_object_get(cats, cat)) + 1));
+		}
+		json_object_set_new(o, "categories", cats);
+	}
 	*out = o;
 	return 0;
 }

@@ -68,7 +68,9 @@ char *xml_attr_value(const struct xml_attr *a);
  * `parent`:
  *  - the node type is the element's local name; its name is the value of
  *    the first attribute listed in `id_attrs` that is present (that
- *    attribute is then not repeated as an attr);
+ *    attribute is then not repeated as an attr), unless a sibling element
+ *    of the same name has the same value: such elements have no identity
+ *    (positional) and keep the value as an attr;
  *  - other attributes become attrs, except those listed in `drop_attrs`;
  *  - a child element without attributes or element children that occurs
  *    once among its siblings becomes an attr of its parent named after it
@@ -76,7 +78,9 @@ char *xml_attr_value(const struct xml_attr *a);
  *  - text is trimmed; one-line text becomes attr "text", multi-line text
  *    the body ("text");
  *  - elements named in `drop_elems` are skipped with their subtree;
- *  - with `sequence`, every node with children is a DNODE_SEQUENCE.
+ *  - with `sequence`, a node with at least one child without identity is
+ *    a DNODE_SEQUENCE (aligned in order); children that all have an
+ *    identity are keyed, so their order is not compared.
  * Returns the new node (borrowed) or NULL when the element was dropped.
  */
 struct xml_conv {

@@ -67,15 +67,67 @@ static void set_text(struct dnode *n, const char *raw, bool has_kids)
 	free(t);
 }
 
+/* A child converted from an element, with the attribute its name came from. */
+struct named_kid {
+	struct dnode *n;
+	const char *id_attr;
+};
+
+static int named_kid_cmp(const void *x, const void *y)
+{
+	const struct named_kid *a = x, *b = y;
+	int c = strcmp(a->n->type, b->n->type);
+
+	return c ? c : strcmp(a->n->name, b->n->name);
+}
+
+/*
+ * An identity shared by siblings of the same element is no identity: those
+ * children become positional again and keep the value as an attribute.
+ */
+static void demote_duplicates(struct named_kid *k, size_t n)
+{
+	size_t i = 0;
+
+	qsort(k, n, sizeof(*k), named_kid_cmp);
+	while (i < n) {
+		size_t j = i + 1;
+
+		while (j < n && !named_kid_cmp(&k[i], &k[j]))
+			j++;
+		for (size_t m = i; j - i > 1 && m < j; m++) {
+			dnode_set_attr(k[m].n, k[m].id_attr, k[m].n->name);
+			free(k[m].n->name);
+			k[m].n->name = NULL;
+		}
+		i = j;
+	}
+}
+
+static struct dnode *conv_named(struct dnode *parent, const struct xml_node *el,
+                                const struct xml_conv *cv, int depth, const char **out_id_attr);
+
 static struct dnode *conv(struct dnode *parent, const struct xml_node *el,
                           const struct xml_conv *cv, int depth)
+{
+	const char *id_attr;
+
+	return conv_named(parent, el, cv, depth, &id_attr);
+}
+
+static struct dnode *conv_named(struct dnode *parent, const struct xml_node *el,
+                                const struct xml_conv *cv, int depth, const char **out_id_attr)
 {
 	const struct xml_attr *a;
 	const struct xml_node *c;
 	const char *id_name = NULL;
 	char *id = NULL, *text;
 	struct dnode *n;
+	struct named_kid *named = NULL;
+	size_t nnamed = 0, named_alloc = 0;
+	bool positional = false;
 
+	*out_id_attr = NULL;
 	if (xml_in_list(cv->drop_elems, xml_node_name(el)))
 		return NULL;
 	if (cv->id_attrs) {
@@ -85,6 +137,8 @@ static struct dnode *conv(struct dnode *parent, const struct xml_node *el,
 		}
 	}
 	n = dnode_add(parent, xml_node_name(el), id);
+	if (id)
+		*out_id_attr = id_name;
 	free(id);
 	for (a = xml_attr_first(el); a; a = xml_attr_next(a)) {
 		const char *an = xml_attr_name(a);
@@ -111,9 +165,24 @@ static struct dnode *conv(struct dnode *parent, const struct xml_node *el,
 			free(t);
 			continue;
 		}
-		conv(n, c, cv, depth + 1);
+		{
+			const char *kid_id;
+			struct dnode *k = conv_named(n, c, cv, depth + 1, &kid_id);
+
+			if (k && kid_id) {
+				if (nnamed == named_alloc) {
+					named_alloc = named_alloc ? named_alloc * 2 : 16;
+					named = xrealloc(named, named_alloc * sizeof(*named));
+				}
+				named[nnamed++] = (struct named_kid){ k, kid_id };
+			}
+		}
 	}
-	if (n->nkids && cv->sequence)
+	demote_duplicates(named, nnamed);
+	free(named);
+	for (size_t i = 0; i < n->nkids && !positional; i++)
+		positional = !n->kids[i]->name;
+	if (positional && cv->sequence)
 		n->flags |= DNODE_SEQUENCE;
 	text = xml_node_own_text(el);
 	set_text(n, text, xml_node_has_elements(el));

@@ -47,7 +47,11 @@ enum door {
 const char *door_name(enum door door);
 
 /*
- * The caller of a domain operation.  user_id 0 is anonymous (role 0).
+ * The caller of a domain operation.  user_id 0 is anonymous (role 0),
+ * except through DOOR_CLI: the command line (`otcm user`, the first
+ * administrator at the first start) acts as user_id 0 named "system" with
+ * role admin, since whoever runs otcm with the database's credentials
+ * already holds all the data; its audit events name "system".
  * Strings are borrowed from whoever built the actor (the request's arena)
  * and must outlive the operation.
  */

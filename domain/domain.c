@@ -39,6 +39,15 @@ void dom_end(struct db_conn *c)
 	db_release(c);
 }
 
+/*
+ * Does `who` act as someone?  A user, or the command line's operator
+ * (user_id 0, door DOOR_CLI, named in the event by its username).
+ */
+static bool acting(const struct actor *who)
+{
+	return who && (who->user_id != 0 || (who->door == DOOR_CLI && who->username));
+}
+
 static void fill_event(struct audit_event *ev, const struct dom *d, const char *action,
 		       const char *object_type, const char *object_id, const json_t *before,
 		       const json_t *after, const char *reason)
@@ -47,8 +56,8 @@ static void fill_event(struct audit_event *ev, const struct dom *d, const char *
 
 	memset(ev, 0, sizeof(*ev));
 	ev->actor_id = who && who->user_id ? who->user_id : 0;
-	ev->actor = who && who->user_id ? who->username : "anonymous";
-	ev->role = who && who->user_id ? role_name(who->role) : NULL;
+	ev->actor = acting(who) ? who->username : "anonymous";
+	ev->role = acting(who) ? role_name(who->role) : NULL;
 	ev->source = who ? who->addr : NULL;
 	ev->request_id = who ? who->request_id : NULL;
 	ev->action = action;
@@ -124,7 +133,7 @@ static void audit_role_refusal(const struct dom *d, const char *what, int code, 
 {
 	struct db_conn *c = NULL;
 	int64_t count = 0, previous = 0;
-	const char *actor = d->who && d->who->user_id ? d->who->username : "anonymous";
+	const char *actor = acting(d->who) ? d->who->username : "anonymous";
 	char *msg = arena_strdup(d->arena, err_message()), *field = NULL, *rule = NULL;
 	const char *said = arena_strdup(d->arena, message ? message : "");
 	json_t *after = NULL;
@@ -169,7 +178,7 @@ int dom_permit(const struct dom *d, enum dom_op op)
 
 	if (info->roles == ROLE_PUBLIC)
 		return 0;
-	if (!who || who->user_id == 0) {
+	if (!acting(who)) {
 		rc = err_set(OTCM_EAUTH, NULL, "authentication required to %s", info->what);
 		audit_role_refusal(d, info->name, rc, err_message());
 		return rc;

@@ -1,68 +1,35 @@
 /*
- * server/auth.c - who is calling: session cookies and bearer tokens, the
- * CSRF rule for cookie sessions, and the password policy.
+ * server/auth.c - who is calling: session cookies and bearer tokens, and
+ * the CSRF rule for cookie sessions.  The authentication policy itself
+ * (passwords, lockout, one-time codes) is domain/auth.h's.
+ *
+ * A locked or disabled account is anonymous, whatever session or token it
+ * holds: its requests get 401 (pages send it to the login form, which
+ * says why), so an account locked by failed attempts cannot go on signing
+ * or issuing tokens through a session it opened before.
  */
 #include "server/auth.h"
 
-#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/err.h"
+#include "core/timeutil.h"
+#include "domain/auth.h"
 #include "server/http.h"
 #include "storage/users.h"
 #include "web/form.h"
-
-int auth_check_username(const char *username)
-{
-	size_t i, n = strlen(username);
-
-	if (n < 2 || n > 63)
-		return err_set(OTCM_EINVAL, "username", "username must be 2 to 63 characters");
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)username[i];
-
-		if (!(islower(ch) || isdigit(ch) || (i > 0 && (ch == '.' || ch == '_' || ch == '-'))))
-			return err_set(OTCM_EINVAL, "username",
-				       "username may hold lowercase letters, digits, '.', '_' and '-' and must start with a letter or digit");
-	}
-	return 0;
-}
-
-int auth_check_password(const struct config *cfg, const char *username, const char *password)
-{
-	size_t i, n = strlen(password);
-	bool varied = false;
-
-	if (n < cfg->password_min_length)
-		return err_set(OTCM_EINVAL, "password", "password must be at least %u characters",
-			       cfg->password_min_length);
-	if (n > 1024)
-		return err_set(OTCM_EINVAL, "password", "password must be at most 1024 characters");
-	if (username && strcasecmp(username, password) == 0)
-		return err_set(OTCM_EINVAL, "password", "password must not be the username");
-	for (i = 1; i < n; i++)
-		if (password[i] != password[0])
-			varied = true;
-	if (!varied)
-		return err_set(OTCM_EINVAL, "password", "password must not repeat one character");
-	return 0;
-}
-
-int auth_hash_password(char out[CRYPTO_PASSWORD_HASH_MAX], const struct config *cfg,
-		       const char *password)
-{
-	return crypto_password_hash(out, password, cfg->password_iterations);
-}
 
 static bool unsafe_method(const char *m)
 {
 	return strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS");
 }
 
-/* Fill req->who from user u; disabled users stay anonymous. */
+/* Fill req->who from user u; disabled and locked users stay anonymous. */
 static void set_principal(struct http_req *req, const struct user *u)
 {
-	if (u->disabled)
+	if (u->disabled || u->locked_until_us > time_now_us())
 		return;
 	req->who.user_id = u->id;
 	req->who.username = u->username;
@@ -99,10 +66,10 @@ int auth_identify(struct http_req *req)
 		if (req->who.user_id)
 			req->who.token_id = token_id;
 	} else {
-		const char *csrf = NULL, *sent;
+		const char *csrf = NULL, *sent, *how = NULL;
 
 		crypto_sha256(digest, cookie, strlen(cookie));
-		rc = sessions_find(&u, &csrf, req->arena, c, digest);
+		rc = sessions_find(&u, &csrf, &how, req->arena, c, digest);
 		if (rc == OTCM_ENOTFOUND) {
 			rc = 0;
 			goto out;
@@ -123,8 +90,10 @@ int auth_identify(struct http_req *req)
 			goto out;
 		}
 		set_principal(req, &u);
-		if (req->who.user_id)
+		if (req->who.user_id) {
 			req->who.csrf_token = csrf;
+			req->who.auth = how;
+		}
 	}
 out:
 	db_release(c);
@@ -138,7 +107,7 @@ static bool token_equal(const char *sent, const char *csrf)
 
 int auth_check_form_csrf(struct http_req *req)
 {
-	const char *csrf = req->who.csrf_token, *sent = NULL, *ctype;
+	const char *csrf = req->who.csrf_token, *sent = NULL;
 	size_t i;
 
 	/* bearer tokens, anonymous callers, reads, the API and the login form need nothing here */
@@ -151,12 +120,39 @@ int auth_check_form_csrf(struct http_req *req)
 		if (req->parts[i].name && !req->parts[i].filename &&
 		    strcmp(req->parts[i].name, "csrf_token") == 0)
 			sent = req->parts[i].data;
-	ctype = http_header(req, "Content-Type");
-	if (!sent && req->body && ctype &&
-	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
-		sent = form_value(req->arena, req->body, req->body_len, "csrf_token");
+	if (!sent)
+		sent = form_get(req->form, "csrf_token");
 	if (token_equal(sent, csrf))
 		return 0;
 	return err_set(OTCM_EFORBIDDEN, "csrf_token",
 		       "this form has expired or did not come from otcm: reload the page and try again");
+}
+
+void auth_reply_retry_after(struct http_req *req, int rc)
+{
+	char v[32];
+
+	if ((rc != OTCM_ETHROTTLED && rc != OTCM_ELOCKED) || err_retry_after() <= 0)
+		return;
+	snprintf(v, sizeof(v), "%lld", err_retry_after());
+	http_set_header(req, "Retry-After", v);
+}
+
+void auth_set_session_cookie(struct http_req *req, const struct dom_session *s)
+{
+	const struct config *cfg = req->srv->cfg;
+	char cookie[256];
+
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%u%s",
+		 AUTH_COOKIE, s->secret, cfg->session_ttl, req->srv->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
+}
+
+void auth_clear_session_cookie(struct http_req *req)
+{
+	char clear[128];
+
+	snprintf(clear, sizeof(clear), "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+		 AUTH_COOKIE, req->srv->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", clear);
 }

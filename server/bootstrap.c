@@ -7,8 +7,9 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "server/auth.h"
-#include "storage/audit.h"
+#include "domain/auth.h"
+#include "domain/users.h"
+#include "server/cmd.h"
 #include "storage/users.h"
 
 /* 20 random bytes as base64 without padding characters a shell would mangle */
@@ -30,20 +31,23 @@ static int generate_password(char out[32])
 
 int server_bootstrap(const struct server *srv)
 {
-	static const char lock_sql[] = "SELECT pg_advisory_xact_lock(7463202601)";
 	const struct config *cfg = srv->cfg;
 	struct db_conn *c = NULL;
-	char password[32], hash[CRYPTO_PASSWORD_HASH_MAX];
+	struct arena *arena = NULL;
+	char password[32] = "";
 	const char *pw = cfg->admin_password;
-	struct audit_event ev = { 0 };
-	json_t *after = NULL;
-	int64_t n = 0, id = 0;
+	struct dom_user_new in;
+	struct actor who;
+	struct dom d;
+	json_t *out = NULL;
+	int64_t n = 0;
 	int rc;
 
-	if ((rc = db_acquire(&c, srv->db)) || (rc = db_begin(c)) ||
-	    (rc = db_execv(NULL, c, lock_sql, 0, NULL)) || (rc = users_count(&n, c)))
-		goto out;
-	if (n > 0)
+	rc = db_acquire(&c, srv->db);
+	if (rc == 0)
+		rc = users_count(&n, c);
+	db_release(c);
+	if (rc || n > 0)
 		goto out;
 	if (!pw) {
 		if ((rc = generate_password(password)))
@@ -53,18 +57,26 @@ int server_bootstrap(const struct server *srv)
 		err_set(rc, "admin-password", "OTCM_ADMIN_PASSWORD: %s", err_message());
 		goto out;
 	}
-	if ((rc = auth_hash_password(hash, cfg, pw)) ||
-	    (rc = users_insert(&id, c, "admin", "Administrator", NULL, "admin", hash)))
+	arena = arena_new();
+	cmd_actor(&who);
+	memset(&d, 0, sizeof(d));
+	d.who = &who;
+	d.arena = arena;
+	d.db = srv->db;
+	d.cfg = cfg;
+	memset(&in, 0, sizeof(in));
+	in.username = "admin";
+	in.display_name = "Administrator";
+	in.role = "admin";
+	in.password = pw;
+	rc = dom_user_create(&out, &d, &in);
+	if (rc == OTCM_ECONFLICT) {
+		/* another process starting at the same moment created it first */
+		err_clear();
+		rc = 0;
 		goto out;
-	after = json_pack("{s:s,s:s,s:b}", "username", "admin", "role", "admin",
-			  "generated_password", cfg->admin_password == NULL);
-	ev.actor = "system";
-	ev.action = "user.create";
-	ev.object_type = "user";
-	ev.object_id = "admin";
-	ev.after = after;
-	ev.reason = "first start";
-	if ((rc = audit_append(NULL, c, &ev)) || (rc = db_commit(c)))
+	}
+	if (rc)
 		goto out;
 	if (cfg->admin_password) {
 		printf("otcm: created administrator 'admin' with the password from OTCM_ADMIN_PASSWORD\n");
@@ -75,7 +87,9 @@ int server_bootstrap(const struct server *srv)
 	fflush(stdout);
 	log_msg(LOG_INFO, "first administrator created");
 out:
-	json_decref(after);
-	db_release(c);
+	memset(password, 0, sizeof(password));
+	json_decref(out);
+	if (arena)
+		arena_free(arena);
 	return rc;
 }

@@ -10,11 +10,22 @@
 
 #include "core/config.h"
 
+struct actor;
+
+/*
+ * The command line's actor (server/cmd_user.c): user id 0 named "system",
+ * role admin, door DOOR_CLI.  Whoever runs otcm with the database's
+ * credentials already holds all the data (domain/actor.h); the audit events
+ * of what it does name "system".
+ */
+void cmd_actor(struct actor *out);
+
 /*
  * `otcm user add USERNAME --role ROLE ...` and friends (server/cmd_user.c):
  * user administration straight against the database named by `cfg`
  * (cfg->database, or the private cluster under cfg->data), for recovery
- * when no administrator can log in.  Every change is audited.
+ * when no administrator can log in, through the domain's user operations
+ * as cmd_actor().  Every change is audited.
  */
 int cmd_user(const struct config *cfg, int argc, char **argv);
 

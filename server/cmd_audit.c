@@ -81,19 +81,15 @@ out:
 
 static int verify(const struct config *cfg, const char *pub_path)
 {
-	static const char sql_snapshot[] =
-		"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-	static const char sql_has_checkpoints[] = "SELECT count(*) FROM audit_checkpoints";
 	struct cluster *cl = NULL;
 	struct db_conn *c = NULL;
-	struct db_res *res = NULL;
 	struct audit_chain chain = { 0 };
 	struct checkpoint_check ck = { 0 };
 	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
 	const char *conninfo = cfg->database;
 	char *running = NULL;
 	bool have_key = false, ok;
-	long long ncheckpoints;
+	uint64_t ncheckpoints = 0;
 	int rc;
 
 	if ((rc = trusted_key(pub, &have_key, pub_path, cfg->data)))
@@ -110,14 +106,11 @@ static int verify(const struct config *cfg, const char *pub_path)
 			conninfo = cluster_conninfo(cl);
 		}
 	}
-	if ((rc = db_connect(&c, conninfo)) || (rc = db_begin(c)) ||
-	    (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
-	    (rc = audit_verify_chain(&chain, c)) ||
-	    (rc = db_exec(&res, c, sql_has_checkpoints, 0, NULL, false)))
+	if ((rc = db_connect(&c, conninfo)) || (rc = db_begin_snapshot(c, true)) ||
+	    (rc = audit_verify_chain(&chain, c)) || (rc = checkpoint_count(&ncheckpoints, c)))
 		goto out;
-	ncheckpoints = strtoll(db_res_get(res, 0, 0), NULL, 10);
 	if (ncheckpoints > 0 && !have_key) {
-		rc = err_set(OTCM_EINVAL, NULL, "there are %lld checkpoints but no key to check them: "
+		rc = err_set(OTCM_EINVAL, NULL, "there are %" PRIu64 " checkpoints but no key to check them: "
 			     "pass --public-key or --data", ncheckpoints);
 		goto out;
 	}
@@ -142,7 +135,6 @@ static int verify(const struct config *cfg, const char *pub_path)
 	if (!ok)
 		err_set(OTCM_ERULE, NULL, "the audit trail does not verify");
 out:
-	db_res_free(res);
 	audit_chain_release(&chain);
 	db_disconnect(c);
 	if (cl)

@@ -11,6 +11,7 @@
 #include "domain/ops.h"
 #include "server/cmd.h"
 #include "server/http.h"
+#include "server/routes.h"
 
 static json_t *role_list(unsigned roles)
 {

@@ -1,8 +1,10 @@
 /*
  * server/cmd_user.c - `otcm user`: user administration from the command
  * line, straight against the database, for setting up and for recovery
- * when no administrator can log in.  Every change is an audit event with
- * actor "system" and reason "command line".
+ * when no administrator can log in.  It is a door like any other: it calls
+ * the domain's user operations (domain/users.h) as the actor "system",
+ * role admin, door DOOR_CLI (domain/actor.h says why), so the rules and
+ * audit events are the API's.
  *
  *     otcm user [OPTIONS] add USERNAME --role ROLE [--display-name NAME] [--email EMAIL]
  *     otcm user [OPTIONS] unlock USERNAME
@@ -18,15 +20,15 @@
 
 #include "core/arena.h"
 #include "core/err.h"
-#include "server/auth.h"
+#include "domain/actor.h"
+#include "domain/users.h"
 #include "server/cmd.h"
 #include "server/http.h"
-#include "storage/audit.h"
 #include "storage/cluster.h"
-#include "storage/users.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
+#define CLI_POOL_SIZE 2
 
 static void cmd_user_usage(void)
 {
@@ -37,10 +39,14 @@ static void cmd_user_usage(void)
 		"The password of a new user is read from OTCM_USER_PASSWORD or standard input.\n");
 }
 
-/* Connect to the configured database, starting the private cluster if needed. */
-static int connect_db(struct db_conn **out, struct cluster **out_cluster, const struct config *cfg)
+/*
+ * A pool on the configured database, starting the private cluster if
+ * needed, after applying pending migrations.
+ */
+static int connect_db(struct db_pool **out, struct cluster **out_cluster, const struct config *cfg)
 {
 	struct cluster *cl = NULL;
+	struct db_conn *c = NULL;
 	char *running = NULL;
 	const char *conninfo = cfg->database;
 	int rc;
@@ -58,17 +64,16 @@ static int connect_db(struct db_conn **out, struct cluster **out_cluster, const 
 			conninfo = cluster_conninfo(cl);
 		}
 	}
-	if ((rc = db_connect(out, conninfo)))
+	if ((rc = db_connect(&c, conninfo)) || (rc = db_migrate(c, db_schema, db_schema_count, NULL)) ||
+	    (rc = db_pool_new(out, conninfo, CLI_POOL_SIZE)))
 		goto out;
-	if ((rc = db_migrate(*out, db_schema, db_schema_count, NULL))) {
-		db_disconnect(*out);
-		*out = NULL;
-		goto out;
-	}
 	*out_cluster = cl;
 	cl = NULL;
 out:
+	db_disconnect(c);
 	free(running);
+	if (cl)
+		cluster_stop(cl);
 	cluster_free(cl);
 	return rc;
 }
@@ -89,92 +94,66 @@ static char *read_password(void)
 	return strdup(line);
 }
 
-static int user_add(const struct config *cfg, struct db_conn *c, int argc, char **argv)
+static int user_add(const struct dom *d, int argc, char **argv)
 {
-	const char *username = NULL, *role = NULL, *display = NULL, *email = NULL;
-	char hash[CRYPTO_PASSWORD_HASH_MAX], *password = NULL;
-	struct audit_event ev = { 0 };
-	json_t *after = NULL;
-	int64_t id;
+	struct dom_user_new in;
+	char *password = NULL;
+	json_t *out = NULL;
 	int i, rc;
 
+	memset(&in, 0, sizeof(in));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
-			role = argv[++i];
+			in.role = argv[++i];
 		else if (strcmp(argv[i], "--display-name") == 0 && i + 1 < argc)
-			display = argv[++i];
+			in.display_name = argv[++i];
 		else if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
-			email = argv[++i];
-		else if (argv[i][0] != '-' && !username)
-			username = argv[i];
+			in.email = argv[++i];
+		else if (argv[i][0] != '-' && !in.username)
+			in.username = argv[i];
 		else
 			return err_set(OTCM_EINVAL, argv[i], "unexpected argument '%s'", argv[i]);
 	}
-	if (!username || !role)
+	if (!in.username || !in.role)
 		return err_set(OTCM_EINVAL, NULL, "user add needs USERNAME and --role ROLE");
-	if (!display)
-		display = username;
-	if ((rc = auth_check_username(username)))
-		return rc;
-	if (role_from_name(role) == 0)
-		return err_set(OTCM_EINVAL, "role", "role must be admin, engineer, qa, approver, auditor or agent");
+	if (!in.display_name)
+		in.display_name = in.username;
 	password = read_password();
-	if (!password) {
-		rc = err_set(OTCM_EINVAL, "password", "no password given (OTCM_USER_PASSWORD or standard input)");
-		goto out;
-	}
-	if ((rc = auth_check_password(cfg, username, password)) ||
-	    (rc = auth_hash_password(hash, cfg, password)) || (rc = db_begin(c)) ||
-	    (rc = users_insert(&id, c, username, display, email, role, hash)))
-		goto out;
-	after = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "username", username,
-			  "display_name", display, "role", role);
-	ev.actor = "system";
-	ev.action = "user.create";
-	ev.object_type = "user";
-	ev.object_id = username;
-	ev.after = after;
-	ev.reason = "command line";
-	if ((rc = audit_append(NULL, c, &ev)) || (rc = db_commit(c)))
-		goto out;
-	printf("created user '%s' (%s) with id %lld\n", username, role, (long long)id);
-out:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
-	json_decref(after);
+	if (!password)
+		return err_set(OTCM_EINVAL, "password", "no password given (OTCM_USER_PASSWORD or standard input)");
+	in.password = password;
+	rc = dom_user_create(&out, d, &in);
+	if (rc == 0)
+		printf("created user '%s' (%s) with id %lld\n", in.username, in.role,
+		       (long long)json_integer_value(json_object_get(out, "id")));
+	memset(password, 0, strlen(password));
+	free(password);
+	json_decref(out);
 	return rc;
 }
 
-static int user_unlock(struct db_conn *c, const char *username)
+static int user_unlock(const struct dom *d, const char *username)
 {
-	struct arena *a = arena_new();
-	struct audit_event ev = { 0 };
-	struct user u;
+	struct dom_user_change ch;
+	json_t *out = NULL;
+	int64_t id = 0;
 	int rc;
 
-	if ((rc = db_begin(c)) || (rc = users_by_name(&u, a, c, username, true)) ||
-	    (rc = users_update(c, u.id, NULL, NULL, -1, true)))
-		goto out;
-	ev.actor = "system";
-	ev.action = "user.unlock";
-	ev.object_type = "user";
-	ev.object_id = username;
-	ev.reason = "command line";
-	if ((rc = audit_append(NULL, c, &ev)) || (rc = db_commit(c)))
-		goto out;
+	memset(&ch, 0, sizeof(ch));
+	ch.disabled = -1;
+	ch.unlock = true;
+	if ((rc = dom_user_id(&id, d, username)) || (rc = dom_user_update(&out, d, id, &ch)))
+		return rc;
+	json_decref(out);
 	printf("unlocked user '%s'\n", username);
-out:
-	arena_free(a);
-	return rc;
+	return 0;
 }
 
-static int user_list(struct db_conn *c)
+static int user_list(const struct dom *d)
 {
 	json_t *list = NULL, *u;
 	size_t i;
-	int rc = users_list(&list, c);
+	int rc = dom_user_list(&list, d);
 
 	if (rc)
 		return rc;
@@ -188,10 +167,24 @@ static int user_list(struct db_conn *c)
 	return 0;
 }
 
+void cmd_actor(struct actor *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->user_id = 0;
+	out->username = "system";
+	out->display_name = "System";
+	out->role = ROLE_ADMIN;
+	out->auth = "cli";
+	out->door = DOOR_CLI;
+}
+
 int cmd_user(const struct config *cfg, int argc, char **argv)
 {
-	struct db_conn *c = NULL;
+	struct db_pool *pool = NULL;
 	struct cluster *cl = NULL;
+	struct arena *arena = NULL;
+	struct actor who;
+	struct dom d;
 	int rc;
 
 	if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "unlock") && strcmp(argv[0], "list")) ||
@@ -199,18 +192,27 @@ int cmd_user(const struct config *cfg, int argc, char **argv)
 		cmd_user_usage();
 		return EXIT_USAGE;
 	}
-	if ((rc = connect_db(&c, &cl, cfg)))
+	if ((rc = connect_db(&pool, &cl, cfg)))
 		goto out;
+	arena = arena_new();
+	cmd_actor(&who);
+	memset(&d, 0, sizeof(d));
+	d.who = &who;
+	d.arena = arena;
+	d.db = pool;
+	d.cfg = cfg;
 	if (strcmp(argv[0], "add") == 0)
-		rc = user_add(cfg, c, argc, argv);
+		rc = user_add(&d, argc, argv);
 	else if (strcmp(argv[0], "unlock") == 0)
-		rc = user_unlock(c, argv[1]);
+		rc = user_unlock(&d, argv[1]);
 	else
-		rc = user_list(c);
+		rc = user_list(&d);
 out:
 	if (rc)
 		fprintf(stderr, "otcm: %s\n", err_message());
-	db_disconnect(c);
+	if (arena)
+		arena_free(arena);
+	db_pool_free(pool);
 	if (cl)
 		cluster_stop(cl);
 	cluster_free(cl);

@@ -1,6 +1,6 @@
 /*
  * server/cmd_verify.c - `otcm verify BUNDLE [--trust KEYS.pub]...`: check an
- * evidence bundle offline (server/evidence.h), print each check, exit 0
+ * evidence bundle offline (domain/bundle.h), print each check, exit 0
  * when all pass and 1 when any fails.  --trust names a public key or a key
  * set (several PEM keys in one file), and may be repeated: the bundle must
  * verify under one of the keys.  Needs no server and no database.
@@ -13,7 +13,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "server/cmd.h"
-#include "server/evidence.h"
+#include "domain/bundle.h"
 #include "storage/repo.h"
 
 #define VERIFY_MAX_BUNDLE ((size_t)2 << 30)
@@ -119,7 +119,7 @@ int cmd_verify(int argc, char **argv)
 	rc = -1;
 	for (size_t k = 0; k < (nkeys ? nkeys : 1) && rc != 0; k++) {
 		buf_reset(&report);
-		rc = evidence_verify(&report, tar.data ? tar.data : "", tar.len, nkeys ? keys[k] : NULL);
+		rc = bundle_verify(&report, tar.data ? tar.data : "", tar.len, nkeys ? keys[k] : NULL);
 	}
 	repo_global_shutdown();
 	fputs(buf_cstr(&report), stdout);

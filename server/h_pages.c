@@ -29,6 +29,9 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "domain/assets.h"
+#include "domain/auth.h"
+#include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "domain/rules.h"
@@ -157,7 +160,7 @@ void pg_set_json_body(struct http_req *req, json_t *body)
 /* A field of an urlencoded form body, or NULL. */
 const char *pg_form(struct http_req *req, const char *name)
 {
-	const char *v = form_value(req->arena, req->body, req->body_len, name);
+	const char *v = form_get(req->form, name);
 
 	return v && *v ? v : NULL;
 }
@@ -222,24 +225,23 @@ int h_page_login(struct http_req *req)
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
 	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
 	struct web_page p = pg_page(req, "Log in", NULL);
+	struct dom_session s;
 	struct pg_failure f;
-	json_t *out = NULL, *body;
 	struct html h;
 	int rc;
 
-	if (!username || !password) {
+	memset(&s, 0, sizeof(s));
+	if (!username || !password)
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
-	} else {
-		body = json_pack("{s:s, s:s}", "username", username, "password", password);
-		if (code)
-			json_object_set_new(body, "totp_code", json_string(code));
-		pg_set_json_body(req, body);
-		rc = pg_call_json(&out, req, h_session_create);
-	}
+	else
+		rc = dom_session_login(&s, &req->dom, username, password, code);
 	if (rc == 0) {
-		json_decref(out);
+		auth_set_session_cookie(req, &s);
+		memset(s.secret, 0, sizeof(s.secret));
+		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
 	}
+	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
 	html_init(&h, PG_PAGE_CAP);
@@ -249,13 +251,12 @@ int h_page_login(struct http_req *req)
 
 int h_page_logout(struct http_req *req)
 {
-	unsigned status;
-	const char *body;
-	size_t len;
-	int rc = http_call(&status, &body, &len, req, h_session_delete);
+	int rc = dom_session_logout(&req->dom, req->who.csrf_token ? http_cookie(req, AUTH_COOKIE) : NULL);
 
 	if (rc && rc != OTCM_EINVAL)   /* EINVAL: no session to end, e.g. a bearer token */
 		return rc;
+	if (rc == 0)
+		auth_clear_session_cookie(req);
 	return pg_redirect(req, "/login");
 }
 
@@ -382,40 +383,36 @@ out:
 
 /* ---- assets, versions, diffs ---- */
 
-/* The asset of the route's first capture, through the API handler. */
+/* The asset of the route's first capture. */
 static int load_asset(json_t **out, struct http_req *req)
 {
-	int rc = pg_call_json(out, req, h_assets_get);
+	int64_t id;
+	int rc;
 
-	if (rc == 0)
-		pg_keep(req, *out);
-	return rc;
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(out, &req->dom, id)))
+		return rc;
+	pg_keep(req, *out);
+	return 0;
 }
 
 int h_page_assets(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Assets", "assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	/* the first ASSETS_MAX_LIMIT by path (`more` says there are others): paging comes later */
-	page_assets(&h, &p, list, http_query(req, "q"));
+	/* the first DOM_ASSETS_MAX_LIMIT by path (next_cursor says there are others): paging comes later */
+	page_assets(&h, &p, json_object_get(page, "items"), http_query(req, "q"));
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_asset(struct http_req *req)
@@ -485,24 +482,56 @@ int h_page_version(struct http_req *req)
 	return pg_reply(req, 200, &h);
 }
 
+/*
+ * ?file=PATH&page=N of the diff page: the file (an element of `files`) whose
+ * changes alone are shown, and which page of them; OTCM_ENOTFOUND naming
+ * "file" for a path not among the changed files, OTCM_EINVAL naming "page".
+ */
+static int diff_file_query(const json_t **out, size_t *out_page, struct http_req *req,
+			   const json_t *files)
+{
+	const char *path = http_query(req, "file"), *page = http_query(req, "page");
+	const json_t *f;
+	size_t i;
+
+	*out = NULL;
+	*out_page = 0;
+	if (page) {
+		if (!*page || strspn(page, "0123456789") != strlen(page) || strlen(page) > 6)
+			return err_set(OTCM_EINVAL, "page", "page must be a number from 0 to 999999");
+		*out_page = (size_t)strtoul(page, NULL, 10);
+	}
+	if (!path)
+		return 0;
+	json_array_foreach(files, i, f)
+		if (!strcmp(web_str(f, "path") ? web_str(f, "path") : "", path)) {
+			*out = f;
+			return 0;
+		}
+	return err_set(OTCM_ENOTFOUND, "file", "file '%.200s' did not change between these versions", path);
+}
+
 int h_page_diff(struct http_req *req)
 {
 	struct web_page p;
 	json_t *asset = NULL, *diff = NULL;
-	const json_t *patch;
+	const json_t *patch, *file;
 	struct html h;
+	size_t page;
 	int rc;
 
 	/* the API's diff: from/to resolved and checked against the asset, semantic per file */
 	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&diff, req, h_versions_diff)))
 		return rc;
 	pg_keep(req, diff);
+	if ((rc = diff_file_query(&file, &page, req, json_object_get(diff, "files"))))
+		return rc;
 	patch = json_object_get(diff, "patch");
 	p = pg_page(req, "What changed", "assets");
 	html_init(&h, PG_PAGE_CAP);
 	page_diff(&h, &p, asset, web_str(diff, "from"), web_str(diff, "to"),
 		  json_object_get(diff, "files"), json_string_value(patch),
-		  json_string_length(patch));
+		  json_string_length(patch), file, page);
 	return pg_reply(req, 200, &h);
 }
 

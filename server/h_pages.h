@@ -22,6 +22,13 @@ struct change_query;
 /* Largest page a handler renders. */
 #define PG_PAGE_CAP ((size_t)64 << 20)
 
+/*
+ * Answer a failure on a page path with an HTML page (the dispatcher's
+ * hooks.html_error): the status and a message already stripped of
+ * internals for 5xx.  401 redirects to the login page.
+ */
+int page_reply_error(struct http_req *req, unsigned status, const char *title, const char *detail);
+
 /* The frame of a page titled `title` under navigation entry `section`, for the caller. */
 struct web_page pg_page(struct http_req *req, const char *title, const char *section);
 

@@ -8,10 +8,11 @@
  *   GET  /profile                         any      name, role, one-time codes, API tokens
  *   POST /profile/tokens                  any      issue a token: shown once on the answer
  *   POST /profile/tokens/{id}/revoke      any      revoke one of my tokens
- *   POST /profile/totp                    all but agent  start enrolment: secret and URI
- *   POST /profile/totp/confirm            all but agent  enable codes with a first code
+ *   POST /profile/totp                    all but agent  start enrolment (password again): secret and URI
+ *   POST /profile/totp/confirm            all but agent  enable codes with the password and a first code
  *   GET  /admin/users, POST               admin    users; create one
  *   POST /admin/users/{id}                admin    change role, disable, enable, unlock
+ *   POST /admin/users/{id}/totp-reset     admin    turn off a user's one-time codes
  *   GET  /admin/assets, POST              admin    the asset register; register one
  *   GET  /admin/assets/{id}, POST         admin    edit an asset's fields
  *   GET  /reports                         all but agent  population and exceptions of a period
@@ -28,9 +29,13 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
-#include "core/merkle.h"
-#include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/assets.h"
+#include "domain/audit.h"
+#include "domain/auth.h"
+#include "domain/reports.h"
+#include "domain/users.h"
+#include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "server/svc.h"
@@ -47,7 +52,7 @@
 /* A field of the form as given, empty included (NULL only when absent). */
 static const char *form_raw(struct http_req *req, const char *name)
 {
-	return form_value(req->arena, req->body, req->body_len, name);
+	return form_get(req->form, name);
 }
 
 /* "<prefix><id><suffix>" as a redirect target; id is a number. */
@@ -58,51 +63,26 @@ static int redirect_id(struct http_req *req, const char *prefix, int64_t id, con
 
 /* ---- profile: name, role, one-time codes, API tokens ---- */
 
-/* "none", "pending" or "enabled"; NULL for the agent role, which cannot enrol. */
-static int totp_status(const char **out, struct http_req *req)
-{
-	struct db_conn *c = NULL;
-	struct totp_state t;
-	int rc;
-
-	*out = NULL;
-	if (req->who.role == ROLE_AGENT)
-		return 0;
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	rc = totp_load(&t, c, req->who.user_id, false);
-	svc_end(c);
-	if (rc == OTCM_ENOTFOUND) {
-		err_clear();
-		*out = "none";
-		return 0;
-	}
-	if (rc)
-		return rc;
-	memset(t.secret, 0, sizeof(t.secret));
-	*out = t.enabled ? "enabled" : "pending";
-	return 0;
-}
-
 static int profile_page(struct http_req *req, unsigned status, const struct web_profile_once *once,
 			const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "My profile", "profile");
 	json_t *session = NULL, *tokens = NULL;
-	const char *totp;
+	const char *totp = NULL;
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&session, req, h_session_get)))
+	if ((rc = dom_session_read(&session, &req->dom)))
 		return rc;
 	pg_keep(req, session);
-	if ((rc = pg_call_json(&tokens, req, h_tokens_list)))
+	if ((rc = dom_token_list(&tokens, &req->dom)))
 		return rc;
 	pg_keep(req, tokens);
-	if ((rc = totp_status(&totp, req)))
+	/* the agent role cannot enrol: no section for it */
+	if (req->who.role != ROLE_AGENT && (rc = dom_totp_status(&totp, &req->dom)))
 		return rc;
 	html_init(&h, PG_PAGE_CAP);
-	page_profile(&h, &p, json_object_get(session, "user"), json_object_get(tokens, "items"), totp,
+	page_profile(&h, &p, json_object_get(session, "user"), tokens, totp,
 		     req->who.token_id != 0, once, kind, notice);
 	return pg_reply(req, status, &h);
 }
@@ -125,7 +105,7 @@ int h_page_profile_token(struct http_req *req)
 	const char *name = pg_form(req, "name"), *days = pg_form(req, "expires_in_days");
 	struct web_profile_once once;
 	struct pg_failure f;
-	json_t *body, *out = NULL;
+	json_t *out = NULL;
 	char *end = NULL;
 	long long n = 0;
 	int rc;
@@ -137,11 +117,7 @@ int h_page_profile_token(struct http_req *req)
 			goto refused;
 		}
 	}
-	body = json_pack("{s:s}", "name", name ? name : "");
-	if (days)
-		json_object_set_new(body, "expires_in_days", json_integer(n));
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_tokens_create)))
+	if ((rc = dom_token_create(&out, &req->dom, name ? name : "", n)))
 		goto refused;
 	pg_keep(req, out);
 	memset(&once, 0, sizeof(once));
@@ -155,12 +131,16 @@ refused:
 
 int h_page_profile_token_revoke(struct http_req *req)
 {
-	unsigned status;
-	const char *body;
-	size_t len;
+	const char *sid = http_param(req, 0);
 	struct pg_failure f;
-	int rc = http_call(&status, &body, &len, req, h_tokens_delete);
+	char *end;
+	long long id = strtoll(sid, &end, 10);
+	int rc;
 
+	if (*sid == '\0' || *end || id <= 0)
+		rc = err_set(OTCM_EINVAL, "id", "token id '%.40s' is not a number", sid);
+	else
+		rc = dom_token_revoke(&req->dom, id);
 	if (rc == 0)
 		return pg_redirect(req, "/profile?done=revoked");
 	pg_keep_failure(&f, req, rc);
@@ -174,7 +154,8 @@ int h_page_totp_start(struct http_req *req)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = pg_call_json(&out, req, h_totp_enrol))) {
+	if ((rc = dom_totp_enrol(&out, &req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
@@ -187,17 +168,14 @@ int h_page_totp_start(struct http_req *req)
 
 int h_page_totp_confirm(struct http_req *req)
 {
-	const char *code = pg_form(req, "totp_code");
 	struct pg_failure f;
-	json_t *out = NULL;
 	int rc;
 
-	pg_set_json_body(req, json_pack("{s:s}", "totp_code", code ? code : ""));
-	if ((rc = pg_call_json(&out, req, h_totp_confirm))) {
+	if ((rc = dom_totp_confirm(&req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
+		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
-	json_decref(out);
 	return pg_redirect(req, "/profile?done=totp");
 }
 
@@ -211,11 +189,11 @@ static int users_page(struct http_req *req, unsigned status, const json_t *refil
 	struct html h;
 	int rc;
 
-	if ((rc = pg_call_json(&users, req, h_users_list)))
+	if ((rc = dom_user_list(&users, &req->dom)))
 		return rc;
 	pg_keep(req, users);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_users(&h, &p, json_object_get(users, "items"), req->who.user_id, refill, kind, notice);
+	page_admin_users(&h, &p, users, req->who.user_id, refill, kind, notice);
 	return pg_reply(req, status, &h);
 }
 
@@ -226,9 +204,10 @@ int h_page_admin_users(struct http_req *req)
 	} notices[] = {
 		{ "created", "User created: they can log in now." },
 		{ "role", "Role changed." },
-		{ "disabled", "User disabled: their logins and tokens no longer work." },
-		{ "enabled", "User enabled again." },
+		{ "disabled", "User disabled: their sessions ended and their API tokens are revoked." },
+		{ "enabled", "User enabled again. Tokens revoked when they were disabled stay revoked." },
 		{ "unlocked", "Account unlocked: the user can log in again." },
+		{ "totp-reset", "One-time codes turned off: the user logs in with the password and can enrol a new device." },
 	};
 	const char *done = http_query(req, "done");
 	size_t i;
@@ -241,23 +220,26 @@ int h_page_admin_users(struct http_req *req)
 
 int h_page_admin_user_create(struct http_req *req)
 {
-	static const char *const names[] = { "username", "display_name", "email", "role", "password" };
-	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
+	json_t *refill = pg_keep(req, json_object()), *out = NULL;
+	struct dom_user_new in;
 	struct pg_failure f;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = pg_form(req, names[i]);
-
-		if (!v)
-			continue;
-		json_object_set_new(body, names[i], json_string(v));
-		if (strcmp(names[i], "password") != 0)
-			json_object_set_new(refill, names[i], json_string(v));
-	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_users_create))) {
+	memset(&in, 0, sizeof(in));
+	in.username = pg_form(req, "username");
+	in.display_name = pg_form(req, "display_name");
+	in.email = pg_form(req, "email");
+	in.role = pg_form(req, "role");
+	in.password = pg_form(req, "password");
+	if (in.username)
+		json_object_set_new(refill, "username", json_string(in.username));
+	if (in.display_name)
+		json_object_set_new(refill, "display_name", json_string(in.display_name));
+	if (in.email)
+		json_object_set_new(refill, "email", json_string(in.email));
+	if (in.role)
+		json_object_set_new(refill, "role", json_string(in.role));
+	if ((rc = dom_user_create(&out, &req->dom, &in))) {
 		pg_keep_failure(&f, req, rc);
 		return users_page(req, f.status, refill, "error", f.message);
 	}
@@ -265,31 +247,65 @@ int h_page_admin_user_create(struct http_req *req)
 	return pg_redirect(req, "/admin/users?done=created");
 }
 
+/* The {id} of the path as a user id. */
+static int user_param(int64_t *out, struct http_req *req)
+{
+	const char *sid = http_param(req, 0);
+	char *end;
+	long long id = strtoll(sid, &end, 10);
+
+	if (*sid == '\0' || *end || id <= 0)
+		return err_set(OTCM_ENOTFOUND, "id", "user '%.40s' not found", sid);
+	*out = id;
+	return 0;
+}
+
 int h_page_admin_user_update(struct http_req *req)
 {
 	const char *op = pg_form(req, "op"), *role = pg_form(req, "role");
-	json_t *body = NULL, *out = NULL;
+	struct dom_user_change ch;
 	struct pg_failure f;
+	json_t *out = NULL;
+	int64_t id;
 	int rc;
 
+	memset(&ch, 0, sizeof(ch));
+	ch.disabled = -1;
+	if ((rc = user_param(&id, req)))
+		return rc;
 	if (op && strcmp(op, "role") == 0 && role)
-		body = json_pack("{s:s}", "role", role);
+		ch.role = role;
 	else if (op && strcmp(op, "disabled") == 0)
-		body = json_pack("{s:b}", "disabled", 1);
+		ch.disabled = 1;
 	else if (op && strcmp(op, "enabled") == 0)
-		body = json_pack("{s:b}", "disabled", 0);
+		ch.disabled = 0;
 	else if (op && strcmp(op, "unlocked") == 0)
-		body = json_pack("{s:b}", "unlock", 1);
-	if (!body) {
+		ch.unlock = true;
+	else
+		op = NULL;
+	if (!op) {
 		rc = err_set(OTCM_EINVAL, "op", "unknown change to a user");
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_users_patch)))
+	if ((rc = dom_user_update(&out, &req->dom, id, &ch)))
 		goto refused;
 	json_decref(out);
 	return pg_redirect(req, arena_printf(req->arena, "/admin/users?done=%s", op));
 refused:
+	pg_keep_failure(&f, req, rc);
+	return users_page(req, f.status, NULL, "error", f.message);
+}
+
+int h_page_admin_user_totp_reset(struct http_req *req)
+{
+	struct pg_failure f;
+	int64_t id;
+	int rc;
+
+	if ((rc = user_param(&id, req)))
+		return rc;
+	if ((rc = dom_totp_reset(&req->dom, id)) == 0)
+		return pg_redirect(req, "/admin/users?done=totp-reset");
 	pg_keep_failure(&f, req, rc);
 	return users_page(req, f.status, NULL, "error", f.message);
 }
@@ -300,26 +316,20 @@ static int assets_admin_page(struct http_req *req, unsigned status, const json_t
 			     const char *kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "Manage assets", "admin-assets");
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	json_t *list = NULL;
-	bool more = false;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	struct html h;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = assets_list(&list, &more, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, list);
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
 	html_init(&h, PG_PAGE_CAP);
-	page_admin_assets(&h, &p, list, more, refill, kind, notice);
+	page_admin_assets(&h, &p, json_object_get(page, "items"),
+			  !json_is_null(json_object_get(page, "next_cursor")), refill, kind, notice);
 	return pg_reply(req, status, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_admin_assets(struct http_req *req)
@@ -369,8 +379,9 @@ int h_page_admin_asset_create(struct http_req *req)
 		json_decref(body);
 		goto refused;
 	}
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_create)))
+	rc = dom_asset_create(&out, &req->dom, body);
+	json_decref(body);
+	if (rc)
 		goto refused;
 	pg_keep(req, out);
 	return redirect_id(req, "/admin/assets/", json_integer_value(json_object_get(out, "id")),
@@ -386,9 +397,11 @@ static int asset_edit_page(struct http_req *req, unsigned status, const json_t *
 	struct web_page p;
 	json_t *asset = NULL;
 	struct html h;
+	int64_t id;
 	int rc;
 
-	if ((rc = pg_call_json(&asset, req, h_assets_get)))
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(&asset, &req->dom, id)))
 		return rc;
 	pg_keep(req, asset);
 	p = pg_page(req, web_str(asset, "path"), "admin-assets");
@@ -414,9 +427,11 @@ int h_page_admin_asset_save(struct http_req *req)
 	json_t *body = json_object(), *refill = pg_keep(req, json_object()), *out = NULL;
 	const char *path = pg_form(req, "path"), *type = pg_form(req, "type");
 	struct pg_failure f;
+	int64_t id;
 	size_t i;
 	int rc;
 
+	pg_keep(req, body);
 	json_object_set_new(body, "path", json_string(path ? path : ""));
 	json_object_set_new(body, "type", json_string(type ? type : ""));
 	for (i = 0; i < sizeof(asset_text_fields) / sizeof(asset_text_fields[0]); i++) {
@@ -427,8 +442,9 @@ int h_page_admin_asset_save(struct http_req *req)
 			json_object_set_new(body, asset_text_fields[i], json_string(v));
 	}
 	json_object_update(refill, body);
-	pg_set_json_body(req, body);
-	if ((rc = pg_call_json(&out, req, h_assets_patch))) {
+	if ((rc = dom_asset_id(&id, http_param(req, 0))))
+		return rc;
+	if ((rc = dom_asset_update(&out, &req->dom, id, body))) {
 		pg_keep_failure(&f, req, rc);
 		if (f.status == 404)
 			return rc;
@@ -469,86 +485,6 @@ static const char *format_day(struct http_req *req, time_t t, bool first_of_mont
 			    first_of_month ? 1 : tm.tm_mday);
 }
 
-/*
- * Check a checkpoint as the report carries it: its note is signed by `pub`
- * under its origin and says the size and root of the row.  NULL when it
- * holds, else why not.
- */
-static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub)
-{
-	const char *note = web_str(cp, "note"), *origin = web_str(cp, "origin");
-	struct signednote *sn = NULL;
-	unsigned char root[CRYPTO_SHA256_LEN], row_root[CRYPTO_SHA256_LEN];
-	char *note_origin = NULL;
-	const char *why = NULL;
-	uint64_t size = 0;
-
-	if (!note || !origin || !web_str(cp, "root_hash") ||
-	    crypto_unhex(row_root, sizeof(row_root), web_str(cp, "root_hash")))
-		return "the checkpoint is incomplete";
-	if (!pub)
-		return "the server has no signing key to check it with";
-	if (signednote_parse(&sn, note, strlen(note)))
-		why = "its signed note is malformed";
-	else if (signednote_verify(sn, origin, pub))
-		why = "its signature does not verify with the server's key";
-	else if (signednote_checkpoint_parse(&note_origin, &size, root, sn->text) ||
-		 strcmp(note_origin, origin) != 0 ||
-		 size != (uint64_t)json_integer_value(json_object_get(cp, "tree_size")) ||
-		 memcmp(root, row_root, sizeof(root)) != 0)
-		why = "its signed note does not say what the record says";
-	free(note_origin);
-	signednote_free(sn);
-	return why;
-}
-
-/*
- * The status of a report's two checkpoints and the consistency proof
- * between them, checked here the way an auditor would offline.
- */
-static void check_period(struct web_consistency *out, struct http_req *req, const json_t *report)
-{
-	const json_t *first = json_object_get(report, "start_checkpoint");
-	const json_t *second = json_object_get(report, "end_checkpoint");
-	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
-	struct crypto_ed25519_key *key = NULL;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
-	merkle_hash old_root, new_root, *path = NULL;
-	uint64_t m, n;
-	size_t i, len = json_array_size(proof);
-
-	memset(out, 0, sizeof(*out));
-	if (checkpoint_key_open(&key, NULL, req->srv->cfg->data, false) == 0) {
-		crypto_ed25519_public(pub, key);
-		have_pub = pub;
-	}
-	crypto_ed25519_free(key);
-	err_clear();
-	out->start_problem = checkpoint_problem(first, have_pub);
-	out->end_problem = checkpoint_problem(second, have_pub);
-	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
-	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
-	if (out->start_problem || out->end_problem) {
-		out->consistency_problem = "the checkpoints themselves do not verify";
-		return;
-	}
-	path = arena_alloc(req->arena, (len ? len : 1) * sizeof(*path));
-	crypto_unhex(old_root, sizeof(old_root), web_str(first, "root_hash"));
-	crypto_unhex(new_root, sizeof(new_root), web_str(second, "root_hash"));
-	json_array_foreach(proof, i, step) {
-		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
-			out->consistency_problem = "the proof is malformed";
-			return;
-		}
-	}
-	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
-		err_clear();
-		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
-		return;
-	}
-	out->verified = true;
-}
-
 int h_page_reports(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Reports", "reports");
@@ -556,6 +492,7 @@ int h_page_reports(struct http_req *req)
 	const char *from_day = http_query(req, "from_day"), *to_day = http_query(req, "to_day");
 	json_t *population = NULL, *exceptions = NULL;
 	struct web_consistency check;
+	struct dom_report_check rc_check;
 	struct pg_failure f;
 	const char *error = NULL;
 	unsigned status = 200;
@@ -585,8 +522,8 @@ int h_page_reports(struct http_req *req)
 	if (error) {
 		status = 400;
 	} else if (from && to) {
-		if ((rc = pg_call_json(&population, req, h_reports_population)) ||
-		    (rc = pg_call_json(&exceptions, req, h_reports_exceptions))) {
+		if ((rc = dom_report_population(&population, &req->dom, from, to, NULL)) ||
+		    (rc = dom_report_exceptions(&exceptions, &req->dom, from, to))) {
 			json_decref(population);
 			population = NULL;
 			pg_keep_failure(&f, req, rc);
@@ -595,7 +532,11 @@ int h_page_reports(struct http_req *req)
 		} else {
 			pg_keep(req, population);
 			pg_keep(req, exceptions);
-			check_period(&check, req, population);
+			dom_report_check(&rc_check, &req->dom, population);
+			check.verified = rc_check.verified;
+			check.start_problem = rc_check.start_problem;
+			check.end_problem = rc_check.end_problem;
+			check.consistency_problem = rc_check.consistency_problem;
 		}
 	}
 	html_init(&h, PG_PAGE_CAP);
@@ -606,47 +547,26 @@ int h_page_reports(struct http_req *req)
 
 /* ---- the auditor: the audit trail and its verification ---- */
 
-/*
- * Recompute the chain and check every checkpoint against it and the
- * server's key, on one snapshot, as `otcm audit verify` does.
- */
+/* The trail verified from the newest checkpoint on, as the page shows it. */
 static int verify_trail(struct web_audit_status *out, struct http_req *req)
 {
-	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-	struct crypto_ed25519_key *key = NULL;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
-	struct audit_chain chain = { 0 };
-	struct checkpoint_check ck = { 0 };
-	struct db_conn *c = NULL;
+	struct dom_audit_status st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = checkpoint_key_open(&key, NULL, req->srv->cfg->data, false);
-	if (rc == 0) {
-		crypto_ed25519_public(pub, key);
-		out->have_key = true;
-	} else if (rc != OTCM_ENOTFOUND) {
-		goto out;
-	}
-	if ((rc = svc_conn(&c, req)) || (rc = db_begin(c)) ||
-	    (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
-	    (rc = audit_verify_chain(&chain, c)) ||
-	    (out->have_key && (rc = checkpoint_verify_all(&ck, c, &chain, pub))))
-		goto out;
-	out->chained = chain.verified;
-	out->head_seq = chain.head_seq;
-	out->bad_seq = chain.bad_seq;
-	out->chain_problem = chain.bad_seq ? arena_strdup(req->arena, chain.problem) : NULL;
-	out->checkpoints_checked = ck.checked;
-	out->latest_size = ck.latest_size;
-	out->bad_size = ck.bad_size;
-	out->checkpoint_problem = ck.bad_size ? arena_strdup(req->arena, ck.problem) : NULL;
-	out->verified = chain.bad_seq == 0 && ck.bad_size == 0;
-out:
-	audit_chain_release(&chain);
-	crypto_ed25519_free(key);
-	svc_end(c);
-	return rc;
+	if ((rc = dom_audit_verify(&st, &req->dom)))
+		return rc;
+	out->verified = st.verified;
+	out->have_key = st.have_key;
+	out->trusted = st.trusted;
+	out->chained = st.chained;
+	out->head_seq = st.head_seq;
+	out->bad_seq = st.bad_seq;
+	out->chain_problem = st.chain_problem;
+	out->latest_size = st.latest_size;
+	out->bad_size = st.bad_size;
+	out->checkpoint_problem = st.checkpoint_problem;
+	return 0;
 }
 
 /* A non-negative number from the query; `dflt` when absent, -1 when malformed. */
@@ -668,8 +588,7 @@ int h_page_audit(struct http_req *req)
 	const char *otype = http_query(req, "object_type"), *oid = http_query(req, "object_id");
 	struct web_audit_status st;
 	struct web_audit_view view;
-	json_t *checkpoint = NULL, *events = NULL;
-	struct db_conn *c = NULL;
+	json_t *checkpoint = NULL, *page = NULL, *events;
 	int64_t after;
 	struct html h;
 	int rc;
@@ -680,7 +599,7 @@ int h_page_audit(struct http_req *req)
 		oid = NULL;
 	if ((rc = verify_trail(&st, req)))
 		return rc;
-	rc = pg_call_json(&checkpoint, req, h_checkpoint_get);
+	rc = dom_audit_checkpoint_get(&checkpoint, &req->dom, 0);
 	if (rc == OTCM_ENOTFOUND) {
 		err_clear();
 		checkpoint = NULL;
@@ -693,12 +612,10 @@ int h_page_audit(struct http_req *req)
 							      ? st.head_seq - AUDIT_PAGE_SIZE : 0));
 	if (after < 0)
 		return err_set(OTCM_EINVAL, "after", "'after' must be a sequence number");
-	if ((rc = svc_conn(&c, req)) ||
-	    (rc = audit_list(&events, c, otype, oid, after, AUDIT_PAGE_SIZE)))
-		goto out;
-	svc_end(c);
-	c = NULL;
-	pg_keep(req, events);
+	if ((rc = dom_audit_list(&page, &req->dom, otype, oid, after, AUDIT_PAGE_SIZE)))
+		return rc;
+	pg_keep(req, page);
+	events = json_object_get(page, "items");
 	memset(&view, 0, sizeof(view));
 	view.object_type = otype;
 	view.object_id = oid;
@@ -708,7 +625,4 @@ int h_page_audit(struct http_req *req)
 	html_init(&h, PG_PAGE_CAP);
 	page_audit(&h, &p, events, &view, checkpoint, &st);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }

@@ -32,10 +32,10 @@
 #include "core/err.h"
 #include "core/utf8.h"
 #include "core/timeutil.h"
+#include "domain/upload.h"
 #include "domain/version_diff.h"
 #include "server/handlers.h"
 #include "server/svc.h"
-#include "server/upload.h"
 #include "storage/assets.h"
 #include "storage/repo.h"
 #include "storage/users.h"
@@ -442,6 +442,7 @@ static int create_version(struct http_req *req, int64_t asset, const struct new_
 int h_versions_create(struct http_req *req)
 {
 	struct upload_limits lim = limits_of(req);
+	struct upload_part *parts;
 	struct new_version nv;
 	struct upload up;
 	int64_t asset;
@@ -452,7 +453,14 @@ int h_versions_create(struct http_req *req)
 	if (!req->parts && req->body_len)
 		return err_set(OTCM_EMEDIA, "body",
 			       "send the version as multipart/form-data (file parts or one 'archive' part)");
-	if ((rc = upload_from_parts(&up, req->arena, req->parts, req->nparts, &lim)))
+	parts = arena_alloc(req->arena, (req->nparts + 1) * sizeof(*parts));
+	for (size_t i = 0; i < req->nparts; i++) {
+		parts[i].name = req->parts[i].name;
+		parts[i].filename = req->parts[i].filename;
+		parts[i].data = req->parts[i].data;
+		parts[i].len = req->parts[i].len;
+	}
+	if ((rc = upload_from_parts(&up, req->arena, parts, req->nparts, &lim)))
 		return rc;
 	memset(&nv, 0, sizeof(nv));
 	nv.files = up.files;

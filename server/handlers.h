@@ -89,9 +89,10 @@ int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
 int h_signatures_list(struct http_req *req);
 
-/* h_totp.c: enrolling one-time codes */
+/* h_totp.c: enrolling one-time codes, and an administrator's reset */
 int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
+int h_totp_reset(struct http_req *req);
 
 /*
  * For the one-time code handlers (h_totp.c; defined in h_signatures.c):
@@ -148,6 +149,7 @@ int h_page_totp_confirm(struct http_req *req);
 int h_page_admin_users(struct http_req *req);
 int h_page_admin_user_create(struct http_req *req);
 int h_page_admin_user_update(struct http_req *req);
+int h_page_admin_user_totp_reset(struct http_req *req);
 int h_page_admin_assets(struct http_req *req);
 int h_page_admin_asset_create(struct http_req *req);
 int h_page_admin_asset(struct http_req *req);

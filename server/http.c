@@ -1,18 +1,27 @@
 /*
- * server/http.c - the HTTP layer over libmicrohttpd (the only file that
- * includes <microhttpd.h>); see http.h.
+ * server/http.c - the HTTP glue over libmicrohttpd (the only file that
+ * includes <microhttpd.h>); see http.h.  It calls nothing above it: the
+ * request's meaning is the dispatcher's (struct http_hooks).
  *
- * Life of a request here:
+ * Life of a connection and a request here:
  *
+ *   on_connection() a connection is accepted: counted for its address and
+ *                  in total, and put on the watchdog's list
  *   uri_log()      the request line has arrived: a request state with its
  *                  own arena and a random request id is created
- *   on_access()    first call: limits (connections, header size, declared
- *                  body size), route match, authentication and role check,
+ *   on_access()    first call (headers in): the connection limits and the
+ *                  header size, then hooks.begin() (route, caller, roles),
+ *                  then the declared body size against what begin() allows,
  *                  each able to answer at once, before any body is read;
- *                  further calls: the body is buffered up to --max-body;
- *                  last call: multipart split, handler, response queued
+ *                  further calls: the body is buffered up to that limit;
+ *                  last call: hooks.finish() runs the handler, the response
+ *                  is queued
  *   on_completed() access log line, then the arena and everything
  *                  registered on it are freed
+ *   the watchdog   every 250 ms: 408 to a request whose headers are not in
+ *                  within --header-timeout, that stalls for --conn-timeout,
+ *                  or whose body arrives slower than --min-body-rate; 503 to
+ *                  a connection over its address's limit that sends nothing
  *
  * libmicrohttpd lets a response be queued only before the body is read or
  * after all of it has been, which shapes how the limits behave (see also
@@ -21,16 +30,27 @@
  *   --max-connections  connections past it get 503 problem+json with
  *                      Connection: close; MHD's own limit (which drops
  *                      connections silently) is about twice as high
+ *   --max-connections-per-address
+ *                      an address's connections past it get 503 with
+ *                      Retry-After and are not counted towards
+ *                      --max-connections, so other clients keep being served;
+ *                      MHD drops an address's connections past twice the limit
  *   --max-header       431 problem+json; past about twice the limit MHD's
  *                      memory pool overflows and MHD itself answers 431 with
  *                      a small HTML body and no request id
- *   --max-body         Content-Length too large: 413 before the body is
- *                      read; a chunked body that outgrows it is read and
- *                      dropped for up to 1 MiB more, then answered 413, and
- *                      beyond that the connection is closed without answer
- *   --conn-timeout     a client silent that long is disconnected by MHD
- *                      without a response (MHD cannot send 408); the access
- *                      log line says "end":"timeout"
+ *   body limits        hooks.begin() sets the request's limit (--max-form-body,
+ *                      or --max-body for uploads); Content-Length too large:
+ *                      413 before the body is read; a chunked body that
+ *                      outgrows it is read and dropped for up to 1 MiB more,
+ *                      then answered 413, and beyond that the connection is
+ *                      closed after a 413 written to the socket; memory the
+ *                      system refuses for a body is a 503, never an abort
+ *   --header-timeout   from the connection's start (or its previous request's
+ *                      end) to the end of the headers: 408, or for an idle
+ *                      connection a silent close
+ *   --conn-timeout     a client silent that long mid-request gets 408
+ *   --min-body-rate    after --header-timeout seconds of body, a body that
+ *                      averaged fewer bytes a second gets 408
  */
 #include "server/http.h"
 
@@ -57,7 +77,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
-#include "server/http_internal.h"
+#include "core/utf8.h"
 
 /* How much of an over-long chunked body is read and thrown away so the
  * client can still be told 413; past this the connection is closed. */
@@ -69,22 +89,47 @@
 /* How often the watchdog looks for stalled requests. */
 #define HTTP_WATCHDOG_MS 250
 
+/* How long a connection over its address's limit may take to send its
+ * request (answered 503 by the glue) before the watchdog answers for it. */
+#define HTTP_REFUSE_GRACE_US ((int64_t)1000000)
+
 struct http_conn;
+
+/* Why a connection is refused, decided when it is accepted. */
+enum sock_limit {
+	SOCK_OK,
+	SOCK_OVER_TOTAL,          /* past --max-connections */
+	SOCK_OVER_ADDR,           /* past --max-connections-per-address */
+};
+
+/* One accepted connection: MHD's socket context, on the watchdog's list. */
+struct http_sock {
+	struct http_sock *next, **prev;   /* d->socks; all fields under d->lock */
+	int fd;
+	char addr[INET6_ADDRSTRLEN];      /* the client's address, as text */
+	enum sock_limit over;
+	bool counted;                     /* counts towards open_conns */
+	bool closing;                     /* the watchdog hung up */
+	int64_t idle_since_us;            /* accepted, or its previous request ended */
+	struct http_conn *cur;            /* the request in progress, or NULL */
+};
 
 /* The process-wide daemon state, handed to every callback as its cls. */
 struct http_daemon {
 	const struct server *srv;
-	atomic_uint open_conns;   /* connections MHD has accepted and not closed */
+	const struct http_hooks *hooks;
+	atomic_uint open_conns;   /* connections accepted within their address's limit */
 	atomic_uint inflight;     /* requests begun and not completed */
 	atomic_bool stopping;     /* shutdown started: answer with Connection: close */
 	bool tls;
 	/*
-	 * Requests begun and not completed, for the watchdog that answers 408
-	 * to a client stalling mid-request (libmicrohttpd itself can only hang
-	 * up: it answers nothing once its own timeout passes).
+	 * Open connections, for the per-address limit and for the watchdog
+	 * that answers clients too slow with their headers or body
+	 * (libmicrohttpd itself can only hang up: it answers nothing once its
+	 * own timeout passes).
 	 */
 	pthread_mutex_t lock;
-	struct http_conn *live;
+	struct http_sock *socks;
 	pthread_t watchdog;
 	atomic_bool watchdog_stop;
 };
@@ -99,25 +144,27 @@ struct http_conn {
 	struct http_req req;
 	struct http_daemon *d;
 	struct MHD_Connection *mhd;
-	const struct route *route;
+	struct http_sock *sock;   /* its connection */
 	int64_t start_us;
 	bool started;             /* first access call done */
-	bool too_big;             /* body grew past --max-body */
+	bool too_big;             /* body grew past req.max_body */
+	bool nomem;               /* the system refused memory for the body */
 	bool replied;             /* a handler or the core chose a response */
 	bool queued;              /* the response went to MHD */
 	bool close;               /* close the connection after the response */
 	struct buf body;
 	uint64_t discarded;
 	unsigned status;
+	unsigned raw_status;      /* a status written straight to the socket */
 	const char *content_type;
 	const char *data;
 	size_t len;
 	struct http_header *headers, **tail;
 	char rid[17];
-	/* watchdog bookkeeping, under d->lock */
-	struct http_conn *live_next, **live_prev;
-	int fd;
+	/* what the watchdog reads */
 	atomic_llong last_us;     /* monotonic time of the last bytes read */
+	atomic_llong begun_us;    /* when the headers were in; 0 before */
+	atomic_ullong body_bytes; /* body bytes read so far */
 	atomic_bool busy;         /* a callback of ours is running for it */
 	atomic_bool received;     /* the whole request is in: no timeout now */
 	atomic_bool timed_out;    /* the watchdog answered 408 and hung up */
@@ -126,41 +173,6 @@ struct http_conn {
 static const char *conn_rid(const struct http_conn *c)
 {
 	return c->rid;
-}
-
-/* ---- the actor ------------------------------------------------------ */
-
-/*
- * The caller as the domain sees it, and the context its operations take:
- * filled once the credentials are checked (anonymous before, or when they
- * fail).  The door follows from the path.
- */
-static void fill_actor(struct http_req *req)
-{
-	struct actor *a = &req->actor;
-
-	memset(a, 0, sizeof(*a));
-	a->user_id = req->who.user_id;
-	a->username = req->who.username;
-	a->display_name = req->who.display_name;
-	a->role = req->who.user_id ? req->who.role : 0;
-	a->token_id = req->who.token_id;
-	if (req->who.user_id)
-		a->auth = req->who.auth ? req->who.auth : (req->who.token_id ? "token" : "password");
-	a->addr = req->remote_addr;
-	a->request_id = req->request_id;
-	if (strncmp(req->path, "/git/", 5) == 0)
-		a->door = DOOR_GIT;
-	else if (http_is_page_path(req->path))
-		a->door = DOOR_PAGE;
-	else
-		a->door = DOOR_API;
-	req->dom.who = a;
-	req->dom.arena = req->arena;
-	req->dom.db = req->srv->db;
-	req->dom.cfg = req->srv->cfg;
-	req->dom.key = req->srv->key;
-	req->dom.origin = req->srv->origin;
 }
 
 /* ---- errors to statuses --------------------------------------------- */
@@ -207,82 +219,6 @@ static const char *status_title(unsigned status)
 	}
 }
 
-/* ---- route matching ------------------------------------------------- */
-
-bool http_pattern_match(const char *pattern, const char *path, struct arena *a,
-			const char *params[HTTP_MAX_PARAMS], size_t *out_nparams)
-{
-	const char *p = pattern, *s = path;
-	size_t n = 0;
-
-	while (*p) {
-		if (*p == '{') {
-			const char *close = strchr(p, '}');
-			bool rest;
-			size_t len;
-
-			if (!close || n == HTTP_MAX_PARAMS)
-				return false; /* a malformed pattern matches nothing */
-			rest = close > p + 1 && close[-1] == '+';
-			if (rest) {
-				if (close[1] != '\0')
-					return false; /* {name+} must end the pattern */
-				len = strlen(s);
-			} else {
-				len = strcspn(s, "/");
-			}
-			if (len == 0)
-				return false;
-			params[n++] = arena_strndup(a, s, len);
-			s += len;
-			p = close + 1;
-			continue;
-		}
-		if (*p != *s)
-			return false;
-		p++;
-		s++;
-	}
-	if (*s != '\0')
-		return false;
-	*out_nparams = n;
-	return true;
-}
-
-int http_route_match(const struct route **out, const struct route *table, size_t n,
-		     const char *method, const char *path, struct arena *a,
-		     const char *params[HTTP_MAX_PARAMS], size_t *out_nparams, struct buf *allow)
-{
-	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
-	bool path_matched = false;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const char *caps[HTTP_MAX_PARAMS];
-		size_t ncaps = 0;
-
-		if (!http_pattern_match(table[i].pattern, path, a, caps, &ncaps))
-			continue;
-		if (strcmp(table[i].method, want) == 0) {
-			memcpy(params, caps, ncaps * sizeof(caps[0]));
-			*out_nparams = ncaps;
-			*out = &table[i];
-			return 0;
-		}
-		if (allow && !strstr(buf_cstr(allow), table[i].method)) {
-			if (allow->len)
-				buf_adds(allow, ", ");
-			buf_adds(allow, table[i].method);
-			if (strcmp(table[i].method, "GET") == 0)
-				buf_adds(allow, ", HEAD");
-		}
-		path_matched = true;
-	}
-	if (path_matched)
-		return err_set(OTCM_EMETHOD, NULL, "method '%s' is not allowed on '%s'", method, path);
-	return err_set(OTCM_ENOTFOUND, NULL, "no resource at '%s'", path);
-}
-
 /* ---- request accessors ---------------------------------------------- */
 
 static struct http_conn *conn_of(struct http_req *req)
@@ -314,6 +250,37 @@ const char *http_cookie(struct http_req *req, const char *name)
 const char *http_param(struct http_req *req, size_t i)
 {
 	return i < req->nparams ? req->params[i] : NULL;
+}
+
+struct query_walk {
+	int (*fn)(void *ctx, const char *name, const char *value);
+	void *ctx;
+	int rc;
+};
+
+static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct query_walk *w = cls;
+
+	w->rc = w->fn(w->ctx, key, value);
+	return w->rc ? MHD_NO : MHD_YES;
+}
+
+int http_query_each(struct http_req *req, int (*fn)(void *ctx, const char *name, const char *value),
+		    void *ctx)
+{
+	struct http_conn *c = conn_of(req);
+	struct query_walk w = { fn, ctx, 0 };
+
+	if (c && c->mhd)
+		MHD_get_connection_values(c->mhd, MHD_GET_ARGUMENT_KIND, query_step, &w);
+	return w.rc;
+}
+
+bool http_replied(struct http_req *req)
+{
+	return conn_of(req)->replied;
 }
 
 /* ---- responses ------------------------------------------------------ */
@@ -390,9 +357,28 @@ static bool wants_html(struct http_req *req)
 	return accept && strstr(accept, "text/html") != NULL;
 }
 
+/*
+ * `s` as valid UTF-8 (JSON strings must be): itself when it is, else an
+ * arena copy with every byte from 0x80 up replaced by '?'.  A message may
+ * quote client input, such as a query value that failed the check.
+ */
+static const char *utf8_or_ascii(struct arena *a, const char *s)
+{
+	char *copy, *p;
+
+	if (!s || utf8_valid(s, strlen(s)))
+		return s;
+	copy = arena_strdup(a, s);
+	for (p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return copy;
+}
+
 int http_reply_error(struct http_req *req, int code)
 {
 	struct http_conn *c = conn_of(req);
+	const struct http_hooks *hooks = c->d->hooks;
 	unsigned status = http_status_for(code);
 	const char *msg = err_message(), *field = err_field(), *rule = err_rule();
 	json_t *p = json_object();
@@ -411,10 +397,12 @@ int http_reply_error(struct http_req *req, int code)
 	/* 503 is temporary (the database reconnecting, too many connections): say when to retry */
 	if (status == 503 && !has_header(c, "Retry-After"))
 		http_set_header(req, "Retry-After", "1");
-	if (http_is_page_path(req->path) && wants_html(req)) {
+	msg = utf8_or_ascii(req->arena, msg);
+	field = utf8_or_ascii(req->arena, field);
+	if (hooks && hooks->html_error && http_is_page_path(req->path) && wants_html(req)) {
 		json_decref(p);
-		return page_reply_error(req, status, status_title(status),
-					msg && *msg ? msg : status_title(status));
+		return hooks->html_error(req, status, status_title(status),
+					 msg && *msg ? msg : status_title(status));
 	}
 	json_object_set_new(p, "type", json_sprintf("urn:otcm:problem:%s", err_name(code)));
 	json_object_set_new(p, "title", json_string(status_title(status)));
@@ -530,6 +518,44 @@ static void buf_release_cb(void *p)
 	buf_release(p);
 }
 
+/* The socket context MHD keeps for us: the connection's struct http_sock. */
+static struct http_sock *sock_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The client's address of a connection, as text ("" when unknown). */
+static void addr_text(char out[INET6_ADDRSTRLEN], struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	out[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return;
+	if (ci->client_addr->sa_family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, ci->client_addr, sizeof(sin));
+		inet_ntop(AF_INET, &sin.sin_addr, out, INET6_ADDRSTRLEN);
+	} else if (ci->client_addr->sa_family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, ci->client_addr, sizeof(sin6));
+		inet_ntop(AF_INET6, &sin6.sin6_addr, out, INET6_ADDRSTRLEN);
+	}
+}
+
+static const char *remote_of(struct arena *a, struct MHD_Connection *mc)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	addr_text(text, mc);
+	return arena_strdup(a, text);
+}
+
 /*
  * Called by MHD once the request line is read: the request state starts
  * here so that even requests MHD answers on its own get a log line.
@@ -542,6 +568,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 
 	c->d = d;
 	c->mhd = mc;
+	c->sock = sock_of(mc);
 	c->start_us = time_mono_us();
 	c->tail = &c->headers;
 	c->req.arena = a;
@@ -550,126 +577,160 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->req.request_id = c->rid;
 	/* for the log line should the request end before on_access: raw, query cut off */
 	c->req.path = arena_strndup(a, uri, strcspn(uri, "?"));
+	c->req.remote_addr = remote_of(a, mc);
 	if (crypto_random_hex(c->rid, 8))
 		snprintf(c->rid, sizeof(c->rid), "%016" PRIx64, (uint64_t)time_now_us());
-	buf_init(&c->body, (size_t)d->srv->cfg->max_body);
+	buf_init(&c->body, 0);
 	arena_on_free(a, buf_release_cb, &c->body);
 	atomic_fetch_add(&d->inflight, 1);
-	{
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		c->fd = ci ? ci->connect_fd : -1;
-	}
 	atomic_store(&c->last_us, time_mono_us());
-	pthread_mutex_lock(&d->lock);
-	c->live_next = d->live;
-	if (d->live)
-		d->live->live_prev = &c->live_next;
-	c->live_prev = &d->live;
-	d->live = c;
-	pthread_mutex_unlock(&d->lock);
+	if (c->sock) {
+		pthread_mutex_lock(&d->lock);
+		c->sock->cur = c;
+		pthread_mutex_unlock(&d->lock);
+	}
 	return c;
 }
 
-/* Take c off the watchdog's list (before its socket can be closed). */
-static void live_remove(struct http_daemon *d, struct http_conn *c)
+/* The name of an error code for a status the watchdog writes itself. */
+static int raw_code(unsigned status)
 {
-	pthread_mutex_lock(&d->lock);
-	if (c->live_prev) {
-		*c->live_prev = c->live_next;
-		if (c->live_next)
-			c->live_next->live_prev = c->live_prev;
-		c->live_prev = NULL;
+	switch (status) {
+	case 408: return OTCM_ETIMEOUT;
+	case 413: return OTCM_ETOOBIG;
+	default: return OTCM_EUNAVAIL;
 	}
-	pthread_mutex_unlock(&d->lock);
 }
 
 /*
- * Write a whole problem+json answer straight to c's socket, for the two
- * cases libmicrohttpd cannot answer: a request stalled past the timeout and
- * a chunked body far past the limit.  Only where MHD is not writing itself
- * (it is waiting for request bytes) and never under TLS, whose records only
- * MHD's session can make.
+ * Write a whole problem+json answer straight to s's socket, for the cases
+ * libmicrohttpd cannot answer: a request too slow, a chunked body far past
+ * its limit, a connection over its address's limit that sends nothing.
+ * Only where MHD is not writing itself (it is waiting for request bytes)
+ * and never under TLS, whose records only MHD's session can make.
  */
-static void raw_reply(struct http_conn *c, unsigned status, const char *detail)
+static void raw_reply(struct http_daemon *d, const struct http_sock *s, const char *rid,
+		      unsigned status, const char *detail)
 {
 	char msg[768];
 	int body, n;
 
-	if (c->d->tls || c->fd < 0)
+	if (d->tls || s->fd < 0)
 		return;
 	body = snprintf(msg, sizeof(msg),
 			"{\"type\":\"urn:otcm:problem:%s\",\"title\":\"%s\",\"status\":%u,"
 			"\"detail\":\"%s\",\"request_id\":\"%s\"}",
-			err_name(status == 408 ? OTCM_ETIMEOUT : OTCM_ETOOBIG), status_title(status),
-			status, detail, c->rid);
+			err_name(raw_code(status)), status_title(status), status, detail, rid);
 	if (body < 0 || (size_t)body >= sizeof(msg) / 2)
 		return;
 	n = snprintf(msg + body + 1, sizeof(msg) - (size_t)body - 1,
 		     "HTTP/1.1 %u %s\r\nContent-Type: application/problem+json\r\n"
-		     "Content-Length: %d\r\nX-Request-Id: %s\r\nConnection: close\r\n\r\n",
-		     status, status_title(status), body, c->rid);
+		     "Content-Length: %d\r\nX-Request-Id: %s\r\n%sConnection: close\r\n\r\n",
+		     status, status_title(status), body, rid,
+		     status == 503 ? "Retry-After: 1\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(msg) - (size_t)body - 1)
 		return;
-	(void)send(c->fd, msg + body + 1, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)send(c->fd, msg, (size_t)body, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(s->fd, msg + body + 1, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(s->fd, msg, (size_t)body, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /*
- * Answer 408 to every request whose client has sent nothing for
- * --conn-timeout seconds before its request was complete, then hang up.
- * The socket stays open while the request is on the list (MHD closes it
- * only after on_completed, which takes it off under the same lock), and
- * MHD writes nothing while it waits for request bytes, so the few bytes
- * written here cannot interleave with its own.  Under TLS the bytes would
- * have to be encrypted by the session MHD owns, so there the connection is
- * only closed.  MHD then sees the closed socket and completes the request.
+ * What the watchdog does about one connection now: nothing (0), or answer
+ * `*status` with `*detail` and hang up.  Called under d->lock.
+ */
+static unsigned overdue(struct http_daemon *d, const struct http_sock *s, int64_t now,
+			const char **detail)
+{
+	const struct config *cfg = d->srv->cfg;
+	const struct http_conn *c = s->cur;
+	int64_t header_us = (int64_t)cfg->header_timeout * 1000000;
+	int64_t begun;
+
+	if (c && (atomic_load(&c->busy) || atomic_load(&c->received) || atomic_load(&c->timed_out)))
+		return 0;
+	begun = c ? atomic_load(&c->begun_us) : 0;
+	if (!begun) {
+		/* the request (or its headers) has not arrived */
+		if (s->over == SOCK_OVER_ADDR && now - s->idle_since_us >= HTTP_REFUSE_GRACE_US) {
+			*detail = "too many open connections from this address";
+			return 503;
+		}
+		if (now - s->idle_since_us >= header_us) {
+			*detail = "the request headers did not arrive within the header timeout";
+			return c ? 408 : 1; /* an idle connection is closed without a word */
+		}
+	}
+	if (!c)
+		return 0;
+	if (now - atomic_load(&c->last_us) >= (int64_t)cfg->conn_timeout * 1000000) {
+		*detail = "the request was not complete within the connection timeout";
+		return 408;
+	}
+	if (begun && cfg->min_body_rate && now - begun >= header_us &&
+	    atomic_load(&c->body_bytes) * 1000000 < (uint64_t)(now - begun) * cfg->min_body_rate) {
+		*detail = "the request body arrived slower than the minimum rate";
+		return 408;
+	}
+	return 0;
+}
+
+/*
+ * Every HTTP_WATCHDOG_MS: answer and hang up on connections too slow (see
+ * overdue()).  The socket stays open while the connection is on the list
+ * (MHD closes it only after on_connection's CLOSED notice, which takes it
+ * off under the same lock), and MHD writes nothing while it waits for
+ * request bytes, so the few bytes written here cannot interleave with its
+ * own.  Under TLS the connection is only closed.  MHD then sees the closed
+ * socket and completes the request.
  */
 static void *watchdog_main(void *arg)
 {
 	struct http_daemon *d = arg;
-	int64_t limit = (int64_t)d->srv->cfg->conn_timeout * 1000000;
 
 	while (!atomic_load(&d->watchdog_stop)) {
 		struct timespec ts = { 0, HTTP_WATCHDOG_MS * 1000000L };
-		int64_t now = time_mono_us();
-		struct http_conn *c;
+		struct http_sock *s;
+		int64_t now;
 
 		nanosleep(&ts, NULL);
+		now = time_mono_us();
 		pthread_mutex_lock(&d->lock);
-		for (c = d->live; c; c = c->live_next) {
-			if (c->fd < 0 || atomic_load(&c->busy) || atomic_load(&c->received) ||
-			    atomic_load(&c->timed_out) || now - atomic_load(&c->last_us) < limit)
+		for (s = d->socks; s; s = s->next) {
+			const char *detail = NULL;
+			unsigned status;
+			char rid[17];
+
+			if (s->closing || s->fd < 0)
 				continue;
-			atomic_store(&c->timed_out, true);
-			raw_reply(c, 408, "the request was not complete within the connection timeout");
-			shutdown(c->fd, SHUT_RDWR);
+			status = overdue(d, s, now, &detail);
+			if (!status)
+				continue;
+			s->closing = true;
+			if (s->cur && status == 408)
+				atomic_store(&s->cur->timed_out, true);
+			if (status > 1) {
+				if (s->cur)
+					memcpy(rid, s->cur->rid, sizeof(rid));
+				else if (crypto_random_hex(rid, 8))
+					snprintf(rid, sizeof(rid), "%016" PRIx64, (uint64_t)time_now_us());
+				raw_reply(d, s, rid, status, detail);
+				log_json(LOG_INFO, "connection refused",
+					 json_pack("{s:s, s:i, s:s, s:s}", "remote", s->addr, "status",
+						   (int)status, "detail", detail, "request_id", rid));
+			}
+			shutdown(s->fd, SHUT_RDWR);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;
 }
 
-static const char *remote_of(struct arena *a, struct MHD_Connection *mc)
+/* Answer 503 with Retry-After and close: the server or this address is at its limit. */
+static void refuse_busy(struct http_conn *c, const char *msg)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char text[INET6_ADDRSTRLEN] = "";
-
-	if (!ci || !ci->client_addr)
-		return "";
-	if (ci->client_addr->sa_family == AF_INET) {
-		struct sockaddr_in sin;
-
-		memcpy(&sin, ci->client_addr, sizeof(sin));
-		inet_ntop(AF_INET, &sin.sin_addr, text, sizeof(text));
-	} else if (ci->client_addr->sa_family == AF_INET6) {
-		struct sockaddr_in6 sin6;
-
-		memcpy(&sin6, ci->client_addr, sizeof(sin6));
-		inet_ntop(AF_INET6, &sin6.sin6_addr, text, sizeof(text));
-	}
-	return arena_strdup(a, text);
+	c->close = true;
+	http_set_header(&c->req, "Retry-After", "1");
+	reply_fail(c, OTCM_EUNAVAIL, NULL, msg);
 }
 
 /*
@@ -684,20 +745,19 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 	struct http_req *req = &c->req;
 	const union MHD_ConnectionInfo *ci;
 	const char *cl;
-	struct buf allow = BUF_INIT;
-	int rc;
+	uint64_t declared = 0;
 
 	req->method = arena_strdup(req->arena, method);
 	req->path = arena_strdup(req->arena, url);
-	req->remote_addr = remote_of(req->arena, c->mhd);
 	cl = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-	/* over --max-connections: MHD accepted it (its own limit is higher) so we can say why */
-	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci && ci->socket_context) {
-		c->close = true;
-		http_set_header(req, "Retry-After", "1");
-		reply_fail(c, OTCM_EUNAVAIL, NULL, "the server has too many open connections");
+	/* over a connection limit: MHD accepted it (its own limit is higher) so we can say why */
+	if (c->sock && c->sock->over == SOCK_OVER_ADDR) {
+		refuse_busy(c, "too many open connections from this address");
+		goto answer;
+	}
+	if (c->sock && c->sock->over == SOCK_OVER_TOTAL) {
+		refuse_busy(c, "the server has too many open connections");
 		goto answer;
 	}
 	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -707,60 +767,33 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 		http_reply_error(req, OTCM_EHEADERS);
 		goto answer;
 	}
+	/* route, caller, roles: the dispatcher answers or sets req->max_body */
+	err_clear();
+	req->max_body = 0;
+	c->d->hooks->begin(req);
+	if (c->replied)
+		goto answer;
 	if (cl) {
 		char *end;
-		unsigned long long n;
 
 		errno = 0;
-		n = strtoull(cl, &end, 10);
-		if (errno || *end || n > cfg->max_body) {
+		declared = strtoull(cl, &end, 10);
+		if (errno || *end || declared > req->max_body) {
 			err_set(OTCM_ETOOBIG, "body", "request body exceeds the %" PRIu64 "-byte limit",
-				cfg->max_body);
+				req->max_body);
 			http_reply_error(req, OTCM_ETOOBIG);
 			goto answer;
 		}
-		if (n && buf_grow(&c->body, (size_t)n))
-			abort(); /* n is within the buffer's cap */
 	}
-	rc = http_route_match(&c->route, routes, routes_count, req->method, req->path, req->arena,
-			      req->params, &req->nparams, &allow);
-	if (rc) {
-		if (rc == OTCM_EMETHOD)
-			http_set_header(req, "Allow", buf_cstr(&allow));
-		http_reply_error(req, rc);
+	buf_init(&c->body, (size_t)req->max_body);
+	if (declared && buf_try_grow(&c->body, (size_t)declared)) {
+		refuse_busy(c, "the server is short of memory for this request body");
 		goto answer;
 	}
-	/* authenticate before the body is read: anonymous uploads are refused unread */
-	err_clear();
-	rc = auth_identify(req);
-	fill_actor(req);
-	if (rc) {
-		http_reply_error(req, rc);
-		goto answer;
-	}
-	if (c->route->roles != ROLE_PUBLIC) {
-		const char *what = arena_printf(req->arena, "%s %s", req->method, c->route->pattern);
-
-		if (req->who.user_id == 0) {
-			err_set(OTCM_EAUTH, NULL, "authentication required");
-			dom_audit_access_refused(&req->dom, what, OTCM_EAUTH, err_message());
-			reply_fail(c, OTCM_EAUTH, NULL, "authentication required");
-			goto answer;
-		}
-		if (!(req->who.role & c->route->roles)) {
-			err_set(OTCM_EFORBIDDEN, NULL, "role '%s' may not %s '%s'",
-				role_name(req->who.role) ? role_name(req->who.role) : "none",
-				req->method, req->path);
-			err_set_rule("role-permission");
-			dom_audit_access_refused(&req->dom, what, OTCM_EFORBIDDEN, err_message());
-			http_reply_error(req, OTCM_EFORBIDDEN);
-			goto answer;
-		}
-	}
-	buf_release(&allow);
+	atomic_store(&c->begun_us, time_mono_us());
 	return MHD_YES;
 answer:
-	buf_release(&allow);
+	atomic_store(&c->begun_us, time_mono_us());
 	/*
 	 * Answering now makes MHD close the connection, since it cannot skip an
 	 * unread body.  Without a body the answer waits for the last call, a
@@ -775,64 +808,69 @@ answer:
 /* Body bytes arrive; past the limit they are thrown away (see HTTP_DISCARD_MAX). */
 static enum MHD_Result take_body(struct http_conn *c, const char *data, size_t size)
 {
-	if (!c->too_big && buf_add(&c->body, data, size) == 0)
-		return MHD_YES;
-	if (!c->too_big) {
-		c->too_big = true;
+	atomic_fetch_add(&c->body_bytes, size);
+	if (!c->too_big && !c->nomem) {
+		int rc = buf_try_grow(&c->body, size);
+
+		if (rc == 0) {
+			memcpy(c->body.data + c->body.len, data, size);
+			c->body.len += size;
+			c->body.data[c->body.len] = '\0';
+			return MHD_YES;
+		}
+		if (rc == OTCM_ETOOBIG)
+			c->too_big = true;
+		else
+			c->nomem = true;
 		buf_release(&c->body);
 	}
 	c->discarded += size;
 	if (c->discarded > HTTP_DISCARD_MAX) {
+		unsigned status = c->too_big ? 413 : 503;
+
 		/* MHD cannot answer in the middle of a body: answer on the socket, hang up */
 		log_msg(LOG_WARN, "body of '%s %s' far beyond the limit, connection closed",
 			c->req.method, c->req.path);
-		c->status = 413;
-		raw_reply(c, 413, "the request body exceeds the configured limit");
+		c->raw_status = status;
+		if (c->sock) {
+			pthread_mutex_lock(&c->d->lock);
+			raw_reply(c->d, c->sock, c->rid, status,
+				  status == 413 ? "the request body exceeds the configured limit"
+						: "the server is short of memory for this request body");
+			pthread_mutex_unlock(&c->d->lock);
+		}
 		return MHD_NO;
 	}
 	return MHD_YES;
 }
 
-/* Last call: the whole body is here; run the handler and answer. */
+/* Last call: the whole body is here; the dispatcher answers. */
 static enum MHD_Result finish(struct http_conn *c)
 {
-	const struct config *cfg = c->d->srv->cfg;
 	struct http_req *req = &c->req;
-	const char *ctype;
-	int rc;
 
 	if (c->replied)
 		return queue_response(c); /* decided in begin() */
 	if (c->too_big) {
 		c->close = true;
 		err_set(OTCM_ETOOBIG, "body", "request body exceeds the %" PRIu64 "-byte limit",
-			cfg->max_body);
+			req->max_body);
 		http_reply_error(req, OTCM_ETOOBIG);
+		return queue_response(c);
+	}
+	if (c->nomem) {
+		refuse_busy(c, "the server is short of memory for this request body");
 		return queue_response(c);
 	}
 	if (c->body.len) {
 		req->body = c->body.data;
 		req->body_len = c->body.len;
 	}
-	ctype = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	err_clear();
-	if (http_is_multipart(ctype)) {
-		rc = http_multipart_parse(&req->parts, &req->nparts, req->arena, ctype, req->body,
-					  req->body_len, cfg->max_upload_entries);
-		if (rc) {
-			http_reply_error(req, rc);
-			return queue_response(c);
-		}
-	}
-	/* page forms carry their CSRF token in the body, readable only now */
-	rc = auth_check_form_csrf(req);
-	if (rc == 0)
-		rc = c->route->handler(req);
+	c->d->hooks->finish(req);
 	if (!c->replied) {
-		if (rc == 0)
-			rc = err_set(OTCM_EINTERNAL, NULL, "handler for '%s %s' gave no response",
-				     c->route->method, c->route->pattern);
-		http_reply_error(req, rc);
+		err_set(OTCM_EINTERNAL, NULL, "no response to '%s %s'", req->method, req->path);
+		http_reply_error(req, OTCM_EINTERNAL);
 	}
 	return queue_response(c);
 }
@@ -892,15 +930,22 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	if (!c)
 		return;
 	*con_cls = NULL;
-	live_remove(d, c);
+	if (c->sock) {
+		pthread_mutex_lock(&d->lock);
+		if (c->sock->cur == c) {
+			c->sock->cur = NULL;
+			c->sock->idle_since_us = time_mono_us();
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
 	log_set_request_id(c->rid);
 	/*
 	 * Status 0: no response of ours went out - MHD answered by itself
 	 * (headers beyond its memory limit, malformed request) or the
-	 * connection ended first, e.g. a client stalled past --conn-timeout,
-	 * which MHD closes without a 408; "end" says which.
+	 * connection ended first, e.g. a client stalled past a timeout, which
+	 * the watchdog answered with a 408 (unless under TLS); "end" says which.
 	 */
-	status = c->queued ? c->status : atomic_load(&c->timed_out) ? 408 : 0;
+	status = c->queued ? c->status : atomic_load(&c->timed_out) ? 408 : c->raw_status;
 	f = json_pack("{s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s}",
 		      "method", c->req.method ? c->req.method : "",
 		      "path", c->req.path ? c->req.path : "",
@@ -916,20 +961,60 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	atomic_fetch_sub(&d->inflight, 1);
 }
 
-/* Count open connections; those beyond --max-connections are marked for a 503. */
+/*
+ * A connection opens or closes.  Opening: it goes on the list; past its
+ * address's limit it is marked for a 503 and not counted in the total, so
+ * one address cannot use up --max-connections; otherwise it counts, and
+ * past --max-connections it is marked for a 503 too.
+ */
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	static const char over_limit = 1;
 	struct http_daemon *d = cls;
+	const struct config *cfg = d->srv->cfg;
+	struct http_sock *s, *o;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		unsigned n = atomic_fetch_add(&d->open_conns, 1) + 1;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		unsigned same = 0;
 
-		*socket_context = n > d->srv->cfg->max_connections ? (void *)&over_limit : NULL;
-	} else {
-		atomic_fetch_sub(&d->open_conns, 1);
+		s = xcalloc(1, sizeof(*s));
+		s->fd = ci ? ci->connect_fd : -1;
+		addr_text(s->addr, mc);
+		s->idle_since_us = time_mono_us();
+		pthread_mutex_lock(&d->lock);
+		for (o = d->socks; o; o = o->next)
+			if (strcmp(o->addr, s->addr) == 0)
+				same++;
+		if (same >= cfg->max_connections_per_address) {
+			s->over = SOCK_OVER_ADDR;
+		} else {
+			s->counted = true;
+			if (atomic_fetch_add(&d->open_conns, 1) + 1 > cfg->max_connections)
+				s->over = SOCK_OVER_TOTAL;
+		}
+		s->next = d->socks;
+		if (d->socks)
+			d->socks->prev = &s->next;
+		s->prev = &d->socks;
+		d->socks = s;
+		pthread_mutex_unlock(&d->lock);
+		*socket_context = s;
+		return;
 	}
+	s = *socket_context;
+	if (!s)
+		return;
+	pthread_mutex_lock(&d->lock);
+	*s->prev = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pthread_mutex_unlock(&d->lock);
+	if (s->counted)
+		atomic_fetch_sub(&d->open_conns, 1);
+	free(s);
+	*socket_context = NULL;
 }
 
 /*
@@ -1043,10 +1128,10 @@ static int wait_signal(const sigset_t *set, long ms)
 	return sigtimedwait(set, NULL, &ts) > 0;
 }
 
-int http_serve(const struct server *srv)
+int http_serve(const struct server *srv, const struct http_hooks *hooks)
 {
 	const struct config *cfg = srv->cfg;
-	struct http_daemon d = { .srv = srv, .tls = srv->cfg->tls_cert != NULL };
+	struct http_daemon d = { .srv = srv, .hooks = hooks, .tls = srv->cfg->tls_cert != NULL };
 	bool watching = false;
 	struct MHD_Daemon *mhd = NULL;
 	struct sockaddr_in addr;
@@ -1102,7 +1187,9 @@ int http_serve(const struct server *srv)
 	OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, hard_limit, NULL);
-	/* a little beyond ours, so the watchdog's 408 comes first */
+	/* a backstop: past twice its limit an address's connections are dropped unanswered */
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_address * 2, NULL);
+	/* a little beyond ours, so the watchdog's 408 comes first; it also ends idle connections */
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout + 2, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem_limit, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, &d);

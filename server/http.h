@@ -1,13 +1,18 @@
 /*
- * server/http.h - the HTTP layer: requests, responses and the route table.
+ * server/http.h - the HTTP glue over libmicrohttpd: connections and their
+ * limits, requests, responses, problem+json.
  *
- * The only module that includes <microhttpd.h> is server/http.c.  A request
- * reaches a handler fully read (body buffered up to --max-body, multipart
- * bodies already split into parts), authenticated and role-checked as its
- * route declares.  A handler returns 0 after calling one http_reply_*
- * function, or a negative error code (core/err.h) with err_set() called:
- * the core then answers with problem+json (http_reply_error).  Everything a
- * handler allocates should come from req->arena.
+ * The only module that includes <microhttpd.h> is server/http.c, and it
+ * calls nothing above it.  What a request means - its route, who is
+ * calling, the handler - is decided by the dispatcher the server hands to
+ * http_serve() as struct http_hooks (server/dispatch.c), and so is the
+ * renderer of HTML error pages.  The glue calls hooks.begin() once the
+ * headers are in, buffers the body up to the limit begin() set in
+ * req->max_body, then calls hooks.finish().  A handler returns 0 after
+ * calling one http_reply_* function, or a negative error code (core/err.h)
+ * with err_set() called: the dispatcher then answers with problem+json
+ * (http_reply_error).  Everything a handler allocates should come from
+ * req->arena.
  *
  * Thread-safety: a request is handled on one worker thread.
  */
@@ -58,6 +63,9 @@ struct http_part {
 
 #define HTTP_MAX_PARAMS 4
 
+struct form;
+struct route;
+
 struct http_req {
 	struct arena *arena;
 	const struct server *srv;
@@ -71,32 +79,16 @@ struct http_req {
 	size_t body_len;
 	struct http_part *parts;     /* multipart/form-data parts, in order */
 	size_t nparts;
+	const struct form *form;     /* an urlencoded page form, parsed once; NULL otherwise */
 	struct principal who;
 	struct actor actor;          /* who, as the domain sees it (filled with `who`) */
 	struct dom dom;              /* the context for domain operations */
+	const struct route *route;   /* the matched route (the dispatcher's) */
+	uint64_t max_body;           /* largest body accepted (set by hooks.begin) */
 	void *conn;                  /* private to http.c */
 };
 
 typedef int (*http_handler)(struct http_req *req);
-
-/*
- * One row of the route table (server/routes.c).  Patterns are literal
- * segments and captures: "/api/v1/assets/{id}", "/api/v1/assets/{id}/files/{path+}"
- * ({name+} captures the rest of the path, slashes included).  `roles` is
- * the set of roles allowed (ROLE_PUBLIC for no authentication); `summary`
- * appears in the OpenAPI document.
- */
-struct route {
-	const char *method;
-	const char *pattern;
-	unsigned roles;
-	http_handler handler;
-	const char *summary;
-	enum dom_op op;              /* the domain operation it calls (OP_NONE: none) */
-};
-
-extern const struct route routes[];
-extern const size_t routes_count;
 
 /* Query string parameter (decoded), or NULL. */
 const char *http_query(struct http_req *req, const char *name);
@@ -125,8 +117,9 @@ int http_reply_empty(struct http_req *req, unsigned status);
 
 /*
  * Respond to a failure: status from the code, RFC 9457 problem+json body
- * {type, title, status, detail, field?, rule?, request_id}.  Called by the
- * core when a handler returns an error; handlers may call it directly.
+ * {type, title, status, detail, field?, rule?, request_id}, or an HTML page
+ * (hooks.html_error) for a browser on a page path.  Called by the
+ * dispatcher when a handler returns an error; handlers may call it directly.
  */
 int http_reply_error(struct http_req *req, int code);
 
@@ -134,39 +127,10 @@ int http_reply_error(struct http_req *req, int code);
 unsigned http_status_for(int code);
 
 /*
- * Authenticate a request from its session cookie or bearer token
- * (server/auth.c): fills req->who, or leaves it anonymous.  Bad or expired
- * credentials simply stay anonymous.  Errors: a failure to check (database
- * down), and OTCM_EFORBIDDEN for a state-changing request authenticated by
- * a session cookie without its CSRF token (header X-CSRF-Token); the core
- * answers either with http_reply_error.
- */
-int auth_identify(struct http_req *req);
-
-/*
- * The CSRF rule for web forms: a state-changing request to a page path
- * from a cookie session carries the session's token in the X-CSRF-Token
- * header or in a "csrf_token" form field (urlencoded or multipart body).
- * auth_identify() leaves page paths to this check, which the core runs once
- * the body is read and before the handler; OTCM_EFORBIDDEN when it fails.
- * POST /login is exempt, as the API's login is: it replaces the session.
- */
-int auth_check_form_csrf(struct http_req *req);
-
-/*
  * Is `path` a web page (HTML, errors as HTML pages) rather than the API
  * (/api), git (/git) or an operations endpoint (/healthz, /readyz, /metrics)?
  */
 bool http_is_page_path(const char *path);
-
-/*
- * Answer a failure on a page path with an HTML page (server/h_pages.c);
- * http_reply_error() calls it for page paths when the client accepts
- * text/html (browsers; other clients keep problem+json), with the status
- * and a message already stripped of internals for 5xx.  401 redirects to
- * the login page.
- */
-int page_reply_error(struct http_req *req, unsigned status, const char *title, const char *detail);
 
 /*
  * Run handler `h` on `req` as a sub-call and keep its answer instead of
@@ -181,9 +145,44 @@ int http_call(unsigned *out_status, const char **out_body, size_t *out_len, stru
 	      http_handler h);
 
 /*
- * Run the server until SIGTERM or SIGINT: bind cfg->listen, serve with a
- * thread pool, finish in-flight requests, then return 0.
+ * Call fn(ctx, name, value) for each query parameter (decoded, in order)
+ * until it returns non-zero; returns that, or 0.
  */
-int http_serve(const struct server *srv);
+int http_query_each(struct http_req *req, int (*fn)(void *ctx, const char *name, const char *value),
+		    void *ctx);
+
+/* Has a response been chosen for req (http_reply_*)? */
+bool http_replied(struct http_req *req);
+
+/*
+ * What the server does with a request, handed to http_serve().  The glue
+ * calls these on the request's worker thread.
+ */
+struct http_hooks {
+	/*
+	 * The request line and headers are in, the body is not read yet:
+	 * choose a response now (it is sent and the body never read), or
+	 * set req->max_body, the largest body this request may send (0: none;
+	 * beyond it 413, Content-Length checked before anything is read).
+	 */
+	void (*begin)(struct http_req *req);
+	/* The whole body is in (req->body, req->body_len): answer it. */
+	void (*finish)(struct http_req *req);
+	/*
+	 * Render a failure as an HTML page, for page paths when the client
+	 * accepts text/html (browsers; other clients keep problem+json), with
+	 * the status and a message already stripped of internals for 5xx.
+	 * NULL: problem+json everywhere.
+	 */
+	int (*html_error)(struct http_req *req, unsigned status, const char *title,
+			  const char *detail);
+};
+
+/*
+ * Run the server until SIGTERM or SIGINT: bind cfg->listen, serve with a
+ * thread pool, hand each request to `hooks` (borrowed, alive until the
+ * return), finish in-flight requests, then return 0.
+ */
+int http_serve(const struct server *srv, const struct http_hooks *hooks);
 
 #endif

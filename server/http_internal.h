@@ -1,6 +1,6 @@
 /*
- * server/http_internal.h - pieces of the HTTP layer exposed for tests and
- * fuzz targets only; handlers use server/http.h.
+ * server/http_internal.h - multipart/form-data bodies (server/multipart.c),
+ * for the dispatcher, tests and fuzz targets; handlers use server/http.h.
  *
  * Thread-safety: all functions are reentrant; they touch only their
  * arguments.
@@ -12,31 +12,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
-#include "core/buf.h"
 #include "server/http.h"
-
-/*
- * Match `path` against one route pattern.  Literal segments compare
- * exactly; "{name}" matches one non-empty segment and must be a whole
- * segment of the pattern; "{name+}" (last in the pattern) matches the
- * non-empty rest of the path, slashes included.
- * Captures are copied into `a` and stored in params[0..*out_nparams).
- * Returns true on a match; on false, params and *out_nparams are undefined.
- */
-bool http_pattern_match(const char *pattern, const char *path, struct arena *a,
-			const char *params[HTTP_MAX_PARAMS], size_t *out_nparams);
-
-/*
- * Find the route for `method` and `path` in table[0..n).  HEAD is served by
- * GET routes.  On success *out is the route and params and *out_nparams the
- * captures.  OTCM_ENOTFOUND when no pattern matches the path;
- * OTCM_EMETHOD when a pattern matches but not for this method: then
- * `allow` (if not NULL) receives the allowed methods, comma separated.
- * Messages are recorded with err_set().
- */
-int http_route_match(const struct route **out, const struct route *table, size_t n,
-		     const char *method, const char *path, struct arena *a,
-		     const char *params[HTTP_MAX_PARAMS], size_t *out_nparams, struct buf *allow);
 
 /*
  * Split a multipart/form-data body (RFC 7578) into parts.  `content_type`

@@ -27,7 +27,7 @@
 #include "core/log.h"
 #include "server/bootstrap.h"
 #include "server/cmd.h"
-#include "server/http.h"
+#include "server/dispatch.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -159,7 +159,7 @@ static int run_serve(const struct config *cfg)
 	srv.tls = cfg->tls_cert != NULL;
 	srv.key = key;
 	srv.origin = origin;
-	if ((rc = server_bootstrap(&srv)) || (rc = http_serve(&srv)))
+	if ((rc = server_bootstrap(&srv)) || (rc = dispatch_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:

@@ -32,7 +32,8 @@ bool http_is_multipart(const char *content_type)
 
 /*
  * Find parameter `name` in a header value of the form
- * `token; a=b; c="quoted \"text\""` and copy its value into the arena.
+ * `token; a=b; c="quoted text"` and copy its value into the arena (a
+ * quoted value is literal: a backslash stays a backslash).
  * Parameter names compare case-insensitively.  NULL when absent or malformed.
  */
 static char *header_param(struct arena *a, const char *v, size_t vlen, const char *name)
@@ -64,14 +65,17 @@ static char *header_param(struct arena *a, const char *v, size_t vlen, const cha
 			p++;
 		val = p;
 		if (p < end && *p == '"') {
-			/* quoted string: backslash escapes the next character */
+			/*
+			 * Quoted string, taken literally up to the next '"'.
+			 * Browsers do not escape a backslash in a file name
+			 * (they send '"' as %22, CR and LF as %0D and %0A), so
+			 * a backslash is part of the name, never a quoted-pair
+			 * escape: "a\b.L5X" must reach the path rules as it is.
+			 */
 			out = arena_alloc(a, (size_t)(end - p) + 1);
 			i = 0;
-			for (p++; p < end && *p != '"'; p++) {
-				if (*p == '\\' && p + 1 < end)
-					p++;
+			for (p++; p < end && *p != '"'; p++)
 				out[i++] = *p;
-			}
 			if (p >= end)
 				return NULL; /* unterminated */
 			p++;

@@ -1,6 +1,6 @@
 /*
  * server/routes.c - the route table: every URL otcm serves, its method,
- * the roles allowed and the handler (see struct route in http.h).
+ * the roles allowed and the handler (see struct route in routes.h).
  *
  * Rows look like
  *
@@ -15,7 +15,7 @@
  * http_param(req, i) in pattern order.  Handlers are declared in the
  * header of the file that defines them, included below.
  */
-#include "server/http.h"
+#include "server/routes.h"
 
 #include "server/h_health.h"
 #include "server/handlers.h"
@@ -107,6 +107,8 @@ const struct route routes[] = {
 	  "sign a run tested (completes it) or witnessed", OP_RUN_SIGN },
 	{ "POST", "/api/v1/totp", CHG_READERS, h_totp_enrol, "start one-time code enrolment", OP_TOTP_ENROL },
 	{ "POST", "/api/v1/totp/confirm", CHG_READERS, h_totp_confirm, "enable one-time codes with a first code", OP_TOTP_CONFIRM },
+	{ "DELETE", "/api/v1/users/{id}/totp", ROLE_ADMIN, h_totp_reset,
+	  "turn off a user's one-time codes (a lost device)", OP_TOTP_RESET },
 
 	{ "GET", "/api/v1/audit", ROLE_ADMIN | ROLE_AUDITOR, h_audit_list, "the audit trail", OP_AUDIT_READ },
 	{ "GET", "/api/v1/audit/checkpoint", ROLE_ADMIN | ROLE_AUDITOR, h_checkpoint_get,
@@ -149,6 +151,8 @@ const struct route routes[] = {
 	{ "POST", "/admin/users", ROLE_ADMIN, h_page_admin_user_create, "page: create a user", OP_USER_CREATE },
 	{ "POST", "/admin/users/{id}", ROLE_ADMIN, h_page_admin_user_update,
 	  "page: change a user's role, disable, enable or unlock", OP_USER_UPDATE },
+	{ "POST", "/admin/users/{id}/totp-reset", ROLE_ADMIN, h_page_admin_user_totp_reset,
+	  "page: reset a user's one-time codes", OP_TOTP_RESET },
 	{ "GET", "/admin/assets", ROLE_ADMIN, h_page_admin_assets, "page: the asset register", OP_ASSET_CREATE },
 	{ "POST", "/admin/assets", ROLE_ADMIN, h_page_admin_asset_create, "page: register an asset", OP_ASSET_CREATE },
 	{ "GET", "/admin/assets/{id}", ROLE_ADMIN, h_page_admin_asset, "page: edit an asset", OP_ASSET_UPDATE },

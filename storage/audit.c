@@ -366,6 +366,42 @@ static void chain_problem(struct audit_chain *ch, int64_t seq, const char *fmt, 
 
 int audit_verify_chain(struct audit_chain *out, struct db_conn *c)
 {
+	static const merkle_hash zero = { 0 };
+
+	return audit_verify_chain_since(out, c, 0, zero);
+}
+
+int audit_event_hash(merkle_hash out, struct db_conn *c, int64_t seq)
+{
+	static const char sql[] = "SELECT hash FROM audit_events WHERE seq = $1::bigint";
+	struct db_res *res = NULL;
+	char seq_s[24];
+	int rc;
+
+	snprintf(seq_s, sizeof(seq_s), "%" PRId64, seq);
+	{
+		const struct db_param params[] = { DB_TEXT(seq_s) };
+
+		if ((rc = db_exec(&res, c, sql, 1, params, true)))
+			goto out;
+	}
+	if (db_res_rows(res) != 1) {
+		rc = err_set(OTCM_ENOTFOUND, "seq", "event %" PRId64 " not found", seq);
+		goto out;
+	}
+	if (db_res_len(res, 0, 0) != MERKLE_HASH_LEN) {
+		rc = err_set(OTCM_EDB, NULL, "event %" PRId64 " has a malformed hash", seq);
+		goto out;
+	}
+	memcpy(out, db_res_get(res, 0, 0), MERKLE_HASH_LEN);
+out:
+	db_res_free(res);
+	return rc;
+}
+
+int audit_verify_chain_since(struct audit_chain *out, struct db_conn *c, uint64_t base,
+			     const merkle_hash base_hash)
+{
 	static const char sql_head[] = "SELECT seq, encode(hash, 'hex') FROM audit_head";
 	static const char sql_page[] =
 		"SELECT seq, (extract(epoch FROM at) * 1000000)::bigint, actor_id, actor, role, source,"
@@ -388,6 +424,8 @@ int audit_verify_chain(struct audit_chain *out, struct db_conn *c)
 		goto out;
 	}
 	ch.head_seq = strtoll(col(res, 0, 0), NULL, 10);
+	ch.base = ch.verified = base;
+	memcpy(prev, base_hash, sizeof(prev));
 	head_hash_ok = col(res, 0, 1) && !crypto_unhex(head_hash, sizeof(head_hash), col(res, 0, 1));
 	db_res_free(res);
 	res = NULL;
@@ -449,11 +487,11 @@ int audit_verify_chain(struct audit_chain *out, struct db_conn *c)
 					      "changed after it was written", seq);
 				break;
 			}
-			if (ch.verified == alloc) {
+			if (ch.verified - ch.base == alloc) {
 				alloc = alloc ? 2 * alloc : 1024;
 				ch.leaves = xrealloc(ch.leaves, alloc * sizeof(merkle_hash));
 			}
-			memcpy(ch.leaves[ch.verified++], hash, sizeof(hash));
+			memcpy(ch.leaves[ch.verified++ - ch.base], hash, sizeof(hash));
 			memcpy(prev, hash, sizeof(prev));
 		}
 		db_res_free(res);

@@ -97,14 +97,15 @@ int audit_canonical(struct buf *out, const struct audit_stored *ev);
 void audit_chain_hash(merkle_hash out, const merkle_hash prev, const void *canonical, size_t len);
 
 /*
- * What audit_verify_chain() found.  Events 1..verified recomputed to their
- * stored hashes and chained; leaves[i] is the hash of event i+1 (the Merkle
- * leaf data, not yet the leaf hash; owned,
- * release with audit_chain_release).  bad_seq is the first event that does
- * not verify (0 when all do) and problem says how; head_seq is what
- * audit_head claims.
+ * What audit_verify_chain() found.  Events base+1..verified recomputed to
+ * their stored hashes and chained (base is 0 for the whole chain);
+ * leaves[i] is the hash of event base+i+1 (the Merkle leaf data, not yet
+ * the leaf hash; owned, release with audit_chain_release).  bad_seq is the
+ * first event that does not verify (0 when all do) and problem says how;
+ * head_seq is what audit_head claims.
  */
 struct audit_chain {
+	uint64_t base;
 	uint64_t verified;
 	merkle_hash *leaves;
 	int64_t bad_seq;
@@ -119,6 +120,21 @@ struct audit_chain {
  * not be read.
  */
 int audit_verify_chain(struct audit_chain *out, struct db_conn *c);
+
+/*
+ * The same from event base+1 on, taking `base_hash` as the hash of event
+ * `base` (verified some other way: a signed checkpoint's root), so only the
+ * events after it are read and recomputed.  base 0 with 32 zero bytes is
+ * audit_verify_chain().
+ */
+int audit_verify_chain_since(struct audit_chain *out, struct db_conn *c, uint64_t base,
+			     const merkle_hash base_hash);
+
+/*
+ * The stored hash of event `seq` into out.  OTCM_ENOTFOUND when there is
+ * no such event, OTCM_EDB when its hash is malformed.
+ */
+int audit_event_hash(merkle_hash out, struct db_conn *c, int64_t seq);
 void audit_chain_release(struct audit_chain *chain);
 
 #endif

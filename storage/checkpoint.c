@@ -131,6 +131,19 @@ static int row_checkpoint(struct checkpoint **out, const struct db_res *res, siz
 	"tree_size, encode(root_hash, 'hex'), (extract(epoch FROM at) * 1000000)::bigint," \
 	" origin, encode(key_id, 'hex'), note"
 
+int checkpoint_count(uint64_t *out, struct db_conn *c)
+{
+	static const char sql[] = "SELECT count(*) FROM audit_checkpoints";
+	struct db_res *res = NULL;
+	int rc;
+
+	if ((rc = db_exec(&res, c, sql, 0, NULL, false)))
+		return rc;
+	*out = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	db_res_free(res);
+	return 0;
+}
+
 int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_size)
 {
 	static const char sql[] =
@@ -158,27 +171,111 @@ out:
 	return rc;
 }
 
-int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
-		     const struct crypto_ed25519_key *key, const char *origin)
+/* The compact range as stored: its subtree roots, largest first, 32 bytes each. */
+static unsigned char *range_bytes(size_t *out_len, const struct merkle_range *r)
 {
-	static const char sql_rr[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+	unsigned char *b = xmalloc(r->n ? r->n * MERKLE_HASH_LEN : 1);
+
+	for (unsigned i = 0; i < r->n; i++)
+		memcpy(b + i * MERKLE_HASH_LEN, r->h[i], MERKLE_HASH_LEN);
+	*out_len = r->n * MERKLE_HASH_LEN;
+	return b;
+}
+
+/* The compact range over `size` leaves from its stored bytes; false when they do not fit. */
+static bool range_load(struct merkle_range *out, const unsigned char *data, size_t len, uint64_t size)
+{
+	unsigned n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (int bit = 63; bit >= 0; bit--) {
+		if (!(size >> bit & 1))
+			continue;
+		if ((size_t)(n + 1) * MERKLE_HASH_LEN > len)
+			return false;
+		memcpy(out->h[n], data + (size_t)n * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+		out->height[n++] = (unsigned)bit;
+	}
+	out->n = n;
+	out->size = size;
+	return (size_t)n * MERKLE_HASH_LEN == len;
+}
+
+/* The root over `prefix`'s leaves and then the leaf of event hash `last`. */
+static void root_with(merkle_hash out, const struct merkle_range *prefix, const merkle_hash last)
+{
+	struct merkle_range r = *prefix;
+	merkle_hash leaf;
+
+	merkle_leaf_hash(leaf, last, MERKLE_HASH_LEN);
+	merkle_range_append(&r, leaf);
+	merkle_range_root(out, &r);
+}
+
+/*
+ * Sign the checkpoint of events 1..size (their leaves but the last in
+ * `prefix`, the last event's hash in `last`) and store it with its compact
+ * range, committing c's open transaction; *out is the stored row.
+ */
+static int sign_store(struct checkpoint **out, struct db_conn *c, const struct crypto_ed25519_key *key,
+		      const char *origin, const struct merkle_range *prefix, const merkle_hash last,
+		      uint64_t size)
+{
 	static const char sql_insert[] =
-		"INSERT INTO audit_checkpoints (tree_size, root_hash, origin, key_id, note)"
-		" VALUES ($1, $2::bytea, $3, $4::bytea, $5) ON CONFLICT (tree_size) DO NOTHING";
-	struct audit_chain chain = { 0 };
-	struct checkpoint *last = NULL, *cp = NULL;
-	struct merkle_range range = MERKLE_RANGE_INIT;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN], id[4];
-	merkle_hash root;
+		"INSERT INTO audit_checkpoints (tree_size, root_hash, origin, key_id, note, compact_range)"
+		" VALUES ($1, $2::bytea, $3, $4::bytea, $5, $6::bytea) ON CONFLICT (tree_size) DO NOTHING";
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN], id[4], *range = NULL;
 	char *text = NULL, *note = NULL, size_s[24];
+	merkle_hash root;
+	size_t range_len = 0;
 	uint32_t key_id;
 	int rc;
 
-	assert(out && c && key && origin);
+	assert(prefix->size + 1 == size);
 	crypto_ed25519_public(pub, key);
 	if ((rc = signednote_key_id(&key_id, origin, pub)))
-		return rc;
-	if ((rc = db_begin(c)) || (rc = db_exec(NULL, c, sql_rr, 0, NULL, false)) ||
+		goto out;
+	root_with(root, prefix, last);
+	text = signednote_checkpoint_text(origin, size, root);
+	if ((rc = signednote_sign(&note, text, origin, key)))
+		goto out;
+	snprintf(size_s, sizeof(size_s), "%" PRIu64, size);
+	id[0] = (unsigned char)(key_id >> 24);
+	id[1] = (unsigned char)(key_id >> 16);
+	id[2] = (unsigned char)(key_id >> 8);
+	id[3] = (unsigned char)key_id;
+	range = range_bytes(&range_len, prefix);
+	{
+		const struct db_param params[] = {
+			DB_TEXT(size_s), DB_BYTES(root, sizeof(root)), DB_TEXT(origin),
+			DB_BYTES(id, sizeof(id)), DB_TEXT(note), DB_BYTES(range, range_len),
+		};
+
+		if ((rc = db_exec(NULL, c, sql_insert, 6, params, false)))
+			goto out;
+	}
+	if ((rc = db_commit(c)))
+		goto out;
+	/* read it back: a concurrent writer may have stored this size first */
+	rc = checkpoint_get(out, c, size);
+out:
+	free(range);
+	free(text);
+	free(note);
+	return rc;
+}
+
+int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
+		     const struct crypto_ed25519_key *key, const char *origin)
+{
+	struct audit_chain chain = { 0 };
+	struct checkpoint *last = NULL;
+	struct merkle_range range = MERKLE_RANGE_INIT, prefix = MERKLE_RANGE_INIT;
+	merkle_hash root;
+	int rc;
+
+	assert(out && c && key && origin);
+	if ((rc = db_begin_snapshot(c, false)) ||
 	    (rc = audit_verify_chain(&chain, c)))
 		goto out;
 	if (chain.bad_seq) {
@@ -202,6 +299,8 @@ int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
 	for (uint64_t i = 0; i < chain.verified; i++) {
 		merkle_hash leaf;
 
+		if (i + 1 == chain.verified)
+			prefix = range;
 		merkle_leaf_hash(leaf, chain.leaves[i], MERKLE_HASH_LEN);
 		merkle_range_append(&range, leaf);
 		if (last && range.size == last->tree_size) {
@@ -222,31 +321,9 @@ int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
 			*out_new = false;
 		goto out;
 	}
-	merkle_range_root(root, &range);
-	text = signednote_checkpoint_text(origin, chain.verified, root);
-	if ((rc = signednote_sign(&note, text, origin, key)))
+	if ((rc = sign_store(out, c, key, origin, &prefix, chain.leaves[chain.verified - 1],
+			     chain.verified)))
 		goto out;
-	snprintf(size_s, sizeof(size_s), "%" PRIu64, chain.verified);
-	id[0] = (unsigned char)(key_id >> 24);
-	id[1] = (unsigned char)(key_id >> 16);
-	id[2] = (unsigned char)(key_id >> 8);
-	id[3] = (unsigned char)key_id;
-	{
-		const struct db_param params[] = {
-			DB_TEXT(size_s), DB_BYTES(root, sizeof(root)), DB_TEXT(origin),
-			DB_BYTES(id, sizeof(id)), DB_TEXT(note),
-		};
-
-		if ((rc = db_exec(NULL, c, sql_insert, 5, params, false)))
-			goto out;
-	}
-	if ((rc = db_commit(c)))
-		goto out;
-	/* read it back: a concurrent writer may have stored this size first */
-	if ((rc = checkpoint_get(&cp, c, chain.verified)))
-		goto out;
-	*out = cp;
-	cp = NULL;
 	if (out_new)
 		*out_new = true;
 out:
@@ -254,9 +331,220 @@ out:
 		db_rollback(c);
 	audit_chain_release(&chain);
 	checkpoint_free(last);
-	checkpoint_free(cp);
-	free(text);
-	free(note);
+	return rc;
+}
+
+static void tail_problem(struct checkpoint_tail *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tail_problem(struct checkpoint_tail *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
+	va_end(ap);
+}
+
+/* Event `verified + 1`, of hash `h`, joins the tail. */
+static void tail_push(struct checkpoint_tail *t, const merkle_hash h)
+{
+	if (t->verified) {
+		merkle_hash leaf;
+
+		merkle_leaf_hash(leaf, t->last, MERKLE_HASH_LEN);
+		merkle_range_append(&t->range, leaf);
+	}
+	memcpy(t->last, h, MERKLE_HASH_LEN);
+	t->verified++;
+}
+
+/*
+ * Why the note of `cp` does not hold (it is not signed by `pub` under its
+ * origin's name, or does not say what its row says), or NULL when it holds.
+ */
+static const char *note_problem(const struct checkpoint *cp, const unsigned char *pub)
+{
+	struct signednote *note = NULL;
+	char *origin = NULL;
+	const char *why = NULL;
+	uint64_t size = 0;
+	merkle_hash root;
+	uint32_t id;
+
+	if (signednote_parse(&note, cp->note, strlen(cp->note)))
+		why = "its note is malformed";
+	else if (signednote_key_id(&id, cp->origin, pub) || signednote_verify(note, cp->origin, pub))
+		why = "the note is not signed by the server's key under its origin";
+	else if (signednote_checkpoint_parse(&origin, &size, root, note->text) ||
+		 strcmp(origin, cp->origin) != 0 || size != cp->tree_size ||
+		 !crypto_equal(root, cp->root, MERKLE_HASH_LEN) || id != cp->key_id)
+		why = "the row does not say what its signed note says";
+	free(origin);
+	signednote_free(note);
+	return why;
+}
+
+int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
+			   const unsigned char pub[CRYPTO_ED25519_PUB_LEN])
+{
+	static const char sql_latest[] =
+		"SELECT " CHECKPOINT_COLS ", encode(compact_range, 'hex') FROM audit_checkpoints"
+		" ORDER BY tree_size DESC LIMIT 1";
+	static const char sql_head[] = "SELECT seq FROM audit_head";
+	static const merkle_hash zero = { 0 };
+	struct checkpoint_tail t;
+	struct audit_chain chain = { 0 };
+	struct merkle_range prefix = MERKLE_RANGE_INIT;
+	struct db_res *res = NULL;
+	unsigned char *range = NULL;
+	merkle_hash base, root;
+	const char *why;
+	int rc;
+
+	assert(out && c && pub);
+	memset(&t, 0, sizeof(t));
+	if ((rc = db_exec(&res, c, sql_head, 0, NULL, false)))
+		goto out;
+	t.head_seq = db_res_rows(res) ? strtoll(db_res_get(res, 0, 0), NULL, 10) : 0;
+	db_res_free(res);
+	res = NULL;
+	if ((rc = db_exec(&res, c, sql_latest, 0, NULL, false)))
+		goto out;
+	if (db_res_rows(res) && (rc = row_checkpoint(&t.latest, res, 0)))
+		goto out;
+	if (t.latest && (why = note_problem(t.latest, pub))) {
+		t.bad_size = t.latest->tree_size;
+		tail_problem(&t, "checkpoint %" PRIu64 ": %s", t.latest->tree_size, why);
+		goto done;
+	}
+	if (t.latest && db_res_get(res, 0, 6)) {
+		const char *hex = db_res_get(res, 0, 6);
+		size_t len = strlen(hex) / 2;
+		uint64_t size = t.latest->tree_size;
+
+		range = xmalloc(len ? len : 1);
+		if (crypto_unhex(range, len, hex) || !range_load(&prefix, range, len, size - 1)) {
+			t.bad_size = size;
+			tail_problem(&t, "checkpoint %" PRIu64 ": its stored compact range is malformed", size);
+			goto done;
+		}
+		rc = audit_event_hash(base, c, (int64_t)size);
+		if (rc == OTCM_ENOTFOUND) {
+			rc = 0;
+			t.bad_size = size;
+			tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but event %"
+				     PRIu64 " is gone", size, size, size);
+			goto done;
+		}
+		if (rc)
+			goto out;
+		root_with(root, &prefix, base);
+		if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
+			t.bad_size = size;
+			tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have the "
+				     "signed root: some were changed, removed, inserted or reordered", size, size);
+			goto done;
+		}
+		t.trusted = t.verified = size;
+		t.range = prefix;
+		memcpy(t.last, base, MERKLE_HASH_LEN);
+		if ((rc = audit_verify_chain_since(&chain, c, size, base)))
+			goto out;
+	} else if ((rc = audit_verify_chain_since(&chain, c, 0, zero))) {
+		goto out;
+	}
+	for (uint64_t i = chain.base; i < chain.verified; i++) {
+		tail_push(&t, chain.leaves[i - chain.base]);
+		if (t.latest && !t.trusted && t.verified == t.latest->tree_size) {
+			root_with(root, &t.range, t.last);
+			if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
+				t.bad_size = t.latest->tree_size;
+				tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have "
+					     "the signed root: some were changed, removed, inserted or reordered",
+					     t.verified, t.verified);
+				goto done;
+			}
+		}
+	}
+	t.head_seq = chain.head_seq;
+	if (chain.bad_seq) {
+		t.bad_seq = chain.bad_seq;
+		tail_problem(&t, "event %" PRId64 ": %s", chain.bad_seq, chain.problem);
+	} else if (t.latest && t.verified < t.latest->tree_size) {
+		t.bad_size = t.latest->tree_size;
+		tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but events %"
+			     PRIu64 " to %" PRIu64 " are gone", t.latest->tree_size, t.latest->tree_size,
+			     t.verified + 1, t.latest->tree_size);
+	}
+done:
+	*out = t;
+	memset(&t, 0, sizeof(t));
+out:
+	checkpoint_free(t.latest);
+	audit_chain_release(&chain);
+	free(range);
+	db_res_free(res);
+	return rc;
+}
+
+void checkpoint_tail_release(struct checkpoint_tail *t)
+{
+	if (!t)
+		return;
+	checkpoint_free(t->latest);
+	memset(t, 0, sizeof(*t));
+}
+
+int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
+		     const struct crypto_ed25519_key *key, const char *origin, uint64_t need)
+{
+	static const char sql_cover[] =
+		"SELECT min(tree_size) FROM audit_checkpoints WHERE tree_size >= $1::bigint";
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
+	struct checkpoint_tail t = { 0 };
+	struct db_res *res = NULL;
+	char need_s[24];
+	int rc;
+
+	assert(out && c && key && origin);
+	if (out_new)
+		*out_new = false;
+	crypto_ed25519_public(pub, key);
+	if ((rc = db_begin_snapshot(c, false)) ||
+	    (rc = checkpoint_verify_tail(&t, c, pub)))
+		goto out;
+	if (t.bad_size || t.bad_seq) {
+		rc = err_set(OTCM_ERULE, NULL, "the audit trail does not verify, nothing signed: %s",
+			     t.problem);
+		goto out;
+	}
+	if (t.verified == 0) {
+		rc = err_set(OTCM_ENOTFOUND, NULL, "the audit trail is empty");
+		goto out;
+	}
+	if (need == 0 || need > t.verified)
+		need = t.verified;
+	snprintf(need_s, sizeof(need_s), "%" PRIu64, need);
+	{
+		const struct db_param params[] = { DB_TEXT(need_s) };
+
+		if ((rc = db_exec(&res, c, sql_cover, 1, params, false)))
+			goto out;
+	}
+	if (db_res_get(res, 0, 0)) {
+		rc = checkpoint_get(out, c, strtoull(db_res_get(res, 0, 0), NULL, 10));
+		goto out;
+	}
+	if ((rc = sign_store(out, c, key, origin, &t.range, t.last, t.verified)))
+		goto out;
+	if (out_new)
+		*out_new = true;
+out:
+	if (db_in_transaction(c))
+		db_rollback(c);
+	db_res_free(res);
+	checkpoint_tail_release(&t);
 	return rc;
 }
 
@@ -407,9 +695,11 @@ int checkpoint_consistency(json_t **out, struct db_conn *c, uint64_t first, uint
 		rc = err_set(OTCM_EINVAL, "first", "need two checkpoint sizes with 0 < first <= second");
 		goto out;
 	}
-	if ((rc = checkpoint_get(&a, c, first)) || (rc = checkpoint_get(&b, c, second)) ||
-	    (rc = read_leaves(&leaves, c, second)) ||
-	    (rc = merkle_consistency_proof(&proof, &plen, leaves, second, first)))
+	if ((rc = checkpoint_get(&a, c, first)) || (rc = checkpoint_get(&b, c, second)))
+		goto out;
+	/* a tree is consistent with itself by an empty proof: no need to read the trail */
+	if (first < second && ((rc = read_leaves(&leaves, c, second)) ||
+			       (rc = merkle_consistency_proof(&proof, &plen, leaves, second, first))))
 		goto out;
 	*out = json_pack("{s:I, s:I, s:o, s:o, s:o}", "first", (json_int_t)first,
 			 "second", (json_int_t)second, "proof", hex_array(proof, plen),
@@ -566,7 +856,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (leader_hold(w->leader) && db_acquire(&c, w->pool) == 0 &&
 		    writer_due(&due, w, c) == 0 && due) {
-			if (checkpoint_write(&cp, &made, c, w->key, w->origin))
+			if (checkpoint_cover(&cp, &made, c, w->key, w->origin, 0))
 				log_msg(LOG_ERROR, "cannot write an audit checkpoint: %s", err_message());
 			else if (made)
 				log_msg(LOG_INFO, "signed audit checkpoint %" PRIu64, cp->tree_size);

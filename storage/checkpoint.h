@@ -6,9 +6,14 @@
  * written as a C2SP tlog-checkpoint body and signed with the server's
  * Ed25519 key as a C2SP signed note whose key name is the origin
  * ("otcm/<server name>").  Checkpoints are rows of audit_checkpoints,
- * append-only like the trail.  A checkpoint is only signed after the whole
- * chain was recomputed and the previous checkpoint still matches, so a
- * rewritten trail is never signed over.  docs/audit.md has the details.
+ * append-only like the trail, each with the compact Merkle range of the
+ * events it signs but the last.  A checkpoint is only signed over a trail
+ * that verifies, so a rewritten trail is never signed over: either the
+ * whole chain recomputed (checkpoint_write(), on an administrator's
+ * request) or, for the signing the server does by itself, the trail from
+ * the newest checkpoint on (checkpoint_cover(): that checkpoint's
+ * signature, row and root checked, the events after it recomputed).
+ * docs/audit.md has the details.
  *
  * Errors: as db.h; OTCM_ENOTFOUND for a checkpoint or event that does not
  * exist; OTCM_ERULE when the trail does not verify (nothing is signed).
@@ -57,13 +62,66 @@ int checkpoint_key_open(struct crypto_ed25519_key **out, bool *out_created, cons
 			bool create);
 
 /*
- * Sign and store a checkpoint over every event there is, in a transaction
- * of its own on the idle connection c.  When the newest checkpoint already
- * covers every event, *out is that one and *out_new is false.
- * OTCM_ENOTFOUND when there are no events yet.
+ * Recompute the whole chain and check the newest checkpoint against it,
+ * then sign and store a checkpoint over every event there is, in a
+ * transaction of its own on the idle connection c.  When the newest
+ * checkpoint already covers every event, *out is that one and *out_new is
+ * false.  OTCM_ENOTFOUND when there are no events yet.
  */
 int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
 		     const struct crypto_ed25519_key *key, const char *origin);
+
+/*
+ * What checkpoint_verify_tail() found.  `latest` is the newest checkpoint
+ * (NULL when none was signed; owned, release with checkpoint_tail_release).
+ * Events 1..trusted are those `latest` signs, taken as verified when it was
+ * signed: its note verifies with the key and says what its row says, and
+ * its stored compact range with the stored hash of event `trusted` gives
+ * its root.  Events trusted+1..verified were recomputed and chain on.
+ * trusted is 0 when the whole chain was recomputed (no checkpoint, or the
+ * newest predates compact ranges).  bad_size names the newest checkpoint
+ * when it does not verify, bad_seq the first event that does not (0:
+ * none), and problem says why.  `range` holds leaves 1..verified-1 and
+ * `last` the hash of event `verified`, what the next checkpoint needs.
+ */
+struct checkpoint_tail {
+	struct checkpoint *latest;
+	uint64_t trusted;
+	uint64_t verified;
+	int64_t head_seq;
+	int64_t bad_seq;
+	uint64_t bad_size;
+	char problem[320];
+	struct merkle_range range;
+	merkle_hash last;
+};
+
+/*
+ * Verify the trail from the newest checkpoint on, in c's open transaction
+ * (open it REPEATABLE READ for a consistent view): O(events since that
+ * checkpoint), not O(trail).  Returns 0 whether or not the trail verifies;
+ * an error only when it could not be read.
+ */
+int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
+			   const unsigned char pub[CRYPTO_ED25519_PUB_LEN]);
+
+/* Free what a tail holds; NULL is fine. */
+void checkpoint_tail_release(struct checkpoint_tail *t);
+
+/*
+ * The smallest stored checkpoint that signs events 1..need (need 0: every
+ * event), after verifying the trail from the newest checkpoint on
+ * (checkpoint_verify_tail); when none does, one is signed over every event
+ * there is and stored, and *out_new (may be NULL) is set.  In a
+ * transaction of its own on the idle connection c.  OTCM_ERULE (nothing
+ * signed) when the trail does not verify; OTCM_ENOTFOUND when there are no
+ * events yet.
+ */
+int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
+		     const struct crypto_ed25519_key *key, const char *origin, uint64_t need);
+
+/* How many checkpoints are stored. */
+int checkpoint_count(uint64_t *out, struct db_conn *c);
 
 /* The newest checkpoint (tree_size 0) or the one of exactly tree_size. */
 int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_size);
@@ -104,7 +162,7 @@ int checkpoint_verify_all(struct checkpoint_check *out, struct db_conn *c,
 			  const unsigned char pub[CRYPTO_ED25519_PUB_LEN]);
 
 /*
- * A thread that writes a checkpoint when `every_events` events (0: never)
+ * A thread that writes a checkpoint (checkpoint_cover) when `every_events` events (0: never)
  * arrived since the last one, or when events arrived and the last one is
  * `every_minutes` old (0: never).  Failures are logged, not fatal.
  * The key, origin and pool must outlive the writer.

@@ -563,6 +563,15 @@ int db_begin(struct db_conn *c)
 	return exec_simple(c, "BEGIN");
 }
 
+int db_begin_snapshot(struct db_conn *c, bool read_only)
+{
+	assert(c && c->pg);
+	if (db_in_transaction(c))
+		return err_set(OTCM_EINTERNAL, NULL, "a transaction is already open");
+	return exec_simple(c, read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+				       : "BEGIN ISOLATION LEVEL REPEATABLE READ");
+}
+
 int db_commit(struct db_conn *c)
 {
 	PGresult *r = NULL;

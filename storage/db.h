@@ -82,6 +82,13 @@ int db_try_lock(bool *out, struct db_conn *c, int64_t key);
 int db_ping(struct db_conn *c);
 
 int db_begin(struct db_conn *c);
+
+/*
+ * Begin a REPEATABLE READ transaction (READ ONLY with `read_only`): every
+ * statement in it sees the same snapshot, for reads that must agree, such
+ * as a chain of hashes and the checkpoints over it.
+ */
+int db_begin_snapshot(struct db_conn *c, bool read_only);
 int db_commit(struct db_conn *c);
 int db_rollback(struct db_conn *c);
 bool db_in_transaction(const struct db_conn *c);

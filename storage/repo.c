@@ -6,8 +6,7 @@
  */
 #include "storage/repo.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include <ctype.h>
 #include <git2.h>
 #include <git2/sys/commit.h>
 #include <git2/sys/odb_backend.h>
@@ -18,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/archive.h"
 #include "core/err.h"
 #include "core/utf8.h"
 #include "core/mem.h"
@@ -331,6 +331,94 @@ out:
 	return rc;
 }
 
+/*
+ * The code point starting at *p (before end), advancing *p past it.  The
+ * text has been checked as UTF-8; a truncated sequence reads as U+FFFD.
+ */
+static uint32_t next_code_point(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if ((size_t)(end - s) < n) {
+		*p = end;
+		return 0xfffd;
+	}
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	*p = s + n;
+	return cp;
+}
+
+/* Code points HFS+ drops from names (git's list in utf8.c, next_hfs_char). */
+static bool hfs_ignores(uint32_t cp)
+{
+	return (cp >= 0x200c && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x206a && cp <= 0x206f) || cp == 0xfeff;
+}
+
+/* The next code point of name that HFS+ keeps, or 0 at the end. */
+static uint32_t next_hfs_char(const unsigned char **p, const unsigned char *end)
+{
+	while (*p < end) {
+		uint32_t cp = next_code_point(p, end);
+
+		if (!hfs_ignores(cp))
+			return cp;
+	}
+	return 0;
+}
+
+/* git's is_hfs_dotgit: ".git" in any case once the ignored code points are gone. */
+static bool is_hfs_dotgit(const char *name, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name, *end = p + len;
+	const char *needle = "git";
+	uint32_t cp;
+
+	if (next_hfs_char(&p, end) != '.')
+		return false;
+	for (; *needle; needle++) {
+		cp = next_hfs_char(&p, end);
+		if (cp > 127 || tolower((int)cp) != *needle)
+			return false;
+	}
+	return next_hfs_char(&p, end) == 0;
+}
+
+/*
+ * git's is_ntfs_dotgit: ".git" or its 8.3 alias "git~1", in any case,
+ * followed only by dots and spaces (which NTFS strips) up to the end or a
+ * ':' (an alternate data stream of the folder).
+ */
+static bool is_ntfs_dotgit(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len >= 4 && strncasecmp(name, ".git", 4) == 0)
+		i = 4;
+	else if (len >= 5 && strncasecmp(name, "git~1", 5) == 0)
+		i = 5;
+	else
+		return false;
+	for (; i < len && name[i] != ':'; i++)
+		if (name[i] != '.' && name[i] != ' ')
+			return false;
+	return true;
+}
+
+bool repo_name_is_dotgit(const char *name, size_t len)
+{
+	return is_ntfs_dotgit(name, len) || is_hfs_dotgit(name, len);
+}
+
 int repo_check_path(const char *path)
 {
 	const char *seg, *end;
@@ -363,8 +451,9 @@ int repo_check_path(const char *path)
 			return err_set(OTCM_EINVAL, "path", "path '%s' has an empty segment", path);
 		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return err_set(OTCM_EINVAL, "path", "path '%s' has a '.' or '..' segment", path);
-		if (n == 4 && strncasecmp(seg, ".git", 4) == 0)
-			return err_set(OTCM_EINVAL, "path", "path '%s' has a '.git' segment", path);
+		if (repo_name_is_dotgit(seg, n))
+			return err_set(OTCM_EINVAL, "path",
+				       "path '%s' has a segment that git reads as '.git'", path);
 		if (!end)
 			break;
 	}
@@ -1072,29 +1161,6 @@ out:
 	return rc;
 }
 
-/* libarchive writes into our capped buffer. */
-struct archive_sink {
-	struct buf *out;
-	int rc;
-};
-
-static la_ssize_t sink_write(struct archive *a, void *payload, const void *data, size_t len)
-{
-	struct archive_sink *s = payload;
-
-	if ((s->rc = buf_add(s->out, data, len)))
-		return -1;
-	return (la_ssize_t)len;
-}
-
-static int archive_fail(struct archive *a, struct archive_sink *s)
-{
-	if (s->rc)
-		return s->rc;
-	return err_set(OTCM_EINTERNAL, NULL, "cannot write archive: %s",
-		       archive_error_string(a) ? archive_error_string(a) : "unknown error");
-}
-
 /*
  * Entries in tree order, folders before their contents, every entry with the
  * commit's time, owner 0, mode 0755 (folders, executables) or 0644: the same
@@ -1104,89 +1170,56 @@ static int archive_fail(struct archive *a, struct archive_sink *s)
 int repo_archive(struct buf *out, struct repo *r, const char *commit, const char *format)
 {
 	struct walk w = { NULL, 0, 0, true };
-	struct archive_sink sink = { out, 0 };
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
+	struct arc_writer *aw = NULL;
+	struct arc_entry e;
 	git_commit *c = NULL;
 	git_blob *blob = NULL;
-	bool zip;
+	char *dirname = NULL;
 	int rc;
 
 	if (!format || (strcmp(format, "zip") && strcmp(format, "tar")))
 		return err_set(OTCM_EINVAL, "format", "unknown archive format '%s'",
 			       format ? format : "");
-	zip = strcmp(format, "zip") == 0;
-	if ((rc = walk_commit(&w, r, commit, &c)))
+	if ((rc = walk_commit(&w, r, commit, &c)) ||
+	    (rc = arc_writer_open(&aw, out, strcmp(format, "zip") ? ARC_TAR : ARC_ZIP)))
 		goto out;
-	a = archive_write_new();
-	if (zip ? archive_write_set_format_zip(a) : archive_write_set_format_pax_restricted(a)) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	if (archive_write_add_filter_none(a) ||
-	    archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	e = archive_entry_new();
 	for (size_t i = 0; i < w.n; i++) {
 		const struct walk_file *f = &w.files[i];
 		bool dir = f->mode == GIT_FILEMODE_TREE;
-		size_t len = 0;
-		const char *data = NULL;
 
 		if (!dir && f->mode != GIT_FILEMODE_BLOB && f->mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
 			rc = err_set(OTCM_EGIT, "path", "tree entry '%s' is not a regular file", f->path);
 			goto out;
 		}
-		if (!dir) {
+		memset(&e, 0, sizeof(e));
+		if (dir) {
+			dirname = xasprintf("%s/", f->path);
+			e.name = dirname;
+			e.type = ARC_DIR;
+		} else {
 			if (git_blob_lookup(&blob, r->git, &f->id) < 0) {
 				rc = git_fail(r, "cannot read file");
 				goto out;
 			}
-			len = (size_t)git_blob_rawsize(blob);
-			data = git_blob_rawcontent(blob);
+			e.name = f->path;
+			e.type = ARC_FILE;
+			e.len = (size_t)git_blob_rawsize(blob);
+			e.data = git_blob_rawcontent(blob);
 		}
-		archive_entry_clear(e);
-		if (dir) {
-			char *name = xasprintf("%s/", f->path);
-
-			archive_entry_set_pathname_utf8(e, name);
-			free(name);
-		} else {
-			archive_entry_set_pathname_utf8(e, f->path);
-		}
-		archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
-		archive_entry_set_perm(e, dir || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-		archive_entry_set_size(e, (la_int64_t)len);
-		archive_entry_set_mtime(e, (time_t)git_commit_time(c), 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			rc = archive_fail(a, &sink);
+		e.mode = dir || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+		e.mtime = (int64_t)git_commit_time(c);
+		if ((rc = arc_writer_add(aw, &e)))
 			goto out;
-		}
-		for (size_t done = 0; done < len; ) {
-			la_ssize_t n = archive_write_data(a, data + done, len - done);
-
-			if (n <= 0) {
-				rc = archive_fail(a, &sink);
-				goto out;
-			}
-			done += (size_t)n;
-		}
+		free(dirname);
+		dirname = NULL;
 		git_blob_free(blob);
 		blob = NULL;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		rc = archive_fail(a, &sink);
-		goto out;
-	}
-	rc = 0;
+	rc = arc_writer_close(aw);
 out:
+	free(dirname);
 	git_blob_free(blob);
-	archive_entry_free(e);
-	archive_write_free(a);
+	arc_writer_free(aw);
 	git_commit_free(c);
 	walk_release(&w);
 	return rc;

@@ -97,7 +97,21 @@ int repo_commit_files(char out_commit[REPO_OID_HEX], char out_tree[REPO_OID_HEX]
 int repo_tag_create(char out[REPO_OID_HEX], struct repo *r, const char *name, const char *target,
 		    const struct repo_signature *tagger, const char *message);
 
-/* Is `path` acceptable inside a tree?  0 or OTCM_EINVAL with a reason. */
+/*
+ * Does the path component name[0..len) (valid UTF-8) name git's own folder
+ * as git itself reads names on NTFS and HFS+ (is_ntfs_dotgit and
+ * is_hfs_dotgit): ".git" in any case, also with trailing dots or spaces or
+ * an alternate data stream (".git.", ".git ", ".git::$INDEX_ALLOCATION"),
+ * its 8.3 alias "git~1" likewise, and ".git" with code points HFS+ ignores
+ * (U+200C..U+200F, U+202A..U+202E, U+206A..U+206F, U+FEFF) anywhere in it.
+ */
+bool repo_name_is_dotgit(const char *name, size_t len);
+
+/*
+ * Is `path` acceptable inside a tree?  0 or OTCM_EINVAL with a reason:
+ * empty, absolute, control characters, backslashes, invalid UTF-8, empty,
+ * "." or ".." components, or a component repo_name_is_dotgit() refuses.
+ */
 int repo_check_path(const char *path);
 
 /*

@@ -140,13 +140,17 @@ int users_list(json_t **out, struct db_conn *c)
 	size_t i;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM users ORDER BY username", user_columns);
+	snprintf(sql, sizeof(sql), "SELECT %s, EXISTS (SELECT 1 FROM user_totp t WHERE "
+		 "t.user_id = users.id AND t.enabled) FROM users ORDER BY username", user_columns);
 	rc = db_execv(&r, c, sql, 0, NULL);
 	for (i = 0; rc == 0 && i < db_res_rows(r); i++) {
 		struct user u;
+		json_t *o;
 
 		fill_user(&u, a, r, i);
-		json_array_append_new(list, users_to_json(&u));
+		o = users_to_json(&u);
+		json_object_set_new(o, "totp", json_boolean(strcmp(db_res_get(r, i, 11), "t") == 0));
+		json_array_append_new(list, o);
 	}
 	db_res_free(r);
 	arena_free(a);
@@ -184,12 +188,13 @@ int users_set_login_state(struct db_conn *c, int64_t id, int failed, int64_t nex
 	return db_execv(NULL, c, sql, 4, v);
 }
 
-int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *role,
-		 int disabled, bool unlock)
+int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *email,
+		 const char *role, int disabled, bool unlock)
 {
 	static const char sql[] =
 		"UPDATE users SET display_name = coalesce($2, display_name), "
 		"role = coalesce($3, role), "
+		"email = CASE WHEN $6::text IS NULL THEN email WHEN $6 = '' THEN NULL ELSE $6 END, "
 		"disabled = CASE WHEN $4 = '' THEN disabled ELSE $4::boolean END, "
 		"failed_logins = CASE WHEN $5 THEN 0 ELSE failed_logins END, "
 		"locked_until = CASE WHEN $5 THEN NULL ELSE locked_until END, "
@@ -198,12 +203,12 @@ int users_update(struct db_conn *c, int64_t id, const char *display_name, const 
 	char sid[32];
 	const char *v[] = { sid, display_name, role,
 			    disabled < 0 ? "" : disabled ? "true" : "false",
-			    unlock ? "true" : "false" };
+			    unlock ? "true" : "false", email };
 	struct db_res *r = NULL;
 	int rc;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	rc = db_execv(&r, c, sql, 5, v);
+	rc = db_execv(&r, c, sql, 6, v);
 	if (rc == 0 && db_res_affected(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%s' not found", sid);
 	db_res_free(r);
@@ -222,13 +227,13 @@ int users_set_password(struct db_conn *c, int64_t id, const char *password_hash)
 }
 
 int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t user_id,
-		    const char *csrf_token, int64_t expires_us, const char *source)
+		    const char *csrf_token, int64_t expires_us, const char *source, const char *auth)
 {
 	static const char sql[] =
-		"INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, source) "
-		"VALUES ($1, $2, $3, to_timestamp($4::bigint / 1e6), $5)";
+		"INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, source, auth) "
+		"VALUES ($1, $2, $3, to_timestamp($4::bigint / 1e6), $5, $6)";
 	char suser[32], sexp[32];
-	struct db_param p[5];
+	struct db_param p[6];
 
 	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
 	snprintf(sexp, sizeof(sexp), "%" PRId64, expires_us);
@@ -237,14 +242,15 @@ int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t 
 	p[2] = DB_TEXT(csrf_token);
 	p[3] = DB_TEXT(sexp);
 	p[4] = DB_TEXT(source);
-	return db_exec(NULL, c, sql, 5, p, false);
+	p[5] = DB_TEXT(auth);
+	return db_exec(NULL, c, sql, 6, p, false);
 }
 
-int sessions_find(struct user *out_user, const char **out_csrf, struct arena *a,
-		  struct db_conn *c, const unsigned char id_hash[32])
+int sessions_find(struct user *out_user, const char **out_csrf, const char **out_auth,
+		  struct arena *a, struct db_conn *c, const unsigned char id_hash[32])
 {
 	static const char sql[] =
-		"SELECT " USER_COLUMNS("u.") ", s.csrf_token FROM sessions s "
+		"SELECT " USER_COLUMNS("u.") ", s.csrf_token, s.auth FROM sessions s "
 		"JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > now()";
 	struct db_param p[1] = { DB_BYTES(id_hash, 32) };
 	struct db_res *r = NULL;
@@ -255,6 +261,7 @@ int sessions_find(struct user *out_user, const char **out_csrf, struct arena *a,
 	if (rc == 0) {
 		fill_user(out_user, a, r, 0);
 		*out_csrf = arena_strdup(a, db_res_get(r, 0, 11));
+		*out_auth = arena_strdup(a, db_res_get(r, 0, 12));
 	}
 	db_res_free(r);
 	return rc;
@@ -266,6 +273,118 @@ int sessions_delete(struct db_conn *c, const unsigned char id_hash[32])
 	struct db_param p[1] = { DB_BYTES(id_hash, 32) };
 
 	return db_exec(NULL, c, sql, 1, p, false);
+}
+
+int sessions_delete_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
+{
+	static const char sql[] = "DELETE FROM sessions WHERE user_id = $1";
+	char suser[32];
+	const char *v[] = { suser };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	rc = db_execv(&r, c, sql, 1, v);
+	if (rc == 0)
+		*out_count = (int64_t)db_res_affected(r);
+	db_res_free(r);
+	return rc;
+}
+
+int tokens_revoke_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
+{
+	static const char sql[] =
+		"UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL";
+	char suser[32];
+	const char *v[] = { suser };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	rc = db_execv(&r, c, sql, 1, v);
+	if (rc == 0)
+		*out_count = (int64_t)db_res_affected(r);
+	db_res_free(r);
+	return rc;
+}
+
+int totp_delete(struct db_conn *c, int64_t user_id)
+{
+	static const char sql[] = "DELETE FROM user_totp WHERE user_id = $1";
+	char suser[32];
+	const char *v[] = { suser };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
+	rc = db_execv(&r, c, sql, 1, v);
+	if (rc == 0 && db_res_affected(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%s' has no one-time codes", suser);
+	db_res_free(r);
+	return rc;
+}
+
+int login_address_get(int *out_failed, int64_t *out_next_us, struct db_conn *c,
+		      const char *address, unsigned quiet_seconds)
+{
+	static const char sql[] =
+		"SELECT failed_logins, coalesce(" US("next_login_at") ", 0) FROM login_addresses "
+		"WHERE address = $1 AND last_failed_at > now() - make_interval(secs => $2::bigint)";
+	char squiet[16];
+	const char *v[] = { address, squiet };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(squiet, sizeof(squiet), "%u", quiet_seconds);
+	*out_failed = 0;
+	*out_next_us = 0;
+	rc = db_execv(&r, c, sql, 2, v);
+	if (rc == 0 && db_res_rows(r) > 0) {
+		*out_failed = (int)to_i64(db_res_get(r, 0, 0));
+		*out_next_us = to_i64(db_res_get(r, 0, 1));
+	}
+	db_res_free(r);
+	return rc;
+}
+
+int login_address_failed(int *out_failed, struct db_conn *c, const char *address,
+			 unsigned quiet_seconds, unsigned throttle_after, int64_t max_wait_us)
+{
+	/*
+	 * One statement, so concurrent failures from one address each count:
+	 * the count restarts after a quiet period, and from `throttle_after`
+	 * failures on each one doubles the wait (1 s, 2 s, ...) up to the cap.
+	 */
+	static const char sql[] =
+		"INSERT INTO login_addresses AS a (address, failed_logins, last_failed_at) "
+		"VALUES ($1, 1, now()) ON CONFLICT (address) DO UPDATE SET "
+		"failed_logins = CASE WHEN a.last_failed_at > now() - make_interval(secs => $2::bigint) "
+		"THEN a.failed_logins + 1 ELSE 1 END, last_failed_at = now() RETURNING failed_logins";
+	static const char wait_sql[] =
+		"UPDATE login_addresses SET next_login_at = now() + "
+		"make_interval(secs => least($2::bigint, 1::bigint << least($3::int, 30))::double precision) "
+		"WHERE address = $1";
+	char squiet[16], sstep[16], smax[32];
+	const char *v[] = { address, squiet };
+	struct db_res *r = NULL;
+	int rc, failed;
+
+	snprintf(squiet, sizeof(squiet), "%u", quiet_seconds);
+	rc = db_execv(&r, c, sql, 2, v);
+	if (rc)
+		goto out;
+	failed = (int)to_i64(db_res_get(r, 0, 0));
+	*out_failed = failed;
+	if ((unsigned)failed >= throttle_after) {
+		const char *w[] = { address, smax, sstep };
+
+		snprintf(smax, sizeof(smax), "%" PRId64, max_wait_us / 1000000);
+		snprintf(sstep, sizeof(sstep), "%u", (unsigned)failed - throttle_after);
+		rc = db_execv(NULL, c, wait_sql, 3, w);
+	}
+out:
+	db_res_free(r);
+	return rc;
 }
 
 int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,

@@ -48,7 +48,10 @@ int users_by_id(struct user *out, struct arena *a, struct db_conn *c, int64_t id
 /* Number of users (bootstrap: is this the first start?). */
 int users_count(int64_t *out, struct db_conn *c);
 
-/* All users as JSON (no secrets), ordered by username. */
+/*
+ * All users as JSON (no secrets), ordered by username, each with "totp":
+ * whether one-time codes are on.
+ */
 int users_list(json_t **out, struct db_conn *c);
 
 /* A user as public JSON (no secrets). */
@@ -58,23 +61,57 @@ json_t *users_to_json(const struct user *u);
 int users_set_login_state(struct db_conn *c, int64_t id, int failed, int64_t next_login_us,
 			  int64_t locked_until_us);
 
-/* Change role, display name, disabled flag or lock (NULL/negative = keep). */
-int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *role,
-		 int disabled, bool unlock);
+/*
+ * Change display name, e-mail ("" clears it), role, disabled flag or lock
+ * (NULL or negative: keep).  `unlock` also clears the failure count and
+ * any wait.
+ */
+int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *email,
+		 const char *role, int disabled, bool unlock);
 
 int users_set_password(struct db_conn *c, int64_t id, const char *password_hash);
 
-/* Sessions: store the digest of a new session id with its CSRF token. */
+/*
+ * Sessions: store the digest of a new session id with its CSRF token and
+ * how it was opened (`auth`: "password" or "password+totp").
+ */
 int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t user_id,
-		    const char *csrf_token, int64_t expires_us, const char *source);
+		    const char *csrf_token, int64_t expires_us, const char *source, const char *auth);
 
 /*
- * Find a live session by digest: *out_user gets its owner, out_csrf its
- * CSRF token (strings in `a`).  OTCM_ENOTFOUND when absent or expired.
+ * Find a live session by digest: *out_user gets its owner, *out_csrf its
+ * CSRF token, *out_auth how it was opened (strings in `a`).
+ * OTCM_ENOTFOUND when absent or expired.
  */
-int sessions_find(struct user *out_user, const char **out_csrf, struct arena *a,
-		  struct db_conn *c, const unsigned char id_hash[32]);
+int sessions_find(struct user *out_user, const char **out_csrf, const char **out_auth,
+		  struct arena *a, struct db_conn *c, const unsigned char id_hash[32]);
 int sessions_delete(struct db_conn *c, const unsigned char id_hash[32]);
+
+/* End every session of a user; *out_count gets how many there were. */
+int sessions_delete_user(int64_t *out_count, struct db_conn *c, int64_t user_id);
+
+/* Revoke every live API token of a user; *out_count gets how many. */
+int tokens_revoke_user(int64_t *out_count, struct db_conn *c, int64_t user_id);
+
+/* Forget a user's one-time code enrolment.  OTCM_ENOTFOUND when there is none. */
+int totp_delete(struct db_conn *c, int64_t user_id);
+
+/*
+ * Failed logins from client address `address` within the last
+ * `quiet_seconds` (*out_failed, 0 when none) and the time before which no
+ * attempt from it is checked (*out_next_us, 0 when none).
+ */
+int login_address_get(int *out_failed, int64_t *out_next_us, struct db_conn *c,
+		      const char *address, unsigned quiet_seconds);
+
+/*
+ * Count one more failed login from `address` (restarting the count after
+ * `quiet_seconds` without failures); from `throttle_after` failures on,
+ * the address must wait 1 s, doubling with each failure, at most
+ * `max_wait_us`.  *out_failed gets the new count.
+ */
+int login_address_failed(int *out_failed, struct db_conn *c, const char *address,
+			 unsigned quiet_seconds, unsigned throttle_after, int64_t max_wait_us);
 
 /* API tokens. */
 int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const char *name,

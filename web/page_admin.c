@@ -67,12 +67,17 @@ static void user_state(struct html *h, const json_t *u)
 	}
 }
 
-/* A one-button form posting `op` for user `id`. */
+/*
+ * A one-button form posting `op` for user `id`; "totp-reset" posts to the
+ * user's own action, /admin/users/{id}/totp-reset.
+ */
 static void user_button(struct html *h, const struct web_page *p, int64_t id, const char *op,
 			const char *label, const char *confirm)
 {
 	html_raw(h, "<form method=\"post\" class=\"inline\" action=\"/admin/users/");
 	html_int(h, id);
+	if (strcmp(op, "totp-reset") == 0)
+		html_raw(h, "/totp-reset");
 	html_raw(h, "\">");
 	layout_csrf_field(h, p);
 	html_raw(h, "<input type=\"hidden\" name=\"op\" value=\"");
@@ -134,11 +139,15 @@ void page_admin_users(struct html *h, const struct web_page *p, const json_t *us
 		html_raw(h, "</td><td>");
 		if (json_is_true(json_object_get(u, "locked")))
 			user_button(h, p, id, "unlocked", "Unlock", NULL);
+		if (json_is_true(json_object_get(u, "totp")))
+			user_button(h, p, id, "totp-reset", "Reset one-time codes",
+				    "Turn off this user's one-time codes? They log in with the password "
+				    "alone until they enrol a new device.");
 		if (!self && disabled)
 			user_button(h, p, id, "enabled", "Enable", NULL);
 		else if (!self)
 			user_button(h, p, id, "disabled", "Disable",
-				    "Disable this user? Their logins and API tokens stop working.");
+				    "Disable this user? Their sessions end and their API tokens are revoked.");
 		html_raw(h, "</td></tr>\n");
 	}
 	html_raw(h, "</tbody></table></div>\n"

@@ -242,24 +242,32 @@ static void verification(struct html *h, const json_t *checkpoint, const struct 
 		html_text(h, st->chain_problem);
 		html_raw(h, ". ");
 	}
-	html_rawf(h, "Events 1 to %" PRIu64 " were recomputed just now and each one's hash covers the "
-		     "one before.", st->chained);
+	if (st->trusted && st->chained > st->trusted)
+		html_rawf(h, "Events 1 to %" PRIu64 " are signed by the newest checkpoint, checked just now; "
+			     "events %" PRIu64 " to %" PRIu64 " were recomputed just now and each one's hash "
+			     "covers the one before.", st->trusted, st->trusted + 1, st->chained);
+	else if (st->trusted)
+		html_rawf(h, "Events 1 to %" PRIu64 " are signed by the newest checkpoint, checked just now; "
+			     "no event came after it.", st->trusted);
+	else if (st->have_key && !st->bad_size)
+		html_rawf(h, "Events 1 to %" PRIu64 " were recomputed just now and each one's hash covers the "
+			     "one before.", st->chained);
 	html_raw(h, "</p>\n<p>");
 	if (!st->have_key) {
-		html_raw(h, "The server has no signing key yet, so no checkpoint could be checked.");
+		html_raw(h, "The server has no signing key yet, so nothing could be checked.");
 	} else if (st->bad_size) {
-		html_rawf(h, "The checkpoint of events 1 to %" PRIu64 " does not verify: ", st->bad_size);
+		html_rawf(h, "The newest checkpoint, of events 1 to %" PRIu64 ", does not verify: ", st->bad_size);
 		html_text(h, st->checkpoint_problem);
-	} else if (st->checkpoints_checked == 0) {
+	} else if (st->latest_size == 0) {
 		html_raw(h, "No checkpoint has been signed yet.");
 	} else {
-		html_rawf(h, "All %" PRIu64 " signed checkpoints verify against the server's key and the "
-			     "chain; the newest signs events 1 to %" PRIu64 ".", st->checkpoints_checked,
-			  st->latest_size);
+		html_rawf(h, "The newest checkpoint signs events 1 to %" PRIu64 ": its signature verifies "
+			     "with the server's key and its root with the stored event hashes.", st->latest_size);
 		if (st->latest_size < st->chained)
 			html_rawf(h, " Events %" PRIu64 " to %" PRIu64 " are not yet in a signed checkpoint.",
 				  st->latest_size + 1, st->chained);
 	}
+	html_raw(h, " <code>otcm audit verify</code> recomputes every event and checks every checkpoint.");
 	html_raw(h, "</p>\n");
 	if (checkpoint) {
 		html_raw(h, "<dl class=\"fields\" id=\"checkpoint\"><dt>Newest checkpoint</dt><dd>events 1 to ");

@@ -1,16 +1,32 @@
 /*
- * web/page_diff.c - what changed between two versions: per file, the
- * semantic changes grouped by the engineering object that holds them
- * (the parent of each change's object path: a routine's rungs together, a
- * program's tags together), then git's unified patch behind a switch.
+ * web/page_diff.c - what changed between two versions: a summary across
+ * all files by category (logic, I/O, configuration, libraries, HMI,
+ * recipes, generated), a file list to navigate, then per file the semantic
+ * changes grouped by the engineering object that holds them (the parent of
+ * each change's object path: a routine's rungs together, a program's tags
+ * together), and git's unified patch behind a switch.
+ *
+ * The page stays small however large the change: each file is a collapsible
+ * section, generated files are folded, at most DIFF_FILE_INLINE changes of a
+ * file and DIFF_PAGE_INLINE in all are written inline, long patches are cut,
+ * and the rest is one link away on the page of that file
+ * (?file=PATH&page=N, DIFF_FILE_PAGE changes a page).  No script needed.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "web/pages.h"
 
-/* Changes shown per file; the rest are counted, and the patch holds everything. */
-#define DIFF_SHOWN_MAX 1000
+/* Changes of one file written on the overview; the rest are on the file's page. */
+#define DIFF_FILE_INLINE 100
+/* Changes written on the overview in all, so a 50-file change stays a small page. */
+#define DIFF_PAGE_INLINE 400
+/* Changes per page of one file. */
+#define DIFF_FILE_PAGE 500
+/* Bytes of one change's patch shown on the overview. */
+#define CHANGE_PATCH_INLINE ((size_t)2048)
+/* Bytes of the raw patch written into the overview; larger ones are a download. */
+#define RAW_PATCH_INLINE ((size_t)64 << 10)
 /* Bytes of the patch shown on the page. */
 #define PATCH_SHOWN_MAX ((size_t)4 << 20)
 
@@ -46,7 +62,7 @@ static bool same_group(const char *a, const char *b)
 	return la == lb && (la == 0 || memcmp(a, b, la) == 0);
 }
 
-static void change_row(struct html *h, const json_t *c)
+static void change_row(struct html *h, const json_t *c, size_t patch_cap)
 {
 	const char *kind = web_str(c, "kind"), *path = web_str(c, "path");
 	const json_t *delta = json_object_get(c, "delta");
@@ -75,16 +91,26 @@ static void change_row(struct html *h, const json_t *c)
 	}
 	html_raw(h, "</td></tr>\n");
 	if (web_str(c, "patch")) {
+		const char *patch = web_str(c, "patch");
+		size_t len = strlen(patch);
+
 		html_raw(h, "<tr><td></td><td colspan=\"4\"><pre class=\"patch\">");
-		html_text(h, web_str(c, "patch"));
-		html_raw(h, "</pre></td></tr>\n");
+		html_textn(h, patch, len < patch_cap ? len : patch_cap);
+		html_raw(h, "</pre>");
+		if (len > patch_cap)
+			html_raw(h, "<p class=\"muted\">The patch is cut here; the file's page shows all of it.</p>");
+		html_raw(h, "</td></tr>\n");
 	}
 }
 
-static void semantic(struct html *h, const json_t *sem)
+/*
+ * The semantic changes [from, last) of one file, grouped; the counts line
+ * covers the whole file.
+ */
+static void semantic(struct html *h, const json_t *sem, size_t from, size_t last, size_t patch_cap)
 {
 	const json_t *changes = json_object_get(sem, "changes"), *sum = json_object_get(sem, "summary");
-	size_t i, n = json_array_size(changes), shown = n < DIFF_SHOWN_MAX ? n : DIFF_SHOWN_MAX;
+	size_t i, n = json_array_size(changes), shown = last < n ? last : n;
 
 	html_raw(h, "<p class=\"muted\">");
 	html_text(h, web_str(sem, "format"));
@@ -106,7 +132,7 @@ static void semantic(struct html *h, const json_t *sem)
 		html_text(h, web_str(sem, "fallback_reason"));
 		html_raw(h, "</p>\n");
 	}
-	for (i = 0; i < shown;) {
+	for (i = from; i < shown;) {
 		const char *first = web_str(json_array_get(changes, i), "path");
 		size_t j = i, g = group_len(first);
 
@@ -122,13 +148,8 @@ static void semantic(struct html *h, const json_t *sem)
 		html_raw(h, ")</span></summary>\n<div class=\"table-wrap\"><table><thead><tr><th>change</th>"
 			    "<th>object</th><th>what</th><th>old</th><th>new</th></tr></thead><tbody>\n");
 		for (; i < j; i++)
-			change_row(h, json_array_get(changes, i));
+			change_row(h, json_array_get(changes, i), patch_cap);
 		html_raw(h, "</tbody></table></div></details>\n");
-	}
-	if (n > shown) {
-		html_raw(h, "<p class=\"notice notice-info\">");
-		html_int(h, (int64_t)(n - shown));
-		html_raw(h, " more changes are not shown here; the raw patch below holds everything.</p>\n");
 	}
 }
 
@@ -156,19 +177,191 @@ static void patch_lines(struct html *h, const char *patch, size_t len)
 		html_raw(h, "<p class=\"muted\">The patch is cut here; download it from the API with format=patch.</p>\n");
 }
 
-void page_diff(struct html *h, const struct web_page *p, const json_t *asset, const char *from,
-	       const char *to, const json_t *files, const char *patch, size_t patch_len)
+/* The categories of docs/diff.md ("Project summary") in summary order, with their labels. */
+static const char *const categories[][2] = {
+	{ "logic", "Logic" },
+	{ "io", "I/O and hardware" },
+	{ "configuration", "Configuration" },
+	{ "libraries", "Libraries" },
+	{ "hmi", "HMI" },
+	{ "recipes", "Recipes" },
+	{ "generated", "Generated" },
+	{ "other", "Other" },
+};
+#define NCATEGORIES (sizeof(categories) / sizeof(categories[0]))
+
+static size_t category_index(const char *name)
+{
+	for (size_t i = 0; i < NCATEGORIES; i++)
+		if (name && !strcmp(categories[i][0], name))
+			return i;
+	return NCATEGORIES - 1;
+}
+
+/* The category of a file: its semantic result's, or "other" when it was not compared. */
+static const char *file_category(const json_t *f)
+{
+	const json_t *sem = json_object_get(f, "semantic");
+	const char *c = json_is_object(sem) ? web_str(sem, "category") : NULL;
+
+	return c ? c : "other";
+}
+
+static size_t file_changes(const json_t *f)
+{
+	const json_t *sem = json_object_get(f, "semantic");
+
+	return json_is_object(sem) ? json_array_size(json_object_get(sem, "changes")) : 0;
+}
+
+/* The link to the page of one file (page 0 is the first). */
+static void file_href(struct html *h, int64_t id, const char *from, const char *to, const char *path,
+		      size_t page)
+{
+	html_raw(h, "/assets/");
+	html_int(h, id);
+	html_raw(h, "/diff?");
+	if (from) {
+		html_raw(h, "from=");
+		html_url(h, from);
+		html_raw(h, "&amp;");
+	}
+	html_raw(h, "to=");
+	html_url(h, to);
+	html_raw(h, "&amp;file=");
+	html_url(h, path);
+	if (page) {
+		html_raw(h, "&amp;page=");
+		html_int(h, (int64_t)page);
+	}
+}
+
+/* Files and changes per category, across all files. */
+static void project_summary(struct html *h, const json_t *files)
+{
+	size_t nfiles[NCATEGORIES] = { 0 }, nchanges[NCATEGORIES] = { 0 }, i;
+	const json_t *f;
+
+	json_array_foreach(files, i, f) {
+		const json_t *sem = json_object_get(f, "semantic"), *cats = json_object_get(sem, "categories");
+		const char *cat;
+		json_t *count;
+
+		nfiles[category_index(file_category(f))]++;
+		json_object_foreach((json_t *)cats, cat, count)
+			nchanges[category_index(cat)] += (size_t)json_integer_value(count);
+	}
+	html_raw(h, "<div class=\"table-wrap\"><table class=\"otcm-diff-summary\"><thead><tr><th>category</th>"
+		    "<th>files</th><th>changes</th></tr></thead><tbody>\n");
+	for (i = 0; i < NCATEGORIES; i++) {
+		if (!nfiles[i] && !nchanges[i])
+			continue;
+		html_raw(h, "<tr><td>");
+		html_text(h, categories[i][1]);
+		html_raw(h, "</td><td>");
+		html_int(h, (int64_t)nfiles[i]);
+		html_raw(h, "</td><td>");
+		html_int(h, (int64_t)nchanges[i]);
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table></div>\n");
+}
+
+/* The list of files: each links to its section below and to its own page. */
+static void file_list(struct html *h, int64_t id, const char *from, const char *to, const json_t *files)
 {
 	const json_t *f;
 	size_t i;
-	int64_t id = json_integer_value(json_object_get(asset, "id"));
 
-	layout_begin(h, p);
-	html_raw(h, "<div class=\"crumbs\"><a href=\"/assets\">Assets</a> / <a href=\"/assets/");
-	html_int(h, id);
-	html_raw(h, "\">");
-	html_text(h, web_str(asset, "path"));
-	html_raw(h, "</a></div>\n<h1>What changed</h1>\n<p>From ");
+	html_raw(h, "<div class=\"table-wrap\"><table class=\"otcm-diff-files\"><thead><tr><th>file</th>"
+		    "<th>category</th><th>status</th><th>lines</th><th>changes</th><th></th></tr></thead><tbody>\n");
+	json_array_foreach(files, i, f) {
+		html_raw(h, "<tr><td><a class=\"otcm-diff-file\" href=\"#f-");
+		html_int(h, (int64_t)i);
+		html_raw(h, "\">");
+		html_text(h, web_str(f, "path"));
+		html_raw(h, "</a></td><td>");
+		html_text(h, categories[category_index(file_category(f))][1]);
+		html_raw(h, "</td><td>");
+		html_text(h, web_str(f, "status"));
+		html_raw(h, "</td><td class=\"muted\">+");
+		html_int(h, json_integer_value(json_object_get(f, "additions")));
+		html_raw(h, " -");
+		html_int(h, json_integer_value(json_object_get(f, "deletions")));
+		html_raw(h, "</td><td>");
+		html_int(h, (int64_t)file_changes(f));
+		html_raw(h, "</td><td><a href=\"");
+		file_href(h, id, from, to, web_str(f, "path"), 0);
+		html_raw(h, "\">open</a></td></tr>\n");
+	}
+	html_raw(h, "</tbody></table></div>\n");
+}
+
+static void file_heading(struct html *h, const json_t *f)
+{
+	html_raw(h, "<span class=\"otcm-diff-file\">");
+	html_text(h, web_str(f, "path"));
+	html_raw(h, "</span> <span class=\"badge\">");
+	html_text(h, web_str(f, "status"));
+	html_raw(h, "</span> <span class=\"muted\">+");
+	html_int(h, json_integer_value(json_object_get(f, "additions")));
+	html_raw(h, " -");
+	html_int(h, json_integer_value(json_object_get(f, "deletions")));
+	html_raw(h, " lines</span>");
+}
+
+static void not_compared(struct html *h, const json_t *f)
+{
+	html_raw(h, "<p class=\"muted\">No semantic comparison: ");
+	html_text(h, web_str(f, "semantic_skipped") ? web_str(f, "semantic_skipped") : "not available");
+	html_raw(h, ".</p>\n");
+}
+
+/*
+ * One file's section on the overview: open unless generated or the page's
+ * budget of inline changes is spent; *budget shrinks by the rows written.
+ */
+static void file_section(struct html *h, int64_t id, const char *from, const char *to,
+			 const json_t *f, size_t index, size_t *budget)
+{
+	const json_t *sem = json_object_get(f, "semantic");
+	size_t n = file_changes(f), inline_max = n < DIFF_FILE_INLINE ? n : DIFF_FILE_INLINE;
+	bool generated = json_is_object(sem) && json_is_true(json_object_get(sem, "generated"));
+
+	if (inline_max > *budget || generated)
+		inline_max = 0;
+	html_raw(h, "<details class=\"otcm-diff\" id=\"f-");
+	html_int(h, (int64_t)index);
+	html_raw(h, inline_max || !n ? "\" open>" : "\">");
+	html_raw(h, "<summary>");
+	file_heading(h, f);
+	if (generated)
+		html_raw(h, " <span class=\"badge\">generated</span>");
+	html_raw(h, "</summary>\n");
+	if (json_is_object(sem))
+		semantic(h, sem, 0, inline_max, CHANGE_PATCH_INLINE);
+	else
+		not_compared(h, f);
+	if (n > inline_max) {
+		html_raw(h, "<p class=\"notice notice-info\">");
+		if (inline_max) {
+			html_int(h, (int64_t)(n - inline_max));
+			html_raw(h, " more changes of this file are on <a href=\"");
+		} else {
+			html_int(h, (int64_t)n);
+			html_raw(h, generated ? " changes of this generated file are on <a href=\""
+					      : " changes of this file are on <a href=\"");
+		}
+		file_href(h, id, from, to, web_str(f, "path"), 0);
+		html_raw(h, "\">its own page</a>.</p>\n");
+	}
+	html_raw(h, "</details>\n");
+	*budget -= inline_max;
+}
+
+static void versions_line(struct html *h, int64_t id, const char *from, const char *to)
+{
+	html_raw(h, "<p>From ");
 	if (from) {
 		html_raw(h, "<a href=\"/assets/");
 		html_int(h, id);
@@ -186,35 +379,103 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	html_url(h, to);
 	html_raw(h, "\">");
 	web_short(h, to);
-	html_raw(h, "</a>: ");
+	html_raw(h, "</a>");
+}
+
+/* The page of one file: its changes DIFF_FILE_PAGE at a time, patches whole. */
+static void one_file(struct html *h, int64_t id, const char *from, const char *to, const json_t *f,
+		     size_t page)
+{
+	const json_t *sem = json_object_get(f, "semantic");
+	size_t n = file_changes(f), pages = n ? (n + DIFF_FILE_PAGE - 1) / DIFF_FILE_PAGE : 1;
+
+	if (page >= pages)
+		page = pages - 1;
+	html_raw(h, "<section class=\"otcm-diff\"><h2>");
+	file_heading(h, f);
+	html_raw(h, "</h2>\n");
+	if (json_is_object(sem))
+		semantic(h, sem, page * DIFF_FILE_PAGE, (page + 1) * DIFF_FILE_PAGE, (size_t)-1);
+	else
+		not_compared(h, f);
+	if (pages > 1) {
+		html_raw(h, "<p class=\"pager\">Page ");
+		html_int(h, (int64_t)page + 1);
+		html_raw(h, " of ");
+		html_int(h, (int64_t)pages);
+		if (page > 0) {
+			html_raw(h, " <a rel=\"prev\" href=\"");
+			file_href(h, id, from, to, web_str(f, "path"), page - 1);
+			html_raw(h, "\">previous</a>");
+		}
+		if (page + 1 < pages) {
+			html_raw(h, " <a rel=\"next\" href=\"");
+			file_href(h, id, from, to, web_str(f, "path"), page + 1);
+			html_raw(h, "\">next</a>");
+		}
+		html_raw(h, "</p>\n");
+	}
+	html_raw(h, "</section>\n");
+}
+
+void page_diff(struct html *h, const struct web_page *p, const json_t *asset, const char *from,
+	       const char *to, const json_t *files, const char *patch, size_t patch_len,
+	       const json_t *file, size_t page)
+{
+	const json_t *f;
+	size_t i, budget = DIFF_PAGE_INLINE;
+	int64_t id = json_integer_value(json_object_get(asset, "id"));
+
+	layout_begin(h, p);
+	html_raw(h, "<div class=\"crumbs\"><a href=\"/assets\">Assets</a> / <a href=\"/assets/");
+	html_int(h, id);
+	html_raw(h, "\">");
+	html_text(h, web_str(asset, "path"));
+	html_raw(h, "</a></div>\n<h1>What changed</h1>\n");
+	versions_line(h, id, from, to);
+	if (file) {
+		html_raw(h, ": <a href=\"/assets/");
+		html_int(h, id);
+		html_raw(h, "/diff?");
+		if (from) {
+			html_raw(h, "from=");
+			html_url(h, from);
+			html_raw(h, "&amp;");
+		}
+		html_raw(h, "to=");
+		html_url(h, to);
+		html_raw(h, "\">all files</a>.</p>\n");
+		one_file(h, id, from, to, file, page);
+		layout_end(h);
+		return;
+	}
+	html_raw(h, ": ");
 	html_int(h, (int64_t)json_array_size(files));
 	html_raw(h, json_array_size(files) == 1 ? " file changed.</p>\n" : " files changed.</p>\n");
-	json_array_foreach(files, i, f) {
-		const json_t *sem = json_object_get(f, "semantic");
-
-		html_raw(h, "<section class=\"otcm-diff\"><h2 class=\"otcm-diff-file\">");
-		html_text(h, web_str(f, "path"));
-		html_raw(h, " <span class=\"badge\">");
-		html_text(h, web_str(f, "status"));
-		html_raw(h, "</span> <span class=\"muted\">+");
-		html_int(h, json_integer_value(json_object_get(f, "additions")));
-		html_raw(h, " -");
-		html_int(h, json_integer_value(json_object_get(f, "deletions")));
-		html_raw(h, " lines</span></h2>\n");
-		if (sem && json_is_object(sem)) {
-			semantic(h, sem);
-		} else {
-			html_raw(h, "<p class=\"muted\">No semantic comparison: ");
-			html_text(h, web_str(f, "semantic_skipped") ? web_str(f, "semantic_skipped")
-								    : "not available");
-			html_raw(h, ".</p>\n");
+	project_summary(h, files);
+	file_list(h, id, from, to, files);
+	json_array_foreach(files, i, f)
+		file_section(h, id, from, to, f, i, &budget);
+	if (patch_len <= RAW_PATCH_INLINE) {
+		html_raw(h, "<details class=\"raw\"><summary>Raw patch (");
+		html_int(h, (int64_t)patch_len);
+		html_raw(h, " bytes)</summary>\n");
+		patch_lines(h, patch, patch_len);
+		html_raw(h, "</details>\n");
+	} else {
+		html_raw(h, "<p class=\"raw\">Raw patch (");
+		html_int(h, (int64_t)patch_len);
+		html_raw(h, " bytes): <a href=\"/api/v1/assets/");
+		html_int(h, id);
+		html_raw(h, "/diff?");
+		if (from) {
+			html_raw(h, "from=");
+			html_url(h, from);
+			html_raw(h, "&amp;");
 		}
-		html_raw(h, "</section>\n");
+		html_raw(h, "to=");
+		html_url(h, to);
+		html_raw(h, "&amp;format=patch\">download</a></p>\n");
 	}
-	html_raw(h, "<details class=\"raw\"><summary>Raw patch (");
-	html_int(h, (int64_t)patch_len);
-	html_raw(h, " bytes)</summary>\n");
-	patch_lines(h, patch, patch_len);
-	html_raw(h, "</details>\n");
 	layout_end(h);
 }

@@ -26,6 +26,16 @@ static void profile_fields(struct html *h, const json_t *user)
 	html_raw(h, "</dd></dl>\n<p class=\"muted\">An administrator changes names and roles.</p>\n");
 }
 
+/* A password field for the one-time code forms: each asks for the password again. */
+static void totp_password_field(struct html *h, const char *id)
+{
+	html_raw(h, "<label for=\"");
+	html_attr(h, id);
+	html_raw(h, "\">Your password</label><input type=\"password\" id=\"");
+	html_attr(h, id);
+	html_raw(h, "\" name=\"password\" autocomplete=\"current-password\" required>");
+}
+
 static void totp_section(struct html *h, const struct web_page *p, const char *totp,
 			 const struct web_profile_once *once)
 {
@@ -34,15 +44,25 @@ static void totp_section(struct html *h, const struct web_page *p, const char *t
 	html_raw(h, "<section class=\"panel\" id=\"totp\"><h2>One-time codes</h2>\n");
 	if (strcmp(totp, "enabled") == 0) {
 		html_raw(h, "<p><span class=\"badge badge-ok\">on</span> Logging in and signing ask for "
-			    "the six-digit code of your authenticator app. To move to another device, "
-			    "ask an administrator.</p>\n</section>\n");
+			    "the six-digit code of your authenticator app. To move to another device, give "
+			    "your password and a code of the old one; if the old device is lost, ask an "
+			    "administrator to reset your codes.</p>\n"
+			    "<form class=\"stack\" method=\"post\" action=\"/profile/totp\">");
+		layout_csrf_field(h, p);
+		totp_password_field(h, "totp_password");
+		html_raw(h, "<label for=\"totp_current\">Code from the old device</label>"
+			    "<input type=\"text\" id=\"totp_current\" name=\"totp_code\" inputmode=\"numeric\" "
+			    "pattern=\"[0-9]{6}\" maxlength=\"6\" autocomplete=\"one-time-code\" required>"
+			    "<div><button type=\"submit\" class=\"secondary\">Move to another device</button></div>"
+			    "</form>\n</section>\n");
 		return;
 	}
 	if (fresh) {
 		html_raw(h, "<ol class=\"howto\"><li>In your authenticator app, add an account by hand "
 			    "with this secret (time-based, 6 digits, 30 seconds), or paste the whole "
 			    "address into an app that takes <code>otpauth://</code> links.</li>\n"
-			    "<li>Type the code the app shows now.</li></ol>\n<dl class=\"fields\"><dt>Secret</dt>"
+			    "<li>Type the code the app shows now, with your password.</li></ol>\n"
+			    "<dl class=\"fields\"><dt>Secret</dt>"
 			    "<dd><code class=\"secret\" data-once=\"totp-secret\">");
 		html_text(h, once->totp_secret);
 		html_raw(h, "</code></dd><dt>Address</dt><dd><code class=\"secret wrap\" data-once=\"totp-uri\">");
@@ -61,16 +81,18 @@ static void totp_section(struct html *h, const struct web_page *p, const char *t
 	if (fresh || strcmp(totp, "pending") == 0) {
 		html_raw(h, "<form class=\"stack\" method=\"post\" action=\"/profile/totp/confirm\">");
 		layout_csrf_field(h, p);
+		totp_password_field(h, "totp_confirm_password");
 		html_raw(h, "<label for=\"totp_code\">Code from the app</label>"
 			    "<input type=\"text\" id=\"totp_code\" name=\"totp_code\" inputmode=\"numeric\" "
 			    "pattern=\"[0-9]{6}\" maxlength=\"6\" autocomplete=\"one-time-code\" required>"
 			    "<div><button type=\"submit\">Turn on one-time codes</button></div></form>\n");
 	}
-	html_raw(h, "<form method=\"post\" action=\"/profile/totp\" class=\"inline\">");
+	html_raw(h, "<form class=\"stack\" method=\"post\" action=\"/profile/totp\">");
 	layout_csrf_field(h, p);
+	totp_password_field(h, "totp_password");
 	html_raw(h, strcmp(totp, "none") == 0 && !fresh
-		    ? "<button type=\"submit\">Set up one-time codes</button>"
-		    : "<button type=\"submit\" class=\"secondary\">Start again with a new secret</button>");
+		    ? "<div><button type=\"submit\">Set up one-time codes</button></div>"
+		    : "<div><button type=\"submit\" class=\"secondary\">Start again with a new secret</button></div>");
 	html_raw(h, "</form>\n</section>\n");
 }
 

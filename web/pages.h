@@ -56,11 +56,16 @@ void page_version(struct html *h, const struct web_page *p, const json_t *asset,
 
 /*
  * What changed between two versions: `files` as repo_diff gives them, each
- * with "semantic" (diff_to_json, or null with "semantic_skipped"); the
- * unified patch text behind a switch.  `from` may be NULL (first version).
+ * with "semantic" (diff_to_json, or null with "semantic_skipped").  Without
+ * `file`: a summary by category, the file list, each file collapsible with
+ * its first changes (generated files folded) and the unified patch behind a
+ * switch, or a download link when it is large.  With `file` (an element of
+ * `files`): that file's changes alone, page `page` (0-based; past the end
+ * shows the last).  `from` may be NULL (first version).
  */
 void page_diff(struct html *h, const struct web_page *p, const json_t *asset, const char *from,
-	       const char *to, const json_t *files, const char *patch, size_t patch_len);
+	       const char *to, const json_t *files, const char *patch, size_t patch_len,
+	       const json_t *file, size_t page);
 
 /* One action on a change: what it is, whether the user may take it now, or why not. */
 struct web_action {
@@ -114,7 +119,8 @@ void page_profile(struct html *h, const struct web_page *p, const json_t *user,
 
 /*
  * Users (web/page_admin.c): `users` as GET /api/v1/users lists them, with a
- * form per user (role, disable or enable, unlock) and one to create a
+ * form per user (role, disable or enable, unlock, reset one-time codes when
+ * the user's "totp" is true) and one to create a
  * user, refilled from `refill` ({username, display_name, email, role}, or
  * NULL).  `me` is the administrator's own id: no demoting or disabling
  * oneself.
@@ -157,13 +163,14 @@ void page_reports(struct html *h, const struct web_page *p, const char *from_day
 struct web_audit_status {
 	bool verified;                  /* the chain and every checkpoint hold */
 	bool have_key;                  /* the server has a signing key (else no checkpoint is checked) */
-	uint64_t chained;               /* events 1..chained recompute and chain */
+	uint64_t trusted;               /* events 1..trusted: signed by the newest checkpoint, whose
+					   signature and root were checked (0: all were recomputed) */
+	uint64_t chained;               /* events trusted+1..chained recompute and chain */
 	int64_t head_seq;               /* the newest event */
 	int64_t bad_seq;                /* the first event that does not verify, 0: none */
 	const char *chain_problem;
-	uint64_t checkpoints_checked;
-	uint64_t latest_size;           /* events the newest checkpoint signs */
-	uint64_t bad_size;              /* the first checkpoint that does not verify, 0: none */
+	uint64_t latest_size;           /* events the newest checkpoint signs, 0: none signed */
+	uint64_t bad_size;              /* the newest checkpoint when it does not verify, 0: it does */
 	const char *checkpoint_problem;
 };
 

@@ -194,6 +194,11 @@ t('a user turns on one-time codes in the profile and must then give one to log i
   await page.click('header .who a');
   assert.equal(new URL(page.url()).pathname, '/profile');
   assert.match(await page.textContent('main'), /qa/);
+  // a session alone cannot enrol: the form asks for the password again
+  await page.fill('#totp_password', 'not-her-password');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Set up one-time codes")')]);
+  assert.match(await page.textContent('.notice-error'), /password/i);
+  await page.fill('#totp_password', users['carla.ops']);
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Set up one-time codes")')]);
   assert.equal(new URL(page.url()).pathname, '/profile/totp');   // a POST answer: the secret is in no URL
   const secret = (await page.textContent('[data-once=totp-secret]')).trim();
@@ -202,9 +207,11 @@ t('a user turns on one-time codes in the profile and must then give one to log i
   assert.ok(uri.startsWith('otpauth://totp/otcm:carla.ops?secret=' + secret), uri);
   await shot(page, '05-totp-enrol');
   // a wrong code is refused; the right one turns codes on
+  await page.fill('#totp_confirm_password', users['carla.ops']);
   await page.fill('#totp_code', totp(secret) === '000000' ? '111111' : '000000');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Turn on one-time codes")')]);
   assert.match(await page.textContent('.notice-error'), /code/i);
+  await page.fill('#totp_confirm_password', users['carla.ops']);
   await page.fill('#totp_code', totp(secret));
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Turn on one-time codes")')]);
   assert.match(await page.textContent('.notice-ok'), /One-time codes are on/);

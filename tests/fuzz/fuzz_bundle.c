@@ -12,7 +12,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "server/evidence.h"
+#include "domain/bundle.h"
 #include "storage/repo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,9 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		buf_add(&tar, zero, sizeof(zero));
 		buf_add(&tar, zero, sizeof(zero));
-		evidence_verify(&report, tar.data ? tar.data : "", tar.len, NULL);
+		bundle_verify(&report, tar.data ? tar.data : "", tar.len, NULL);
 	} else {
-		evidence_verify(&report, data, size, NULL);
+		bundle_verify(&report, data, size, NULL);
 	}
 	buf_release(&report);
 	buf_release(&tar);

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_upload.c - libFuzzer target for server/upload.c, the
+ * tests/fuzz/fuzz_upload.c - libFuzzer target for domain/upload.c, the
  * parser that turns an upload into a list of validated files.
  *
  * The first byte picks what the rest is:
@@ -16,7 +16,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
-#include "server/upload.h"
+#include "domain/upload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_files(files, n);
 	} else {
 		/* names separated by NUL; each becomes a file part holding its own name */
-		struct http_part parts[16];
+		struct upload_part parts[16];
 		size_t nparts = 0, i = 1;
 		struct upload up;
 

@@ -260,6 +260,14 @@ class AuditChain(ServerTestCase):
         code, out = self.verify()
         self.assertEqual(code, 0, "restoring failed: " + out)
 
+    def assert_report_refused(self):
+        """A report verifies the trail from the newest checkpoint on: it fails loudly, signing nothing."""
+        before = self.psql("SELECT count(*) FROM audit_checkpoints").stdout
+        r = self.admin.get("/api/v1/reports/exceptions?from=2000-01-01&to=2099-01-01")
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json.get("rule"), "audit-trail-intact", r.json)
+        self.assertEqual(self.psql("SELECT count(*) FROM audit_checkpoints").stdout, before)
+
     def test_3_tampering_is_found_and_located(self):
         self.make_events(self.admin, 6)
         r = self.admin.post("/api/v1/audit/checkpoint")
@@ -278,8 +286,12 @@ class AuditChain(ServerTestCase):
             self.assertIn("event 3: event 3 does not match its hash", out)
             self.assertRegex(out, r"checkpoint \d+: checkpoint \d+ signed events 1 to \d+, but event 3 "
                              r"no longer verifies")
-            # and the server refuses to sign over it
-            self.assertStatus(self.admin.post("/api/v1/audit/checkpoint"), 409)
+            # and the server refuses to sign over it, naming the rule, and audits the refusal
+            r = self.admin.post("/api/v1/audit/checkpoint")
+            self.assertStatus(r, 409)
+            self.assertEqual(r.json.get("rule"), "audit-trail-intact", r.json)
+            self.assertEqual(self.psql("SELECT action FROM audit_events ORDER BY seq DESC LIMIT 1").stdout.strip(),
+                             "checkpoint.create")
             self.restore()
 
             # a field changed and every later hash recomputed: only the checkpoint can tell
@@ -297,6 +309,7 @@ class AuditChain(ServerTestCase):
             self.assertEqual(code, 1, out)
             self.assertNotIn("event ", out.split("checkpoint")[0])
             self.assertRegex(out, r"checkpoint (\d+): checkpoint \1: events 1 to \1 do not have the signed root")
+            self.assert_report_refused()
             self.restore()
 
             # the newest rows deleted, audit_head moved back to match: the signed checkpoint tells
@@ -339,6 +352,7 @@ class AuditChain(ServerTestCase):
             code, out = self.verify()
             self.assertEqual(code, 1, out)
             self.assertIn("event %d: event %d does not match its hash" % (head + 1, head + 1), out)
+            self.assert_report_refused()
             self.restore()
 
             # a checkpoint row altered (triggers off there too)
@@ -350,6 +364,44 @@ class AuditChain(ServerTestCase):
             self.assertEqual(code, 1, out)
             self.assertIn("checkpoint %d: checkpoint %d: the row does not say what its signed note says"
                           % (size, size), out)
+        finally:
+            self.psql("DROP TABLE IF EXISTS pristine_events, pristine_head", check=False)
+
+
+class AuditPage(AuditChain):
+    """The audit page verifies the trail from the newest checkpoint on (a server of its own:
+    AuditChain leaves a tampered checkpoint row behind)."""
+
+    test_1_chain_and_signed_checkpoint = test_2_database_refuses_rewrites = None
+    test_3_tampering_is_found_and_located = None
+
+    def test_audit_page_verifies_from_the_newest_checkpoint(self):
+        self.make_events(self.admin, 2)
+        r = self.admin.post("/api/v1/audit/checkpoint")
+        self.assertIn(r.status, (200, 201))
+        size = r.json["tree_size"]
+        self.make_events(self.admin, 2)
+        head = int(self.psql("SELECT seq FROM audit_head").stdout)
+        self.assertGreater(head, size)
+        page = self.admin.get("/audit")
+        self.assertStatus(page, 200)
+        text = re.sub(r"<[^>]+>", "", page.text)
+        self.assertIn("Events 1 to %d are signed by the newest checkpoint, checked just now; events %d to %d "
+                      "were recomputed just now" % (size, size + 1, head), text)
+        self.assertNotIn("does not verify", text)
+        self.snapshot()
+        try:
+            # an event after the checkpoint changed: the page finds it without recomputing the rest
+            self.tamper("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = %d" % head)
+            text = re.sub(r"<[^>]+>", "", self.admin.get("/audit").text)
+            self.assertIn("does not verify", text)
+            self.assertIn("Event %d breaks the hash chain" % head, text)
+            self.restore()
+            # the hash of the checkpoint's last event changed: its root no longer holds
+            self.tamper("UPDATE audit_events SET hash = sha256(hash) WHERE seq = %d" % size)
+            text = re.sub(r"<[^>]+>", "", self.admin.get("/audit").text)
+            self.assertIn("The newest checkpoint, of events 1 to %d, does not verify" % size, text)
+            self.restore()
         finally:
             self.psql("DROP TABLE IF EXISTS pristine_events, pristine_head", check=False)
 

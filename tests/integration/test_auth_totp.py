@@ -39,12 +39,12 @@ class LoginWithTotp(ServerTestCase):
     def enrol(self, name, pw):
         c = self.client()
         self.assertStatus(c.login(name, pw), 200)
-        r = c.post("/api/v1/totp", json={})
+        r = c.post("/api/v1/totp", json={"password": pw})
         self.assertStatus(r, 201)
         secret = r.json["secret"]
         # the step before now: the step of now stays free for the first login
         first = totp(secret, -1)
-        self.assertStatus(c.post("/api/v1/totp/confirm", json={"totp_code": first}), 200)
+        self.assertStatus(c.post("/api/v1/totp/confirm", json={"password": pw, "totp_code": first}), 200)
         return secret, first
 
     def audit_of(self, name):
@@ -64,7 +64,7 @@ class LoginWithTotp(ServerTestCase):
         pw = self.user("pending.user")
         c = self.client()
         self.assertStatus(c.login("pending.user", pw), 200)
-        self.assertStatus(c.post("/api/v1/totp", json={}), 201)
+        self.assertStatus(c.post("/api/v1/totp", json={"password": pw}), 201)
         self.assertStatus(self.client().login("pending.user", pw), 200)
 
     def test_enrolled_user_must_give_a_fresh_code(self):

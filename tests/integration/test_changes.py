@@ -503,12 +503,14 @@ class Changes(ServerTestCase):
 
     def test_totp_is_required_once_enrolled_and_codes_are_not_reused(self):
         appr = self.c["appr2"]
-        r = appr.post("/api/v1/totp", json={})
+        r = appr.post("/api/v1/totp", json={"password": self.pw["appr2"]})
         self.assertStatus(r, 201)
         secret = r.json["secret"]
         self.assertTrue(r.json["provisioning_uri"].startswith("otpauth://totp/otcm:appr2?secret=" + secret))
-        self.assertStatus(appr.post("/api/v1/totp/confirm", json={"totp_code": "000000" if totp(secret) != "000000" else "111111"}), 401)
-        self.assertStatus(appr.post("/api/v1/totp/confirm", json={"totp_code": totp(secret, step=-1)}), 200)
+        self.assertStatus(appr.post("/api/v1/totp/confirm", json={
+            "password": self.pw["appr2"], "totp_code": "000000" if totp(secret) != "000000" else "111111"}), 401)
+        self.assertStatus(appr.post("/api/v1/totp/confirm", json={
+            "password": self.pw["appr2"], "totp_code": totp(secret, step=-1)}), 200)
         aid = self.asset()
         key = self.change([aid])
         self.move(key, "submitted")

@@ -143,6 +143,29 @@ class Reports(ServerTestCase):
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?from=yesterday&to=today"), 400)
         self.assertStatus(self.c["aud"].get("/api/v1/reports/population?format=xml&" + self.period()), 400)
 
+    def test_reports_reuse_the_newest_checkpoint(self):
+        # a period running into the future: the report needs every event up to now, no more
+        q = "from=%s&to=2099-01-01T00:00:00Z" % iso(self.start)
+        first = self.c["aud"].get("/api/v1/reports/population?" + q)
+        self.assertStatus(first, 200)
+        newest = self.admin.get("/api/v1/audit/checkpoint").json["tree_size"]
+        self.assertEqual(first.json["end_checkpoint"]["tree_size"], newest)
+        # reports add only their own events: no second checkpoint, the same end
+        for report in ("exceptions", "population", "population"):
+            r = self.c["aud"].get("/api/v1/reports/%s?%s" % (report, q))
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json["end_checkpoint"]["tree_size"], newest)
+        self.assertEqual(self.admin.get("/api/v1/audit/checkpoint").json["tree_size"], newest)
+        # a change to the records is an event the next report needs: one new checkpoint covers it
+        r = self.admin.post("/api/v1/assets", json={"path": "plant/rep/hmi-%d" % time.time_ns(), "type": "hmi"})
+        self.assertStatus(r, 201)
+        r = self.c["aud"].get("/api/v1/reports/exceptions?" + q)
+        self.assertStatus(r, 200)
+        later = self.admin.get("/api/v1/audit/checkpoint").json["tree_size"]
+        self.assertGreater(later, newest)
+        self.assertEqual(r.json["end_checkpoint"]["tree_size"], later)
+        self.assertEqual(r.json["start_checkpoint"]["tree_size"], first.json["start_checkpoint"]["tree_size"])
+
     def test_period_is_validated(self):
         good = "2030-01-31T00:00:00Z"
         # shaped like a time, but no such time: 400 naming the field, never the database's 500

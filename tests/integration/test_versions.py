@@ -556,6 +556,22 @@ class BadInput(VersionsBase):
                              ("a//b.txt", "empty segment"), ("tab\there.txt", "control"),
                              ("back\\\\slash.txt", "backslash")):  # quoted-string escape: the name is back\slash.txt
             self.refused(400, "files", detail, [(name, b"x")])
+        # what git itself reads as ".git" on NTFS and HFS+, in any component
+        for name in (".git./config", ".git /config", "sub/GIT~1./x", ".git::$INDEX_ALLOCATION/x",
+                     ".g\u200cit/x", ".git\u200f/x", "a/\ufeff.GIT/hooks/x"):
+            r = self.refused(400, "files", ".git", [(name, b"x")])
+            self.assertIn(name, r.json["detail"])
+        for name in (".git./config", ".g\u200cit/x"):
+            r = self.refused(400, "archive", ".git", [("archive", "x.tar", make_tar([(name, b"1")]))])
+            self.assertIn(name, r.json["detail"])
+        before = self.audit_count()
+        for url_path, detail in ((".git./config", ".git./config"), (".git%20/config", ".git /config"),
+                                 (".g%E2%80%8Cit/config", ".g\u200cit/config"), ("a%5Cb.txt", "backslash")):
+            r = self.engineer.put("/api/v1/assets/%d/files/%s?message=m&branch=%s" % (self.asset, url_path, WORK),
+                                  body=b"[core]")
+            self.assertProblem(r, 400, "path", detail)
+        self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
+        self.assertEqual(self.audit_count(), before)
         self.refused(400, "files", "appears twice", [("d.txt", b"1"), ("d.txt", b"2")])
         self.refused(400, "files", "also the folder", [("d", b"1"), ("d/e", b"2")])
         # overlaying a folder where a file is (prog/Main.st exists)

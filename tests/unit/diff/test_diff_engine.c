@@ -227,6 +227,27 @@ static void textconv_is_canonical(void **state)
 	buf_release(&b);
 }
 
+/* Generic XML: identified children are keyed (their order is no change), duplicates are not. */
+static void xml_identity_rules(void **state)
+{
+	const char *a = "<cfg><Item Key=\"a\" v=\"1\"/><Item Key=\"b\" v=\"2\"/>"
+	                "<g Name=\"g\"><Node Name=\"x\" v=\"1\"/><Node Name=\"x\" v=\"2\"/></g></cfg>";
+	const char *reordered = "<cfg><Item Key=\"b\" v=\"2\"/><Item Key=\"a\" v=\"1\"/>"
+	                        "<g Name=\"g\"><Node Name=\"x\" v=\"1\"/><Node Name=\"x\" v=\"2\"/></g></cfg>";
+	const char *edited = "<cfg><Item Key=\"a\" v=\"1\"/><Item Key=\"b\" v=\"3\"/>"
+	                     "<g Name=\"g\"><Node Name=\"x\" v=\"1\"/><Node Name=\"x\" v=\"5\"/></g></cfg>";
+	const char *const none[] = { NULL };
+	const char *const exp[] = { "modified Item[b] | v", "modified g[g]/Node[1] | v", NULL };
+	json_t *r = diff_json("cfg.xml", a, reordered);
+
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "xml");
+	expect_changes(r, none);
+	json_decref(r);
+	r = diff_json("cfg.xml", a, edited);
+	expect_changes(r, exp);
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +262,7 @@ int main(void)
 		cmocka_unit_test(batchml_parameter_value),
 		cmocka_unit_test(svg_element_by_id),
 		cmocka_unit_test(textconv_is_canonical),
+		cmocka_unit_test(xml_identity_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

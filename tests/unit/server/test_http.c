@@ -1,6 +1,7 @@
 /*
- * tests/unit/server/test_http.c - route matching, error-to-status mapping,
- * roles and multipart parsing of the HTTP layer (server/http_internal.h).
+ * tests/unit/server/test_http.c - route matching (server/dispatch.h),
+ * error-to-status mapping, roles and multipart parsing of the HTTP layer
+ * (server/http_internal.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +14,10 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "server/dispatch.h"
 #include "server/http.h"
 #include "server/http_internal.h"
+#include "server/routes.h"
 
 static int h_dummy(struct http_req *req)
 {
@@ -44,7 +47,7 @@ static void match(struct match *m, struct arena *a, const char *method, const ch
 {
 	memset(m, 0, sizeof(*m));
 	buf_init(&m->allow, 1024);
-	m->rc = http_route_match(&m->route, table, NTABLE, method, path, a, m->params, &m->nparams,
+	m->rc = dispatch_route_match(&m->route, table, NTABLE, method, path, a, m->params, &m->nparams,
 				 &m->allow);
 }
 
@@ -151,21 +154,21 @@ static void test_pattern_edge_cases(void **state)
 	const char *p[HTTP_MAX_PARAMS];
 	size_t n = 99;
 
-	assert_true(http_pattern_match("/x/{a}/{b}/{c}/{d}", "/x/1/2/3/4", a, p, &n));
+	assert_true(dispatch_pattern_match("/x/{a}/{b}/{c}/{d}", "/x/1/2/3/4", a, p, &n));
 	assert_int_equal(n, 4);
 	assert_string_equal(p[3], "4");
 	/* more captures than HTTP_MAX_PARAMS: the pattern matches nothing */
-	assert_false(http_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
 	/* {name+} only at the end */
-	assert_false(http_pattern_match("/{a+}/x", "/1/x", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a+}/x", "/1/x", a, p, &n));
 	/* unterminated capture */
-	assert_false(http_pattern_match("/{a", "/1", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a", "/1", a, p, &n));
 	/* captures do not cross slashes */
-	assert_false(http_pattern_match("/{a}", "/1/2", a, p, &n));
-	assert_true(http_pattern_match("/{a+}", "/1/2", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a}", "/1/2", a, p, &n));
+	assert_true(dispatch_pattern_match("/{a+}", "/1/2", a, p, &n));
 	assert_string_equal(p[0], "1/2");
 	/* a capture is a whole segment: no literal text may follow it within one */
-	assert_false(http_pattern_match("/f/{a}.json", "/f/x.json", a, p, &n));
+	assert_false(dispatch_pattern_match("/f/{a}.json", "/f/x.json", a, p, &n));
 	arena_free(a);
 }
 
@@ -211,6 +214,36 @@ static void test_roles(void **state)
 	assert_null(role_name(ROLE_ADMIN | ROLE_QA));
 }
 
+/* Uploads keep --max-body once authenticated; everything else gets --max-form-body. */
+static void test_body_limit(void **state)
+{
+	static const struct route upload = { "POST", "/u", ROLE_ENGINEER, h_dummy, "", OP_VERSION_UPLOAD };
+	static const struct route attach = { "POST", "/a", ROLE_QA, h_dummy, "", OP_RUN_ATTACH };
+	static const struct route login = { "POST", "/login", ROLE_PUBLIC, h_dummy, "", OP_SESSION_LOGIN };
+	static const struct route change = { "POST", "/c", ROLE_ENGINEER, h_dummy, "", OP_CHANGE_CREATE };
+	struct config cfg;
+	struct server srv = { 0 };
+	struct http_req req;
+
+	(void)state;
+	config_defaults(&cfg);
+	srv.cfg = &cfg;
+	memset(&req, 0, sizeof(req));
+	req.srv = &srv;
+	assert_int_equal(cfg.max_form_body, 1u << 20);
+	/* anonymous: the small limit everywhere */
+	assert_int_equal(dispatch_body_limit(&req, &upload), cfg.max_form_body);
+	assert_int_equal(dispatch_body_limit(&req, &login), cfg.max_form_body);
+	req.who.user_id = 7;
+	assert_int_equal(dispatch_body_limit(&req, &upload), cfg.max_body);
+	assert_int_equal(dispatch_body_limit(&req, &attach), cfg.max_body);
+	assert_int_equal(dispatch_body_limit(&req, &change), cfg.max_form_body);
+	/* the form limit never exceeds --max-body */
+	cfg.max_body = 64 << 10;
+	assert_int_equal(dispatch_body_limit(&req, &change), 64 << 10);
+	config_release(&cfg);
+}
+
 #define CT "multipart/form-data; boundary=XyZ"
 
 static void test_multipart(void **state)
@@ -222,7 +255,7 @@ static void test_multipart(void **state)
 		"\r\n"
 		"first line\r\nsecond\r\n"
 		"--XyZ\r\n"
-		"content-disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".st\"\r\n"
+		"content-disposition: form-data; name=\"file\"; filename=\"a %22b%22.st\"\r\n"
 		"Content-Type: text/plain\r\n"
 		"\r\n"
 		"bytes\0with NUL\r\n"
@@ -242,7 +275,7 @@ static void test_multipart(void **state)
 	assert_int_equal(parts[0].len, strlen("first line\r\nsecond"));
 	assert_memory_equal(parts[0].data, "first line\r\nsecond", parts[0].len);
 	assert_string_equal(parts[1].name, "file");
-	assert_string_equal(parts[1].filename, "a \"b\".st");
+	assert_string_equal(parts[1].filename, "a %22b%22.st"); /* as browsers send '"' */
 	assert_string_equal(parts[1].content_type, "text/plain");
 	assert_int_equal(parts[1].len, 14);
 	assert_memory_equal(parts[1].data, "bytes\0with NUL", 14);
@@ -253,6 +286,35 @@ static void test_multipart(void **state)
 	/* the part limit */
 	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 2),
 			 OTCM_ETOOBIG);
+	arena_free(a);
+}
+
+/*
+ * A backslash in a quoted file name is part of the name, as browsers send
+ * it (they escape nothing with backslashes): "a\b.L5X" stays "a\b.L5X",
+ * so the upload's path rules see it and refuse it.
+ */
+static void test_multipart_backslash_is_literal(void **state)
+{
+	static const char body[] =
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"files\"; filename=\"a\\b.L5X\"\r\n"
+		"\r\n"
+		"x\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"files\"; filename=\"dir\\\"\r\n"
+		"\r\n"
+		"y\r\n"
+		"--XyZ--\r\n";
+	struct arena *a = arena_new();
+	struct http_part *parts = NULL;
+	size_t n = 0;
+
+	assert_int_equal(http_multipart_parse(&parts, &n, a, CT, body, sizeof(body) - 1, 10), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(parts[0].filename, "a\\b.L5X");
+	assert_string_equal(parts[1].filename, "dir\\"); /* a trailing backslash ends nothing */
+	assert_string_equal(parts[1].name, "files");
 	arena_free(a);
 }
 
@@ -298,7 +360,9 @@ int main(void)
 		cmocka_unit_test(test_pattern_edge_cases),
 		cmocka_unit_test(test_status_for),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_backslash_is_literal),
 		cmocka_unit_test(test_multipart_bad),
 	};
 

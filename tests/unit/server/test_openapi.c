@@ -13,6 +13,7 @@
 #include "core/embed.h"
 #include "core/json.h"
 #include "server/http.h"
+#include "server/routes.h"
 
 static json_t *doc;
 

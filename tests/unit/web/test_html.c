@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -140,6 +141,71 @@ static void test_form_values(void **state)
 	arena_free(a);
 }
 
+/* The same body parsed once gives the same answers as single lookups. */
+static void test_form_parse(void **state)
+{
+	struct arena *a = arena_new();
+	const char *body = "username=eng+1&password=p%40ss%26w%3Dord&empty=&flag&csrf_token=abc&nul=a%00b"
+			   "&%00x=1&username=second&&";
+	struct form *f = NULL;
+
+	(void)state;
+	assert_int_equal(form_parse(&f, a, body, strlen(body), 100), 0);
+	assert_int_equal(f->n, 6);
+	assert_string_equal(form_get(f, "username"), "eng 1");
+	assert_string_equal(form_get(f, "password"), "p@ss&w=ord");
+	assert_string_equal(form_get(f, "empty"), "");
+	assert_string_equal(form_get(f, "flag"), "");
+	assert_string_equal(form_get(f, "csrf_token"), "abc");
+	assert_null(form_get(f, "nul"));
+	assert_null(form_get(f, ""));
+	assert_null(form_get(f, "missing"));
+	assert_string_equal(f->fields[5].name, "username");
+	assert_string_equal(f->fields[5].value, "second");
+	assert_null(form_get(NULL, "username"));
+
+	assert_int_equal(form_parse(&f, a, NULL, 0, 100), 0);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(form_parse(&f, a, "a=%zz%4", 7, 100), 0);
+	assert_string_equal(form_get(f, "a"), "%zz%4");
+
+	/* the field limit */
+	assert_int_equal(form_parse(&f, a, "a=1&b=2&c=3", 11, 2), OTCM_ETOOBIG);
+	assert_string_equal(err_field(), "body");
+	assert_int_equal(form_parse(&f, a, "a=1&b=2&&&&", 11, 2), 0);
+	arena_free(a);
+}
+
+/* A megabyte of '&' costs no memory per empty pair, and a full form about its size. */
+static void test_form_parse_memory_is_bounded(void **state)
+{
+	size_t n = (size_t)1 << 20, used;
+	char *body = malloc(n);
+	struct arena *a = arena_new();
+	struct form *f = NULL;
+
+	(void)state;
+	memset(body, '&', n);
+	used = arena_used(a);
+	assert_int_equal(form_parse(&f, a, body, n, FORM_MAX_FIELDS), 0);
+	assert_int_equal(f->n, 0);
+	assert_true(arena_used(a) - used < 4096);
+	assert_null(form_value(a, body, n, "csrf_token"));
+	assert_true(arena_used(a) - used < 4096);
+
+	/* "a&a&a...": too many fields, refused before anything is allocated for them */
+	for (size_t i = 0; i < n; i += 2)
+		body[i] = 'a';
+	used = arena_used(a);
+	assert_int_equal(form_parse(&f, a, body, n, FORM_MAX_FIELDS), OTCM_ETOOBIG);
+	assert_true(arena_used(a) - used < 4096);
+	assert_int_equal(form_parse(&f, a, body, 2 * FORM_MAX_FIELDS, FORM_MAX_FIELDS), 0);
+	assert_int_equal(f->n, FORM_MAX_FIELDS);
+	assert_true(arena_used(a) - used < (size_t)FORM_MAX_FIELDS * 64);
+	free(body);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +217,8 @@ int main(void)
 		cmocka_unit_test(test_raw_and_numbers),
 		cmocka_unit_test(test_sticky_error_at_cap),
 		cmocka_unit_test(test_form_values),
+		cmocka_unit_test(test_form_parse),
+		cmocka_unit_test(test_form_parse_memory_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,31 +1,23 @@
 /*
- * server/upload.c - multipart parts and zip/tar archives to validated files;
- * see upload.h.  Archives are read from memory with libarchive; every
+ * domain/upload.c - multipart parts and zip/tar archives to validated files;
+ * see upload.h.  Archives are read from memory through core/archive.h; every
  * uncompressed byte is counted as it is read, so the configured limits
  * bound both memory and work whatever the archive headers claim.
  */
-#include "server/upload.h"
+#include "domain/upload.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/archive.h"
 #include "core/err.h"
 #include "core/utf8.h"
 #include "core/mem.h"
 
 #define READ_CHUNK ((size_t)64 * 1024)
 
-
-/* Segment s[0..n) names git's own folder (".git", any case, or "git~1"). */
-static bool segment_is_git(const char *s, size_t n)
-{
-	return (n == 4 && strncasecmp(s, ".git", 4) == 0) ||
-	       (n == 5 && strncasecmp(s, "git~1", 5) == 0);
-}
 
 int upload_check_path(const char *path, size_t len, const char *field)
 {
@@ -66,8 +58,12 @@ int upload_check_path(const char *path, size_t len, const char *field)
 		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return err_set(OTCM_EINVAL, field, "path '%.200s' contains '%.*s'", path,
 				       (int)n, seg);
-		if (segment_is_git(seg, n))
+		if (n == 4 && strncasecmp(seg, ".git", 4) == 0)
 			return err_set(OTCM_EINVAL, field, "path '%.200s' enters a '.git' folder", path);
+		if (repo_name_is_dotgit(seg, n))
+			return err_set(OTCM_EINVAL, field,
+				       "path '%.200s' enters a '.git' folder: git reads '%.*s' as '.git' "
+				       "on Windows or macOS", path, (int)n, seg);
 		seg = path + i + 1;
 	}
 	if (repo_check_path(path)) {
@@ -121,38 +117,27 @@ int upload_check_set(struct repo_file *files, size_t n, const char *field)
 	return 0;
 }
 
-/* The entry's path in UTF-8, or NULL when libarchive cannot give one. */
-static const char *entry_path(struct archive_entry *e)
-{
-	const char *p = archive_entry_pathname_utf8(e);
-
-	return p ? p : archive_entry_pathname(e);
-}
-
-/* Read the current entry's data into arena-owned memory, counting bytes. */
-static int read_entry(const void **out, size_t *out_len, struct archive *ar, struct arena *a,
+/* Read the current member's data into arena-owned memory, counting bytes. */
+static int read_entry(const void **out, size_t *out_len, struct arc_reader *ar, struct arena *a,
 		      const char *path, const char *label, uint64_t *total, uint64_t max_bytes,
 		      unsigned char *chunk)
 {
 	struct buf b = BUF_INIT;
 	char *data;
-	size_t len;
+	size_t len, got;
 
 	buf_init(&b, 0);
 	for (;;) {
-		la_ssize_t got = archive_read_data(ar, chunk, READ_CHUNK);
-
-		if (got == 0)
-			break;
-		if (got < 0) {
+		if (arc_reader_read(ar, &got, chunk, READ_CHUNK)) {
 			int rc = err_set(OTCM_EINVAL, "archive",
 					 "cannot read entry '%.200s' of archive '%.200s': %s", path,
-					 label, archive_error_string(ar) ? archive_error_string(ar)
-									 : "unknown error");
+					 label, err_message());
 
 			buf_release(&b);
 			return rc;
 		}
+		if (got == 0)
+			break;
 		if ((uint64_t)got > max_bytes - *total) {
 			buf_release(&b);
 			return err_set(OTCM_ETOOBIG, "archive",
@@ -160,7 +145,7 @@ static int read_entry(const void **out, size_t *out_len, struct archive *ar, str
 				       label, (unsigned long long)max_bytes, path);
 		}
 		*total += (uint64_t)got;
-		if (buf_add(&b, chunk, (size_t)got)) {
+		if (buf_add(&b, chunk, got)) {
 			buf_release(&b);
 			return err_set(OTCM_ETOOBIG, "archive", "entry '%.200s' of archive '%.200s' is too large",
 				       path, label);
@@ -178,8 +163,8 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 			const void *data, size_t len, const char *label,
 			const struct upload_limits *limits)
 {
-	struct archive *ar = NULL;
-	struct archive_entry *e;
+	struct arc_reader *ar = NULL;
+	struct arc_member m;
 	struct repo_file *files = NULL;
 	size_t nfiles = 0, alloc = 0;
 	unsigned entries = 0;
@@ -189,37 +174,28 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 
 	*out = NULL;
 	*out_n = 0;
-	ar = archive_read_new();
-	if (!ar)
-		return err_set(OTCM_EINTERNAL, NULL, "cannot allocate an archive reader");
-	archive_read_support_filter_gzip(ar);
-	archive_read_support_filter_bzip2(ar);
-	archive_read_support_filter_xz(ar);
-	archive_read_support_format_zip(ar);
-	archive_read_support_format_tar(ar);
-	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+	if (arc_reader_open(&ar, data, len, ARC_READ_TAR | ARC_READ_ZIP | ARC_READ_COMPRESSED)) {
 		rc = err_set(OTCM_EMEDIA, "archive",
 			     "archive '%.200s' is not a zip or tar archive (gzip, bzip2 or xz compressed tar is fine): %s",
-			     label, archive_error_string(ar) ? archive_error_string(ar) : "unknown format");
+			     label, err_message());
 		goto out;
 	}
 	chunk = xmalloc(READ_CHUNK);
 	for (;;) {
-		int r = archive_read_next_header(ar, &e);
+		int r = arc_reader_next(ar, &m);
 		const char *raw;
 		char *path;
 		size_t plen;
-		unsigned type;
 
-		if (r == ARCHIVE_EOF)
+		if (r == 0)
 			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		if (r < 0) {
 			rc = err_set(entries ? OTCM_EINVAL : OTCM_EMEDIA, "archive",
 				     "cannot read archive '%.200s' after %u entries: %s", label, entries,
-				     archive_error_string(ar) ? archive_error_string(ar) : "unknown error");
+				     err_message());
 			goto out;
 		}
-		raw = entry_path(e);
+		raw = m.name;
 		if (!raw) {
 			rc = err_set(OTCM_EINVAL, "archive",
 				     "entry %u of archive '%.200s' has no usable name", entries + 1, label);
@@ -234,20 +210,19 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 		while (raw[0] == '.' && raw[1] == '/')
 			raw += 2;
 		plen = strlen(raw);
-		type = archive_entry_filetype(e);
-		if (archive_entry_hardlink(e)) {
+		if (m.type == ARC_HARDLINK) {
 			rc = err_set(OTCM_EINVAL, "archive",
 				     "entry '%.200s' of archive '%.200s' is a hard link; links are not accepted",
 				     raw, label);
 			goto out;
 		}
-		if (type == AE_IFLNK || archive_entry_symlink(e)) {
+		if (m.type == ARC_SYMLINK) {
 			rc = err_set(OTCM_EINVAL, "archive",
 				     "entry '%.200s' of archive '%.200s' is a symbolic link; links are not accepted",
 				     raw, label);
 			goto out;
 		}
-		if (type == AE_IFDIR) {
+		if (m.type == ARC_DIR) {
 			while (plen > 0 && raw[plen - 1] == '/')
 				plen--;
 			if (plen == 0)
@@ -257,14 +232,13 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 				goto out;
 			continue;   /* folders are implied by the files inside them */
 		}
-		if (type != AE_IFREG) {
+		if (m.type != ARC_FILE) {
 			rc = err_set(OTCM_EINVAL, "archive",
 				     "entry '%.200s' of archive '%.200s' is not a regular file or folder",
 				     raw, label);
 			goto out;
 		}
-		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
-		    (uint64_t)archive_entry_size(e) > limits->max_bytes - total) {
+		if (m.size > 0 && (uint64_t)m.size > limits->max_bytes - total) {
 			rc = err_set(OTCM_ETOOBIG, "archive",
 				     "archive '%.200s' unpacks to more than %llu bytes (at entry '%.200s')",
 				     label, (unsigned long long)limits->max_bytes, raw);
@@ -279,7 +253,7 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 		}
 		memset(&files[nfiles], 0, sizeof(files[nfiles]));
 		files[nfiles].path = path;
-		files[nfiles].executable = (archive_entry_perm(e) & 0111) != 0;
+		files[nfiles].executable = (m.perm & 0111) != 0;
 		if ((rc = read_entry(&files[nfiles].data, &files[nfiles].len, ar, a, path, label,
 				     &total, limits->max_bytes, chunk)))
 			goto out;
@@ -296,12 +270,12 @@ int upload_read_archive(struct repo_file **out, size_t *out_n, struct arena *a,
 out:
 	free(files);
 	free(chunk);
-	archive_read_free(ar);
+	arc_reader_free(ar);
 	return rc;
 }
 
 /* A plain text field of the form: no NUL or control characters but \t \r \n. */
-static int text_field(const char **out, const struct http_part *p)
+static int text_field(const char **out, const struct upload_part *p)
 {
 	size_t i;
 
@@ -324,10 +298,10 @@ static int text_field(const char **out, const struct http_part *p)
 	return 0;
 }
 
-int upload_from_parts(struct upload *out, struct arena *a, const struct http_part *parts,
+int upload_from_parts(struct upload *out, struct arena *a, const struct upload_part *parts,
 		      size_t nparts, const struct upload_limits *limits)
 {
-	const struct http_part *archive = NULL;
+	const struct upload_part *archive = NULL;
 	struct repo_file *files;
 	size_t nfiles = 0, i;
 	uint64_t total = 0;
@@ -336,7 +310,7 @@ int upload_from_parts(struct upload *out, struct arena *a, const struct http_par
 	memset(out, 0, sizeof(*out));
 	files = arena_alloc(a, (nparts ? nparts : 1) * sizeof(*files));
 	for (i = 0; i < nparts; i++) {
-		const struct http_part *p = &parts[i];
+		const struct upload_part *p = &parts[i];
 		const char *name = p->name ? p->name : "";
 
 		if (strcmp(name, "message") == 0) {

@@ -1,9 +1,9 @@
 /*
- * tests/unit/server/test_upload.c - server/upload.c: archives and multipart
+ * tests/unit/domain/test_upload.c - domain/upload.c: archives and multipart
  * parts become validated files, and every hostile entry is refused.
  *
- * Archives are built here with libarchive writing to memory, so each test
- * shows exactly which entry it smuggles in.
+ * Archives are built here with core/archive.h's writer (links, FIFOs and
+ * all), so each test shows exactly which entry it smuggles in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +14,10 @@
 
 #include <cmocka.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "core/archive.h"
 #include "core/arena.h"
 #include "core/err.h"
-#include "server/upload.h"
+#include "domain/upload.h"
 
 enum kind { REG, DIR_, SYMLINK, HARDLINK, FIFO };
 
@@ -34,63 +32,39 @@ enum fmt { TAR, TGZ, ZIP };
 
 #define ARCHIVE_MAX ((size_t)8 << 20)
 
-/* Build an archive in memory; the caller frees it. */
+/* Build an archive in memory with core/archive.h's writer; the caller frees it. */
 static void *make_archive(size_t *out_len, enum fmt fmt, const struct entry *e, size_t n)
 {
-	struct archive *a = archive_write_new();
-	void *mem = malloc(ARCHIVE_MAX);
-	size_t used = 0;
+	static const enum arc_type types[] = {
+		[REG] = ARC_FILE, [DIR_] = ARC_DIR, [SYMLINK] = ARC_SYMLINK,
+		[HARDLINK] = ARC_HARDLINK, [FIFO] = ARC_OTHER,
+	};
+	struct buf out = BUF_INIT;
+	struct arc_writer *w = NULL;
 
-	assert_non_null(a);
-	assert_non_null(mem);
-	if (fmt == ZIP) {
-		assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
-	} else {
-		assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-		if (fmt == TGZ)
-			assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
-	}
-	assert_int_equal(archive_write_open_memory(a, mem, ARCHIVE_MAX, &used), ARCHIVE_OK);
+	buf_init(&out, ARCHIVE_MAX);
+	assert_int_equal(arc_writer_open(&w, &out, fmt == ZIP ? ARC_ZIP : fmt == TGZ ? ARC_TAR_GZ
+									  : ARC_TAR), 0);
 	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *ae = archive_entry_new();
-		size_t len = e[i].kind == REG && e[i].data ? strlen(e[i].data) : 0;
+		struct arc_entry ae;
 
-		archive_entry_set_pathname(ae, e[i].path);
-		switch (e[i].kind) {
-		case REG:
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
-			archive_entry_set_size(ae, (la_int64_t)len);
-			break;
-		case DIR_:
-			archive_entry_set_filetype(ae, AE_IFDIR);
-			archive_entry_set_perm(ae, 0755);
-			break;
-		case SYMLINK:
-			archive_entry_set_filetype(ae, AE_IFLNK);
-			archive_entry_set_perm(ae, 0777);
-			archive_entry_set_symlink(ae, e[i].data);
-			break;
-		case HARDLINK:
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, 0644);
-			archive_entry_set_hardlink(ae, e[i].data);
-			archive_entry_set_size(ae, 0);
-			break;
-		case FIFO:
-			archive_entry_set_filetype(ae, AE_IFIFO);
-			archive_entry_set_perm(ae, 0644);
-			break;
+		memset(&ae, 0, sizeof(ae));
+		ae.name = e[i].path;
+		ae.type = types[e[i].kind];
+		if (e[i].kind == REG) {
+			ae.data = e[i].data;
+			ae.len = e[i].data ? strlen(e[i].data) : 0;
+		} else if (e[i].kind == SYMLINK || e[i].kind == HARDLINK) {
+			ae.link = e[i].data;
 		}
-		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
-		if (len)
-			assert_int_equal(archive_write_data(a, e[i].data, len), (la_ssize_t)len);
-		archive_entry_free(ae);
+		ae.mode = e[i].mode ? e[i].mode : e[i].kind == DIR_ ? 0755 :
+			  e[i].kind == SYMLINK ? 0777 : 0644;
+		assert_int_equal(arc_writer_add(w, &ae), 0);
 	}
-	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-	archive_write_free(a);
-	*out_len = used;
-	return mem;
+	assert_int_equal(arc_writer_close(w), 0);
+	arc_writer_free(w);
+	*out_len = out.len;
+	return buf_detach(&out, out_len);
 }
 
 static const struct upload_limits roomy = { 1000, (uint64_t)64 << 20 };
@@ -240,6 +214,16 @@ static void test_git_refused(void **state)
 	expect_refused(TAR, dir, 1, &roomy, OTCM_EINVAL, ".git");
 }
 
+/* git's NTFS and HFS+ readings of ".git" in archive entries, too */
+static void test_git_aliases_refused(void **state)
+{
+	static const struct entry dots[] = { { ".git./config", REG, "[core]", 0 } };
+	static const struct entry joiner[] = { { "sub/.g\xe2\x80\x8cit/config", REG, "[core]", 0 } };
+
+	expect_refused(TAR, dots, 1, &roomy, OTCM_EINVAL, ".git");
+	expect_refused(ZIP, joiner, 1, &roomy, OTCM_EINVAL, ".git");
+}
+
 static void test_too_many_entries(void **state)
 {
 	static const struct entry e[] = {
@@ -335,9 +319,45 @@ static void test_check_path(void **state)
 	assert_int_equal(upload_check_path(".gitignore", 10, "files"), 0);
 }
 
-static struct http_part part(const char *name, const char *filename, const char *data, size_t len)
+/*
+ * Names that git itself reads as ".git" on NTFS (trailing dots and spaces,
+ * the 8.3 alias, an alternate data stream) or HFS+ (code points HFS+
+ * ignores), in any path component: refused with the path named.
+ */
+static void test_check_path_git_rules(void **state)
 {
-	struct http_part p;
+	static const char *const bad[] = {
+		".git./config", ".git /config", ".git. . ./x", "sub/.GIT../x", "a/.git.",
+		"GIT~1./x", "git~1 /x", ".git:stream/x", ".git::$INDEX_ALLOCATION/x",
+		".g\xe2\x80\x8cit/x",                 /* U+200C zero width non-joiner */
+		".git\xe2\x80\x8f/x",                 /* U+200F right-to-left mark */
+		"\xef\xbb\xbf.git/x",                 /* U+FEFF zero width no-break space */
+		".\xe2\x80\xaeg\xe2\x80\xadIT/hooks",  /* U+202E, U+202D */
+		"x/.gi\xe2\x81\xaft\xe2\x80\x8d/y",     /* U+206F, U+200D */
+	};
+	static const char *const good[] = {
+		".gitignore", ".git-x/y", ".gitx", "git~2/x", "a.git/b", "git/x", "x.git.",
+		".g\xe2\x80\x8cx/y", "x\xe2\x80\x8c.txt", ".gi\xc3\x9f/x", "..git/x", ".git~1/x",
+	};
+
+	for (size_t i = 0; i < N(bad); i++) {
+		err_clear();
+		if (upload_check_path(bad[i], strlen(bad[i]), "files") != OTCM_EINVAL)
+			fail_msg("path '%s' was accepted", bad[i]);
+		assert_string_equal(err_field(), "files");
+		assert_non_null(strstr(err_message(), bad[i]));
+		assert_non_null(strstr(err_message(), ".git"));
+	}
+	for (size_t i = 0; i < N(good); i++) {
+		err_clear();
+		if (upload_check_path(good[i], strlen(good[i]), "files") != 0)
+			fail_msg("path '%s' was refused: %s", good[i], err_message());
+	}
+}
+
+static struct upload_part part(const char *name, const char *filename, const char *data, size_t len)
+{
+	struct upload_part p;
 
 	memset(&p, 0, sizeof(p));
 	p.name = name;
@@ -351,7 +371,7 @@ static void test_parts_files(void **state)
 {
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[5];
+	struct upload_part parts[5];
 
 	parts[0] = part("message", NULL, "tune PID loop", 13);
 	parts[1] = part("file", "prog/Main.L5X", "<a/>", 4);
@@ -374,7 +394,7 @@ static void test_parts_archive(void **state)
 	static const struct entry e[] = { { "Main.L5X", REG, "<x/>", 0 } };
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[2];
+	struct upload_part parts[2];
 	size_t len;
 	void *mem = make_archive(&len, ZIP, e, 1);
 
@@ -400,7 +420,7 @@ static void test_parts_refused(void **state)
 	static const struct upload_limits two = { 2, 10 };
 	struct arena *ar = arena_new();
 	struct upload up;
-	struct http_part parts[3];
+	struct upload_part parts[3];
 
 	/* no file at all */
 	parts[0] = part("message", NULL, "m", 1);
@@ -447,12 +467,14 @@ int main(void)
 		cmocka_unit_test(test_duplicate_refused),
 		cmocka_unit_test(test_file_and_folder_refused),
 		cmocka_unit_test(test_git_refused),
+		cmocka_unit_test(test_git_aliases_refused),
 		cmocka_unit_test(test_too_many_entries),
 		cmocka_unit_test(test_too_many_bytes),
 		cmocka_unit_test(test_decompression_bomb),
 		cmocka_unit_test(test_not_an_archive),
 		cmocka_unit_test(test_empty_archive),
 		cmocka_unit_test(test_check_path),
+		cmocka_unit_test(test_check_path_git_rules),
 		cmocka_unit_test(test_parts_files),
 		cmocka_unit_test(test_parts_archive),
 		cmocka_unit_test(test_parts_refused),

@@ -1,5 +1,5 @@
 /*
- * server/upload.h - turning an upload into a list of validated files.
+ * domain/upload.h - turning an upload into a list of validated files.
  *
  * A new version arrives either as multipart/form-data (one or more file
  * parts whose file names are their paths in the tree, or one part named
@@ -9,8 +9,9 @@
  * repo_commit_files(); it never touches storage.
  *
  * Refused, with nothing written because nothing has been written yet:
- *   - absolute paths, empty, "." and ".." segments, a ".git" segment (any
- *     case, and its 8.3 alias "git~1"), backslashes, NUL and control
+ *   - absolute paths, empty, "." and ".." segments, a segment git reads as
+ *     ".git" (repo_name_is_dotgit: any case, trailing dots and spaces, the
+ *     8.3 alias "git~1", code points HFS+ ignores), backslashes, NUL and control
  *     characters, paths that are not UTF-8, paths longer than
  *     UPLOAD_MAX_PATH: OTCM_EINVAL;
  *   - the same path twice, or a path that is both a file and a folder:
@@ -28,15 +29,14 @@
  *
  * Thread-safety: none needed; all state is in the arguments.
  */
-#ifndef OTCM_SERVER_UPLOAD_H
-#define OTCM_SERVER_UPLOAD_H
+#ifndef OTCM_DOMAIN_UPLOAD_H
+#define OTCM_DOMAIN_UPLOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/arena.h"
-#include "server/http.h"
 #include "storage/repo.h"
 
 #define UPLOAD_MAX_PATH 1024
@@ -44,6 +44,14 @@
 struct upload_limits {
 	unsigned max_entries;    /* files (and folders) in one upload or archive */
 	uint64_t max_bytes;      /* uncompressed bytes in one upload */
+};
+
+/* One part of a multipart upload, as the door received it (all borrowed). */
+struct upload_part {
+	const char *name;        /* form field name; NULL reads as "" */
+	const char *filename;    /* NULL for plain fields */
+	const char *data;        /* NUL-terminated; len excludes the NUL */
+	size_t len;
 };
 
 /* A parsed multipart upload. */
@@ -71,7 +79,7 @@ int upload_check_path(const char *path, size_t len, const char *field);
  * "branch" and "parent" (plain fields).  Any other part is OTCM_EINVAL
  * naming it; no file at all is OTCM_EINVAL naming "files".
  */
-int upload_from_parts(struct upload *out, struct arena *a, const struct http_part *parts,
+int upload_from_parts(struct upload *out, struct arena *a, const struct upload_part *parts,
 		      size_t nparts, const struct upload_limits *limits);
 
 /*

@@ -1,0 +1,34 @@
+/*
+ * domain/evidence.h - exporting a change's evidence bundle
+ * (docs/evidence.md): the records of the change gathered into the files
+ * of domain/bundle.h, sealed with the server's key.
+ *
+ * The bundle is proved against the smallest checkpoint that signs the
+ * change's newest event, signed first when none does (after verifying the
+ * trail from the newest checkpoint on), so downloading twice while nothing
+ * about the change happened gives the same bytes.  Every export is an audit
+ * event (evidence.export, object type "evidence", with the bundle's
+ * SHA-256), written in the transaction that read the records; exports are
+ * not part of any bundle.
+ *
+ * Thread-safety: per context.
+ */
+#ifndef OTCM_DOMAIN_EVIDENCE_H
+#define OTCM_DOMAIN_EVIDENCE_H
+
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "domain/domain.h"
+
+/*
+ * The bundle of change `key` ("CHG-n") into out (initialised here, its cap
+ * twice --max-upload-bytes; release it with buf_release) and its SHA-256
+ * as hex into out_sha256.
+ * Errors: OTCM_EAUTH / OTCM_EFORBIDDEN (dom_permit), OTCM_ENOTFOUND naming
+ * "key" for an unknown change, OTCM_ERULE (rule "audit-trail-intact") when
+ * the trail does not verify, OTCM_ETOOBIG past the cap, as storage/.
+ */
+int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
+			const struct dom *d, const char *key);
+
+#endif

@@ -1,0 +1,257 @@
+/* domain/reports.c - reports of a period; see reports.h. */
+#include "domain/reports.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/merkle.h"
+#include "core/signednote.h"
+#include "core/timeutil.h"
+#include "storage/checkpoint.h"
+#include "storage/reports.h"
+
+/* The period's texts for the database, and `to` clamped to now. */
+struct period {
+	char from[TIME_RFC3339_INPUT_LEN];
+	char to[TIME_RFC3339_INPUT_LEN];
+	char until[TIME_RFC3339_INPUT_LEN];
+};
+
+/*
+ * from and to: required, RFC 3339 dates or date-times, from not after to;
+ * OTCM_EINVAL naming the field otherwise.
+ */
+static int read_period(struct period *out, const char *from, const char *to)
+{
+	static const char *const names[2] = { "from", "to" };
+	const char *given[2] = { from, to };
+	char *norm[2] = { out->from, out->to };
+	int64_t us[2], now = time_now_us();
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!given[i])
+			return err_set(OTCM_EINVAL, names[i], "'%s' is required: a time such as "
+				       "2030-01-31T00:00:00Z or a date such as 2030-01-31", names[i]);
+		if (!time_parse_rfc3339(&us[i], norm[i], given[i]))
+			return err_set(OTCM_EINVAL, names[i], "'%s' is not an RFC 3339 date or time such as "
+				       "2030-01-31T00:00:00Z or 2030-01-31: '%.64s'", names[i], given[i]);
+	}
+	if (us[0] > us[1])
+		return err_set(OTCM_EINVAL, "from", "'from' (%s) is after 'to' (%s)", out->from, out->to);
+	/* no event can lie in the future: what the period needs ends now at the latest */
+	if (us[1] > now) {
+		char t[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(t, now);
+		snprintf(out->until, sizeof(out->until), "%s", t);
+	} else {
+		snprintf(out->until, sizeof(out->until), "%s", out->to);
+	}
+	return 0;
+}
+
+/*
+ * Sizes of the checkpoints at the start and end of the period (see
+ * reports.h), after verifying the trail from the newest checkpoint on;
+ * the end one is signed now when none covers what the report needs.
+ * c must be idle.
+ */
+static int period_checkpoints(uint64_t *out_start, uint64_t *out_end, const struct dom *d,
+			      struct db_conn *c, const struct period *p)
+{
+	struct checkpoint *cp = NULL;
+	uint64_t need = 0;
+	int rc;
+
+	if (!d->key || !d->origin)
+		return err_set(OTCM_EINTERNAL, NULL, "no signing key to sign a checkpoint with");
+	if ((rc = reports_start_checkpoint(out_start, c, p->from)) ||
+	    (rc = reports_needed_event(&need, c, p->until)))
+		goto out;
+	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, need ? need : 1);
+	if (rc == OTCM_ERULE) {
+		err_set_rule("audit-trail-intact");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	*out_end = cp->tree_size;
+	if (*out_start == 0 || *out_start > *out_end)
+		*out_start = *out_end;
+out:
+	checkpoint_free(cp);
+	return rc;
+}
+
+/* Add start_checkpoint, end_checkpoint and consistency_proof to `into`. */
+static int add_checkpoints(json_t *into, struct db_conn *c, uint64_t start, uint64_t end)
+{
+	json_t *proof = NULL;
+	int rc;
+
+	if ((rc = checkpoint_consistency(&proof, c, start, end)))
+		return rc;
+	json_object_set(into, "start_checkpoint", json_object_get(proof, "first_checkpoint"));
+	json_object_set(into, "end_checkpoint", json_object_get(proof, "second_checkpoint"));
+	json_object_set(into, "consistency_proof", json_object_get(proof, "proof"));
+	json_decref(proof);
+	return 0;
+}
+
+int dom_report_population(json_t **out, const struct dom *d, const char *from, const char *to,
+			  const char *format)
+{
+	struct db_conn *c = NULL;
+	struct period p;
+	json_t *items = NULL, *report = NULL, *after = NULL;
+	uint64_t start = 0, end = 0;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_REPORT_READ)))
+		return rc;
+	if (format && strcmp(format, "json") && strcmp(format, "csv"))
+		return err_set(OTCM_EINVAL, "format", "'format' must be json or csv");
+	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
+	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
+	    (rc = reports_population(&items, c, p.from, p.to)))
+		goto out;
+	report = json_pack("{s:s, s:s, s:O}", "from", p.from, "to", p.to, "items", items);
+	if ((rc = add_checkpoints(report, c, start, end)))
+		goto out;
+	after = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "from", p.from, "to", p.to, "format",
+			  format ? format : "json", "changes", (json_int_t)json_array_size(items),
+			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
+	if ((rc = dom_audit(d, c, "report.population", "report", "population", NULL, after, NULL)) ||
+	    (rc = dom_commit(c)))
+		goto out;
+	*out = report;
+	report = NULL;
+out:
+	if (rc)
+		rc = dom_refused(d, &c, "report.population", "report", "population", rc);
+	json_decref(items);
+	json_decref(report);
+	json_decref(after);
+	dom_end(c);
+	return rc;
+}
+
+int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, const char *to)
+{
+	struct db_conn *c = NULL;
+	struct period p;
+	json_t *report = NULL, *after = NULL, *v;
+	const char *k;
+	uint64_t start = 0, end = 0;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_REPORT_READ)))
+		return rc;
+	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
+	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
+	    (rc = reports_exceptions(&report, c, p.from, p.to)))
+		goto out;
+	after = json_pack("{s:s, s:s, s:I, s:I}", "from", p.from, "to", p.to,
+			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
+	json_object_foreach(report, k, v)
+		json_object_set_new(after, k, json_integer((json_int_t)json_array_size(v)));
+	json_object_set_new(report, "from", json_string(p.from));
+	json_object_set_new(report, "to", json_string(p.to));
+	if ((rc = add_checkpoints(report, c, start, end)) ||
+	    (rc = dom_audit(d, c, "report.exceptions", "report", "exceptions", NULL, after, NULL)) ||
+	    (rc = dom_commit(c)))
+		goto out;
+	*out = report;
+	report = NULL;
+out:
+	if (rc)
+		rc = dom_refused(d, &c, "report.exceptions", "report", "exceptions", rc);
+	json_decref(report);
+	json_decref(after);
+	dom_end(c);
+	return rc;
+}
+
+/* ---- checking a report as an auditor would ---- */
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/*
+ * Check a checkpoint as the report carries it: its note is signed by `pub`
+ * under its origin and says the size and root of the row.  NULL when it
+ * holds, else why not.
+ */
+static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub)
+{
+	const char *note = str_of(cp, "note"), *origin = str_of(cp, "origin");
+	struct signednote *sn = NULL;
+	unsigned char root[CRYPTO_SHA256_LEN], row_root[CRYPTO_SHA256_LEN];
+	char *note_origin = NULL;
+	const char *why = NULL;
+	uint64_t size = 0;
+
+	if (!note || !origin || !str_of(cp, "root_hash") ||
+	    crypto_unhex(row_root, sizeof(row_root), str_of(cp, "root_hash")))
+		return "the checkpoint is incomplete";
+	if (!pub)
+		return "the server has no signing key to check it with";
+	if (signednote_parse(&sn, note, strlen(note)))
+		why = "its signed note is malformed";
+	else if (signednote_verify(sn, origin, pub))
+		why = "its signature does not verify with the server's key";
+	else if (signednote_checkpoint_parse(&note_origin, &size, root, sn->text) ||
+		 strcmp(note_origin, origin) != 0 ||
+		 size != (uint64_t)json_integer_value(json_object_get(cp, "tree_size")) ||
+		 memcmp(root, row_root, sizeof(root)) != 0)
+		why = "its signed note does not say what the record says";
+	free(note_origin);
+	signednote_free(sn);
+	return why;
+}
+
+void dom_report_check(struct dom_report_check *out, const struct dom *d, const json_t *report)
+{
+	const json_t *first = json_object_get(report, "start_checkpoint");
+	const json_t *second = json_object_get(report, "end_checkpoint");
+	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
+	merkle_hash old_root, new_root, *path = NULL;
+	uint64_t m, n;
+	size_t i, len = json_array_size(proof);
+
+	memset(out, 0, sizeof(*out));
+	if (d->key) {
+		crypto_ed25519_public(pub, d->key);
+		have_pub = pub;
+	}
+	out->start_problem = checkpoint_problem(first, have_pub);
+	out->end_problem = checkpoint_problem(second, have_pub);
+	err_clear();
+	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
+	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
+	if (out->start_problem || out->end_problem) {
+		out->consistency_problem = "the checkpoints themselves do not verify";
+		return;
+	}
+	path = arena_alloc(d->arena, (len ? len : 1) * sizeof(*path));
+	crypto_unhex(old_root, sizeof(old_root), str_of(first, "root_hash"));
+	crypto_unhex(new_root, sizeof(new_root), str_of(second, "root_hash"));
+	json_array_foreach(proof, i, step) {
+		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
+			out->consistency_problem = "the proof is malformed";
+			return;
+		}
+	}
+	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
+		err_clear();
+		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
+		return;
+	}
+	out->verified = true;
+}
