@@ -70,11 +70,11 @@ int dom_drill_list(json_t **out, const struct dom *d, unsigned limit);
 
 /*
  * The restore-drill rule on c (a report's open transaction): *out is []
- * when a drill passed within `max_age_days`, else [{"rule":
- * "restore-drill-overdue", "last_passed_at": time or null,
- * "max_age_days", "why"}], for the exceptions report.  No permission of
- * its own: the report's.
+ * when a drill passed within `max_age_days` before `as_of` (the end of the
+ * report's period; NULL: now), else [{"rule": "restore-drill-overdue",
+ * "last_passed_at": time or null, "max_age_days", "as_of", "why"}], for
+ * the exceptions report.  No permission of its own: the report's.
  */
-int dom_drill_exceptions(json_t **out, struct db_conn *c, unsigned max_age_days);
+int dom_drill_exceptions(json_t **out, struct db_conn *c, const char *as_of, unsigned max_age_days);
 
 #endif

@@ -158,6 +158,12 @@ class BackupTest(ServerTestCase):
             self.assertEqual(r.json["items"], [])
             self.assertTrue(r.json["overdue"])
             self.assertEqual(r.json["max_age_days"], 90)
+            r = c.get("/api/v1/reports/exceptions?from=2020-01-01&to=2100-01-01")
+            self.assertEqual(r.status, 200, r)
+            missing = r.json["missing_restore_drills"]
+            self.assertEqual(len(missing), 1, missing)
+            self.assertEqual(missing[0]["rule"], "restore-drill-overdue")
+            self.assertIsNone(missing[0].get("last_passed_at"))
             for branch in ("main", "work/b"):
                 r = c.get("/api/v1/assets/%d/versions?branch=%s" % (self.asset, branch))
                 self.assertEqual(r.status, 200, r)
@@ -220,6 +226,18 @@ class BackupTest(ServerTestCase):
                                 "-rawin", "-in", paths["rec"], "-sigfile", paths["sig"]],
                                capture_output=True, text=True)
             self.assertNotEqual(p.returncode, 0, "a changed record still verifies")
+        # the reports: the period's drills in the population, none missing among the exceptions
+        day = newest["recorded_at"][:10]
+        r = self.admin.get("/api/v1/reports/population?from=%s&to=2100-01-01" % day)
+        self.assertStatus(r, 200)
+        self.assertIn(newest["id"], [d["id"] for d in r.json["restore_drills"]])
+        r = self.admin.get("/api/v1/reports/exceptions?from=%s&to=2100-01-01" % day)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["missing_restore_drills"], [])
+        # a period that ended before any drill had one missing
+        r = self.admin.get("/api/v1/reports/exceptions?from=2020-01-01&to=2021-01-01")
+        self.assertStatus(r, 200)
+        self.assertEqual(len(r.json["missing_restore_drills"]), 1)
         # auditors read them, engineers do not
         pw = "Aa1!" + "y" * 20
         for name, role in (("aud-d", "auditor"), ("eng-d", "engineer")):
