@@ -26,8 +26,8 @@ class PrivateFolderTest(unittest.TestCase):
         try:
             srv.start()
             c = srv.admin_client()
-            r = c.get("/api/v1/assets")
-            self.assertEqual(r.status, 200, r)
+            r = c.post("/api/v1/assets", json={"path": "plant-n/line-1/plc", "type": "plc"})
+            self.assertEqual(r.status, 201, r)
             link = os.path.join(data, "cluster")
             if os.geteuid() == 0:
                 # the account reaches the cluster, not the data folder
@@ -40,9 +40,14 @@ class PrivateFolderTest(unittest.TestCase):
                 self.assertFalse(os.path.exists(link))
             self.assertEqual(oct(os.stat(home).st_mode & 0o777), oct(0o700),
                              "the private folder was opened up")
-            # a restart finds the same cluster and the same administrator
-            srv.restart()
-            self.assertEqual(srv.admin_client().get("/api/v1/assets").status, 200)
+            # a restart finds the same cluster and the same administrator, even
+            # when the folder has been opened up since
+            srv.stop()
+            os.chmod(home, 0o755)
+            srv.start()
+            r = srv.admin_client().get("/api/v1/assets?path=plant-n/line-1/plc")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json["items"]), 1, r.json)
             self.assertEqual(srv.stop(), 0)
         finally:
             srv.close()
