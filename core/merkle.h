@@ -84,4 +84,15 @@ void merkle_range_append(struct merkle_range *r, const merkle_hash leaf);
 /* The root of the leaves appended so far (equals merkle_root over them). */
 void merkle_range_root(merkle_hash out, const struct merkle_range *r);
 
+/*
+ * The same proof from the compact range of the first m leaves (`left`,
+ * left->size == m) and the leaf hashes of leaves m..n-1 (`tail`, n - m of
+ * them): every node of the proof inside the first m leaves is a node of
+ * that range, so only the leaves after m are needed, O(n - m) instead of
+ * O(n).  Equals merkle_consistency_proof() over all n leaves.  OTCM_EINVAL
+ * unless 0 < m <= n.
+ */
+int merkle_consistency_proof_from(merkle_hash **out, size_t *out_len, const struct merkle_range *left,
+				  const merkle_hash *tail, uint64_t n);
+
 #endif

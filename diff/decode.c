@@ -154,8 +154,17 @@ int diff_decode(struct buf *out, const void *data, size_t len,
 		return rc;
 	out->data[out->len] = '\0';   /* input may be only a BOM: stay a valid string */
 	for (size_t i = 0; i < len && !rc;) {
-		size_t n = utf8 ? utf8_seq(s + i, len - i) : 1;
+		size_t n, run = 0;
 
+		/* a run of plain ASCII without CR or NUL is copied as it is */
+		while (utf8 && !e.cr && i + run < len && s[i + run] && s[i + run] != '\r' && s[i + run] < 0x80)
+			run++;
+		if (run) {
+			rc = buf_add(out, s + i, run);
+			i += run;
+			continue;
+		}
+		n = utf8 ? utf8_seq(s + i, len - i) : 1;
 		if (n == 1) {
 			rc = put(out, &e, s[i]);
 		} else {

@@ -92,7 +92,10 @@ struct xml_conv {
 struct dnode *xml_conv_element(struct dnode *parent, const struct xml_node *el,
                                const struct xml_conv *cv);
 
-/* Convert every element child of `el` into children of `parent`. */
+/*
+ * Convert every element child of `el` into children of `parent`, with the
+ * same rule for identities shared by siblings.
+ */
 void xml_conv_children(struct dnode *parent, const struct xml_node *el,
                        const struct xml_conv *cv);
 

@@ -200,7 +200,21 @@ void xml_conv_children(struct dnode *parent, const struct xml_node *el,
                        const struct xml_conv *cv)
 {
 	const struct xml_node *c;
+	struct named_kid *named = NULL;
+	size_t nnamed = 0, named_alloc = 0;
 
-	for (c = xml_node_first(el); c; c = xml_node_next(c))
-		conv(parent, c, cv, 1);
+	for (c = xml_node_first(el); c; c = xml_node_next(c)) {
+		const char *kid_id;
+		struct dnode *k = conv_named(parent, c, cv, 1, &kid_id);
+
+		if (k && kid_id) {
+			if (nnamed == named_alloc) {
+				named_alloc = named_alloc ? named_alloc * 2 : 16;
+				named = xrealloc(named, named_alloc * sizeof(*named));
+			}
+			named[nnamed++] = (struct named_kid){ k, kid_id };
+		}
+	}
+	demote_duplicates(named, nnamed);
+	free(named);
 }

@@ -17,7 +17,7 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "domain/auth.h"
-#include "domain/signatures.h"
+#include "domain/signing.h"
 #include "storage/assets.h"
 #include "storage/deployments.h"
 #include "storage/repo.h"
@@ -632,7 +632,7 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	if ((rc = changes_get(&content, c, ch.id)))
 		goto out;
 	json_object_set(content, "release", moved);
-	if ((rc = dom_signature_write(&sig, d, c, ch.id, 0, "released", method, content, trees)))
+	if ((rc = dom_signing_write(&sig, d, c, ch.id, 0, "released", method, content, trees)))
 		goto out;
 	before = json_pack("{s:s}", "state", ch.facts.state);
 	if ((rc = changes_set_state(c, ch.id, "released")) || (rc = changes_get(&after, c, ch.id)))

@@ -261,22 +261,19 @@ static int add_audit(struct bundle_files *fs, struct db_conn *c, const int64_t *
 {
 	struct buf lines = BUF_INIT;
 	struct checkpoint *cp = NULL;
-	json_t *proofs = json_array(), *doc = NULL, *p = NULL;
+	json_t *proofs = NULL, *doc = NULL, *p;
 	size_t i;
 	int rc = 0;
 
-	if ((rc = checkpoint_get(&cp, c, tree_size)))
+	/* the event hashes are read once for every proof: O(trail + events), not O(trail x events) */
+	if ((rc = checkpoint_get(&cp, c, tree_size)) ||
+	    (rc = checkpoint_inclusions(&proofs, c, seqs, n, tree_size)))
 		goto out;
-	for (i = 0; i < n; i++) {
-		if ((rc = checkpoint_inclusion(&p, c, seqs[i], tree_size)))
-			goto out;
+	json_array_foreach(proofs, i, p) {
 		if ((rc = buf_adds(&lines, jstr(p, "canonical"))) || (rc = buf_addch(&lines, '\n')))
 			goto out;
 		json_object_del(p, "canonical");
-		json_object_del(p, "checkpoint");
 		json_object_del(p, "tree_size");
-		json_array_append_new(proofs, p);
-		p = NULL;
 	}
 	bundle_files_add(fs, "audit/events.jsonl", lines.data ? lines.data : "", lines.len);
 	doc = json_pack("{s:I, s:s, s:O}", "tree_size", (json_int_t)tree_size, "hash",
@@ -285,7 +282,6 @@ static int add_audit(struct bundle_files *fs, struct db_conn *c, const int64_t *
 	bundle_files_add_json(fs, "audit/proofs.json", doc);
 	bundle_files_add(fs, "audit/checkpoint", cp->note, strlen(cp->note));
 out:
-	json_decref(p);
 	json_decref(doc);
 	json_decref(proofs);
 	checkpoint_free(cp);

@@ -1,4 +1,4 @@
-/* server/rules.c - the change lifecycle's rules, pure; see rules.h. */
+/* domain/rules.c - the change lifecycle's rules, pure; see rules.h. */
 #include "domain/rules.h"
 
 #include <inttypes.h>

@@ -5,49 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/crypto.h"
 #include "core/err.h"
 #include "domain/auth.h"
 #include "domain/changes.h"
 #include "domain/rules.h"
 #include "domain/runs.h"
+#include "domain/signing.h"
 #include "storage/changes.h"
 #include "storage/runs.h"
 #include "storage/signatures.h"
 #include "storage/users.h"
-
-int dom_signature_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
-			int64_t run_id, const char *meaning, const char *method, json_t *content,
-			const json_t *trees)
-{
-	struct signature_record s;
-	struct user u;
-	char sha[2 * CRYPTO_SHA256_LEN + 1], *text = NULL;
-	int rc;
-
-	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
-		return rc;
-	json_object_set_new(content, "meaning", json_string(meaning));
-	json_object_set_new(content, "signer", json_string(u.username));
-	text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!text)
-		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
-	crypto_sha256_hex(sha, text, strlen(text));
-	memset(&s, 0, sizeof(s));
-	s.change_id = change_id;
-	s.run_id = run_id;
-	s.meaning = meaning;
-	s.signer_id = u.id;
-	s.printed_name = u.display_name;
-	s.role = u.role;
-	s.auth_method = method;
-	s.content = text;
-	s.content_sha256 = sha;
-	s.trees = trees;
-	rc = signatures_insert(out, c, &s);
-	free(text);
-	return rc;
-}
 
 /* {asset id: tree} of the change's branch heads. */
 static json_t *trees_of(const struct dom *d, const struct change_facts *f)
@@ -99,7 +66,7 @@ int dom_change_sign(json_t **out, const struct dom *d, const char *key, const js
 		goto out;
 	if (comment)
 		json_object_set_new(content, "comment", json_string(comment));
-	if ((rc = dom_signature_write(&sig, d, c, ch.id, 0, meaning, method, content, trees)))
+	if ((rc = dom_signing_write(&sig, d, c, ch.id, 0, meaning, method, content, trees)))
 		goto out;
 	if (to >= 0) {
 		before = json_pack("{s:s}", "state", ch.facts.state);
@@ -178,7 +145,7 @@ int dom_run_sign(json_t **out, const struct dom *d, const char *run_id, const js
 	json_object_del(content, "signatures");
 	json_object_del(content, "witnessed");
 	trees = json_pack("{s:s}", arena_printf(d->arena, "%" PRId64, rf.asset_id), rf.tree);
-	if ((rc = dom_signature_write(&sig, d, c, rf.change_id, run, meaning, method, content, trees)) ||
+	if ((rc = dom_signing_write(&sig, d, c, rf.change_id, run, meaning, method, content, trees)) ||
 	    (rc = dom_audit(d, c, "signature.create", "test-run", arena_printf(d->arena, "%" PRId64, run),
 			    NULL, sig, comment)) ||
 	    (rc = dom_commit(c)))

@@ -24,7 +24,6 @@
 
 #include "core/json.h"
 #include "domain/domain.h"
-#include "storage/db.h"
 
 /*
  * Sign change `key` (OP_CHANGE_SIGN; rules_sign_change()): `in` is
@@ -44,18 +43,6 @@ int dom_run_sign(json_t **out, const struct dom *d, const char *run_id, const js
 
 /* The signatures of change `key`, {items[]} (OP_CHANGE_READ). */
 int dom_signature_list(json_t **out, const struct dom *d, const char *key);
-
-/*
- * Write the actor's signature `meaning` of `content` (consumed in part:
- * meaning and signer are added to it) on change `change_id` (and run
- * `run_id`, 0 for none) in c's transaction; `method` is how the actor
- * re-authenticated, `trees` ({asset id: tree}, borrowed) what it binds.
- * A building block of the signing operations and of the release, which
- * have checked permission and rules.  *out gets the signature.
- */
-int dom_signature_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
-			int64_t run_id, const char *meaning, const char *method, json_t *content,
-			const json_t *trees);
 
 /*
  * For the signing dialog: what signing change `key` with `meaning`

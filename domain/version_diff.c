@@ -93,3 +93,51 @@ out:
 	json_decref(files);
 	return rc;
 }
+
+/* categories[name] as {"files", "changes"}, created on first use; borrowed. */
+static json_t *category_slot(json_t *categories, const char *name)
+{
+	json_t *slot = json_object_get(categories, name);
+
+	if (!slot) {
+		slot = json_pack("{s:i, s:i}", "files", 0, "changes", 0);
+		json_object_set_new(categories, name, slot);
+	}
+	return slot;
+}
+
+static void add_to(json_t *obj, const char *key, json_int_t n)
+{
+	json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + n));
+}
+
+json_t *version_diff_summary(const json_t *files)
+{
+	json_t *categories = json_object(), *file, *sum;
+	json_int_t changes = 0, generated = 0, skipped = 0;
+	size_t i;
+
+	json_array_foreach(files, i, file) {
+		const json_t *sem = json_object_get(file, "semantic");
+		const char *cat = json_string_value(json_object_get(sem, "category"));
+		const char *key;
+		json_t *n;
+
+		if (!json_is_object(sem)) {
+			skipped++;
+			add_to(category_slot(categories, "other"), "files", 1);
+			continue;
+		}
+		add_to(category_slot(categories, cat ? cat : "other"), "files", 1);
+		if (json_is_true(json_object_get(sem, "generated")))
+			generated++;
+		json_object_foreach((json_t *)json_object_get(sem, "categories"), key, n) {
+			add_to(category_slot(categories, key), "changes", json_integer_value(n));
+			changes += json_integer_value(n);
+		}
+	}
+	sum = json_pack("{s:I, s:I, s:I, s:I, s:o}", "files", (json_int_t)json_array_size(files),
+			"changes", changes, "generated_files", generated, "not_compared", skipped,
+			"categories", categories);
+	return sum;
+}

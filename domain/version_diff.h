@@ -48,4 +48,18 @@
 int version_diff_files(json_t **out, struct buf *patch, struct repo *r, const char *from,
 		       const char *to, bool semantic);
 
+/*
+ * The project summary of a list made by version_diff_files(), as a new
+ * JSON object owned by the caller:
+ *
+ *   {"files": N, "changes": total semantic changes, "generated_files": n,
+ *    "not_compared": files without a semantic diff,
+ *    "categories": {category: {"files": n, "changes": m}}}
+ *
+ * A file counts under its own category (or "other" when it has no
+ * semantic diff); its changes count under each change's category, so a
+ * logic file whose changes touch I/O counts there too.
+ */
+json_t *version_diff_summary(const json_t *files);
+
 #endif

@@ -1,9 +1,9 @@
 /*
- * server/h_pages.c - the web pages' handlers: they gather the data (by
- * running the very API handler behind a page through http_call(), or the
- * storage functions the API handlers use) and hand it to the renderers of
- * web/pages.h.  Forms post to page routes; each POST runs the API handler
- * that does the work, then redirects (303) or shows the refusal on the page.
+ * server/h_pages.c - the web pages' handlers: they gather the data by
+ * calling the same domain operations as the API (the headers of domain/) and hand it
+ * to the renderers of web/pages.h.  Forms post to page routes; each POST
+ * calls the domain operation that does the work, then redirects (303) or
+ * shows the refusal on the page.
  * The plumbing they share is declared in server/h_pages.h; the change
  * pages are in server/h_pages_change.c.
  *
@@ -31,6 +31,8 @@
 #include "core/log.h"
 #include "domain/assets.h"
 #include "domain/auth.h"
+#include "domain/changes.h"
+#include "domain/versions.h"
 #include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
@@ -124,37 +126,6 @@ void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code)
 	f->rule = f->status == 409 && err_rule() ? arena_strdup(req->arena, err_rule()) : NULL;
 	if (f->status >= 500 && f->status != 503)
 		log_msg(LOG_ERROR, "page action failed: %s", err_message());
-}
-
-/* Run API handler `h` and parse its JSON answer into *out. */
-int pg_call_json(json_t **out, struct http_req *req, http_handler h)
-{
-	unsigned status;
-	const char *body;
-	size_t len;
-	int rc = http_call(&status, &body, &len, req, h);
-
-	if (rc)
-		return rc;
-	if (status >= 400 || !body)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' answered %u", req->path, status);
-	*out = json_loadb(body, len, 0, NULL);
-	if (!*out)
-		return err_set(OTCM_EINTERNAL, NULL, "the handler behind '%s' gave no JSON", req->path);
-	return 0;
-}
-
-/* Replace the request body by the JSON text of `body` (consumed), for an API handler. */
-void pg_set_json_body(struct http_req *req, json_t *body)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-
-	req->body = text ? arena_strdup(req->arena, text) : "";
-	req->body_len = strlen(req->body);
-	req->parts = NULL;
-	req->nparts = 0;
-	free(text);
-	json_decref(body);
 }
 
 /* A field of an urlencoded form body, or NULL. */
@@ -383,14 +354,40 @@ out:
 
 /* ---- assets, versions, diffs ---- */
 
-/* The asset of the route's first capture. */
-static int load_asset(json_t **out, struct http_req *req)
+/*
+ * The changes of asset `id` (in `state` when not NULL), newest first, as
+ * the change list gives them; an empty list for a role that may not read
+ * changes (the collection agent), whose page simply shows none.
+ */
+static int asset_changes(json_t **out, struct http_req *req, int64_t id, const char *state)
 {
-	int64_t id;
+	struct dom_change_query q;
+	json_t *page = NULL;
 	int rc;
 
-	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
-	    (rc = dom_asset_read(out, &req->dom, id)))
+	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
+		err_clear();
+		*out = pg_keep(req, json_array());
+		return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	q.asset = arena_printf(req->arena, "%" PRId64, id);
+	q.state = state;
+	q.limit = arena_printf(req->arena, "%d", HOME_LIST_LIMIT);
+	if ((rc = dom_change_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
+	*out = json_object_get(page, "items");
+	return 0;
+}
+
+/* The asset of the route's first capture. */
+static int load_asset(json_t **out, int64_t *out_id, struct http_req *req)
+{
+	int rc;
+
+	if ((rc = dom_asset_id(out_id, http_param(req, 0))) ||
+	    (rc = dom_asset_read(out, &req->dom, *out_id)))
 		return rc;
 	pg_keep(req, *out);
 	return 0;
@@ -420,47 +417,32 @@ int h_page_asset(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *history = NULL, *version = NULL, *refs = NULL, *changes = NULL;
 	const char *head;
-	struct change_query q;
-	struct db_conn *c = NULL;
-	struct repo *r = NULL;
 	int64_t id;
 	struct html h;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&history, req, h_versions_list)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_history(&history, &req->dom, id, http_query(req, "branch"),
+				      http_query(req, "cursor"), 0)))
 		return rc;
 	pg_keep(req, history);
 	head = web_str(history, "head");
-	id = json_integer_value(json_object_get(asset, "id"));
-	if ((rc = svc_conn(&c, req)) || (rc = repo_open(&r, c, id)) || (rc = repo_ref_list(&refs, r)))
-		goto out;
+	if ((rc = dom_version_refs(&refs, &req->dom, id)))
+		return rc;
 	pg_keep(req, refs);
 	if (head) {
-		json_t *files = NULL;
-
-		if ((rc = repo_list_files(&files, r, head)))
-			goto out;
-		version = pg_keep(req, json_pack("{s:o}", "files", files));
+		if ((rc = dom_version_read(&version, &req->dom, id, head)))
+			return rc;
+		pg_keep(req, version);
 	}
-	memset(&q, 0, sizeof(q));
-	q.asset_id = id;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&changes, req, c, &q)))
-		goto out;
-	repo_free(r);
-	r = NULL;
-	svc_end(c);
-	c = NULL;
+	if ((rc = asset_changes(&changes, req, id, NULL)))
+		return rc;
 	p = pg_page(req, web_str(asset, "path"), "assets");
 	html_init(&h, PG_PAGE_CAP);
 	page_asset(&h, &p, asset, refs, head, json_object_get(history, "items"),
 		   json_object_get(version, "files"), changes,
 		   (req->who.role & (ROLE_ENGINEER | ROLE_ADMIN)) != 0);
 	return pg_reply(req, 200, &h);
-out:
-	repo_free(r);
-	svc_end(c);
-	return rc;
 }
 
 int h_page_version(struct http_req *req)
@@ -468,10 +450,12 @@ int h_page_version(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *info = NULL;
 	const json_t *rec;
+	int64_t id;
 	struct html h;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&info, req, h_versions_get)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_read(&info, &req->dom, id, http_param(req, 1))))
 		return rc;
 	pg_keep(req, info);
 	rec = json_object_get(info, "recorded");
@@ -516,12 +500,14 @@ int h_page_diff(struct http_req *req)
 	struct web_page p;
 	json_t *asset = NULL, *diff = NULL;
 	const json_t *patch, *file;
+	int64_t id;
 	struct html h;
 	size_t page;
 	int rc;
 
-	/* the API's diff: from/to resolved and checked against the asset, semantic per file */
-	if ((rc = load_asset(&asset, req)) || (rc = pg_call_json(&diff, req, h_versions_diff)))
+	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_version_diff(&diff, NULL, NULL, &req->dom, id, http_query(req, "from"),
+				   http_query(req, "to"), true)))
 		return rc;
 	pg_keep(req, diff);
 	if ((rc = diff_file_query(&file, &page, req, json_object_get(diff, "files"))))
@@ -541,23 +527,13 @@ int h_page_diff(struct http_req *req)
 static int open_changes(json_t **out, struct http_req *req, int64_t asset_id)
 {
 	static const char *const states[] = { "implementing", "fat" };
-	struct change_query q;
-	struct db_conn *c = NULL;
 	json_t *all = pg_keep(req, json_array()), *part = NULL;
 	size_t i;
 	int rc = 0;
 
-	if ((rc = svc_conn(&c, req)))
-		return rc;
-	for (i = 0; i < 2 && rc == 0; i++) {
-		memset(&q, 0, sizeof(q));
-		q.state = states[i];
-		q.asset_id = asset_id;
-		q.limit = HOME_LIST_LIMIT;
-		if ((rc = pg_list_changes(&part, req, c, &q)) == 0)
+	for (i = 0; i < 2 && rc == 0; i++)
+		if ((rc = asset_changes(&part, req, asset_id, states[i])) == 0)
 			json_array_extend(all, part);
-	}
-	svc_end(c);
 	*out = all;
 	return rc;
 }
@@ -580,24 +556,26 @@ static int upload_page(struct http_req *req, unsigned status, json_t *asset, con
 int h_page_upload_form(struct http_req *req)
 {
 	json_t *asset = NULL;
+	int64_t id;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)))
+	if ((rc = load_asset(&asset, &id, req)))
 		return rc;
 	return upload_page(req, 200, asset, http_query(req, "change"), NULL);
 }
 
 int h_page_upload(struct http_req *req)
 {
-	struct http_part *parts;
+	struct upload_part *parts;
 	const char *change = NULL;
 	json_t *asset = NULL, *version = NULL;
 	struct pg_failure f;
 	size_t i, n = 0, nfiles = 0;
+	int64_t id;
 	struct html loc;
 	int rc;
 
-	if ((rc = load_asset(&asset, req)))
+	if ((rc = load_asset(&asset, &id, req)))
 		return rc;
 	if (!req->parts && req->body_len) {
 		rc = err_set(OTCM_EMEDIA, "body", "send the upload form as multipart/form-data");
@@ -616,21 +594,22 @@ int h_page_upload(struct http_req *req)
 			change = pt->data;
 		if (pt->filename)
 			nfiles++;
-		parts[n++] = *pt;
+		parts[n].name = pt->name;
+		parts[n].filename = pt->filename;
+		parts[n].data = pt->data;
+		parts[n].len = pt->len;
+		n++;
 	}
-	req->parts = parts;
-	req->nparts = n;
 	if (nfiles == 0) {
 		rc = err_set(OTCM_EINVAL, "files", "choose one or more files or an archive");
 		goto refused;
 	}
-	rc = pg_call_json(&version, req, h_versions_create);
-	if (rc)
+	if ((rc = dom_version_upload(&version, &req->dom, id, parts, n)))
 		goto refused;
 	pg_keep(req, version);
 	html_init(&loc, 4096);
 	html_raw(&loc, "/assets/");
-	html_int(&loc, json_integer_value(json_object_get(asset, "id")));
+	html_int(&loc, id);
 	html_raw(&loc, "/versions/");
 	html_url(&loc, web_str(version, "commit"));
 	rc = loc.err ? loc.err : pg_redirect(req, arena_strdup(req->arena, buf_cstr(&loc.buf)));

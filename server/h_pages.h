@@ -1,8 +1,9 @@
 /*
  * server/h_pages.h - what the page handlers (server/h_pages*.c) share:
- * the frame of a page for the caller, HTML and redirect replies, running
- * the API handler behind a page or a form through http_call(), reading
+ * the frame of a page for the caller, HTML and redirect replies, reading
  * urlencoded form fields, and keeping a refusal to show on the page.
+ * Pages call domain operations (the headers of domain/) with the request's context,
+ * never an API handler.
  *
  * Everything returned lives in the request's arena (or is released with
  * it); errors are the codes of core/err.h with the message kept.
@@ -41,16 +42,6 @@ int pg_reply(struct http_req *req, unsigned status, struct html *h);
 
 /* 303 See Other to `location`, a local path built from escaped parts. */
 int pg_redirect(struct http_req *req, const char *location);
-
-/*
- * Run API handler `h` on `req` (its captures, query and body) and parse its
- * JSON answer into *out (owned by the caller; pg_keep() ties it to the
- * request).  The handler's error code, with its message, field and rule.
- */
-int pg_call_json(json_t **out, struct http_req *req, http_handler h);
-
-/* Replace the request body by the JSON text of `body` (consumed), for an API handler. */
-void pg_set_json_body(struct http_req *req, json_t *body);
 
 /* A non-empty field of the urlencoded form body, or NULL. */
 const char *pg_form(struct http_req *req, const char *name);

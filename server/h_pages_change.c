@@ -259,7 +259,7 @@ static const char *meaning_sentence(const char *meaning)
 /*
  * The signing dialog.  `change` is the full change; `run` the run for run
  * meanings (else NULL); `content` what will be signed (consumed: meaning
- * and signer added here, as dom_signature_write() adds them).  A rule that forbids
+ * and signer added here, as dom_signing_write() adds them).  A rule that forbids
  * signing now is checked first and shown instead of the form.
  */
 static int sign_page(struct http_req *req, unsigned status, const json_t *change, const json_t *run,

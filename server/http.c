@@ -440,37 +440,6 @@ bool http_is_page_path(const char *path)
 	return true;
 }
 
-int http_call(unsigned *out_status, const char **out_body, size_t *out_len, struct http_req *req,
-	      http_handler h)
-{
-	struct http_conn *c = conn_of(req);
-	struct http_header **before = c->tail, *kept = NULL, **tail = &kept, *hd, *next;
-	int rc;
-
-	assert(!c->replied);
-	rc = h(req);
-	*out_status = c->replied ? c->status : rc ? http_status_for(rc) : 500;
-	*out_body = c->replied ? c->data : NULL;
-	*out_len = c->replied ? c->len : 0;
-	/* the sub-call's headers: keep Set-Cookie (a login), drop Location and the rest */
-	for (hd = *before; hd; hd = next) {
-		next = hd->next;
-		if (strcasecmp(hd->name, "Set-Cookie") == 0) {
-			*tail = hd;
-			tail = &hd->next;
-		}
-	}
-	*tail = NULL;
-	*before = kept;
-	c->tail = kept ? tail : before;
-	c->replied = false;
-	c->status = 0;
-	c->content_type = NULL;
-	c->data = NULL;
-	c->len = 0;
-	return rc;
-}
-
 /* Record `code` with a message and answer with it. */
 static void reply_fail(struct http_conn *c, int code, const char *field, const char *msg)
 {

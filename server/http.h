@@ -132,17 +132,6 @@ unsigned http_status_for(int code);
  */
 bool http_is_page_path(const char *path);
 
-/*
- * Run handler `h` on `req` as a sub-call and keep its answer instead of
- * sending it: *out_status gets the status (from the error code when it
- * failed without replying), *out_body and *out_len the body (arena memory,
- * NULL when none).  Headers the handler set are dropped except Set-Cookie.
- * Returns the handler's code with its error message kept.  Lets a page
- * handler run the very API handler behind a form and then answer with a
- * page or a redirect.
- */
-int http_call(unsigned *out_status, const char **out_body, size_t *out_len, struct http_req *req,
-	      http_handler h);
 
 /*
  * Call fn(ctx, name, value) for each query parameter (decoded, in order)

@@ -415,7 +415,7 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		goto out;
 	if (t.latest && (why = note_problem(t.latest, pub))) {
 		t.bad_size = t.latest->tree_size;
-		tail_problem(&t, "checkpoint %" PRIu64 ": %s", t.latest->tree_size, why);
+		tail_problem(&t, "%s", why);
 		goto done;
 	}
 	if (t.latest && db_res_get(res, 0, 6)) {
@@ -426,15 +426,15 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		range = xmalloc(len ? len : 1);
 		if (crypto_unhex(range, len, hex) || !range_load(&prefix, range, len, size - 1)) {
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 ": its stored compact range is malformed", size);
+			tail_problem(&t, "its stored compact range is malformed");
 			goto done;
 		}
 		rc = audit_event_hash(base, c, (int64_t)size);
 		if (rc == OTCM_ENOTFOUND) {
 			rc = 0;
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but event %"
-				     PRIu64 " is gone", size, size, size);
+			tail_problem(&t, "it signed events 1 to %" PRIu64 ", but event %" PRIu64 " is gone",
+				     size, size);
 			goto done;
 		}
 		if (rc)
@@ -442,8 +442,8 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 		root_with(root, &prefix, base);
 		if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
 			t.bad_size = size;
-			tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have the "
-				     "signed root: some were changed, removed, inserted or reordered", size, size);
+			tail_problem(&t, "events 1 to %" PRIu64 " do not have the signed root: some were "
+				     "changed, removed, inserted or reordered", size);
 			goto done;
 		}
 		t.trusted = t.verified = size;
@@ -460,9 +460,8 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 			root_with(root, &t.range, t.last);
 			if (!crypto_equal(root, t.latest->root, MERKLE_HASH_LEN)) {
 				t.bad_size = t.latest->tree_size;
-				tail_problem(&t, "checkpoint %" PRIu64 ": events 1 to %" PRIu64 " do not have "
-					     "the signed root: some were changed, removed, inserted or reordered",
-					     t.verified, t.verified);
+				tail_problem(&t, "events 1 to %" PRIu64 " do not have the signed root: some "
+					     "were changed, removed, inserted or reordered", t.verified);
 				goto done;
 			}
 		}
@@ -470,12 +469,11 @@ int checkpoint_verify_tail(struct checkpoint_tail *out, struct db_conn *c,
 	t.head_seq = chain.head_seq;
 	if (chain.bad_seq) {
 		t.bad_seq = chain.bad_seq;
-		tail_problem(&t, "event %" PRId64 ": %s", chain.bad_seq, chain.problem);
+		tail_problem(&t, "%s", chain.problem);
 	} else if (t.latest && t.verified < t.latest->tree_size) {
 		t.bad_size = t.latest->tree_size;
-		tail_problem(&t, "checkpoint %" PRIu64 " signed events 1 to %" PRIu64 ", but events %"
-			     PRIu64 " to %" PRIu64 " are gone", t.latest->tree_size, t.latest->tree_size,
-			     t.verified + 1, t.latest->tree_size);
+		tail_problem(&t, "it signed events 1 to %" PRIu64 ", but events %" PRIu64 " to %" PRIu64
+			     " are gone", t.latest->tree_size, t.verified + 1, t.latest->tree_size);
 	}
 done:
 	*out = t;
@@ -514,7 +512,12 @@ int checkpoint_cover(struct checkpoint **out, bool *out_new, struct db_conn *c,
 	if ((rc = db_begin_snapshot(c, false)) ||
 	    (rc = checkpoint_verify_tail(&t, c, pub)))
 		goto out;
-	if (t.bad_size || t.bad_seq) {
+	if (t.bad_size) {
+		rc = err_set(OTCM_ERULE, NULL, "the audit trail does not verify, nothing signed: "
+			     "checkpoint %" PRIu64 ": %s", t.bad_size, t.problem);
+		goto out;
+	}
+	if (t.bad_seq) {
 		rc = err_set(OTCM_ERULE, NULL, "the audit trail does not verify, nothing signed: %s",
 			     t.problem);
 		goto out;
@@ -548,32 +551,34 @@ out:
 	return rc;
 }
 
-/* The Merkle leaf hashes of events 1..n: *out (free()) gets exactly n of them. */
-static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
+/* The Merkle leaf hashes of events after+1..n: *out (free()) gets exactly n - after of them. */
+static int read_leaves_after(merkle_hash **out, struct db_conn *c, uint64_t after, uint64_t n)
 {
 	static const char sql[] =
-		"SELECT seq, hash FROM audit_events WHERE seq <= $1::bigint ORDER BY seq";
+		"SELECT seq, hash FROM audit_events WHERE seq > $1::bigint AND seq <= $2::bigint ORDER BY seq";
 	struct db_res *res = NULL;
 	merkle_hash *leaves = NULL;
-	char n_s[24];
+	char after_s[24], n_s[24];
 	int rc;
 
+	assert(after <= n);
+	snprintf(after_s, sizeof(after_s), "%" PRIu64, after);
 	snprintf(n_s, sizeof(n_s), "%" PRIu64, n);
 	{
-		const struct db_param params[] = { DB_TEXT(n_s) };
+		const struct db_param params[] = { DB_TEXT(after_s), DB_TEXT(n_s) };
 
-		if ((rc = db_exec(&res, c, sql, 1, params, true)))
+		if ((rc = db_exec(&res, c, sql, 2, params, true)))
 			goto out;
 	}
-	if (db_res_rows(res) != n) {
-		rc = err_set(OTCM_EDB, NULL, "the audit trail holds %zu of events 1 to %" PRIu64
-			     ": run 'otcm audit verify'", db_res_rows(res), n);
+	if (db_res_rows(res) != n - after) {
+		rc = err_set(OTCM_EDB, NULL, "the audit trail holds %zu of events %" PRIu64 " to %" PRIu64
+			     ": run 'otcm audit verify'", db_res_rows(res), after + 1, n);
 		goto out;
 	}
-	leaves = xcalloc(n ? n : 1, sizeof(merkle_hash));
-	for (size_t i = 0; i < n; i++) {
+	leaves = xcalloc(n - after ? n - after : 1, sizeof(merkle_hash));
+	for (size_t i = 0; i < n - after; i++) {
 		if (db_res_len(res, i, 1) != MERKLE_HASH_LEN) {
-			rc = err_set(OTCM_EDB, NULL, "event %zu has a malformed hash", i + 1);
+			rc = err_set(OTCM_EDB, NULL, "event %" PRIu64 " has a malformed hash", after + i + 1);
 			goto out;
 		}
 		merkle_leaf_hash(leaves[i], db_res_get(res, i, 1), MERKLE_HASH_LEN);
@@ -582,6 +587,64 @@ static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
 	leaves = NULL;
 out:
 	free(leaves);
+	db_res_free(res);
+	return rc;
+}
+
+/* The Merkle leaf hashes of events 1..n: *out (free()) gets exactly n of them. */
+static int read_leaves(merkle_hash **out, struct db_conn *c, uint64_t n)
+{
+	return read_leaves_after(out, c, 0, n);
+}
+
+/*
+ * The compact range of all the events checkpoint `cp` signs, from its
+ * stored range and the stored hash of its last event, when it has one and
+ * the two give its signed root; *out_have false otherwise.
+ */
+static int signed_range(struct merkle_range *out, bool *out_have, struct db_conn *c,
+			const struct checkpoint *cp)
+{
+	static const char sql[] =
+		"SELECT encode(compact_range, 'hex') FROM audit_checkpoints WHERE tree_size = $1::bigint";
+	struct db_res *res = NULL;
+	unsigned char *range = NULL;
+	merkle_hash last, leaf, root;
+	char size_s[24];
+	size_t len;
+	int rc;
+
+	*out_have = false;
+	snprintf(size_s, sizeof(size_s), "%" PRIu64, cp->tree_size);
+	{
+		const struct db_param params[] = { DB_TEXT(size_s) };
+
+		if ((rc = db_exec(&res, c, sql, 1, params, false)))
+			goto out;
+	}
+	if (db_res_rows(res) != 1 || !db_res_get(res, 0, 0))
+		goto out;
+	len = strlen(db_res_get(res, 0, 0)) / 2;
+	range = xmalloc(len ? len : 1);
+	if (crypto_unhex(range, len, db_res_get(res, 0, 0)) ||
+	    !range_load(out, range, len, cp->tree_size - 1)) {
+		err_clear();
+		goto out;
+	}
+	rc = audit_event_hash(last, c, (int64_t)cp->tree_size);
+	if (rc == OTCM_ENOTFOUND) {
+		rc = 0;
+		err_clear();
+		goto out;
+	}
+	if (rc)
+		goto out;
+	merkle_leaf_hash(leaf, last, MERKLE_HASH_LEN);
+	merkle_range_append(out, leaf);
+	merkle_range_root(root, out);
+	*out_have = crypto_equal(root, cp->root, MERKLE_HASH_LEN);
+out:
+	free(range);
 	db_res_free(res);
 	return rc;
 }
@@ -650,11 +713,37 @@ out:
 	return rc;
 }
 
+/* {seq, leaf_index, tree_size, event_hash, prev_hash, canonical, proof} of event seq. */
+static int inclusion_of(json_t **out, struct db_conn *c, const merkle_hash *leaves, uint64_t tree_size,
+			int64_t seq)
+{
+	merkle_hash *proof = NULL;
+	size_t plen = 0;
+	json_t *j = NULL;
+	int rc;
+
+	if (seq < 1 || (uint64_t)seq > tree_size)
+		return err_set(OTCM_EINVAL, "seq", "event %" PRId64 " is not in the checkpoint of size %"
+			       PRIu64, seq, tree_size);
+	if ((rc = merkle_inclusion_proof(&proof, &plen, leaves, tree_size, (uint64_t)seq - 1)))
+		goto out;
+	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
+		      "tree_size", (json_int_t)tree_size);
+	if ((rc = event_canonical(j, c, seq)))
+		goto out;
+	json_object_set_new(j, "proof", hex_array(proof, plen));
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	free(proof);
+	return rc;
+}
+
 int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t tree_size)
 {
 	struct checkpoint *cp = NULL;
-	merkle_hash *leaves = NULL, *proof = NULL;
-	size_t plen = 0;
+	merkle_hash *leaves = NULL;
 	json_t *j = NULL;
 	int rc;
 
@@ -666,21 +755,36 @@ int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t 
 		goto out;
 	}
 	if ((rc = read_leaves(&leaves, c, cp->tree_size)) ||
-	    (rc = merkle_inclusion_proof(&proof, &plen, leaves, cp->tree_size, (uint64_t)seq - 1)))
+	    (rc = inclusion_of(&j, c, leaves, cp->tree_size, seq)))
 		goto out;
-	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
-		      "tree_size", (json_int_t)cp->tree_size);
-	if ((rc = event_canonical(j, c, seq)))
-		goto out;
-	json_object_set_new(j, "proof", hex_array(proof, plen));
 	json_object_set_new(j, "checkpoint", checkpoint_json(cp));
 	*out = j;
-	j = NULL;
 out:
-	json_decref(j);
 	free(leaves);
-	free(proof);
 	checkpoint_free(cp);
+	return rc;
+}
+
+int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
+			  uint64_t tree_size)
+{
+	merkle_hash *leaves = NULL;
+	json_t *list = json_array(), *j = NULL;
+	int rc;
+
+	assert(tree_size > 0);
+	if ((rc = read_leaves(&leaves, c, tree_size)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = inclusion_of(&j, c, leaves, tree_size, seqs[i])))
+			goto out;
+		json_array_append_new(list, j);
+	}
+	*out = list;
+	list = NULL;
+out:
+	json_decref(list);
+	free(leaves);
 	return rc;
 }
 
@@ -697,10 +801,30 @@ int checkpoint_consistency(json_t **out, struct db_conn *c, uint64_t first, uint
 	}
 	if ((rc = checkpoint_get(&a, c, first)) || (rc = checkpoint_get(&b, c, second)))
 		goto out;
-	/* a tree is consistent with itself by an empty proof: no need to read the trail */
-	if (first < second && ((rc = read_leaves(&leaves, c, second)) ||
-			       (rc = merkle_consistency_proof(&proof, &plen, leaves, second, first))))
-		goto out;
+	/*
+	 * A tree is consistent with itself by an empty proof: nothing to read.
+	 * Otherwise, from the first checkpoint's compact range only the events
+	 * between the two are read; without one, every event up to the second.
+	 */
+	if (first < second) {
+		struct merkle_range left;
+		bool have = false;
+
+		if ((rc = signed_range(&left, &have, c, a)))
+			goto out;
+		if (have)
+			rc = read_leaves_after(&leaves, c, first, second);
+		else
+			rc = read_leaves(&leaves, c, second);
+		if (rc)
+			goto out;
+		if (have)
+			rc = merkle_consistency_proof_from(&proof, &plen, &left, leaves, second);
+		else
+			rc = merkle_consistency_proof(&proof, &plen, leaves, second, first);
+		if (rc)
+			goto out;
+	}
 	*out = json_pack("{s:I, s:I, s:o, s:o, s:o}", "first", (json_int_t)first,
 			 "second", (json_int_t)second, "proof", hex_array(proof, plen),
 			 "first_checkpoint", checkpoint_json(a), "second_checkpoint", checkpoint_json(b));

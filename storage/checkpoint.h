@@ -81,7 +81,7 @@ int checkpoint_write(struct checkpoint **out, bool *out_new, struct db_conn *c,
  * trusted is 0 when the whole chain was recomputed (no checkpoint, or the
  * newest predates compact ranges).  bad_size names the newest checkpoint
  * when it does not verify, bad_seq the first event that does not (0:
- * none), and problem says why.  `range` holds leaves 1..verified-1 and
+ * none), and problem says why (of that checkpoint, or of that event).  `range` holds leaves 1..verified-1 and
  * `last` the hash of event `verified`, what the next checkpoint needs.
  */
 struct checkpoint_tail {
@@ -132,6 +132,16 @@ int checkpoint_get(struct checkpoint **out, struct db_conn *c, uint64_t tree_siz
  * proof: [hex...], checkpoint}.  OTCM_EINVAL when seq > tree_size.
  */
 int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t tree_size);
+
+/*
+ * The inclusion proofs of the events `seqs` (n of them) in the tree of
+ * the first tree_size events, as checkpoint_inclusion() gives each but
+ * without "checkpoint": a JSON array in the order of seqs.  The event
+ * hashes are read once for all of them.  OTCM_EINVAL naming "seq" for an
+ * event beyond tree_size.
+ */
+int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
+			  uint64_t tree_size);
 
 /*
  * Consistency proof between the checkpoints of sizes first <= second:

@@ -34,6 +34,10 @@ struct deployment_record {
 	const char *note;
 	int64_t deployed_by;
 };
+/*
+ * Record deployment `d`; *out gets it as {id, asset_id, commit, tree,
+ * readback_sha256, readback_match, flagged, note, deployed_at}.
+ */
 int deployments_insert(json_t **out, struct db_conn *c, const struct deployment_record *d);
 
 #endif

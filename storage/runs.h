@@ -34,11 +34,14 @@
 int protocols_create(json_t **out, struct db_conn *c, const char *name, const char *kind,
 		     const char *title, bool witness_required, const json_t *steps,
 		     int64_t created_by);
+/* Protocol version `id`; OTCM_ENOTFOUND otherwise. */
 int protocols_get(json_t **out, struct db_conn *c, int64_t id);
+/* Every protocol version, or those named `name` (NULL: all), as a JSON array. */
 int protocols_list(json_t **out, struct db_conn *c, const char *name);
 
 /* ---- test runs ---- */
 
+/* A new open run of `protocol_id` on (change, asset, commit, tree) tested by `tester`. */
 int runs_create(int64_t *out_id, struct db_conn *c, int64_t change_id, int64_t asset_id,
 		int64_t protocol_id, const char *commit, const char *tree, int64_t tester);
 
@@ -47,6 +50,7 @@ int runs_create(int64_t *out_id, struct db_conn *c, int64_t change_id, int64_t a
  * attachments (without their bytes); for_update locks it.
  */
 int runs_get(json_t **out, struct db_conn *c, int64_t id, bool for_update);
+/* The runs of change `change_id` (without steps), oldest first, as a JSON array. */
 int runs_list(json_t **out, struct db_conn *c, int64_t change_id);
 
 /* Record (or record again) step `no` of run `run`. */
@@ -70,6 +74,7 @@ struct run_facts {
 	int64_t *step_testers;
 	size_t nstep_testers;
 };
+/* The facts of run `id` the signature rules read; strings and arrays in `a`. */
 int runs_facts(struct run_facts *out, struct arena *a, struct db_conn *c, int64_t id);
 
 /* ---- attachments of test-run steps ---- */

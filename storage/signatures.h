@@ -37,7 +37,17 @@ struct signature_record {
 	const char *content_sha256;
 	const json_t *trees;           /* {asset id: tree} */
 };
+/*
+ * Record signature `s`; *out gets it as {id, change, run_id, meaning,
+ * signer, printed_name, role, reauthenticated_with, signed_at, content,
+ * content_sha256, trees, stale}.
+ */
 int signatures_insert(json_t **out, struct db_conn *c, const struct signature_record *s);
+
+/*
+ * The signatures of change `change_id` (0: any) and run `run_id` (0: any,
+ * the change's own and its runs'), oldest first, as a JSON array.
+ */
 int signatures_list(json_t **out, struct db_conn *c, int64_t change_id, int64_t run_id);
 
 #endif

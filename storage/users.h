@@ -139,8 +139,9 @@ struct totp_state {
 };
 /* OTCM_ENOTFOUND when the user never enrolled; for_update locks the row. */
 int totp_load(struct totp_state *out, struct db_conn *c, int64_t user_id, bool for_update);
-/* Start (or restart, while not yet enabled) an enrolment. */
+/* Start (or restart, while not yet enabled) an enrolment; OTCM_ECONFLICT once enabled. */
 int totp_store_pending(struct db_conn *c, int64_t user_id, const unsigned char *secret, size_t len);
+/* Remember the last time step used (no code is taken twice) and, with `enable`, turn codes on. */
 int totp_set(struct db_conn *c, int64_t user_id, bool enable, int64_t last_step);
 
 #endif

@@ -8,7 +8,8 @@
  *
  * The page stays small however large the change: each file is a collapsible
  * section, generated files are folded, at most DIFF_FILE_INLINE changes of a
- * file and DIFF_PAGE_INLINE in all are written inline, long patches are cut,
+ * file and DIFF_PAGE_INLINE in all are written inline (and at most
+ * DIFF_FILE_BYTES of a file, DIFF_PAGE_BYTES in all), long patches are cut,
  * and the rest is one link away on the page of that file
  * (?file=PATH&page=N, DIFF_FILE_PAGE changes a page).  No script needed.
  */
@@ -21,10 +22,14 @@
 #define DIFF_FILE_INLINE 100
 /* Changes written on the overview in all, so a 50-file change stays a small page. */
 #define DIFF_PAGE_INLINE 400
-/* Changes per page of one file. */
-#define DIFF_FILE_PAGE 500
+/* Changes per page of one file, and bytes of one change's patch there. */
+#define DIFF_FILE_PAGE 200
+#define CHANGE_PATCH_PAGE ((size_t)64 << 10)
 /* Bytes of one change's patch shown on the overview. */
 #define CHANGE_PATCH_INLINE ((size_t)2048)
+/* Bytes of one file's changes on the overview, and of all files' changes. */
+#define DIFF_FILE_BYTES ((size_t)48 << 10)
+#define DIFF_PAGE_BYTES ((size_t)240 << 10)
 /* Bytes of the raw patch written into the overview; larger ones are a download. */
 #define RAW_PATCH_INLINE ((size_t)64 << 10)
 /* Bytes of the patch shown on the page. */
@@ -98,19 +103,23 @@ static void change_row(struct html *h, const json_t *c, size_t patch_cap)
 		html_textn(h, patch, len < patch_cap ? len : patch_cap);
 		html_raw(h, "</pre>");
 		if (len > patch_cap)
-			html_raw(h, "<p class=\"muted\">The patch is cut here; the file's page shows all of it.</p>");
+			html_raw(h, patch_cap < CHANGE_PATCH_PAGE
+				    ? "<p class=\"muted\">The patch is cut here; the file's page shows more of it.</p>"
+				    : "<p class=\"muted\">The patch is cut here; the raw patch holds all of it.</p>");
 		html_raw(h, "</td></tr>\n");
 	}
 }
 
 /*
- * The semantic changes [from, last) of one file, grouped; the counts line
- * covers the whole file.
+ * The semantic changes [from, last) of one file, grouped, stopping early
+ * once `byte_cap` bytes of rows are written; the counts line covers the
+ * whole file.  Returns the index after the last change written.
  */
-static void semantic(struct html *h, const json_t *sem, size_t from, size_t last, size_t patch_cap)
+static size_t semantic(struct html *h, const json_t *sem, size_t from, size_t last, size_t patch_cap,
+		       size_t byte_cap)
 {
 	const json_t *changes = json_object_get(sem, "changes"), *sum = json_object_get(sem, "summary");
-	size_t i, n = json_array_size(changes), shown = last < n ? last : n;
+	size_t i, n = json_array_size(changes), shown = last < n ? last : n, start;
 
 	html_raw(h, "<p class=\"muted\">");
 	html_text(h, web_str(sem, "format"));
@@ -132,7 +141,8 @@ static void semantic(struct html *h, const json_t *sem, size_t from, size_t last
 		html_text(h, web_str(sem, "fallback_reason"));
 		html_raw(h, "</p>\n");
 	}
-	for (i = from; i < shown;) {
+	start = h->buf.len;
+	for (i = from; i < shown && h->buf.len - start <= byte_cap;) {
 		const char *first = web_str(json_array_get(changes, i), "path");
 		size_t j = i, g = group_len(first);
 
@@ -147,10 +157,11 @@ static void semantic(struct html *h, const json_t *sem, size_t from, size_t last
 		html_int(h, (int64_t)(j - i));
 		html_raw(h, ")</span></summary>\n<div class=\"table-wrap\"><table><thead><tr><th>change</th>"
 			    "<th>object</th><th>what</th><th>old</th><th>new</th></tr></thead><tbody>\n");
-		for (; i < j; i++)
+		for (; i < j && h->buf.len - start <= byte_cap; i++)
 			change_row(h, json_array_get(changes, i), patch_cap);
 		html_raw(h, "</tbody></table></div></details>\n");
 	}
+	return i < from ? from : i;
 }
 
 static void patch_lines(struct html *h, const char *patch, size_t len)
@@ -322,24 +333,26 @@ static void not_compared(struct html *h, const json_t *f)
  * budget of inline changes is spent; *budget shrinks by the rows written.
  */
 static void file_section(struct html *h, int64_t id, const char *from, const char *to,
-			 const json_t *f, size_t index, size_t *budget)
+			 const json_t *f, size_t index, size_t *budget, size_t *bytes_left)
 {
+	size_t before = h->buf.len;
 	const json_t *sem = json_object_get(f, "semantic");
 	size_t n = file_changes(f), inline_max = n < DIFF_FILE_INLINE ? n : DIFF_FILE_INLINE;
 	bool generated = json_is_object(sem) && json_is_true(json_object_get(sem, "generated"));
 
-	if (inline_max > *budget || generated)
+	if (inline_max > *budget || generated || *bytes_left == 0)
 		inline_max = 0;
 	html_raw(h, "<details class=\"otcm-diff\" id=\"f-");
 	html_int(h, (int64_t)index);
-	html_raw(h, inline_max || !n ? "\" open>" : "\">");
+	html_raw(h, !generated && (inline_max || !n) ? "\" open>" : "\">");
 	html_raw(h, "<summary>");
 	file_heading(h, f);
 	if (generated)
 		html_raw(h, " <span class=\"badge\">generated</span>");
 	html_raw(h, "</summary>\n");
 	if (json_is_object(sem))
-		semantic(h, sem, 0, inline_max, CHANGE_PATCH_INLINE);
+		inline_max = semantic(h, sem, 0, inline_max, CHANGE_PATCH_INLINE,
+				      *bytes_left < DIFF_FILE_BYTES ? *bytes_left : DIFF_FILE_BYTES);
 	else
 		not_compared(h, f);
 	if (n > inline_max) {
@@ -357,6 +370,7 @@ static void file_section(struct html *h, int64_t id, const char *from, const cha
 	}
 	html_raw(h, "</details>\n");
 	*budget -= inline_max;
+	*bytes_left -= h->buf.len - before < *bytes_left ? h->buf.len - before : *bytes_left;
 }
 
 static void versions_line(struct html *h, int64_t id, const char *from, const char *to)
@@ -382,7 +396,7 @@ static void versions_line(struct html *h, int64_t id, const char *from, const ch
 	html_raw(h, "</a>");
 }
 
-/* The page of one file: its changes DIFF_FILE_PAGE at a time, patches whole. */
+/* The page of one file: its changes DIFF_FILE_PAGE at a time, patches up to CHANGE_PATCH_PAGE. */
 static void one_file(struct html *h, int64_t id, const char *from, const char *to, const json_t *f,
 		     size_t page)
 {
@@ -395,7 +409,8 @@ static void one_file(struct html *h, int64_t id, const char *from, const char *t
 	file_heading(h, f);
 	html_raw(h, "</h2>\n");
 	if (json_is_object(sem))
-		semantic(h, sem, page * DIFF_FILE_PAGE, (page + 1) * DIFF_FILE_PAGE, (size_t)-1);
+		(void)semantic(h, sem, page * DIFF_FILE_PAGE, (page + 1) * DIFF_FILE_PAGE, CHANGE_PATCH_PAGE,
+			       (size_t)-1);
 	else
 		not_compared(h, f);
 	if (pages > 1) {
@@ -423,7 +438,7 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	       const json_t *file, size_t page)
 {
 	const json_t *f;
-	size_t i, budget = DIFF_PAGE_INLINE;
+	size_t i, budget = DIFF_PAGE_INLINE, bytes_left = DIFF_PAGE_BYTES;
 	int64_t id = json_integer_value(json_object_get(asset, "id"));
 
 	layout_begin(h, p);
@@ -455,7 +470,7 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	project_summary(h, files);
 	file_list(h, id, from, to, files);
 	json_array_foreach(files, i, f)
-		file_section(h, id, from, to, f, i, &budget);
+		file_section(h, id, from, to, f, i, &budget, &bytes_left);
 	if (patch_len <= RAW_PATCH_INLINE) {
 		html_raw(h, "<details class=\"raw\"><summary>Raw patch (");
 		html_int(h, (int64_t)patch_len);

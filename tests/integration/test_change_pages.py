@@ -70,6 +70,7 @@ class ChangePages(ServerTestCase):
         self.ok(self.api("qa1", "PUT", "/api/v1/test-runs/%d/steps/1" % run["id"], {"result": "pass"}))
         self.ok(self.api("qa1", "POST", "/api/v1/test-runs/%d/signatures" % run["id"],
                          {"meaning": "tested", "password": self.pw["qa1"]}), 201)
+        return run["id"]
 
     def change_in_sat(self):
         """A normal change that passed everything up to SAT: ready to be released."""
@@ -167,6 +168,32 @@ class ChangePages(ServerTestCase):
         self.assertEqual(self.main_head(aid), main)
         self.assertEqual(self.signatures(key), signed)
         self.assertEqual(self.ok(self.admin.get("/api/v1/changes/" + key))["state"], "sat")
+
+    def test_edit_and_run_forms_answer_as_the_api(self):
+        key, aid = self.change_in_sat()
+        before = self.ok(self.admin.get("/api/v1/changes/" + key))
+        edit = {"type": "emergency", "title": before["title"], "reason": before["reason"], "risk": "low",
+                "implementation_plan": "edit rung 4", "rollback_plan": "redeploy main",
+                "edit_reason": "the plant is down"}
+        for who, rule in (("eng", "type-frozen"), ("eng2", "edit-role")):
+            with self.subTest(who=who):
+                api = self.api(who, "PATCH", "/api/v1/changes/" + key,
+                               {k: v for k, v in edit.items() if k != "implementation_plan"})
+                page = self.form(who, "/changes/%s/edit" % key, edit)
+                self.assertEqual((api.status, page.status), (409, 409), (api, page))
+                self.assertEqual(api.json["rule"], rule)
+                self.assertIn(rule, page.text)
+        after = self.ok(self.admin.get("/api/v1/changes/" + key))
+        self.assertEqual((after["type"], after["updated_at"]), ("normal", before["updated_at"]))
+        # the tester of a run cannot witness it, through the dialog's form or the API
+        run = [r for r in after["test_runs"] if r["protocol"]["kind"] == "sat"][0]["id"]
+        api = self.api("qa1", "POST", "/api/v1/test-runs/%d/signatures" % run,
+                       {"meaning": "witnessed", "password": self.pw["qa1"]})
+        page = self.form("qa1", "/test-runs/%d/sign" % run, {"value": "witnessed", "password": self.pw["qa1"]})
+        self.assertEqual((api.status, page.status), (409, 409), (api, page))
+        self.assertEqual(api.json["rule"], "segregation-of-duties")
+        self.assertIn("segregation-of-duties", page.text)
+        self.assertNotIn("witnessed", self.signatures(key))
 
     def test_an_auditor_has_no_form_to_post(self):
         key, _ = self.change_in_sat()

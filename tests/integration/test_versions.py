@@ -217,6 +217,14 @@ class Versions(VersionsBase):
         self.assertIn("diff --git a/Controller/Test.L5X b/Controller/Test.L5X", r.json["patch"])
         self.assertEqual(f["semantic"]["format"], "l5x")
         self.assertGreater(len(f["semantic"]["changes"]), 0)
+        # the project summary: the file under its category, every change counted once
+        summary = r.json["summary"]
+        self.assertEqual((summary["files"], summary["not_compared"]), (1, 0))
+        self.assertEqual(summary["changes"], len(f["semantic"]["changes"]))
+        self.assertEqual(summary["categories"][f["semantic"]["category"]]["files"], 1)
+        self.assertEqual(sum(c["changes"] for c in summary["categories"].values()), summary["changes"])
+        self.assertNotIn("summary", self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s&semantic=false"
+                                                     % (asset, c1["commit"], c2["commit"])).json)
         # default: the head against its parent
         r2 = self.auditor.get("/api/v1/assets/%d/diff?to=%s" % (asset, WORK))
         self.assertEqual((r2.json["from"], r2.json["to"]), (c1["commit"], c2["commit"]))
@@ -546,6 +554,11 @@ class BadInput(VersionsBase):
         self.refused(400, "files", "no file", [])
         r = self.refused(409, "files", "changes nothing", [("prog/Main.st", b"x := 1;\n")])
         self.assertEqual(r.json["rule"], "no-change")
+        # the refusal is audited on the asset, naming its rule and the door it came through
+        r = self.admin.get("/api/v1/audit?object_type=asset&object_id=%d&limit=1000" % self.asset)
+        ev = [e for e in r.json["items"] if e["action"] == "version.create.refused"]
+        self.assertEqual([(e["actor"], e["after"]["rule"], e["after"]["door"]) for e in ev],
+                         [("eng-v", "no-change", "api")])
         r = self.engineer.post("/api/v1/assets/%d/versions" % self.asset, json={"message": "m"})
         self.assertProblem(r, 415, "body")
         self.assertEqual(self.head(self.asset, WORK), (self.base, [self.base]))
@@ -592,6 +605,11 @@ class BadInput(VersionsBase):
         self.refused(400, "archive", ".git", arch(make_tar([(".git/hooks/post-checkout", b"#!/bin/sh")])))
         self.refused(400, "archive", ".git", arch(make_zip([("sub/.git/config", b"[core]")]), "x.zip"))
         self.refused(400, "archive", "..", arch(make_zip([("../../x", b"1")]), "x.zip"))
+        # a tar keeps a backslash in a name, and it is refused; the zip reader takes a zip's
+        # backslashes for the folder separators Windows tools mean, and the folders are checked
+        self.refused(400, "archive", "backslash", arch(make_tar([("dir\\.git\\config", b"1")])))
+        self.refused(400, "archive", "'..'", arch(make_zip([("a\\..\\..\\x", b"1")]), "x.zip"))
+        self.refused(400, "archive", ".git", arch(make_zip([("sub\\.git\\config", b"1")]), "x.zip"))
         self.refused(400, "archive", "holds no files", arch(make_tar([("d/", "dir")])))
         self.refused(415, "archive", "not a zip or tar", arch(b"<RSLogix5000Content/>", "x.zip"))
         self.refused(400, "archive", "not both", arch(make_tar([("x", b"1")])) + [("file", "y", b"2")])

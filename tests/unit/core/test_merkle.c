@@ -213,6 +213,39 @@ static void test_every_consistency_proof(void **state)
 	assert_int_equal(merkle_consistency_verify(5, 4, roots_[4], roots_[4], NULL, 0), OTCM_EAUTH);
 }
 
+/* From the compact range of the first m leaves and the rest: the very proof all n leaves give. */
+static void test_consistency_proof_from_a_range(void **state)
+{
+	merkle_hash leaves[MAXN];
+
+	(void)state;
+	for (int i = 0; i < MAXN; i++)
+		merkle_leaf_hash(leaves[i], &i, sizeof(i));
+	for (uint64_t n = 1; n <= MAXN; n++) {
+		for (uint64_t m = 1; m <= n; m++) {
+			struct merkle_range left = MERKLE_RANGE_INIT;
+			merkle_hash *full = NULL, *from = NULL;
+			size_t full_len = 0, from_len = 0;
+
+			for (uint64_t i = 0; i < m; i++)
+				merkle_range_append(&left, leaves[i]);
+			assert_int_equal(merkle_consistency_proof(&full, &full_len, leaves, n, m), 0);
+			assert_int_equal(merkle_consistency_proof_from(&from, &from_len, &left, leaves + m, n), 0);
+			assert_int_equal(from_len, full_len);
+			assert_memory_equal(from, full, full_len * sizeof(merkle_hash));
+			free(full);
+			free(from);
+		}
+	}
+	{
+		struct merkle_range empty = MERKLE_RANGE_INIT;
+		merkle_hash *p = NULL;
+		size_t len = 0;
+
+		assert_int_equal(merkle_consistency_proof_from(&p, &len, &empty, leaves, 4), OTCM_EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_known_proofs),
 		cmocka_unit_test(test_every_inclusion_proof),
 		cmocka_unit_test(test_every_consistency_proof),
+		cmocka_unit_test(test_consistency_proof_from_a_range),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

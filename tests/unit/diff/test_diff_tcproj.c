@@ -122,6 +122,28 @@ static void task_cycle_time_changed(void **state)
 	json_decref(r);
 }
 
+/* A data type's list of former versions is rewritten on each edit: noise. */
+static void type_history_is_noise(void **state)
+{
+	const char *const exp[] = { "modified Project/System/Tasks/Task[FSV_task] | priority", NULL };
+	char *orig = corpus_read(TSPROJ, NULL);
+	char *noise = replace_once(orig, "<Hide GUID=\"{76269EAC-36F0-4513-B811-3725FD02409A}\"/>",
+	                           "<Hide GUID=\"{76269EAC-36F0-4513-B811-3725FD02409A}\"/>"
+	                           "<Hide GUID=\"{00000000-1111-2222-3333-444444444444}\"/>");
+	char *edit = replace_once(noise, "<Task Id=\"5\" Priority=\"13\"", "<Task Id=\"5\" Priority=\"12\"");
+	const char *const none[] = { NULL };
+	json_t *r = diff_json(TSPROJ, orig, noise);
+
+	expect_changes(r, none);
+	json_decref(r);
+	r = diff_json(TSPROJ, orig, edit);
+	expect_changes(r, exp);
+	json_decref(r);
+	free(orig);
+	free(noise);
+	free(edit);
+}
+
 static void xti_ams_port_changed(void **state)
 {
 	const char *const exp[] = { "modified Project[TcUnit] | AmsPort", NULL };
@@ -309,6 +331,7 @@ int main(void)
 		cmocka_unit_test(link_removed),
 		cmocka_unit_test(link_order_is_noise),
 		cmocka_unit_test(task_cycle_time_changed),
+		cmocka_unit_test(type_history_is_noise),
 		cmocka_unit_test(xti_ams_port_changed),
 		cmocka_unit_test(library_version_changed),
 		cmocka_unit_test(project_file_added),

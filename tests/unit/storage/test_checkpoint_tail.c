@@ -16,6 +16,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/merkle.h"
 #include "storage/audit.h"
 #include "storage/checkpoint.h"
 #include "storage/db.h"
@@ -135,6 +136,44 @@ static void test_cover_reuses_and_extends(void **state)
 	assert_int_equal(ck.checked, 2);
 	assert_int_equal(db_rollback(c), 0);
 	audit_chain_release(&chain);
+
+	/* the consistency proof from 5 to 8, made from checkpoint 5's range and events 6 to 8, holds */
+	{
+		struct checkpoint *five = NULL, *eight = NULL;
+		json_t *proof = NULL, *step;
+		merkle_hash path[MERKLE_MAX_PROOF];
+		size_t i;
+
+		assert_int_equal(checkpoint_get(&five, c, 5), 0);
+		assert_int_equal(checkpoint_get(&eight, c, 8), 0);
+		assert_int_equal(checkpoint_consistency(&proof, c, 5, 8), 0);
+		json_array_foreach(json_object_get(proof, "proof"), i, step)
+			assert_int_equal(crypto_unhex(path[i], 32, json_string_value(step)), 0);
+		assert_int_equal(merkle_consistency_verify(5, 8, five->root, eight->root, path,
+							   json_array_size(json_object_get(proof, "proof"))), 0);
+		assert_int_equal(merkle_consistency_verify(5, 8, eight->root, five->root, path,
+							   json_array_size(json_object_get(proof, "proof"))), OTCM_EAUTH);
+		json_decref(proof);
+		checkpoint_free(five);
+		checkpoint_free(eight);
+	}
+
+	/* the proofs of several events at once are those of each on its own */
+	{
+		static const int64_t seqs[] = { 1, 5, 8 };
+		json_t *many = NULL, *one = NULL;
+
+		assert_int_equal(checkpoint_inclusions(&many, c, seqs, 3, 8), 0);
+		assert_int_equal(json_array_size(many), 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(checkpoint_inclusion(&one, c, seqs[i], 8), 0);
+			json_object_del(one, "checkpoint");
+			assert_true(json_equal(one, json_array_get(many, i)));
+			json_decref(one);
+		}
+		json_decref(many);
+		assert_int_equal(checkpoint_inclusions(&many, c, (const int64_t[]){ 9 }, 1, 8), OTCM_EINVAL);
+	}
 
 	/* an event after the newest checkpoint edited: found, nothing signed */
 	append(c, 2);

@@ -336,11 +336,15 @@ static void test_diff(void **state)
 			assert_int_equal(json_integer_value(json_object_get(f, "deletions")), 1);
 			assert_false(json_is_true(json_object_get(f, "binary")));
 			assert_true(json_is_string(json_object_get(f, "old_blob")));
+			assert_true(json_integer_value(json_object_get(f, "old_size")) > 0);
+			assert_true(json_integer_value(json_object_get(f, "new_size")) > 0);
 			seen++;
 		} else if (!strcmp(path, "logo.bin")) {
 			assert_string_equal(status, "added");
 			assert_true(json_is_true(json_object_get(f, "binary")));
 			assert_true(json_is_null(json_object_get(f, "old_blob")));
+			assert_true(json_is_null(json_object_get(f, "old_size")));
+			assert_true(json_integer_value(json_object_get(f, "new_size")) > 0);
 			seen++;
 		} else if (!strcmp(path, "programs/sub/new.txt")) {
 			assert_string_equal(status, "added");
@@ -520,8 +524,12 @@ static void test_bad_paths(void **state)
 	static const char *const bad[] = {
 		"", "/abs", "a//b", "a/", "./a", "a/./b", "../a", "a/..", ".git/config", "a/.GIT/b",
 		"a\\b", "tab\there", "new\nline", "del\x7f", ".Git", "latin1-\xfc.L5X", "\xc0\xaf",
+		/* what git reads as .git on NTFS and HFS+ */
+		".git./config", ".git /config", "a/GIT~1/x", ".git::$INDEX_ALLOCATION/x",
+		".g\xe2\x80\x8cit/x", ".git\xe2\x80\x8f", "\xef\xbb\xbf.git/x",
 	};
-	static const char *const good[] = { "a", "a/b.L5X", ".gitignore", "a/.github/x", "...", "x..y" };
+	static const char *const good[] = { "a", "a/b.L5X", ".gitignore", "a/.github/x", "...", "x..y",
+					    "git~2/x", ".git-x", ".g\xe2\x80\x8cx" };
 	char longpath[1100];
 	struct repo *r = open_repo(asset1);
 	char c[REPO_OID_HEX], tree[REPO_OID_HEX], base[REPO_OID_HEX];
@@ -533,6 +541,7 @@ static void test_bad_paths(void **state)
 	struct repo_file onto_file[] = { { "dir/file/deeper", "2", 1, false } };
 	struct repo_file onto_dir[] = { { "dir", "2", 1, false } };
 	struct repo_file bad_file[] = { { "ok", "1", 1, false }, { "x/../y", "2", 1, false } };
+	struct repo_file dotgit[] = { { ".git./config", "[core]", 6, false } };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -552,6 +561,9 @@ static void test_bad_paths(void **state)
 
 	assert_int_equal(repo_commit_files(c, tree, r, NULL, dup, 2, false, &who, "m"), OTCM_EINVAL);
 	assert_non_null(strstr(err_message(), "'a/x'"));
+	/* refused before libgit2 sees it, naming the path */
+	assert_int_equal(repo_commit_files(c, tree, r, NULL, dotgit, 1, false, &who, "m"), OTCM_EINVAL);
+	assert_non_null(strstr(err_message(), ".git./config"));
 	assert_int_equal(repo_commit_files(c, tree, r, NULL, clash, 2, false, &who, "m"), OTCM_EINVAL);
 	assert_non_null(strstr(err_message(), "'a'"));
 	assert_int_equal(repo_commit_files(c, tree, r, NULL, clash2, 3, false, &who, "m"), OTCM_EINVAL);

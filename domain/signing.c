@@ -1,0 +1,43 @@
+/* domain/signing.c - writing an electronic signature; see signing.h. */
+#include "domain/signing.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "core/err.h"
+#include "storage/signatures.h"
+#include "storage/users.h"
+
+int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
+		      int64_t run_id, const char *meaning, const char *method, json_t *content,
+		      const json_t *trees)
+{
+	struct signature_record s;
+	struct user u;
+	char sha[2 * CRYPTO_SHA256_LEN + 1], *text = NULL;
+	int rc;
+
+	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
+		return rc;
+	json_object_set_new(content, "meaning", json_string(meaning));
+	json_object_set_new(content, "signer", json_string(u.username));
+	text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
+	crypto_sha256_hex(sha, text, strlen(text));
+	memset(&s, 0, sizeof(s));
+	s.change_id = change_id;
+	s.run_id = run_id;
+	s.meaning = meaning;
+	s.signer_id = u.id;
+	s.printed_name = u.display_name;
+	s.role = u.role;
+	s.auth_method = method;
+	s.content = text;
+	s.content_sha256 = sha;
+	s.trees = trees;
+	rc = signatures_insert(out, c, &s);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * domain/signing.h - writing an electronic signature: the canonical JSON
+ * of what is signed (keys sorted, no spaces, UTF-8) with the meaning and
+ * the signer added, its SHA-256, and the signature row with the signer's
+ * printed name and role.  A building block of the operations that sign
+ * (domain/signatures.h) and of the release (domain/changes.h), which check
+ * permission and rules themselves; it lies below both.
+ *
+ * Errors: OTCM_EDB, OTCM_EINTERNAL.
+ *
+ * Thread-safety: per context.
+ */
+#ifndef OTCM_DOMAIN_SIGNING_H
+#define OTCM_DOMAIN_SIGNING_H
+
+#include <stdint.h>
+
+#include "core/json.h"
+#include "domain/domain.h"
+#include "storage/db.h"
+
+/*
+ * Write the actor's signature `meaning` of `content` (consumed in part:
+ * meaning and signer are added to it) on change `change_id` (and run
+ * `run_id`, 0 for none) in c's transaction; `method` is how the actor
+ * re-authenticated, `trees` ({asset id: tree}, borrowed) what it binds.
+ * A building block of the signing operations and of the release, which
+ * have checked permission and rules.  *out gets the signature.
+ */
+int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
+		      int64_t run_id, const char *meaning, const char *method, json_t *content,
+		      const json_t *trees);
+
+#endif
