@@ -8,7 +8,8 @@
  * pages are in server/h_pages_change.c.
  *
  *   GET  /static/{name}                 public   stylesheet and script, cached by content hash
- *   GET  /login, POST /login            public   the login form
+ *   GET  /favicon.ico                   public   the icon (SVG)
+ *   GET  /login, POST /login            public   the login form, bound to a pre-session cookie
  *   POST /logout                        any
  *   GET  /                              any      my work
  *   GET  /changes                       all but agent
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/assets.h"
@@ -169,32 +171,90 @@ int h_page_static(struct http_req *req)
 	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
 }
 
+/* The icon browsers ask for at /favicon.ico (an SVG: web/static/favicon.svg). */
+int h_page_favicon(struct http_req *req)
+{
+	struct web_static s;
+
+	if (!web_static_find(&s, "favicon.svg"))
+		return err_set(OTCM_ENOTFOUND, NULL, "no icon");
+	http_set_header(req, "Cache-Control", "public, max-age=86400");
+	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
+}
+
 /* ---- login and logout ---- */
 
-/* Is `next` a path on this server (not "//host" or a scheme)? */
+/*
+ * Is `next` a plain path on this server?  One '/' and then no second '/'
+ * or '\\' right after it (browsers read "//host", "/\\host" and, once they
+ * drop tabs and newlines, "/\t/host" as another host), no backslash, no
+ * control character, no ':' (no scheme), not too long.
+ */
 static bool local_path(const char *next)
 {
-	return next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strchr(next, ':') &&
-	       strlen(next) < 1024 && !strpbrk(next, "\r\n");
+	const unsigned char *s = (const unsigned char *)next;
+	size_t i;
+
+	if (!next || s[0] != '/' || s[1] == '/' || strlen(next) >= 1024)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == ':')
+			return false;
+	return true;
+}
+
+#define LOGIN_TOKEN_HEX 64
+
+/*
+ * The login form's token: the value of the pre-session cookie otcm_login
+ * when the browser has a well-formed one, else a new one, set now (HttpOnly,
+ * SameSite=Strict, for /login only).  The form carries it back in
+ * "login_token"; another site can neither read the cookie nor set it, so
+ * it cannot log a victim's browser into the attacker's account.
+ */
+static const char *login_token(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE);
+	char tok[LOGIN_TOKEN_HEX + 1], cookie[256];
+
+	if (have && strlen(have) == LOGIN_TOKEN_HEX && strspn(have, "0123456789abcdef") == LOGIN_TOKEN_HEX)
+		return have;
+	if (crypto_random_hex(tok, LOGIN_TOKEN_HEX / 2))
+		return NULL;
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		 AUTH_LOGIN_COOKIE, tok, 86400, req->srv->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
+	return arena_strdup(req->arena, tok);
+}
+
+/* Does the login form carry back the token of its pre-session cookie? */
+static bool login_token_ok(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE), *sent = pg_form(req, "login_token");
+
+	return have && sent && strlen(have) == LOGIN_TOKEN_HEX && strlen(sent) == LOGIN_TOKEN_HEX &&
+	       crypto_equal(have, sent, LOGIN_TOKEN_HEX);
 }
 
 int h_page_login_form(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Log in", NULL);
-	const char *next = http_query(req, "next");
+	const char *next = http_query(req, "next"), *tok;
 	struct html h;
 
 	if (req->who.user_id)
 		return pg_redirect(req, local_path(next) ? next : "/");
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL);
+	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL, tok);
 	return pg_reply(req, 200, &h);
 }
 
 int h_page_login(struct http_req *req)
 {
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
-	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
+	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code"), *tok;
 	struct web_page p = pg_page(req, "Log in", NULL);
 	struct dom_session s;
 	struct pg_failure f;
@@ -202,12 +262,26 @@ int h_page_login(struct http_req *req)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	if (!username || !password)
+	if (!login_token_ok(req)) {
+		rc = err_set(OTCM_EFORBIDDEN, "login_token",
+			     "this login form has expired or did not come from otcm: log in again");
+		if (dom_audit_alone(&req->dom, "session.login.refused", "user", username ? username : "",
+				    NULL, NULL, "login form without its token"))
+			log_msg(LOG_ERROR, "could not audit a refused login: %s", err_message());
+		err_set(OTCM_EFORBIDDEN, "login_token",
+			"this login form has expired or did not come from otcm: log in again");
+	} else if (!username || !password) {
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
-	else
+	} else {
 		rc = dom_session_login(&s, &req->dom, username, password, code);
+	}
 	if (rc == 0) {
+		char clear[128];
+
 		auth_set_session_cookie(req, &s);
+		snprintf(clear, sizeof(clear), "%s=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0%s",
+			 AUTH_LOGIN_COOKIE, req->srv->tls ? "; Secure" : "");
+		http_set_header(req, "Set-Cookie", clear);
 		memset(s.secret, 0, sizeof(s.secret));
 		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
@@ -215,8 +289,10 @@ int h_page_login(struct http_req *req)
 	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message);
+	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message, tok);
 	return pg_reply(req, f.status, &h);
 }
 

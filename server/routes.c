@@ -126,6 +126,7 @@ const struct route routes[] = {
 
 	/* web pages (h_pages.c): HTML, not part of the API or its OpenAPI document */
 	{ "GET", "/static/{name}", ROLE_PUBLIC, h_page_static, "page stylesheet and script", OP_NONE },
+	{ "GET", "/favicon.ico", ROLE_PUBLIC, h_page_favicon, "page: the icon", OP_NONE },
 	{ "GET", "/login", ROLE_PUBLIC, h_page_login_form, "page: log in", OP_NONE },
 	{ "POST", "/login", ROLE_PUBLIC, h_page_login, "page: log in", OP_SESSION_LOGIN },
 	{ "POST", "/logout", ROLE_ANY, h_page_logout, "page: log out", OP_SESSION_LOGOUT },
