@@ -305,4 +305,10 @@ void web_state(struct html *h, const char *state);
 /* A table of changes (key, title, type, state, requester, created). */
 void web_change_table(struct html *h, const json_t *changes, const char *empty);
 
+/*
+ * Restore drills: `drills` as dom_drill_list() gives it ({items, max_age_days,
+ * last_passed_at, overdue}); each item's failed checks are named.
+ */
+void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
+
 #endif
