@@ -111,6 +111,8 @@ static const struct option_row options[] = {
 	{ "db-role", OPT_STR, OFF(db_role), "otcm_app", 0, 0, NULL,
 	  "database role the server's connections switch to (no UPDATE/DELETE on the audit trail); "
 	  "none keeps the login role" },
+	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,
+	  "days after the last passed restore drill before the exceptions report lists a missing one" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

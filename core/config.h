@@ -50,6 +50,7 @@ struct config {
 	unsigned checkpoint_every;  /* events between checkpoints; 0 = no count trigger */
 	unsigned checkpoint_minutes;/* minutes between checkpoints of new events; 0 = none */
 	char *db_role;              /* role pooled connections SET ROLE to; "none" = stay */
+	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
 };
 
 /*
