@@ -424,19 +424,21 @@ static const char REPORT_STYLE[] =
 
 /*
  * The head of every printed page: the change's key (only when it is a key,
- * "CHG-" and digits, since it goes into a CSS string) and where the
- * manifest's SHA-256 is found; the manifest covers this report, so the
- * report cannot hold it.
+ * "CHG-" and digits, since it goes into a CSS string) and the SHA-256 of
+ * change.json, the records this report shows, which a printed page is
+ * matched against in the signed manifest.  The manifest's own SHA-256
+ * cannot be printed here: the manifest covers this report.
  */
-static void page_head_style(struct html *h, const char *key)
+static void page_head_style(struct html *h, const char *key, const char *records_sha256)
 {
 	size_t n = strlen(key);
 
-	if (n < 5 || n > 24 || strncmp(key, "CHG-", 4) || strspn(key + 4, "0123456789") != n - 4)
+	if (n < 5 || n > 24 || strncmp(key, "CHG-", 4) || strspn(key + 4, "0123456789") != n - 4 ||
+	    strspn(records_sha256, "0123456789abcdef") != 2 * CRYPTO_SHA256_LEN)
 		return;
 	html_rawf(h, "<style>@page{@top-left{content:\"Evidence of change %s\";font:8pt sans-serif}"
-		  "@top-right{content:\"manifest SHA-256: see MANIFEST.sha256 and otcm verify\";"
-		  "font:8pt sans-serif}}</style>\n", key);
+		  "@top-right{content:\"change.json SHA-256 %s\";font:7pt monospace}}</style>\n", key,
+		  records_sha256);
 }
 
 /* A label for people of a ticket field. */
@@ -484,8 +486,12 @@ static void what_changed(struct html *h, const json_t *changed)
 	}
 }
 
+/*
+ * report.html: the checklist, the ticket, what changed, versions,
+ * signatures, runs and deployments; `records_sha256` is change.json's.
+ */
 static int add_report(struct bundle_files *fs, const json_t *full, const json_t *versions,
-		      const json_t *changed, size_t cap)
+		      const json_t *changed, const char *records_sha256, size_t cap)
 {
 	struct html b;
 	json_t *s, *st;
@@ -498,7 +504,7 @@ static int add_report(struct bundle_files *fs, const json_t *full, const json_t 
 	html_text(&b, jstr(full, "key"));
 	html_raw(&b, "</title>\n");
 	html_raw(&b, REPORT_STYLE);
-	page_head_style(&b, jstr(full, "key"));
+	page_head_style(&b, jstr(full, "key"), records_sha256);
 	html_raw(&b, "</head><body>\n<h1>Change ");
 	html_text(&b, jstr(full, "key"));
 	html_raw(&b, ": ");
@@ -584,8 +590,11 @@ static int add_report(struct bundle_files *fs, const json_t *full, const json_t 
 		 "<th>deployed by</th><th>at</th><th>read-back SHA-256</th><th>read-back matched</th>"
 		 "<th>note</th></tr>\n");
 	json_array_foreach(json_object_get(full, "deployments"), i, s) {
-		html_raw(&b, "<tr>");
-		cell(&b, s, "asset_id");
+		char tmp[40];
+
+		html_raw(&b, "<tr><td>");
+		html_text(&b, asset_path(full, json_integer_value(json_object_get(s, "asset_id")), tmp, sizeof(tmp)));
+		html_raw(&b, "</td>");
 		cell(&b, s, "commit");
 		cell(&b, s, "tree");
 		cell(&b, s, "deployed_by");
@@ -621,9 +630,10 @@ static const char README_FMT[] =
 	"                         (every step), deployments and \"checklist\": each\n"
 	"                         control an auditor tests, met / not met / not\n"
 	"                         applicable, why, and the evidence it rests on\n"
-	"  report.html            the same, printable (A4): the checklist first; each\n"
-	"                         signature's printed name, date and time, meaning\n"
-	"                         and role\n"
+	"  report.html            the same, printable (A4): the checklist first, what\n"
+	"                         changed per asset; each signature's printed name,\n"
+	"                         date and time, meaning and role; every printed\n"
+	"                         page is headed with the SHA-256 of change.json\n"
 	"  diffs/ASSET/N-C.patch  unified diff of version N (commit C) of the change\n"
 	"                         against the asset's baseline; N-C.json the semantic\n"
 	"                         changes of each file\n"
@@ -696,7 +706,7 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 	int64_t *seqs = NULL, mtime = 0;
 	size_t nseqs = 0, i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
 	struct buf readme = BUF_INIT, events = BUF_INIT;
-	char chg[32], name[1200];
+	char chg[32], name[1200], records_sha256[2 * CRYPTO_SHA256_LEN + 1];
 	int rc;
 
 	snprintf(chg, sizeof(chg), "CHG-%" PRId64, change_id);
@@ -721,7 +731,10 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 		goto out;
 	json_object_set(full, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", full);
-	if ((rc = add_diffs(changed, &fs, c, versions, cap)) || (rc = add_report(&fs, full, versions, changed, cap)) ||
+	crypto_sha256_hex(records_sha256, bundle_files_get(&fs, "change.json")->data,
+			  bundle_files_get(&fs, "change.json")->len);
+	if ((rc = add_diffs(changed, &fs, c, versions, cap)) ||
+	    (rc = add_report(&fs, full, versions, changed, records_sha256, cap)) ||
 	    (rc = add_statements(&fs, full, chg, key)))
 		goto out;
 	json_array_foreach(json_object_get(full, "affected_assets"), i, r) {

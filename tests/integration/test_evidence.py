@@ -484,6 +484,12 @@ class Evidence(ServerTestCase):
                       html[html.index("<h2>What changed</h2>"):])
         self.assertIn("@page{size:A4", html)
         self.assertIn('@top-left{content:"Evidence of change %s"' % self.key, html)
+        # every printed page names the records it shows, as the signed manifest lists them
+        sha = hashlib.sha256(files["change.json"]).hexdigest()
+        self.assertIn('@top-right{content:"change.json SHA-256 %s"' % sha, html)
+        self.assertIn("%s  change.json\n" % sha, files["MANIFEST.sha256"].decode())
+        self.assertIn("<tr><td>plant/line1/plc</td><td>%s</td>" % change["deployments"][0]["commit"],
+                      html[html.index("<h2>Deployments</h2>"):])
         # otcm verify prints the same checklist, recomputed from the bundle
         code, out = self.verify(data)
         self.assertEqual(code, 0, out)
