@@ -753,20 +753,24 @@ static void check_policy(struct vctx *v)
 
 /*
  * The control checklist: decided again from the bundle's own records
- * (change.json without its checklist, audit/events.jsonl and
- * audit/proofs.json) by the function the server used, printed control by
+ * (change.json without its checklist, audit/events.jsonl,
+ * audit/proofs.json and audit/checkpoint) by the function the server used, printed control by
  * control, and refused when change.json's stored checklist differs.
  */
 static void check_checklist(struct vctx *v)
 {
 	const struct bundle_file *events = bundle_files_get(v->fs, "audit/events.jsonl");
+	const struct bundle_file *cp = bundle_files_get(v->fs, "audit/checkpoint");
+	struct checklist_records in;
 	json_t *records = json_deep_copy(v->change), *proofs, *mine = NULL, *c;
 	const json_t *stored = json_object_get(v->change, "checklist");
 	size_t i, met = 0, notmet = 0, na = 0;
 
 	proofs = parse_json(bundle_files_get(v->fs, "audit/proofs.json"));
 	json_object_del(records, "checklist");
-	if (checklist_compute(&mine, records, events ? events->data : NULL, events ? events->len : 0, proofs)) {
+	in = (struct checklist_records){ records, events ? events->data : NULL, events ? events->len : 0, proofs,
+					 cp ? cp->data : NULL, cp ? cp->len : 0 };
+	if (checklist_compute(&mine, &in)) {
 		fail(v, "checklist: %s", err_message());
 		goto out;
 	}

@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
+#include "core/merkle.h"
 #include "core/mem.h"
+#include "core/signednote.h"
 
 #define DETAIL_MAX 600
 
@@ -492,10 +495,74 @@ static size_t count_action(const struct events *e, const char *action)
 	return n;
 }
 
-static const char *c_audit(const struct facts *f, const struct events *e, const json_t *proofs,
+static bool unhex32(merkle_hash out, const json_t *s)
+{
+	return json_is_string(s) && strlen(json_string_value(s)) == 64 &&
+	       crypto_unhex(out, 32, json_string_value(s)) == 0;
+}
+
+/*
+ * Whether every event line hashes, with its proof's prev_hash, to its
+ * proof's event_hash and that proof leads to the checkpoint's root; 0 when
+ * all do, else the 1-based line that does not (or 1 for an unreadable
+ * checkpoint, with *no_checkpoint set).
+ */
+static size_t first_unproved(bool *no_checkpoint, const struct checklist_records *in)
+{
+	const json_t *list = json_object_get(in->proofs, "events");
+	struct signednote *note = NULL;
+	merkle_hash root, prev, want, got, leaf, *path = NULL;
+	const char *line = in->events ? in->events : "", *end = line + (in->events ? in->events_len : 0);
+	char *origin = NULL;
+	uint64_t size = 0;
+	size_t i = 0, bad = 0;
+
+	*no_checkpoint = !in->checkpoint || signednote_parse(&note, in->checkpoint, in->checkpoint_len) ||
+			 signednote_checkpoint_parse(&origin, &size, root, note->text);
+	if (*no_checkpoint) {
+		bad = 1;
+		goto out;
+	}
+	for (; line < end && !bad; i++) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line), plen, j;
+		const json_t *p = json_array_get(list, i), *pr = json_object_get(p, "proof");
+		json_int_t index = json_integer_value(json_object_get(p, "leaf_index"));
+		struct crypto_sha256_ctx *h;
+
+		if (!unhex32(prev, json_object_get(p, "prev_hash")) || !unhex32(want, json_object_get(p, "event_hash")) ||
+		    !json_is_array(pr) || json_array_size(pr) > MERKLE_MAX_PROOF || index < 0 ||
+		    (uint64_t)index >= size) {
+			bad = i + 1;
+			break;
+		}
+		h = crypto_sha256_new();
+		crypto_sha256_update(h, prev, sizeof(prev));
+		crypto_sha256_update(h, line, len);
+		crypto_sha256_final(got, h);
+		plen = json_array_size(pr);
+		path = xcalloc(plen + 1, sizeof(merkle_hash));
+		for (j = 0; j < plen && unhex32(path[j], json_array_get(pr, j)); j++)
+			;
+		merkle_leaf_hash(leaf, want, sizeof(want));
+		if (memcmp(got, want, sizeof(got)) || j < plen ||
+		    merkle_inclusion_verify((uint64_t)index, size, leaf, (const merkle_hash *)path, plen, root))
+			bad = i + 1;
+		free(path);
+		path = NULL;
+		line += len + 1;
+	}
+out:
+	free(origin);
+	signednote_free(note);
+	return bad;
+}
+
+static const char *c_audit(const struct facts *f, const struct events *e, const struct checklist_records *in,
 			   char *detail, json_t *ev)
 {
-	size_t nproofs = json_array_size(json_object_get(proofs, "events"));
+	size_t nproofs = json_array_size(json_object_get(in->proofs, "events")), unproved;
+	bool no_checkpoint;
 	size_t sigs = count_action(e, "signature.create") + count_action(e, "change.release");
 
 	json_array_append_new(ev, json_string("audit/events.jsonl"));
@@ -523,8 +590,17 @@ static const char *c_audit(const struct facts *f, const struct events *e, const 
 			 json_array_size(f->deployments));
 		return CHECKLIST_NOT_MET;
 	}
+	if ((unproved = first_unproved(&no_checkpoint, in))) {
+		if (no_checkpoint)
+			snprintf(detail, DETAIL_MAX, "audit/checkpoint is missing or not a checkpoint");
+		else
+			snprintf(detail, DETAIL_MAX, "event line %zu does not hash to its recorded hash or its "
+				 "inclusion proof does not lead to the checkpoint", unproved);
+		return CHECKLIST_NOT_MET;
+	}
 	snprintf(detail, DETAIL_MAX, "%zu events, one for the ticket's creation and one for every version, "
-		 "signature and deployment, each with an inclusion proof in the signed checkpoint", e->lines);
+		 "signature and deployment, each hashing to its recorded hash with an inclusion proof that "
+		 "leads to the checkpoint", e->lines);
 	return CHECKLIST_MET;
 }
 
@@ -611,8 +687,7 @@ static void add(json_t *out, const char *id, const char *words, const char *resu
 					     result, "detail", detail, "evidence", evidence));
 }
 
-int checklist_compute(json_t **out, const json_t *change, const char *events, size_t events_len,
-		      const json_t *proofs)
+int checklist_compute(json_t **out, const struct checklist_records *in)
 {
 	static const struct {
 		const char *id, *words;
@@ -635,10 +710,10 @@ int checklist_compute(json_t **out, const json_t *change, const char *events, si
 	const char *result;
 	size_t i;
 
-	if (!json_is_object(change))
+	if (!json_is_object(in->change))
 		return err_set(OTCM_EINVAL, "change", "the change is not a JSON object");
-	facts_init(&f, change);
-	events_parse(&e, events, events_len);
+	facts_init(&f, in->change);
+	events_parse(&e, in->events, in->events_len);
 	list = json_array();
 	for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		evidence = json_array();
@@ -649,7 +724,7 @@ int checklist_compute(json_t **out, const json_t *change, const char *events, si
 	result = c_timestamps(&f, &e, detail, evidence);
 	add(list, "server-time", "Server timestamps", result, detail, evidence);
 	evidence = json_array();
-	result = c_audit(&f, &e, proofs, detail, evidence);
+	result = c_audit(&f, &e, in, detail, evidence);
 	add(list, "audit-trail", "Audit trail complete (inclusion proofs verify)", result, detail, evidence);
 	evidence = json_array();
 	result = c_reauth(&f, detail, evidence);

@@ -25,23 +25,32 @@
 #define CHECKLIST_NOT_MET "not met"
 #define CHECKLIST_NA "not applicable"
 
+/* The records of one bundle the checklist is decided from; all untrusted. */
+struct checklist_records {
+	const json_t *change;        /* change.json without its "checklist" member */
+	const char *events;          /* audit/events.jsonl, events_len bytes; NULL for none */
+	size_t events_len;
+	const json_t *proofs;        /* audit/proofs.json; may be NULL */
+	const char *checkpoint;      /* audit/checkpoint, checkpoint_len bytes; NULL for none */
+	size_t checkpoint_len;
+};
+
 /*
- * The checklist of one change, decided from its bundle's records:
- * `change` is change.json without its "checklist" member (the ticket
- * with its versions, signatures, test_runs and deployments), `events` the
- * bytes of audit/events.jsonl (events_len bytes, one JSON event a line;
- * NULL for none) and `proofs` audit/proofs.json (may be NULL).  All three
- * are untrusted: whatever is missing or malformed makes a control "not
- * met", never an error.
+ * The checklist of one change, decided from its bundle's records: the
+ * ticket with its versions, signatures, test_runs and deployments, its
+ * audit events, their inclusion proofs and the checkpoint they lead to
+ * (whose signature the caller checks against a key it trusts: this
+ * function only reads the checkpoint's size and root).  Whatever is
+ * missing or malformed makes a control "not met", never an error.
  *
  * *out is a new array (owned by the caller) of objects, one per control
  * in a fixed order: {"id", "control" (its words for people), "result"
  * (CHECKLIST_MET, CHECKLIST_NOT_MET or CHECKLIST_NA), "detail" (why, with
  * the records' values), "evidence" (array of the bundle's files, records
- * and rules it rests on)}.  The same inputs give the same array.
- * Returns 0, or OTCM_EINVAL (field "change") when change is not an object.
+ * and rules it rests on)}.  The same records give the same array.
+ * Returns 0, or OTCM_EINVAL (field "change") when in->change is not an
+ * object.
  */
-int checklist_compute(json_t **out, const json_t *change, const char *events, size_t events_len,
-		      const json_t *proofs);
+int checklist_compute(json_t **out, const struct checklist_records *in);
 
 #endif

@@ -706,6 +706,8 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 	int64_t *seqs = NULL, mtime = 0;
 	size_t nseqs = 0, i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
 	struct buf readme = BUF_INIT, events = BUF_INIT;
+	struct checklist_records records;
+	const struct bundle_file *cp;
 	char chg[32], name[1200], records_sha256[2 * CRYPTO_SHA256_LEN + 1];
 	int rc;
 
@@ -726,8 +728,11 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 	}
 	json_object_set(full, "versions", versions);
 	/* the checklist is decided from exactly the records the bundle holds, as the verifier will */
-	if ((rc = add_audit(&events, &proofs, &fs, c, seqs, nseqs, tree_size)) ||
-	    (rc = checklist_compute(&checklist, full, events.data, events.len, proofs)))
+	if ((rc = add_audit(&events, &proofs, &fs, c, seqs, nseqs, tree_size)))
+		goto out;
+	cp = bundle_files_get(&fs, "audit/checkpoint");
+	records = (struct checklist_records){ full, events.data, events.len, proofs, cp->data, cp->len };
+	if ((rc = checklist_compute(&checklist, &records)))
 		goto out;
 	json_object_set(full, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", full);

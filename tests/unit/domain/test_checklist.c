@@ -18,6 +18,8 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/merkle.h"
+#include "core/signednote.h"
 #include "domain/bundle.h"
 #include "domain/checklist.h"
 #include "storage/repo.h"
@@ -61,13 +63,68 @@ static const char EVENTS[] =
 	"{\"action\":\"change.deployment\",\"at\":\"2026-12-03T09:05:00.000000Z\"}\n"
 	"{\"action\":\"change.release\",\"at\":\"2026-12-03T09:07:00.000000Z\"}\n";
 
-static json_t *proofs_of(size_t n)
-{
-	json_t *events = json_array();
+/* An audit part for `events`: hash chain, inclusion proofs and a signed checkpoint. */
+struct audit {
+	json_t *proofs;
+	char *checkpoint;
+};
 
-	while (n--)
-		json_array_append_new(events, json_object());
-	return json_pack("{s:i, s:o}", "tree_size", 100, "events", events);
+static void audit_release(struct audit *a)
+{
+	json_decref(a->proofs);
+	free(a->checkpoint);
+}
+
+static struct audit audit_of(const char *events)
+{
+	merkle_hash leaves[64], prev, root;
+	struct crypto_ed25519_key *key = NULL;
+	json_t *list = json_array();
+	struct audit a;
+	char hex[65], *text;
+	const char *line = events;
+	size_t n = 0, i, j;
+
+	memset(prev, 0, sizeof(prev));
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		struct crypto_sha256_ctx *h = crypto_sha256_new();
+		merkle_hash ev;
+
+		crypto_sha256_update(h, prev, sizeof(prev));
+		crypto_sha256_update(h, line, (size_t)(nl - line));
+		crypto_sha256_final(ev, h);
+		crypto_hex(hex, prev, sizeof(prev));
+		json_array_append_new(list, json_pack("{s:i, s:i, s:s}", "seq", (int)n + 1, "leaf_index", (int)n,
+						      "prev_hash", hex));
+		crypto_hex(hex, ev, sizeof(ev));
+		json_object_set_new(json_array_get(list, n), "event_hash", json_string(hex));
+		merkle_leaf_hash(leaves[n], ev, sizeof(ev));
+		memcpy(prev, ev, sizeof(prev));
+		n++;
+		line = nl + 1;
+	}
+	for (i = 0; i < n; i++) {
+		merkle_hash *path = NULL;
+		size_t plen = 0;
+		json_t *pr = json_array();
+
+		assert_int_equal(merkle_inclusion_proof(&path, &plen, (const merkle_hash *)leaves, n, i), 0);
+		for (j = 0; j < plen; j++) {
+			crypto_hex(hex, path[j], sizeof(merkle_hash));
+			json_array_append_new(pr, json_string(hex));
+		}
+		json_object_set_new(json_array_get(list, i), "proof", pr);
+		free(path);
+	}
+	merkle_root(root, (const merkle_hash *)leaves, n);
+	a.proofs = json_pack("{s:i, s:o}", "tree_size", (int)n, "events", list);
+	assert_int_equal(crypto_ed25519_generate(&key), 0);
+	text = signednote_checkpoint_text("otcm/test", n, root);
+	assert_int_equal(signednote_sign(&a.checkpoint, text, "otcm/test", key), 0);
+	free(text);
+	crypto_ed25519_free(key);
+	return a;
 }
 
 static json_t *compliant(void)
@@ -78,18 +135,16 @@ static json_t *compliant(void)
 	return c;
 }
 
-/* The checklist of `change` with `events` (and one proof per line). */
+/* The checklist of `change` with `events`, their proofs and checkpoint. */
 static json_t *compute(const json_t *change, const char *events)
 {
-	json_t *out = NULL, *proofs;
-	size_t lines = 0;
-	const char *p;
+	struct audit a = audit_of(events);
+	struct checklist_records in = { change, events, strlen(events), a.proofs, a.checkpoint,
+					strlen(a.checkpoint) };
+	json_t *out = NULL;
 
-	for (p = events; *p; p++)
-		lines += *p == '\n';
-	proofs = proofs_of(lines);
-	assert_int_equal(checklist_compute(&out, change, events, strlen(events), proofs), 0);
-	json_decref(proofs);
+	assert_int_equal(checklist_compute(&out, &in), 0);
+	audit_release(&a);
 	return out;
 }
 
@@ -290,7 +345,9 @@ static void test_client_time(void **state)
 static void test_audit_trail_incomplete(void **state)
 {
 	char events[sizeof(EVENTS)];
-	json_t *c = compliant(), *list, *proofs;
+	json_t *c = compliant(), *list;
+	struct checklist_records in;
+	struct audit a;
 	char *cut;
 
 	(void)state;
@@ -301,13 +358,32 @@ static void test_audit_trail_incomplete(void **state)
 	assert_breaks(c, events, "audit-trail");
 	/* an event without its proof */
 	c = compliant();
-	proofs = proofs_of(5);
-	assert_int_equal(checklist_compute(&list, c, EVENTS, strlen(EVENTS), proofs), 0);
+	a = audit_of(EVENTS);
+	json_array_remove(json_object_get(a.proofs, "events"), 5);
+	in = (struct checklist_records){ c, EVENTS, strlen(EVENTS), a.proofs, a.checkpoint, strlen(a.checkpoint) };
+	assert_int_equal(checklist_compute(&list, &in), 0);
 	assert_string_equal(result(list, "audit-trail"), CHECKLIST_NOT_MET);
 	json_decref(list);
-	json_decref(proofs);
+	audit_release(&a);
+	/* an event edited after it was hashed: its proof no longer leads to the checkpoint */
+	a = audit_of(EVENTS);
+	memcpy(events, EVENTS, sizeof(EVENTS));
+	*strstr(events, "09:04:00") = '1';
+	in = (struct checklist_records){ c, events, strlen(events), a.proofs, a.checkpoint, strlen(a.checkpoint) };
+	assert_int_equal(checklist_compute(&list, &in), 0);
+	assert_string_equal(result(list, "audit-trail"), CHECKLIST_NOT_MET);
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(list, 10), "detail")),
+			       "event line 4 does not hash"));
+	json_decref(list);
+	/* no checkpoint */
+	in = (struct checklist_records){ c, EVENTS, strlen(EVENTS), a.proofs, NULL, 0 };
+	assert_int_equal(checklist_compute(&list, &in), 0);
+	assert_string_equal(result(list, "audit-trail"), CHECKLIST_NOT_MET);
+	json_decref(list);
+	audit_release(&a);
 	/* no events at all */
-	assert_int_equal(checklist_compute(&list, c, NULL, 0, NULL), 0);
+	in = (struct checklist_records){ c, NULL, 0, NULL, NULL, 0 };
+	assert_int_equal(checklist_compute(&list, &in), 0);
 	assert_string_equal(result(list, "audit-trail"), CHECKLIST_NOT_MET);
 	json_decref(list);
 	json_decref(c);
@@ -354,18 +430,20 @@ static void test_malformed_records_are_not_met(void **state)
 {
 	json_t *c = json_pack("{s:i, s:s, s:[i], s:{}}", "key", 7, "versions", "no", "signatures", 3,
 			      "deployments");
+	struct checklist_records in = { c, "not json\n", 9, NULL, "garbage", 7 };
 	json_t *list = NULL, *x;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(checklist_compute(&list, c, "not json\n", 9, NULL), 0);
+	assert_int_equal(checklist_compute(&list, &in), 0);
 	json_array_foreach(list, i, x)
 		if (strcmp(json_string_value(json_object_get(x, "id")), "emergency"))
 			assert_string_equal(json_string_value(json_object_get(x, "result")), CHECKLIST_NOT_MET);
 	json_decref(list);
 	json_decref(c);
 	list = NULL;
-	assert_int_equal(checklist_compute(&list, json_null(), NULL, 0, NULL), OTCM_EINVAL);
+	in = (struct checklist_records){ json_null(), NULL, 0, NULL, NULL, 0 };
+	assert_int_equal(checklist_compute(&list, &in), OTCM_EINVAL);
 	assert_null(list);
 }
 
@@ -375,14 +453,16 @@ static char *verify_with(json_t *checklist)
 	struct crypto_ed25519_key *key = NULL;
 	struct bundle_files fs = { 0 };
 	struct buf tar = BUF_INIT, report = BUF_INIT;
-	json_t *c = compliant(), *proofs = proofs_of(6);
+	json_t *c = compliant();
+	struct audit a = audit_of(EVENTS);
 	char *text;
 
 	assert_int_equal(crypto_ed25519_generate(&key), 0);
 	json_object_set(c, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", c);
 	bundle_files_add(&fs, "audit/events.jsonl", EVENTS, strlen(EVENTS));
-	bundle_files_add_json(&fs, "audit/proofs.json", proofs);
+	bundle_files_add_json(&fs, "audit/proofs.json", a.proofs);
+	bundle_files_add(&fs, "audit/checkpoint", a.checkpoint, strlen(a.checkpoint));
 	assert_int_equal(bundle_seal(&tar, &fs, key, 0), 0);
 	bundle_verify(&report, tar.data, tar.len, NULL);
 	text = strdup(buf_cstr(&report));
@@ -390,7 +470,7 @@ static char *verify_with(json_t *checklist)
 	buf_release(&tar);
 	bundle_files_release(&fs);
 	crypto_ed25519_free(key);
-	json_decref(proofs);
+	audit_release(&a);
 	json_decref(c);
 	return text;
 }
