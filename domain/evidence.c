@@ -399,9 +399,10 @@ static void checklist_table(struct html *h, const json_t *checklist)
 }
 
 /*
- * The report's style: A4 or Letter, every long hash and text wraps, tables
- * fit the printable width with fixed layouts, each printed page is headed
- * with the change's key and numbered.
+ * The report's style: the paper is the printer's (A4 or Letter: the
+ * layout is fluid and A4 is the narrower), every long hash and text wraps,
+ * tables fit the printable width with fixed layouts, each printed page is
+ * headed with the change's key and numbered.
  */
 static const char REPORT_STYLE[] =
 	"<style>\n"
@@ -416,7 +417,7 @@ static const char REPORT_STYLE[] =
 	"pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:8.5pt;margin:0}\n"
 	".muted{color:#555}.k-added{color:#064}.k-removed{color:#a00}.old{background:#fee}.new{background:#efe}\n"
 	"details>summary{font-weight:bold;list-style:none}section.otcm-diff{margin-bottom:1em}\n"
-	"@page{size:A4;margin:18mm 12mm 16mm 12mm;"
+	"@page{margin:18mm 12mm 16mm 12mm;"
 	"@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);font:8pt sans-serif}}\n"
 	"@media print{body{margin:0}a{color:#000}thead{display:table-header-group}tr{break-inside:avoid}"
 	"h2,h3{break-after:avoid}}\n"

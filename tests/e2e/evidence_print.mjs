@@ -1,6 +1,6 @@
 // The evidence report on paper: a change on a real Studio 5000 export is
 // driven to release through the API, its evidence bundle downloaded, and
-// the bundle's report.html printed by chromium to an A4 PDF.  With print
+// the bundle's report.html printed by chromium to A4 and Letter PDFs.  With print
 // media emulated at the printable width of A4 (210 mm less the 12 mm
 // margins on each side), no element's right edge passes the page: long
 // hashes and file paths wrap, no column runs off.  The report opens with
@@ -145,7 +145,7 @@ t('the report opens with the control checklist and shows what changed', async ()
   await page.close();
 });
 
-t('the report prints on A4 with nothing past the printable width', async () => {
+t('the report prints on A4 and Letter with nothing past the printable width', async () => {
   const page = await openPage(browser);
   await page.setViewportSize({ width: PRINTABLE_PX, height: 1000 });
   await page.setContent(report);
@@ -160,13 +160,15 @@ t('the report prints on A4 with nothing past the printable width', async () => {
   }, PRINTABLE_PX);
   assert.deepEqual(over.out.slice(0, 10), [], `elements past ${PRINTABLE_PX}px`);
   assert.ok(over.scroll <= PRINTABLE_PX, `the page scrolls sideways: ${over.scroll} > ${PRINTABLE_PX}`);
-  const pdf = await page.pdf({ format: 'A4', preferCSSPageSize: true });
-  const text = pdf.toString('latin1');
-  assert.ok(text.startsWith('%PDF-'));
-  const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)];
-  assert.ok(boxes.length >= 1, 'the PDF has pages');
-  for (const b of boxes) {
-    assert.ok(Math.abs(Number(b[1]) - 595.28) < 2 && Math.abs(Number(b[2]) - 841.89) < 2, `an A4 page: ${b[1]} x ${b[2]}`);
+  // the paper is the printer's: A4 and Letter (points)
+  for (const [format, w, h] of [['A4', 595.28, 841.89], ['Letter', 612, 792]]) {
+    const text = (await page.pdf({ format })).toString('latin1');
+    assert.ok(text.startsWith('%PDF-'));
+    const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)];
+    assert.ok(boxes.length >= 2, `the ${format} PDF has pages`);
+    for (const b of boxes) {
+      assert.ok(Math.abs(Number(b[1]) - w) < 2 && Math.abs(Number(b[2]) - h) < 2, `a ${format} page: ${b[1]} x ${b[2]}`);
+    }
   }
   assert.deepEqual(page.problems, []);
   await page.close();

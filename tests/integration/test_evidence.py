@@ -482,7 +482,7 @@ class Evidence(ServerTestCase):
         self.assertIn('<section class="otcm-diff"><h4><span class="otcm-diff-file">main.st</span>', html)
         self.assertIn('<td>initial value</td><td class="old"></td><td class="new">2</td>',
                       html[html.index("<h2>What changed</h2>"):])
-        self.assertIn("@page{size:A4", html)
+        self.assertIn("@page{margin:18mm 12mm 16mm 12mm;", html)
         self.assertIn('@top-left{content:"Evidence of change %s"' % self.key, html)
         # every printed page names the records it shows, as the signed manifest lists them
         sha = hashlib.sha256(files["change.json"]).hexdigest()
