@@ -315,9 +315,10 @@ static const char *c_approval(const struct facts *f, char *detail, json_t *ev)
 				 jstr(d, "deployed_at"), at);
 			return CHECKLIST_NOT_MET;
 		}
-	snprintf(detail, DETAIL_MAX, "e-signature by %.100s (%.100s) at %.40s, after the last version%s", jstr(f->approval, "signer"),
-		 jstr(f->approval, "role"), at, f->emergency ? " (emergency: deployment may precede it, see the "
-		 "emergency control)" : " and before every deployment");
+	snprintf(detail, DETAIL_MAX, "e-signature by %.100s (%.100s) at %.40s, after the last version%s",
+		 jstr(f->approval, "signer"), jstr(f->approval, "role"), at,
+		 f->emergency ? " (emergency: deployment may precede it, see the emergency control)" :
+		 " and before every deployment");
 	return CHECKLIST_MET;
 }
 
