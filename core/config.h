@@ -50,6 +50,9 @@ struct config {
 	unsigned checkpoint_every;  /* events between checkpoints; 0 = no count trigger */
 	unsigned checkpoint_minutes;/* minutes between checkpoints of new events; 0 = none */
 	char *db_role;              /* role pooled connections SET ROLE to; "none" = stay */
+	/* audit events to the SIEM (docs/operations.md) */
+	char *syslog;               /* tcp://HOST:PORT; NULL = no delivery */
+	char *syslog_format;        /* "rfc5424" or "cef" */
 };
 
 /*
