@@ -41,6 +41,8 @@ struct delivery_batch {
 /* Fill *out (release with delivery_batch_release) with the next events. */
 int delivery_batch_read(struct delivery_batch *out, struct db_conn *c, int64_t after_seq,
 			unsigned limit);
+
+/* Free what b holds and zero it; NULL and a zeroed batch are fine. */
 void delivery_batch_release(struct delivery_batch *b);
 
 #endif

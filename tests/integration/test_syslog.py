@@ -227,5 +227,90 @@ class SyslogDeliveryTest(unittest.TestCase):
         self.assertIn("--syslog-format must be rfc5424 or cef", r.stderr)
 
 
+class SyslogTwoNodesTest(unittest.TestCase):
+    """Two otcm nodes on one PostgreSQL: exactly one delivers, and the other takes over."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_failover import Postgres
+        cls.tmp = make_tmpdir("otcm-it-syslog2-")
+        cls.pg = Postgres(cls.tmp, "db")
+        cls.collector = Collector()
+        cls.nodes = []
+        try:
+            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
+                        "--locale=C", "--no-sync")
+            cls.pg.start()
+            cls.pg.psql("CREATE DATABASE otcm", db="postgres")
+            cls.collector.start()
+            url = "host=%s user=otcm dbname=otcm" % cls.pg.run
+            syslog = "tcp://127.0.0.1:%d" % cls.collector.port
+            first = Server(args=("--database", url, "--syslog", syslog, "--server-name", "node-0"))
+            cls.nodes.append(first)
+            first.start()
+            second = Server(args=("--database", url, "--syslog", syslog, "--server-name", "node-1"),
+                            admin_password=first.admin_password)
+            os.makedirs(os.path.join(second.data, "keys"), mode=0o700)
+            shutil.copy2(os.path.join(first.data, "keys", "server.key"),
+                         os.path.join(second.data, "keys", "server.key"))
+            cls.nodes.append(second)
+            second.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes:
+            n.close()
+        cls.collector.close()
+        cls.pg.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def syslog_leaders(self):
+        return int(self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                                " AND ((classid::bigint << 32) | objid::bigint) = %d" % SYSLOG_LEADER_KEY))
+
+    def leading_node(self):
+        for i, n in enumerate(self.nodes):
+            with open(n.log_path, errors="replace") as f:
+                if "this node runs the background work (syslog delivery)" in f.read():
+                    return i
+        return None
+
+    def make_events(self, tag):
+        for i, n in enumerate(self.nodes):
+            if not n.running():
+                continue
+            admin = n.admin_client()
+            r = admin.post("/api/v1/users", json={"username": "%s.%d" % (tag, i), "display_name": tag,
+                                                  "role": "qa", "password": strong_password()})
+            self.assertEqual(r.status, 201, r)
+        return audit_events(admin)[-1]["seq"]
+
+    def test_one_node_delivers_each_event_once_and_the_other_takes_over(self):
+        head = self.make_events("two")
+        got = wait_for("events up to %d" % head,
+                       lambda: [m for m in self.collector.messages() if m[0] >= head] and
+                       self.collector.messages())
+        seqs = [s for s, _, _ in got]
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)), "each event exactly once, in order")
+        self.assertEqual(self.syslog_leaders(), 1)
+        leader = wait_for("a syslog leader", lambda: self.leading_node() is not None and
+                          self.leading_node() + 1) - 1
+        hosts = {re.match(r"<\d+>1 \S+ (\S+) ", line).group(1) for _, _, line in got}
+        self.assertEqual(hosts, {"node-%d" % leader})
+
+        # the leading node crashes; the other takes the lead and delivers the rest
+        self.nodes[leader].kill()
+        head = self.make_events("after-crash")
+        got = wait_for("events up to %d after the crash" % head,
+                       lambda: [m for m in self.collector.messages() if m[0] >= head] and
+                       self.collector.messages(), timeout=90)
+        assert_in_order_at_least_once(self, [s for s, _, _ in got], head)
+        self.assertEqual(self.syslog_leaders(), 1)
+        self.assertIn("node-%d" % (1 - leader), got[-1][2])
+
+
 if __name__ == "__main__":
     unittest.main()
