@@ -131,6 +131,8 @@ static const struct option_row options[] = {
 	  "(RFC 5424, octet counting; tls:// is not supported yet)" },
 	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
 	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
+	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,
+	  "days after the last passed restore drill before the exceptions report lists a missing one" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -53,6 +53,7 @@ struct config {
 	/* audit events to the SIEM (docs/operations.md) */
 	char *syslog;               /* tcp://HOST:PORT; NULL = no delivery */
 	char *syslog_format;        /* "rfc5424" or "cef" */
+	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
 };
 
 /*

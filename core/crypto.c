@@ -419,3 +419,220 @@ int crypto_ed25519_public_from_pem(unsigned char out[CRYPTO_ED25519_PUB_LEN], co
 	BIO_free(mem);
 	return rc;
 }
+
+/* ---- files encrypted at rest ---- */
+
+#define FILE_MAGIC "OTCMENC1"
+#define FILE_CHUNK (1 << 20)
+#define FILE_TAG 16
+#define FILE_NONCE 12
+
+int crypto_file_key_load(unsigned char out[CRYPTO_FILE_KEY_LEN], const char *path)
+{
+	char text[2 * CRYPTO_FILE_KEY_LEN + 3];
+	struct stat st;
+	FILE *f = NULL;
+	size_t n;
+	int rc = 0;
+
+	if (stat(path, &st) < 0)
+		return err_set(OTCM_EIO, NULL, "cannot read key file '%s': %s", path, strerror(errno));
+	if (st.st_mode & 077)
+		return err_set(OTCM_EFORBIDDEN, NULL, "key file '%s' is accessible to others (mode %03o), "
+			       "expected 0600", path, (unsigned)(st.st_mode & 0777));
+	f = fopen(path, "r");
+	if (!f)
+		return err_set(OTCM_EIO, NULL, "cannot read key file '%s': %s", path, strerror(errno));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	if (n != 2 * CRYPTO_FILE_KEY_LEN || crypto_unhex(out, CRYPTO_FILE_KEY_LEN, text) != 0)
+		rc = err_set(OTCM_EINVAL, NULL, "key file '%s' must hold 64 hex digits "
+			     "(make one with: openssl rand -hex 32)", path);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+static void chunk_nonce(unsigned char out[FILE_NONCE], const unsigned char base[FILE_NONCE],
+			uint64_t i)
+{
+	memcpy(out, base, FILE_NONCE);
+	for (int b = 0; b < 8; b++)
+		out[FILE_NONCE - 1 - b] ^= (unsigned char)(i >> (8 * b));
+}
+
+static void chunk_aad(unsigned char out[9], uint64_t i, bool last)
+{
+	for (int b = 0; b < 8; b++)
+		out[b] = (unsigned char)(i >> (56 - 8 * b));
+	out[8] = last ? 1 : 0;
+}
+
+/* Seal or open one chunk in place-free buffers; 0 or OTCM_EAUTH/OTCM_EINTERNAL. */
+static int chunk_crypt(unsigned char *out, unsigned char tag[FILE_TAG], const unsigned char *in,
+		       size_t len, const unsigned char key[CRYPTO_FILE_KEY_LEN],
+		       const unsigned char base[FILE_NONCE], uint64_t i, bool last, bool enc)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	unsigned char nonce[FILE_NONCE], aad[9];
+	int n = 0, rc = 0;
+
+	chunk_nonce(nonce, base, i);
+	chunk_aad(aad, i, last);
+	if (!ctx || EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc ? 1 : 0) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    (len && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "AES-256-GCM failed");
+		goto out;
+	}
+	if (enc) {
+		if (EVP_CipherFinal_ex(ctx, out + n, &n) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, FILE_TAG, tag) != 1)
+			rc = err_set(OTCM_EINTERNAL, NULL, "AES-256-GCM failed");
+	} else if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FILE_TAG, tag) != 1 ||
+		   EVP_CipherFinal_ex(ctx, out + n, &n) != 1) {
+		rc = err_set(OTCM_EAUTH, NULL, "chunk %llu does not authenticate", (unsigned long long)i);
+	}
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+static int open_pair(FILE **in, FILE **out, const char *inpath, const char *outpath)
+{
+	int fd;
+
+	*in = fopen(inpath, "rb");
+	if (!*in)
+		return err_set(OTCM_EIO, NULL, "cannot read '%s': %s", inpath, strerror(errno));
+	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	*out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!*out) {
+		int rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", outpath, strerror(errno));
+
+		if (fd >= 0)
+			close(fd);
+		fclose(*in);
+		*in = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+static int close_pair(FILE *in, FILE *out, const char *outpath, int rc)
+{
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0 && !rc)
+		rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", outpath, strerror(errno));
+	if (rc)
+		unlink(outpath);
+	return rc;
+}
+
+int crypto_file_encrypt(const char *inpath, const char *outpath,
+			const unsigned char key[CRYPTO_FILE_KEY_LEN])
+{
+	unsigned char *plain = xmalloc(FILE_CHUNK), *cipher = xmalloc(FILE_CHUNK + 16);
+	unsigned char *next = xmalloc(FILE_CHUNK);
+	unsigned char base[FILE_NONCE], tag[FILE_TAG], len4[4];
+	FILE *in = NULL, *out = NULL;
+	size_t n, m;
+	uint64_t i = 0;
+	int rc;
+
+	if ((rc = open_pair(&in, &out, inpath, outpath)) || (rc = crypto_random(base, sizeof(base))))
+		goto out;
+	if (fwrite(FILE_MAGIC, 1, 8, out) != 8 || fwrite(base, 1, sizeof(base), out) != sizeof(base))
+		goto write_failed;
+	/* read one chunk ahead, to know which chunk is the last */
+	n = fread(plain, 1, FILE_CHUNK, in);
+	for (;;) {
+		bool last;
+
+		m = n == FILE_CHUNK ? fread(next, 1, FILE_CHUNK, in) : 0;
+		if (ferror(in)) {
+			rc = err_set(OTCM_EIO, NULL, "cannot read '%s'", inpath);
+			goto out;
+		}
+		last = m == 0;
+		if ((rc = chunk_crypt(cipher, tag, plain, n, key, base, i, last, true)))
+			goto out;
+		len4[0] = (unsigned char)(n >> 24);
+		len4[1] = (unsigned char)(n >> 16);
+		len4[2] = (unsigned char)(n >> 8);
+		len4[3] = (unsigned char)n;
+		if (fwrite(len4, 1, 4, out) != 4 || fwrite(cipher, 1, n, out) != n ||
+		    fwrite(tag, 1, FILE_TAG, out) != FILE_TAG)
+			goto write_failed;
+		if (last)
+			break;
+		memcpy(plain, next, m);
+		n = m;
+		i++;
+	}
+	goto out;
+write_failed:
+	rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", outpath, strerror(errno));
+out:
+	OPENSSL_cleanse(plain, FILE_CHUNK);
+	OPENSSL_cleanse(next, FILE_CHUNK);
+	free(plain);
+	free(next);
+	free(cipher);
+	return close_pair(in, out, outpath, rc);
+}
+
+int crypto_file_decrypt(const char *inpath, const char *outpath,
+			const unsigned char key[CRYPTO_FILE_KEY_LEN])
+{
+	unsigned char *plain = xmalloc(FILE_CHUNK + 16), *cipher = xmalloc(FILE_CHUNK);
+	unsigned char base[FILE_NONCE], tag[FILE_TAG], len4[4], magic[8];
+	FILE *in = NULL, *out = NULL;
+	uint64_t i = 0;
+	int rc;
+
+	if ((rc = open_pair(&in, &out, inpath, outpath)))
+		goto out;
+	if (fread(magic, 1, 8, in) != 8 || memcmp(magic, FILE_MAGIC, 8) != 0 ||
+	    fread(base, 1, sizeof(base), in) != sizeof(base)) {
+		rc = err_set(OTCM_EAUTH, NULL, "'%s' is not an encrypted otcm file", inpath);
+		goto out;
+	}
+	for (;; i++) {
+		size_t n;
+		int c;
+		bool last;
+
+		if (fread(len4, 1, 4, in) != 4) {
+			rc = err_set(OTCM_EAUTH, NULL, "'%s' is cut short", inpath);
+			goto out;
+		}
+		n = (size_t)len4[0] << 24 | (size_t)len4[1] << 16 | (size_t)len4[2] << 8 | len4[3];
+		if (n > FILE_CHUNK || fread(cipher, 1, n, in) != n || fread(tag, 1, FILE_TAG, in) != FILE_TAG) {
+			rc = err_set(OTCM_EAUTH, NULL, "'%s' is cut short or damaged", inpath);
+			goto out;
+		}
+		c = fgetc(in);
+		last = c == EOF;
+		if (!last)
+			ungetc(c, in);
+		if ((rc = chunk_crypt(plain, tag, cipher, n, key, base, i, last, false))) {
+			err_set(rc, NULL, "'%s' does not decrypt with this key (or was altered)", inpath);
+			goto out;
+		}
+		if (fwrite(plain, 1, n, out) != n) {
+			rc = err_set(OTCM_EIO, NULL, "cannot write '%s': %s", outpath, strerror(errno));
+			goto out;
+		}
+		if (last)
+			break;
+	}
+out:
+	OPENSSL_cleanse(plain, FILE_CHUNK);
+	free(plain);
+	free(cipher);
+	return close_pair(in, out, outpath, rc);
+}

@@ -121,4 +121,31 @@ char *crypto_ed25519_public_pem(const unsigned char pub[CRYPTO_ED25519_PUB_LEN])
 int crypto_ed25519_public_from_pem(unsigned char out[CRYPTO_ED25519_PUB_LEN], const char *pem,
 				   size_t len);
 
+/*
+ * Files encrypted at rest (backups): AES-256-GCM in chunks of at most
+ * 1 MiB, so any size streams in bounded memory.  Layout: "OTCMENC1", a
+ * random 12-byte nonce, then per chunk a 4-byte big-endian length, the
+ * ciphertext and its 16-byte tag.  Chunk i is sealed with the nonce whose
+ * last 8 bytes are XORed with i, and authenticates (i, last-chunk flag):
+ * chunks cannot be reordered, dropped or the file cut short unnoticed.
+ */
+#define CRYPTO_FILE_KEY_LEN 32
+
+/*
+ * Read a key file: exactly 64 hex digits (`openssl rand -hex 32`), a final
+ * newline allowed.  OTCM_EFORBIDDEN when group or others may read it,
+ * OTCM_EINVAL when it holds anything else, OTCM_EIO when it cannot be read.
+ */
+int crypto_file_key_load(unsigned char out[CRYPTO_FILE_KEY_LEN], const char *path);
+
+/* Encrypt the file `in` into the new file `out` (mode 0600). */
+int crypto_file_encrypt(const char *in, const char *out, const unsigned char key[CRYPTO_FILE_KEY_LEN]);
+
+/*
+ * Decrypt `in` into the new file `out` (mode 0600); OTCM_EAUTH when it was
+ * not encrypted with this key or was altered, cut short or reordered (out
+ * is removed then).
+ */
+int crypto_file_decrypt(const char *in, const char *out, const unsigned char key[CRYPTO_FILE_KEY_LEN]);
+
 #endif

@@ -242,6 +242,8 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 		return rc;
 	if (!username || !*username)
 		return err_set(OTCM_EINVAL, "username", "'username' is required");
+	if (strlen(username) > 63)
+		return err_set(OTCM_EINVAL, "username", "'username' is at most 63 characters");
 	if (!password || !*password)
 		return err_set(OTCM_EINVAL, "password", "'password' is required");
 
@@ -608,23 +610,30 @@ int dom_totp_status(const char **out, const struct dom *d)
 /* ---- re-authentication ---- */
 
 /*
- * Count a failed re-authentication of the actor in a transaction of its
- * own, so it survives the caller's rollback; returns the error to answer.
+ * Count a failed re-authentication of the actor so that it survives the
+ * caller's failure: the caller's transaction on `c` is rolled back (the
+ * operation fails anyway), the failure is counted and committed on the same
+ * connection, and a fresh, empty transaction is opened for the caller to
+ * end.  No second pooled connection: with every connection held by a
+ * signer, waiting for another would wait forever.  Returns the error to
+ * answer with.
  */
-static int reauth_failed(const struct dom *d, const char *factor)
+static int reauth_failed(const struct dom *d, struct db_conn *c, const char *factor)
 {
-	struct db_conn *own = NULL;
 	struct user u;
 	int rc;
 
-	if ((rc = dom_begin(&own, d)) || (rc = users_by_id(&u, d->arena, own, d->who->user_id, true)))
-		goto out;
-	rc = count_failure(d, own, &u, "session.reauth", factor);
+	if ((rc = db_rollback(c)) || (rc = db_begin(c)) ||
+	    (rc = users_by_id(&u, d->arena, c, d->who->user_id, true)))
+		return rc;
+	rc = count_failure(d, c, &u, "session.reauth", factor);
 	if (rc == OTCM_EAUTH && strcmp(factor, "password") == 0)
 		rc = err_set(OTCM_EAUTH, "password",
 			     "wrong password: a signature needs the signer's password");
-out:
-	dom_end(own);
+	if (rc != OTCM_EAUTH && rc != OTCM_ELOCKED)
+		(void)db_rollback(c);   /* counting failed before its commit */
+	/* the caller ends a transaction; should this fail, ending it releases a broken connection */
+	(void)db_begin(c);
 	return rc;
 }
 
@@ -645,7 +654,7 @@ int dom_reauth(const char **out_method, const struct dom *d, struct db_conn *c,
 		return refuse_waiting(u.locked_until_us, u.next_login_us, u.username);
 	rc = crypto_password_verify(u.password_hash, password);
 	if (rc == OTCM_EAUTH)
-		return reauth_failed(d, "password");
+		return reauth_failed(d, c, "password");
 	if (rc)
 		return rc;
 	rc = totp_load(&t, c, u.id, true);
@@ -663,7 +672,7 @@ int dom_reauth(const char **out_method, const struct dom *d, struct db_conn *c,
 	rc = totp_verify(&t.last_step, t.secret, t.secret_len, totp_code, now / 1000000);
 	memset(t.secret, 0, sizeof(t.secret));
 	if (rc == OTCM_EAUTH)
-		return reauth_failed(d, "totp_code");
+		return reauth_failed(d, c, "totp_code");
 	if (rc)
 		return rc;
 	if ((rc = totp_set(c, u.id, false, t.last_step)))

@@ -143,9 +143,11 @@ int dom_totp_status(const char **out, const struct dom *d);
  * when the actor enrolled one (the code's step is remembered on `c`, so it
  * cannot be used twice).  *out_method gets "password" or "password+totp"
  * (static text).  A wrong password or code counts as a failed login,
- * committed in a transaction of its own (the caller's rolls back): the
- * account throttles and locks on the same thresholds as logins, and while
- * it must wait or is locked nothing is checked.
+ * committed in a transaction of its own on `c`: the caller's transaction is
+ * rolled back first (the caller fails anyway) and `c` is left with a fresh,
+ * empty one for the caller to end.  The account throttles and locks on the
+ * same thresholds as logins, and while it must wait or is locked nothing
+ * is checked.
  * Errors: OTCM_EINVAL naming "password" when it is missing, OTCM_EAUTH
  * naming "password" or "totp_code" when one is wrong or missing,
  * OTCM_ETHROTTLED and OTCM_ELOCKED (with err_retry_after()).

@@ -161,14 +161,50 @@ out:
 	return rc;
 }
 
+int dom_drill_exceptions(json_t **out, struct db_conn *c, const char *as_of, unsigned max_age_days)
+{
+	char *at = NULL, why[160];
+	int64_t age = -1;
+	int rc;
+
+	if ((rc = drills_newest_passed(&age, &at, c, as_of)))
+		return rc;
+	*out = json_array();
+	if (age < 0 || age > (int64_t)max_age_days * 86400) {
+		if (at)
+			snprintf(why, sizeof(why), "no restore drill passed in the %u days before", max_age_days);
+		else
+			snprintf(why, sizeof(why), "no restore drill had ever passed");
+		json_array_append_new(*out, json_pack("{s:s,s:s?,s:i,s:s?,s:s}", "rule",
+						      "restore-drill-overdue", "last_passed_at", at,
+						      "max_age_days", (int)max_age_days, "as_of", as_of,
+						      "why", why));
+	}
+	free(at);
+	return 0;
+}
+
 int dom_drill_list(json_t **out, const struct dom *d, unsigned limit)
 {
 	struct db_conn *c = NULL;
+	json_t *items = NULL, *due = NULL;
+	char *at = NULL;
+	int64_t age = -1;
 	int rc;
 
 	if ((rc = dom_permit(d, OP_DRILL_READ)) || (rc = dom_conn(&c, d)))
 		return rc;
-	rc = drills_list(out, c, limit);
+	if ((rc = drills_list(&items, c, limit)) || (rc = drills_newest_passed(&age, &at, c, NULL)) ||
+	    (rc = dom_drill_exceptions(&due, c, NULL, d->cfg->drill_max_age_days)))
+		goto out;
+	*out = json_pack("{s:o,s:i,s:s?,s:b}", "items", items, "max_age_days",
+			 (int)d->cfg->drill_max_age_days, "last_passed_at", at, "overdue",
+			 json_array_size(due) > 0);
+	items = NULL;
+out:
+	json_decref(items);
+	json_decref(due);
+	free(at);
 	dom_end(c);
 	return rc;
 }

@@ -60,7 +60,21 @@ int dom_drill_assess(json_t **out, const json_t *manifest, const struct drill_pr
  */
 int dom_drill_record(json_t **out, const struct dom *d, const json_t *record);
 
-/* The newest `limit` drills, newest first (OP_DRILL_READ); see drills_list(). */
+/*
+ * The newest `limit` drills and whether one is due (OP_DRILL_READ):
+ * {"items": [drills_list() rows, newest first], "max_age_days":
+ * cfg->drill_max_age_days, "last_passed_at": time or null, "overdue":
+ * true when no drill passed within max_age_days}.  *out is the caller's.
+ */
 int dom_drill_list(json_t **out, const struct dom *d, unsigned limit);
+
+/*
+ * The restore-drill rule on c (a report's open transaction): *out is []
+ * when a drill passed within `max_age_days` before `as_of` (the end of the
+ * report's period; NULL: now), else [{"rule": "restore-drill-overdue",
+ * "last_passed_at": time or null, "max_age_days", "as_of", "why"}], for
+ * the exceptions report.  No permission of its own: the report's.
+ */
+int dom_drill_exceptions(json_t **out, struct db_conn *c, const char *as_of, unsigned max_age_days);
 
 #endif

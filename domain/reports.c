@@ -9,7 +9,9 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "domain/drills.h"
 #include "storage/checkpoint.h"
+#include "storage/drills.h"
 #include "storage/reports.h"
 
 /* The period's texts for the database, and `to` clamped to now. */
@@ -106,7 +108,7 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 {
 	struct db_conn *c = NULL;
 	struct period p;
-	json_t *items = NULL, *report = NULL, *after = NULL;
+	json_t *items = NULL, *report = NULL, *after = NULL, *drills = NULL;
 	uint64_t start = 0, end = 0;
 	int rc;
 
@@ -116,9 +118,12 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 		return err_set(OTCM_EINVAL, "format", "'format' must be json or csv");
 	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
 	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
-	    (rc = reports_population(&items, c, p.from, p.to)))
+	    (rc = reports_population(&items, c, p.from, p.to)) ||
+	    (rc = drills_in_period(&drills, c, p.from, p.to)))
 		goto out;
-	report = json_pack("{s:s, s:s, s:O}", "from", p.from, "to", p.to, "items", items);
+	/* restore drills of the period: SOC 2 A1.3 evidence beside the changes */
+	report = json_pack("{s:s, s:s, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
+			   "restore_drills", drills);
 	if ((rc = add_checkpoints(report, c, start, end)))
 		goto out;
 	after = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "from", p.from, "to", p.to, "format",
@@ -133,6 +138,7 @@ out:
 	if (rc)
 		rc = dom_refused(d, &c, "report.population", "report", "population", rc);
 	json_decref(items);
+	json_decref(drills);
 	json_decref(report);
 	json_decref(after);
 	dom_end(c);
@@ -143,7 +149,7 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 {
 	struct db_conn *c = NULL;
 	struct period p;
-	json_t *report = NULL, *after = NULL, *v;
+	json_t *report = NULL, *after = NULL, *drills = NULL, *v;
 	const char *k;
 	uint64_t start = 0, end = 0;
 	int rc;
@@ -152,8 +158,11 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 		return rc;
 	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
 	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
-	    (rc = reports_exceptions(&report, c, p.from, p.to)))
+	    (rc = reports_exceptions(&report, c, p.from, p.to)) ||
+	    (rc = dom_drill_exceptions(&drills, c, p.to, d->cfg->drill_max_age_days)))
 		goto out;
+	json_object_set_new(report, "missing_restore_drills", drills);
+	drills = NULL;
 	after = json_pack("{s:s, s:s, s:I, s:I}", "from", p.from, "to", p.to,
 			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
 	json_object_foreach(report, k, v)
@@ -170,6 +179,7 @@ out:
 	if (rc)
 		rc = dom_refused(d, &c, "report.exceptions", "report", "exceptions", rc);
 	json_decref(report);
+	json_decref(drills);
 	json_decref(after);
 	dom_end(c);
 	return rc;

@@ -27,6 +27,7 @@
 
 /*
  * The population of the period [from, to): {from, to, items,
+ * restore_drills (the drills recorded in the period, domain/drills.h),
  * start_checkpoint, end_checkpoint, consistency_proof}.  from and to are
  * RFC 3339 dates or date-times as given (core/timeutil.h,
  * time_parse_rfc3339), from not after to; they come back normalised.
@@ -40,7 +41,8 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
  * The exceptions of the period [from, to): {from, to,
  * deployments_without_approval, overdue_emergency_changes,
  * refused_self_approvals, stale_approvals, readback_mismatches,
- * releases_outside_window, start_checkpoint, end_checkpoint,
+ * releases_outside_window, missing_restore_drills (none passed within
+ * --drill-max-age-days before `to`), start_checkpoint, end_checkpoint,
  * consistency_proof}.  *out belongs to the caller.
  */
 int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, const char *to);

@@ -6,8 +6,9 @@ A module is a .c file and its .h (server/http.c and server/http.h are
 header.  A circle (server/http -> server/auth -> server/http) means neither
 can be read, tested or replaced without the other, and layers stop being
 layers.  Prints every circle found among the modules of the given folders
-(default: core diff storage domain web server) and exits 1 when there is
-one; called by `make check-headers` and `make test`.
+(default: core diff storage domain web server) and exits 1 when one runs
+through server/ (circles elsewhere are listed, not yet errors); called by
+`make check-headers` and `make test`.
 
 With --objects DIR (the build's object folder, build/obj) it also reads
 what each object file calls (nm): the HTTP glue, server/http, may call
@@ -70,6 +71,10 @@ def circles(graph):
     return found
 
 
+# a circle through a module under this folder fails the check; the others
+# are listed until their folders are untangled too
+STRICT = "server/"
+
 # modules whose calls must stay inside core/: {module: why}
 GLUE = {"server/http": "the HTTP glue calls nothing above core/ (it takes hooks)"}
 
@@ -110,10 +115,13 @@ def main(argv):
     os.chdir(root)
     folders = args or ["core", "diff", "storage", "domain", "web", "server"]
     graph = modules(folders)
-    found = circles(graph)
-    for cyc in found:
-        print("include circle: " + " -> ".join(cyc))
-    bad = len(found)
+    bad = 0
+    for cyc in circles(graph):
+        if any(m.startswith(STRICT) for m in cyc):
+            print("include circle: " + " -> ".join(cyc))
+            bad += 1
+        else:
+            print("include circle (not yet an error): " + " -> ".join(cyc))
     if objdir:
         called = calls(objdir)
         for mod, why in GLUE.items():
@@ -125,8 +133,8 @@ def main(argv):
             print("call circle (not yet an error): " + " -> ".join(cyc))
     if bad:
         return 1
-    print("no include circle among %d modules%s" % (len(graph), objdir and
-                                                    "; the HTTP glue calls only core/" or ""))
+    print("no include circle through server/ among %d modules%s"
+          % (len(graph), objdir and "; the HTTP glue calls only core/" or ""))
     return 0
 
 

@@ -13,9 +13,10 @@ pkgs_build="gcc make pkg-config libmicrohttpd-dev libgit2-dev libpq-dev libssl-d
 pkgs_run="postgresql-15 git"
 # clang -fsanitize=fuzzer links libclang_rt.fuzzer, which only libclang-rt-14-dev
 # ships (clang merely recommends it, and we install without recommends)
-# systemd: systemd-analyze checks the installed unit (tests/integration/test_packaging.py)
+# systemd: systemd-analyze checks the installed unit (tests/integration/test_packaging.py);
+# pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
 # rsyslog: the syslog collector the SIEM delivery is tested against (tests/integration/test_syslog.py)
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd rsyslog"
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

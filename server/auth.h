@@ -9,6 +9,7 @@
 
 #define AUTH_COOKIE "otcm_session"
 #define AUTH_CSRF_HEADER "X-CSRF-Token"
+#define AUTH_LOGIN_COOKIE "otcm_login"   /* the login form's pre-session token */
 
 struct dom_session;
 struct http_req;

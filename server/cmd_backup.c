@@ -3,11 +3,14 @@
  * and `otcm drill`: the command-line door to storage/backup.h and
  * domain/drills.h (docs/operations.md).
  *
- *   otcm backup --to DIR [--data D | --database URL] [--pg-bindir B]
- *   otcm backup verify DIR [--pg-bindir B]
- *   otcm restore --from DIR --data NEWDIR [--pg-bindir B]
- *   otcm drill --from DIR [--data D | --database URL] [--pg-bindir B]
+ *   otcm backup --to DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]
+ *   otcm backup verify DIR [--key FILE] [--pg-bindir B]
+ *   otcm restore --from DIR --data NEWDIR [--key FILE] [--pg-bindir B]
+ *   otcm drill --from DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]
  *              [--as ADMIN] [--scratch S] [--keep]
+ *
+ * --key names a file of 64 hex digits (openssl rand -hex 32, mode 0600):
+ * the backup is stored encrypted with it, and reading one needs it.
  *
  * The drill restores into a scratch folder, starts a throwaway cluster on
  * it, measures and checks it, and records the signed result in the live
@@ -39,22 +42,25 @@
 #include "storage/users.h"
 
 struct backup_args {
-	const char *to, *from, *as, *scratch;
+	const char *to, *from, *as, *scratch, *key_path;
 	bool keep;
 	const char *verify_dir;
+	unsigned char key[CRYPTO_FILE_KEY_LEN];
+	const unsigned char *key_or_null;   /* key, once loaded from key_path */
 };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: otcm backup --to DIR [--data D | --database URL] [--pg-bindir B]\n"
-		"       otcm backup verify DIR [--pg-bindir B]\n"
-		"       otcm restore --from DIR --data NEWDIR [--pg-bindir B]\n"
-		"       otcm drill --from DIR [--data D | --database URL] [--pg-bindir B]\n"
+		"usage: otcm backup --to DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]\n"
+		"       otcm backup verify DIR [--key FILE] [--pg-bindir B]\n"
+		"       otcm restore --from DIR --data NEWDIR [--key FILE] [--pg-bindir B]\n"
+		"       otcm drill --from DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]\n"
 		"                  [--as ADMIN] [--scratch DIR] [--keep]\n"
 		"An online backup (pg_basebackup) with a manifest of every file's SHA-256;\n"
 		"its verification; its restore into a new data folder; and a restore drill\n"
-		"that checks a restore and records the signed result (docs/operations.md).\n");
+		"that checks a restore and records the signed result (docs/operations.md).\n"
+		"--key FILE (64 hex digits, mode 0600) encrypts a backup, and reads one.\n");
 }
 
 /* Parse argv (after the subcommand) into *a and the overrides of *cfg; 2 on misuse. */
@@ -79,6 +85,8 @@ static int parse(struct backup_args *a, struct config *cfg, int argc, char **arg
 			a->as = v;
 		else if (strcmp(opt, "--scratch") == 0)
 			a->scratch = v;
+		else if (strcmp(opt, "--key") == 0)
+			a->key_path = v;
 		else if (strcmp(opt, "--data") == 0)
 			cfg->data = (char *)v;
 		else if (strcmp(opt, "--database") == 0)
@@ -129,10 +137,10 @@ static int run_backup(const struct config *cfg, const struct backup_args *a)
 	}
 	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)) || (rc = open_live(&cl, &conninfo, cfg)) ||
 	    (rc = backup_create(&m, a->to, conninfo, bindir, cfg->data,
-				cfg->database ? "database" : "private cluster")))
+				cfg->database ? "database" : "private cluster", a->key_or_null)))
 		goto out;
-	printf("backup written to %s: %zu files, finished at %s\n", a->to,
-	       json_array_size(json_object_get(m, "files")),
+	printf("backup written to %s: %zu files%s, finished at %s\n", a->to,
+	       json_array_size(json_object_get(m, "files")), a->key_or_null ? ", encrypted" : "",
 	       json_string_value(json_object_get(m, "finished_at")));
 out:
 	json_decref(m);
@@ -142,16 +150,23 @@ out:
 	return rc;
 }
 
-static int run_verify(const struct config *cfg, const char *dir)
+static int run_verify(const struct config *cfg, const struct backup_args *a)
 {
 	char *bindir = NULL;
 	json_t *m = NULL;
+	bool full = false;
 	int rc;
 
-	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)) || (rc = backup_verify(&m, dir, bindir)))
+	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)) ||
+	    (rc = backup_verify(&m, &full, a->verify_dir, bindir, a->key_or_null)))
 		goto out;
-	printf("ok: %s verifies (pg_verifybackup and %zu files against their SHA-256)\n", dir,
-	       json_array_size(json_object_get(m, "files")));
+	if (full)
+		printf("ok: %s verifies (pg_verifybackup and %zu files against their SHA-256)\n",
+		       a->verify_dir, json_array_size(json_object_get(m, "files")));
+	else
+		printf("ok: %s: %zu encrypted files match their SHA-256; pg_verifybackup needs the "
+		       "key (--key FILE) to check what they hold\n", a->verify_dir,
+		       json_array_size(json_object_get(m, "files")));
 out:
 	json_decref(m);
 	free(bindir);
@@ -169,7 +184,7 @@ static int run_restore(const struct config *cfg, const struct backup_args *a, bo
 		return 2;
 	}
 	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)) ||
-	    (rc = backup_restore(&m, a->from, cfg->data, bindir)))
+	    (rc = backup_restore(&m, a->from, cfg->data, bindir, a->key_or_null)))
 		goto out;
 	printf("restored %s (finished at %s) into %s; start it with: otcm serve --data %s\n", a->from,
 	       json_string_value(json_object_get(m, "finished_at")), cfg->data, cfg->data);
@@ -213,7 +228,8 @@ static void remove_scratch(const char *data)
 /* Restore into scratch, serve it, and measure; fills *p (strings owned by the caller). */
 static int probe_restore(json_t **out_manifest, json_t **out_restored, struct drill_probe *p,
 			 char **out_hash, struct audit_chain *chain, struct checkpoint_check *ck,
-			 const char *from, const char *data, const char *bindir)
+			 const char *from, const char *data, const char *bindir,
+			 const unsigned char *backup_key)
 {
 	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 	int64_t started = mono_ms();
@@ -225,7 +241,7 @@ static int probe_restore(json_t **out_manifest, json_t **out_restored, struct dr
 	char first_bad[41];
 	int rc;
 
-	if ((rc = backup_restore(out_manifest, from, data, bindir)) ||
+	if ((rc = backup_restore(out_manifest, from, data, bindir, backup_key)) ||
 	    (rc = cluster_start(&cl, data, bindir)) ||
 	    (rc = db_connect(&c, cluster_conninfo(cl))) ||
 	    (rc = db_migrate(c, db_schema, db_schema_count, NULL)))
@@ -353,7 +369,8 @@ static int run_drill(const struct config *cfg, const struct backup_args *a)
 	data = xasprintf("%s/data", scratch);
 	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)))
 		goto out;
-	rc = probe_restore(&manifest, &restored, &p, &hash, &chain, &ck, a->from, data, bindir);
+	rc = probe_restore(&manifest, &restored, &p, &hash, &chain, &ck, a->from, data, bindir,
+			   a->key_or_null);
 	if (rc && !manifest)
 		goto out;     /* not even a backup: nothing to record */
 	if (rc) {
@@ -420,14 +437,23 @@ int cmd_backup(const struct config *cfg, const char *name, int argc, char **argv
 	data_given = local.data != NULL;
 	if (!local.data)
 		local.data = cfg->data;
+	if (a.key_path) {
+		rc = crypto_file_key_load(a.key, a.key_path);
+		if (rc) {
+			fprintf(stderr, "otcm: %s\n", err_message());
+			return 1;
+		}
+		a.key_or_null = a.key;
+	}
 	if (a.verify_dir)
-		rc = run_verify(&local, a.verify_dir);
+		rc = run_verify(&local, &a);
 	else if (strcmp(name, "backup") == 0)
 		rc = run_backup(&local, &a);
 	else if (strcmp(name, "restore") == 0)
 		rc = run_restore(&local, &a, data_given);
 	else
 		rc = run_drill(&local, &a);
+	memset(a.key, 0, sizeof(a.key));
 	if (rc == 2)
 		return 2;
 	if (rc) {

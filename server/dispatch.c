@@ -201,6 +201,7 @@ static int first_filter(struct http_req *req, const struct route *route)
 	return 0;
 }
 
+/* hooks.begin: the headers are in; answer now or set the body's limit. */
 static void on_begin(struct http_req *req)
 {
 	struct buf allow = BUF_INIT;
@@ -234,6 +235,7 @@ static bool is_form(const char *ctype)
 	return ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
 }
 
+/* hooks.finish: the body is in; parse it once, check a page form's CSRF token, run the handler. */
 static void on_finish(struct http_req *req)
 {
 	const char *ctype = http_header(req, "Content-Type");

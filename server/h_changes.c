@@ -132,15 +132,3 @@ int h_change_settings_put(struct http_req *req)
 	json_decref(body);
 	return rc;
 }
-
-int chg_upload_check(struct http_req *req, struct db_conn *c, int64_t asset_id,
-		     const char *change_key, char *out_branch, size_t n)
-{
-	return dom_change_upload_check(out_branch, n, &req->dom, c, asset_id, change_key);
-}
-
-int chg_upload_record(struct http_req *req, struct db_conn *c, int64_t asset_id,
-		      const char *change_key, const char *commit, const char *tree)
-{
-	return dom_change_upload_record(&req->dom, c, asset_id, change_key, commit, tree);
-}

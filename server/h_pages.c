@@ -8,7 +8,8 @@
  * pages are in server/h_pages_change.c.
  *
  *   GET  /static/{name}                 public   stylesheet and script, cached by content hash
- *   GET  /login, POST /login            public   the login form
+ *   GET  /favicon.ico                   public   the icon (SVG)
+ *   GET  /login, POST /login            public   the login form, bound to a pre-session cookie
  *   POST /logout                        any
  *   GET  /                              any      my work
  *   GET  /changes                       all but agent
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/assets.h"
@@ -37,7 +39,6 @@
 #include "server/h_pages.h"
 #include "server/handlers.h"
 #include "domain/rules.h"
-#include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
 #include "storage/changes.h"
@@ -47,7 +48,9 @@
 
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-#define HOME_LIST_LIMIT 50
+#define HOME_LIST_LIMIT_TEXT "50"
+/* the changes page shows up to the list's largest page (CHANGES_MAX_LIMIT) */
+#define CHANGES_MAX_LIMIT_TEXT "500"
 #define TRAIL_LIMIT 500
 
 /* ---- the frame and replies ---- */
@@ -169,32 +172,90 @@ int h_page_static(struct http_req *req)
 	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
 }
 
+/* The icon browsers ask for at /favicon.ico (an SVG: web/static/favicon.svg). */
+int h_page_favicon(struct http_req *req)
+{
+	struct web_static s;
+
+	if (!web_static_find(&s, "favicon.svg"))
+		return err_set(OTCM_ENOTFOUND, NULL, "no icon");
+	http_set_header(req, "Cache-Control", "public, max-age=86400");
+	return http_reply_bytes(req, 200, s.content_type, s.data, s.len);
+}
+
 /* ---- login and logout ---- */
 
-/* Is `next` a path on this server (not "//host" or a scheme)? */
+/*
+ * Is `next` a plain path on this server?  One '/' and then no second '/'
+ * or '\\' right after it (browsers read "//host", "/\\host" and, once they
+ * drop tabs and newlines, "/\t/host" as another host), no backslash, no
+ * control character, no ':' (no scheme), not too long.
+ */
 static bool local_path(const char *next)
 {
-	return next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strchr(next, ':') &&
-	       strlen(next) < 1024 && !strpbrk(next, "\r\n");
+	const unsigned char *s = (const unsigned char *)next;
+	size_t i;
+
+	if (!next || s[0] != '/' || s[1] == '/' || strlen(next) >= 1024)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == ':')
+			return false;
+	return true;
+}
+
+#define LOGIN_TOKEN_HEX 64
+
+/*
+ * The login form's token: the value of the pre-session cookie otcm_login
+ * when the browser has a well-formed one, else a new one, set now (HttpOnly,
+ * SameSite=Strict, for /login only).  The form carries it back in
+ * "login_token"; another site can neither read the cookie nor set it, so
+ * it cannot log a victim's browser into the attacker's account.
+ */
+static const char *login_token(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE);
+	char tok[LOGIN_TOKEN_HEX + 1], cookie[256];
+
+	if (have && strlen(have) == LOGIN_TOKEN_HEX && strspn(have, "0123456789abcdef") == LOGIN_TOKEN_HEX)
+		return have;
+	if (crypto_random_hex(tok, LOGIN_TOKEN_HEX / 2))
+		return NULL;
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		 AUTH_LOGIN_COOKIE, tok, 86400, req->srv->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
+	return arena_strdup(req->arena, tok);
+}
+
+/* Does the login form carry back the token of its pre-session cookie? */
+static bool login_token_ok(struct http_req *req)
+{
+	const char *have = http_cookie(req, AUTH_LOGIN_COOKIE), *sent = pg_form(req, "login_token");
+
+	return have && sent && strlen(have) == LOGIN_TOKEN_HEX && strlen(sent) == LOGIN_TOKEN_HEX &&
+	       crypto_equal(have, sent, LOGIN_TOKEN_HEX);
 }
 
 int h_page_login_form(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Log in", NULL);
-	const char *next = http_query(req, "next");
+	const char *next = http_query(req, "next"), *tok;
 	struct html h;
 
 	if (req->who.user_id)
 		return pg_redirect(req, local_path(next) ? next : "/");
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL);
+	page_login(&h, &p, NULL, local_path(next) ? next : NULL, NULL, tok);
 	return pg_reply(req, 200, &h);
 }
 
 int h_page_login(struct http_req *req)
 {
 	const char *username = pg_form(req, "username"), *password = pg_form(req, "password");
-	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code");
+	const char *next = pg_form(req, "next"), *code = pg_form(req, "totp_code"), *tok;
 	struct web_page p = pg_page(req, "Log in", NULL);
 	struct dom_session s;
 	struct pg_failure f;
@@ -202,12 +263,26 @@ int h_page_login(struct http_req *req)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	if (!username || !password)
+	if (!login_token_ok(req)) {
+		rc = err_set(OTCM_EFORBIDDEN, "login_token",
+			     "this login form has expired or did not come from otcm: log in again");
+		if (dom_audit_alone(&req->dom, "session.login.refused", "user", username ? username : "",
+				    NULL, NULL, "login form without its token"))
+			log_msg(LOG_ERROR, "could not audit a refused login: %s", err_message());
+		err_set(OTCM_EFORBIDDEN, "login_token",
+			"this login form has expired or did not come from otcm: log in again");
+	} else if (!username || !password) {
 		rc = err_set(OTCM_EINVAL, "username", "enter your user name and password");
-	else
+	} else {
 		rc = dom_session_login(&s, &req->dom, username, password, code);
+	}
 	if (rc == 0) {
+		char clear[128];
+
 		auth_set_session_cookie(req, &s);
+		snprintf(clear, sizeof(clear), "%s=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0%s",
+			 AUTH_LOGIN_COOKIE, req->srv->tls ? "; Secure" : "");
+		http_set_header(req, "Set-Cookie", clear);
 		memset(s.secret, 0, sizeof(s.secret));
 		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
@@ -215,8 +290,10 @@ int h_page_login(struct http_req *req)
 	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
+	if (!(tok = login_token(req)))
+		return err_set(OTCM_EINTERNAL, NULL, "cannot make a login token");
 	html_init(&h, PG_PAGE_CAP);
-	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message);
+	page_login(&h, &p, username, local_path(next) ? next : NULL, f.message, tok);
 	return pg_reply(req, f.status, &h);
 }
 
@@ -233,28 +310,33 @@ int h_page_logout(struct http_req *req)
 
 /* ---- my work and the change list ---- */
 
-/* The changes matching q, or an empty array when the role may not read changes. */
-int pg_list_changes(json_t **out, struct http_req *req, struct db_conn *c,
-			const struct change_query *q)
+/*
+ * The items of the change list for query `q` (domain/changes.h), kept with
+ * the request; an actor whose role may not read changes (the collection
+ * agent) gets an empty list, as the domain's preview says, without a
+ * refusal on its home page.
+ */
+int pg_list_changes(json_t **out, struct http_req *req, const struct dom_change_query *q)
 {
-	bool more;
+	json_t *page = NULL;
 	int rc;
 
-	if (req->who.role == ROLE_AGENT) {
+	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
+		err_clear();
 		*out = pg_keep(req, json_array());
 		return 0;
 	}
-	rc = changes_list(out, &more, c, q);
-	if (rc == 0)
-		pg_keep(req, *out);
-	return rc;
+	if ((rc = dom_change_list(&page, &req->dom, q)))
+		return rc;
+	pg_keep(req, page);
+	*out = json_object_get(page, "items");
+	return 0;
 }
 
 int h_page_home(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "My work", "home");
-	struct change_query q;
-	struct db_conn *c = NULL;
+	struct dom_change_query q;
 	json_t *mine = NULL, *overdue = NULL, *to_sign = NULL, *part = NULL;
 	const char *label = "Waiting for you";
 	const char *states[4] = { NULL };
@@ -284,27 +366,25 @@ int h_page_home(struct http_req *req)
 	default:
 		break;
 	}
-	if ((rc = svc_conn(&c, req)))
-		goto out;
 	memset(&q, 0, sizeof(q));
 	q.requester = req->who.username;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&mine, req, c, &q)))
-		goto out;
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&mine, req, &q)))
+		return rc;
 	memset(&q, 0, sizeof(q));
-	q.overdue = true;
-	q.limit = HOME_LIST_LIMIT;
-	if ((rc = pg_list_changes(&overdue, req, c, &q)))
-		goto out;
+	q.overdue = "true";
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&overdue, req, &q)))
+		return rc;
 	to_sign = pg_keep(req, json_array());
 	for (i = 0; states[i]; i++) {
 		json_t *ch;
 
 		memset(&q, 0, sizeof(q));
 		q.state = states[i];
-		q.limit = HOME_LIST_LIMIT;
-		if ((rc = pg_list_changes(&part, req, c, &q)))
-			goto out;
+		q.limit = HOME_LIST_LIMIT_TEXT;
+		if ((rc = pg_list_changes(&part, req, &q)))
+			return rc;
 		json_array_foreach(part, j, ch) {
 			/* engineers see their own work in "Changes I requested" already */
 			if (req->who.role == ROLE_ENGINEER &&
@@ -313,43 +393,30 @@ int h_page_home(struct http_req *req)
 			json_array_append(to_sign, ch);
 		}
 	}
-	svc_end(c);
-	c = NULL;
 	html_init(&h, PG_PAGE_CAP);
 	page_home(&h, &p, mine, to_sign, label, overdue);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 int h_page_changes(struct http_req *req)
 {
 	struct web_page p = pg_page(req, "Changes", "changes");
 	const char *state = http_query(req, "state");
-	struct change_query q;
-	struct db_conn *c = NULL;
+	struct dom_change_query q;
 	json_t *list = NULL;
 	struct html h;
 	int rc;
 
 	if (state && !*state)
 		state = NULL;
-	if (state && rules_state_from_name(state) < 0)
-		return err_set(OTCM_EINVAL, "state", "unknown state '%.40s'", state);
 	memset(&q, 0, sizeof(q));
 	q.state = state;
-	q.limit = CHANGES_MAX_LIMIT;
-	if ((rc = svc_conn(&c, req)) || (rc = pg_list_changes(&list, req, c, &q)))
-		goto out;
-	svc_end(c);
-	c = NULL;
+	q.limit = CHANGES_MAX_LIMIT_TEXT;
+	if ((rc = pg_list_changes(&list, req, &q)))
+		return rc;
 	html_init(&h, PG_PAGE_CAP);
 	page_changes(&h, &p, list, state);
 	return pg_reply(req, 200, &h);
-out:
-	svc_end(c);
-	return rc;
 }
 
 /* ---- assets, versions, diffs ---- */
@@ -362,23 +429,12 @@ out:
 static int asset_changes(json_t **out, struct http_req *req, int64_t id, const char *state)
 {
 	struct dom_change_query q;
-	json_t *page = NULL;
-	int rc;
 
-	if (dom_change_role_may(&req->dom, OP_CHANGE_READ)) {
-		err_clear();
-		*out = pg_keep(req, json_array());
-		return 0;
-	}
 	memset(&q, 0, sizeof(q));
 	q.asset = arena_printf(req->arena, "%" PRId64, id);
 	q.state = state;
-	q.limit = arena_printf(req->arena, "%d", HOME_LIST_LIMIT);
-	if ((rc = dom_change_list(&page, &req->dom, &q)))
-		return rc;
-	pg_keep(req, page);
-	*out = json_object_get(page, "items");
-	return 0;
+	q.limit = HOME_LIST_LIMIT_TEXT;
+	return pg_list_changes(out, req, &q);
 }
 
 /* The asset of the route's first capture. */

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 
+#include "domain/changes.h"
 #include "server/http.h"
 #include "web/layout.h"
 
@@ -59,8 +60,10 @@ struct pg_failure {
 
 void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code);
 
-/* The changes matching q, tied to the request; an empty array for the agent role. */
-int pg_list_changes(json_t **out, struct http_req *req, struct db_conn *c,
-		    const struct change_query *q);
+/*
+ * The changes matching q (dom_change_list), tied to the request; an empty
+ * array for a role that may not read changes (the collection agent).
+ */
+int pg_list_changes(json_t **out, struct http_req *req, const struct dom_change_query *q);
 
 #endif

@@ -38,7 +38,6 @@
 #include "server/auth.h"
 #include "server/h_pages.h"
 #include "server/handlers.h"
-#include "server/svc.h"
 #include "storage/assets.h"
 #include "storage/changes.h"
 #include "storage/users.h"

@@ -18,7 +18,6 @@
 #include "domain/auth.h"
 #include "server/auth.h"
 #include "server/handlers.h"
-#include "server/svc.h"
 
 int h_session_create(struct http_req *req)
 {
@@ -30,7 +29,7 @@ int h_session_create(struct http_req *req)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	if ((rc = h_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "username", true, &username)) ||
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", false, &code)))
@@ -82,7 +81,7 @@ int h_tokens_create(struct http_req *req)
 	int64_t days = 0;
 	int rc;
 
-	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	if ((rc = h_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "name", true, &name)) ||
 	    (rc = json_get_int(body, "expires_in_days", false, &days)) ||
 	    (rc = dom_token_create(&out, &req->dom, name, days)))

@@ -43,9 +43,3 @@ int h_signatures_list(struct http_req *req)
 		return rc;
 	return http_reply_json(req, 200, out);
 }
-
-int chg_refused(struct http_req *req, struct db_conn **c, const char *action,
-		const char *object_type, const char *object_id, int rc)
-{
-	return dom_refused(&req->dom, c, action, object_type, object_id, rc);
-}

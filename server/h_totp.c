@@ -14,7 +14,6 @@
 #include "domain/auth.h"
 #include "server/auth.h"
 #include "server/handlers.h"
-#include "server/svc.h"
 
 int h_totp_enrol(struct http_req *req)
 {
@@ -23,7 +22,7 @@ int h_totp_enrol(struct http_req *req)
 	const char *password = NULL, *code = NULL;
 	int rc;
 
-	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	if ((rc = h_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
@@ -44,7 +43,7 @@ int h_totp_confirm(struct http_req *req)
 	const char *password = NULL, *code = NULL;
 	int rc;
 
-	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	if ((rc = h_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", true, &code)))
 		goto out;

@@ -15,7 +15,6 @@
 #include "core/err.h"
 #include "domain/users.h"
 #include "server/handlers.h"
-#include "server/svc.h"
 
 static int parse_id(int64_t *out, const char *s)
 {
@@ -36,7 +35,7 @@ int h_users_create(struct http_req *req)
 	int rc;
 
 	memset(&in, 0, sizeof(in));
-	if ((rc = svc_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
+	if ((rc = h_body_json(&body, req)) || (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "username", true, &in.username)) ||
 	    (rc = json_get_str(body, "display_name", true, &in.display_name)) ||
 	    (rc = json_get_str(body, "email", false, &in.email)) ||
@@ -84,7 +83,7 @@ int h_users_patch(struct http_req *req)
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
-	if ((rc = parse_id(&id, http_param(req, 0))) || (rc = svc_body_json(&body, req)) ||
+	if ((rc = parse_id(&id, http_param(req, 0))) || (rc = h_body_json(&body, req)) ||
 	    (rc = json_only_fields(body, fields)) ||
 	    (rc = json_get_str(body, "display_name", false, &ch.display_name)) ||
 	    (rc = json_get_str(body, "email", false, &ch.email)) ||

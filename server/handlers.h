@@ -74,16 +74,6 @@ int h_change_settings_put(struct http_req *req);
  */
 int h_body_json(json_t **out, struct http_req *req);
 
-/*
- * The version upload's hooks into the change process, for server/h_versions.c:
- * dom_change_upload_check() and dom_change_upload_record() (domain/changes.h)
- * with the request's context; see their contracts there.
- */
-int chg_upload_check(struct http_req *req, struct db_conn *c, int64_t asset_id,
-		     const char *change_key, char *out_branch, size_t n);
-int chg_upload_record(struct http_req *req, struct db_conn *c, int64_t asset_id,
-		      const char *change_key, const char *commit, const char *tree);
-
 /* h_signatures.c: electronic signatures with re-authentication */
 int h_signatures_change(struct http_req *req);
 int h_signatures_run(struct http_req *req);
@@ -94,17 +84,9 @@ int h_totp_enrol(struct http_req *req);
 int h_totp_confirm(struct http_req *req);
 int h_totp_reset(struct http_req *req);
 
-/*
- * For the one-time code handlers (h_totp.c; defined in h_signatures.c):
- * dom_refused() (domain/domain.h) with the request's context: when `rc` is a refusal, end *c (rolling back), audit
- * the refused attempt as `action` in a transaction of its own, keep the
- * error; returns rc.
- */
-int chg_refused(struct http_req *req, struct db_conn **c, const char *action,
-		const char *object_type, const char *object_id, int rc);
-
 /* h_pages.c: the web pages (web/pages.h renders them) */
 int h_page_static(struct http_req *req);
+int h_page_favicon(struct http_req *req);
 int h_page_login_form(struct http_req *req);
 int h_page_login(struct http_req *req);
 int h_page_logout(struct http_req *req);
@@ -167,5 +149,9 @@ int h_runs_get(struct http_req *req);
 int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
+
+/* server/h_drills.c: restore drills (API and page) */
+int h_drills_list(struct http_req *req);
+int h_page_drills(struct http_req *req);
 
 #endif

@@ -167,6 +167,7 @@ struct http_conn {
 	atomic_ullong body_bytes; /* body bytes read so far */
 	atomic_bool busy;         /* a callback of ours is running for it */
 	atomic_bool received;     /* the whole request is in: no timeout now */
+	atomic_bool responding;   /* a response went to MHD, which writes it now */
 	atomic_bool timed_out;    /* the watchdog answered 408 and hung up */
 };
 
@@ -477,6 +478,7 @@ static enum MHD_Result queue_response(struct http_conn *c)
 	ok = MHD_queue_response(c->mhd, c->status, r);
 	MHD_destroy_response(r);
 	c->queued = ok == MHD_YES;
+	atomic_store(&c->responding, c->queued);
 	return ok;
 }
 
@@ -615,7 +617,8 @@ static unsigned overdue(struct http_daemon *d, const struct http_sock *s, int64_
 	int64_t header_us = (int64_t)cfg->header_timeout * 1000000;
 	int64_t begun;
 
-	if (c && (atomic_load(&c->busy) || atomic_load(&c->received) || atomic_load(&c->timed_out)))
+	if (c && (atomic_load(&c->busy) || atomic_load(&c->received) || atomic_load(&c->timed_out) ||
+		  atomic_load(&c->responding)))
 		return 0;
 	begun = c ? atomic_load(&c->begun_us) : 0;
 	if (!begun) {

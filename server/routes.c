@@ -115,6 +115,8 @@ const struct route routes[] = {
 	  "the newest signed audit checkpoint, or ?tree_size=N", OP_AUDIT_READ },
 	{ "POST", "/api/v1/audit/checkpoint", ROLE_ADMIN, h_checkpoint_create,
 	  "sign a checkpoint of the audit trail now", OP_CHECKPOINT_CREATE },
+	{ "GET", "/api/v1/drills", ROLE_ADMIN | ROLE_AUDITOR, h_drills_list,
+	  "restore drills, newest first, and whether one is due", OP_DRILL_READ },
 	{ "GET", "/api/v1/audit/events/{seq}/inclusion", ROLE_ADMIN | ROLE_AUDITOR, h_audit_inclusion,
 	  "inclusion proof of an audit event in a checkpoint (?tree_size=N, default the newest)", OP_AUDIT_READ },
 	{ "GET", "/api/v1/audit/consistency", ROLE_ADMIN | ROLE_AUDITOR, h_audit_consistency,
@@ -124,6 +126,7 @@ const struct route routes[] = {
 
 	/* web pages (h_pages.c): HTML, not part of the API or its OpenAPI document */
 	{ "GET", "/static/{name}", ROLE_PUBLIC, h_page_static, "page stylesheet and script", OP_NONE },
+	{ "GET", "/favicon.ico", ROLE_PUBLIC, h_page_favicon, "page: the icon", OP_NONE },
 	{ "GET", "/login", ROLE_PUBLIC, h_page_login_form, "page: log in", OP_NONE },
 	{ "POST", "/login", ROLE_PUBLIC, h_page_login, "page: log in", OP_SESSION_LOGIN },
 	{ "POST", "/logout", ROLE_ANY, h_page_logout, "page: log out", OP_SESSION_LOGOUT },
@@ -157,6 +160,7 @@ const struct route routes[] = {
 	{ "POST", "/admin/assets/{id}", ROLE_ADMIN, h_page_admin_asset_save, "page: edit an asset", OP_ASSET_UPDATE },
 	{ "GET", "/reports", CHG_READERS, h_page_reports, "page: population and exceptions of a period", OP_REPORT_READ },
 	{ "GET", "/audit", ROLE_ADMIN | ROLE_AUDITOR, h_page_audit, "page: the audit trail and its verification", OP_AUDIT_READ },
+	{ "GET", "/drills", ROLE_ADMIN | ROLE_AUDITOR, h_page_drills, "page: restore drills", OP_DRILL_READ },
 	/* the change process's pages (h_pages_change.c); /changes/new before /changes/{key} */
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },

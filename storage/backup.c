@@ -203,6 +203,29 @@ out:
 	return rc;
 }
 
+static json_t *walking_dirs;
+
+static int dir_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (flag == FTW_D && ftw->level > 0)
+		json_array_append_new(walking_dirs, json_string(path + strlen(walking.root) + 1));
+	return 0;
+}
+
+/* Every folder under root (relative, parents first): empty ones matter to PostgreSQL. */
+static json_t *list_dirs(const char *root)
+{
+	json_t *dirs;
+
+	walking.root = root;
+	walking_dirs = json_array();
+	nftw(root, dir_entry, 16, FTW_PHYS);
+	dirs = walking_dirs;
+	walking_dirs = NULL;
+	return dirs;
+}
+
 /* ---- backup ---- */
 
 static int copy_small(const char *from, const char *to)
@@ -270,31 +293,127 @@ static int write_manifest(const char *dir, const json_t *m)
 	return rc;
 }
 
-int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source)
+/* mkdir -p of the folders above `path`, each 0700. */
+static int make_parents(const char *path)
 {
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (size_t i = 1; p[i]; i++) {
+		if (p[i] != '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", p, strerror(errno));
+			p[i] = '/';
+			break;
+		}
+		p[i] = '/';
+	}
+	free(p);
+	return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
+}
+
+static void remove_tree(const char *path)
+{
+	if (access(path, F_OK) == 0)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* "aes-256-gcm" key id: the first 8 bytes of SHA-256 of the key, hex. */
+static void key_id(char out[17], const unsigned char key[CRYPTO_FILE_KEY_LEN])
+{
+	unsigned char d[CRYPTO_SHA256_LEN];
+
+	crypto_sha256(d, key, CRYPTO_FILE_KEY_LEN);
+	crypto_hex(out, d, 8);
+}
+
+/*
+ * Each file of `plain` (its list `files`, paths relative to it) encrypted
+ * into `to`/<path>.enc, or decrypted from `from`/<path> (ending in .enc)
+ * into `to`/<path without .enc>.
+ */
+static int crypt_tree(const char *from, const char *to, const json_t *files,
+		      const unsigned char key[CRYPTO_FILE_KEY_LEN], bool enc)
+{
+	const json_t *f;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(files, i, f) {
+		const char *rel = json_string_value(json_object_get(f, "path"));
+		size_t len = strlen(rel);
+		char *src = xasprintf("%s/%s", from, rel), *dst;
+
+		if (enc)
+			dst = xasprintf("%s/%s.enc", to, rel);
+		else if (len > 4 && strcmp(rel + len - 4, ".enc") == 0)
+			dst = xasprintf("%s/%.*s", to, (int)(len - 4), rel);
+		else
+			dst = NULL;
+		if (!dst)
+			rc = err_set(OTCM_ERULE, NULL, "'%s' in an encrypted backup is not encrypted", rel);
+		else if (!(rc = make_parents(dst)))
+			rc = enc ? crypto_file_encrypt(src, dst, key) : crypto_file_decrypt(src, dst, key);
+		free(src);
+		free(dst);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
+		  const char *data_dir, const char *source, const unsigned char *key)
+{
+	char *plain = key ? xasprintf("%s/.plain", to) : xstrdup(to);
 	char *tool = xasprintf("%s/pg_basebackup", bindir);
-	char *pg = xasprintf("%s/pg", to), *log = xasprintf("%s/" BACKUP_LOG, to);
-	char *key = data_dir ? checkpoint_key_path(data_dir) : NULL;
-	char *keys = xasprintf("%s/keys", to), *key_copy = xasprintf("%s/keys/server.key", to);
+	char *pg = xasprintf("%s/pg", plain), *log = xasprintf("%s/" BACKUP_LOG, to);
+	char *server_key = data_dir ? checkpoint_key_path(data_dir) : NULL;
+	char *keys = xasprintf("%s/keys", plain), *key_copy = xasprintf("%s/keys/server.key", plain);
 	char *argv[] = { tool, "-d", (char *)conninfo, "-D", pg, "-Fp", "-Xstream", "-c", "fast",
 			 "--manifest-checksums=SHA256", "--no-password", NULL };
 	struct db_conn *c = NULL;
-	json_t *before = NULL, *after = NULL, *files = NULL, *m = NULL;
+	json_t *before = NULL, *after = NULL, *files = NULL, *m = NULL, *dirs = NULL;
+	char kid[17];
 	int rc;
 
-	if ((rc = empty_folder(to, "to")) || (rc = db_connect(&c, conninfo)) ||
-	    (rc = backup_snapshot(&before, c)))
+	if ((rc = empty_folder(to, "to")) || (key && mkdir(plain, 0700) < 0 &&
+					      (rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s",
+							    plain, strerror(errno)))) ||
+	    (rc = db_connect(&c, conninfo)) || (rc = backup_snapshot(&before, c)))
 		goto out;
-	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s}", "to", to, "source", source));
+	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s,s:b}", "to", to, "source", source,
+						       "encrypted", key != NULL));
 	if ((rc = run_tool(log, argv)) || (rc = backup_snapshot(&after, c)))
 		goto out;
-	if (key && access(key, R_OK) == 0) {
+	if (server_key && access(server_key, R_OK) == 0) {
 		if (mkdir(keys, 0700) < 0 && errno != EEXIST) {
 			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", keys, strerror(errno));
 			goto out;
 		}
-		if ((rc = copy_small(key, key_copy)))
+		if ((rc = copy_small(server_key, key_copy)))
+			goto out;
+	}
+	if (key) {
+		/* only ciphertext stays: each file sealed on its own, then the clear copy goes */
+		json_t *clear = NULL;
+
+		dirs = list_dirs(plain);
+		if ((rc = list_files(&clear, plain)))
+			goto out;
+		rc = crypt_tree(plain, to, clear, key, true);
+		json_decref(clear);
+		remove_tree(plain);
+		if (rc)
 			goto out;
 	}
 	if ((rc = list_files(&files, to)))
@@ -305,6 +424,13 @@ int backup_create(json_t **out, const char *to, const char *conninfo, const char
 		      "finished_at", json_string_value(json_object_get(after, "at")),
 		      "snapshot", before, "files", files);
 	files = NULL;
+	if (key) {
+		key_id(kid, key);
+		json_object_set_new(m, "encryption", json_pack("{s:s,s:s,s:o}", "cipher",
+							       "aes-256-gcm, 1 MiB chunks (otcm)",
+							       "key_id", kid, "dirs", dirs));
+		dirs = NULL;
+	}
 	if ((rc = write_manifest(to, m)))
 		goto out;
 	log_json(LOG_INFO, "backup finished",
@@ -314,15 +440,19 @@ int backup_create(json_t **out, const char *to, const char *conninfo, const char
 		m = NULL;
 	}
 out:
+	if (key && rc)
+		remove_tree(plain);
 	json_decref(before);
 	json_decref(after);
 	json_decref(files);
+	json_decref(dirs);
 	json_decref(m);
 	db_disconnect(c);
+	free(plain);
 	free(tool);
 	free(pg);
 	free(log);
-	free(key);
+	free(server_key);
 	free(keys);
 	free(key_copy);
 	return rc;
@@ -398,25 +528,80 @@ out:
 	return rc;
 }
 
-int backup_verify(json_t **out, const char *dir, const char *bindir)
+/*
+ * Verify the backup in dir and give the folder holding it in clear:
+ * *out_plain is dir itself, or for an encrypted backup (and a key) a new
+ * temporary folder with every file decrypted, which the caller removes
+ * (remove_tree) and frees.  Without a key an encrypted backup gets our
+ * checks only, and *out_plain is NULL.
+ */
+static int verify_open(json_t **out_m, char **out_plain, const char *dir, const char *bindir,
+		       const unsigned char *key)
 {
-	char *tool = xasprintf("%s/pg_verifybackup", bindir);
-	char *pg = xasprintf("%s/pg", dir), *log = NULL;
-	char *argv[] = { tool, "--quiet", pg, NULL };
+	char *tool = xasprintf("%s/pg_verifybackup", bindir), *pg = NULL, *log = NULL;
+	char *plain = NULL, kid[17];
+	const char *tmp = getenv("TMPDIR");
+	const json_t *enc = NULL, *d;
 	json_t *m = NULL;
 	struct stat st;
+	size_t i;
 	int rc;
 
+	*out_plain = NULL;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		rc = err_set(OTCM_EINVAL, "from", "'%s' is not a folder", dir);
 		goto out;
 	}
 	if ((rc = read_manifest(&m, dir)) || (rc = check_files(dir, json_object_get(m, "files"))))
 		goto out;
-	/* the tool's output goes beside the caller's temporary files, not into the backup */
-	log = xasprintf("%s/otcm-verifybackup.%ld.log", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-			(long)getpid());
-	rc = run_tool(log, argv);
+	enc = json_object_get(m, "encryption");
+	if (enc && !key)
+		goto done;    /* the caller says pg_verifybackup needs the key */
+	if (enc) {
+		key_id(kid, key);
+		if (!json_is_string(json_object_get(enc, "key_id")) ||
+		    strcmp(json_string_value(json_object_get(enc, "key_id")), kid) != 0) {
+			rc = err_set(OTCM_EINVAL, "key", "the key (id %s) is not the one this backup was "
+				     "encrypted with (id %s)", kid,
+				     json_string_value(json_object_get(enc, "key_id")) ?
+				     json_string_value(json_object_get(enc, "key_id")) : "none");
+			goto out;
+		}
+		plain = xasprintf("%s/otcm-restore.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(plain)) {
+			rc = err_set(OTCM_EIO, NULL, "cannot create a temporary folder: %s", strerror(errno));
+			free(plain);
+			plain = NULL;
+			goto out;
+		}
+		/* the folders first: PostgreSQL needs its empty ones (pg_wal/archive_status, ...) */
+		json_array_foreach(json_object_get(enc, "dirs"), i, d) {
+			char *path = xasprintf("%s/%s", plain, json_string_value(d) ? json_string_value(d) : "");
+			bool bad = !json_string_value(d) || strstr(json_string_value(d), "..") ||
+				   (mkdir(path, 0700) < 0 && errno != EEXIST);
+
+			free(path);
+			if (bad) {
+				rc = err_set(OTCM_ERULE, NULL, "the manifest's folder %zu is unusable", i);
+				goto out;
+			}
+		}
+		if ((rc = crypt_tree(dir, plain, json_object_get(m, "files"), key, false))) {
+			if (rc == OTCM_EAUTH)
+				rc = err_set(OTCM_ERULE, NULL, "%s", err_message());
+			goto out;
+		}
+	} else {
+		plain = xstrdup(dir);
+	}
+	pg = xasprintf("%s/pg", plain);
+	{
+		char *argv[] = { tool, "--quiet", pg, NULL };
+
+		/* the tool's output goes beside the caller's temporary files, not into the backup */
+		log = xasprintf("%s/otcm-verifybackup.%ld.log", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+		rc = run_tool(log, argv);
+	}
 	if (rc) {
 		char *why = xstrdup(err_message());
 
@@ -425,13 +610,17 @@ int backup_verify(json_t **out, const char *dir, const char *bindir)
 		goto out;
 	}
 	unlink(log);
-	if (out) {
-		*out = m;
-		m = NULL;
-	}
+done:
+	*out_m = m;
+	m = NULL;
+	*out_plain = plain;
+	plain = NULL;
 out:
 	if (rc == OTCM_ERULE)
 		err_set_rule(BACKUP_RULE);
+	if (plain && enc)
+		remove_tree(plain);
+	free(plain);
 	json_decref(m);
 	free(tool);
 	free(pg);
@@ -439,18 +628,46 @@ out:
 	return rc;
 }
 
+int backup_verify(json_t **out, bool *out_full, const char *dir, const char *bindir,
+		  const unsigned char *key)
+{
+	json_t *m = NULL;
+	char *plain = NULL;
+	int rc;
+
+	if ((rc = verify_open(&m, &plain, dir, bindir, key)))
+		return rc;
+	*out_full = plain != NULL;
+	if (plain && strcmp(plain, dir) != 0)
+		remove_tree(plain);
+	free(plain);
+	if (out)
+		*out = m;
+	else
+		json_decref(m);
+	return 0;
+}
+
 /* ---- restore ---- */
 
-int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir)
+int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir,
+		   const unsigned char *key)
 {
-	char *pg = xasprintf("%s/pg", from), *key = xasprintf("%s/keys/server.key", from);
-	char *to_key = NULL, *to_keys = NULL;
+	char *plain = NULL, *pg = NULL, *server_key = NULL, *to_key = NULL, *to_keys = NULL;
 	json_t *m = NULL;
 	int rc;
 
-	if ((rc = backup_verify(&m, from, bindir)) || (rc = cluster_install(data_dir, pg)))
+	if ((rc = verify_open(&m, &plain, from, bindir, key)))
 		goto out;
-	if (access(key, R_OK) == 0) {
+	if (!plain) {
+		rc = err_set(OTCM_EINVAL, "key", "'%s' is encrypted: give its key file", from);
+		goto out;
+	}
+	pg = xasprintf("%s/pg", plain);
+	server_key = xasprintf("%s/keys/server.key", plain);
+	if ((rc = cluster_install(data_dir, pg)))
+		goto out;
+	if (access(server_key, R_OK) == 0) {
 		to_key = checkpoint_key_path(data_dir);
 		to_keys = xstrdup(to_key);
 		*strrchr(to_keys, '/') = '\0';
@@ -458,7 +675,7 @@ int backup_restore(json_t **out, const char *from, const char *data_dir, const c
 			rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s", to_keys, strerror(errno));
 			goto out;
 		}
-		if ((rc = copy_small(key, to_key)))
+		if ((rc = copy_small(server_key, to_key)))
 			goto out;
 	}
 	if (out) {
@@ -466,9 +683,12 @@ int backup_restore(json_t **out, const char *from, const char *data_dir, const c
 		m = NULL;
 	}
 out:
+	if (plain && strcmp(plain, from) != 0)
+		remove_tree(plain);
 	json_decref(m);
+	free(plain);
 	free(pg);
-	free(key);
+	free(server_key);
 	free(to_key);
 	free(to_keys);
 	return rc;

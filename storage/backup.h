@@ -29,6 +29,7 @@
 #ifndef OTCM_STORAGE_BACKUP_H
 #define OTCM_STORAGE_BACKUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/json.h"
@@ -49,26 +50,35 @@ int backup_snapshot(json_t **out, struct db_conn *c);
  * Back up the database at `conninfo` into the new or empty folder `to`:
  * snapshot, pg_basebackup from `bindir`, the signing key from `data_dir`
  * (may be NULL), the manifest.  `source` says what was backed up ("private
- * cluster" or "database").  *out (may be NULL) gets the manifest.
+ * cluster" or "database").  With `key` (CRYPTO_FILE_KEY_LEN bytes, or
+ * NULL) every file is stored encrypted (core/crypto.h) as <path>.enc and
+ * the manifest names the key by id; the clear copy is made in `to`/.plain
+ * (mode 0700) and removed.  *out (may be NULL) gets the manifest.
  */
 int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source);
+		  const char *data_dir, const char *source, const unsigned char *key);
 
 /*
- * Verify the backup in `dir`: pg_verifybackup over pg/ (files and WAL),
- * then every file against the manifest's SHA-256 and size, and no file
- * more or less.  *out (may be NULL) gets the manifest; on OTCM_ERULE the
- * message names the first problem.
+ * Verify the backup in `dir`: every file against the manifest's SHA-256 and
+ * size, and no file more or less; then pg_verifybackup over pg/ (files and
+ * WAL), for an encrypted backup over a decrypted temporary copy, which
+ * needs `key` (NULL otherwise).  *out_full is false when an encrypted
+ * backup was checked without its key (our checks only).  *out (may be
+ * NULL) gets the manifest; on OTCM_ERULE the message names the first
+ * problem.  A key other than the backup's is OTCM_EINVAL, field "key".
  */
-int backup_verify(json_t **out, const char *dir, const char *bindir);
+int backup_verify(json_t **out, bool *out_full, const char *dir, const char *bindir,
+		  const unsigned char *key);
 
 /*
- * Verify the backup in `from`, then make it the private cluster of the
- * data folder `data_dir` (which must not have one yet) with the signing
- * key beside it, ready for `otcm serve --data data_dir`.  *out (may be
- * NULL) gets the manifest.
+ * Verify the backup in `from` (decrypting with `key` when it is
+ * encrypted), then make it the private cluster of the data folder
+ * `data_dir` (which must not have one yet) with the signing key beside it,
+ * ready for `otcm serve --data data_dir`.  *out (may be NULL) gets the
+ * manifest.
  */
-int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir);
+int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir,
+		   const unsigned char *key);
 
 /*
  * In a restored database: *out_hash gets the hex chain hash of event `seq`

@@ -232,8 +232,16 @@ static int ensure_traversable(const struct cluster *c)
 static char *home_for(const struct account *a, const char *data_dir)
 {
 	unsigned char digest[CRYPTO_SHA256_LEN];
-	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	char hex[2 * CRYPTO_SHA256_LEN + 1], *link = xasprintf("%s/cluster", data_dir);
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
 
+	free(link);
+	if (n > 0) {
+		/* placed outside once: it stays there, even if the parents open up later */
+		target[n] = '\0';
+		return xstrdup(target);
+	}
 	if (!a->drop || parents_traversable(a, data_dir))
 		return xstrdup(data_dir);
 	crypto_sha256(digest, data_dir, strlen(data_dir));

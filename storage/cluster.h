@@ -23,7 +23,8 @@
  * 0700 home), pg/ and run/ live in /var/lib/otcm/clusters/<first 32 hex of
  * the SHA-256 of the data folder's absolute path> instead, which names the
  * data folder in its file `data-folder`, and DATA/cluster links to it;
- * pg.log and lock stay in the data folder.
+ * pg.log and lock stay in the data folder.  Once that link exists the
+ * cluster stays where it points, whatever the folders' modes become.
  *
  * Errors: OTCM_EINVAL for an unusable data folder (socket path too long,
  * parents not traversable), OTCM_ECONFLICT when another process owns the

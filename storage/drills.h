@@ -35,4 +35,19 @@ int drills_insert(int64_t *out_id, struct db_conn *c, const struct drill_row *ro
  */
 int drills_list(json_t **out, struct db_conn *c, unsigned limit);
 
+/*
+ * The newest drill that passed, recorded at or before `as_of` (a
+ * timestamp; NULL or a time still to come: now, the database's clock):
+ * *out_age_s gets the seconds from it to as_of and *out_at its time (ISO
+ * 8601, malloc'd); -1 and NULL when none did.
+ */
+int drills_newest_passed(int64_t *out_age_s, char **out_at, struct db_conn *c, const char *as_of);
+
+/*
+ * The drills recorded in [from, to), oldest first, as drills_list() rows
+ * without the record and signature: [{id, recorded_at, ok,
+ * recovery_time_ms, recovery_point_ms, backup_finished_at, key_id}].
+ */
+int drills_in_period(json_t **out, struct db_conn *c, const char *from, const char *to);
+
 #endif

@@ -19,7 +19,7 @@ static int hexval(char c)
 
 /*
  * Decode s[0..n) into w (room for n + 1 bytes) and NUL-terminate it.
- * Returns the decoded length, or -1 when it holds a NUL byte.
+ * Returns the decoded length, or -1 when it holds a NUL byte, raw or %00.
  */
 static long decode_into(char *w, const char *s, size_t n)
 {
@@ -27,7 +27,9 @@ static long decode_into(char *w, const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '+') {
+		if (s[i] == '\0') {
+			return -1; /* a raw NUL byte, as %00 */
+		} else if (s[i] == '+') {
 			*w++ = ' ';
 		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
 			char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
@@ -138,7 +140,7 @@ const char *form_value(struct arena *a, const char *body, size_t len, const char
 		const char *eq = memchr(pair, '=', plen);
 		size_t klen = eq ? (size_t)(eq - pair) : plen;
 
-		if (decoded_equals(pair, klen, name)) {
+		if (plen > 0 && decoded_equals(pair, klen, name)) {
 			char *v;
 
 			if (!eq)

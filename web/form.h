@@ -33,8 +33,8 @@ struct form {
  * Parse the urlencoded body[0..len) ('+' is a space, %XX a byte) into
  * *out, allocated in `a` with every string: one pass, one allocation for
  * all the text, none per empty pair (a body of '&' costs nothing).  A field
- * whose name or value holds a NUL byte (%00) is left out, so it cannot be
- * cut short.  More than `max_fields` fields is OTCM_ETOOBIG naming "body".
+ * whose name or value holds a NUL byte (raw or %00) is left out, so it
+ * cannot be cut short.  More than `max_fields` fields is OTCM_ETOOBIG naming "body".
  */
 int form_parse(struct form **out, struct arena *a, const char *body, size_t len,
 	       size_t max_fields);

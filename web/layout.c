@@ -34,6 +34,8 @@ bool web_static_find(struct web_static *out, const char *name)
 			out->content_type = "text/css; charset=utf-8";
 		else if (len > 3 && strcmp(n + len - 3, ".js") == 0)
 			out->content_type = "text/javascript; charset=utf-8";
+		else if (len > 4 && strcmp(n + len - 4, ".svg") == 0)
+			out->content_type = "image/svg+xml";
 		else
 			out->content_type = "application/octet-stream";
 		crypto_sha256_hex(hex, out->data, out->len);
@@ -81,7 +83,8 @@ void layout_begin(struct html *h, const struct web_page *p)
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		    "<title>");
 	html_text(h, p->title);
-	html_raw(h, " - otcm</title>\n<link rel=\"stylesheet\" href=\"");
+	html_raw(h, " - otcm</title>\n<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.ico\">\n"
+		    "<link rel=\"stylesheet\" href=\"");
 	static_href(h, "otcm.css");
 	html_raw(h, "\">\n<script defer src=\"");
 	static_href(h, "otcm.js");

@@ -158,6 +158,8 @@ static void exceptions_tables(struct html *h, const json_t *exceptions)
 		  { "change", "asset", "tree", "readback_sha256", "deployed_by", "deployed_at", NULL } },
 		{ "releases_outside_window", "Releases outside the planned window",
 		  { "change", "released_at", "window_start", "window_end", "why", NULL } },
+		{ "missing_restore_drills", "Restore drill overdue (SOC 2 A1.3)",
+		  { "why", "as_of", "last_passed_at", "max_age_days", NULL } },
 	};
 	size_t i, total = 0;
 

@@ -24,12 +24,15 @@ void page_error(struct html *h, const struct web_page *p, unsigned status, const
 }
 
 void page_login(struct html *h, const struct web_page *p, const char *username, const char *next,
-		const char *error)
+		const char *error, const char *login_token)
 {
 	layout_begin(h, p);
 	html_raw(h, "<h1>Log in</h1>\n");
 	layout_notice(h, "error", error);
-	html_raw(h, "<form class=\"stack panel\" method=\"post\" action=\"/login\">\n");
+	html_raw(h, "<form class=\"stack panel\" method=\"post\" action=\"/login\">\n"
+		    "<input type=\"hidden\" name=\"login_token\" value=\"");
+	html_attr(h, login_token);
+	html_raw(h, "\">\n");
 	if (next) {
 		html_raw(h, "<input type=\"hidden\" name=\"next\" value=\"");
 		html_attr(h, next);

@@ -22,9 +22,13 @@
 void page_error(struct html *h, const struct web_page *p, unsigned status, const char *title,
 		const char *detail, const char *request_id);
 
-/* The login form; `username` refills the field, `error` (or NULL) explains a refusal. */
+/*
+ * The login form; `username` refills the field, `error` (or NULL) explains
+ * a refusal, `login_token` is the value of the pre-session cookie the form
+ * must carry back (server/h_pages.c: login CSRF).
+ */
 void page_login(struct html *h, const struct web_page *p, const char *username, const char *next,
-		const char *error);
+		const char *error, const char *login_token);
 
 /*
  * Home, "my work": `mine` the changes the user requested, `to_sign` changes
@@ -300,5 +304,11 @@ void web_state(struct html *h, const char *state);
 
 /* A table of changes (key, title, type, state, requester, created). */
 void web_change_table(struct html *h, const json_t *changes, const char *empty);
+
+/*
+ * Restore drills: `drills` as dom_drill_list() gives it ({items, max_age_days,
+ * last_passed_at, overdue}); each item's failed checks are named.
+ */
+void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
 #endif

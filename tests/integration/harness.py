@@ -294,6 +294,16 @@ class Client:
             self.csrf = r.json.get("csrf_token") or r.json.get("csrf") or self.csrf
         return r
 
+    def login_form_token(self):
+        """GET /login as a browser does: keeps the form's pre-session cookie
+        (otcm_login) and returns the login_token the form carries, which a
+        POST /login must send back."""
+        r = self.get("/login")
+        m = re.search(r'name="login_token" value="([0-9a-f]+)"', r.text)
+        if r.status != 200 or not m:
+            raise AssertionError("the login form carries no token: %r" % (r,))
+        return m.group(1)
+
     def logout(self):
         r = self.delete("/api/v1/session")
         self.cookies.clear()

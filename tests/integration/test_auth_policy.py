@@ -5,6 +5,7 @@ and one-time codes cannot be taken over with a session alone."""
 
 import os
 import subprocess
+import threading
 import time
 import unittest
 
@@ -70,6 +71,67 @@ class ReauthCountsFailures(PolicyCase):
         self.assertStatus(admin.patch("/api/v1/users/%d" % uid, json={"unlock": True}), 200)
         self.assertStatus(c.get("/api/v1/session"), 200)
         self.assertStatus(self.client(token=token).get("/api/v1/assets"), 200)
+
+
+class SigningCountsFailures(PolicyCase):
+    server_args = ("--login-throttle-after", "3", "--login-lock-after", "5",
+                   "--login-lock-seconds", "600")
+
+    def test_wrong_passwords_at_signing_throttle_then_lock_and_a_locked_signer_cannot_sign(self):
+        admin = self.srv.admin_client()
+        _, epw = self.user("sig.eng", "engineer")
+        uid, apw = self.user("sig.appr", "approver")
+        eng = self.logged_in("sig.eng", epw)
+        appr = self.logged_in("sig.appr", apw)
+        r = admin.post("/api/v1/assets", json={"path": "plant/sig/plc", "type": "plc"})
+        self.assertStatus(r, 201)
+        aid = r.json["id"]
+        r = eng.post("/api/v1/changes", json={"type": "normal", "title": "t", "reason": "r", "risk": "low",
+                                              "implementation_plan": "edit", "rollback_plan": "restore",
+                                              "affected_assets": [aid]})
+        self.assertStatus(r, 201)
+        key = r.json["key"]
+        self.assertStatus(eng.post("/api/v1/changes/%s/transitions" % key,
+                                   json={"to": "submitted", "reason": "test"}), 200)
+        url = "/api/v1/changes/%s/signatures" % key
+        statuses = []
+        for i in range(25):
+            r = appr.post(url, json={"meaning": "authorised", "password": "wrong-password-%d" % i})
+            statuses.append(r.status)
+            if r.status == 423:
+                break
+            if r.status == 429:
+                # wait it out, as a patient guesser would
+                self.assertEqual(r.json["status"], 429)
+                time.sleep(min(int(r.headers.get("Retry-After") or 8), 8) + 0.2)
+        self.assertEqual(statuses[:3], [401, 401, 401])
+        self.assertIn(429, statuses)
+        self.assertEqual(statuses[-1], 423)
+        self.assertTrue(admin.get("/api/v1/users/%d" % uid).json["locked"])
+        actions = [e["action"] for e in audit(admin, object_id="sig.appr")]
+        self.assertEqual(actions.count("session.reauth.failed"), 4)
+        self.assertIn("session.reauth.locked", actions)
+        # locked: its session signs nothing, even with the right password
+        self.assertStatus(appr.post(url, json={"meaning": "authorised", "password": apw}), 401)
+        self.assertEqual(admin.get("/api/v1/changes/%s" % key).json["state"], "submitted")
+        self.assertStatus(admin.patch("/api/v1/users/%d" % uid, json={"unlock": True}), 200)
+        self.assertStatus(appr.post(url, json={"meaning": "authorised", "password": apw}), 201)
+
+
+class ReauthOnOneConnection(PolicyCase):
+    # counting a failure must not wait for a second pooled connection
+    server_args = ("--db-pool", "1")
+
+    def test_a_wrong_password_is_counted_with_a_single_pooled_connection(self):
+        uid, pw = self.user("one.conn")
+        c = self.logged_in("one.conn", pw)
+        c.timeout = 20
+        r = c.post("/api/v1/totp", json={"password": "wrong-password"})
+        self.assertStatus(r, 401)
+        self.assertEqual(r.json["field"], "password")
+        ev = audit(self.srv.admin_client(), action="session.reauth.failed", object_id="one.conn")
+        self.assertEqual(ev[0]["after"]["failed_logins"], 1)
+        self.assertStatus(c.post("/api/v1/totp", json={"password": pw}), 201)
 
 
 class LockedBySessionLogins(PolicyCase):
@@ -256,6 +318,31 @@ class CommandLine(PolicyCase):
         events = audit(admin, object_id="cli.user")
         self.assertEqual([(e["actor"], e["action"]) for e in events if e["action"].startswith("user.")],
                          [("system", "user.create"), ("system", "user.update")])
+
+
+class HashHoldsNoConnection(PolicyCase):
+    # two pooled connections and a slow hash: a login that hashed while
+    # holding a connection would leave authenticated requests waiting
+    server_args = ("--db-pool", "2", "--password-iterations", "2000000")
+
+    def test_slow_logins_do_not_starve_authenticated_requests(self):
+        c = self.client(token=self.srv.admin_token())
+        t0 = time.monotonic()
+        self.assertStatus(self.client().login("nobody-serial", "whatever-password"), 401)
+        hash_s = time.monotonic() - t0
+        self.assertGreater(hash_s, 0.3)
+        threads = [threading.Thread(target=self.client().login, args=("nobody-%d" % i, "whatever-password"))
+                   for i in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(min(0.3, hash_s / 4))
+        t0 = time.monotonic()
+        self.assertStatus(c.get("/api/v1/session"), 200)
+        took = time.monotonic() - t0
+        for t in threads:
+            t.join()
+        self.assertLess(took, hash_s / 2, "an authenticated request waited %.2f s behind logins "
+                        "whose hash takes %.2f s" % (took, hash_s))
 
 
 if __name__ == "__main__":

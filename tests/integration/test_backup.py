@@ -7,11 +7,13 @@ whose signed records land in the live database's drills table and audit
 trail.
 """
 
+import base64
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 from harness import Server, ServerTestCase, make_tmpdir, otcm_bin
@@ -150,6 +152,18 @@ class BackupTest(ServerTestCase):
         try:
             srv.start()
             c = srv.admin_client()
+            # the backup predates every drill: on the restored server one is due
+            r = c.get("/api/v1/drills")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["items"], [])
+            self.assertTrue(r.json["overdue"])
+            self.assertEqual(r.json["max_age_days"], 90)
+            r = c.get("/api/v1/reports/exceptions?from=2020-01-01&to=2100-01-01")
+            self.assertEqual(r.status, 200, r)
+            missing = r.json["missing_restore_drills"]
+            self.assertEqual(len(missing), 1, missing)
+            self.assertEqual(missing[0]["rule"], "restore-drill-overdue")
+            self.assertIsNone(missing[0].get("last_passed_at"))
             for branch in ("main", "work/b"):
                 r = c.get("/api/v1/assets/%d/versions?branch=%s" % (self.asset, branch))
                 self.assertEqual(r.status, 200, r)
@@ -181,6 +195,138 @@ class BackupTest(ServerTestCase):
         # the live trail still verifies with the drill's event in it
         rc, out = otcm("audit", "verify", "--data", self.srv.data)
         self.assertEqual(rc, 0, out)
+
+    def test_drills_api_and_page_show_the_signed_records(self):
+        rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        r = self.admin.get("/api/v1/drills")
+        self.assertStatus(r, 200)
+        self.assertFalse(r.json["overdue"])
+        newest = r.json["items"][0]
+        self.assertTrue(newest["ok"])
+        record = json.loads(newest["record"])
+        self.assertEqual(record["recovery_time_ms"], newest["recovery_time_ms"])
+        # the record verifies against the server's published key with stock openssl
+        pub = self.admin.get("/api/v1/keys/server.pub").body
+        with tempfile.TemporaryDirectory() as d:
+            paths = {n: os.path.join(d, n) for n in ("pub", "rec", "sig")}
+            with open(paths["pub"], "wb") as f:
+                f.write(pub)
+            with open(paths["rec"], "w") as f:
+                f.write(newest["record"])
+            with open(paths["sig"], "wb") as f:
+                f.write(base64.b64decode(newest["signature"]))
+            p = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"],
+                                "-rawin", "-in", paths["rec"], "-sigfile", paths["sig"]],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(paths["rec"], "w") as f:
+                f.write(newest["record"].replace('"ok":true', '"ok":false'))
+            p = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"],
+                                "-rawin", "-in", paths["rec"], "-sigfile", paths["sig"]],
+                               capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0, "a changed record still verifies")
+        # the reports: the period's drills in the population, none missing among the exceptions
+        day = newest["recorded_at"][:10]
+        r = self.admin.get("/api/v1/reports/population?from=%s&to=2100-01-01" % day)
+        self.assertStatus(r, 200)
+        self.assertIn(newest["id"], [d["id"] for d in r.json["restore_drills"]])
+        r = self.admin.get("/api/v1/reports/exceptions?from=%s&to=2100-01-01" % day)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["missing_restore_drills"], [])
+        # a period that ended before any drill had one missing
+        r = self.admin.get("/api/v1/reports/exceptions?from=2020-01-01&to=2021-01-01")
+        self.assertStatus(r, 200)
+        self.assertEqual(len(r.json["missing_restore_drills"]), 1)
+        # auditors read them, engineers do not
+        pw = "Aa1!" + "y" * 20
+        for name, role in (("aud-d", "auditor"), ("eng-d", "engineer")):
+            self.assertStatus(self.admin.post("/api/v1/users", json={
+                "username": name, "display_name": name, "role": role, "password": pw}), 201)
+        aud, eng = self.client(), self.client()
+        self.assertStatus(aud.login("aud-d", pw), 200)
+        self.assertStatus(eng.login("eng-d", pw), 200)
+        self.assertStatus(aud.get("/api/v1/drills"), 200)
+        self.assertStatus(eng.get("/api/v1/drills"), 403)
+        self.assertStatus(self.client().get("/api/v1/drills"), 401)
+        page = aud.get("/drills", headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        self.assertIn("Restore drills", page.text)
+        self.assertIn("passed", page.text)
+        self.assertStatus(eng.get("/drills", headers={"Accept": "text/html"}), 403)
+
+    def test_encrypted_backup(self):
+        key = os.path.join(self.tmp, "backup.key")
+        with open(key, "w") as f:
+            f.write(subprocess.run(["openssl", "rand", "-hex", "32"], capture_output=True,
+                                   text=True, check=True).stdout)
+        os.chmod(key, 0o600)
+        enc = os.path.join(self.tmp, "enc")
+        rc, out = otcm("backup", "--to", enc, "--key", key, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        m = self.manifest(enc)
+        self.assertEqual(len(m["encryption"]["key_id"]), 16)
+        # only ciphertext at rest: no clear file, no clear name, no clear content
+        self.assertFalse(os.path.exists(os.path.join(enc, ".plain")))
+        for f in m["files"]:
+            self.assertTrue(f["path"].endswith(".enc"), f["path"])
+        self.assertIn("keys/server.key.enc", {f["path"] for f in m["files"]})
+        for root, _dirs, files in os.walk(enc):
+            for name in files:
+                if name in ("otcm-backup.json", "backup.log"):
+                    continue
+                with open(os.path.join(root, name), "rb") as fh:
+                    data = fh.read()
+                self.assertNotIn(b"plant-b/line-1/plc", data, name)
+                self.assertNotIn(b"PRIVATE KEY", data, name)
+
+        rc, out = otcm("backup", "verify", enc)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("pg_verifybackup needs the key", out)
+        rc, out = otcm("backup", "verify", enc, "--key", key)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("pg_verifybackup and", out)
+
+        other = os.path.join(self.tmp, "other.key")
+        with open(other, "w") as f:
+            f.write("ab" * 32 + "\n")
+        os.chmod(other, 0o600)
+        rc, out = otcm("backup", "verify", enc, "--key", other)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("is not the one this backup was encrypted with", out)
+        os.chmod(other, 0o644)
+        rc, out = otcm("backup", "verify", enc, "--key", other)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("accessible to others", out)
+        rc, out = otcm("restore", "--from", enc, "--data", os.path.join(self.tmp, "enc-nokey"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("is encrypted: give its key file", out)
+
+        # ciphertext altered together with our manifest: the authentication tag catches it
+        bad = os.path.join(self.tmp, "enc-bad")
+        shutil.copytree(enc, bad)
+        path = os.path.join(bad, "pg", "PG_VERSION.enc")
+        with open(path, "r+b") as fh:
+            fh.seek(30)
+            b = fh.read(1)
+            fh.seek(30)
+            fh.write(bytes([b[0] ^ 1]))
+        mb = self.manifest(bad)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        for f in mb["files"]:
+            if f["path"] == "pg/PG_VERSION.enc":
+                f["sha256"] = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(bad, "otcm-backup.json"), "w") as f:
+            json.dump(mb, f)
+        rc, out = otcm("backup", "verify", bad, "--key", key)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("does not decrypt with this key", out)
+
+        # the drill restores the encrypted backup with its key
+        rc, out = otcm("drill", "--from", enc, "--key", key, "--data", self.srv.data, stdout_only=True)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("drill passed", out)
 
     def test_drill_of_a_damaged_backup_records_nothing(self):
         bad = self.copy("bad-for-drill")

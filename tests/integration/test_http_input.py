@@ -97,8 +97,9 @@ class PageForms(ServerTestCase):
 
     def login(self):
         c = self.client()
-        r = c.post("/login", body="username=%s&password=%s&next=%%2Fprofile&&&"
-                   % (self.srv.admin_user, self.srv.admin_password), content_type=self.FORM)
+        token = c.login_form_token()
+        r = c.post("/login", body="login_token=%s&username=%s&password=%s&next=%%2Fprofile&&&"
+                   % (token, self.srv.admin_user, self.srv.admin_password), content_type=self.FORM)
         self.assertStatus(r, 303)
         self.assertEqual(r.headers.get("Location"), "/profile")
         self.assertIn("otcm_session", c.cookies)
@@ -106,8 +107,9 @@ class PageForms(ServerTestCase):
 
     def test_login_form(self):
         self.login()
-        r = self.client().post("/login", body="username=admin&password=wrong-password",
-                               content_type=self.FORM, headers={"Accept": "text/html"})
+        c = self.client()
+        r = c.post("/login", body="login_token=%s&username=admin&password=wrong-password"
+                   % c.login_form_token(), content_type=self.FORM, headers={"Accept": "text/html"})
         self.assertStatus(r, 401)
 
     def test_csrf_token_in_the_form(self):

@@ -567,7 +567,7 @@ class BadInput(VersionsBase):
         for name, detail in (("../escape.txt", "'..'"), ("/etc/passwd", "absolute"),
                              (".git/config", ".git"), ("sub/.GIT/hooks/x", ".git"),
                              ("a//b.txt", "empty segment"), ("tab\there.txt", "control"),
-                             ("back\\\\slash.txt", "backslash")):  # quoted-string escape: the name is back\slash.txt
+                             ("back\\\\slash.txt", "backslash")):  # sent literally, as browsers do
             self.refused(400, "files", detail, [(name, b"x")])
         # what git itself reads as ".git" on NTFS and HFS+, in any component
         for name in (".git./config", ".git /config", "sub/GIT~1./x", ".git::$INDEX_ALLOCATION/x",

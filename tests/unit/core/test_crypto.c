@@ -9,6 +9,11 @@
 #include "core/crypto.h"
 #include "core/err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 static void test_sha256_vectors(void **state)
 {
 	char hex[65];
@@ -95,6 +100,120 @@ static void test_random_differs(void **state)
 	assert_false(crypto_equal("same", "sane", 4));
 }
 
+/* Write `len` bytes of a pattern to path. */
+static void write_pattern(const char *path, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	for (size_t i = 0; i < len; i++)
+		fputc((int)((i * 7 + i / 251) & 0xff), f);
+	fclose(f);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	FILE *x = fopen(a, "rb"), *y = fopen(b, "rb");
+	int c, d;
+	bool same = x && y;
+
+	while (same && (c = fgetc(x)) == (d = fgetc(y)) && c != EOF)
+		;
+	if (same)
+		same = c == d;
+	if (x)
+		fclose(x);
+	if (y)
+		fclose(y);
+	return same;
+}
+
+/* Change one byte of path at offset, or cut it to `cut` bytes (cut >= 0). */
+static void damage(const char *path, long offset, long cut)
+{
+	FILE *f = fopen(path, "r+b");
+	int c;
+
+	assert_non_null(f);
+	if (cut >= 0) {
+		fclose(f);
+		assert_int_equal(truncate(path, cut), 0);
+		return;
+	}
+	fseek(f, offset, SEEK_SET);
+	c = fgetc(f);
+	fseek(f, offset, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+}
+
+static void test_file_encryption(void **state)
+{
+	static const size_t sizes[] = { 0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 5, 3 << 20 };
+	unsigned char key[CRYPTO_FILE_KEY_LEN], other[CRYPTO_FILE_KEY_LEN];
+	char dir[] = "/tmp/otcm-crypto.XXXXXX", plain[64], enc[64], back[64], keyfile[64];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	snprintf(enc, sizeof(enc), "%s/enc", dir);
+	snprintf(back, sizeof(back), "%s/back", dir);
+	snprintf(keyfile, sizeof(keyfile), "%s/key", dir);
+	assert_int_equal(crypto_random(key, sizeof(key)), 0);
+	memcpy(other, key, sizeof(key));
+	other[0] ^= 1;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		write_pattern(plain, sizes[i]);
+		assert_int_equal(crypto_file_encrypt(plain, enc, key), 0);
+		assert_int_equal(stat(enc, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(crypto_file_decrypt(enc, back, key), 0);
+		assert_true(same_file(plain, back));
+		unlink(back);
+		/* another key, a flipped byte, a cut at a chunk boundary or mid-chunk: refused, nothing left */
+		assert_int_equal(crypto_file_decrypt(enc, back, other), OTCM_EAUTH);
+		assert_int_equal(access(back, F_OK), -1);
+		if (sizes[i] > (1 << 20)) {
+			char cut[80];
+
+			snprintf(cut, sizeof(cut), "%s.cut", enc);
+			assert_int_equal(crypto_file_encrypt(plain, cut, key), 0);
+			damage(cut, 0, 8 + 12 + 4 + (1 << 20) + 16);   /* exactly the first chunk */
+			assert_int_equal(crypto_file_decrypt(cut, back, key), OTCM_EAUTH);
+			unlink(cut);
+		}
+		damage(enc, 8 + 12 + 4 + (long)(sizes[i] / 2), -1);
+		assert_int_equal(crypto_file_decrypt(enc, back, key), OTCM_EAUTH);
+		assert_int_equal(access(back, F_OK), -1);
+		unlink(enc);
+	}
+	/* an existing output is never replaced */
+	write_pattern(plain, 10);
+	write_pattern(enc, 10);
+	assert_int_equal(crypto_file_encrypt(plain, enc, key), OTCM_EIO);
+
+	/* key files: 64 hex digits, private */
+	f = fopen(keyfile, "w");
+	fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", f);
+	fclose(f);
+	chmod(keyfile, 0600);
+	assert_int_equal(crypto_file_key_load(key, keyfile), 0);
+	assert_int_equal(key[1], 0x11);
+	chmod(keyfile, 0644);
+	assert_int_equal(crypto_file_key_load(key, keyfile), OTCM_EFORBIDDEN);
+	f = fopen(keyfile, "w");
+	fputs("not hex\n", f);
+	fclose(f);
+	chmod(keyfile, 0600);
+	assert_int_equal(crypto_file_key_load(key, keyfile), OTCM_EINVAL);
+	unlink(keyfile);
+	unlink(plain);
+	unlink(enc);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_password_round_trip),
 		cmocka_unit_test(test_hex_and_base64),
 		cmocka_unit_test(test_random_differs),
+		cmocka_unit_test(test_file_encryption),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

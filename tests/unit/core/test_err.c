@@ -1,4 +1,4 @@
-/* Unit tests for core/err: the per-thread message, field and rule. */
+/* Unit tests for core/err: the per-thread message, field, rule and retry time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +67,27 @@ static void test_long_message_is_truncated(void **state)
 	assert_int_equal(err_message()[1], 'a');
 }
 
+/* A wait survives re-recording the same refusal, and no other error. */
+static void test_retry_after(void **state)
+{
+	(void)state;
+	err_clear();
+	assert_int_equal(err_retry_after(), 0);
+	err_set(OTCM_ETHROTTLED, NULL, "wait");
+	err_set_retry_after(7);
+	assert_int_equal(err_retry_after(), 7);
+	err_set(OTCM_ETHROTTLED, NULL, "%s", err_message());
+	assert_int_equal(err_retry_after(), 7);
+	err_set_retry_after(0);
+	assert_int_equal(err_retry_after(), 1);
+	err_set(OTCM_EINVAL, "x", "bad");
+	assert_int_equal(err_retry_after(), 0);
+	err_set(OTCM_ELOCKED, NULL, "locked");
+	err_set_retry_after(900);
+	err_clear();
+	assert_int_equal(err_retry_after(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -74,6 +95,7 @@ int main(void)
 		cmocka_unit_test(test_message_as_its_own_argument),
 		cmocka_unit_test(test_field_as_its_own_argument),
 		cmocka_unit_test(test_long_message_is_truncated),
+		cmocka_unit_test(test_retry_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

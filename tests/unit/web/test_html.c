@@ -169,6 +169,12 @@ static void test_form_parse(void **state)
 	assert_int_equal(form_parse(&f, a, "a=%zz%4", 7, 100), 0);
 	assert_string_equal(form_get(f, "a"), "%zz%4");
 
+	/* a raw NUL byte leaves its field out, as %00 does */
+	assert_int_equal(form_parse(&f, a, "a=1\0&b=2&c\0=3", 14, 100), 0);
+	assert_int_equal(f->n, 1);
+	assert_string_equal(form_get(f, "b"), "2");
+	assert_null(form_value(a, "a=1\0&b=2", 9, "a"));
+
 	/* the field limit */
 	assert_int_equal(form_parse(&f, a, "a=1&b=2&c=3", 11, 2), OTCM_ETOOBIG);
 	assert_string_equal(err_field(), "body");
