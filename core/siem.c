@@ -45,10 +45,10 @@ int siem_url_parse(struct siem_url *out, const char *url, const char *field)
 
 	memset(out, 0, sizeof(*out));
 	if (strncmp(url, "tls://", 6) == 0)
-		return err_set(OTCM_EINVAL, field, "--%s: tls:// is not supported yet, use tcp://HOST:PORT "
-			       "(a TLS tunnel such as stunnel can carry it)", field);
-	if (strncmp(url, "tcp://", 6) != 0)
-		return err_set(OTCM_EINVAL, field, "--%s must be tcp://HOST:PORT, got '%s'", field, url);
+		out->tls = true;
+	else if (strncmp(url, "tcp://", 6) != 0)
+		return err_set(OTCM_EINVAL, field, "--%s must be tcp://HOST:PORT or tls://HOST:PORT, "
+			       "got '%s'", field, url);
 	host = url + 6;
 	if (*host == '[') {
 		end = strchr(host, ']');
@@ -61,8 +61,8 @@ int siem_url_parse(struct siem_url *out, const char *url, const char *field)
 		end = colon;
 	}
 	if (!colon || !end || end == host)
-		return err_set(OTCM_EINVAL, field, "--%s must name a host and a port: tcp://HOST:PORT, "
-			       "got '%s'", field, url);
+		return err_set(OTCM_EINVAL, field, "--%s must name a host and a port: tcp://HOST:PORT "
+			       "or tls://HOST:PORT, got '%s'", field, url);
 	hlen = (size_t)(end - host);
 	if (hlen >= sizeof(out->host) || memchr(host, '/', hlen) || memchr(host, '@', hlen))
 		return err_set(OTCM_EINVAL, field, "--%s has a bad host in '%s'", field, url);

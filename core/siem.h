@@ -13,6 +13,7 @@
 #ifndef OTCM_CORE_SIEM_H
 #define OTCM_CORE_SIEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -37,16 +38,17 @@ struct siem_event {
 	const char *reason;
 };
 
-/* A parsed `--syslog` destination: tcp://HOST:PORT. */
+/* A parsed `--syslog` destination: tcp://HOST:PORT or tls://HOST:PORT. */
 struct siem_url {
+	bool tls;                 /* tls:// (RFC 5425) */
 	char host[256];           /* a name or address; IPv6 without brackets */
 	char port[6];
 };
 
 /*
- * Parse `url` (tcp://HOST:PORT, IPv6 as tcp://[::1]:514) into *out.  A
- * tls:// URL and anything else is OTCM_EINVAL naming `field`, with a
- * message saying what is accepted.
+ * Parse `url` (tcp://HOST:PORT or tls://HOST:PORT, IPv6 as
+ * tcp://[::1]:514) into *out.  Anything else is OTCM_EINVAL naming
+ * `field`, with a message saying what is accepted.
  */
 int siem_url_parse(struct siem_url *out, const char *url, const char *field);
 

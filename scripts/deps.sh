@@ -15,8 +15,9 @@ pkgs_run="postgresql-15 git"
 # ships (clang merely recommends it, and we install without recommends)
 # systemd: systemd-analyze checks the installed unit (tests/integration/test_packaging.py);
 # pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
-# rsyslog: the syslog collector the SIEM delivery is tested against (tests/integration/test_syslog.py)
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog"
+# rsyslog, rsyslog-openssl: the syslog collector the SIEM delivery is tested against, over TCP
+# and TLS (tests/integration/test_syslog.py)
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

@@ -1,7 +1,8 @@
 /*
  * server/forward.c - delivering the audit trail to a syslog collector;
  * see forward.h.  Plain POSIX sockets, non-blocking with poll() so that
- * no send can hang the thread past FORWARD_IO_MS.
+ * no send can hang the thread past FORWARD_IO_MS; tls:// runs a
+ * core/tls.h session over the same socket.
  */
 #include "server/forward.h"
 
@@ -25,6 +26,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "core/tls.h"
 #include "storage/delivery.h"
 #include "storage/leader.h"
 
@@ -46,13 +48,17 @@ struct forward {
 	enum siem_format format;
 	char *destination;            /* the mark's name: "syslog tcp://..." */
 	char *host, *version;
+	char *ca_file;                /* tls:// trust anchors; NULL: the system's */
 	int fd;                       /* -1 while not connected */
+	struct tls_conn *tls;         /* the session over fd for tls:// */
 	unsigned backoff_ms;
 	bool outage_logged;
 };
 
 static void conn_close(struct forward *f)
 {
+	tls_free(f->tls);
+	f->tls = NULL;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -105,8 +111,11 @@ static int conn_open(struct forward *f)
 	}
 	freeaddrinfo(ai);
 	if (rc)
-		err_set(rc, "syslog", "cannot connect to %s:%s: %s", f->url.host, f->url.port,
-			strerror(soerr ? soerr : ECONNREFUSED));
+		return err_set(rc, "syslog", "cannot connect to %s:%s: %s", f->url.host, f->url.port,
+			       strerror(soerr ? soerr : ECONNREFUSED));
+	if (f->url.tls && (rc = tls_connect(&f->tls, f->fd, f->url.host, f->ca_file,
+					    (int)ms_left(deadline) + 1)))
+		conn_close(f);
 	return rc;
 }
 
@@ -120,6 +129,13 @@ static bool conn_alive(struct forward *f)
 {
 	char drain[512];
 
+	if (f->tls) {
+		struct pollfd p = { .fd = f->fd, .events = POLLIN | POLLRDHUP };
+
+		if (poll(&p, 1, 0) < 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return false;
+		return tls_alive(f->tls);
+	}
 	for (;;) {
 		struct pollfd p = { .fd = f->fd, .events = POLLIN | POLLRDHUP };
 		ssize_t n;
@@ -142,7 +158,9 @@ static int conn_send(struct forward *f, const struct buf *b)
 	int64_t deadline = time_mono_us() + (int64_t)FORWARD_IO_MS * 1000;
 	size_t off = 0;
 
-	while (off < b->len) {
+	if (f->tls && tls_write_all(f->tls, b->data, b->len, FORWARD_IO_MS))
+		return OTCM_EIO;
+	while (!f->tls && off < b->len) {
 		struct pollfd p = { .fd = f->fd, .events = POLLOUT };
 		ssize_t n = send(f->fd, b->data + off, b->len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -297,11 +315,13 @@ static void forward_free(struct forward *f)
 	free(f->destination);
 	free(f->host);
 	free(f->version);
+	free(f->ca_file);
 	free(f);
 }
 
 int forward_start(struct forward **out, struct db_pool *pool, const char *url,
-		  enum siem_format format, const char *host, const char *version)
+		  const char *ca_file, enum siem_format format, const char *host,
+		  const char *version)
 {
 	struct forward *f = xcalloc(1, sizeof(*f));
 	int rc;
@@ -313,6 +333,7 @@ int forward_start(struct forward **out, struct db_pool *pool, const char *url,
 	f->format = format;
 	f->host = xstrdup(host ? host : "");
 	f->version = xstrdup(version ? version : "");
+	f->ca_file = ca_file ? xstrdup(ca_file) : NULL;
 	f->destination = xasprintf("syslog %s", url);
 	leader_new_for(&f->leader, pool, LEADER_SYSLOG_KEY, "syslog delivery");
 	if ((rc = siem_url_parse(&f->url, url, "syslog")))

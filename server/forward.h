@@ -1,8 +1,9 @@
 /*
  * server/forward.h - the audit trail to the plant's SIEM: a background
  * thread that sends every audit event, in order, to a syslog collector
- * over TCP (RFC 5424 messages, octet-counted framing, RFC 6587), as
- * `otcm serve --syslog tcp://HOST:PORT` asks (docs/operations.md).
+ * over TCP (RFC 5424 messages, octet-counted framing, RFC 6587) or TLS
+ * (RFC 5425), as `otcm serve --syslog tcp://HOST:PORT` or
+ * `tls://HOST:PORT` asks (docs/operations.md).
  *
  * Durable and at-least-once: the thread reads the events after the
  * destination's mark (storage/delivery.h), sends them, and moves the mark
@@ -26,13 +27,16 @@
 struct forward;
 
 /*
- * Start delivering to `url` (tcp://HOST:PORT, checked by siem_url_parse)
- * in `format`; `host` names this server in each message's HOSTNAME and
- * `version` is otcm's (for CEF).  The strings are copied; the pool must
- * outlive the thread.  *out is the caller's (forward_stop).
+ * Start delivering to `url` (tcp:// or tls://HOST:PORT, checked by
+ * siem_url_parse) in `format`; a tls:// collector's certificate must chain
+ * to `ca_file` (PEM; NULL: the system's store) and name HOST.  `host`
+ * names this server in each message's HOSTNAME and `version` is otcm's
+ * (for CEF).  The strings are copied; the pool must outlive the thread.
+ * *out is the caller's (forward_stop).
  */
 int forward_start(struct forward **out, struct db_pool *pool, const char *url,
-		  enum siem_format format, const char *host, const char *version);
+		  const char *ca_file, enum siem_format format, const char *host,
+		  const char *version);
 
 /* Stop the thread (a send in flight ends within its timeout), close, free.  NULL is fine. */
 void forward_stop(struct forward *f);

@@ -17,6 +17,7 @@
  * stderr; stdout carries only what scripts read ("otcm: serving on URL",
  * a generated administrator password, command output).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,11 +149,13 @@ static int start_syslog(struct forward **out, const struct config *cfg, struct d
 
 	if (!cfg->syslog)
 		return 0;
+	/* OpenSSL writes with write(2): a collector that went away must not end the process */
+	signal(SIGPIPE, SIG_IGN);
 	if (cfg->server_name)
 		snprintf(host, sizeof(host), "%s", cfg->server_name);
 	else if (gethostname(host, sizeof(host) - 1) != 0)
 		host[0] = '\0';
-	return forward_start(out, pool, cfg->syslog,
+	return forward_start(out, pool, cfg->syslog, cfg->syslog_ca,
 			     strcmp(cfg->syslog_format, "cef") == 0 ? SIEM_CEF : SIEM_RFC5424,
 			     host, OTCM_VERSION);
 }

@@ -32,22 +32,53 @@ def rsyslogd():
     return path
 
 
-class Collector:
-    """rsyslogd -n with imtcp on 127.0.0.1:port, writing every message to DIR/messages."""
+def openssl(*args, cwd):
+    r = subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("openssl %s failed: %s" % (args[0], r.stderr))
 
-    def __init__(self):
+
+def make_certificates(d):
+    """A throwaway CA (ca.pem) and a server certificate for localhost and 127.0.0.1 it signed."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=otcm test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+            cwd=d)
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", cwd=d)
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
+
+
+class Collector:
+    """rsyslogd -n with imtcp on 127.0.0.1:port (TLS with tls=True), writing every message to DIR/messages."""
+
+    def __init__(self, tls=False):
         self.dir = make_tmpdir("otcm-it-rsyslog-")
         self.port = free_port()
         self.out = os.path.join(self.dir, "messages")
         self.conf = os.path.join(self.dir, "rsyslog.conf")
         self.pidfile = os.path.join(self.dir, "rsyslogd.pid")
+        self.ca = os.path.join(self.dir, "ca.pem")
         self.proc = None
+        if tls:
+            make_certificates(self.dir)
+            driver = ('global(workDirectory="%s" DefaultNetstreamDriver="ossl"'
+                      ' DefaultNetstreamDriverCAFile="%s" DefaultNetstreamDriverCertFile="%s"'
+                      ' DefaultNetstreamDriverKeyFile="%s")\n'
+                      'module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1"'
+                      ' StreamDriver.AuthMode="anon")\n'
+                      % (self.dir, self.ca, os.path.join(self.dir, "server.pem"),
+                         os.path.join(self.dir, "server.key")))
+        else:
+            driver = 'global(workDirectory="%s")\nmodule(load="imtcp")\n' % self.dir
         with open(self.conf, "w") as f:
-            f.write('global(workDirectory="%s")\n'
-                    'module(load="imtcp")\n'
+            f.write(driver +
                     'input(type="imtcp" address="127.0.0.1" port="%d")\n'
                     'action(type="omfile" file="%s" template="RSYSLOG_SyslogProtocol23Format")\n'
-                    % (self.dir, self.port, self.out))
+                    % (self.port, self.out))
 
     def start(self):
         with open(os.path.join(self.dir, "rsyslogd.log"), "ab") as log:
@@ -124,6 +155,11 @@ def assert_in_order_at_least_once(test, seqs, upto):
     test.assertGreaterEqual(top, upto)
 
 
+def read_log(srv):
+    with open(srv.log_path, errors="replace") as f:
+        return f.read()
+
+
 def wait_for(what, fn, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -181,8 +217,7 @@ class SyslogDeliveryTest(unittest.TestCase):
         self.collector.start()
         head = audit_events(admin)[-1]["seq"]
         self.delivered_upto(head)
-        with open(self.srv.log_path, errors="replace") as f:
-            log = f.read()
+        log = read_log(self.srv)
         self.assertIn("syslog delivery to 127.0.0.1:%d paused" % self.collector.port, log)
         self.assertIn("syslog delivery to 127.0.0.1:%d resumed" % self.collector.port, log)
 
@@ -215,16 +250,74 @@ class SyslogDeliveryTest(unittest.TestCase):
         line = next(l for s, p, l in got if p["action"] == "session.login.failed")
         self.assertRegex(line, r"^<108>1 \S+Z it-syslog otcm - session.login.failed \[otcm@32473 ")
 
-    def test_tls_is_refused_clearly(self):
+    def test_bad_options_are_refused_at_start(self):
         from harness import otcm_bin
-        r = subprocess.run([otcm_bin(), "serve", "--syslog", "tls://127.0.0.1:6514"],
+        r = subprocess.run([otcm_bin(), "serve", "--syslog", "udp://127.0.0.1:514"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("tls:// is not supported yet", r.stderr)
+        self.assertIn("--syslog must be tcp://HOST:PORT or tls://HOST:PORT", r.stderr)
         r = subprocess.run([otcm_bin(), "serve", "--syslog-format", "leef"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--syslog-format must be rfc5424 or cef", r.stderr)
+
+
+class SyslogTlsTest(unittest.TestCase):
+    """tls:// (RFC 5425) to rsyslog's OpenSSL driver: the collector's certificate must verify."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.collector = Collector(tls=True)
+        cls.servers = []
+        try:
+            cls.collector.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.servers:
+            s.close()
+        cls.collector.close()
+
+    def serve(self, *args):
+        srv = Server(args=("--syslog", "tls://localhost:%d" % self.collector.port) + args)
+        self.servers.append(srv)
+        srv.start()
+        return srv
+
+    def test_events_arrive_over_tls_and_an_untrusted_collector_gets_none(self):
+        # trusting only the system's store, the test CA's collector is refused
+        untrusted = self.serve()
+        wait_for("the refusal in the log", lambda: "certificate does not verify" in read_log(untrusted))
+        self.assertEqual(self.collector.messages(), [])
+        self.assertEqual(untrusted.stop(), 0)
+
+        srv = self.serve("--syslog-ca", self.collector.ca)
+        admin = srv.admin_client()
+        r = admin.post("/api/v1/users", json={"username": "tls.user", "display_name": "TLS",
+                                              "role": "auditor", "password": strong_password()})
+        self.assertEqual(r.status, 201, r)
+        head = audit_events(admin)[-1]["seq"]
+        wait_for("events up to %d over TLS" % head,
+                 lambda: [m for m in self.collector.messages() if m[0] >= head])
+
+        # an outage of the collector loses nothing over TLS either
+        self.collector.stop()
+        for i in range(3):
+            r = admin.post("/api/v1/users", json={"username": "tls.user%d" % i, "display_name": "TLS",
+                                                  "role": "auditor", "password": strong_password()})
+            self.assertEqual(r.status, 201, r)
+        time.sleep(1.0)
+        self.collector.start()
+        head = audit_events(admin)[-1]["seq"]
+        got = wait_for("events up to %d over TLS after the outage" % head,
+                       lambda: [m for m in self.collector.messages() if m[0] >= head] and
+                       self.collector.messages())
+        assert_in_order_at_least_once(self, [s for s, _, _ in got], head)
+        self.assertIn("user.create", {p["action"] for _, p, _ in got})
+        self.assertIn("paused", read_log(srv))
 
 
 class SyslogTwoNodesTest(unittest.TestCase):
@@ -273,9 +366,8 @@ class SyslogTwoNodesTest(unittest.TestCase):
 
     def leading_node(self):
         for i, n in enumerate(self.nodes):
-            with open(n.log_path, errors="replace") as f:
-                if "this node runs the background work (syslog delivery)" in f.read():
-                    return i
+            if "this node runs the background work (syslog delivery)" in read_log(n):
+                return i
         return None
 
     def make_events(self, tag):

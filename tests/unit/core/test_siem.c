@@ -143,10 +143,13 @@ static void test_url(void **state)
 	assert_int_equal(siem_url_parse(&u, "tcp://[::1]:514", "syslog"), 0);
 	assert_string_equal(u.host, "::1");
 	assert_string_equal(u.port, "514");
-	assert_int_equal(siem_url_parse(&u, "tls://siem:6514", "syslog"), OTCM_EINVAL);
-	assert_non_null(strstr(err_message(), "tls:// is not supported"));
-	assert_string_equal(err_field(), "syslog");
+	assert_false(u.tls);
+	assert_int_equal(siem_url_parse(&u, "tls://siem:6514", "syslog"), 0);
+	assert_true(u.tls);
+	assert_string_equal(u.host, "siem");
 	assert_int_equal(siem_url_parse(&u, "udp://siem:514", "syslog"), OTCM_EINVAL);
+	assert_non_null(strstr(err_message(), "tcp://HOST:PORT or tls://HOST:PORT"));
+	assert_string_equal(err_field(), "syslog");
 	assert_int_equal(siem_url_parse(&u, "tcp://siem", "syslog"), OTCM_EINVAL);
 	assert_int_equal(siem_url_parse(&u, "tcp://:514", "syslog"), OTCM_EINVAL);
 	assert_int_equal(siem_url_parse(&u, "tcp://siem:0", "syslog"), OTCM_EINVAL);
