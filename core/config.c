@@ -273,6 +273,8 @@ int config_load(struct config *cfg, int argc, char **argv, int first, int *out_n
 	}
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return err_set(OTCM_EINVAL, "tls-cert", "--tls-cert and --tls-key go together");
+	if (cfg->syslog_ca && (!cfg->syslog || strncmp(cfg->syslog, "tls://", 6) != 0))
+		return err_set(OTCM_EINVAL, "syslog-ca", "--syslog-ca goes with --syslog tls://HOST:PORT");
 	if (out_next)
 		*out_next = a;
 	return 0;

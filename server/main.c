@@ -17,6 +17,7 @@
  * stderr; stdout carries only what scripts read ("otcm: serving on URL",
  * a generated administrator password, command output).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,9 @@ static int start_syslog(struct forward **out, const struct config *cfg, struct d
 
 	if (!cfg->syslog)
 		return 0;
+	if (cfg->syslog_ca && access(cfg->syslog_ca, R_OK) != 0)
+		return err_set(OTCM_EINVAL, "syslog-ca", "--syslog-ca: cannot read '%s': %s",
+			       cfg->syslog_ca, strerror(errno));
 	/* OpenSSL writes with write(2): a collector that went away must not end the process */
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg->server_name)

@@ -256,6 +256,10 @@ class SyslogDeliveryTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--syslog must be tcp://HOST:PORT or tls://HOST:PORT", r.stderr)
+        r = subprocess.run([otcm_bin(), "serve", "--syslog", "tcp://127.0.0.1:514", "--syslog-ca", "/x.pem"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--syslog-ca goes with --syslog tls://", r.stderr)
         r = subprocess.run([otcm_bin(), "serve", "--syslog-format", "leef"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
