@@ -266,6 +266,41 @@ class SyslogDeliveryTest(unittest.TestCase):
         self.assertIn("--syslog-format must be rfc5424 or cef", r.stderr)
 
 
+class SyslogCefTest(unittest.TestCase):
+    """--syslog-format cef: the message is a CEF line the SIEM parses without the structured data."""
+
+    def test_cef_lines(self):
+        collector = Collector()
+        srv = None
+        try:
+            collector.start()
+            srv = Server(args=("--syslog", "tcp://127.0.0.1:%d" % collector.port, "--syslog-format", "cef"))
+            srv.start()
+            r = srv.client().post("/api/v1/session", json={"username": "admin", "password": "wrong"})
+            self.assertEqual(r.status, 401, r)
+            events = audit_events(srv.admin_client())
+            head = events[-1]["seq"]
+            ev = next(e for e in events if e["action"] == "session.login.failed")
+            got = wait_for("events up to %d" % head,
+                           lambda: [m for m in collector.messages() if m[0] >= head] and collector.messages())
+            line = next(l for s, p, l in got if p["action"] == "session.login.failed")
+            m = re.search(r"\] (CEF:0\|otcm\|otcm\|[^|]*\|session\.login\.failed\|session\.login\.failed\|7\|)(.*)$",
+                          line)
+            self.assertIsNotNone(m, line)
+            ext = dict(re.findall(r"(\w+)=((?:[^=\\ ]|\\.| (?!\w+=))*)", m.group(2)))
+            self.assertEqual(ext["externalId"], str(ev["seq"]))
+            self.assertEqual(ext["act"], "session.login.failed")
+            self.assertEqual(ext["outcome"], "failure")
+            self.assertEqual(ext["suser"], ev["actor"])
+            self.assertEqual(ext["cs1"], ev["object_type"])
+            self.assertEqual(ext["cs3"], ev["hash"])
+            self.assertEqual(ext["src"], "127.0.0.1")
+        finally:
+            if srv:
+                srv.close()
+            collector.close()
+
+
 class SyslogTlsTest(unittest.TestCase):
     """tls:// (RFC 5425) to rsyslog's OpenSSL driver: the collector's certificate must verify."""
 
