@@ -130,7 +130,8 @@ static const struct option_row options[] = {
 	  "send every audit event, in order, to this syslog collector: tcp://HOST:PORT or "
 	  "tls://HOST:PORT (RFC 5424, octet counting; RFC 5425)" },
 	{ "syslog-ca", OPT_STR, OFF(syslog_ca), NULL, 0, 0, NULL,
-	  "PEM file of the certificates a tls:// collector's must chain to; unset: the system's" },
+	  "PEM file of the certificates a tls:// collector's certificate must chain to; "
+	  "unset: the system's store" },
 	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
 	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
 	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,

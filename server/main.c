@@ -169,7 +169,7 @@ static int run_serve(const struct config *cfg)
 	struct cluster *cl = NULL;
 	struct db_pool *pool = NULL;
 	struct checkpoint_writer *writer = NULL;
-	struct forward *syslog = NULL;
+	struct forward *forwarder = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -183,7 +183,7 @@ static int run_serve(const struct config *cfg)
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
-	    (rc = start_syslog(&syslog, cfg, pool)))
+	    (rc = start_syslog(&forwarder, cfg, pool)))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -194,7 +194,7 @@ static int run_serve(const struct config *cfg)
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
-	forward_stop(syslog);
+	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	crypto_ed25519_free(key);
 	free(origin);
