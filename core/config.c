@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/siem.h"
 
 enum opt_type { OPT_STR, OPT_UINT, OPT_BYTES };
 
@@ -43,6 +44,20 @@ static int valid_level(const char *name, const char *v)
 {
 	if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error"))
 		return err_set(OTCM_EINVAL, name, "--%s must be debug, info, warn or error", name);
+	return 0;
+}
+
+static int valid_syslog(const char *name, const char *v)
+{
+	struct siem_url url;
+
+	return siem_url_parse(&url, v, name);
+}
+
+static int valid_syslog_format(const char *name, const char *v)
+{
+	if (strcmp(v, "rfc5424") && strcmp(v, "cef"))
+		return err_set(OTCM_EINVAL, name, "--%s must be rfc5424 or cef, got '%s'", name, v);
 	return 0;
 }
 
@@ -111,6 +126,14 @@ static const struct option_row options[] = {
 	{ "db-role", OPT_STR, OFF(db_role), "otcm_app", 0, 0, NULL,
 	  "database role the server's connections switch to (no UPDATE/DELETE on the audit trail); "
 	  "none keeps the login role" },
+	{ "syslog", OPT_STR, OFF(syslog), NULL, 0, 0, valid_syslog,
+	  "send every audit event, in order, to this syslog collector: tcp://HOST:PORT or "
+	  "tls://HOST:PORT (RFC 5424, octet counting; RFC 5425)" },
+	{ "syslog-ca", OPT_STR, OFF(syslog_ca), NULL, 0, 0, NULL,
+	  "PEM file of the certificates a tls:// collector's certificate must chain to; "
+	  "unset: the system's store" },
+	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
+	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
 	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,
 	  "days after the last passed restore drill before the exceptions report lists a missing one" },
 };
@@ -251,6 +274,8 @@ int config_load(struct config *cfg, int argc, char **argv, int first, int *out_n
 	}
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return err_set(OTCM_EINVAL, "tls-cert", "--tls-cert and --tls-key go together");
+	if (cfg->syslog_ca && (!cfg->syslog || strncmp(cfg->syslog, "tls://", 6) != 0))
+		return err_set(OTCM_EINVAL, "syslog-ca", "--syslog-ca goes with --syslog tls://HOST:PORT");
 	if (out_next)
 		*out_next = a;
 	return 0;

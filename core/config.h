@@ -50,6 +50,10 @@ struct config {
 	unsigned checkpoint_every;  /* events between checkpoints; 0 = no count trigger */
 	unsigned checkpoint_minutes;/* minutes between checkpoints of new events; 0 = none */
 	char *db_role;              /* role pooled connections SET ROLE to; "none" = stay */
+	/* audit events to the SIEM (docs/operations.md) */
+	char *syslog;               /* tcp:// or tls://HOST:PORT; NULL = no delivery */
+	char *syslog_ca;            /* PEM trust anchors for tls://; NULL = the system's */
+	char *syslog_format;        /* "rfc5424" or "cef" */
 	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
 };
 

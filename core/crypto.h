@@ -1,7 +1,7 @@
 /*
  * core/crypto.h - the cryptography otcm uses, over OpenSSL's libcrypto.
  *
- * This is the only module that includes OpenSSL headers.  All functions are
+ * With core/tls.h (libssl), the only module that includes OpenSSL headers.  All functions are
  * thread-safe.  Digests are raw bytes; *_hex variants write lowercase hex
  * plus a NUL into an array of at least 2*len+1 bytes.
  */

@@ -6,7 +6,10 @@
  *
  * The format decides first (it was detected from the content); the file
  * name only separates what one format serves for several purposes (an
- * SVG display from an XML settings file, a boot folder from a project).
+ * SVG display from an XML settings file, a boot folder from a project) and
+ * names TwinCAT's project archives (.tnzip, .tpzip), read as binary.  A
+ * change inside an archive member parsed with its own format is sorted as
+ * that member's change would be on its own.
  */
 #include "diff/diff.h"
 
@@ -51,6 +54,9 @@ static const char *file_category(const char *format, const char *path)
 	if (ends_with(path, ".library") || ends_with(path, ".compiled-library") ||
 	    ends_with(path, ".compiled-library-ge33"))
 		return "libraries";
+	/* a TwinCAT solution or PLC project saved as an archive: the program first */
+	if (ends_with(path, ".tnzip") || ends_with(path, ".tpzip"))
+		return "logic";
 	if (!strcmp(format, "tcsm"))
 		return "io";
 	if (!strcmp(format, "l5x") || !strcmp(format, "plcopen") || !strcmp(format, "twincat") ||
@@ -103,7 +109,16 @@ bool diff_result_generated(const struct diff_result *r)
 const char *diff_change_category(const struct diff_result *r, size_t i)
 {
 	const struct dchanges *c = diff_result_changes(r);
+	const struct dchange *ch;
+	const char *rel;
 
-	return i < c->n ? change_category(diff_result_category(r), diff_result_format(r), c->v[i].path)
-	                : diff_result_category(r);
+	if (i >= c->n)
+		return diff_result_category(r);
+	ch = &c->v[i];
+	if (!ch->nest_format)
+		return change_category(diff_result_category(r), diff_result_format(r), ch->path);
+	/* inside an archive member: its own path below the member, its own format */
+	rel = ch->nest_base < strlen(ch->path) ? ch->path + ch->nest_base : "";
+	return change_category(file_category(ch->nest_format, ch->nest_path ? ch->nest_path : ""),
+	                       ch->nest_format, rel);
 }

@@ -89,7 +89,9 @@ bool diff_result_generated(const struct diff_result *r);
 
 /*
  * The category of change i of the result (a library reference in a PLC
- * project is "libraries", a task of the system manager "configuration");
+ * project is "libraries", a task of the system manager "configuration"; a
+ * change inside an archive member parsed with its own format, or a member
+ * added or removed, counts as that member's file would);
  * the file's category when i is out of range.  Borrowed static string.
  */
 const char *diff_change_category(const struct diff_result *r, size_t i);

@@ -43,10 +43,19 @@ static bool parse_number(const char *s, double *out)
 	return end != p && !*end && isfinite(*out);
 }
 
+struct differ {
+	struct dchanges *out;
+	struct buf path;
+	/* the innermost nested file being compared (see dnode.nest_format), or NULL */
+	const struct dnode *nest;
+	size_t nest_base;
+};
+
 /* Takes ownership of patch. */
-static void emit(struct dchanges *c, const char *path, enum dchange_kind kind,
+static void emit(const struct differ *d, const char *path, enum dchange_kind kind,
                  const char *what, const char *old_value, const char *new_value, char *patch)
 {
+	struct dchanges *c = d->out;
 	struct dchange *ch;
 	double a, b;
 
@@ -65,6 +74,11 @@ static void emit(struct dchanges *c, const char *path, enum dchange_kind kind,
 	if (kind == DCHANGE_MODIFIED && parse_number(old_value, &a) && parse_number(new_value, &b)) {
 		ch->has_delta = true;
 		ch->delta = b - a;
+	}
+	if (d->nest) {
+		ch->nest_format = d->nest->nest_format;
+		ch->nest_path = xstrdup(d->nest->nest_path ? d->nest->nest_path : "");
+		ch->nest_base = d->nest_base;
 	}
 }
 
@@ -93,13 +107,10 @@ static void hash_tree(struct dnode *n, int depth)
 
 /* ---- the differ ---- */
 
-struct differ {
-	struct dchanges *out;
-	struct buf path;
-};
-
 static void seg(struct buf *b, const struct dnode *n, long index)
 {
+	if (n->nest_format)   /* a nested file's root, like a file's own, has no segment */
+		return;
 	if (b->len)
 		(void)buf_addch(b, '/');
 	if (n->name && *n->type)
@@ -156,11 +167,26 @@ static char *patch_of(const char *o, const char *n)
 static void whole(struct differ *d, const struct dnode *n, bool added)
 {
 	char *s = summary(n), *patch = NULL;
+	const struct dnode *outer = d->nest;
+	size_t outer_base = d->nest_base;
 
 	if (n->body && !one_line(n->body))
 		patch = added ? patch_of("", n->body) : patch_of(n->body, "");
-	emit(d->out, buf_cstr(&d->path), added ? DCHANGE_ADDED : DCHANGE_REMOVED, n->type,
+	/* a nested file, or a node holding one (an archive member), counts as that file */
+	if (n->nest_format) {
+		d->nest = n;
+		d->nest_base = d->path.len + 1;
+	}
+	for (size_t i = 0; i < n->nkids && !n->nest_format; i++)
+		if (n->kids[i]->nest_format) {
+			d->nest = n->kids[i];
+			d->nest_base = d->path.len + 1;
+			break;
+		}
+	emit(d, buf_cstr(&d->path), added ? DCHANGE_ADDED : DCHANGE_REMOVED, n->type,
 	     added ? NULL : s, added ? s : NULL, patch);
+	d->nest = outer;
+	d->nest_base = outer_base;
 	free(s);
 }
 
@@ -197,10 +223,10 @@ static void diff_attrs(struct differ *d, const struct dnode *a, const struct dno
 				break;
 			}
 		if (!found)
-			emit(d->out, path, DCHANGE_REMOVED, a->attrs[i].name, a->attrs[i].value, NULL, NULL);
+			emit(d, path, DCHANGE_REMOVED, a->attrs[i].name, a->attrs[i].value, NULL, NULL);
 		else if ((nv == NULL) != (a->attrs[i].value == NULL) ||
 		         (nv && strcmp(nv, a->attrs[i].value)))
-			emit(d->out, path, DCHANGE_MODIFIED, a->attrs[i].name, a->attrs[i].value, nv,
+			emit(d, path, DCHANGE_MODIFIED, a->attrs[i].name, a->attrs[i].value, nv,
 			     one_line(a->attrs[i].value) && one_line(nv) ? NULL
 			     : patch_of(a->attrs[i].value, nv));
 	}
@@ -211,7 +237,7 @@ static void diff_attrs(struct differ *d, const struct dnode *a, const struct dno
 			for (size_t i = 0; i < a->nattrs && !found; i++)
 				found = !strcmp(a->attrs[i].name, b->attrs[j].name);
 			if (!found)
-				emit(d->out, path, DCHANGE_ADDED, b->attrs[j].name, NULL, b->attrs[j].value, NULL);
+				emit(d, path, DCHANGE_ADDED, b->attrs[j].name, NULL, b->attrs[j].value, NULL);
 		}
 }
 
@@ -222,7 +248,7 @@ static void diff_body(struct differ *d, const struct dnode *a, const struct dnod
 
 	if (!strcmp(o, n))
 		return;
-	emit(d->out, buf_cstr(&d->path), DCHANGE_MODIFIED, what,
+	emit(d, buf_cstr(&d->path), DCHANGE_MODIFIED, what,
 	     one_line(o) && one_line(n) ? o : NULL, one_line(o) && one_line(n) ? n : NULL,
 	     one_line(o) && one_line(n) ? NULL : patch_of(o, n));
 }
@@ -319,7 +345,7 @@ static void diff_keyed(struct differ *d, const struct dnode *a, const struct dno
 				size_t len = d->path.len;
 
 				seg(&d->path, b->kids[j], -1);
-				emit(d->out, buf_cstr(&d->path), DCHANGE_RENAMED, b->kids[j]->type,
+				emit(d, buf_cstr(&d->path), DCHANGE_RENAMED, b->kids[j]->type,
 				     a->kids[i]->name, b->kids[j]->name, NULL);
 				d->path.len = len;
 				if (d->path.data)
@@ -385,7 +411,7 @@ static void diff_sequence(struct differ *d, const struct dnode *a, const struct 
 				(void)buf_adds(&op, buf_cstr(&d->path));
 				seg(&op, a->kids[i], a->kids[i]->name ? -1 : type_index(a, i));
 				seg(&d->path, b->kids[j], b->kids[j]->name ? -1 : type_index(b, j));
-				emit(d->out, buf_cstr(&d->path), DCHANGE_MOVED, b->kids[j]->type,
+				emit(d, buf_cstr(&d->path), DCHANGE_MOVED, b->kids[j]->type,
 				     buf_cstr(&op), buf_cstr(&d->path), NULL);
 				buf_release(&op);
 				d->path.len = len;
@@ -444,21 +470,31 @@ static void diff_sequence(struct differ *d, const struct dnode *a, const struct 
 
 static void diff_node(struct differ *d, const struct dnode *a, const struct dnode *b, int depth)
 {
+	const struct dnode *outer = d->nest;
+	size_t outer_base = d->nest_base;
+
 	if (a->hash == b->hash)
 		return;
-	diff_attrs(d, a, b);
+	if (b->nest_format) {
+		d->nest = b;
+		d->nest_base = d->path.len + 1;
+	}
+	if (!(a->flags & b->flags & DNODE_DIGEST))
+		diff_attrs(d, a, b);
 	diff_body(d, a, b);
-	if (depth >= MAX_TREE_DEPTH)
-		return;
-	if ((a->flags | b->flags) & DNODE_SEQUENCE)
-		diff_sequence(d, a, b, depth);
-	else
-		diff_keyed(d, a, b, depth);
+	if (depth < MAX_TREE_DEPTH) {
+		if ((a->flags | b->flags) & DNODE_SEQUENCE)
+			diff_sequence(d, a, b, depth);
+		else
+			diff_keyed(d, a, b, depth);
+	}
+	d->nest = outer;
+	d->nest_base = outer_base;
 }
 
 int dtree_diff(struct dchanges *out, struct dnode *old_tree, struct dnode *new_tree)
 {
-	struct differ d = { out, BUF_INIT };
+	struct differ d = { out, BUF_INIT, NULL, 0 };
 
 	if (old_tree)
 		hash_tree(old_tree, 0);
@@ -531,7 +567,10 @@ static int render(struct buf *out, const struct dnode *n, int depth, long index)
 	struct kidx *kids = xmalloc((n->nkids + 1) * sizeof(*kids));
 
 	seg(&s, n, index);
-	rc = buf_addf(out, "%*s%s\n", (int)ind, "", buf_cstr(&s));
+	if (n->nest_format)   /* no segment of its own: say what it is */
+		rc = buf_addf(out, "%*s(%s file) %s\n", (int)ind, "", n->nest_format, n->type);
+	else
+		rc = buf_addf(out, "%*s%s\n", (int)ind, "", buf_cstr(&s));
 	buf_release(&s);
 	for (size_t i = 0; i < n->nattrs; i++)
 		attrs[i] = &n->attrs[i];

@@ -35,6 +35,13 @@
 #include "core/buf.h"
 
 #define DNODE_SEQUENCE 0x1   /* children are positional and aligned by content */
+/*
+ * The node's attrs only identify content its children describe in full (an
+ * archive member's sha256 and size above the member's parsed file): when
+ * both sides carry the flag the attrs are not compared, the children say
+ * what changed.  Added or removed, the node is still summarised by them.
+ */
+#define DNODE_DIGEST 0x2
 
 struct dattr {
 	char *name;
@@ -51,6 +58,15 @@ struct dnode {
 	struct dnode **kids;
 	size_t nkids, kids_alloc;
 	unsigned flags;
+	/*
+	 * Set on the root of a file nested in another one (an archive member
+	 * parsed with its own format): the format's name (static) and the
+	 * file's path inside the container (owned).  Like a file's root, such
+	 * a node adds no segment to change paths; its changes take the nested
+	 * file's category (diff_change_category).  NULL otherwise.
+	 */
+	const char *nest_format;
+	char *nest_path;
 	/* Filled by the differ (differ.c); parsers leave them alone. */
 	uint64_t hash;          /* whole subtree, name included */
 	uint64_t hash_noname;   /* the same without this node's name (renames) */
@@ -95,11 +111,31 @@ void dnode_filter(struct dnode *parent, bool (*keep)(const struct dnode *kid));
  * binary format can hash and unpack them.  `len` excludes the terminating
  * NUL that decoded text always has.
  */
+struct diff_format;
+
+/*
+ * What the engine offers a format that holds other files (an archive):
+ * parse `len` bytes at `data` as the engine would parse them as a file of
+ * their own (decoded, detected by content, parsed), for any format but
+ * binary ones.  0 with *out (a new tree the caller frees) and *out_format
+ * (static) set; OTCM_EMEDIA when no format recognises the bytes, or the
+ * parser's error when they do not parse.
+ */
+typedef int (*diff_parse_file_fn)(struct dnode **out, const struct diff_format **out_format,
+                                  const void *data, size_t len);
+
 struct diff_format {
 	const char *name;          /* "l5x", "plcopen", "twincat", "st", ... */
 	const char *description;
 	int (*detect)(const char *text, size_t len);
 	int (*parse)(struct dnode **out, const char *text, size_t len);
+	/*
+	 * Optional, for formats that hold files (archives): parse as `parse`
+	 * does, with the files held parsed through `parse_file`.  The registry
+	 * calls it instead of `parse` when it is set.
+	 */
+	int (*parse_nested)(struct dnode **out, const char *text, size_t len,
+	                    diff_parse_file_fn parse_file);
 };
 
 /*
@@ -127,6 +163,15 @@ struct dchange {
 	char *patch;         /* line patch for bodies, else NULL */
 	bool has_delta;
 	double delta;        /* new - old, when both are numbers */
+	/*
+	 * For a change inside a nested file (an archive member's content): that
+	 * file's format (static), its path (owned) and where its own part of
+	 * `path` starts (may equal or pass strlen(path) for the nested root
+	 * itself).  NULL and 0 otherwise.
+	 */
+	const char *nest_format;
+	char *nest_path;
+	size_t nest_base;
 };
 
 struct dchanges {

@@ -89,6 +89,7 @@ void dnode_free(struct dnode *n)
 	free(n->type);
 	free(n->name);
 	free(n->body);
+	free(n->nest_path);
 	free(n);
 }
 
@@ -148,6 +149,7 @@ void dchanges_release(struct dchanges *c)
 		free(c->v[i].old_value);
 		free(c->v[i].new_value);
 		free(c->v[i].patch);
+		free(c->v[i].nest_path);
 	}
 	free(c->v);
 	c->v = NULL;

@@ -112,6 +112,60 @@ static const struct diff_format *detect(const struct side *s, int *out_score)
 	return best;
 }
 
+/*
+ * A file held in another one (an archive member), parsed as the engine
+ * parses a file of its own: see diff_parse_file_fn in model.h.  Binary
+ * formats are left out: an archive lists the archives it holds itself, and
+ * other bytes have nothing to parse.
+ */
+static int parse_file(struct dnode **out, const struct diff_format **out_format,
+                      const void *data, size_t len)
+{
+	struct side s;
+	const struct diff_format *f = NULL;
+	size_t n, tlen;
+	const struct diff_format *const *fs = diff_formats(&n);
+	const char *t;
+	int rc, score = 0;
+
+	*out = NULL;
+	*out_format = NULL;
+	if ((rc = side_load(&s, data, len)))
+		goto out;
+	if (s.binary) {
+		rc = err_set(OTCM_EMEDIA, NULL, "binary content");
+		goto out;
+	}
+	t = side_text(&s, &tlen);
+	for (size_t i = 0; i < n; i++) {
+		int sc;
+
+		if (fs[i] == &diff_fmt_binary || fs[i]->parse_nested)
+			continue;
+		sc = fs[i]->detect(t, tlen);
+		if (sc > score) {
+			score = sc;
+			f = fs[i];
+		}
+	}
+	if (!f) {
+		rc = err_set(OTCM_EMEDIA, NULL, "format not recognised");
+		goto out;
+	}
+	rc = f->parse(out, t, tlen);
+	if (!rc && !*out)
+		rc = err_set(OTCM_EINVAL, NULL, "%s parser gave no tree", f->name);
+	if (rc) {
+		dnode_free(*out);
+		*out = NULL;
+		goto out;
+	}
+	*out_format = f;
+out:
+	buf_release(&s.text);
+	return rc;
+}
+
 /* Parse one side; on failure *reason receives the message. */
 static int parse_side(struct dnode **out, const struct diff_format *f, const struct side *s,
                       const char *label, char **reason)
@@ -121,7 +175,7 @@ static int parse_side(struct dnode **out, const struct diff_format *f, const str
 	int rc;
 
 	err_clear();
-	rc = f->parse(out, t, len);
+	rc = f->parse_nested ? f->parse_nested(out, t, len, parse_file) : f->parse(out, t, len);
 	if (rc || !*out) {
 		if (!*reason)
 			*reason = xasprintf("%s file is not valid %s: %s", label, f->name,

@@ -89,6 +89,8 @@ static void demote_duplicates(struct named_kid *k, size_t n)
 {
 	size_t i = 0;
 
+	if (n < 2)
+		return;   /* nothing to share an identity with (and qsort wants a real array) */
 	qsort(k, n, sizeof(*k), named_kid_cmp);
 	while (i < n) {
 		size_t j = i + 1;

@@ -684,3 +684,66 @@ reset:
 		return users_set_login_state(c, u.id, 0, 0, 0);
 	return 0;
 }
+
+/* Keep `u` in *out unless its account may not act now. */
+static void credential_of(struct dom_credential *out, const struct user *u)
+{
+	if (u->disabled || u->locked_until_us > time_now_us())
+		return;
+	out->user_id = u->id;
+	out->username = u->username;
+	out->display_name = u->display_name;
+	out->role = role_from_name(u->role);
+}
+
+int dom_credential_token(struct dom_credential *out, struct arena *a, struct db_pool *db,
+			 const char *secret)
+{
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	struct db_conn *c = NULL;
+	struct user u;
+	int64_t token_id = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	crypto_sha256(digest, secret, strlen(secret));
+	if ((rc = db_acquire(&c, db)))
+		return rc;
+	rc = tokens_find(&u, &token_id, a, c, digest);
+	db_release(c);
+	if (rc == OTCM_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	credential_of(out, &u);
+	if (out->user_id)
+		out->token_id = token_id;
+	return 0;
+}
+
+int dom_credential_session(struct dom_credential *out, struct arena *a, struct db_pool *db,
+			   const char *secret)
+{
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	struct db_conn *c = NULL;
+	const char *csrf = NULL, *how = NULL;
+	struct user u;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	crypto_sha256(digest, secret, strlen(secret));
+	if ((rc = db_acquire(&c, db)))
+		return rc;
+	rc = sessions_find(&u, &csrf, &how, a, c, digest);
+	db_release(c);
+	if (rc == OTCM_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	credential_of(out, &u);
+	if (out->user_id) {
+		out->csrf = csrf;
+		out->auth = how;
+	}
+	return 0;
+}

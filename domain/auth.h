@@ -64,6 +64,31 @@ struct dom_session {
 	json_t *user;               /* the user as public JSON; owned by the caller */
 };
 
+/* Who a bearer token or a session cookie stands for. */
+struct dom_credential {
+	int64_t user_id;             /* 0: nobody (unknown, expired, disabled or locked) */
+	const char *username;
+	const char *display_name;
+	unsigned role;               /* enum role */
+	int64_t token_id;            /* a bearer token's id, else 0 */
+	const char *csrf;            /* a session's CSRF token, else NULL */
+	const char *auth;            /* a session's "password" or "password+totp", else NULL */
+};
+
+/*
+ * The caller behind bearer token `secret` (found by its SHA-256): *out is
+ * filled, or left with user_id 0 when the token is unknown, revoked or
+ * expired, or its account is disabled or locked — a locked account can do
+ * nothing through credentials it got before.  Strings live in `a`.
+ * Errors: only a failure to look (the database's code).
+ */
+int dom_credential_token(struct dom_credential *out, struct arena *a, struct db_pool *db,
+			 const char *secret);
+
+/* The same for session id `secret` (a session cookie's value). */
+int dom_credential_session(struct dom_credential *out, struct arena *a, struct db_pool *db,
+			   const char *secret);
+
 /*
  * Log in as `username` with `password`, and `totp_code` when the account
  * enrolled one-time codes.  The password hash is computed with no pooled

@@ -19,6 +19,7 @@
 #include "domain/auth.h"
 #include "domain/signing.h"
 #include "storage/assets.h"
+#include "storage/audit.h"
 #include "storage/deployments.h"
 #include "storage/repo.h"
 #include "storage/repo_release.h"
@@ -252,6 +253,20 @@ int dom_change_read(json_t **out, const struct dom *d, const char *key)
 		return rc;
 	if ((rc = dom_conn(&c, d)) == 0)
 		rc = changes_get_full(out, c, id);
+	dom_end(c);
+	return rc;
+}
+
+int dom_change_trail(json_t **out, const struct dom *d, const char *key, unsigned limit)
+{
+	struct db_conn *c = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_CHANGE_READ)) || (rc = changes_parse_key(&id, key)))
+		return rc;
+	if ((rc = dom_conn(&c, d)) == 0)
+		rc = audit_list(out, c, "change", arena_printf(d->arena, "CHG-%" PRId64, id), 0, limit);
 	dom_end(c);
 	return rc;
 }

@@ -54,6 +54,13 @@ int dom_change_list(json_t **out, const struct dom *d, const struct dom_change_q
 int dom_change_read(json_t **out, const struct dom *d, const char *key);
 
 /*
+ * The audit events of change `key`, oldest first, at most `limit`
+ * (OP_CHANGE_READ: whoever may read a change reads its own trail; the
+ * whole trail is OP_AUDIT_READ, domain/audit.h).  *out is a new array.
+ */
+int dom_change_trail(json_t **out, const struct dom *d, const char *key, unsigned limit);
+
+/*
  * Edit change `key` (OP_CHANGE_UPDATE): the fields of dom_change_create
  * and "edit_reason".  Only the requester or an administrator (rule
  * edit-role); after draft only with an edit_reason; affected assets only

@@ -30,10 +30,10 @@ static int add_semantic(json_t *f, struct repo *r, const char *from, const char 
 		skipped = "not a file on both sides";
 		goto out;
 	}
-	if (json_is_true(json_object_get(f, "binary"))) {
-		skipped = "binary";
-		goto out;
-	}
+	/*
+	 * binary content goes to the engine too: it compares what it can read
+	 * (an archive's members, in their own formats) and hashes the rest
+	 */
 	if (from && strcmp(status, "added"))
 		rc = repo_read_file(&old, &old_len, blob, r, from, old_path ? old_path : path);
 	if (!rc && strcmp(status, "deleted"))

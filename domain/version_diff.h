@@ -35,7 +35,6 @@
  * are null on the side where the file does not exist.  With `semantic`
  * false the last two keys are left out.  When the engine does not compare
  * a file, "semantic" is null and "semantic_skipped" says why, one of:
- *   "binary"                    git sees binary content
  *   "not a file on both sides"  a side is not a regular file in its tree
  *   "too large"                 a side is over VERSION_DIFF_SEMANTIC_MAX
  *                               or the engine's own limit

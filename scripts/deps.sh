@@ -14,8 +14,10 @@ pkgs_run="postgresql-15 git"
 # clang -fsanitize=fuzzer links libclang_rt.fuzzer, which only libclang-rt-14-dev
 # ships (clang merely recommends it, and we install without recommends)
 # systemd: systemd-analyze checks the installed unit (tests/integration/test_packaging.py);
-# pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest"
+# pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
+# rsyslog, rsyslog-openssl: the syslog collector the SIEM delivery is tested against, over TCP
+# and TLS (tests/integration/test_syslog.py)
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

@@ -4,7 +4,7 @@
  * (passwords, lockout, one-time codes) is domain/auth.h's.
  *
  * A locked or disabled account is anonymous, whatever session or token it
- * holds: its requests get 401 (pages send it to the login form, which
+ * holds (domain/auth.h decides, dom_credential_*): its requests get 401 (pages send it to the login form, which
  * says why), so an account locked by failed attempts cannot go on signing
  * or issuing tokens through a session it opened before.
  */
@@ -18,7 +18,6 @@
 #include "core/timeutil.h"
 #include "domain/auth.h"
 #include "server/http.h"
-#include "storage/users.h"
 #include "web/form.h"
 
 static bool unsafe_method(const char *m)
@@ -26,78 +25,55 @@ static bool unsafe_method(const char *m)
 	return strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS");
 }
 
-/* Fill req->who from user u; disabled and locked users stay anonymous. */
-static void set_principal(struct http_req *req, const struct user *u)
+/* Fill req->who from what the domain found behind the credentials. */
+static void set_principal(struct http_req *req, const struct dom_credential *cr)
 {
-	if (u->disabled || u->locked_until_us > time_now_us())
+	if (!cr->user_id)
 		return;
-	req->who.user_id = u->id;
-	req->who.username = u->username;
-	req->who.display_name = u->display_name;
-	req->who.role = role_from_name(u->role);
+	req->who.user_id = cr->user_id;
+	req->who.username = cr->username;
+	req->who.display_name = cr->display_name;
+	req->who.role = cr->role;
+	req->who.token_id = cr->token_id;
+	req->who.csrf_token = cr->csrf;
+	req->who.auth = cr->auth;
 }
 
 int auth_identify(struct http_req *req)
 {
 	const char *authz = http_header(req, "Authorization");
 	const char *cookie = http_cookie(req, AUTH_COOKIE);
-	struct db_conn *c = NULL;
-	unsigned char digest[CRYPTO_SHA256_LEN];
-	struct user u;
-	int64_t token_id = 0;
-	int rc = 0;
+	struct dom_credential cr;
+	const char *sent;
+	int rc;
 
-	if (!authz && !cookie)
-		return 0;
-	if ((rc = db_acquire(&c, req->srv->db)))
-		goto out;
 	if (authz) {
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
-			goto out;
-		crypto_sha256(digest, authz + 7, strlen(authz + 7));
-		rc = tokens_find(&u, &token_id, req->arena, c, digest);
-		if (rc == OTCM_ENOTFOUND) {
-			rc = 0;
-			goto out;
-		}
-		if (rc)
-			goto out;
-		set_principal(req, &u);
-		if (req->who.user_id)
-			req->who.token_id = token_id;
-	} else {
-		const char *csrf = NULL, *sent, *how = NULL;
-
-		crypto_sha256(digest, cookie, strlen(cookie));
-		rc = sessions_find(&u, &csrf, &how, req->arena, c, digest);
-		if (rc == OTCM_ENOTFOUND) {
-			rc = 0;
-			goto out;
-		}
-		if (rc)
-			goto out;
-		sent = http_header(req, AUTH_CSRF_HEADER);
-		/*
-		 * logging in again replaces the session, so it needs no token;
-		 * page forms carry theirs in the body: auth_check_form_csrf()
-		 */
-		if (unsafe_method(req->method) && strcmp(req->path, "/api/v1/session") != 0 &&
-		    !http_is_page_path(req->path) &&
-		    (!sent || strlen(sent) != strlen(csrf) || !crypto_equal(sent, csrf, strlen(csrf)))) {
-			rc = err_set(OTCM_EFORBIDDEN, AUTH_CSRF_HEADER,
-				     "a session request that changes state needs its CSRF token in the %s header",
-				     AUTH_CSRF_HEADER);
-			goto out;
-		}
-		set_principal(req, &u);
-		if (req->who.user_id) {
-			req->who.csrf_token = csrf;
-			req->who.auth = how;
-		}
+			return 0;
+		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)))
+			return rc;
+		set_principal(req, &cr);
+		return 0;
 	}
-out:
-	db_release(c);
-	return rc;
+	if (!cookie)
+		return 0;
+	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)))
+		return rc;
+	if (!cr.user_id)
+		return 0;
+	sent = http_header(req, AUTH_CSRF_HEADER);
+	/*
+	 * logging in again replaces the session, so it needs no token;
+	 * page forms carry theirs in the body: auth_check_form_csrf()
+	 */
+	if (unsafe_method(req->method) && strcmp(req->path, "/api/v1/session") != 0 &&
+	    !http_is_page_path(req->path) &&
+	    (!sent || strlen(sent) != strlen(cr.csrf) || !crypto_equal(sent, cr.csrf, strlen(cr.csrf))))
+		return err_set(OTCM_EFORBIDDEN, AUTH_CSRF_HEADER,
+			       "a session request that changes state needs its CSRF token in the %s header",
+			       AUTH_CSRF_HEADER);
+	set_principal(req, &cr);
+	return 0;
 }
 
 static bool token_equal(const char *sent, const char *csrf)

@@ -231,7 +231,6 @@ static int probe_restore(json_t **out_manifest, json_t **out_restored, struct dr
 			 const char *from, const char *data, const char *bindir,
 			 const unsigned char *backup_key)
 {
-	static const char sql_snapshot[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 	int64_t started = mono_ms();
 	struct cluster *cl = NULL;
 	struct db_conn *c = NULL;
@@ -251,7 +250,7 @@ static int probe_restore(json_t **out_manifest, json_t **out_restored, struct dr
 	if ((rc = backup_snapshot(out_restored, c)))
 		goto out;
 	p->restored = *out_restored;
-	if ((rc = db_begin(c)) || (rc = db_exec(NULL, c, sql_snapshot, 0, NULL, false)) ||
+	if ((rc = db_begin_snapshot(c, true)) ||
 	    (rc = audit_verify_chain(chain, c)))
 		goto out;
 	p->chain_ok = chain->bad_seq == 0;

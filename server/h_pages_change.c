@@ -35,6 +35,7 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
+#include "domain/assets.h"
 #include "domain/changes.h"
 #include "domain/runs.h"
 #include "domain/signatures.h"
@@ -184,26 +185,18 @@ static int change_page(struct http_req *req, unsigned status, const char *kind, 
 	struct web_page p;
 	json_t *change = NULL, *events = NULL;
 	struct web_action *acts = NULL;
-	struct db_conn *c = NULL;
 	size_t nacts = 0;
 	struct html h;
 	int rc;
 
-	if ((rc = load_change(&change, req)) || (rc = change_actions(&acts, &nacts, req, change)))
+	if ((rc = load_change(&change, req)) || (rc = change_actions(&acts, &nacts, req, change)) ||
+	    (rc = dom_change_trail(&events, &req->dom, web_str(change, "key"), TRAIL_LIMIT)))
 		return rc;
-	if ((rc = dom_conn(&c, &req->dom)) ||
-	    (rc = audit_list(&events, c, "change", web_str(change, "key"), 0, TRAIL_LIMIT)))
-		goto out;
 	pg_keep(req, events);
-	dom_end(c);
-	c = NULL;
 	p = pg_page(req, web_str(change, "key"), "changes");
 	html_init(&h, PG_PAGE_CAP);
 	page_change(&h, &p, change, events, acts, nacts, kind, notice);
 	return pg_reply(req, status, &h);
-out:
-	dom_end(c);
-	return rc;
 }
 
 int h_page_change(struct http_req *req)
@@ -431,17 +424,17 @@ refused:
 /* Every asset (the first ASSETS_MAX_LIMIT by path), to pick the affected ones from. */
 static int all_assets(json_t **out, struct http_req *req)
 {
-	struct asset_query q;
-	struct db_conn *c = NULL;
-	bool more;
+	struct dom_asset_query q;
+	json_t *page = NULL;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	q.limit = ASSETS_MAX_LIMIT;
-	if ((rc = dom_conn(&c, &req->dom)) == 0 && (rc = assets_list(out, &more, c, &q)) == 0)
-		pg_keep(req, *out);
-	dom_end(c);
-	return rc;
+	q.limit = DOM_ASSETS_MAX_LIMIT;
+	if ((rc = dom_asset_list(&page, &req->dom, &q)))
+		return rc;
+	pg_keep(req, page);
+	*out = json_object_get(page, "items");
+	return 0;
 }
 
 /* A datetime-local value ("2024-05-01T12:00") as RFC 3339 UTC; "" stays "" (no time). */

@@ -398,6 +398,14 @@ int http_reply_error(struct http_req *req, int code)
 	/* 503 is temporary (the database reconnecting, too many connections): say when to retry */
 	if (status == 503 && !has_header(c, "Retry-After"))
 		http_set_header(req, "Retry-After", "1");
+	/* a throttle or a lock says how long it lasts, whichever operation refused */
+	if ((code == OTCM_ETHROTTLED || code == OTCM_ELOCKED) && err_retry_after() > 0 &&
+	    !has_header(c, "Retry-After")) {
+		char wait[24];
+
+		snprintf(wait, sizeof(wait), "%lld", err_retry_after());
+		http_set_header(req, "Retry-After", wait);
+	}
 	msg = utf8_or_ascii(req->arena, msg);
 	field = utf8_or_ascii(req->arena, field);
 	if (hooks && hooks->html_error && http_is_page_path(req->path) && wants_html(req)) {

@@ -17,9 +17,12 @@
  * stderr; stdout carries only what scripts read ("otcm: serving on URL",
  * a generated administrator password, command output).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/embed.h"
@@ -28,6 +31,7 @@
 #include "server/bootstrap.h"
 #include "server/cmd.h"
 #include "server/dispatch.h"
+#include "server/forward.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -135,11 +139,37 @@ static int start_audit(struct checkpoint_writer **out_writer, struct crypto_ed25
 				       cfg->checkpoint_every, cfg->checkpoint_minutes);
 }
 
+/*
+ * Audit events to the SIEM when --syslog is set (docs/operations.md);
+ * *out stays NULL otherwise.  The messages name this server as the
+ * checkpoints do: --server-name, or the host name.
+ */
+static int start_syslog(struct forward **out, const struct config *cfg, struct db_pool *pool)
+{
+	char host[256] = "";
+
+	if (!cfg->syslog)
+		return 0;
+	if (cfg->syslog_ca && access(cfg->syslog_ca, R_OK) != 0)
+		return err_set(OTCM_EINVAL, "syslog-ca", "--syslog-ca: cannot read '%s': %s",
+			       cfg->syslog_ca, strerror(errno));
+	/* OpenSSL writes with write(2): a collector that went away must not end the process */
+	signal(SIGPIPE, SIG_IGN);
+	if (cfg->server_name)
+		snprintf(host, sizeof(host), "%s", cfg->server_name);
+	else if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	return forward_start(out, pool, cfg->syslog, cfg->syslog_ca,
+			     strcmp(cfg->syslog_format, "cef") == 0 ? SIEM_CEF : SIEM_RFC5424,
+			     host, OTCM_VERSION);
+}
+
 static int run_serve(const struct config *cfg)
 {
 	struct cluster *cl = NULL;
 	struct db_pool *pool = NULL;
 	struct checkpoint_writer *writer = NULL;
+	struct forward *forwarder = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -152,7 +182,8 @@ static int run_serve(const struct config *cfg)
 	git_ready = true;
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
-	    (rc = start_audit(&writer, &key, &origin, cfg, pool)))
+	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
+	    (rc = start_syslog(&forwarder, cfg, pool)))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -163,6 +194,7 @@ static int run_serve(const struct config *cfg)
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	crypto_ed25519_free(key);
 	free(origin);

@@ -9,22 +9,31 @@ struct leader {
 	struct db_pool *pool;
 	struct db_conn *session;   /* NULL until connected */
 	bool leading;
+	int64_t key;
+	const char *work;
 };
 
-int leader_new(struct leader **out, struct db_pool *pool)
+int leader_new_for(struct leader **out, struct db_pool *pool, int64_t key, const char *work)
 {
 	struct leader *l = xcalloc(1, sizeof(*l));
 
 	l->pool = pool;
+	l->key = key;
+	l->work = work;
 	*out = l;
 	return 0;
+}
+
+int leader_new(struct leader **out, struct db_pool *pool)
+{
+	return leader_new_for(out, pool, LEADER_LOCK_KEY, "checkpoint signing");
 }
 
 static void drop_session(struct leader *l)
 {
 	if (l->leading)
-		log_msg(LOG_WARN, "this node no longer runs the background work "
-			"(its database session was lost)");
+		log_msg(LOG_WARN, "this node no longer runs the background work (%s): "
+			"its database session was lost", l->work);
 	db_disconnect(l->session);
 	l->session = NULL;
 	l->leading = false;
@@ -43,14 +52,14 @@ bool leader_hold(struct leader *l)
 		err_clear();
 		return false;
 	}
-	if (db_try_lock(&got, l->session, LEADER_LOCK_KEY) != 0) {
+	if (db_try_lock(&got, l->session, l->key) != 0) {
 		drop_session(l);
 		err_clear();
 		return false;
 	}
 	if (got) {
 		l->leading = true;
-		log_msg(LOG_INFO, "this node runs the background work (checkpoint signing)");
+		log_msg(LOG_INFO, "this node runs the background work (%s)", l->work);
 	}
 	return l->leading;
 }

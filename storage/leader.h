@@ -17,16 +17,27 @@
 #define OTCM_STORAGE_LEADER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "storage/db.h"
 
 /* "otcm" NUL "bgw" as a 64-bit number: apart from the migration lock. */
 #define LEADER_LOCK_KEY 8031153355317471095LL
+/* "otcm" NUL "slg": the syslog delivery's own lead, apart from the above. */
+#define LEADER_SYSLOG_KEY 8031153355318586471LL
 
 struct leader;
 
 /* A leader handle for `pool`'s database (connects lazily); *out is the caller's. */
 int leader_new(struct leader **out, struct db_pool *pool);
+
+/*
+ * The same for the background work `work` (named in the log, borrowed,
+ * must outlive the handle) under its own lock `key`: separate work may
+ * lead on separate nodes, and each runs on exactly one.  leader_new() is
+ * LEADER_LOCK_KEY for checkpoint signing.
+ */
+int leader_new_for(struct leader **out, struct db_pool *pool, int64_t key, const char *work);
 
 /*
  * Does this node lead now?  Checks the held session (a lost one loses the

@@ -302,8 +302,9 @@ class Versions(VersionsBase):
         self.assertEqual((by_path["Controller/Test.L5X"]["old_size"], by_path["Controller/Test.L5X"]["new_size"]),
                          (len(v1), len(v2)))
         self.assertTrue(by_path["drive.bin"]["binary"])
-        self.assertIsNone(by_path["drive.bin"]["semantic"])
-        self.assertEqual(by_path["drive.bin"]["semantic_skipped"], "binary")
+        # binary content still gets the engine's answer: its hash and size changed
+        self.assertEqual(by_path["drive.bin"]["semantic"]["format"], "binary")
+        self.assertNotIn("semantic_skipped", by_path["drive.bin"])
         self.assertEqual((by_path["drive.bin"]["old_size"], by_path["drive.bin"]["new_size"]), (len(blob), len(blob)))
         self.assertEqual((by_path["old.txt"]["status"], by_path["old.txt"]["old_size"], by_path["old.txt"]["new_size"]),
                          ("deleted", 5, None))
@@ -358,6 +359,30 @@ class Versions(VersionsBase):
                                              body=b"x"), 400, "path")
         self.assertProblem(self.engineer.put("/api/v1/assets/%d/files/a.txt?message=m&branch=%s&parent=%s"
                                              % (asset, WORK, head), body=b"x"), 409, "parent")
+
+    def test_project_archive_reads_as_its_objects(self):
+        """A TwinCAT project archive (.tnzip) stored as one file is diffed member by member
+        in the members' own formats, and the summary counts the logic it changed."""
+        pou = open(corpus_path("twincat", "tcunit__TcUnit", "TcUnit", "TcUnit", "POUs",
+                               "FB_TestSuite@c067847c.TcPOU"), "rb").read()
+        self.assertIn(b"<![CDATA[", pou)
+        edited = pou.replace(b"<![CDATA[", b"<![CDATA[(* reviewed *)\n", 1)
+        old = make_zip([("TcUnit/POUs/FB_TestSuite.TcPOU", pou), ("TcUnit/readme.txt", b"v1")])
+        new = make_zip([("TcUnit/POUs/FB_TestSuite.TcPOU", edited), ("TcUnit/readme.txt", b"v1")])
+        asset = self.new_asset()
+        c1 = self.upload(asset, [("project.tnzip", old)], message="archived project").json
+        c2 = self.upload(asset, [("project.tnzip", new)], message="edited POU", branch=WORK).json
+        d = self.auditor.get("/api/v1/assets/%d/diff?from=%s&to=%s" % (asset, c1["commit"], c2["commit"]))
+        self.assertStatus(d, 200)
+        (f,) = d.json["files"]
+        self.assertEqual(f["path"], "project.tnzip")
+        paths = [c["path"] for c in f["semantic"]["changes"]]
+        # the archive's own bytes changed (File), and inside it only the edited POU's body
+        members = [p for p in paths if p.startswith("Member[")]
+        self.assertTrue(members, paths)
+        self.assertTrue(all(p.startswith("Member[TcUnit/POUs/FB_TestSuite.TcPOU]/POU[") for p in members), paths)
+        self.assertEqual(set(paths) - set(members), {"File"}, paths)
+        self.assertGreaterEqual(d.json["summary"]["categories"]["logic"]["changes"], 1, d.json["summary"])
 
     def test_branches(self):
         asset = self.new_asset()

@@ -108,7 +108,7 @@ static void nested_zip(void **state)
 	const struct dnode *m;
 	char hex[65];
 
-	assert_int_equal(diff_fmt_binary.detect(outer, outer_len), 60);
+	assert_int_equal(diff_fmt_binary.detect(outer, outer_len), 100);
 	assert_int_equal(diff_fmt_binary.parse(&t, outer, outer_len), 0);
 	assert_int_equal(t->nkids, 2);
 	m = dnode_child(t, "Member", "lib/inner.zip");
@@ -152,6 +152,43 @@ static void member_changed(void **state)
 	free(b);
 }
 
+/* A stored zip shows its first member's XML in its raw bytes: it is still an archive. */
+static void stored_zip_of_xml(void **state)
+{
+	static const char pou_a[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<TcPlcObject Version=\"1.1.0.1\"><POU Name=\"MAIN\">"
+		"<Declaration><![CDATA[PROGRAM MAIN\nVAR\n\tx : INT;\nEND_VAR]]></Declaration>"
+		"<Implementation><ST><![CDATA[x := x + 1;]]></ST></Implementation>"
+		"</POU></TcPlcObject>\n";
+	char *pou_b = xstrdup(pou_a);
+	struct zmember a_m[] = { { "POUs/MAIN.TcPOU", pou_a, sizeof(pou_a) - 1 } };
+	struct zmember b_m[] = { { "POUs/MAIN.TcPOU", pou_b, sizeof(pou_a) - 1 } };
+	size_t al, bl;
+	char *a, *b;
+	struct diff_result *r = NULL;
+	json_t *j = NULL;
+	const char *const exp[] = {
+		"modified Member[POUs/MAIN.TcPOU]/POU[MAIN] | implementation",
+		"modified File | sha256",
+		NULL
+	};
+
+	memcpy(strstr(pou_b, "x + 1"), "x + 2", 5);
+	a = make_zip(a_m, 1, &al);
+	b = make_zip(b_m, 1, &bl);
+	assert_non_null(memmem(a, al, "<TcPlcObject", 12));
+	assert_int_equal(diff_compare(&r, "MAIN.zip", a, al, b, bl), 0);
+	assert_int_equal(diff_to_json(&j, r), 0);
+	assert_string_equal(diff_result_format(r), "binary");
+	expect_changes(j, exp);
+	json_decref(j);
+	diff_result_free(r);
+	free(a);
+	free(b);
+	free(pou_b);
+}
+
 static void broken_zip(void **state)
 {
 	static const char junk[] = "PK\x03\x04garbage that is not a zip";
@@ -169,6 +206,7 @@ int main(void)
 		cmocka_unit_test(raw_bytes),
 		cmocka_unit_test(nested_zip),
 		cmocka_unit_test(member_changed),
+		cmocka_unit_test(stored_zip_of_xml),
 		cmocka_unit_test(broken_zip),
 	};
 
