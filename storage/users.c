@@ -275,9 +275,9 @@ int sessions_delete(struct db_conn *c, const unsigned char id_hash[32])
 	return db_exec(NULL, c, sql, 1, p, false);
 }
 
-int sessions_delete_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
+/* Run `sql`, whose one parameter is a user id; *out_count gets the rows it touched. */
+static int exec_for_user(int64_t *out_count, struct db_conn *c, const char *sql, int64_t user_id)
 {
-	static const char sql[] = "DELETE FROM sessions WHERE user_id = $1";
 	char suser[32];
 	const char *v[] = { suser };
 	struct db_res *r = NULL;
@@ -289,38 +289,31 @@ int sessions_delete_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
 		*out_count = (int64_t)db_res_affected(r);
 	db_res_free(r);
 	return rc;
+}
+
+int sessions_delete_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
+{
+	static const char sql[] = "DELETE FROM sessions WHERE user_id = $1";
+
+	return exec_for_user(out_count, c, sql, user_id);
 }
 
 int tokens_revoke_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
 {
 	static const char sql[] =
 		"UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL";
-	char suser[32];
-	const char *v[] = { suser };
-	struct db_res *r = NULL;
-	int rc;
 
-	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
-	rc = db_execv(&r, c, sql, 1, v);
-	if (rc == 0)
-		*out_count = (int64_t)db_res_affected(r);
-	db_res_free(r);
-	return rc;
+	return exec_for_user(out_count, c, sql, user_id);
 }
 
 int totp_delete(struct db_conn *c, int64_t user_id)
 {
 	static const char sql[] = "DELETE FROM user_totp WHERE user_id = $1";
-	char suser[32];
-	const char *v[] = { suser };
-	struct db_res *r = NULL;
-	int rc;
+	int64_t n = 0;
+	int rc = exec_for_user(&n, c, sql, user_id);
 
-	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
-	rc = db_execv(&r, c, sql, 1, v);
-	if (rc == 0 && db_res_affected(r) == 0)
-		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%s' has no one-time codes", suser);
-	db_res_free(r);
+	if (rc == 0 && n == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%" PRId64 "' has no one-time codes", user_id);
 	return rc;
 }
 
