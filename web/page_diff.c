@@ -225,11 +225,13 @@ static size_t file_changes(const json_t *f)
 	return json_is_object(sem) ? json_array_size(json_object_get(sem, "changes")) : 0;
 }
 
-/* The link to the page of one file (page 0 is the first). */
-static void file_href(struct html *h, int64_t id, const char *from, const char *to, const char *path,
-		      size_t page)
+/*
+ * The query of a diff between `from` (NULL: `to`'s parent) and `to`, after
+ * `prefix` ("/assets/" for the page, "/api/v1/assets/" for the API).
+ */
+static void diff_href(struct html *h, const char *prefix, int64_t id, const char *from, const char *to)
 {
-	html_raw(h, "/assets/");
+	html_raw(h, prefix);
 	html_int(h, id);
 	html_raw(h, "/diff?");
 	if (from) {
@@ -239,6 +241,13 @@ static void file_href(struct html *h, int64_t id, const char *from, const char *
 	}
 	html_raw(h, "to=");
 	html_url(h, to);
+}
+
+/* The link to the page of one file (page 0 is the first). */
+static void file_href(struct html *h, int64_t id, const char *from, const char *to, const char *path,
+		      size_t page)
+{
+	diff_href(h, "/assets/", id, from, to);
 	html_raw(h, "&amp;file=");
 	html_url(h, path);
 	if (page) {
@@ -449,16 +458,8 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	html_raw(h, "</a></div>\n<h1>What changed</h1>\n");
 	versions_line(h, id, from, to);
 	if (file) {
-		html_raw(h, ": <a href=\"/assets/");
-		html_int(h, id);
-		html_raw(h, "/diff?");
-		if (from) {
-			html_raw(h, "from=");
-			html_url(h, from);
-			html_raw(h, "&amp;");
-		}
-		html_raw(h, "to=");
-		html_url(h, to);
+		html_raw(h, ": <a href=\"");
+		diff_href(h, "/assets/", id, from, to);
 		html_raw(h, "\">all files</a>.</p>\n");
 		one_file(h, id, from, to, file, page);
 		layout_end(h);
@@ -480,16 +481,8 @@ void page_diff(struct html *h, const struct web_page *p, const json_t *asset, co
 	} else {
 		html_raw(h, "<p class=\"raw\">Raw patch (");
 		html_int(h, (int64_t)patch_len);
-		html_raw(h, " bytes): <a href=\"/api/v1/assets/");
-		html_int(h, id);
-		html_raw(h, "/diff?");
-		if (from) {
-			html_raw(h, "from=");
-			html_url(h, from);
-			html_raw(h, "&amp;");
-		}
-		html_raw(h, "to=");
-		html_url(h, to);
+		html_raw(h, " bytes): <a href=\"");
+		diff_href(h, "/api/v1/assets/", id, from, to);
 		html_raw(h, "&amp;format=patch\">download</a></p>\n");
 	}
 	layout_end(h);
