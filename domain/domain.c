@@ -129,7 +129,7 @@ int dom_refused(const struct dom *d, struct db_conn **c, const char *action,
  * One refusal by role: counted per actor, `what` and minute; the first of a
  * minute is an audit event.  Keeps the caller's error as it was.
  */
-static void audit_role_refusal(const struct dom *d, const char *what, int code, const char *message)
+void dom_audit_access_refused(const struct dom *d, const char *what, int code, const char *message)
 {
 	struct db_conn *c = NULL;
 	int64_t count = 0, previous = 0;
@@ -165,11 +165,6 @@ out:
 		err_set_rule(rule);
 }
 
-void dom_audit_access_refused(const struct dom *d, const char *what, int code, const char *message)
-{
-	audit_role_refusal(d, what, code, message);
-}
-
 int dom_permit(const struct dom *d, enum dom_op op)
 {
 	const struct dom_op_info *info = dom_op_info(op);
@@ -180,7 +175,7 @@ int dom_permit(const struct dom *d, enum dom_op op)
 		return 0;
 	if (!acting(who)) {
 		rc = err_set(OTCM_EAUTH, NULL, "authentication required to %s", info->what);
-		audit_role_refusal(d, info->name, rc, err_message());
+		dom_audit_access_refused(d, info->name, rc, err_message());
 		return rc;
 	}
 	if (who->role & info->roles)
@@ -188,6 +183,6 @@ int dom_permit(const struct dom *d, enum dom_op op)
 	rc = err_set(OTCM_EFORBIDDEN, NULL, "role '%s' may not %s",
 		     role_name(who->role) ? role_name(who->role) : "none", info->what);
 	err_set_rule("role-permission");
-	audit_role_refusal(d, info->name, rc, err_message());
+	dom_audit_access_refused(d, info->name, rc, err_message());
 	return rc;
 }
