@@ -104,16 +104,6 @@ int auth_check_form_csrf(struct http_req *req)
 		       "this form has expired or did not come from otcm: reload the page and try again");
 }
 
-void auth_reply_retry_after(struct http_req *req, int rc)
-{
-	char v[32];
-
-	if ((rc != OTCM_ETHROTTLED && rc != OTCM_ELOCKED) || err_retry_after() <= 0)
-		return;
-	snprintf(v, sizeof(v), "%lld", err_retry_after());
-	http_set_header(req, "Retry-After", v);
-}
-
 void auth_set_session_cookie(struct http_req *req, const struct dom_session *s)
 {
 	const struct config *cfg = req->srv->cfg;

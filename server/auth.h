@@ -14,12 +14,6 @@
 struct dom_session;
 struct http_req;
 
-/*
- * For OTCM_ETHROTTLED and OTCM_ELOCKED refusals that recorded a wait
- * (err_retry_after()), answer it as Retry-After; anything else: nothing.
- */
-void auth_reply_retry_after(struct http_req *req, int rc);
-
 /* Set the cookie of the new session `s` (HttpOnly, SameSite=Strict, Secure over TLS). */
 void auth_set_session_cookie(struct http_req *req, const struct dom_session *s);
 

@@ -129,6 +129,13 @@ void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code)
 	f->rule = f->status == 409 && err_rule() ? arena_strdup(req->arena, err_rule()) : NULL;
 	if (f->status >= 500 && f->status != 503)
 		log_msg(LOG_ERROR, "page action failed: %s", err_message());
+	/* a throttle or a lock says how long it lasts, as http_reply_error does for the API */
+	if ((code == OTCM_ETHROTTLED || code == OTCM_ELOCKED) && err_retry_after() > 0) {
+		char wait[24];
+
+		snprintf(wait, sizeof(wait), "%lld", err_retry_after());
+		http_set_header(req, "Retry-After", wait);
+	}
 }
 
 /* A field of an urlencoded form body, or NULL. */
@@ -287,7 +294,6 @@ int h_page_login(struct http_req *req)
 		json_decref(s.user);
 		return pg_redirect(req, local_path(next) ? next : "/");
 	}
-	auth_reply_retry_after(req, rc);
 	pg_keep_failure(&f, req, rc);
 	p.user.username = NULL;   /* still anonymous */
 	if (!(tok = login_token(req)))

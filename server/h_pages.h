@@ -58,6 +58,11 @@ struct pg_failure {
 	const char *rule;            /* the rule that refused (409), or NULL */
 };
 
+/*
+ * Keep the failure of `code` for the page that shows it; a throttle or a
+ * lock that recorded its wait (err_retry_after()) is answered with
+ * Retry-After, as http_reply_error() answers the API's.
+ */
 void pg_keep_failure(struct pg_failure *f, struct http_req *req, int code);
 
 /*

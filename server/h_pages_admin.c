@@ -152,7 +152,6 @@ int h_page_totp_start(struct http_req *req)
 	int rc;
 
 	if ((rc = dom_totp_enrol(&out, &req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
-		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}
@@ -169,7 +168,6 @@ int h_page_totp_confirm(struct http_req *req)
 	int rc;
 
 	if ((rc = dom_totp_confirm(&req->dom, pg_form(req, "password"), pg_form(req, "totp_code")))) {
-		auth_reply_retry_after(req, rc);
 		pg_keep_failure(&f, req, rc);
 		return profile_page(req, f.status, NULL, "error", f.message);
 	}

@@ -34,10 +34,8 @@ int h_session_create(struct http_req *req)
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
-	if ((rc = dom_session_login(&s, &req->dom, username, password, code))) {
-		auth_reply_retry_after(req, rc);
+	if ((rc = dom_session_login(&s, &req->dom, username, password, code)))
 		goto out;
-	}
 	auth_set_session_cookie(req, &s);
 	time_format_rfc3339(t, s.expires_us);
 	out = json_pack("{s:o, s:s, s:s, s:s}", "user", s.user, "csrf_token", s.csrf_token,

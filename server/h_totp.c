@@ -26,10 +26,8 @@ int h_totp_enrol(struct http_req *req)
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
-	if ((rc = dom_totp_enrol(&out, &req->dom, password, code))) {
-		auth_reply_retry_after(req, rc);
+	if ((rc = dom_totp_enrol(&out, &req->dom, password, code)))
 		goto out;
-	}
 	rc = http_reply_json(req, 201, out);
 out:
 	json_decref(body);
@@ -47,10 +45,8 @@ int h_totp_confirm(struct http_req *req)
 	    (rc = json_get_str(body, "password", true, &password)) ||
 	    (rc = json_get_str(body, "totp_code", true, &code)))
 		goto out;
-	if ((rc = dom_totp_confirm(&req->dom, password, code))) {
-		auth_reply_retry_after(req, rc);
+	if ((rc = dom_totp_confirm(&req->dom, password, code)))
 		goto out;
-	}
 	rc = http_reply_json(req, 200, json_pack("{s:b}", "enabled", 1));
 out:
 	json_decref(body);

@@ -84,6 +84,24 @@ class LoginPage(ServerTestCase):
             self.assertStatus(r, 303)
             self.assertEqual(r.headers["Location"], where, repr(nxt))
 
+    def test_a_throttled_login_form_says_how_long_to_wait(self):
+        admin = self.srv.admin_client()
+        pw = strong_password()
+        self.assertStatus(admin.post("/api/v1/users", json={"username": "slow.page", "display_name": "Slow",
+                                                            "role": "engineer", "password": pw}), 201)
+        statuses = []
+        for i in range(6):
+            c = self.client()
+            tok = self.login_form(c)
+            r = self.post_login(c, username="slow.page", password="wrong-%d" % i, login_token=tok)
+            statuses.append(r.status)
+            if r.status == 429:
+                break
+        self.assertEqual(statuses[-1], 429, statuses)
+        # the page shows the refusal and, like the API, says when to try again
+        self.assertIn("text/html", r.headers["Content-Type"])
+        self.assertGreaterEqual(int(r.headers.get("Retry-After") or 0), 1, r)
+
     def test_favicon_is_served_to_anyone(self):
         r = self.client().get("/favicon.ico")
         self.assertStatus(r, 200)
