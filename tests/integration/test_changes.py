@@ -5,23 +5,13 @@ Uploads under a change (the `change` field of a version upload) need the
 upload handler's hook into the change process; see docs/changes.md.
 """
 
-import base64
 import hashlib
-import hmac
-import struct
 import threading
 import time
 import unittest
 
 from harness import ServerTestCase, strong_password
-
-
-def totp(secret_b32, at=None, step=0):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    counter = int((at or time.time()) // 30) + step
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    off = mac[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+from test_auth_totp import totp
 
 
 class Changes(ServerTestCase):
