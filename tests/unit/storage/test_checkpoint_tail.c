@@ -27,20 +27,9 @@ static struct crypto_ed25519_key *key;
 
 static int group_setup(void **state)
 {
-	struct db_conn *c = NULL;
-	int rc;
-
 	(void)state;
 	log_set_level(LOG_ERROR);
-	if (testdb_setup(&tdb) || crypto_ed25519_generate(&key))
-		return -1;
-	rc = db_connect(&c, tdb.conninfo);
-	if (!rc)
-		rc = db_migrate(c, db_schema, db_schema_count, NULL);
-	if (rc)
-		fprintf(stderr, "cannot migrate: %s\n", err_message());
-	db_disconnect(c);
-	return rc ? -1 : 0;
+	return testdb_setup_migrated(&tdb) || crypto_ed25519_generate(&key) ? -1 : 0;
 }
 
 static int group_teardown(void **state)

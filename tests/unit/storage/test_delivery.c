@@ -16,20 +16,9 @@ static struct testdb tdb;
 
 static int group_setup(void **state)
 {
-	struct db_conn *c = NULL;
-	int rc;
-
 	(void)state;
 	log_set_level(LOG_WARN);
-	if (testdb_setup(&tdb))
-		return -1;
-	rc = db_connect(&c, tdb.conninfo);
-	if (!rc)
-		rc = db_migrate(c, db_schema, db_schema_count, NULL);
-	if (rc)
-		fprintf(stderr, "cannot migrate: %s\n", err_message());
-	db_disconnect(c);
-	return rc ? -1 : 0;
+	return testdb_setup_migrated(&tdb) ? -1 : 0;
 }
 
 static int group_teardown(void **state)

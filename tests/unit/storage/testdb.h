@@ -103,4 +103,25 @@ static inline void testdb_teardown(struct testdb *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * testdb_setup(), then every migration compiled into otcm applied to the
+ * fresh database: what a test of the record stores starts from.  0, or -1
+ * with the reason on stderr (a cmocka group setup's answer).
+ */
+static inline int testdb_setup_migrated(struct testdb *t)
+{
+	struct db_conn *c = NULL;
+	int rc;
+
+	if (testdb_setup(t))
+		return -1;
+	rc = db_connect(&c, t->conninfo);
+	if (!rc)
+		rc = db_migrate(c, db_schema, db_schema_count, NULL);
+	if (rc)
+		fprintf(stderr, "cannot migrate: %s\n", err_message());
+	db_disconnect(c);
+	return rc ? -1 : 0;
+}
+
 #endif
