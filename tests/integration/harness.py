@@ -529,6 +529,16 @@ class Server:
         """A bearer token for the first administrator."""
         return self.admin_client().create_token(name)
 
+    def sibling(self, args=()):
+        """Another node of the same installation (not started): a data folder of
+        its own holding a copy of this node's signing key, the same administrator
+        password; `args` should name the shared database (--database URL)."""
+        other = Server(args=args, admin_password=self.admin_password)
+        os.makedirs(os.path.join(other.data, "keys"), mode=0o700)
+        shutil.copy2(os.path.join(self.data, "keys", "server.key"),
+                     os.path.join(other.data, "keys", "server.key"))
+        return other
+
 
 class ServerTestCase(unittest.TestCase):
     """A TestCase whose class shares one running Server (self.srv / cls.srv).

@@ -122,10 +122,7 @@ class FailoverTest(unittest.TestCase):
             cls.nodes.append(first)
             first.start()
             # the nodes share one signing key: the second gets a copy of the first's
-            second = Server(args=args, admin_password=first.admin_password)
-            os.makedirs(os.path.join(second.data, "keys"), mode=0o700)
-            shutil.copy2(os.path.join(first.data, "keys", "server.key"),
-                         os.path.join(second.data, "keys", "server.key"))
+            second = first.sibling(args)
             cls.nodes.append(second)
             second.start()
         except Exception:

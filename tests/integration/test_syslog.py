@@ -380,11 +380,7 @@ class SyslogTwoNodesTest(unittest.TestCase):
             first = Server(args=("--database", url, "--syslog", syslog, "--server-name", "node-0"))
             cls.nodes.append(first)
             first.start()
-            second = Server(args=("--database", url, "--syslog", syslog, "--server-name", "node-1"),
-                            admin_password=first.admin_password)
-            os.makedirs(os.path.join(second.data, "keys"), mode=0o700)
-            shutil.copy2(os.path.join(first.data, "keys", "server.key"),
-                         os.path.join(second.data, "keys", "server.key"))
+            second = first.sibling(("--database", url, "--syslog", syslog, "--server-name", "node-1"))
             cls.nodes.append(second)
             second.start()
         except Exception:
