@@ -61,6 +61,13 @@ static int valid_syslog_format(const char *name, const char *v)
 	return 0;
 }
 
+static int valid_private_networks(const char *name, const char *v)
+{
+	if (strcmp(v, "refuse") && strcmp(v, "allow"))
+		return err_set(OTCM_EINVAL, name, "--%s must be refuse or allow, got '%s'", name, v);
+	return 0;
+}
+
 #define OFF(m) offsetof(struct config, m)
 
 static const struct option_row options[] = {
@@ -134,6 +141,15 @@ static const struct option_row options[] = {
 	  "unset: the system's store" },
 	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
 	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
+	{ "webhook-private-networks", OPT_STR, OFF(webhook_private_networks), "refuse", 0, 0,
+	  valid_private_networks,
+	  "refuse or allow webhook receivers at loopback, private, link-local and other non-public "
+	  "addresses (docs/operations.md)" },
+	{ "webhook-disable-after-hours", OPT_UINT, OFF(webhook_disable_after_hours), "72", 1, 8760, NULL,
+	  "hours a webhook subscription may fail without a success before it is disabled" },
+	{ "webhook-ca", OPT_STR, OFF(webhook_ca), NULL, 0, 0, NULL,
+	  "PEM file of the certificates an https:// webhook receiver's certificate must chain to; "
+	  "unset: the system's store" },
 	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,
 	  "days after the last passed restore drill before the exceptions report lists a missing one" },
 };

@@ -54,6 +54,10 @@ struct config {
 	char *syslog;               /* tcp:// or tls://HOST:PORT; NULL = no delivery */
 	char *syslog_ca;            /* PEM trust anchors for tls://; NULL = the system's */
 	char *syslog_format;        /* "rfc5424" or "cef" */
+	/* webhooks (docs/operations.md) */
+	char *webhook_private_networks; /* "refuse" or "allow" */
+	unsigned webhook_disable_after_hours; /* failing this long disables a subscription */
+	char *webhook_ca;           /* PEM trust anchors for https:// receivers; NULL = the system's */
 	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
 };
 

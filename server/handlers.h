@@ -150,6 +150,19 @@ int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
 
+/* server/h_webhooks.c: webhook subscriptions (API and pages) */
+int h_webhooks_create(struct http_req *req);
+int h_webhooks_list(struct http_req *req);
+int h_webhooks_get(struct http_req *req);
+int h_webhooks_patch(struct http_req *req);
+int h_webhooks_delete(struct http_req *req);
+int h_webhooks_deliveries(struct http_req *req);
+int h_page_admin_webhooks(struct http_req *req);
+int h_page_admin_webhook_create(struct http_req *req);
+int h_page_admin_webhook(struct http_req *req);
+int h_page_admin_webhook_update(struct http_req *req);
+int h_page_admin_webhook_delete(struct http_req *req);
+
 /* server/h_metrics.c: the Prometheus metrics */
 int h_metrics(struct http_req *req);
 

@@ -320,4 +320,20 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty);
  */
 void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
+/*
+ * The webhook subscriptions (dom_webhook_list's {items, disabled}) with a
+ * banner naming the disabled ones, and the form to subscribe one (refilled
+ * from `refill` after a refusal; `kind`/`notice` as layout_notice).
+ */
+void page_webhooks(struct html *h, const struct web_page *p, const json_t *list,
+		   const json_t *refill, const char *kind, const char *notice);
+
+/*
+ * One subscription (dom_webhook_read with deliveries) with its delivery log
+ * and the forms to disable or enable it, replace its secret and delete it;
+ * `secret` (or NULL) is shown once, after it was made.
+ */
+void page_webhook(struct html *h, const struct web_page *p, const json_t *w, const char *secret,
+		  const char *kind, const char *notice);
+
 #endif
