@@ -214,11 +214,12 @@ static unsigned hooksend_step(struct hooksend *h)
 		struct webhook_attempt a;
 		char error[256], message_id[32];
 		unsigned retry_s;
+		bool stopping;
 
 		pthread_mutex_lock(&h->mu);
-		rc = h->stop;
+		stopping = h->stop;
 		pthread_mutex_unlock(&h->mu);
-		if (rc)
+		if (stopping)
 			break;
 		if (job->failing_for_s >= window) {
 			disable_failing(h, job);
