@@ -9,6 +9,7 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/hooksig.h"
 #include "core/netaddr.h"
 #include "storage/webhooks.h"
 
@@ -16,9 +17,6 @@
 #define EVENTS_MAX 32
 #define EVENT_MAX 100
 #define DESCRIPTION_MAX 200
-#define SECRET_PREFIX "whsec_"
-#define SECRET_MIN 24
-#define SECRET_MAX 64
 #define SECRET_MADE 32
 
 int dom_webhook_id(int64_t *out, const char *s)
@@ -145,19 +143,12 @@ static int check_events(const char **out, const struct dom *d, const json_t *eve
 
 static int check_secret(const char *s)
 {
-	unsigned char raw[SECRET_MAX + 4];
-	size_t len = 0;
+	unsigned char key[HOOKSIG_KEY_MAX];
+	size_t len;
+	int rc = hooksig_key(key, &len, s, "secret");
 
-	if (strncmp(s, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0 ||
-	    strlen(s) > strlen(SECRET_PREFIX) + CRYPTO_BASE64_LEN(SECRET_MAX) ||
-	    crypto_unbase64(raw, sizeof(raw), &len, s + strlen(SECRET_PREFIX)) != 0 ||
-	    len < SECRET_MIN || len > SECRET_MAX) {
-		err_clear();
-		return err_set(OTCM_EINVAL, "secret", "secret must be \"whsec_\" followed by the base64 "
-			       "of %d to %d random bytes; leave it out and the server makes one",
-			       SECRET_MIN, SECRET_MAX);
-	}
-	return 0;
+	memset(key, 0, sizeof(key));
+	return rc;
 }
 
 /* A new secret "whsec_<base64 of 32 random bytes>" in the arena. */
@@ -170,7 +161,7 @@ static int make_secret(const char **out, const struct dom *d)
 	if ((rc = crypto_random(raw, sizeof(raw))))
 		return rc;
 	crypto_base64(b64, raw, sizeof(raw));
-	*out = arena_printf(d->arena, SECRET_PREFIX "%s", b64);
+	*out = arena_printf(d->arena, HOOKSIG_PREFIX "%s", b64);
 	return 0;
 }
 

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
-#include "core/buf.h"
-#include "core/crypto.h"
+#include "core/hooksig.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -30,7 +29,6 @@
 #define HOOK_TIMEOUT_MS 10000       /* one attempt, connect to last byte */
 #define HOOK_CONNECT_MS 5000
 #define HOOK_RETRY_MAX_S 600
-#define HOOK_SECRET_MAX 64
 
 struct hooksend {
 	pthread_t thread;
@@ -76,38 +74,11 @@ static size_t discard(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/*
- * "v1," and the base64 HMAC-SHA256 of "id.timestamp.body" under the
- * secret's key, into out (cap bytes).
- */
-static int sign(char *out, size_t cap, const char *secret, const char *id, const char *timestamp,
-		const char *body)
-{
-	unsigned char key[HOOK_SECRET_MAX + 4], mac[32];
-	char b64[CRYPTO_BASE64_LEN(32)];
-	size_t keylen = 0;
-	struct buf msg = BUF_INIT;
-	int rc;
-
-	if (strncmp(secret, "whsec_", 6) != 0 ||
-	    crypto_unbase64(key, sizeof(key), &keylen, secret + 6) != 0)
-		return err_set(OTCM_EINTERNAL, "secret", "a webhook secret is not whsec_ and base64");
-	if ((rc = buf_addf(&msg, "%s.%s.%s", id, timestamp, body)))
-		goto out;
-	crypto_hmac_sha256(mac, key, keylen, msg.data, msg.len);
-	crypto_base64(b64, mac, sizeof(mac));
-	snprintf(out, cap, "v1,%s", b64);
-out:
-	memset(key, 0, sizeof(key));
-	buf_release(&msg);
-	return rc;
-}
-
 /* One attempt: post job's event.  *a gets the outcome (error NULL on a 2xx). */
 static void post(struct hooksend *h, const struct webhook_job *job, struct webhook_attempt *a,
 		 char *error, size_t error_cap, char *message_id, size_t id_cap)
 {
-	char curl_error[CURL_ERROR_SIZE] = "", timestamp[24], signature[80], header[160];
+	char curl_error[CURL_ERROR_SIZE] = "", timestamp[24], signature[HOOKSIG_LEN], header[160];
 	struct curl_slist *headers = NULL;
 	int64_t started = time_mono_us();
 	long status = 0;
@@ -122,7 +93,7 @@ static void post(struct hooksend *h, const struct webhook_job *job, struct webho
 	a->error = NULL;
 	error[0] = '\0';
 	h->refused[0] = '\0';
-	if (sign(signature, sizeof(signature), job->secret, message_id, timestamp, job->body)) {
+	if (hooksig_sign(signature, job->secret, message_id, timestamp, job->body, strlen(job->body))) {
 		snprintf(error, error_cap, "%s", err_message());
 		err_clear();
 		goto out;

@@ -9,7 +9,7 @@
  *   webhook-signature: v1,<base64 HMAC-SHA256(key, id "." timestamp "." body)>
  *
  * where key is the base64-decoded part of the subscription's "whsec_"
- * secret, and the body is {"type": action, "timestamp", "data": {seq,
+ * secret (core/hooksig.h), and the body is {"type": action, "timestamp", "data": {seq,
  * hash, action, actor, role, source, request_id, object_type, object_id,
  * reason, at}}.
  *

@@ -16,7 +16,9 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import shutil
+import ssl
 import threading
 import time
 import unittest
@@ -49,8 +51,9 @@ def verify(secret, msg_id, timestamp, body, signature_header):
 class Receiver:
     """A webhook receiver on 127.0.0.1: verifies, refuses replays, records what it accepted."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls_dir=None):
         self.port = port or free_port()
+        self.tls_dir = tls_dir     # serve https with tls_dir/server.pem and server.key
         self.secret = None
         self.answer = 200          # the status to answer with a valid delivery
         self.accepted = []         # (msg_id, timestamp, body dict), in arrival order
@@ -90,6 +93,10 @@ class Receiver:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
+        if self.tls_dir:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(self.tls_dir, "server.pem"), os.path.join(self.tls_dir, "server.key"))
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
 
@@ -101,7 +108,7 @@ class Receiver:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/hook" % self.port
+        return "%s://127.0.0.1:%d/hook" % ("https" if self.tls_dir else "http", self.port)
 
     def seqs(self):
         with self.lock:
@@ -121,13 +128,26 @@ def audit_events(client):
 
 
 class WebhookDelivery(ServerTestCase):
-    server_args = ["--webhook-private-networks", "allow"]
 
     @classmethod
     def setUpClass(cls):
+        from test_syslog import make_certificates
+        # a receiver certificate from a throwaway CA that --webhook-ca trusts, and one from another
+        cls.pki = make_tmpdir("otcm-it-hooks-pki-")
+        cls.trusted, cls.untrusted = os.path.join(cls.pki, "trusted"), os.path.join(cls.pki, "untrusted")
+        for d in (cls.trusted, cls.untrusted):
+            os.makedirs(d)
+            make_certificates(d)
+        cls.server_args = ["--webhook-private-networks", "allow",
+                           "--webhook-ca", os.path.join(cls.trusted, "ca.pem")]
         super().setUpClass()
         cls.admin = cls.srv.admin_client()
         cls.n = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.pki, ignore_errors=True)
 
     def subscribe(self, receiver, events):
         r = self.admin.post("/api/v1/webhooks", json={"url": receiver.url, "events": events,
@@ -220,6 +240,24 @@ class WebhookDelivery(ServerTestCase):
         ok = self.admin.get("/api/v1/webhooks/%d" % hook["id"]).json
         self.assertIsNone(ok["failing_since"])
         self.assertEqual(ok["attempts"], 0)
+
+    def test_https_receivers_certificate_is_verified(self):
+        good = Receiver(tls_dir=self.trusted).start()
+        self.addCleanup(good.stop)
+        bad = Receiver(tls_dir=self.untrusted).start()
+        self.addCleanup(bad.stop)
+        hook_good = self.subscribe(good, ["asset.create"])
+        bad_hook = self.admin.post("/api/v1/webhooks", json={"url": bad.url, "events": ["asset.create"]})
+        self.assertStatus(bad_hook, 201)
+        bad.secret = bad_hook.json["secret"]
+        made = self.asset()
+        got = wait_for("the https delivery", lambda: list(good.accepted))
+        self.assertEqual(int(got[0][2]["data"]["object_id"]), made)
+        self.assertEqual(self.deliveries(hook_good["id"])[0]["status"], 200)
+        log = wait_for("the refused https delivery", lambda: self.deliveries(bad_hook.json["id"]))
+        self.assertIsNone(log[0]["status"])
+        self.assertRegex(log[0]["error"], "(?i)certificate")
+        self.assertEqual(bad.accepted, [])
 
     def test_bad_input_is_refused_and_changes_nothing(self):
         before = self.admin.get("/api/v1/webhooks").json["items"]
