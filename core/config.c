@@ -141,6 +141,9 @@ static const struct option_row options[] = {
 	  "unset: the system's store" },
 	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
 	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
+	{ "metrics-listen", OPT_STR, OFF(metrics_listen), NULL, 0, 0, valid_listen,
+	  "also serve GET /metrics, without credentials and nothing else, on this HOST:PORT "
+	  "(a management network)" },
 	{ "webhook-private-networks", OPT_STR, OFF(webhook_private_networks), "refuse", 0, 0,
 	  valid_private_networks,
 	  "refuse or allow webhook receivers at loopback, private, link-local and other non-public "

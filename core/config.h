@@ -54,6 +54,7 @@ struct config {
 	char *syslog;               /* tcp:// or tls://HOST:PORT; NULL = no delivery */
 	char *syslog_ca;            /* PEM trust anchors for tls://; NULL = the system's */
 	char *syslog_format;        /* "rfc5424" or "cef" */
+	char *metrics_listen;       /* HOST:PORT serving only /metrics, no credentials; NULL = none */
 	/* webhooks (docs/operations.md) */
 	char *webhook_private_networks; /* "refuse" or "allow" */
 	unsigned webhook_disable_after_hours; /* failing this long disables a subscription */

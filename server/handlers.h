@@ -167,6 +167,13 @@ int h_page_admin_webhook_delete(struct http_req *req);
 /* server/h_metrics.c: the Prometheus metrics */
 int h_metrics(struct http_req *req);
 
+/*
+ * The whole exposition for the actor of `d` (dom_metrics_read) with the
+ * request counters m, into *out (initialised here; the caller releases it).
+ */
+struct metrics;
+int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics *m);
+
 /* server/h_drills.c: restore drills (API and page) */
 int h_drills_list(struct http_req *req);
 int h_page_drills(struct http_req *req);

@@ -34,6 +34,7 @@
 #include "server/dispatch.h"
 #include "server/forward.h"
 #include "server/hooksend.h"
+#include "server/mlisten.h"
 #include "server/routes.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
@@ -183,6 +184,7 @@ static int run_serve(const struct config *cfg)
 	struct checkpoint_writer *writer = NULL;
 	struct forward *forwarder = NULL;
 	struct hooksend *hooks = NULL;
+	struct mlisten *mlisten = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -205,10 +207,13 @@ static int run_serve(const struct config *cfg)
 	srv.key = key;
 	srv.origin = origin;
 	metrics_new(&srv.metrics, routes_count);
-	if ((rc = server_bootstrap(&srv)) || (rc = dispatch_serve(&srv)))
+	if ((rc = server_bootstrap(&srv)) ||
+	    (cfg->metrics_listen && (rc = mlisten_start(&mlisten, cfg->metrics_listen, &srv))) ||
+	    (rc = dispatch_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	mlisten_stop(mlisten);
 	hooksend_stop(hooks);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
