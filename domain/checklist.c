@@ -608,9 +608,10 @@ static const char *c_audit(const struct facts *f, const struct events *e, const 
 static const char *c_reauth(const struct facts *f, char *detail, json_t *ev)
 {
 	const json_t *s;
-	size_t i, totp = 0;
+	size_t i, totp = 0, enrolled = 0;
 
-	json_array_append_new(ev, json_string("change.json: signatures (reauthenticated_with)"));
+	json_array_append_new(ev, json_string("change.json: signatures (reauthenticated_with, "
+					      "second_factor_enrolled)"));
 	json_array_append_new(ev, json_string("statements/signature-ID.dsse.json"));
 	if (json_array_size(f->signatures) == 0) {
 		snprintf(detail, DETAIL_MAX, "the change has no signatures");
@@ -618,18 +619,29 @@ static const char *c_reauth(const struct facts *f, char *detail, json_t *ev)
 	}
 	json_array_foreach(f->signatures, i, s) {
 		const char *how = jstr(s, "reauthenticated_with");
+		bool second = !strcmp(how, "password+totp");
 
-		if (!strcmp(how, "password+totp"))
-			totp++;
-		else if (strcmp(how, "password")) {
+		if (!second && strcmp(how, "password")) {
 			snprintf(detail, DETAIL_MAX, "signature %" JSON_INTEGER_FORMAT " records no re-authentication",
 				 json_integer_value(json_object_get(s, "id")));
 			return CHECKLIST_NOT_MET;
 		}
+		/* an enrolled signer must have given a one-time code as well */
+		if (json_is_true(json_object_get(s, "second_factor_enrolled"))) {
+			enrolled++;
+			if (!second) {
+				snprintf(detail, DETAIL_MAX, "signature %" JSON_INTEGER_FORMAT " by %.100s, enrolled "
+					 "in one-time codes, was re-authenticated with the password alone",
+					 json_integer_value(json_object_get(s, "id")), jstr(s, "signer"));
+				return CHECKLIST_NOT_MET;
+			}
+		}
+		if (second)
+			totp++;
 	}
-	snprintf(detail, DETAIL_MAX, "every one of %zu signatures re-entered the password at signing, %zu "
-		 "with a one-time code (signers enrolled in one-time codes must give one)",
-		 json_array_size(f->signatures), totp);
+	snprintf(detail, DETAIL_MAX, "every one of %zu signatures re-entered the password at signing; %zu "
+		 "by signers enrolled in one-time codes, each with a code; %zu with a one-time code in all",
+		 json_array_size(f->signatures), enrolled, totp);
 	return CHECKLIST_MET;
 }
 
