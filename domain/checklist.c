@@ -750,3 +750,50 @@ int checklist_compute(json_t **out, const struct checklist_records *in)
 	*out = list;
 	return 0;
 }
+
+int checklist_effectiveness(json_t **out, const json_t *changes)
+{
+	struct checklist_records none = { 0 };
+	json_t *blank = json_object(), *controls = NULL, *list, *row;
+	const json_t *ch, *ctl;
+	size_t i, j, k;
+	int rc;
+
+	if (!json_is_array(changes))
+		return err_set(OTCM_EINVAL, "changes", "the changes are not a JSON array");
+	/* the controls in their fixed order, from the checklist of an empty ticket */
+	none.change = blank;
+	rc = checklist_compute(&controls, &none);
+	json_decref(blank);
+	if (rc)
+		return rc;
+	list = json_array();
+	json_array_foreach(controls, i, ctl) {
+		const char *id = jstr(ctl, "id");
+		json_int_t met = 0, not_met = 0, na = 0;
+		json_t *exceptions = json_array();
+
+		json_array_foreach(changes, j, ch) {
+			const json_t *mine = NULL, *c;
+
+			json_array_foreach(json_object_get(ch, "checklist"), k, c)
+				if (!strcmp(jstr(c, "id"), id))
+					mine = c;
+			if (mine && !strcmp(jstr(mine, "result"), CHECKLIST_MET)) {
+				met++;
+			} else if (mine && !strcmp(jstr(mine, "result"), CHECKLIST_NA)) {
+				na++;
+			} else {
+				not_met++;
+				json_array_append_new(exceptions, json_pack("{s:s, s:s}", "key", jstr(ch, "key"),
+					"detail", mine ? jstr(mine, "detail") : "the change's checklist lacks this control"));
+			}
+		}
+		row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "id", id, "control", jstr(ctl, "control"), "met",
+				met, "not_met", not_met, "not_applicable", na, "exceptions", exceptions);
+		json_array_append_new(list, row);
+	}
+	json_decref(controls);
+	*out = list;
+	return 0;
+}
