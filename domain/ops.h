@@ -65,6 +65,8 @@ enum dom_op {
 	OP_REPORT_READ,
 	OP_AUDIT_READ,
 	OP_CHECKPOINT_CREATE,
+	OP_SAMPLE_DRAW,
+	OP_SAMPLE_READ,
 
 	/* operations: backups and their restore drills */
 	OP_DRILL_RECORD,
