@@ -138,6 +138,9 @@ static void post(struct hooksend *h, const struct webhook_job *job, struct webho
 	if (status < 200 || status > 299)
 		snprintf(error, error_cap, "the receiver answered %ld", status);
 out:
+	/* the handle must not keep pointers to this frame's buffer and list */
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 	a->duration_ms = (int)((time_mono_us() - started) / 1000);
 	a->error = error[0] ? error : NULL;
@@ -151,7 +154,7 @@ static void disable_failing(struct hooksend *h, const struct webhook_job *job)
 	struct dom d = { .who = &who, .db = h->pool, .cfg = h->cfg };
 
 	d.arena = arena_new();
-	if (dom_webhook_disable_failing(&d, job->id, job->failing_for_s, NULL)) {
+	if (dom_webhook_disable_failing(&d, job->id, job->failing_for_s, job->last_error)) {
 		log_msg(LOG_WARN, "cannot disable webhook %" PRId64 ": %s", job->id, err_message());
 		err_clear();
 	} else {

@@ -173,7 +173,9 @@ int webhooks_due(struct webhook_jobs *out, struct db_conn *c)
 		"WITH h AS (SELECT seq AS head FROM audit_head)"
 		" SELECT w.id, w.url, w.secret, w.seq, w.attempts,"
 		"        coalesce(floor(extract(epoch FROM now() - w.failing_since))::bigint, -1),"
-		"        h.head, coalesce(e.seq, 0), e.body"
+		"        h.head, coalesce(e.seq, 0), e.body,"
+		"        (SELECT d.error FROM webhook_deliveries d WHERE d.webhook_id = w.id"
+		"         ORDER BY d.id DESC LIMIT 1)"
 		" FROM webhooks w CROSS JOIN h"
 		" LEFT JOIN LATERAL ("
 		"   SELECT a.seq, json_build_object("
@@ -214,6 +216,7 @@ int webhooks_due(struct webhook_jobs *out, struct db_conn *c)
 		j->head = strtoll(db_res_get(r, i, 6), NULL, 10);
 		j->event_seq = strtoll(db_res_get(r, i, 7), NULL, 10);
 		j->body = db_res_isnull(r, i, 8) ? NULL : db_res_get(r, i, 8);
+		j->last_error = db_res_isnull(r, i, 9) ? NULL : db_res_get(r, i, 9);
 	}
 	out->res = r;
 	r = NULL;

@@ -75,6 +75,7 @@ struct webhook_job {
 	int64_t head;               /* the newest audit seq in the same snapshot */
 	int64_t event_seq;          /* the next matching event after seq; 0: none up to head */
 	const char *body;           /* its JSON payload (Standard Webhooks: type, timestamp, data) */
+	const char *last_error;     /* the newest attempt's error, NULL for none */
 };
 
 struct webhook_jobs {

@@ -483,6 +483,7 @@ class WebhookTwoNodes(unittest.TestCase):
         off = wait_for("the subscription disabled",
                        lambda: (lambda w: not w["enabled"] and w)(admin.get("/api/v1/webhooks/%d" % hook).json))
         self.assertIn("failing for 73 hours", off["disabled_reason"])
+        self.assertIn("onnect", off["disabled_reason"], "the reason names the last error")
         events = [e for e in admin.get("/api/v1/audit?limit=500&after=0").json["items"]
                   if e["action"] == "webhook.disabled"]
         self.assertEqual(len(events), 1)
