@@ -150,6 +150,8 @@ static const struct option_row options[] = {
 	  "addresses (docs/operations.md)" },
 	{ "webhook-disable-after-hours", OPT_UINT, OFF(webhook_disable_after_hours), "72", 1, 8760, NULL,
 	  "hours a webhook subscription may fail without a success before it is disabled" },
+	{ "webhook-log-days", OPT_UINT, OFF(webhook_log_days), "90", 1, 3650, NULL,
+	  "days a webhook delivery attempt stays in the delivery log" },
 	{ "webhook-ca", OPT_STR, OFF(webhook_ca), NULL, 0, 0, NULL,
 	  "PEM file of the certificates an https:// webhook receiver's certificate must chain to; "
 	  "unset: the system's store" },

@@ -58,6 +58,7 @@ struct config {
 	/* webhooks (docs/operations.md) */
 	char *webhook_private_networks; /* "refuse" or "allow" */
 	unsigned webhook_disable_after_hours; /* failing this long disables a subscription */
+	unsigned webhook_log_days;  /* delivery log rows older than this are deleted */
 	char *webhook_ca;           /* PEM trust anchors for https:// receivers; NULL = the system's */
 	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
 };

@@ -29,6 +29,7 @@
 #define HOOK_TIMEOUT_MS 10000       /* one attempt, connect to last byte */
 #define HOOK_CONNECT_MS 5000
 #define HOOK_RETRY_MAX_S 600
+#define HOOK_PRUNE_EVERY_US (3600LL * 1000000)  /* the delivery log's old rows, hourly */
 
 struct hooksend {
 	pthread_t thread;
@@ -41,6 +42,7 @@ struct hooksend {
 	CURL *curl;
 	char *user_agent;
 	bool allow_private;
+	int64_t pruned_at_us;         /* monotonic; 0: not yet while leading */
 	char refused[128];            /* the address open_socket refused, for the log */
 };
 
@@ -164,6 +166,25 @@ static void disable_failing(struct hooksend *h, const struct webhook_job *job)
 	arena_free(d.arena);
 }
 
+/* Delete the delivery log's rows older than --webhook-log-days, on taking the lead and hourly. */
+static void prune(struct hooksend *h)
+{
+	struct db_conn *c = NULL;
+	uint64_t n = 0;
+
+	if (h->pruned_at_us && time_mono_us() - h->pruned_at_us < HOOK_PRUNE_EVERY_US)
+		return;
+	h->pruned_at_us = time_mono_us();
+	if (db_acquire(&c, h->pool) || webhooks_prune(&n, c, h->cfg->webhook_log_days)) {
+		log_msg(LOG_WARN, "cannot prune the webhook delivery log: %s", err_message());
+		err_clear();
+	} else if (n) {
+		log_msg(LOG_INFO, "webhook delivery log: %" PRIu64 " attempts older than %u days deleted",
+			n, h->cfg->webhook_log_days);
+	}
+	db_release(c);
+}
+
 /* One look: each due subscription's next event.  Returns ms to wait before the next look. */
 static unsigned hooksend_step(struct hooksend *h)
 {
@@ -173,8 +194,11 @@ static unsigned hooksend_step(struct hooksend *h)
 	unsigned wait = HOOK_IDLE_MS;
 	int rc;
 
-	if (!leader_hold(h->leader))
+	if (!leader_hold(h->leader)) {
+		h->pruned_at_us = 0;
 		return HOOK_FOLLOWER_MS;
+	}
+	prune(h);
 	if ((rc = db_acquire(&c, h->pool)) || (rc = webhooks_due(&jobs, c))) {
 		log_msg(LOG_WARN, "webhook delivery cannot read what is due: %s", err_message());
 		err_clear();

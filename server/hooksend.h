@@ -20,7 +20,9 @@
  * minutes, the subscription's later events waiting behind it.  A
  * subscription failing for --webhook-disable-after-hours is disabled by
  * dom_webhook_disable_failing().  Only the node holding the webhook lead
- * (storage/leader.h, LEADER_WEBHOOK_KEY) delivers; it borrows a pooled
+ * (storage/leader.h, LEADER_WEBHOOK_KEY) delivers, and it deletes the
+ * delivery log's attempts older than --webhook-log-days when it takes the
+ * lead and hourly after that; it borrows a pooled
  * connection only to read what is due and to record each attempt, never
  * while waiting for a receiver.
  *

@@ -308,3 +308,20 @@ int webhooks_skip(struct db_conn *c, int64_t id, int64_t from, int64_t to)
 	db_res_free(r);
 	return rc;
 }
+
+int webhooks_prune(uint64_t *out_deleted, struct db_conn *c, unsigned days)
+{
+	static const char sql[] =
+		"DELETE FROM webhook_deliveries WHERE at < now() - make_interval(days => $1::int)";
+	struct db_res *r = NULL;
+	char d[16];
+	const char *v[1] = { d };
+	int rc;
+
+	snprintf(d, sizeof(d), "%u", days);
+	*out_deleted = 0;
+	if ((rc = db_execv(&r, c, sql, 1, v)) == 0)
+		*out_deleted = db_res_affected(r);
+	db_res_free(r);
+	return rc;
+}

@@ -114,6 +114,9 @@ struct webhook_attempt {
 int webhooks_record(struct db_conn *c, int64_t id, int64_t from, const struct webhook_attempt *a,
 		    unsigned retry_s);
 
+/* Delete delivery log rows older than `days` days; *out_deleted gets how many. */
+int webhooks_prune(uint64_t *out_deleted, struct db_conn *c, unsigned days);
+
 /* Move the mark from `from` to `to` (no matching events in between); ECONFLICT as above. */
 int webhooks_skip(struct db_conn *c, int64_t id, int64_t from, int64_t to);
 

@@ -463,6 +463,12 @@ class WebhookTwoNodes(unittest.TestCase):
         leader = wait_for("a webhook leader", lambda: self.leading_node() is not None and
                           self.leading_node() + 1) - 1
 
+        # an attempt older than --webhook-log-days: the next leader prunes it when it takes over
+        self.pg.psql("INSERT INTO webhook_deliveries (webhook_id, seq, message_id, attempt, status, at)"
+                     " VALUES (%d, 1, 'evt_1', 1, 200, now() - interval '91 days')" % hook)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM webhook_deliveries WHERE at < now() - interval"
+                                      " '90 days'"), "1")
+
         # the leader crashes; the other node takes the lead and delivers what follows
         self.nodes[leader].kill()
         more = self.make_events("after-crash")
@@ -470,6 +476,9 @@ class WebhookTwoNodes(unittest.TestCase):
         got = [int(b["data"]["object_id"]) for _, _, b in rx.accepted]
         self.assertEqual(got[len(made):], more)
         self.assertEqual(self.leaders(), 1)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM webhook_deliveries WHERE at < now() - interval"
+                                      " '90 days'"), "0", "the old attempt is pruned")
+        self.assertGreater(int(self.pg.psql("SELECT count(*) FROM webhook_deliveries")), 0)
 
         # the receiver goes away; after a first failure the database's clock for this
         # subscription is moved back three days: the next attempt disables it
