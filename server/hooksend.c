@@ -39,28 +39,54 @@ struct hooksend {
 	struct db_pool *pool;
 	const struct config *cfg;
 	struct leader *leader;
-	CURL *curl;
+	CURLM *multi;
 	char *user_agent;
 	bool allow_private;
 	int64_t pruned_at_us;         /* monotonic; 0: not yet while leading */
-	char refused[128];            /* the address open_socket refused, for the log */
 };
+
+/* One attempt in flight: a subscription's next event to its receiver. */
+struct attempt {
+	struct hooksend *h;
+	const struct webhook_job *job;
+	CURL *easy;
+	struct curl_slist *headers;
+	int64_t started_us;
+	struct webhook_attempt a;
+	bool done;
+	char message_id[32];
+	char timestamp[24];
+	char signature[HOOKSIG_LEN];
+	char curl_error[CURL_ERROR_SIZE];
+	char refused[128];            /* the address open_socket refused */
+	char error[256];
+};
+
+static bool stopping(struct hooksend *h)
+{
+	bool stop;
+
+	pthread_mutex_lock(&h->mu);
+	stop = h->stop;
+	pthread_mutex_unlock(&h->mu);
+	return stop;
+}
 
 /* libcurl's socket: only public addresses unless private networks are allowed. */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-	struct hooksend *h = clientp;
+	struct attempt *t = clientp;
 	int fd;
 
 	(void)purpose;
-	if (!h->allow_private && !netaddr_is_public(&addr->addr)) {
+	if (!t->h->allow_private && !netaddr_is_public(&addr->addr)) {
 		char text[INET6_ADDRSTRLEN] = "?";
 		const void *a = addr->family == AF_INET6
 			? (const void *)&((const struct sockaddr_in6 *)(const void *)&addr->addr)->sin6_addr
 			: (const void *)&((const struct sockaddr_in *)(const void *)&addr->addr)->sin_addr;
 
 		inet_ntop(addr->family, a, text, sizeof(text));
-		snprintf(h->refused, sizeof(h->refused), "the address %s is not on the public internet "
+		snprintf(t->refused, sizeof(t->refused), "the address %s is not on the public internet "
 			 "(--webhook-private-networks refuse)", text);
 		return CURL_SOCKET_BAD;
 	}
@@ -76,76 +102,123 @@ static size_t discard(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* One attempt: post job's event.  *a gets the outcome (error NULL on a 2xx). */
-static void post(struct hooksend *h, const struct webhook_job *job, struct webhook_attempt *a,
-		 char *error, size_t error_cap, char *message_id, size_t id_cap)
+static void add_header(struct attempt *t, const char *name, const char *value)
 {
-	char curl_error[CURL_ERROR_SIZE] = "", timestamp[24], signature[HOOKSIG_LEN], header[160];
-	struct curl_slist *headers = NULL;
-	int64_t started = time_mono_us();
-	long status = 0;
-	CURLcode cc;
+	char line[160];
 
-	snprintf(message_id, id_cap, "evt_%" PRId64, job->event_seq);
-	snprintf(timestamp, sizeof(timestamp), "%lld", (long long)time(NULL));
-	a->seq = job->event_seq;
-	a->message_id = message_id;
-	a->attempt = job->attempts + 1;
-	a->status = 0;
-	a->error = NULL;
-	error[0] = '\0';
-	h->refused[0] = '\0';
-	if (hooksig_sign(signature, job->secret, message_id, timestamp, job->body, strlen(job->body))) {
-		snprintf(error, error_cap, "%s", err_message());
+	snprintf(line, sizeof(line), "%s: %s", name, value);
+	t->headers = curl_slist_append(t->headers, line);
+}
+
+/* Sign t's event and make its request; false (t->error set) when it cannot start. */
+static bool attempt_prepare(struct attempt *t)
+{
+	const struct webhook_job *job = t->job;
+	CURL *e;
+
+	snprintf(t->message_id, sizeof(t->message_id), "evt_%" PRId64, job->event_seq);
+	snprintf(t->timestamp, sizeof(t->timestamp), "%lld", (long long)time(NULL));
+	t->a.seq = job->event_seq;
+	t->a.message_id = t->message_id;
+	t->a.attempt = job->attempts + 1;
+	t->started_us = time_mono_us();
+	if (hooksig_sign(t->signature, job->secret, t->message_id, t->timestamp, job->body,
+			 strlen(job->body))) {
+		snprintf(t->error, sizeof(t->error), "%s", err_message());
 		err_clear();
-		goto out;
+		return false;
 	}
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	snprintf(header, sizeof(header), "webhook-id: %s", message_id);
-	headers = curl_slist_append(headers, header);
-	snprintf(header, sizeof(header), "webhook-timestamp: %s", timestamp);
-	headers = curl_slist_append(headers, header);
-	snprintf(header, sizeof(header), "webhook-signature: %s", signature);
-	headers = curl_slist_append(headers, header);
-	headers = curl_slist_append(headers, "Expect:");
+	if (!(t->easy = e = curl_easy_init())) {
+		snprintf(t->error, sizeof(t->error), "cannot make a libcurl handle");
+		return false;
+	}
+	add_header(t, "Content-Type", "application/json");
+	add_header(t, "webhook-id", t->message_id);
+	add_header(t, "webhook-timestamp", t->timestamp);
+	add_header(t, "webhook-signature", t->signature);
+	t->headers = curl_slist_append(t->headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_URL, job->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)HOOK_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)HOOK_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (t->h->cfg->webhook_ca)
+		curl_easy_setopt(e, CURLOPT_CAINFO, t->h->cfg->webhook_ca);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, t->h->user_agent);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(job->body));
+	return true;
+}
 
-	curl_easy_reset(h->curl);
-	curl_easy_setopt(h->curl, CURLOPT_URL, job->url);
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h->curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)HOOK_TIMEOUT_MS);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)HOOK_CONNECT_MS);
-	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (h->cfg->webhook_ca)
-		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->cfg->webhook_ca);
-	curl_easy_setopt(h->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(h->curl, CURLOPT_OPENSOCKETDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, curl_error);
-	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, h->user_agent);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, job->body);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(job->body));
-	cc = curl_easy_perform(h->curl);
+/* t's request ended with cc: its status, or why there was no 2xx. */
+static void attempt_finish(struct attempt *t, CURLcode cc)
+{
+	long status = 0;
+
+	t->done = true;
+	t->a.duration_ms = (int)((time_mono_us() - t->started_us) / 1000);
 	if (cc != CURLE_OK) {
-		snprintf(error, error_cap, "%s", h->refused[0] ? h->refused
-						 : curl_error[0] ? curl_error : curl_easy_strerror(cc));
-		goto out;
+		snprintf(t->error, sizeof(t->error), "%s", t->refused[0] ? t->refused
+			 : t->curl_error[0] ? t->curl_error : curl_easy_strerror(cc));
+		return;
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	a->status = (int)status;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	t->a.status = (int)status;
 	if (status < 200 || status > 299)
-		snprintf(error, error_cap, "the receiver answered %ld", status);
-out:
-	/* the handle must not keep pointers to this frame's buffer and list */
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
-	a->duration_ms = (int)((time_mono_us() - started) / 1000);
-	a->error = error[0] ? error : NULL;
+		snprintf(t->error, sizeof(t->error), "the receiver answered %ld", status);
+}
+
+static void attempt_release(struct hooksend *h, struct attempt *t)
+{
+	if (t->easy) {
+		curl_multi_remove_handle(h->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	curl_slist_free_all(t->headers);
+	t->easy = NULL;
+	t->headers = NULL;
+}
+
+/*
+ * Post every attempt at once (one receiver's delay holds no other's) and
+ * wait until each is done or the thread is asked to stop; unfinished ones
+ * are left undone (not recorded: tried again, at-least-once).
+ */
+static void attempts_run(struct hooksend *h, struct attempt *ts, size_t n)
+{
+	int running = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (ts[i].easy && curl_multi_add_handle(h->multi, ts[i].easy) != CURLM_OK)
+			attempt_finish(&ts[i], CURLE_FAILED_INIT);
+	do {
+		CURLMsg *msg;
+		int left;
+
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(h->multi, &left))) {
+			struct attempt *t = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+			if (t && !t->done)
+				attempt_finish(t, msg->data.result);
+		}
+		if (running && curl_multi_poll(h->multi, NULL, 0, 200, NULL) != CURLM_OK)
+			break;
+	} while (running && !stopping(h));
 }
 
 /* The server disables a subscription failing too long, as "system" (domain/actor.h). */
@@ -185,13 +258,44 @@ static void prune(struct hooksend *h)
 	db_release(c);
 }
 
+/* Record a finished attempt and move the subscription; true when it was delivered. */
+static bool record(struct hooksend *h, struct attempt *t)
+{
+	const struct webhook_job *job = t->job;
+	struct db_conn *c = NULL;
+	unsigned retry_s = job->attempts >= 10 ? HOOK_RETRY_MAX_S : 1u << job->attempts;
+	bool delivered = false;
+
+	if (retry_s > HOOK_RETRY_MAX_S)
+		retry_s = HOOK_RETRY_MAX_S;
+	t->a.error = t->error[0] ? t->error : NULL;
+	if (db_acquire(&c, h->pool) || webhooks_record(c, job->id, job->seq, &t->a, retry_s)) {
+		/* delivered but not recorded: delivered again next time (at-least-once) */
+		log_msg(LOG_WARN, "webhook %" PRId64 ": cannot record attempt on event %" PRId64 ": %s",
+			job->id, t->a.seq, err_message());
+		err_clear();
+	} else if (t->a.error) {
+		if (job->attempts == 0)
+			log_msg(LOG_WARN, "webhook %" PRId64 " paused at event %" PRId64 ", retrying: %s",
+				job->id, t->a.seq, t->a.error);
+	} else {
+		if (job->attempts > 0)
+			log_msg(LOG_INFO, "webhook %" PRId64 " resumed at event %" PRId64, job->id, t->a.seq);
+		delivered = true;
+	}
+	db_release(c);
+	return delivered;
+}
+
 /* One look: each due subscription's next event.  Returns ms to wait before the next look. */
 static unsigned hooksend_step(struct hooksend *h)
 {
 	struct webhook_jobs jobs = { 0 };
+	struct attempt *ts = NULL;
 	struct db_conn *c = NULL;
 	int64_t window = (int64_t)h->cfg->webhook_disable_after_hours * 3600;
 	unsigned wait = HOOK_IDLE_MS;
+	size_t n = 0;
 	int rc;
 
 	if (!leader_hold(h->leader)) {
@@ -207,54 +311,36 @@ static unsigned hooksend_step(struct hooksend *h)
 	}
 	db_release(c);
 	c = NULL;
+	ts = jobs.n ? xcalloc(jobs.n, sizeof(*ts)) : NULL;
 	for (size_t i = 0; i < jobs.n; i++) {
 		const struct webhook_job *job = &jobs.jobs[i];
-		struct webhook_attempt a;
-		char error[256], message_id[32];
-		unsigned retry_s;
-		bool stopping;
 
-		pthread_mutex_lock(&h->mu);
-		stopping = h->stop;
-		pthread_mutex_unlock(&h->mu);
-		if (stopping)
-			break;
 		if (job->failing_for_s >= window) {
 			disable_failing(h, job);
-			continue;
-		}
-		if (!job->body) {
+		} else if (!job->body) {
 			/* nothing matches up to the head: move the mark there */
 			if (job->head > job->seq &&
 			    (db_acquire(&c, h->pool) == 0) && webhooks_skip(c, job->id, job->seq, job->head))
 				err_clear();
 			db_release(c);
 			c = NULL;
-			continue;
-		}
-		post(h, job, &a, error, sizeof(error), message_id, sizeof(message_id));
-		retry_s = job->attempts >= 10 ? HOOK_RETRY_MAX_S : 1u << job->attempts;
-		if (retry_s > HOOK_RETRY_MAX_S)
-			retry_s = HOOK_RETRY_MAX_S;
-		if ((rc = db_acquire(&c, h->pool)) ||
-		    (rc = webhooks_record(c, job->id, job->seq, &a, retry_s))) {
-			/* delivered but not recorded: delivered again next time (at-least-once) */
-			log_msg(LOG_WARN, "webhook %" PRId64 ": cannot record attempt on event %" PRId64 ": %s",
-				job->id, a.seq, err_message());
-			err_clear();
-		} else if (a.error) {
-			if (job->attempts == 0)
-				log_msg(LOG_WARN, "webhook %" PRId64 " paused at event %" PRId64
-					", retrying: %s", job->id, a.seq, a.error);
 		} else {
-			if (job->attempts > 0)
-				log_msg(LOG_INFO, "webhook %" PRId64 " resumed at event %" PRId64, job->id, a.seq);
-			wait = 0;    /* more may be waiting */
+			struct attempt *t = &ts[n++];
+
+			t->h = h;
+			t->job = job;
+			if (!attempt_prepare(t))
+				t->done = true;
 		}
-		db_release(c);
-		c = NULL;
+	}
+	attempts_run(h, ts, n);
+	for (size_t i = 0; i < n; i++) {
+		if (ts[i].done && record(h, &ts[i]))
+			wait = 0;    /* more may be waiting */
+		attempt_release(h, &ts[i]);
 	}
 out:
+	free(ts);
 	db_release(c);
 	webhook_jobs_release(&jobs);
 	return wait;
@@ -292,8 +378,8 @@ static void *hooksend_main(void *arg)
 static void hooksend_free(struct hooksend *h)
 {
 	leader_free(h->leader);
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	free(h->user_agent);
@@ -316,8 +402,8 @@ int hooksend_start(struct hooksend **out, struct db_pool *pool, const struct con
 	h->allow_private = strcmp(cfg->webhook_private_networks, "allow") == 0;
 	h->user_agent = xasprintf("otcm/%s", version ? version : "");
 	leader_new_for(&h->leader, pool, LEADER_WEBHOOK_KEY, "webhook delivery");
-	if (!(h->curl = curl_easy_init())) {
-		rc = err_set(OTCM_EINTERNAL, NULL, "cannot make a libcurl handle");
+	if (!(h->multi = curl_multi_init())) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "cannot make a libcurl multi handle");
 		goto out;
 	}
 	if (pthread_create(&h->thread, NULL, hooksend_main, h) != 0) {

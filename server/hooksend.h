@@ -19,7 +19,9 @@
  * logged in the delivery log and retried after 1 s, doubling to 10
  * minutes, the subscription's later events waiting behind it.  A
  * subscription failing for --webhook-disable-after-hours is disabled by
- * dom_webhook_disable_failing().  Only the node holding the webhook lead
+ * dom_webhook_disable_failing().  Each look posts to every due
+ * subscription at once (libcurl's multi interface), so a receiver that
+ * hangs until the timeout holds up no other.  Only the node holding the webhook lead
  * (storage/leader.h, LEADER_WEBHOOK_KEY) delivers, and it deletes the
  * delivery log's attempts older than --webhook-log-days when it takes the
  * lead and hourly after that; it borrows a pooled

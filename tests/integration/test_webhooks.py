@@ -56,6 +56,7 @@ class Receiver:
         self.tls_dir = tls_dir     # serve https with tls_dir/server.pem and server.key
         self.secret = None
         self.answer = 200          # the status to answer with a valid delivery
+        self.delay = 0             # seconds to wait before answering
         self.accepted = []         # (msg_id, timestamp, body dict), in arrival order
         self.rejected = []         # (reason, msg_id)
         self.lock = threading.Lock()
@@ -70,6 +71,7 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                time.sleep(receiver.delay)
                 msg_id = self.headers.get("webhook-id", "")
                 ts = self.headers.get("webhook-timestamp", "")
                 sig = self.headers.get("webhook-signature", "")
@@ -240,6 +242,20 @@ class WebhookDelivery(ServerTestCase):
         ok = self.admin.get("/api/v1/webhooks/%d" % hook["id"]).json
         self.assertIsNone(ok["failing_since"])
         self.assertEqual(ok["attempts"], 0)
+
+    def test_a_slow_receiver_holds_up_no_other(self):
+        slow, fast = Receiver().start(), Receiver().start()
+        self.addCleanup(slow.stop)
+        self.addCleanup(fast.stop)
+        slow.delay = 8
+        self.subscribe(slow, ["asset.create"])      # the older subscription, asked first
+        self.subscribe(fast, ["asset.create"])
+        started = time.monotonic()
+        made = self.asset()
+        got = wait_for("the fast receiver", lambda: list(fast.accepted), timeout=30)
+        self.assertLess(time.monotonic() - started, 5, "the slow receiver held up the fast one")
+        self.assertEqual(int(got[0][2]["data"]["object_id"]), made)
+        wait_for("the slow receiver", lambda: slow.accepted, timeout=30)
 
     def test_https_receivers_certificate_is_verified(self):
         good = Receiver(tls_dir=self.trusted).start()
