@@ -15,6 +15,7 @@ import tarfile
 import tempfile
 import time
 import unittest
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 import test_evidence
@@ -281,6 +282,64 @@ class Samples(ServerTestCase):
         self.assertIn("ok    changes/%s.tar: the bundle is authentic; its change has 1 policy findings" % self.emergency,
                       out)
         self.assertIn("ok    effectiveness.json", out)
+
+    # -- the pages --
+
+    def form(self, who, path, fields):
+        """POST an urlencoded page form as a browser does: the CSRF token in the form, no header."""
+        c = self.c[who]
+        kept, c.csrf = c.csrf, None
+        try:
+            body = urllib.parse.urlencode(dict(fields, csrf_token=kept))
+            return c.post(path, body=body, content_type="application/x-www-form-urlencoded",
+                          headers={"Accept": "text/html,application/xhtml+xml"})
+        finally:
+            c.csrf = kept
+
+    def test_samples_page_lists_and_draws(self):
+        day = lambda t: t.strftime("%Y-%m-%d")
+        # the form's days are dates, midnight UTC: yesterday up to today's midnight, which has passed
+        today = datetime.now(timezone.utc)
+        r = self.form("aud", "/samples", {"from": day(today - timedelta(days=1)), "to": day(today),
+                                          "size": "2", "seed": "page-seed"})
+        self.assertStatus(r, 303)
+        location = r.headers.get("Location")
+        self.assertTrue(location.startswith("/samples?drawn="), location)
+        sid = int(location.split("=")[1].split("#")[0])
+        page = self.c["aud"].get(location.split("#")[0], headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        html = page.body.decode()
+        self.assertIn("Sample %d drawn and recorded." % sid, html)
+        self.assertIn('id="sample-%d"' % sid, html)
+        self.assertIn("page-seed", html)
+        self.assertIn('href="/api/v1/reports/samples/%d/evidence"' % sid, html)
+        sample = self.c["aud"].get("/api/v1/reports/samples/%d" % sid).json
+        self.assertEqual(sample["seed"], "page-seed")
+        for k in sample["keys"]:
+            self.assertIn('href="/changes/%s"' % k, html)
+        # a bad form answers the page with the refusal, the fields kept, and records nothing
+        before = len(self.c["aud"].get("/api/v1/reports/samples").json["items"])
+        r = self.form("aud", "/samples", {"from": day(self.start), "to": day(self.start), "size": "lots",
+                                          "seed": "<b>x</b>"})
+        self.assertStatus(r, 400)
+        html = r.body.decode()
+        self.assertIn("size", html)
+        self.assertIn('value="lots"', html)
+        self.assertNotIn("<b>x</b>", html)
+        r = self.form("aud", "/samples", {"from": day(self.start), "to": "2999-01-01", "size": "2"})
+        self.assertStatus(r, 409)
+        self.assertIn("the period has not ended", r.body.decode())
+        self.assertEqual(len(self.c["aud"].get("/api/v1/reports/samples").json["items"]), before)
+        self.assertStatus(self.c["eng"].get("/samples", headers={"Accept": "text/html"}), 403)
+        # the reports page shows the control effectiveness
+        r = self.c["aud"].get("/reports?from=%s&to=%s" % (urllib.parse.quote(iso(self.start)),
+                                                          urllib.parse.quote(iso(self.end))),
+                              headers={"Accept": "text/html"})
+        self.assertStatus(r, 200)
+        html = r.body.decode()
+        self.assertIn('<h2 id="effectiveness">Control effectiveness</h2>', html)
+        self.assertIn('id="control-emergency"', html)
+        self.assertIn('href="/changes/%s"' % self.emergency, html)
 
     def test_emergency_change_without_timely_approval_is_not_met(self):
         r = self.c["aud"].get("/api/v1/changes/%s/evidence" % self.emergency)
