@@ -72,6 +72,13 @@ enum dom_op {
 	OP_DRILL_RECORD,
 	OP_DRILL_READ,
 
+	/* operations: outside destinations and monitoring */
+	OP_WEBHOOK_CREATE,
+	OP_WEBHOOK_READ,
+	OP_WEBHOOK_UPDATE,
+	OP_WEBHOOK_DELETE,
+	OP_METRICS_READ,
+
 	OP_COUNT
 };
 

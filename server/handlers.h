@@ -159,6 +159,9 @@ int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
 
+/* server/h_metrics.c: the Prometheus metrics */
+int h_metrics(struct http_req *req);
+
 /* server/h_drills.c: restore drills (API and page) */
 int h_drills_list(struct http_req *req);
 int h_page_drills(struct http_req *req);

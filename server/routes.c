@@ -134,6 +134,8 @@ const struct route routes[] = {
 	  "consistency proof between two checkpoints (?first=M&second=N)", OP_AUDIT_READ },
 	{ "GET", "/api/v1/keys/server.pub", ROLE_PUBLIC, h_keys_server_pub,
 	  "the server's Ed25519 public key (PEM) that signs audit checkpoints", OP_NONE },
+	{ "GET", "/metrics", ROLE_ADMIN | ROLE_AUDITOR, h_metrics,
+	  "the server's metrics in the Prometheus text format", OP_METRICS_READ },
 
 	/* web pages (h_pages.c): HTML, not part of the API or its OpenAPI document */
 	{ "GET", "/static/{name}", ROLE_PUBLIC, h_page_static, "page stylesheet and script", OP_NONE },
