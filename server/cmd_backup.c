@@ -57,7 +57,8 @@ static void usage(void)
 		"       otcm restore --from DIR --data NEWDIR [--key FILE] [--pg-bindir B]\n"
 		"       otcm drill --from DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]\n"
 		"                  [--as ADMIN] [--scratch DIR] [--keep]\n"
-		"An online backup (pg_basebackup) with a manifest of every file's SHA-256;\n"
+		"An online backup (pg_basebackup; pg_dump -Fd of a --database whose role may not\n"
+		"replicate) with a manifest of every file's SHA-256;\n"
 		"its verification; its restore into a new data folder; and a restore drill\n"
 		"that checks a restore and records the signed result (docs/operations.md).\n"
 		"--key FILE (64 hex digits, mode 0600) encrypts a backup, and reads one.\n");
