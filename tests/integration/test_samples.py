@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import test_evidence
 from harness import ServerTestCase, otcm_bin, strong_password
+from test_auth_totp import totp
 from test_evidence import make_tar, tar_files
 
 
@@ -340,6 +341,39 @@ class Samples(ServerTestCase):
         self.assertIn('<h2 id="effectiveness">Control effectiveness</h2>', html)
         self.assertIn('id="control-emergency"', html)
         self.assertIn('href="/changes/%s"' % self.emergency, html)
+
+    def test_signer_enrolled_in_one_time_codes_is_recorded_and_checked(self):
+        # an approver with one-time codes authorises a change (after the period: it is in no sample)
+        pw = strong_password()
+        self.assertStatus(self.admin.post("/api/v1/users", json={
+            "username": "appr-totp", "display_name": "APPR TOTP", "role": "approver", "password": pw}), 201)
+        c = self.srv.client()
+        self.assertStatus(c.login("appr-totp", pw), 200)
+        r = c.post("/api/v1/totp", json={"password": pw})
+        self.assertStatus(r, 201)
+        secret = r.json["secret"]
+        self.assertStatus(c.post("/api/v1/totp/confirm", json={"password": pw, "totp_code": totp(secret, step=-1)}),
+                          200)
+        r = self.admin.post("/api/v1/assets", json={"path": "plant/totp/plc", "type": "plc"})
+        self.assertStatus(r, 201)
+        r = self.c["eng"].post("/api/v1/changes", json={
+            "type": "normal", "title": "t", "reason": "r", "risk": "low", "implementation_plan": "i",
+            "rollback_plan": "b", "affected_assets": [r.json["id"]]})
+        self.assertStatus(r, 201)
+        key = r.json["key"]
+        self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/transitions" % key, json={"to": "submitted"}), 200)
+        r = c.post("/api/v1/changes/%s/signatures" % key,
+                   json={"meaning": "authorised", "password": pw, "totp_code": totp(secret)})
+        self.assertStatus(r, 201)
+        self.assertEqual((r.json["reauthenticated_with"], r.json["second_factor_enrolled"]), ("password+totp", True))
+        r = self.c["aud"].get("/api/v1/changes/%s/evidence" % key)
+        self.assertStatus(r, 200)
+        change = json.loads(tar_files(r.body)["change.json"])
+        self.assertIs(change["signatures"][0]["second_factor_enrolled"], True)
+        check = {c["id"]: c for c in change["checklist"]}["reauthentication"]
+        self.assertEqual(check["result"], "met", check)
+        self.assertIn("1 by signers enrolled in one-time codes, each with a code", check["detail"])
+        self.assertIn("second_factor_enrolled", " ".join(check["evidence"]))
 
     def test_emergency_change_without_timely_approval_is_not_met(self):
         r = self.c["aud"].get("/api/v1/changes/%s/evidence" % self.emergency)
