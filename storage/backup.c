@@ -405,7 +405,7 @@ static int dump_facts(bool *out_replicate, json_t **out_roles, struct db_conn *c
 }
 
 int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source, const unsigned char *key)
+		  const char *data_dir, const char *source, const char *method, const unsigned char *key)
 {
 	char *plain = key ? xasprintf("%s/.plain", to) : xstrdup(to);
 	char *tool = xasprintf("%s/pg_basebackup", bindir);
@@ -422,12 +422,19 @@ int backup_create(json_t **out, const char *to, const char *conninfo, const char
 	char kid[17];
 	int rc;
 
+	if (method && strcmp(method, "auto") && strcmp(method, "pg_basebackup") && strcmp(method, "pg_dump")) {
+		rc = err_set(OTCM_EINVAL, "method", "--method must be auto, pg_basebackup or pg_dump, not '%.40s'",
+			     method);
+		goto out;
+	}
 	if ((rc = empty_folder(to, "to")) || (key && mkdir(plain, 0700) < 0 &&
 					      (rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s",
 							    plain, strerror(errno)))) ||
 	    (rc = db_connect(&c, conninfo)) || (rc = dump_facts(&replicate, &roles, c)) ||
 	    (rc = backup_snapshot(&before, c)))
 		goto out;
+	if (method && strcmp(method, "auto"))
+		replicate = strcmp(method, "pg_basebackup") == 0;
 	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s,s:b,s:s}", "to", to, "source", source,
 						       "encrypted", key != NULL, "method",
 						       replicate ? "pg_basebackup" : "pg_dump"));

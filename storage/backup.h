@@ -53,7 +53,9 @@ int backup_snapshot(json_t **out, struct db_conn *c);
 /*
  * Back up the database at `conninfo` into the new or empty folder `to`:
  * snapshot, pg_basebackup from `bindir` (pg_dump -Fd when the login
- * role has neither REPLICATION nor superuser), the signing key from `data_dir`
+ * role has neither REPLICATION nor superuser; `method` "pg_basebackup" or
+ * "pg_dump" chooses, NULL or "auto" decides so; anything else is
+ * OTCM_EINVAL naming "method"), the signing key from `data_dir`
  * (may be NULL), the manifest.  `source` says what was backed up ("private
  * cluster" or "database").  With `key` (CRYPTO_FILE_KEY_LEN bytes, or
  * NULL) every file is stored encrypted (core/crypto.h) as <path>.enc and
@@ -61,7 +63,7 @@ int backup_snapshot(json_t **out, struct db_conn *c);
  * (mode 0700) and removed.  *out (may be NULL) gets the manifest.
  */
 int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source, const unsigned char *key);
+		  const char *data_dir, const char *source, const char *method, const unsigned char *key);
 
 /*
  * Verify the backup in `dir`: every file against the manifest's SHA-256 and

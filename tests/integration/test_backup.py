@@ -439,6 +439,24 @@ class ExternalDatabaseBackupTest(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("pg_restore --list", out)
 
+    def test_a_role_that_may_replicate_gets_a_base_backup_unless_told_otherwise(self):
+        su = "host=%s user=otcm dbname=plantdb" % self.pg.run
+        base = os.path.join(self.tmp, "base")
+        rc, out = otcm("backup", "--to", base, "--database", su, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.manifest(base)["method"], "pg_basebackup")
+        self.assertIn("pg/backup_manifest", {f["path"] for f in self.manifest(base)["files"]})
+        rc, out = otcm("backup", "verify", base)
+        self.assertEqual(rc, 0, out)
+        forced = os.path.join(self.tmp, "forced")
+        rc, out = otcm("backup", "--to", forced, "--database", su, "--method", "pg_dump", "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.manifest(forced)["method"], "pg_dump")
+        rc, out = otcm("backup", "--to", os.path.join(self.tmp, "never"), "--database", su, "--method", "rsync")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--method must be auto, pg_basebackup or pg_dump", out)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never", "otcm-backup.json")))
+
     def test_restore_into_a_private_cluster_serves_what_was_backed_up(self):
         data = os.path.join(self.tmp, "restored")
         rc, out = otcm("restore", "--from", self.backup, "--data", data)
