@@ -617,7 +617,7 @@ static const char README_FMT[] =
 	"  jq -r '.items[].key' population.json | sort -t- -k2n > population.txt\n"
 	"  sha256sum < population.txt            # = population_sha256\n"
 	"  while read k; do printf '%%s %%s\\n' \"$(printf '%%s:%%s' \"$SEED\" \"$k\" | sha256sum | cut -c1-64)\" \"$k\"\n"
-	"  done < population.txt | sort | head -n \"$SIZE\" | cut -d' ' -f2 | sort -t- -k2n\n"
+	"  done < population.txt | LC_ALL=C sort | head -n \"$SIZE\" | cut -d' ' -f2 | sort -t- -k2n\n"
 	"                                        # = sample.json's keys\n";
 
 /*

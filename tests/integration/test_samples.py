@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -220,6 +221,21 @@ class Samples(ServerTestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("ok    key: trust/server.pub is the trusted key", out)
 
+        # the README's stock-tool redo of the draw, run as printed
+        readme = files["README.txt"].decode()
+        script = readme[readme.index("Redo the draw"):].split("\n", 2)[2]
+        d = tempfile.mkdtemp()
+        try:
+            for name in ("sample.json", "population.json"):
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(files[name])
+            p = subprocess.run(["bash", "-c", script], cwd=d, capture_output=True, text=True, timeout=60)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.split()
+        self.assertEqual(lines[0], s["population_sha256"])
+        self.assertEqual(lines[2:], s["keys"])
         # a sampled change's bundle altered inside the archive
         victim = "changes/%s.tar" % s["keys"][1]
         inner = tar_files(files[victim])
