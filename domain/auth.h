@@ -27,6 +27,7 @@
 #ifndef OTCM_DOMAIN_AUTH_H
 #define OTCM_DOMAIN_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -73,6 +74,8 @@ struct dom_credential {
 	int64_t token_id;            /* a bearer token's id, else 0 */
 	const char *csrf;            /* a session's CSRF token, else NULL */
 	const char *auth;            /* a session's "password" or "password+totp", else NULL */
+	bool directory;              /* a directory user: dom_directory_recheck() applies */
+	int64_t directory_checked_us; /* when the directory last confirmed the user */
 };
 
 /*

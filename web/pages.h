@@ -320,4 +320,13 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty);
  */
 void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
+/*
+ * The directory settings: `settings` as GET /api/v1/directory gives them,
+ * the form that tests the connection and looks a user up, and the outcome
+ * of a test (`test` as POST /api/v1/directory/test answers, or `error`);
+ * both may be NULL.
+ */
+void page_directory(struct html *h, const struct web_page *p, const json_t *settings,
+		    const json_t *test, const char *error);
+
 #endif
