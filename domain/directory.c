@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "core/log.h"
-#include "core/timeutil.h"
 #include "storage/directory.h"
-#include "storage/users.h"
 
 bool dom_directory_on(const struct config *cfg)
 {
@@ -69,67 +66,6 @@ int dom_directory_authenticate(struct dom_directory_user *out, const struct dom 
 		rc = directory_check_password(dir, e.dn, password);
 out:
 	directory_close(dir);
-	return rc;
-}
-
-int dom_directory_recheck(struct dom_credential *cr, const struct dom *d)
-{
-	struct dom_directory_user du;
-	struct db_conn *c = NULL;
-	struct user u;
-	const char *why = NULL;
-	json_t *before = NULL, *after = NULL;
-	int64_t sessions = 0, tokens = 0;
-	int found, rc;
-
-	if (!cr->user_id || !cr->directory || !dom_directory_on(d->cfg) ||
-	    time_now_us() - cr->directory_checked_us < (int64_t)d->cfg->ldap_recheck_seconds * 1000000)
-		return 0;
-	found = dom_directory_authenticate(&du, d, cr->username, NULL);
-	if (found == 0 && du.disabled)
-		why = "disabled in the directory";
-	else if (found == 0 && !du.role)
-		why = "in no mapped directory group";
-	else if (found == OTCM_ENOTFOUND)
-		why = "no longer in the directory";
-	else if (found)
-		log_msg(LOG_WARN, "could not check directory user '%s' again, trusting the last check: %s",
-			cr->username, err_message());
-	err_clear();
-	if ((rc = dom_begin(&c, d)) || (rc = users_by_id(&u, d->arena, c, cr->user_id, true)))
-		goto out;
-	if (why) {
-		if ((rc = sessions_delete_user(&sessions, c, u.id)) ||
-		    (rc = tokens_revoke_user(&tokens, c, u.id)))
-			goto out;
-		after = json_pack("{s:I, s:I}", "sessions_ended", (json_int_t)sessions, "tokens_revoked",
-				  (json_int_t)tokens);
-		if ((rc = dom_audit(d, c, "user.directory.revoke", "user", u.username, NULL, after, why)))
-			goto out;
-	} else if (found == 0 && strcmp(du.role, u.role) != 0) {
-		before = users_to_json(&u);
-		if ((rc = users_set_directory(c, u.id, du.dn, du.role, NULL, NULL)) ||
-		    (rc = users_by_id(&u, d->arena, c, u.id, false)))
-			goto out;
-		after = users_to_json(&u);
-		json_object_set_new(after, "directory_group", json_string(du.group));
-		if ((rc = dom_audit(d, c, "user.update", "user", u.username, before, after,
-				    "read from the directory again")))
-			goto out;
-	} else if ((rc = users_set_directory(c, u.id, found == 0 ? du.dn : u.directory_dn, NULL, NULL,
-					     NULL))) {
-		goto out;
-	}
-	if ((rc = dom_commit(c)))
-		goto out;
-	if (why)
-		cr->user_id = 0;
-	else
-		cr->role = role_from_name(u.role);
-out:
-	json_decref(before);
-	json_decref(after);
-	dom_end(c);
 	return rc;
 }
 

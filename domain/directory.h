@@ -21,7 +21,6 @@
 #include <stdbool.h>
 
 #include "core/config.h"
-#include "domain/auth.h"
 #include "domain/domain.h"
 
 /* What the directory says of one user; strings in the context's arena. */
@@ -49,20 +48,6 @@ bool dom_directory_on(const struct config *cfg);
  */
 int dom_directory_authenticate(struct dom_directory_user *out, const struct dom *d,
 			       const char *username, const char *password);
-
-/*
- * Not an operation (domain/auth.h's credentials are checked before any
- * operation runs): when `cr` holds a directory user whom the directory
- * last confirmed more than --ldap-recheck-seconds ago, ask it again.  Gone,
- * disabled or in no mapped group: every session and token of the user ends
- * (audited as user.directory.revoke) and *cr becomes nobody (user_id 0).
- * Another role: the record takes it (audited as user.update) and so does
- * *cr.  A directory that does not answer leaves *cr as it was until the
- * next interval (logged): the plant keeps working through an outage of
- * the directory with what it last said.  Errors: only a failure of the
- * database.
- */
-int dom_directory_recheck(struct dom_credential *cr, const struct dom *d);
 
 /*
  * The directory settings as an administrator sees them (no password:

@@ -8,7 +8,7 @@
  * says why), so an account locked by failed attempts cannot go on signing
  * or issuing tokens through a session it opened before.  A directory
  * user's credentials are checked against the directory again once
- * --ldap-recheck-seconds have passed (dom_directory_recheck).
+ * --ldap-recheck-seconds have passed (dom_credential_recheck).
  */
 #include "server/auth.h"
 
@@ -19,7 +19,6 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "domain/auth.h"
-#include "domain/directory.h"
 #include "server/http.h"
 #include "web/form.h"
 
@@ -68,7 +67,7 @@ static int recheck(struct http_req *req, struct dom_credential *cr)
 	d.cfg = req->srv->cfg;
 	d.key = req->srv->key;
 	d.origin = req->srv->origin;
-	return dom_directory_recheck(cr, &d);
+	return dom_credential_recheck(cr, &d);
 }
 
 int auth_identify(struct http_req *req)
