@@ -283,11 +283,22 @@ class LdapLoginTest(ServerTestCase):
         c, r = self.login("dave")
         self.assertStatus(r, 200)
         self.assertEqual(r.json["user"]["role"], "engineer")
+        # in two mapped groups: the first of --ldap-role-map (approver before engineer) wins
+        self.directory.set_group("dave", "approver", True)
+        c, r = self.login("dave")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["user"]["role"], "approver")
+        self.directory.set_group("dave", "approver", False)
+        c, r = self.login("dave")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["user"]["role"], "engineer")
         self.directory.set_group("dave", "approver", True)
         self.directory.set_group("dave", "engineer", False)
         c, r = self.login("dave")
         self.assertStatus(r, 200)
         self.assertEqual(r.json["user"]["role"], "approver")
+        changes = [e for e in self.audit("dave") if e["action"] == "user.update"]
+        self.assertEqual(len(changes), 3)
         self.assertEqual(self.users()["dave"]["role"], "approver")
         # an administrator cannot override what the directory gives
         r = self.admin().patch("/api/v1/users/%d" % self.users()["dave"]["id"],
@@ -478,6 +489,14 @@ class LdapLoginTest(ServerTestCase):
         page = admin.get("/admin/directory")
         self.assertStatus(page, 200)
         self.assertIn(SERVICE_DN, page.text)
+        # the page's test form answers on the page, the role included
+        page = admin.post("/admin/directory/test", body=urllib.parse.urlencode(
+            {"csrf_token": admin.csrf, "username": "bob"}), content_type="application/x-www-form-urlencoded",
+            headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        self.assertIn("Connected", page.text)
+        self.assertIn(person_dn("bob"), page.text)
+        self.assertIn("approver", page.text)
         c, r = self.login("bob")
         self.assertStatus(c.get("/api/v1/directory"), 403)
 
