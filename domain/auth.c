@@ -963,8 +963,14 @@ int dom_credential_recheck(struct dom_credential *cr, const struct dom *d)
 	int64_t sessions = 0, tokens = 0;
 	int found, rc;
 
-	if (!cr->user_id || !cr->directory || !dom_directory_on(d->cfg) ||
-	    time_now_us() - cr->directory_checked_us < (int64_t)d->cfg->ldap_recheck_seconds * 1000000)
+	if (!cr->user_id || !cr->directory)
+		return 0;
+	/* nothing can vouch for a directory user while the server has no directory */
+	if (!dom_directory_on(d->cfg)) {
+		cr->user_id = 0;
+		return 0;
+	}
+	if (time_now_us() - cr->directory_checked_us < (int64_t)d->cfg->ldap_recheck_seconds * 1000000)
 		return 0;
 	found = dom_directory_authenticate(&du, d, cr->username, NULL);
 	if (found == 0 && du.disabled)

@@ -101,7 +101,8 @@ int dom_credential_session(struct dom_credential *out, struct arena *a, struct d
  * Another role: the record takes it (audited as user.update) and so does
  * *cr.  A directory that does not answer leaves *cr as it was until the
  * next interval (logged): the plant keeps working through an outage of
- * the directory with what it last said.  Errors: only a failure of the
+ * the directory with what it last said.  With no directory configured a
+ * directory user's credentials are nobody's.  Errors: only a failure of the
  * database.
  */
 int dom_credential_recheck(struct dom_credential *cr, const struct dom *d);

@@ -537,6 +537,22 @@ class LdapTlsTest(unittest.TestCase):
                     self.assertEqual(r.json["bind_password"], "from a file")
                 finally:
                     srv.close()
+        # started again without a directory: nothing vouches for its users
+        srv = self.serve("ldaps://127.0.0.1:%d" % d.tls_port, d.ca)
+        try:
+            srv.start()
+            c = srv.client()
+            self.assertEqual(c.login("bob", PASSWORDS["bob"]).status, 200)
+            token = c.create_token("bob-script")
+            srv.stop()
+            srv.extra_args = []
+            srv.start()
+            self.assertEqual(srv.client(token).get("/api/v1/session").status, 401)
+            r = srv.client().login("bob", PASSWORDS["bob"])
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(srv.admin_client().get("/api/v1/directory").json, {"enabled": False})
+        finally:
+            srv.close()
         # a certificate the configured CA did not sign: no password crosses, 503
         other = make_tmpdir()
         make_certificates(other, "other")
