@@ -26,7 +26,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Server, ServerTestCase, free_port, make_tmpdir, strong_password, _wait_gone
+from harness import Server, ServerTestCase, free_port, make_tmpdir, strong_password, _die_with_parent, _wait_gone
 
 BASE = "dc=plant,dc=test"
 RECHECK = 2     # --ldap-recheck-seconds of the main class
@@ -147,8 +147,10 @@ class Directory:
         if self.ca:
             urls += " ldaps://127.0.0.1:%d/" % self.tls_port
         with open(os.path.join(self.dir, "slapd.log"), "ab") as log:
+            # slapd dies with the test process, so a run killed midway leaves no directory behind
             self.proc = subprocess.Popen([tool("slapd"), "-f", self.conf, "-h", urls, "-d", "0"],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
