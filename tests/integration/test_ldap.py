@@ -396,6 +396,18 @@ class LdapLoginTest(ServerTestCase):
         self.assertLess(took, 2 * 2 + 2)     # --ldap-timeout 2, a step or two of it
         # and once it answers again, so does the login
         self.assertStatus(self.login("hank")[1], 200)
+        # a directory that is not running at all is refused at once, the same way
+        self.directory.stop()
+        try:
+            started = time.monotonic()
+            c, r = self.login("hank")
+            took = time.monotonic() - started
+        finally:
+            self.directory.start()
+        self.assertStatus(r, 503)
+        self.assertTrue(r.headers.get("Retry-After"))
+        self.assertLess(took, 2 + 2)
+        self.assertStatus(self.login("hank")[1], 200)
 
     def test_a_local_name_never_logs_in_through_the_directory(self):
         pw = strong_password()
