@@ -329,4 +329,12 @@ void page_drills(struct html *h, const struct web_page *p, const json_t *drills)
 void page_directory(struct html *h, const struct web_page *p, const json_t *settings,
 		    const json_t *test, const char *error);
 
+/*
+ * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
+ * gives it ({items}), the draw form refilled from `refill` (from, to, size,
+ * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).
+ */
+void page_samples(struct html *h, const struct web_page *p, const json_t *samples, const json_t *refill,
+		  const char *notice_kind, const char *notice);
+
 #endif
