@@ -10,7 +10,10 @@ the role is read again at each login and signature, a user removed from
 the groups or from the directory is refused and loses its sessions and
 tokens, lockout and throttling stop attempts before the directory is
 asked, and a directory that does not answer gives 503 within the timeout.
-A second class serves the directory over StartTLS and ldaps:// with
+Some entries are shaped like Active Directory's (no uid, a sAMAccountName,
+a userAccountControl, the two attributes declared with AD's OIDs), so the
+default filter's AD branch and AD's way of disabling an account are tried
+too.  A second class serves the directory over StartTLS and ldaps:// with
 certificates of a test CA made here.
 
 Active Directory's nested-group rule (LDAP_MATCHING_RULE_IN_CHAIN) is not
@@ -40,6 +43,15 @@ PASSWORDS = {name: "Dir-" + name + "-Pw-2026!" for name in
 MEMBERS = {"engineer": ["alice", "dave", "erin", "frank", "gina", "hank", "ivan", "judy", "kim", "lena"],
            "approver": ["bob"],
            "admin": []}
+
+
+# entries shaped like Active Directory's: no uid, a sAMAccountName in capitals, a userAccountControl
+AD_PASSWORDS = {"zoe": "Dir-zoe-Pw-2026!"}
+AD_MEMBERS = {"engineer": ["zoe"]}
+
+
+def ad_person_dn(name):
+    return "cn=%s Tester,ou=people,%s" % (name.capitalize(), BASE)
 
 
 def group_dn(role):
@@ -92,7 +104,15 @@ class Directory:
         self.ldapi = "ldapi://" + urllib.parse.quote(self.socket, safe="")
         self.ca = None
         self.proc = None
+        # Active Directory's two user attributes otcm reads, with AD's own OIDs, so entries can
+        # look like AD's: found by sAMAccountName, disabled through userAccountControl
+        with open(os.path.join(self.dir, "ad.schema"), "w") as f:
+            f.write("attributetype ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch "
+                    "SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )\n"
+                    "attributetype ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch "
+                    "SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )\n")
         conf = ["include /etc/ldap/schema/%s.schema" % s for s in ("core", "cosine", "inetorgperson", "nis")]
+        conf.append("include %s/ad.schema" % self.dir)
         conf += ["modulepath /usr/lib/ldap", "moduleload back_mdb",
                  "pidfile %s/slapd.pid" % self.dir]
         if tls:
@@ -117,9 +137,14 @@ class Directory:
                                 userPassword=self.service_password))
         for name, pw in PASSWORDS.items():
             ldif.append(self.person_ldif(name, pw))
+        for name, pw in AD_PASSWORDS.items():
+            ldif.append(self._entry(ad_person_dn(name), ["inetOrgPerson", "extensibleObject"],
+                                    cn=name.capitalize() + " Tester", sn="Tester", sAMAccountName=name.upper(),
+                                    userAccountControl="512", userPassword=pw))
         for role in GROUPS:
             ldif.append(self._entry(group_dn(role), ["groupOfNames"], cn=GROUPS[role],
-                                    member=[ROOT_DN] + [person_dn(n) for n in MEMBERS[role]]))
+                                    member=[ROOT_DN] + [person_dn(n) for n in MEMBERS[role]] +
+                                    [ad_person_dn(n) for n in AD_MEMBERS.get(role, [])]))
         path = os.path.join(self.dir, "data.ldif")
         with open(path, "w") as f:
             f.write("\n".join(ldif))
@@ -347,6 +372,22 @@ class LdapLoginTest(ServerTestCase):
         revoked = [e for e in self.audit("kim") if e["action"] == "user.directory.revoke"]
         self.assertEqual(len(revoked), 1)
         self.assertEqual(revoked[0]["reason"], "in no mapped directory group")
+
+    def test_an_active_directory_account_disabled_there_is_refused(self):
+        c, r = self.login("zoe", AD_PASSWORDS["zoe"])
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["user"]["username"], "zoe")
+        self.assertEqual(r.json["user"]["display_name"], "Zoe Tester")
+        token = c.create_token("zoe-script")
+        # ACCOUNTDISABLE (0x2) in userAccountControl, as Active Directory disables an account
+        self.directory.modify("dn: %s\nchangetype: modify\nreplace: userAccountControl\n"
+                              "userAccountControl: 514\n" % ad_person_dn("zoe"))
+        _, r = self.login("zoe", AD_PASSWORDS["zoe"])
+        self.assertStatus(r, 401)
+        self.assertEqual(r.json["field"], "username")
+        self.assertIn("disabled in the directory", r.json["detail"])
+        self.assertStatus(self.client(token).get("/api/v1/session"), 401)
+        self.assertStatus(c.get("/api/v1/session"), 401)
 
     def test_a_user_in_no_mapped_group_never_appears(self):
         _, r = self.login("carol")
