@@ -168,6 +168,21 @@ static void actor_of(struct actor *out, const struct dom *d, const struct user *
 /* ---- the directory's say at a login ---- */
 
 /*
+ * A directory failure `rc` as its caller at a login or a signature sees it:
+ * the detail (the directory's address, libldap's words) goes to the log for
+ * the administrators, the caller gets a sentence that names no host.
+ */
+static int directory_failed(int rc)
+{
+	if (rc != OTCM_EUNAVAIL)
+		return rc;
+	log_msg(LOG_WARN, "directory login failed: %s", err_message());
+	return err_set(OTCM_EUNAVAIL, NULL,
+		       "the directory does not answer, so directory accounts cannot log in or sign "
+		       "now: try again later (administrators: see the server's log)");
+}
+
+/*
  * May the directory user `du`, whose password was right, log in?  0, or
  * the refusal: OTCM_EAUTH naming "username" when the directory disabled
  * the account, OTCM_EFORBIDDEN when no group of --ldap-role-map holds it.
@@ -410,7 +425,7 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 			err_clear();
 		} else {
 			rc = login_refused(d, username, rc == OTCM_EUNAVAIL ? "directory unavailable"
-					   : "directory refused the search", rc);
+					   : "directory refused the search", directory_failed(rc));
 			goto out;
 		}
 	} else if (!found) {
@@ -826,7 +841,9 @@ static int reauth_directory(const struct dom *d, struct db_conn *c, const struct
 	if (rc == OTCM_ENOTFOUND)
 		return err_set(OTCM_EFORBIDDEN, "username", "'%s' is no longer in the directory",
 			       u->username);
-	if (rc || (rc = directory_verdict(&du, u->username)))
+	if (rc)
+		return directory_failed(rc);
+	if ((rc = directory_verdict(&du, u->username)))
 		return rc;
 	if (strcmp(du.role, u->role) != 0)
 		return err_set(OTCM_EFORBIDDEN, "username",
