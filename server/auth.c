@@ -6,7 +6,9 @@
  * A locked or disabled account is anonymous, whatever session or token it
  * holds (domain/auth.h decides, dom_credential_*): its requests get 401 (pages send it to the login form, which
  * says why), so an account locked by failed attempts cannot go on signing
- * or issuing tokens through a session it opened before.
+ * or issuing tokens through a session it opened before.  A directory
+ * user's credentials are checked against the directory again once
+ * --ldap-recheck-seconds have passed (dom_credential_recheck).
  */
 #include "server/auth.h"
 
@@ -39,6 +41,35 @@ static void set_principal(struct http_req *req, const struct dom_credential *cr)
 	req->who.auth = cr->auth;
 }
 
+/* A directory user's credential, asked of the directory again when its last check is old. */
+static int recheck(struct http_req *req, struct dom_credential *cr)
+{
+	struct actor who;
+	struct dom d;
+
+	if (!cr->user_id || !cr->directory)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.user_id = cr->user_id;
+	who.username = cr->username;
+	who.display_name = cr->display_name;
+	who.role = cr->role;
+	who.auth = cr->token_id ? "token" : cr->auth;
+	who.token_id = cr->token_id;
+	who.addr = req->remote_addr;
+	who.request_id = req->request_id;
+	who.door = strncmp(req->path, "/git/", 5) == 0 ? DOOR_GIT
+		   : http_is_page_path(req->path) ? DOOR_PAGE : DOOR_API;
+	memset(&d, 0, sizeof(d));
+	d.who = &who;
+	d.arena = req->arena;
+	d.db = req->srv->db;
+	d.cfg = req->srv->cfg;
+	d.key = req->srv->key;
+	d.origin = req->srv->origin;
+	return dom_credential_recheck(cr, &d);
+}
+
 int auth_identify(struct http_req *req)
 {
 	const char *authz = http_header(req, "Authorization");
@@ -50,14 +81,16 @@ int auth_identify(struct http_req *req)
 	if (authz) {
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
 			return 0;
-		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)))
+		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)) ||
+		    (rc = recheck(req, &cr)))
 			return rc;
 		set_principal(req, &cr);
 		return 0;
 	}
 	if (!cookie)
 		return 0;
-	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)))
+	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)) ||
+	    (rc = recheck(req, &cr)))
 		return rc;
 	if (!cr.user_id)
 		return 0;

@@ -186,4 +186,10 @@ int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics 
 int h_drills_list(struct http_req *req);
 int h_page_drills(struct http_req *req);
 
+/* server/h_directory.c: the LDAP / Active Directory settings (API and page) */
+int h_directory_get(struct http_req *req);
+int h_directory_test(struct http_req *req);
+int h_page_directory(struct http_req *req);
+int h_page_directory_test(struct http_req *req);
+
 #endif

@@ -337,6 +337,15 @@ void page_webhook(struct html *h, const struct web_page *p, const json_t *w, con
 		  const char *kind, const char *notice);
 
 /*
+ * The directory settings: `settings` as GET /api/v1/directory gives them,
+ * the form that tests the connection and looks a user up, and the outcome
+ * of a test (`test` as POST /api/v1/directory/test answers, or `error`);
+ * both may be NULL.
+ */
+void page_directory(struct html *h, const struct web_page *p, const json_t *settings,
+		    const json_t *test, const char *error);
+
+/*
  * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
  * gives it ({items}), the draw form refilled from `refill` (from, to, size,
  * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).

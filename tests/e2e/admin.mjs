@@ -96,7 +96,7 @@ after(() => finish({ browser, server, tally: suite }));
 t('the top bar shows each role its own pages', async () => {
   const page = await newPage();
   await login(page, 'admin');
-  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Reports', 'Samples', 'Audit trail', 'Users', 'Manage assets', 'Webhooks']);
+  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Reports', 'Samples', 'Audit trail', 'Users', 'Manage assets', 'Webhooks', 'Directory']);
   await browser.clearCookies();
   await login(page, 'audrey');
   assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Reports', 'Samples', 'Audit trail']);
