@@ -27,6 +27,7 @@ int h_assets_create(struct http_req *req);
 int h_assets_get(struct http_req *req);
 int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
+int h_assets_inventory(struct http_req *req);
 
 /* h_git.c: git smart HTTP (clone, fetch, push) */
 int h_git_info_refs(struct http_req *req);
