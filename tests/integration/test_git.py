@@ -30,7 +30,7 @@ class GitSmartHTTP(ServerTestCase):
         cls.pw, cls.c, cls.tok = {}, {}, {}
         for name, role, email in (("eng", "engineer", "eng@plant.example"),
                                   ("eng2", "engineer", "eng2@plant.example"),
-                                  ("appr", "approver", None), ("appr2", "approver", None),
+                                  ("appr", "approver", "appr@plant.example"), ("appr2", "approver", None),
                                   ("qa1", "qa", None), ("qa2", "qa", None)):
             pw = strong_password()
             body = {"username": name, "display_name": name.upper(), "role": role, "password": pw}
@@ -251,27 +251,36 @@ class GitSmartHTTP(ServerTestCase):
         aid, path = self.asset()
         key = self.implementing(aid)
         wc = self.clone(path)
-        self.git("config", "user.email", "eng2@plant.example", cwd=wc)
+        # written by the approver's hand (their e-mail), pushed by eng
+        self.git("config", "user.email", "APPR@plant.example", cwd=wc)
         c1 = self.commit(wc, "plc/line.L5X", L5X.replace("Motor", "Motor2"), "rung 0 drives motor 2")
-        p = self.push(wc, "HEAD:refs/heads/changes/" + key)
+        self.push(wc, "HEAD:refs/heads/changes/" + key)
         r = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key))
         self.assertStatus(r, 200)
         self.assertEqual(r.json["head"], c1)
         # the pushed commit is a version of the change, uploaded by the pusher, author kept
         v = self.c["eng"].get("/api/v1/assets/%d/versions/%s" % (aid, c1)).json
         self.assertEqual(v["recorded"]["uploaded_by"], "eng")
-        self.assertEqual(v["author"]["email"], "eng2@plant.example")
-        ch = self.c["eng"].get("/api/v1/changes/" + key).json
-        self.assertIn(c1, [x["commit"] for x in ch.get("versions", [])] or [c1])
+        self.assertEqual(v["author"]["email"], "APPR@plant.example")
         # a small edit: git sends a thin pack, completed from the server's objects
         c2 = self.commit(wc, "main.st", "PROGRAM main (* two *) END_PROGRAM\n", "second")
-        p = self.push(wc, "HEAD:refs/heads/changes/" + key, extra=("-v",))
+        p = self.push(wc, "HEAD:refs/heads/changes/" + key, env={"GIT_TRACE": "1"})
+        self.assertIn(b"--thin", p.stderr)
         self.assertEqual(self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key)).json["head"], c2)
         events = [e for e in self.audit("version.create") if e["object_id"] in (c1, c2)]
         self.assertEqual(len(events), 2)
+        self.assertTrue(all(e["actor"] == "eng" for e in events), events)
         self.assertTrue(self.audit("git.push"))
-        # the author's e-mail made eng2 a contributor: eng2 cannot approve (nor can eng, the pusher)
-        del p
+        # the commit author's e-mail made the approver a contributor: they cannot approve it
+        self.move(key, "fat")
+        r = self.c["appr"].post("/api/v1/changes/%s/signatures" % key,
+                                json={"meaning": "approved", "password": self.pw["appr"]})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "segregation-of-duties")
+        r = self.c["appr2"].post("/api/v1/changes/%s/signatures" % key,
+                                 json={"meaning": "approved", "password": self.pw["appr2"]})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "fat-required")
 
     def test_push_over_one_mib_is_chunked(self):
         aid, path = self.asset()
