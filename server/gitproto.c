@@ -31,7 +31,7 @@ int gitproto_read(enum gitproto_pkt *out_type, const char **out_data, size_t *ou
 		  struct gitproto_reader *r)
 {
 	size_t left = r->len - r->off, n = 0;
-	const char *p = r->data + r->off;
+	const char *p;
 	int i;
 
 	*out_data = NULL;
@@ -40,6 +40,7 @@ int gitproto_read(enum gitproto_pkt *out_type, const char **out_data, size_t *ou
 		*out_type = GITPROTO_EOF;
 		return 0;
 	}
+	p = r->data + r->off;
 	if (left < 4)
 		return err_set(OTCM_EINVAL, "body", "truncated pkt-line length at byte %zu", r->off);
 	for (i = 0; i < 4; i++) {
@@ -489,7 +490,7 @@ int gitproto_parse_receive(struct gitproto_push *out, struct arena *a, const cha
 	if (out->ncmds == 0 && r.off < r.len)
 		return err_set(OTCM_EINVAL, "body", "a pack without a ref update");
 	if (r.off < r.len) {
-		out->pack = r.data + r.off;
+		out->pack = r.data + r.off;   /* r.len > 0: data is not NULL */
 		out->pack_len = r.len - r.off;
 	}
 	return 0;
