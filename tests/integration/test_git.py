@@ -152,6 +152,13 @@ class GitSmartHTTP(ServerTestCase):
             head = self.git("rev-parse", "HEAD", cwd=wc).stdout.decode().strip()
             self.assertEqual(head, self.heads(aid)["head"])
 
+    def test_asset_page_shows_the_clone_url(self):
+        aid, path = self.asset()
+        r = self.c["qa1"].get("/assets/%d" % aid, headers={"Accept": "text/html"})
+        self.assertStatus(r, 200)
+        want = "git clone http://%s:%d/git/%s.git" % (self.srv.host, self.srv.port, path)
+        self.assertIn(want, r.text)
+
     def test_shallow_clone_and_ls_remote(self):
         aid, path = self.asset()
         key = self.implementing(aid)
