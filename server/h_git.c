@@ -15,6 +15,7 @@
  * nothing: which refs are shown, which objects may be fetched and which
  * updates a push may make are the domain's.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -68,6 +69,7 @@ static int body_of(const char **out, size_t *out_len, struct http_req *req, cons
 	const char *enc = http_header(req, "Content-Encoding");
 	const char *got = http_header(req, "Content-Type");
 	struct buf b = BUF_INIT;
+	uint64_t cap;
 	int rc;
 
 	if (!got || strcasecmp(got, ctype) != 0)
@@ -80,7 +82,11 @@ static int body_of(const char **out, size_t *out_len, struct http_req *req, cons
 	if (strcasecmp(enc, "gzip") && strcasecmp(enc, "x-gzip"))
 		return err_set(OTCM_EMEDIA, "Content-Encoding", "content encoding '%.40s' is not supported",
 			       enc);
-	buf_init(&b, (size_t)req->max_body * GUNZIP_FACTOR);
+	/* git gzips only fetch requests; a bomb stops at the cap, never past --max-body */
+	cap = req->max_body * GUNZIP_FACTOR;
+	if (cap > req->srv->cfg->max_body)
+		cap = req->srv->cfg->max_body;
+	buf_init(&b, (size_t)cap);
 	rc = arc_gunzip(&b, req->body ? req->body : "", req->body_len);
 	if (rc) {
 		buf_release(&b);

@@ -196,6 +196,20 @@ class GitSmartHTTP(ServerTestCase):
             self.assertEqual(got, r.json["commit"])
             self.git("fsck", "--strict", "--no-dangling", cwd=w)
 
+    def test_a_large_fetch_request_comes_gzip_encoded(self):
+        aid, path = self.asset()
+        wc = self.clone(path)
+        # git gzips a request past 1 KiB: wanting 30 branches makes one
+        self.push(wc, *["HEAD:refs/heads/work/b%02d" % i for i in range(30)])
+        for proto in (0, 2):
+            d = make_tmpdir("otcm-git-wc-")
+            self.addCleanup(shutil.rmtree, d, True)
+            p = self.git("-c", "protocol.version=%d" % proto, "clone", "--mirror", self.url(path),
+                         os.path.join(d, "m"), env={"GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"})
+            self.assertIn(b"Content-Encoding: gzip", p.stderr)
+            refs = self.git("for-each-ref", "refs/heads/work/", cwd=os.path.join(d, "m")).stdout.decode()
+            self.assertEqual(len(refs.splitlines()), 30)
+
     def test_another_assets_commit_is_not_fetchable(self):
         aid, path = self.asset()
         _, other_path = self.asset(files=[("file", "secret.st", "PROGRAM secret END_PROGRAM\n")])
