@@ -13,7 +13,7 @@ import threading
 import unittest
 import urllib.parse
 
-from harness import ServerTestCase, make_tmpdir, strong_password
+from harness import ServerTestCase, make_tmpdir, otcm_bin, strong_password
 
 L5X = ('<?xml version="1.0" encoding="UTF-8"?>\n<RSLogix5000Content SchemaRevision="1.0">'
        '<Controller Name="PLC1"><Programs><Program Name="Main"><Routines><Routine Name="R1" Type="RLL">'
@@ -158,6 +158,18 @@ class GitSmartHTTP(ServerTestCase):
         self.assertStatus(r, 200)
         want = "git clone http://%s:%d/git/%s.git" % (self.srv.host, self.srv.port, path)
         self.assertIn(want, r.text)
+
+    def test_textconv_makes_local_diffs_semantic(self):
+        _, path = self.asset()
+        wc = self.clone(path)
+        with open(os.path.join(wc, ".git", "info", "attributes"), "w") as f:
+            f.write("*.L5X diff=otcm\n")
+        self.git("config", "diff.otcm.textconv", "%s textconv" % otcm_bin(), cwd=wc)
+        self.commit(wc, "plc/line.L5X", L5X.replace("OTE(Motor)", "OTE(Pump)"))
+        out = self.git("log", "-p", "-1", cwd=wc).stdout.decode()
+        self.assertIn("Rung[0]", out)
+        self.assertIn("+        | XIC(Start)OTE(Pump);", out)
+        self.assertNotIn("CDATA", out)
 
     def test_shallow_clone_and_ls_remote(self):
         aid, path = self.asset()
