@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "domain/changes.h"
 #include "domain/upload.h"
@@ -183,6 +185,34 @@ static void free_bytes(void *p)
 	free(p);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * What a pack holds is a pure function of object ids: the wants (sorted),
+ * the annotated tags it may carry and the depth.  Their SHA-256 keys the
+ * pack cache; a clone of refs that did not move finds its pack there.
+ */
+static void pack_key(unsigned char out[GITPACK_CACHE_KEY], const struct dom *d,
+		     const struct gitpack_fetch *f)
+{
+	const char **wants = arena_alloc(d->arena, (f->nwants + 1) * sizeof(*wants));
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	memcpy(wants, f->wants, f->nwants * sizeof(*wants));
+	qsort(wants, f->nwants, sizeof(*wants), cmp_str);
+	buf_addf(&b, "otcm git pack 1\ndepth %u\n", f->depth);
+	for (i = 0; i < f->nwants; i++)
+		buf_addf(&b, "want %s\n", wants[i]);
+	for (i = 0; i < f->ntags; i++)
+		buf_addf(&b, "tag %s\n", f->tags[i]);
+	crypto_sha256(out, b.data, b.len);
+	buf_release(&b);
+}
+
 int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char *asset_path,
 		  const struct dom_git_fetch_in *in)
 {
@@ -192,6 +222,8 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 	struct buf pack = BUF_INIT;
 	json_t *shallow = NULL, *s;
 	const char **tags = NULL;
+	unsigned char key[GITPACK_CACHE_KEY];
+	bool cacheable, cached = false;
 	size_t i, ntags = 0;
 	int rc;
 
@@ -234,8 +266,24 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 	f.ntags = ntags;
 	f.depth = in->depth;
 	buf_init(&pack, FETCH_PACK_CAP);
-	if ((rc = gitpack_build(&pack, &shallow, v.g, &f)))
-		goto out;
+	/* a clone (nothing in common) may find its pack built already */
+	cacheable = f.ncommon == 0;
+	if (cacheable) {
+		pack_key(key, d, &f);
+		if ((rc = gitpack_cache_get(&cached, &pack, v.c, v.asset, key)))
+			goto out;
+	}
+	if (cached) {
+		if (f.depth && (rc = gitpack_shallow(&shallow, v.g, in->wants, in->nwants, f.depth)))
+			goto out;
+	} else {
+		if ((rc = gitpack_build(&pack, &shallow, v.g, &f)))
+			goto out;
+		/* a pack that cannot be kept is still sent */
+		if (cacheable && gitpack_cache_put(v.c, v.asset, key, pack.data, pack.len))
+			log_msg(LOG_WARN, "git: cannot keep the pack of asset %lld: %s", (long long)v.asset,
+				 err_message());
+	}
 	out->pack_len = pack.len;
 	out->pack = buf_detach(&pack, NULL);
 	arena_on_free(d->arena, free_bytes, (void *)out->pack);

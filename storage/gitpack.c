@@ -16,6 +16,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "storage/db.h"
 #include "storage/odb.h"
 
 struct gitpack {
@@ -631,5 +632,67 @@ out:
 	git_odb_free(e.odb);
 	git_tree_free(tree);
 	git_commit_free(c);
+	return rc;
+}
+
+/* ---- the pack cache ---- */
+
+static const char sql_cache_get[] =
+	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 RETURNING pack";
+
+int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
+		      const unsigned char key[GITPACK_CACHE_KEY])
+{
+	struct db_param p[2];
+	struct db_res *res = NULL;
+	char asset[24];
+	int rc;
+
+	*out_found = false;
+	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
+	p[0] = DB_TEXT(asset);
+	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
+	if ((rc = db_exec(&res, c, sql_cache_get, 2, p, true)))
+		goto out;
+	if (db_res_rows(res) == 1) {
+		if ((rc = buf_add(out, db_res_get(res, 0, 0), db_res_len(res, 0, 0))))
+			goto out;
+		*out_found = true;
+	}
+out:
+	db_res_free(res);
+	return rc;
+}
+
+static const char sql_cache_put[] =
+	"INSERT INTO git_pack_cache (asset_id, key, pack) VALUES ($1, $2, $3) "
+	"ON CONFLICT (asset_id, key) DO NOTHING";
+static const char sql_cache_trim[] =
+	"DELETE FROM git_pack_cache WHERE asset_id = $1 AND key NOT IN "
+	"(SELECT key FROM git_pack_cache WHERE asset_id = $1 ORDER BY used_at DESC LIMIT $2)";
+
+int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
+		      const void *pack, size_t len)
+{
+	struct db_param p[3];
+	struct db_res *res = NULL;
+	char asset[24], keep[16];
+	int rc;
+
+	if (len > GITPACK_CACHE_MAX)
+		return 0;
+	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
+	snprintf(keep, sizeof(keep), "%d", GITPACK_CACHE_PER_ASSET);
+	p[0] = DB_TEXT(asset);
+	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
+	p[2] = DB_BYTES(pack, len);
+	if ((rc = db_exec(&res, c, sql_cache_put, 3, p, false)))
+		goto out;
+	db_res_free(res);
+	res = NULL;
+	p[1] = DB_TEXT(keep);
+	rc = db_exec(&res, c, sql_cache_trim, 2, p, false);
+out:
+	db_res_free(res);
 	return rc;
 }

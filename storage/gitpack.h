@@ -82,6 +82,29 @@ struct gitpack_fetch {
 int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 		  const struct gitpack_fetch *f);
 
+/* ---- the pack cache (table git_pack_cache) ---- */
+
+#define GITPACK_CACHE_KEY 32          /* SHA-256 of a pack's inputs */
+#define GITPACK_CACHE_PER_ASSET 4     /* packs kept per asset, the most recently used */
+#define GITPACK_CACHE_MAX ((size_t)256 << 20)   /* larger packs are not kept */
+
+/*
+ * The cached pack of asset `asset_id` under `key`, appended to `out`;
+ * *out_found false (and nothing appended) when there is none.  A hit marks
+ * the entry used.
+ */
+int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
+		      const unsigned char key[GITPACK_CACHE_KEY]);
+
+/*
+ * Keep `len` bytes of pack under `key` for asset `asset_id` (a pack larger
+ * than GITPACK_CACHE_MAX is not kept), and drop the asset's least recently
+ * used entries beyond GITPACK_CACHE_PER_ASSET.  Another request storing the
+ * same key first is fine.
+ */
+int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
+		      const void *pack, size_t len);
+
 /*
  * The shallow boundary alone, as gitpack_build() would give it for the
  * same wants and depth (a fetch's first round answers with it).
