@@ -58,8 +58,8 @@ static bool shown(const char *ref)
 }
 
 /* The advertised refs of `asset`: branches and tags, tags peeled. */
-static int load_refs(struct dom_git_refs *out, const struct dom *d, struct db_conn *c,
-		     struct repo *r, struct gitpack *g)
+static int load_refs(struct dom_git_refs *out, const struct dom *d, struct repo *r,
+		     struct gitpack *g)
 {
 	json_t *list = NULL, *ref;
 	size_t i;
@@ -90,7 +90,6 @@ static int load_refs(struct dom_git_refs *out, const struct dom *d, struct db_co
 			out->head = gr->name;
 		out->n++;
 	}
-	(void)c;
 out:
 	json_decref(list);
 	return rc;
@@ -135,7 +134,7 @@ int dom_git_refs(struct dom_git_refs *out, const struct dom *d, const char *asse
 		return rc;
 	if ((rc = view_open(&v, d, asset_path, false)))
 		return rc;
-	rc = load_refs(out, d, v.c, v.r, v.g);
+	rc = load_refs(out, d, v.r, v.g);
 	view_close(&v);
 	return rc;
 }
@@ -231,7 +230,7 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 	memset(&v, 0, sizeof(v));
 	if ((rc = dom_permit(d, OP_VERSION_READ)))
 		return rc;
-	if ((rc = view_open(&v, d, asset_path, false)) || (rc = load_refs(&refs, d, v.c, v.r, v.g)))
+	if ((rc = view_open(&v, d, asset_path, false)) || (rc = load_refs(&refs, d, v.r, v.g)))
 		goto out;
 	for (i = 0; i < in->nwants; i++)
 		if (!advertised(&refs, in->wants[i])) {
@@ -436,20 +435,31 @@ out:
 	return rc;
 }
 
-/* The ids of every ref of the asset (peeled too): what is already there. */
-static int known_tips(const char ***out, size_t *out_n, const struct dom *d, struct view *v)
+/*
+ * What a ref's new commits are measured against: every ref of the asset
+ * (tags peeled too), or with `versions_only` every ref but the free work
+ * branches, so that a commit first pushed to a work branch still becomes a
+ * version when it reaches a change branch.
+ */
+static int known_tips(const char ***out, size_t *out_n, const struct dom *d, struct view *v,
+		      bool versions_only)
 {
 	struct dom_git_refs refs;
 	json_t *list = NULL, *ref;
 	size_t i;
 	int rc;
 
-	if ((rc = load_refs(&refs, d, v->c, v->r, v->g)) || (rc = repo_ref_list(&list, v->r)))
+	if ((rc = load_refs(&refs, d, v->r, v->g)) || (rc = repo_ref_list(&list, v->r)))
 		return rc;
 	*out = arena_alloc(d->arena, (2 * json_array_size(list) + 1) * sizeof(**out));
 	*out_n = 0;
-	json_array_foreach(list, i, ref)
+	json_array_foreach(list, i, ref) {
+		const char *name = json_string_value(json_object_get(ref, "name"));
+
+		if (versions_only && name && strncmp(name, WORK_PREFIX, strlen(WORK_PREFIX)) == 0)
+			continue;
 		(*out)[(*out_n)++] = arena_strdup(d->arena, json_string_value(json_object_get(ref, "commit")));
+	}
 	for (i = 0; i < refs.n; i++)
 		if (refs.refs[i].peeled[0])
 			(*out)[(*out_n)++] = refs.refs[i].peeled;
@@ -527,8 +537,8 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 		     size_t pack_len, bool atomic)
 {
 	struct view v;
-	const char **tips = NULL;
-	size_t i, ntips = 0, objects = 0;
+	const char **tips = NULL, **vtips = NULL;
+	size_t i, ntips = 0, nvtips = 0, objects = 0;
 	bool content_refused = false;
 	json_t *after = NULL;
 	int rc;
@@ -567,7 +577,8 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 		goto out;   /* nothing to write; the refusals are audited by the caller */
 	if (pack_len && (rc = gitpack_receive(&objects, v.g, pack, pack_len, PUSH_MAX_OBJECTS)))
 		goto out;
-	if ((rc = known_tips(&tips, &ntips, d, &v)))
+	if ((rc = known_tips(&tips, &ntips, d, &v, false)) ||
+	    (rc = known_tips(&vtips, &nvtips, d, &v, true)))
 		goto out;
 	/* each ref: where it is now, what it would gain, and the content rules */
 	for (i = 0; i < n; i++) {
@@ -616,8 +627,9 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 		}
 		json_decref(st[i].commits);
 		st[i].commits = NULL;
-		if ((rc = gitpack_new_commits(&st[i].commits, v.g, u[i].new_, tips, ntips,
-					      PUSH_MAX_COMMITS)))
+		if ((rc = gitpack_new_commits(&st[i].commits, v.g, u[i].new_,
+					      st[i].kind == KIND_CHANGE ? vtips : tips,
+					      st[i].kind == KIND_CHANGE ? nvtips : ntips, PUSH_MAX_COMMITS)))
 			goto out;
 		json_array_foreach(st[i].commits, k, cm) {
 			rc = check_tree(d, v.g, json_string_value(json_object_get(cm, "commit")));

@@ -372,6 +372,19 @@ class GitSmartHTTP(ServerTestCase):
         out = self.git("ls-remote", "origin", cwd=wc).stdout.decode()
         self.assertNotIn("work/try", out)
 
+    def test_a_commit_from_a_work_branch_becomes_a_version_on_the_change_branch(self):
+        aid, path = self.asset()
+        key = self.implementing(aid)
+        wc = self.clone(path)
+        c1 = self.commit(wc, "main.st", "PROGRAM main (* tried *) END_PROGRAM\n")
+        self.push(wc, "HEAD:refs/heads/work/try")
+        r = self.c["eng"].get("/api/v1/assets/%d/versions/%s" % (aid, c1))
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.json["recorded"])   # a work branch records no version
+        self.push(wc, "HEAD:refs/heads/changes/" + key)
+        r = self.c["eng"].get("/api/v1/assets/%d/versions/%s" % (aid, c1))
+        self.assertEqual(r.json["recorded"]["branch"], "changes/" + key)
+
     def test_symlink_and_submodule_refused_naming_the_path(self):
         aid, path = self.asset()
         key = self.implementing(aid)
