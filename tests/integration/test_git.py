@@ -407,6 +407,22 @@ class GitSmartHTTP(ServerTestCase):
         r = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key))
         self.assertStatus(r, 404)
 
+    def test_dotgit_in_any_spelling_refused_naming_the_path(self):
+        aid, path = self.asset()
+        key = self.implementing(aid)
+        wc = self.clone(path)
+        blob = self.git("hash-object", "-w", "--stdin", cwd=wc, input=b"[core]\n\tworktree = /\n").stdout.decode().strip()
+        head = self.git("rev-parse", "HEAD", cwd=wc).stdout.decode().strip()
+        for name in (".GIT", "git~1", ".git.", ".g\u200cit"):
+            sub = self.git("mktree", cwd=wc, input=("100644 blob %s\tconfig\n" % blob).encode()).stdout.decode().strip()
+            tree = self.git("mktree", cwd=wc, input=("040000 tree %s\t%s\n" % (sub, name)).encode()).stdout.decode().strip()
+            commit = self.git("commit-tree", tree, "-p", head, "-m", "sneaky", cwd=wc).stdout.decode().strip()
+            p = self.push(wc, "%s:refs/heads/changes/%s" % (commit, key), check=False)
+            self.assertNotEqual(p.returncode, 0, name)
+            self.assertIn(b"(bad-path)", p.stderr, name)
+        r = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key))
+        self.assertStatus(r, 404)
+
     def test_atomic_push_with_one_refused_ref_updates_neither(self):
         aid, path = self.asset()
         key = self.implementing(aid)
@@ -448,7 +464,7 @@ class GitSmartHTTP(ServerTestCase):
         head = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key)).json["head"]
         self.assertIn(head, (ca, cb))
 
-    def test_push_while_approved_refused_upload_state(self):
+    def test_push_to_a_draft_change_refused_upload_state(self):
         aid, path = self.asset()
         key = self.change([aid])
         wc = self.clone(path)
@@ -459,7 +475,7 @@ class GitSmartHTTP(ServerTestCase):
         self.assertIn(b"(upload-state)", p.stderr)
         self.assertTrue(self.audit("change.upload.refused"))
 
-    def test_fat_goes_back_to_implementing_and_fetch_after_release_brings_the_tag(self):
+    def test_push_during_fat_push_after_approval_and_the_release_tag(self):
         aid, path = self.asset()
         key = self.implementing(aid)
         wc = self.clone(path)
