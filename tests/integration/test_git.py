@@ -329,6 +329,24 @@ class GitSmartHTTP(ServerTestCase):
         self.assertStatus(r, 200)
         self.assertEqual(hashlib.sha256(r.body).hexdigest(), hashlib.sha256(big).hexdigest())
 
+    def test_expect_100_continue_is_answered(self):
+        _, path = self.asset()
+        url = "http://%s:%d/git/%s.git/git-upload-pack" % (self.srv.host, self.srv.port, path)
+        d = make_tmpdir("otcm-git-wc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        body = os.path.join(d, "body")
+        with open(body, "wb") as f:   # a fetch wanting nothing the asset has: an ERR line, status 200
+            f.write(b"0032want " + b"1" * 40 + b"\n" + b"0000" + b"0009done\n")
+        p = subprocess.run(["curl", "-sS", "-v", "-o", os.path.join(d, "out"), "-w", "%{http_code}",
+                            "-u", "eng:" + self.tok["eng"], "-H", "Expect: 100-continue",
+                            "-H", "Content-Type: application/x-git-upload-pack-request",
+                            "--data-binary", "@" + body, url],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.stdout, b"200")
+        self.assertIn(b"HTTP/1.1 100 Continue", p.stderr)
+        with open(os.path.join(d, "out"), "rb") as f:
+            self.assertIn(b"ERR upload-pack: not our ref", f.read())
+
     def test_push_to_main_refused_main_protected(self):
         aid, path = self.asset()
         wc = self.clone(path)
