@@ -53,14 +53,15 @@ static void no_cache(struct http_req *req)
 	http_set_header(req, "Pragma", "no-cache");
 }
 
+/* Answer 200 with the bytes of b (the glue keeps its own copy) and release b. */
 static int reply_buf(struct http_req *req, const char *ctype, struct buf *b)
 {
-	size_t len = b->len;
-	char *data = arena_memdup(req->arena, b->data ? b->data : "", len ? len : 1);
+	int rc;
 
-	buf_release(b);
 	no_cache(req);
-	return http_reply_bytes(req, 200, ctype, data, len);
+	rc = http_reply_bytes(req, 200, ctype, b->data ? b->data : "", b->len);
+	buf_release(b);
+	return rc;
 }
 
 /* The request's body, gunzipped when git sent it with Content-Encoding: gzip. */
