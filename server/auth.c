@@ -86,7 +86,8 @@ int auth_identify(struct http_req *req)
 		set_principal(req, &cr);
 		return 0;
 	}
-	if (!cookie)
+	/* git takes tokens only: a browser's session never reaches a repository */
+	if (!cookie || strncmp(req->path, "/git/", 5) == 0)
 		return 0;
 	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)))
 		return rc;

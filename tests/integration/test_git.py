@@ -259,6 +259,9 @@ class GitSmartHTTP(ServerTestCase):
                       headers={"Authorization": "Basic " + basic})
         self.assertStatus(r, 401)
         self.assertIn("API token", r.json["detail"])
+        # a browser's session cookie is no git credential
+        r = self.c["eng"].get("/git/%s.git/info/refs?service=git-upload-pack" % path)
+        self.assertStatus(r, 401)
         # another user's token under this user's name is no credential either
         basic = base64.b64encode(("eng:" + self.tok["eng2"]).encode()).decode()
         r = c.request("GET", "/git/%s.git/info/refs?service=git-upload-pack" % path,
