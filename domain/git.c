@@ -212,6 +212,22 @@ static void pack_key(unsigned char out[GITPACK_CACHE_KEY], const struct dom *d,
 	buf_release(&b);
 }
 
+/* The client's shallow commits whose parents this fetch sends (in `deep`). */
+static void unshallowed(struct dom_git_fetch_out *out, const struct dom *d,
+			const struct dom_git_fetch_in *in, const json_t *deep)
+{
+	const json_t *e;
+	size_t i, k;
+
+	out->unshallow = arena_alloc(d->arena, (in->nshallows + 1) * sizeof(*out->unshallow));
+	for (i = 0; i < in->nshallows; i++)
+		json_array_foreach(deep, k, e)
+			if (strcmp(json_string_value(e), in->shallows[i]) == 0) {
+				out->unshallow[out->nunshallow++] = in->shallows[i];
+				break;
+			}
+}
+
 int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char *asset_path,
 		  const struct dom_git_fetch_in *in)
 {
@@ -219,7 +235,7 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 	struct gitpack_fetch f;
 	struct view v;
 	struct buf pack = BUF_INIT;
-	json_t *shallow = NULL, *s;
+	json_t *shallow = NULL, *built_shallow = NULL, *deep = NULL, *s;
 	const char **tags = NULL;
 	unsigned char key[GITPACK_CACHE_KEY];
 	bool cacheable, cached = false;
@@ -246,12 +262,13 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 		if (ours)
 			out->common[out->ncommon++] = in->haves[i];
 	}
-	if (!in->done) {
-		/* a shallow fetch learns its boundary in its first round */
-		if (in->depth && (rc = gitpack_shallow(&shallow, v.g, in->wants, in->nwants, in->depth)))
-			goto out;
+	/* with a depth, the new boundary (sent in every round) and what it deepens */
+	if (in->depth && (rc = gitpack_shallow(&shallow, in->nshallows ? &deep : NULL, v.g, in->wants,
+					       in->nwants, in->depth)))
+		goto out;
+	unshallowed(out, d, in, deep);
+	if (!in->done)
 		goto shallow_out;
-	}
 	tags = arena_alloc(d->arena, (refs.n + 1) * sizeof(*tags));
 	for (i = 0; in->include_tag && i < refs.n; i++)
 		if (refs.refs[i].peeled[0])
@@ -272,11 +289,8 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 		if ((rc = gitpack_cache_get(&cached, &pack, v.c, v.asset, key)))
 			goto out;
 	}
-	if (cached) {
-		if (f.depth && (rc = gitpack_shallow(&shallow, v.g, in->wants, in->nwants, f.depth)))
-			goto out;
-	} else {
-		if ((rc = gitpack_build(&pack, &shallow, v.g, &f)))
+	if (!cached) {
+		if ((rc = gitpack_build(&pack, &built_shallow, v.g, &f)))
 			goto out;
 		/* a pack that cannot be kept is still sent */
 		if (cacheable && gitpack_cache_put(v.c, v.asset, key, pack.data, pack.len))
@@ -293,6 +307,8 @@ shallow_out:
 out:
 	buf_release(&pack);
 	json_decref(shallow);
+	json_decref(built_shallow);
+	json_decref(deep);
 	view_close(&v);
 	return rc;
 }

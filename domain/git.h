@@ -79,6 +79,8 @@ struct dom_git_fetch_in {
 	size_t nwants;
 	const char *const *haves;        /* commits the client has */
 	size_t nhaves;
+	const char *const *shallows;     /* commits the client has without their parents */
+	size_t nshallows;
 	unsigned depth;                  /* 0: all history */
 	bool include_tag;                /* add annotated tags whose commit is sent */
 	bool done;                       /* build the pack now */
@@ -91,6 +93,9 @@ struct dom_git_fetch_out {
 	const char **shallow;            /* with a depth: commits sent (or to be sent, before
 					    `done`) without their parents */
 	size_t nshallow;
+	const char **unshallow;          /* with a depth: the client's shallow commits whose
+					    parents are sent now (git fetch --deepen, --unshallow) */
+	size_t nunshallow;
 	const char *pack;                /* the pack when `done`, else NULL */
 	size_t pack_len;
 };

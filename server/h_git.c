@@ -237,6 +237,8 @@ static void fetch_in(struct dom_git_fetch_in *in, const struct gitproto_fetch *f
 	in->nwants = f->nwants;
 	in->haves = (const char *const *)f->haves;
 	in->nhaves = f->nhaves;
+	in->shallows = (const char *const *)f->shallows;
+	in->nshallows = f->nshallows;
 	in->depth = f->depth;
 	in->include_tag = f->include_tag;
 	in->done = f->done;
@@ -264,6 +266,8 @@ static int upload_v0(struct http_req *req, const char *body, size_t len)
 	if (f.depth) {
 		for (i = 0; i < fo.nshallow && rc == 0; i++)
 			rc = gitproto_writef(&b, "shallow %s\n", fo.shallow[i]);
+		for (i = 0; i < fo.nunshallow && rc == 0; i++)
+			rc = gitproto_writef(&b, "unshallow %s\n", fo.unshallow[i]);
 		if (rc || (rc = gitproto_flush(&b)))
 			goto out;
 		/* a first request with the depth alone asks only for the shallow list */
@@ -379,6 +383,8 @@ static int upload_v2(struct http_req *req, const char *body, size_t len)
 			goto out;
 		for (i = 0; i < fo.nshallow && rc == 0; i++)
 			rc = gitproto_writef(&b, "shallow %s\n", fo.shallow[i]);
+		for (i = 0; i < fo.nunshallow && rc == 0; i++)
+			rc = gitproto_writef(&b, "unshallow %s\n", fo.unshallow[i]);
 		if (rc || (rc = gitproto_delim(&b)))
 			goto out;
 	}

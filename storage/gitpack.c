@@ -294,25 +294,81 @@ static int tag_sent(bool *out, struct gitpack *g, const git_oid *target, const g
 	return 0;
 }
 
+/* A set of object ids: open addressing, grown at half full. */
+struct oidset {
+	git_oid *ids;
+	unsigned char *used;
+	size_t cap, n;
+};
+
+static size_t oidset_slot(const struct oidset *s, const git_oid *id)
+{
+	size_t h = ((size_t)id->id[0] << 24 | (size_t)id->id[1] << 16 | (size_t)id->id[2] << 8 |
+		    id->id[3]) & (s->cap - 1);
+
+	while (s->used[h] && !git_oid_equal(&s->ids[h], id))
+		h = (h + 1) & (s->cap - 1);
+	return h;
+}
+
+/* Add id; false when it was there already. */
+static bool oidset_add(struct oidset *s, const git_oid *id)
+{
+	size_t h;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct oidset bigger = { NULL, NULL, s->cap ? 2 * s->cap : 64, 0 };
+		size_t i;
+
+		bigger.ids = xcalloc(bigger.cap, sizeof(*bigger.ids));
+		bigger.used = xcalloc(bigger.cap, 1);
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i])
+				oidset_add(&bigger, &s->ids[i]);
+		free(s->ids);
+		free(s->used);
+		*s = bigger;
+	}
+	h = oidset_slot(s, id);
+	if (s->used[h])
+		return false;
+	s->used[h] = 1;
+	git_oid_cpy(&s->ids[h], id);
+	s->n++;
+	return true;
+}
+
+static void oidset_release(struct oidset *s)
+{
+	free(s->ids);
+	free(s->used);
+}
+
 /*
- * Commits up to `depth` from each want (into pb unless it is NULL); the last
- * level's commits with parents are shallow.
+ * Commits up to `depth` from each want, each once at its smallest depth
+ * (into pb unless it is NULL); the last level's commits with parents are
+ * shallow, and the commits above it whose parents are sent go to `deep`
+ * (when not NULL): a client's shallow commit among them is unshallowed.
  */
-static int insert_shallow(git_packbuilder *pb, json_t *shallow, struct gitpack *g,
+static int insert_shallow(git_packbuilder *pb, json_t *shallow, json_t *deep, struct gitpack *g,
 			  const git_oid *wants, size_t n, unsigned depth)
 {
+	struct oidset seen = { NULL, NULL, 0, 0 };
 	git_oid *level = xcalloc(n ? n : 1, sizeof(*level)), *next = NULL;
-	size_t nlevel = n, nnext, alloc, i;
+	size_t nlevel = 0, nnext, alloc, i;
 	unsigned d;
 	int rc = 0;
 
-	memcpy(level, wants, n * sizeof(*level));
+	for (i = 0; i < n; i++)
+		if (oidset_add(&seen, &wants[i]))
+			git_oid_cpy(&level[nlevel++], &wants[i]);
 	for (d = 1; d <= depth && nlevel; d++) {
 		nnext = 0;
 		alloc = 0;
 		next = NULL;
 		for (i = 0; i < nlevel; i++) {
 			git_commit *c = NULL;
+			char hex[GITPACK_OID_HEX];
 			unsigned p, np;
 
 			if (git_commit_lookup(&c, g->git, &level[i]) < 0) {
@@ -325,13 +381,14 @@ static int insert_shallow(git_packbuilder *pb, json_t *shallow, struct gitpack *
 				goto out;
 			}
 			np = git_commit_parentcount(c);
-			if (d == depth && np > 0) {
-				char hex[GITPACK_OID_HEX];
-
-				hex_of(hex, &level[i]);
+			hex_of(hex, &level[i]);
+			if (d == depth && np > 0)
 				json_array_append_new(shallow, json_string(hex));
-			}
+			else if (deep && np > 0)
+				json_array_append_new(deep, json_string(hex));
 			for (p = 0; d < depth && p < np; p++) {
+				if (!oidset_add(&seen, git_commit_parent_id(c, p)))
+					continue;
 				if (nnext == alloc) {
 					alloc = alloc ? 2 * alloc : 16;
 					next = xrealloc(next, alloc * sizeof(*next));
@@ -346,6 +403,7 @@ static int insert_shallow(git_packbuilder *pb, json_t *shallow, struct gitpack *
 		next = NULL;
 	}
 out:
+	oidset_release(&seen);
 	free(level);
 	free(next);
 	return rc;
@@ -370,22 +428,29 @@ static int peel_wants(git_oid **out, struct gitpack *g, const char *const *wants
 	return 0;
 }
 
-int gitpack_shallow(json_t **out, struct gitpack *g, const char *const *wants, size_t n,
-		    unsigned depth)
+int gitpack_shallow(json_t **out, json_t **out_deep, struct gitpack *g, const char *const *wants,
+		    size_t n, unsigned depth)
 {
-	json_t *shallow = json_array();
+	json_t *shallow = json_array(), *deep = json_array();
 	git_oid *ids = NULL;
 	int rc;
 
 	*out = NULL;
+	if (out_deep)
+		*out_deep = NULL;
 	if ((rc = peel_wants(&ids, g, wants, n)) ||
-	    (rc = insert_shallow(NULL, shallow, g, ids, n, depth)))
+	    (rc = insert_shallow(NULL, shallow, out_deep ? deep : NULL, g, ids, n, depth)))
 		goto out;
 	*out = shallow;
 	shallow = NULL;
+	if (out_deep) {
+		*out_deep = deep;
+		deep = NULL;
+	}
 out:
 	free(ids);
 	json_decref(shallow);
+	json_decref(deep);
 	return rc;
 }
 
@@ -409,7 +474,7 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 	}
 	git_packbuilder_set_threads(pb, 1);
 	if (f->depth) {
-		if ((rc = insert_shallow(pb, shallow, g, wants, f->nwants, f->depth)))
+		if ((rc = insert_shallow(pb, shallow, NULL, g, wants, f->nwants, f->depth)))
 			goto out;
 	} else {
 		if (git_revwalk_new(&walk, g->git) < 0) {

@@ -107,10 +107,12 @@ int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char k
 
 /*
  * The shallow boundary alone, as gitpack_build() would give it for the
- * same wants and depth (a fetch's first round answers with it).
+ * same wants and depth (a fetch's first round answers with it), and when
+ * out_deep is not NULL the commits above it that have parents (a client's
+ * shallow commit among them gets its history).  Both owned by the caller.
  */
-int gitpack_shallow(json_t **out, struct gitpack *g, const char *const *wants, size_t n,
-		    unsigned depth);
+int gitpack_shallow(json_t **out, json_t **out_deep, struct gitpack *g, const char *const *wants,
+		    size_t n, unsigned depth);
 
 /*
  * The commits reachable from `tip` and from none of `hide` (ids of

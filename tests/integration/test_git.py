@@ -186,6 +186,13 @@ class GitSmartHTTP(ServerTestCase):
             self.assertTrue(os.path.exists(os.path.join(sh, ".git", "shallow")))
             with open(os.path.join(sh, "main.st")) as f:
                 self.assertEqual(f.read(), "PROGRAM main (* 2 *) END_PROGRAM\n")
+            # deepening a shallow clone, then all of its history
+            self.git("-c", "protocol.version=%d" % proto, "fetch", "--depth=2", cwd=sh)
+            self.assertEqual(len(self.git("log", "--format=%H", cwd=sh).stdout.split()), 2)
+            self.git("-c", "protocol.version=%d" % proto, "fetch", "--unshallow", cwd=sh)
+            self.assertEqual(len(self.git("log", "--format=%H", cwd=sh).stdout.split()), 4)
+            self.assertFalse(os.path.exists(os.path.join(sh, ".git", "shallow")))
+            self.git("fsck", "--strict", "--no-dangling", cwd=sh)
         for proto in (0, 2):
             out = self.git("-c", "protocol.version=%d" % proto, "ls-remote", self.url(path)).stdout.decode()
             refs = dict(reversed(line.split("\t")) for line in out.strip().splitlines())
