@@ -452,6 +452,47 @@ out:
 }
 
 /*
+ * The upload's "no-change" rule for a change branch: every new version
+ * changes its first parent's tree (an empty commit is no version).  Refuses
+ * the update, not the push.
+ */
+static int check_changes_something(struct dom_git_update *u, const struct dom *d, struct view *v,
+				   const struct update_state *st)
+{
+	json_t *cm, *info = NULL;
+	size_t k;
+	int rc = 0;
+
+	json_array_foreach(st->commits, k, cm) {
+		const char *commit = json_string_value(json_object_get(cm, "commit"));
+		const char *tree = json_string_value(json_object_get(cm, "tree"));
+		const char *parent = json_string_value(json_array_get(json_object_get(cm, "parents"), 0));
+		const char *ptree = NULL;
+
+		if (!parent)
+			continue;
+		if (k > 0 && strcmp(parent, json_string_value(json_object_get(
+						    json_array_get(st->commits, k - 1), "commit"))) == 0) {
+			ptree = json_string_value(json_object_get(json_array_get(st->commits, k - 1), "tree"));
+		} else {
+			json_decref(info);
+			info = NULL;
+			if ((rc = repo_commit_info(&info, v->r, parent)))
+				break;
+			ptree = json_string_value(json_object_get(info, "tree"));
+		}
+		if (ptree && tree && strcmp(ptree, tree) == 0) {
+			refuse(u, d, "no-change",
+			       arena_printf(d->arena, "commit %.12s changes nothing: its tree equals its "
+						      "parent's", commit));
+			break;
+		}
+	}
+	json_decref(info);
+	return rc;
+}
+
+/*
  * What a ref's new commits are measured against: every ref of the asset
  * (tags peeled too), or with `versions_only` every ref but the free work
  * branches, so that a commit first pushed to a work branch still becomes a
@@ -658,6 +699,9 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 			if (rc)
 				goto out;
 		}
+		if (!u[i].refused && st[i].kind == KIND_CHANGE &&
+		    (rc = check_changes_something(&u[i], d, &v, &st[i])))
+			goto out;
 	}
 	/* a pack whose content breaks a rule writes nothing at all */
 	if (content_refused)

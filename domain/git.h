@@ -15,7 +15,9 @@
  *                             upload-state, asset-not-affected; FAT goes back
  *                             to implementing); fast-forward only (rule
  *                             fast-forward-only) and never deleted (rule
- *                             change-history); each new commit becomes a
+ *                             change-history); a new commit that does not
+ *                             change its parent's tree is refused (rule
+ *                             no-change, as an upload); each new commit becomes a
  *                             version of the change (uploader: the pusher;
  *                             contributors: the pusher and every user whose
  *                             e-mail is a new commit's author or committer),

@@ -392,6 +392,13 @@ class GitSmartHTTP(ServerTestCase):
         self.assertIn(b"(change-history)", p.stderr)
         r = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key))
         self.assertEqual(r.json["head"], c2)
+        # an empty commit is no version, as an upload of the same tree is none
+        self.git("reset", "-q", "--hard", c2, cwd=wc)
+        self.git("commit", "-q", "--allow-empty", "-m", "nothing", cwd=wc)
+        p = self.push(wc, "HEAD:refs/heads/changes/" + key, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"(no-change)", p.stderr)
+        self.git("reset", "-q", "--hard", "HEAD~1", cwd=wc)
         # work branches: created, force-pushed and deleted at will
         self.push(wc, "HEAD:refs/heads/work/try")
         self.git("reset", "-q", "--hard", "HEAD~1", cwd=wc)
