@@ -452,12 +452,15 @@ out:
 }
 
 /*
- * The upload's "no-change" rule for a change branch: every new version
- * changes its first parent's tree (an empty commit is no version).  Refuses
- * the update, not the push.
+ * The rules of a change branch's new versions, each refusing the update
+ * (not the push): every new version changes its first parent's tree (the
+ * upload's "no-change": an empty commit is no version), and once the asset
+ * has a history (`rooted`), a version descends from it: a commit without
+ * parents is another history, perhaps another asset's, and never a
+ * version of this one ("unrelated-history").
  */
-static int check_changes_something(struct dom_git_update *u, const struct dom *d, struct view *v,
-				   const struct update_state *st)
+static int check_versions(struct dom_git_update *u, const struct dom *d, struct view *v,
+			  const struct update_state *st, bool rooted)
 {
 	json_t *cm, *info = NULL;
 	size_t k;
@@ -469,6 +472,13 @@ static int check_changes_something(struct dom_git_update *u, const struct dom *d
 		const char *parent = json_string_value(json_array_get(json_object_get(cm, "parents"), 0));
 		const char *ptree = NULL;
 
+		if (!parent && rooted) {
+			refuse(u, d, "unrelated-history",
+			       arena_printf(d->arena, "commit %.12s has no parent: a change's versions descend "
+						      "from the asset's history (fetch, then rebase onto it)",
+					    commit));
+			break;
+		}
 		if (!parent)
 			continue;
 		if (k > 0 && strcmp(parent, json_string_value(json_object_get(
@@ -700,7 +710,7 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 				goto out;
 		}
 		if (!u[i].refused && st[i].kind == KIND_CHANGE &&
-		    (rc = check_changes_something(&u[i], d, &v, &st[i])))
+		    (rc = check_versions(&u[i], d, &v, &st[i], nvtips > 0)))
 			goto out;
 	}
 	/* a pack whose content breaks a rule writes nothing at all */

@@ -17,7 +17,11 @@
  *                             fast-forward-only) and never deleted (rule
  *                             change-history); a new commit that does not
  *                             change its parent's tree is refused (rule
- *                             no-change, as an upload); each new commit becomes a
+ *                             no-change, as an upload), and so is one
+ *                             without parents once the asset has a history
+ *                             (rule unrelated-history: another history,
+ *                             perhaps another asset's, is no version of
+ *                             this one); each new commit becomes a
  *                             version of the change (uploader: the pusher;
  *                             contributors: the pusher and every user whose
  *                             e-mail is a new commit's author or committer),

@@ -420,6 +420,24 @@ class GitSmartHTTP(ServerTestCase):
         r = self.c["eng"].get("/api/v1/assets/%d/versions/%s" % (aid, c1))
         self.assertEqual(r.json["recorded"]["branch"], "changes/" + key)
 
+    def test_another_history_is_no_version(self):
+        aid, path = self.asset()
+        _, other_path = self.asset(files=[("file", "other.st", "PROGRAM other END_PROGRAM\n")])
+        key = self.implementing(aid)
+        # another asset's history, fetched into this clone and pushed as the change
+        wc = self.clone(path)
+        self.git("fetch", self.url(other_path), "main:refs/remotes/other/main", cwd=wc)
+        p = self.push(wc, "refs/remotes/other/main:refs/heads/changes/" + key, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"(unrelated-history)", p.stderr)
+        # an orphan commit likewise
+        self.git("checkout", "-q", "--orphan", "fresh", cwd=wc)
+        self.commit(wc, "main.st", "PROGRAM main (* from nothing *) END_PROGRAM\n")
+        p = self.push(wc, "HEAD:refs/heads/changes/" + key, check=False)
+        self.assertIn(b"(unrelated-history)", p.stderr)
+        r = self.c["eng"].get("/api/v1/assets/%d/versions?branch=changes/%s" % (aid, key))
+        self.assertStatus(r, 404)
+
     def test_symlink_and_submodule_refused_naming_the_path(self):
         aid, path = self.asset()
         key = self.implementing(aid)
