@@ -27,7 +27,7 @@
 #include "server/handlers.h"
 
 #define AGENT "agent=otcm/1"
-#define UPLOAD_CAPS "multi_ack_detailed side-band-64k side-band ofs-delta shallow include-tag"
+#define UPLOAD_CAPS "multi_ack_detailed side-band-64k ofs-delta shallow include-tag"
 #define RECEIVE_CAPS "report-status delete-refs atomic quiet ofs-delta side-band-64k"
 #define MAX_LINES 100000          /* pkt-lines in one fetch request */
 #define MAX_COMMANDS 1000         /* ref updates in one push */
@@ -288,7 +288,7 @@ static int upload_v0(struct http_req *req, const char *body, size_t len)
 		rc = gitproto_writef(&b, "ACK %s\n", fo.common[fo.ncommon - 1]);
 	else
 		rc = gitproto_writef(&b, "NAK\n");
-	if (rc || (rc = write_pack(&b, &fo, f.side_band_64k || f.side_band, !f.no_progress)))
+	if (rc || (rc = write_pack(&b, &fo, f.side_band_64k, !f.no_progress)))
 		goto out;
 	return reply_buf(req, ctype, &b);
 out:
