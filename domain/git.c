@@ -320,7 +320,6 @@ enum kind { KIND_REFUSED, KIND_CHANGE, KIND_WORK };
 struct update_state {
 	enum kind kind;
 	const char *change;          /* CHG-n for a change branch */
-	bool checked;                /* the change's hook passed in this attempt */
 	json_t *commits;             /* new commits, parents first */
 	char head[DOM_GIT_OID_HEX];  /* the ref now; "" when absent */
 };
@@ -621,7 +620,6 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 	for (i = 0; i < n; i++) {
 		char branch[64];
 
-		st[i].checked = false;
 		if (u[i].refused || st[i].kind != KIND_CHANGE)
 			continue;
 		rc = dom_change_upload_check(branch, sizeof(branch), d, v.c, v.asset, st[i].change);
@@ -634,7 +632,6 @@ static int push_once(bool *out_again, const struct dom *d, const char *asset_pat
 		}
 		if (rc)
 			goto out;
-		st[i].checked = true;
 	}
 	if (atomic && any_refused(u, n))
 		refuse_rest(u, n, d, "atomic push failed");
