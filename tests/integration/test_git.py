@@ -535,12 +535,20 @@ class GitSmartHTTP(ServerTestCase):
         self.commit(wc, "main.st", "PROGRAM main (* v1 *) END_PROGRAM\n")
         self.push(wc, "HEAD:refs/heads/changes/" + key)
         self.move(key, "fat")
+        fat = self.protocol("fat")
+        sat = self.protocol("sat")
+        self.run_protocol(key, aid, fat)
+        # a push during FAT: back to implementing, and the passed run no longer counts
         c2 = self.commit(wc, "main.st", "PROGRAM main (* v2 *) END_PROGRAM\n")
         self.push(wc, "HEAD:refs/heads/changes/" + key)
         self.assertEqual(self.c["eng"].get("/api/v1/changes/" + key).json["state"], "implementing")
+        stale = [e for e in self.audit("change.version") if e["object_id"] == key]
+        self.assertEqual(len(stale[-1]["after"]["runs"]), 1, stale[-1])
         self.move(key, "fat")
-        fat = self.protocol("fat")
-        sat = self.protocol("sat")
+        r = self.c["appr2"].post("/api/v1/changes/%s/signatures" % key,
+                                 json={"meaning": "approved", "password": self.pw["appr2"]})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "fat-required")
         self.run_protocol(key, aid, fat)
         # the pusher's and the commit author's e-mail made them contributors; appr2 approves
         r = self.c["appr2"].post("/api/v1/changes/%s/signatures" % key,
