@@ -29,6 +29,11 @@ int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
 int h_assets_inventory(struct http_req *req);
 
+/* h_git.c: git smart HTTP (clone, fetch, push) */
+int h_git_info_refs(struct http_req *req);
+int h_git_upload_pack(struct http_req *req);
+int h_git_receive_pack(struct http_req *req);
+
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
 int h_versions_create(struct http_req *req);

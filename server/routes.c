@@ -64,6 +64,14 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/assets/{id}/diff", ROLE_ANY, h_versions_diff,
 	  "what changed between two versions", OP_VERSION_DIFF },
 
+	/* git smart HTTP (h_git.c): HTTP Basic with a user name and an API token */
+	{ "GET", "/git/{asset+}.git/info/refs", ROLE_ANY, h_git_info_refs,
+	  "git: the asset's branches and tags (?service=git-upload-pack|git-receive-pack)", OP_VERSION_READ },
+	{ "POST", "/git/{asset+}.git/git-upload-pack", ROLE_ANY, h_git_upload_pack,
+	  "git: fetch (protocol v0, v1 and v2)", OP_VERSION_READ },
+	{ "POST", "/git/{asset+}.git/git-receive-pack", ROLE_ENGINEER | ROLE_ADMIN, h_git_receive_pack,
+	  "git: push to a change branch or a work branch", OP_VERSION_UPLOAD },
+
 	/* the change process (h_changes.c, h_signatures.c, h_protocols.c) */
 	{ "POST", "/api/v1/changes", ROLE_ENGINEER | ROLE_ADMIN, h_changes_create, "raise a change (draft)", OP_CHANGE_CREATE },
 	{ "GET", "/api/v1/changes", CHG_READERS, h_changes_list,

@@ -46,7 +46,8 @@ void page_changes(struct html *h, const struct web_page *p, const json_t *change
 void page_assets(struct html *h, const struct web_page *p, const json_t *assets, const char *query);
 
 /*
- * One asset: the asset, its refs [{name, commit}], the history of main
+ * One asset (with "clone_url", the URL git clones it from), its refs
+ * [{name, commit}], the history of main
  * (newest first, repo_log entries), the files of main's head, and the
  * changes naming it.  `head` is main's head or NULL without versions.
  */
