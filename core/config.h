@@ -55,6 +55,10 @@ struct config {
 	char *syslog_ca;            /* PEM trust anchors for tls://; NULL = the system's */
 	char *syslog_format;        /* "rfc5424" or "cef" */
 	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
+	/* advisories and assessments (docs/patch.md) */
+	char *advisory_folder;      /* CSAF files dropped here are imported; NULL = no watch */
+	unsigned advisory_poll_seconds;
+	unsigned assess_days_critical, assess_days_high, assess_days_medium, assess_days_low;
 };
 
 /*

@@ -62,6 +62,12 @@ static const struct dom_op_info ops[OP_COUNT] = {
 
 	[OP_DRILL_RECORD] = { "drill.record", ADMIN, "record a restore drill" },
 	[OP_DRILL_READ] = { "drill.read", ADMIN | ROLE_AUDITOR, "read restore drills" },
+
+	[OP_ADVISORY_IMPORT] = { "advisory.import", ENG, "import a security advisory" },
+	[OP_ADVISORY_READ] = { "advisory.read", READERS, "read advisories, assessments and exposure" },
+	[OP_ASSESSMENT_SIGN] = { "assessment.sign", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER,
+				 "sign an assessment of an advisory" },
+	[OP_EXPOSURE_EXPORT] = { "exposure.export", READERS, "export an SBOM or VEX document" },
 };
 
 const struct dom_op_info *dom_op_info(enum dom_op op)

@@ -70,6 +70,12 @@ enum dom_op {
 	OP_DRILL_RECORD,
 	OP_DRILL_READ,
 
+	/* patch management: advisories, assessments, exposure */
+	OP_ADVISORY_IMPORT,
+	OP_ADVISORY_READ,
+	OP_ASSESSMENT_SIGN,
+	OP_EXPOSURE_EXPORT,
+
 	OP_COUNT
 };
 

@@ -29,6 +29,18 @@ int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
 int h_assets_inventory(struct http_req *req);
 
+/* h_advisories.c: advisories, assessments, exposure and its exports */
+int h_advisories_import(struct http_req *req);
+int h_advisories_list(struct http_req *req);
+int h_advisories_get(struct http_req *req);
+int h_advisories_document(struct http_req *req);
+int h_assets_advisories(struct http_req *req);
+int h_exposure(struct http_req *req);
+int h_assessment_get(struct http_req *req);
+int h_assessment_sign(struct http_req *req);
+int h_assets_export(struct http_req *req);
+int h_exposure_export(struct http_req *req);
+
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
 int h_versions_create(struct http_req *req);

@@ -32,6 +32,7 @@
 #include "server/cmd.h"
 #include "server/dispatch.h"
 #include "server/forward.h"
+#include "server/watch.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -170,6 +171,7 @@ static int run_serve(const struct config *cfg)
 	struct db_pool *pool = NULL;
 	struct checkpoint_writer *writer = NULL;
 	struct forward *forwarder = NULL;
+	struct watch *watcher = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -183,7 +185,8 @@ static int run_serve(const struct config *cfg)
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
-	    (rc = start_syslog(&forwarder, cfg, pool)))
+	    (rc = start_syslog(&forwarder, cfg, pool)) ||
+	    (cfg->advisory_folder && (rc = watch_start(&watcher, cfg, pool, origin))))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -194,6 +197,7 @@ static int run_serve(const struct config *cfg)
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	watch_stop(watcher);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	crypto_ed25519_free(key);
