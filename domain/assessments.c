@@ -169,6 +169,7 @@ int dom_assessment_sign(json_t **out, const struct dom *d, const char *tracking_
 	s.auth_method = method;
 	s.content = seal.text;
 	s.content_sha256 = seal.sha256;
+	s.second_factor_enrolled = seal.second_factor_enrolled;
 	if ((rc = advisories_assessment_sign(&sig, c, &s)) ||
 	    (rc = advisories_assessment_get(&assessment, c, advisory_id, asset_id, false)))
 		goto out;

@@ -12,12 +12,21 @@
 int dom_signing_seal(struct dom_seal *out, const struct dom *d, struct db_conn *c, const char *meaning,
 		     json_t *content)
 {
+	struct totp_state t;
 	struct user u;
 	char *text;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
+		return rc;
+	/* whether a second factor was due, recorded beside how the signer re-authenticated */
+	memset(&t, 0, sizeof(t));
+	rc = totp_load(&t, c, u.id, false);
+	memset(t.secret, 0, sizeof(t.secret));
+	if (rc == OTCM_ENOTFOUND)
+		err_clear();
+	else if (rc)
 		return rc;
 	json_object_set_new(content, "meaning", json_string(meaning));
 	json_object_set_new(content, "signer", json_string(u.username));
@@ -30,6 +39,7 @@ int dom_signing_seal(struct dom_seal *out, const struct dom *d, struct db_conn *
 	out->signer_id = u.id;
 	out->printed_name = u.display_name;
 	out->role = u.role;
+	out->second_factor_enrolled = t.enabled;
 	return 0;
 }
 
@@ -51,6 +61,7 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 	s.printed_name = seal.printed_name;
 	s.role = seal.role;
 	s.auth_method = method;
+	s.second_factor_enrolled = seal.second_factor_enrolled;
 	s.content = seal.text;
 	s.content_sha256 = seal.sha256;
 	s.trees = trees;

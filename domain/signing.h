@@ -13,6 +13,7 @@
 #ifndef OTCM_DOMAIN_SIGNING_H
 #define OTCM_DOMAIN_SIGNING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/crypto.h"
@@ -39,6 +40,7 @@ struct dom_seal {
 	char sha256[2 * CRYPTO_SHA256_LEN + 1];
 	int64_t signer_id;
 	const char *printed_name, *role;
+	bool second_factor_enrolled;   /* whether the signer had one-time codes on */
 };
 
 /*

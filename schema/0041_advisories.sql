@@ -86,6 +86,7 @@ CREATE TABLE assessment_signatures (
     printed_name    text NOT NULL,
     role            text NOT NULL,
     auth_method     text NOT NULL CHECK (auth_method IN ('password', 'password+totp')),
+    second_factor_enrolled boolean NOT NULL,   -- whether the signer had one-time codes on
     signed_at       timestamptz NOT NULL DEFAULT now(),
     content         text NOT NULL,
     content_sha256  text NOT NULL CHECK (content_sha256 ~ '^[0-9a-f]{64}$')

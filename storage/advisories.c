@@ -370,13 +370,15 @@ int advisories_assessment_sign(json_t **out, struct db_conn *c, const struct ass
 {
 	static const char sql[] =
 		"WITH g AS (INSERT INTO assessment_signatures (assessment_id, meaning, signer_id, printed_name,"
-		" role, auth_method, content, content_sha256) VALUES ($1, 'assessed', $2, $3, $4, $5, $6, $7)"
+		" role, auth_method, content, content_sha256, second_factor_enrolled)"
+		" VALUES ($1, 'assessed', $2, $3, $4, $5, $6, $7, $8::boolean)"
 		" RETURNING *), u AS (UPDATE assessments SET signature_id = (SELECT id FROM g) WHERE id = $1)"
 		" SELECT json_build_object('id', g.id, 'meaning', g.meaning, 'printed_name', g.printed_name,"
-		" 'role', g.role, 'reauthenticated_with', g.auth_method, 'signed_at', " T("g.signed_at") ","
+		" 'role', g.role, 'reauthenticated_with', g.auth_method,"
+		" 'second_factor_enrolled', g.second_factor_enrolled, 'signed_at', " T("g.signed_at") ","
 		" 'content', g.content, 'content_sha256', g.content_sha256)::text FROM g";
 	char aid[24], sid[24];
-	const char *v[7];
+	const char *v[8];
 
 	snprintf(aid, sizeof(aid), "%" PRId64, s->assessment_id);
 	snprintf(sid, sizeof(sid), "%" PRId64, s->signer_id);
@@ -387,7 +389,8 @@ int advisories_assessment_sign(json_t **out, struct db_conn *c, const struct ass
 	v[4] = s->auth_method;
 	v[5] = s->content;
 	v[6] = s->content_sha256;
-	return query_json(out, c, sql, 7, v);
+	v[7] = s->second_factor_enrolled ? "true" : "false";
+	return query_json(out, c, sql, 8, v);
 }
 
 int advisories_assessment_signatures(json_t **out, struct db_conn *c, int64_t assessment_id)
@@ -395,6 +398,7 @@ int advisories_assessment_signatures(json_t **out, struct db_conn *c, int64_t as
 	static const char sql[] =
 		"SELECT coalesce(json_agg(json_build_object('id', g.id, 'meaning', g.meaning,"
 		" 'printed_name', g.printed_name, 'role', g.role, 'reauthenticated_with', g.auth_method,"
+		" 'second_factor_enrolled', g.second_factor_enrolled,"
 		" 'signed_at', " T("g.signed_at") ", 'content', g.content,"
 		" 'content_sha256', g.content_sha256) ORDER BY g.id), '[]')::text"
 		" FROM assessment_signatures g WHERE g.assessment_id = $1";

@@ -124,6 +124,7 @@ int advisories_assessment_put(int64_t *out_id, struct db_conn *c, const struct a
 struct assessment_signature {
 	int64_t assessment_id, signer_id;
 	const char *printed_name, *role, *auth_method, *content, *content_sha256;
+	bool second_factor_enrolled;
 };
 
 /* Record signature `s`; *out gets {id, meaning, signer, printed_name, role, signed_at, content_sha256}. */
