@@ -408,3 +408,34 @@ int advisories_assessment_signatures(json_t **out, struct db_conn *c, int64_t as
 	snprintf(aid, sizeof(aid), "%" PRId64, assessment_id);
 	return query_json(out, c, sql, 1, v);
 }
+
+#define EXCEPTION_JSON \
+	"json_build_object('asset', t.path, 'advisory', a.tracking_id, 'title', a.title," \
+	" 'severity', m.severity, 'status', coalesce(s.status, 'not assessed'), 'controls', s.controls," \
+	" 'assessed_by', s.username, 'assessed_at', " T("s.assessed_at") ", 'due_at', " T("m.due_at") ")"
+
+int advisories_exceptions(json_t **out_affected, json_t **out_overdue, struct db_conn *c,
+			  const char *as_of)
+{
+	static const char sql_affected[] =
+		"SELECT coalesce(json_agg(" EXCEPTION_JSON " ORDER BY m.due_at, t.path COLLATE \"C\"), '[]')::text"
+		" FROM assessments s JOIN advisories a ON a.id = s.advisory_id JOIN assets t ON t.id = s.asset_id"
+		" JOIN advisory_matches m ON m.advisory_id = s.advisory_id AND m.asset_id = s.asset_id"
+		" WHERE s.status = 'affected' AND s.assessed_at < least($1::timestamptz, now())";
+	static const char sql_overdue[] =
+		"SELECT coalesce(json_agg(" EXCEPTION_JSON " ORDER BY m.due_at, t.path COLLATE \"C\"), '[]')::text"
+		EXPOSURE_FROM
+		" WHERE m.due_at < least($1::timestamptz, now())"
+		" AND coalesce(s.status, '') NOT IN ('fixed', 'not_affected')";
+	const char *v[1] = { as_of };
+	int rc;
+
+	*out_affected = *out_overdue = NULL;
+	if ((rc = query_json(out_affected, c, sql_affected, 1, v)) ||
+	    (rc = query_json(out_overdue, c, sql_overdue, 1, v))) {
+		json_decref(*out_affected);
+		*out_affected = NULL;
+		return rc;
+	}
+	return 0;
+}

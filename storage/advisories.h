@@ -105,6 +105,16 @@ int advisories_matches_replace(struct db_conn *c, int64_t advisory_id, int64_t a
  */
 int advisories_exposure(json_t **out, struct db_conn *c, int64_t asset_id, const char *prefix);
 
+/*
+ * For the exceptions report as of `as_of` (RFC 3339; the server's now at
+ * the latest): *out_affected lists the assessments that say affected,
+ * *out_overdue the matches whose due date has passed without a fixed or
+ * not_affected assessment: [{asset, advisory, title, severity, status,
+ * controls, assessed_by, assessed_at, due_at}], by due date.
+ */
+int advisories_exceptions(json_t **out_affected, json_t **out_overdue, struct db_conn *c,
+			  const char *as_of);
+
 /* An assessment as JSON, or NULL (not an error) when there is none; locked for update. */
 int advisories_assessment_get(json_t **out, struct db_conn *c, int64_t advisory_id, int64_t asset_id,
 			      bool for_update);

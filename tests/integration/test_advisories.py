@@ -9,11 +9,13 @@ that passes the import's own check.
 """
 
 import copy
+import datetime
 import glob
 import hashlib
 import json
 import os
 import shutil
+import subprocess
 import time
 import unittest
 
@@ -21,6 +23,7 @@ from harness import ServerTestCase, corpus_path, make_tmpdir, strong_password
 
 
 CORPUS = "csaf/cisagov__CSAF/OT/white/2024"
+PSQL = shutil.which("psql")
 
 
 def corpus_files():
@@ -311,6 +314,46 @@ class Advisories(ServerTestCase):
         self.assertIsNone(r.json["assessment"])
         self.assertEqual(r.json["signatures"], [])
         self.assertStatus(self.sign("approver", key, adv, status="under_investigation"), 201)
+
+    def psql(self, sql):
+        """Backdate records in this test's own database, the way time passes: no client sets a clock."""
+        if PSQL is None:
+            raise AssertionError("psql is needed to backdate a due date")
+        r = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                            "host=%s user=otcm dbname=otcm" % os.path.join(self.srv.data, "run"), "-c", sql],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("psql failed: %s\n%s" % (sql, r.stderr))
+        return r.stdout
+
+    def test_exceptions_report(self):
+        key, adv = "centum_hit", "ICSA-24-172-01"
+        self.assertStatus(self.sign("approver", key, adv, status="affected",
+                                    controls="DCS network isolated; HIS logins by smart card"), 201)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        period = "from=%s&to=%s" % ((now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                    (now + datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        r = self.auditor.get("/api/v1/reports/exceptions?" + period)
+        self.assertStatus(r, 200)
+        affected = [e for e in r.json["affected_assessments"] if e["asset"] == "adv/site-b/dcs/centum"]
+        self.assertEqual([e["advisory"] for e in affected], [adv])
+        self.assertEqual(affected[0]["controls"], "DCS network isolated; HIS logins by smart card")
+        self.assertFalse([e for e in r.json["overdue_assessments"] if e["asset"] == "adv/site-b/dcs/centum"])
+        # time passes: the match is past its due date, and affected is not done
+        self.psql("UPDATE advisory_matches SET matched_at = now() - interval '60 days',"
+                  " due_at = now() - interval '1 day' WHERE asset_id = %d" % self.assets[key])
+        r = self.auditor.get("/api/v1/reports/exceptions?" + period)
+        overdue = [e for e in r.json["overdue_assessments"] if e["asset"] == "adv/site-b/dcs/centum"]
+        self.assertIn(adv, [e["advisory"] for e in overdue])
+        e = self.advisories_of(key)[adv]
+        self.assertTrue(e["overdue"])
+        # not affected after all: no longer overdue
+        self.assertStatus(self.sign("eng", key, adv, status="not_affected",
+                                    justification="vulnerable_code_cannot_be_controlled_by_adversary"), 201)
+        r = self.auditor.get("/api/v1/reports/exceptions?" + period)
+        self.assertNotIn(adv, [e["advisory"] for e in r.json["overdue_assessments"]
+                               if e["asset"] == "adv/site-b/dcs/centum"])
+        self.assertFalse(self.advisories_of(key)[adv]["overdue"])
 
     # -- exposure and exports --
 
