@@ -41,6 +41,15 @@ int h_assessment_sign(struct http_req *req);
 int h_assets_export(struct http_req *req);
 int h_exposure_export(struct http_req *req);
 
+/* h_pages_patch.c: the patch management pages */
+int h_page_advisories(struct http_req *req);
+int h_page_advisory_import(struct http_req *req);
+int h_page_advisory(struct http_req *req);
+int h_page_exposure(struct http_req *req);
+int h_page_asset_exposure(struct http_req *req);
+int h_page_assessment(struct http_req *req);
+int h_page_assessment_sign(struct http_req *req);
+
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
 int h_versions_create(struct http_req *req);
