@@ -421,7 +421,7 @@ int dom_exposure_export(json_t **out, const struct dom *d, int64_t asset_id, con
 			const char *format)
 {
 	struct db_conn *c = NULL;
-	json_t *assets = NULL, *rows = NULL, *doc = NULL;
+	json_t *assets = NULL, *rows = NULL, *doc = NULL, *unmatched = NULL;
 	char *p = NULL, now[TIME_RFC3339_LEN];
 	const char *title;
 	int rc;
@@ -442,8 +442,11 @@ int dom_exposure_export(json_t **out, const struct dom *d, int64_t asset_id, con
 			return rc;
 	}
 	if ((rc = dom_conn(&c, d)) || (rc = export_assets(&assets, c, asset_id, p)) ||
-	    (rc = advisories_exposure(&rows, c, asset_id, p)))
+	    (rc = advisories_exposure(&rows, c, asset_id, p)) ||
+	    (rc = advisories_assessed_unmatched(&unmatched, c, asset_id, p)))
 		goto out;
+	/* what was assessed and no longer matches (fixed by an update) is part of the statement too */
+	json_array_extend(rows, unmatched);
 	title = asset_id ? str(json_array_get(assets, 0), "path") : p;
 	if (strcmp(format, "cyclonedx") == 0) {
 		doc = cyclonedx(d, assets, rows, title);
@@ -451,6 +454,13 @@ int dom_exposure_export(json_t **out, const struct dom *d, int64_t asset_id, con
 		char id[200];
 		size_t i;
 
+		if (json_array_size(rows) == 0) {
+			rc = err_set(OTCM_ERULE, "format",
+				     "no advisory concerns %s and none was assessed: a VEX document states the status "
+				     "of vulnerabilities, and there is none to state", title);
+			err_set_rule("vex-nothing-to-state");
+			goto out;
+		}
 		time_now_rfc3339(now);
 		snprintf(id, sizeof(id), "OTCM-VEX-%s-%.10s", title, now);
 		for (i = 0; id[i]; i++)
@@ -471,5 +481,6 @@ out:
 	json_decref(assets);
 	json_decref(rows);
 	json_decref(doc);
+	json_decref(unmatched);
 	return rc;
 }

@@ -17,8 +17,11 @@
 /*
  * Export asset `asset_id` (or, 0, every asset below `prefix`) as `format`
  * "cyclonedx" or "csaf-vex" (OP_EXPOSURE_EXPORT); *out is the document
- * (the caller's).  OTCM_EINVAL naming "format" or "prefix",
- * OTCM_ENOTFOUND naming "id" or "prefix" (no asset there).
+ * (the caller's).  Besides the advisories that concern the assets now, the
+ * assessments of advisories that no longer match (fixed by an update) are
+ * stated.  OTCM_EINVAL naming "format" or "prefix", OTCM_ENOTFOUND naming
+ * "id" or "prefix" (no asset there), OTCM_ERULE "vex-nothing-to-state"
+ * (409, field "format") for a VEX document with no vulnerability to state.
  */
 int dom_exposure_export(json_t **out, const struct dom *d, int64_t asset_id, const char *prefix,
 			const char *format);

@@ -439,3 +439,27 @@ int advisories_exceptions(json_t **out_affected, json_t **out_overdue, struct db
 	}
 	return 0;
 }
+
+int advisories_assessed_unmatched(json_t **out, struct db_conn *c, int64_t asset_id, const char *prefix)
+{
+	static const char sql[] =
+		"SELECT coalesce(json_agg(json_build_object('asset_id', t.id, 'path', t.path, 'vendor', t.vendor,"
+		" 'model', t.model, 'firmware', t.firmware, 'tracking_id', a.tracking_id, 'title', a.title,"
+		" 'severity', a.severity, 'cvss', a.cvss, 'cves', a.summary->'vulnerabilities',"
+		" 'products', '[]'::json, 'undecided', false, 'overdue', false,"
+		" 'assessment', " ASSESSMENT_JSON ") ORDER BY t.path COLLATE \"C\", a.tracking_id), '[]')::text"
+		" FROM assessments s JOIN advisories a ON a.id = s.advisory_id JOIN assets t ON t.id = s.asset_id"
+		" LEFT JOIN assessment_signatures g ON g.id = s.signature_id"
+		" WHERE NOT EXISTS (SELECT 1 FROM advisory_matches m WHERE m.advisory_id = s.advisory_id"
+		" AND m.asset_id = s.asset_id)"
+		" AND ($1::bigint = 0 OR t.id = $1::bigint)"
+		" AND ($2::text IS NULL OR t.path = $2 OR (t.path ~>=~ ($2::text || '/')"
+		" AND t.path ~<~ ($2::text || '0')))";
+	char id[24];
+	const char *v[2];
+
+	snprintf(id, sizeof(id), "%" PRId64, asset_id);
+	v[0] = id;
+	v[1] = prefix;
+	return query_json(out, c, sql, 2, v);
+}

@@ -115,6 +115,14 @@ int advisories_exposure(json_t **out, struct db_conn *c, int64_t asset_id, const
 int advisories_exceptions(json_t **out_affected, json_t **out_overdue, struct db_conn *c,
 			  const char *as_of);
 
+/*
+ * The assessments of asset `asset_id` (0: all) below `prefix` (NULL:
+ * everywhere) whose advisory no longer matches (typically fixed by an
+ * update), as exposure rows (advisories_exposure) whose "cves" are every
+ * vulnerability of the advisory's summary.
+ */
+int advisories_assessed_unmatched(json_t **out, struct db_conn *c, int64_t asset_id, const char *prefix);
+
 /* An assessment as JSON, or NULL (not an error) when there is none; locked for update. */
 int advisories_assessment_get(json_t **out, struct db_conn *c, int64_t advisory_id, int64_t asset_id,
 			      bool for_update);

@@ -480,6 +480,10 @@ class Advisories(ServerTestCase):
                            400, "format")
         self.assertProblem(self.auditor.get("/api/v1/exposure/export?prefix=nowhere&format=cyclonedx"),
                            404, "prefix")
+        # nothing concerns the gateway: a BOM of it, but no VEX statement
+        self.assertStatus(self.auditor.get("/api/v1/assets/%d/export" % self.assets["other"]), 200)
+        self.assertProblem(self.auditor.get("/api/v1/assets/%d/export?format=csaf-vex" % self.assets["other"]),
+                           409, "format", "vex-nothing-to-state")
 
     def test_csaf_vex_export_passes_the_import(self):
         r = self.auditor.get("/api/v1/exposure/export?prefix=adv/site-a&format=csaf-vex")

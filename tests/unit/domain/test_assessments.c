@@ -19,6 +19,8 @@
 #include "core/config.h"
 #include "domain/advisories.h"
 #include "domain/assessments.h"
+#include "domain/csaf.h"
+#include "domain/exposure.h"
 #include "domain/inventory.h"
 
 static struct testdb tdb;
@@ -159,6 +161,26 @@ static void test_release_moves_firmware_and_fixes(void **state)
 	v = scalar("SELECT count(*) FROM audit_events WHERE action = 'inventory.observe' AND reason = 'change CHG-0007'");
 	assert_string_equal(v, "1");
 	free(v);
+
+	/* the exports still state it: fixed, by the change */
+	{
+		json_t *doc = NULL, *vuln;
+		char pid[48];
+
+		snprintf(pid, sizeof(pid), "OTCM-ASSET-%s", asset_id);
+		assert_int_equal(dom_exposure_export(&doc, &d, strtoll(asset_id, NULL, 10), NULL, "csaf-vex"), 0);
+		assert_int_equal(csaf_validate(doc), 0);
+		vuln = json_array_get(json_object_get(doc, "vulnerabilities"), 0);
+		assert_string_equal(json_string_value(json_object_get(vuln, "cve")), "CVE-2024-5650");
+		assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(vuln,
+				    "product_status"), "fixed"), 0)), pid);
+		json_decref(doc);
+		assert_int_equal(dom_exposure_export(&doc, &d, strtoll(asset_id, NULL, 10), NULL, "cyclonedx"), 0);
+		vuln = json_array_get(json_object_get(doc, "vulnerabilities"), 0);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(vuln, "analysis"), "state")),
+				    "resolved");
+		json_decref(doc);
+	}
 
 	/* the same observation again writes nothing */
 	assert_int_equal(dom_begin(&c, &d), 0);
