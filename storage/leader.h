@@ -26,7 +26,7 @@
 /* "otcm" NUL "slg": the syslog delivery's own lead, apart from the above. */
 #define LEADER_SYSLOG_KEY 8031153355318586471LL
 /* "otcm" NUL "adv": the advisory folder's watch (--advisory-folder). */
-#define LEADER_ADVISORY_KEY 8031153355317601398LL
+#define LEADER_ADVISORY_KEY 8031153355317404790LL
 
 struct leader;
 
