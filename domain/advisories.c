@@ -382,7 +382,8 @@ int dom_exposure(json_t **out, const struct dom *d, int64_t asset_id, const char
 	seen_assets = json_object();
 	seen_advs = json_object();
 	json_array_foreach(items, i, e) {
-		const json_t *as = json_object_get(e, "assessment");
+		const json_t *a = json_object_get(e, "assessment");
+		const json_t *as = json_is_object(a) ? a : NULL;   /* null when not assessed */
 		const char *status = as ? str(as, "status") : "";
 		char k[24];
 

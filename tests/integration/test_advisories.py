@@ -437,6 +437,11 @@ class Advisories(ServerTestCase):
     # -- exposure and exports --
 
     def test_site_exposure(self):
+        r = self.auditor.get("/api/v1/exposure?prefix=adv/site-a/net")
+        self.assertStatus(r, 200)
+        unassessed = [e for e in r.json["items"] if e["assessment"] is None]
+        self.assertTrue(unassessed)     # wlan-2's advisories other than those assessed in other tests
+        self.assertEqual(r.json["unassessed"], len(unassessed))
         r = self.auditor.get("/api/v1/exposure?prefix=adv/site-b")
         self.assertStatus(r, 200)
         paths = {e["path"] for e in r.json["items"]}
