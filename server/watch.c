@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,16 +72,23 @@ static void write_refusal(const char *dir, const char *name, int code)
 /* Read a whole file of at most `max` bytes; NULL when it cannot be read or is larger. */
 static char *read_file(const char *path, size_t max, size_t *out_len)
 {
+	struct stat st;
 	FILE *f = fopen(path, "rb");
 	char *data = NULL;
-	size_t n;
+	size_t n, size;
 
 	if (!f)
 		return NULL;
-	data = xmalloc(max + 1);
-	n = fread(data, 1, max + 1, f);
+	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > max) {
+		fclose(f);
+		return NULL;
+	}
+	size = (size_t)st.st_size;
+	data = xmalloc(size + 1);
+	/* one byte more than it had: a file that grew since is refused, not cut */
+	n = fread(data, 1, size + 1, f);
 	fclose(f);
-	if (n > max) {
+	if (n != size) {
 		free(data);
 		return NULL;
 	}
