@@ -72,6 +72,12 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_WEBHOOK_UPDATE] = { "webhook.update", ADMIN, "change a webhook" },
 	[OP_WEBHOOK_DELETE] = { "webhook.delete", ADMIN, "delete a webhook" },
 	[OP_METRICS_READ] = { "metrics.read", ADMIN | ROLE_AUDITOR, "read the metrics" },
+
+	[OP_ADVISORY_IMPORT] = { "advisory.import", ENG, "import a security advisory" },
+	[OP_ADVISORY_READ] = { "advisory.read", READERS, "read advisories, assessments and exposure" },
+	[OP_ASSESSMENT_SIGN] = { "assessment.sign", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER,
+				 "sign an assessment of an advisory" },
+	[OP_EXPOSURE_EXPORT] = { "exposure.export", READERS, "export an SBOM or VEX document" },
 };
 
 const struct dom_op_info *dom_op_info(enum dom_op op)

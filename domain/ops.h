@@ -81,6 +81,12 @@ enum dom_op {
 	OP_WEBHOOK_DELETE,
 	OP_METRICS_READ,
 
+	/* patch management: advisories, assessments, exposure */
+	OP_ADVISORY_IMPORT,
+	OP_ADVISORY_READ,
+	OP_ASSESSMENT_SIGN,
+	OP_EXPOSURE_EXPORT,
+
 	OP_COUNT
 };
 

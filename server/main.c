@@ -36,6 +36,7 @@
 #include "server/hooksend.h"
 #include "server/mlisten.h"
 #include "server/routes.h"
+#include "server/watch.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -185,6 +186,7 @@ static int run_serve(const struct config *cfg)
 	struct forward *forwarder = NULL;
 	struct hooksend *hooks = NULL;
 	struct mlisten *mlisten = NULL;
+	struct watch *watcher = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -199,7 +201,8 @@ static int run_serve(const struct config *cfg)
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
 	    (rc = start_syslog(&forwarder, cfg, pool)) ||
-	    (rc = start_webhooks(&hooks, cfg, pool)))
+	    (rc = start_webhooks(&hooks, cfg, pool)) ||
+	    (cfg->advisory_folder && (rc = watch_start(&watcher, cfg, pool, origin))))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -215,6 +218,7 @@ static int run_serve(const struct config *cfg)
 out:
 	mlisten_stop(mlisten);
 	hooksend_stop(hooks);
+	watch_stop(watcher);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	metrics_free(srv.metrics);
