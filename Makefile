@@ -2,7 +2,7 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
-PKGS      = libmicrohttpd libgit2 libpq jansson libxml-2.0 libarchive libcrypto libssl
+PKGS      = libmicrohttpd libgit2 libpq jansson libxml-2.0 libarchive libcrypto libssl libcurl
 
 ifdef SANITIZE
 BUILD    ?= build/sanitize
@@ -21,7 +21,7 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. -MMD -MP \
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
-MODULES   = core diff storage domain web server
+MODULES   = core diff storage domain web server agent
 SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c $(BUILD)/gen/static.c
 OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)

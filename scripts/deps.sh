@@ -8,7 +8,7 @@
 set -eu
 
 pkgs_build="gcc make pkg-config libmicrohttpd-dev libgit2-dev libpq-dev libssl-dev
-	libjansson-dev libxml2-dev libarchive-dev libcmocka-dev"
+	libjansson-dev libxml2-dev libarchive-dev libcmocka-dev libcurl4-openssl-dev"
 # postgresql-15 carries /usr/lib/postgresql/15/bin/{initdb,postgres,pg_ctl}
 pkgs_run="postgresql-15 git"
 # clang -fsanitize=fuzzer links libclang_rt.fuzzer, which only libclang-rt-14-dev

@@ -1,0 +1,371 @@
+"""Device read-backs end to end: the collection agent (`otcm agent`, the same
+binary) reads assets back with its collectors and the server compares each
+read-back with what was released or approved (docs/readbacks.md,
+docs/agent.md).
+
+Every agent here is a real `otcm agent --once` process talking HTTP to a
+real server; devices are folders and commands on this machine.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import time
+
+from harness import ServerTestCase, make_tmpdir, otcm_bin, strong_password
+
+L5X_V1 = """<?xml version="1.0" encoding="UTF-8"?>
+<RSLogix5000Content SchemaRevision="1.0" SoftwareRevision="32.00" TargetName="Tank" TargetType="Controller">
+<Controller Use="Target" Name="Tank">
+<Programs><Program Name="MainProgram"><Routines><Routine Name="MainRoutine" Type="RLL"><RLLContent>
+<Rung Number="0" Type="N"><Text><![CDATA[XIC(Start)OTE(Pump);]]></Text></Rung>
+<Rung Number="1" Type="N"><Text><![CDATA[GRT(Level,90)OTE(HighAlarm);]]></Text></Rung>
+</RLLContent></Routine></Routines></Program></Programs>
+</Controller>
+</RSLogix5000Content>
+"""
+L5X_DRIFT = L5X_V1.replace("GRT(Level,90)", "GRT(Level,95)")
+
+
+class ReadBack(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.srv.admin_client()
+        cls.pw, cls.c, cls.tokens = {}, {}, {}
+        for name, role in (("eng", "engineer"), ("appr", "approver"), ("aud", "auditor"),
+                           ("agent-a", "agent"), ("agent-b", "agent")):
+            pw = strong_password()
+            r = cls.admin.post("/api/v1/users", json={"username": name, "display_name": name.upper(),
+                                                      "role": role, "password": pw})
+            assert r.status == 201, r
+            c = cls.srv.client()
+            assert c.login(name, pw).status == 200
+            cls.pw[name] = pw
+            cls.c[name] = c
+            cls.tokens[name] = c.create_token("readback")
+        cls.n = 0
+
+    # -- helpers --
+
+    def asset(self, files=None):
+        """An asset with a baseline on main (the released version)."""
+        type(self).n += 1
+        path = "plant/rb/line%d/plc" % self.n
+        r = self.admin.post("/api/v1/assets", json={"path": path, "type": "plc"})
+        self.assertStatus(r, 201)
+        aid = r.json["id"]
+        files = files or {"Tank.L5X": L5X_V1}
+        r = self.admin.post("/api/v1/assets/%d/versions" % aid, fields={"message": "baseline"},
+                            files=[("file", k, v) for k, v in files.items()])
+        self.assertStatus(r, 201)
+        return aid, path
+
+    def assign(self, aid, agent="agent-a", **extra):
+        body = {"agent": agent}
+        body.update(extra)
+        r = self.admin.put("/api/v1/assets/%d/readback-settings" % aid, json=body)
+        self.assertStatus(r, 200)
+        return r.json
+
+    def request(self, aid):
+        self.assertStatus(self.c["eng"].post("/api/v1/assets/%d/readback-requests" % aid, json={}), 202)
+
+    def agent_config(self, devices, agent="agent-a", server=None, state=None):
+        d = make_tmpdir("otcm-agent-")
+        tok = os.path.join(d, "token")
+        with open(tok, "w") as f:
+            f.write(self.tokens[agent] + "\n")
+        state = state or os.path.join(d, "state")
+        lines = ["# test agent", "server = %s" % (server or self.srv.url), "token_file = %s" % tok,
+                 "state_dir = %s" % state, "name = %s" % agent, "poll_seconds = 1", ""]
+        for asset, settings in devices.items():
+            lines.append("[asset %s]" % asset)
+            lines += ["%s = %s" % kv for kv in settings.items()]
+            lines.append("")
+        cfg = os.path.join(d, "agent.conf")
+        with open(cfg, "w") as f:
+            f.write("\n".join(lines))
+        return cfg, state
+
+    def run_agent(self, cfg, *args, ok=True):
+        p = subprocess.run([otcm_bin(), "agent", "--config", cfg] + list(args), capture_output=True,
+                           text=True, timeout=120)
+        if ok:
+            self.assertEqual(p.returncode, 0, p.stderr)
+        return p
+
+    def folder(self, files):
+        d = make_tmpdir("otcm-device-")
+        self.write(d, files)
+        return d
+
+    def write(self, d, files):
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+
+    def state(self, aid):
+        r = self.c["aud"].get("/api/v1/readbacks?prefix=plant/rb")
+        self.assertStatus(r, 200)
+        for item in r.json["items"]:
+            if item["asset_id"] == aid:
+                return item
+        self.fail("asset %d not in the states" % aid)
+
+    def newest(self, aid):
+        r = self.c["aud"].get("/api/v1/assets/%d/readbacks" % aid)
+        self.assertStatus(r, 200)
+        return self.c["aud"].get("/api/v1/assets/%d/readbacks/%d" % (aid, r.json[0]["id"])).json
+
+    def audit(self, action):
+        r = self.admin.get("/api/v1/audit?limit=1000")
+        self.assertStatus(r, 200)
+        return [e for e in r.json["items"] if e["action"] == action]
+
+    # -- tests --
+
+    def test_folder_in_sync_then_drift_naming_the_rung(self):
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_V1})
+        self.assign(aid)
+        self.assertEqual(self.state(aid)["state"], "never_read")
+        cfg, _ = self.agent_config({path: {"collector": "folder", "path": dev}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        st = self.state(aid)
+        self.assertEqual(st["state"], "in_sync", st)
+        rb = self.newest(aid)
+        self.assertEqual(rb["agent"], "agent-a")
+        self.assertEqual(rb["collector"], "folder")
+        self.assertEqual(rb["files"]["Tank.L5X"], hashlib.sha256(L5X_V1.encode()).hexdigest())
+        self.assertTrue(rb["comparison"]["equal"])
+        main = self.admin.get("/api/v1/assets/%d/versions?branch=main" % aid).json["items"][0]
+        self.assertEqual(rb["tree"], main["tree"])
+        # the read-back is on its own ref, never a branch or a tag
+        refs = self.admin.get("/api/v1/assets/%d" % aid)
+        self.assertStatus(refs, 200)
+
+        # someone edits rung 1 on the controller
+        self.write(dev, {"Tank.L5X": L5X_DRIFT})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        st = self.state(aid)
+        self.assertEqual(st["state"], "drift", st)
+        rb = self.newest(aid)
+        self.assertEqual(rb["state"], "drift")
+        text = json.dumps(rb["comparison"]["files"])
+        self.assertIn("Rung", text)
+        self.assertIn("95", text)
+        self.assertEqual(rb["comparison"]["since_previous"], [{"path": "Tank.L5X", "status": "modified"}])
+        drift = [e for e in self.audit("readback.drift") if e["object_id"] == str(aid)]
+        self.assertEqual(len(drift), 1, drift)
+
+        # the same drift read again: kept as metadata only, no second drift event
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        rb2 = self.newest(aid)
+        self.assertTrue(rb2["unchanged"])
+        self.assertEqual(rb2["commit"], rb["commit"])
+        self.assertEqual(rb2["state"], "drift")
+        self.assertEqual(len([e for e in self.audit("readback.drift") if e["object_id"] == str(aid)]), 1)
+
+        # the device gets the approved program back: in sync again
+        self.write(dev, {"Tank.L5X": L5X_V1})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+        # the backup of the drifted read-back downloads as an archive
+        r = self.c["aud"].get("/api/v1/assets/%d/readbacks/%d/archive?format=tar" % (aid, rb["id"]))
+        self.assertStatus(r, 200)
+        self.assertIn(b"GRT(Level,95)", r.body)
+
+    def test_drift_adopted_by_an_emergency_change_read_back_after_its_deployment(self):
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_DRIFT})
+        self.assign(aid)
+        cfg, _ = self.agent_config({path: {"collector": "folder", "path": dev}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        self.assertEqual(self.state(aid)["state"], "drift")
+        drifted = self.newest(aid)
+
+        # an emergency change adopts what runs: the read-back's files become its version
+        archive = self.c["eng"].get("/api/v1/assets/%d/readbacks/%d/archive" % (aid, drifted["id"]))
+        self.assertStatus(archive, 200)
+        r = self.c["eng"].post("/api/v1/changes", json={
+            "type": "emergency", "title": "Adopt the high alarm at 95%", "reason": "found by read-back",
+            "risk": "low", "safety_related": False, "implementation_plan": "adopt the device's program",
+            "rollback_plan": "deploy main", "affected_assets": [aid]})
+        self.assertStatus(r, 201)
+        key = r.json["key"]
+        self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/transitions" % key,
+                                             json={"to": "submitted", "reason": "t"}), 200)
+        self.assertStatus(self.c["appr"].post("/api/v1/changes/%s/signatures" % key,
+                                              json={"meaning": "authorised", "password": self.pw["appr"]}), 201)
+        self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/transitions" % key,
+                                             json={"to": "implementing", "reason": "t"}), 200)
+        up = self.c["eng"].post("/api/v1/assets/%d/versions" % aid,
+                                fields={"message": "adopt read-back %d" % drifted["id"], "change": key},
+                                files=[("archive", "readback.zip", archive.body)])
+        self.assertStatus(up, 201)
+        self.assertEqual(up.json["tree"], drifted["tree"])
+
+        # recording the deployment makes the read-back due at once, for that deployment
+        r = self.c["eng"].post("/api/v1/changes/%s/deployments" % key,
+                               json={"asset_id": aid, "commit": up.json["commit"]})
+        self.assertStatus(r, 201)
+        dep = r.json["id"]
+        s = self.c["aud"].get("/api/v1/assets/%d/readback-settings" % aid).json
+        self.assertEqual(s["due_reason"], "deployment")
+        self.assertEqual(s["due_deployment"], dep)
+        self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/transitions" % key,
+                                             json={"to": "deployed", "reason": "t"}), 200)
+        self.run_agent(cfg, "--once")
+        rb = self.newest(aid)
+        self.assertEqual(rb["deployment_id"], dep)
+        self.assertEqual(rb["state"], "pending_release")
+        st = self.state(aid)
+        self.assertEqual(st["state"], "pending_release")
+        self.assertEqual(st["pending_change"], key)
+        # the job is done: nothing is due until the schedule says so
+        self.assertIsNone(self.c["aud"].get("/api/v1/assets/%d/readback-settings" % aid).json["due_at"])
+
+    def test_stale_after_the_maximum_age(self):
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_V1})
+        self.assign(aid, max_age_seconds=1)
+        cfg, _ = self.agent_config({path: {"collector": "folder", "path": dev}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+        time.sleep(2.2)
+        self.assertEqual(self.state(aid)["state"], "stale")
+        self.assign(aid, max_age_seconds=3600)
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+    def test_normalisation_rule_allows_a_live_value(self):
+        aid, path = self.asset({"Tank.L5X": L5X_V1, "live.csv": "name,value\nLevel,10\n"})
+        dev = self.folder({"Tank.L5X": L5X_V1, "live.csv": "name,value\nLevel,42\n"})
+        self.assign(aid, normalise=[{"path": "live.csv", "reason": "live tag values"}])
+        cfg, _ = self.agent_config({path: {"collector": "folder", "path": dev}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+        rb = self.newest(aid)
+        self.assertEqual(rb["comparison"]["normalised"], [{"path": "live.csv", "what": "file"}])
+
+    def test_command_collector_records_exit_and_error_output(self):
+        aid, path = self.asset({"main.st": "PROGRAM main END_PROGRAM\n"})
+        self.assign(aid)
+        good = "printf 'PROGRAM main END_PROGRAM\\n' > \"$OTCM_OUT/main.st\"; " \
+               "printf '{\"model\": \"X1\", \"serial_number\": \"S-9\", \"firmware\": \"2.1\"}' > \"$OTCM_IDENTITY\""
+        cfg, _ = self.agent_config({path: {"collector": "command", "command": good}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        rb = self.newest(aid)
+        self.assertTrue(rb["ok"], rb)
+        self.assertEqual(rb["exit_status"], 0)
+        self.assertEqual(rb["identity"], {"model": "X1", "serial_number": "S-9", "firmware": "2.1"})
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+        bad = "echo 'export tool: licence not found' >&2; exit 3"
+        cfg, _ = self.agent_config({path: {"collector": "command", "command": bad}})
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        rb = self.newest(aid)
+        self.assertFalse(rb["ok"])
+        self.assertEqual(rb["exit_status"], 3)
+        self.assertIn("licence not found", rb["stderr"])
+        st = self.state(aid)
+        self.assertEqual(st["state"], "read_failed")
+        self.assertIn("status 3", st["error"])
+
+    def test_collector_timeout_is_read_failed_with_its_error(self):
+        aid, path = self.asset()
+        self.assign(aid)
+        cfg, _ = self.agent_config({path: {"collector": "command", "command": "echo slow >&2; sleep 30",
+                                           "timeout": "1"}})
+        self.request(aid)
+        t0 = time.monotonic()
+        self.run_agent(cfg, "--once")
+        self.assertLess(time.monotonic() - t0, 20)
+        st = self.state(aid)
+        self.assertEqual(st["state"], "read_failed")
+        self.assertIn("timed out", st["error"])
+        self.assertIn("slow", self.newest(aid)["stderr"])
+
+    def test_other_roles_and_other_agents_are_refused(self):
+        aid, path = self.asset()
+        self.assign(aid, agent="agent-a")
+        content = base64.b64encode(L5X_V1.encode()).decode()
+        body = {"asset": path, "seq": int(time.time() * 1e6), "collector": "folder", "ok": True,
+                "files": [{"path": "Tank.L5X", "sha256": hashlib.sha256(L5X_V1.encode()).hexdigest(),
+                           "content": content}]}
+        for who in ("eng", "appr", "aud"):
+            r = self.srv.client(token=self.c[who].create_token("x")).post("/api/v1/agent/readbacks", json=body)
+            self.assertStatus(r, 403)
+        r = self.admin.post("/api/v1/agent/readbacks", json=body)
+        self.assertStatus(r, 403)
+        # another agent may not report this asset
+        r = self.srv.client(token=self.tokens["agent-b"]).post("/api/v1/agent/readbacks", json=body)
+        self.assertStatus(r, 403)
+        self.assertEqual(r.json["rule"], "agent-not-assigned")
+        # nor does it get the asset's jobs
+        self.request(aid)
+        r = self.srv.client(token=self.tokens["agent-b"]).post("/api/v1/agent/poll", json={})
+        self.assertStatus(r, 200)
+        self.assertNotIn(aid, [j["asset_id"] for j in r.json["jobs"]])
+        r = self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/poll", json={})
+        self.assertIn(aid, [j["asset_id"] for j in r.json["jobs"]])
+        # content that does not match its stated digest is refused and changes nothing
+        bad = dict(body, files=[dict(body["files"][0], sha256="0" * 64)])
+        r = self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/readbacks", json=bad)
+        self.assertStatus(r, 400)
+        self.assertEqual(r.json["field"], "files")
+        self.assertEqual(self.state(aid)["state"], "never_read")
+        # the right agent: recorded once, a retry of the same seq answers the first record
+        a = self.srv.client(token=self.tokens["agent-a"])
+        r1 = a.post("/api/v1/agent/readbacks", json=body)
+        self.assertStatus(r1, 201)
+        r2 = a.post("/api/v1/agent/readbacks", json=body)
+        self.assertStatus(r2, 200)
+        self.assertEqual(r2.json["id"], r1.json["id"])
+        self.assertTrue(r2.json["duplicate"])
+
+    def test_agents_page_data(self):
+        r = self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/poll",
+                                                              json={"version": "9.9", "hostname": "edge-1"})
+        self.assertStatus(r, 200)
+        r = self.c["aud"].get("/api/v1/agents")
+        self.assertStatus(r, 200)
+        a = [x for x in r.json if x["username"] == "agent-a"][0]
+        self.assertEqual(a["version"], "9.9")
+        self.assertEqual(a["hostname"], "edge-1")
+        self.assertIsNotNone(a["last_contact_at"])
+        self.assertStatus(self.c["eng"].get("/api/v1/agents"), 403)
+
+    def test_settings_are_validated(self):
+        aid, _ = self.asset()
+        for body, field in (({"agent": "eng"}, "agent"), ({"interval_seconds": 5}, "interval_seconds"),
+                            ({"daily_at": "25:00"}, "daily_at"), ({"cron": "*/5 * * * *"}, "cron"),
+                            ({"max_age_seconds": 0}, "max_age_seconds"),
+                            ({"normalise": [{"path": "x"}]}, "normalise"), ({"colour": 1}, "colour")):
+            r = self.admin.put("/api/v1/assets/%d/readback-settings" % aid, json=body)
+            self.assertStatus(r, 400)
+            self.assertEqual(r.json["field"], field, r.json)
+        s = self.assign(aid, cron="30 2 * * *")
+        self.assertEqual(s["daily_at"], "02:30")
+        self.assertIsNotNone(s["due_at"])
+        r = self.c["eng"].post("/api/v1/assets/%d/readback-requests" % self.asset()[0], json={})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "no-agent")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
