@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/inventory.h"
 #include "domain/version_diff.h"
 #include "storage/readbacks.h"
 #include "storage/repo.h"
@@ -175,6 +176,39 @@ static int parse_input(struct rb_input *out, const json_t *in)
 	if (!out->ok && !out->error)
 		return err_set(OTCM_EINVAL, "error", "a failed read-back says why in 'error'");
 	return 0;
+}
+
+/* The first of `names` the identity holds, or NULL. */
+static const char *identity_field(const json_t *identity, const char *const *names)
+{
+	for (; *names; names++) {
+		const char *v = json_string_value(json_object_get(identity, *names));
+
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * The inventory a device's identity observes.  Collectors name fields as
+ * OPC UA does (manufacturer, model, serial_number, firmware revision) or
+ * as the inventory does; both are read.
+ */
+static void identity_observation(struct inv_observation *out, const json_t *identity)
+{
+	static const char *const vendor[] = { "vendor", "manufacturer", NULL };
+	static const char *const model[] = { "model", NULL };
+	static const char *const firmware[] = { "firmware", "firmware_revision", "software_revision", NULL };
+	static const char *const serial[] = { "serial_number", NULL };
+	static const char *const order[] = { "order_number", "product_code", NULL };
+
+	memset(out, 0, sizeof(*out));
+	out->vendor = identity_field(identity, vendor);
+	out->model = identity_field(identity, model);
+	out->firmware = identity_field(identity, firmware);
+	out->serial_number = identity_field(identity, serial);
+	out->order_number = identity_field(identity, order);
 }
 
 /* ---- comparison ----------------------------------------------------- */
@@ -345,6 +379,7 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 	struct rb_input ri;
 	struct rb_files files = { 0 };
 	struct rb_compare cmp = { 0 };
+	struct inv_observation obs;
 	struct readback_row row;
 	struct repo *r = NULL;
 	json_t *settings = NULL, *prev = NULL, *after = NULL, *rec = NULL;
@@ -359,6 +394,11 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 
 	if ((rc = parse_input(&ri, in)))
 		return rc;
+	if (ri.identity) {
+		identity_observation(&obs, ri.identity);
+		if ((rc = dom_inventory_check(&obs)))
+			return err_set(rc, "identity", "identity: %s", err_message());
+	}
 	/* a retry of a read-back already recorded gets the first answer */
 	rc = readbacks_by_seq(&rec, c, agent_id, via, ri.seq);
 	if (rc == 0 && strcmp(json_string_value(json_object_get(rec, "asset")), ri.asset)) {
@@ -481,6 +521,10 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 	    (rc = readbacks_schedule_next(c, asset)))
 		goto out;
 	snprintf(id_text, sizeof(id_text), "%" PRId64, id);
+	/* what the device says it is moves the asset's inventory, with its history */
+	if (ri.ok && ri.identity &&
+	    (rc = dom_inventory_observe(d, c, asset_id_text, &obs, "readback", id_text)))
+		goto out;
 	after = json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:s?,s:s?,s:b,s:s?,s:I*}", "id", (json_int_t)id,
 			  "asset_id", (json_int_t)asset, "asset", ri.asset, "agent", agent_name, "via", via,
 			  "ok", ri.ok, "commit", row.commit, "tree", row.tree, "unchanged", unchanged,

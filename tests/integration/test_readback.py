@@ -271,6 +271,13 @@ class ReadBack(ServerTestCase):
         self.assertTrue(rb["ok"], rb)
         self.assertEqual(rb["exit_status"], 0)
         self.assertEqual(rb["identity"], {"model": "X1", "serial_number": "S-9", "firmware": "2.1"})
+        # the identity read back moves the asset's inventory, with the read-back as its source
+        inv = self.c["aud"].get("/api/v1/assets/%d/inventory" % aid)
+        self.assertStatus(inv, 200)
+        self.assertEqual(inv.json["current"]["firmware"], "2.1")
+        self.assertEqual(inv.json["current"]["serial_number"], "S-9")
+        fw = [h for h in inv.json["history"] if h["field"] == "firmware"][0]
+        self.assertEqual((fw["source"], fw["source_ref"]), ("readback", str(rb["id"])))
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
         bad = "echo 'export tool: licence not found' >&2; exit 3"
