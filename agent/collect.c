@@ -26,7 +26,6 @@
 
 #define AGENT_MAX_FILES 10000
 #define AGENT_MAX_FILE_BYTES ((size_t)256 << 20)
-#define DEFAULT_OPCUA_SCRIPT "/usr/local/share/otcm/opcua/collect.js"
 
 /* ---- folders -------------------------------------------------------- */
 
@@ -357,6 +356,26 @@ out:
 	return rc;
 }
 
+/*
+ * The OPC UA collector `make install` puts beside the binary:
+ * <prefix>/share/otcm/opcua/collect.js for <prefix>/bin/otcm.
+ */
+static char *default_opcua_script(void)
+{
+	char exe[4096], *slash, *out = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return xstrdup("/usr/local/share/otcm/opcua/collect.js");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&out, "%s/../share/otcm/opcua/collect.js", exe) < 0)
+		abort();
+	return out;
+}
+
 int agent_collect(json_t **out, const struct agent_device *dev)
 {
 	int64_t start = time_mono_us();
@@ -377,11 +396,12 @@ int agent_collect(json_t **out, const struct agent_device *dev)
 
 		rc = collect_command(res, dev, argv);
 	} else {
-		const char *script = dev->opcua_script ? dev->opcua_script : DEFAULT_OPCUA_SCRIPT;
-		char *argv[] = { "node", (char *)script, "--endpoint", dev->endpoint, "--folder",
+		char *script = dev->opcua_script ? xstrdup(dev->opcua_script) : default_opcua_script();
+		char *argv[] = { "node", script, "--endpoint", dev->endpoint, "--folder",
 				 dev->opcua_folder ? dev->opcua_folder : "", NULL };
 
 		rc = collect_command(res, dev, argv);
+		free(script);
 	}
 	json_object_set_new(res, "duration_ms", json_integer((time_mono_us() - start) / 1000));
 	if (rc) {

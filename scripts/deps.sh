@@ -17,7 +17,9 @@ pkgs_run="postgresql-15 git"
 # pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
 # rsyslog, rsyslog-openssl: the syslog collector the SIEM delivery is tested against, over TCP
 # and TLS (tests/integration/test_syslog.py)
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl"
+# nodejs, npm: the simulated OPC UA controller of the read-back tests (tests/plant, node-opcua)
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl
+	nodejs npm"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

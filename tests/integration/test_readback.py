@@ -14,7 +14,10 @@ import os
 import subprocess
 import time
 
-from harness import ServerTestCase, make_tmpdir, otcm_bin, strong_password
+from harness import ServerTestCase, _die_with_parent, free_port, make_tmpdir, otcm_bin, strong_password
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PLANT = os.path.join(ROOT, "tests", "plant")
 
 L5X_V1 = """<?xml version="1.0" encoding="UTF-8"?>
 <RSLogix5000Content SchemaRevision="1.0" SoftwareRevision="32.00" TargetName="Tank" TargetType="Controller">
@@ -91,9 +94,11 @@ class ReadBack(ServerTestCase):
             f.write("\n".join(lines))
         return cfg, state
 
-    def run_agent(self, cfg, *args, ok=True):
+    def run_agent(self, cfg, *args, ok=True, env=None):
+        full = dict(os.environ)
+        full.update(env or {})
         p = subprocess.run([otcm_bin(), "agent", "--config", cfg] + list(args), capture_output=True,
-                           text=True, timeout=120)
+                           text=True, timeout=180, env=full)
         if ok:
             self.assertEqual(p.returncode, 0, p.stderr)
         return p
@@ -246,6 +251,56 @@ class ReadBack(ServerTestCase):
         time.sleep(2.2)
         self.assertEqual(self.state(aid)["state"], "stale")
         self.assign(aid, max_age_seconds=3600)
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+    def controller(self, files, serial="SN-4711", firmware="32.011"):
+        """A simulated controller: node-opcua on 127.0.0.1 serving `files` (tests/plant)."""
+        d = self.folder(files)
+        port = free_port()
+        proc = subprocess.Popen(["node", os.path.join(PLANT, "controller.js"), "--port", str(port), "--dir", d,
+                                 "--serial", serial, "--firmware", firmware],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                preexec_fn=_die_with_parent)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait, 30)
+        self.addCleanup(proc.terminate)
+        line = proc.stdout.readline()
+        self.assertIn("listening", line, "the simulated controller did not start")
+        return d, "opc.tcp://127.0.0.1:%d" % port
+
+    def test_opcua_controller_release_drift_and_deploy_back(self):
+        aid, path = self.asset()
+        dev, endpoint = self.controller({"Tank.L5X": L5X_V1})
+        self.assign(aid)
+        cfg, _ = self.agent_config({path: {"collector": "opcua", "endpoint": endpoint, "opcua_folder": "Programs",
+                                           "opcua_script": os.path.join(ROOT, "agent", "opcua", "collect.js"),
+                                           "timeout": "90"}})
+        env = {"NODE_PATH": os.path.join(PLANT, "node_modules")}
+        self.request(aid)
+        self.run_agent(cfg, "--once", env=env)
+        rb = self.newest(aid)
+        self.assertTrue(rb["ok"], rb)
+        self.assertEqual(rb["collector"], "opcua")
+        self.assertEqual(rb["state"], "in_sync", rb)
+        self.assertEqual(rb["identity"]["serial_number"], "SN-4711")
+        self.assertEqual(rb["identity"]["firmware"], "32.011")
+        self.assertEqual(rb["identity"]["manufacturer"], "Simulated Automation")
+        inv = self.c["aud"].get("/api/v1/assets/%d/inventory" % aid).json
+        self.assertEqual(inv["current"]["firmware"], "32.011")
+
+        # one rung changes in the controller's program
+        self.write(dev, {"Tank.L5X": L5X_DRIFT})
+        self.request(aid)
+        self.run_agent(cfg, "--once", env=env)
+        rb = self.newest(aid)
+        self.assertEqual(rb["state"], "drift", rb)
+        changes = rb["comparison"]["files"][0]["semantic"]["changes"]
+        self.assertTrue(any("Rung" in json.dumps(c) and "95" in json.dumps(c) for c in changes), changes)
+
+        # the approved version deployed back: in sync
+        self.write(dev, {"Tank.L5X": L5X_V1})
+        self.request(aid)
+        self.run_agent(cfg, "--once", env=env)
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
     def test_normalisation_rule_allows_a_live_value(self):
