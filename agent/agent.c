@@ -114,8 +114,9 @@ static int round_once(unsigned *out_poll, const struct agent_config *cfg)
 	int rc;
 
 	*out_poll = cfg->poll_seconds;
-	if ((rc = agent_queue_flush(&sent, cfg)))
-		return rc;
+	/* a queue the server will not take now does not stop new read-backs */
+	if (agent_queue_flush(&sent, cfg))
+		log_msg(LOG_WARN, "uploading the queue: %s", err_message());
 	if ((rc = poll_jobs(&answer, cfg)))
 		return rc;
 	if (json_integer_value(json_object_get(answer, "poll_seconds")) > 0 &&

@@ -9,9 +9,12 @@ real server; devices are folders and commands on this machine.
 
 import base64
 import hashlib
+import http.client
+import http.server
 import json
 import os
 import subprocess
+import threading
 import time
 
 from harness import ServerTestCase, _die_with_parent, free_port, make_tmpdir, otcm_bin, strong_password
@@ -30,6 +33,45 @@ L5X_V1 = """<?xml version="1.0" encoding="UTF-8"?>
 </RSLogix5000Content>
 """
 L5X_DRIFT = L5X_V1.replace("GRT(Level,90)", "GRT(Level,95)")
+
+
+class Outage:
+    """A front for the server that can fail the agent's uploads (503), as a load
+    balancer does when the server behind it is down; calls in pass through."""
+
+    def __init__(self, host, port):
+        self.down = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.down and self.path.startswith("/api/v1/agent/readbacks"):
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                conn = http.client.HTTPConnection(host, port, timeout=60)
+                conn.request("POST", self.path, body=body, headers=dict(self.headers))
+                r = conn.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                self.send_header("Content-Type", r.getheader("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class ReadBack(ServerTestCase):
@@ -301,6 +343,74 @@ class ReadBack(ServerTestCase):
         self.write(dev, {"Tank.L5X": L5X_V1})
         self.request(aid)
         self.run_agent(cfg, "--once", env=env)
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+    def test_agent_queues_through_an_outage_and_uploads_in_order(self):
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_V1})
+        self.assign(aid)
+        front = Outage(self.srv.host, self.srv.port)
+        self.addCleanup(front.close)
+        cfg, state = self.agent_config({path: {"collector": "folder", "path": dev}}, server=front.url)
+        front.down = True
+        self.request(aid)
+        p = self.run_agent(cfg, "--once", ok=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.write(dev, {"Tank.L5X": L5X_DRIFT})
+        self.request(aid)
+        self.run_agent(cfg, "--once", ok=False)
+        queued = sorted(os.listdir(os.path.join(state, "queue")))
+        self.assertEqual(len(queued), 2, queued)
+        self.assertEqual(self.state(aid)["state"], "never_read")
+        # the server is nowhere at all: the queue stays as it was
+        dead, _ = self.agent_config({path: {"collector": "folder", "path": dev}},
+                                    server="http://127.0.0.1:%d" % free_port(), state=state)
+        self.run_agent(dead, "--once", ok=False)
+        self.assertEqual(sorted(os.listdir(os.path.join(state, "queue"))), queued)
+
+        # back: both uploaded, oldest first
+        front.down = False
+        self.run_agent(cfg, "--once")
+        self.assertEqual(os.listdir(os.path.join(state, "queue")), [])
+        items = self.c["aud"].get("/api/v1/assets/%d/readbacks" % aid).json
+        self.assertEqual([i["state"] for i in reversed(items)], ["in_sync", "drift"])
+        self.assertLess(items[1]["seq"], items[0]["seq"])
+        self.assertEqual(self.state(aid)["state"], "drift")
+
+    def test_offline_file_imported_and_a_tampered_one_refused(self):
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_V1})
+        self.assign(aid)
+        cfg, state = self.agent_config({path: {"collector": "folder", "path": dev}})
+        # the agent calls in once (registering its key), then the site loses its link
+        self.run_agent(cfg, "--once")
+        out = os.path.join(make_tmpdir("otcm-offline-"), "readbacks.json")
+        self.run_agent(cfg, "--offline", out)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["format"], "otcm-readback/1")
+        self.assertEqual(doc["agent"], "agent-a")
+
+        # changed after signing: one rung edited, its digest fixed up to match
+        bad = json.loads(json.dumps(doc))
+        data = L5X_DRIFT.encode()
+        bad["readbacks"][0]["files"][0]["content"] = base64.b64encode(data).decode()
+        bad["readbacks"][0]["files"][0]["sha256"] = hashlib.sha256(data).hexdigest()
+        r = self.c["eng"].post("/api/v1/readbacks/import", json=bad)
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "readback-signature")
+        self.assertEqual(self.c["aud"].get("/api/v1/assets/%d/readbacks" % aid).json, [])
+        self.assertTrue([e for e in self.audit("readback.import.refused")])
+        # signed by another key
+        forged = dict(doc, signature=base64.b64encode(b"\x01" * 64).decode())
+        self.assertStatus(self.c["eng"].post("/api/v1/readbacks/import", json=forged), 409)
+        # an auditor may read but not import
+        self.assertStatus(self.c["aud"].post("/api/v1/readbacks/import", json=doc), 403)
+
+        r = self.c["eng"].post("/api/v1/readbacks/import", json=doc)
+        self.assertStatus(r, 201)
+        rb = r.json["imported"][0]
+        self.assertEqual((rb["via"], rb["agent"], rb["state"]), ("import", "agent-a", "in_sync"))
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
     def test_normalisation_rule_allows_a_live_value(self):
