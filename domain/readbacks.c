@@ -797,7 +797,7 @@ out:
 	return rc;
 }
 
-int dom_readback_states(json_t **out, const struct dom *d, const char *prefix)
+int dom_readback_states(json_t **out, const struct dom *d, const char *prefix, bool with_diffs)
 {
 	struct db_conn *c = NULL;
 	json_t *rows = NULL, *items = NULL, *counts = NULL, *row;
@@ -830,6 +830,16 @@ int dom_readback_states(json_t **out, const struct dom *d, const char *prefix)
 			"readback_id", json_object_get(good, "id"),
 			"pending_change", json_object_get(row, "pending_change"),
 			"max_age_seconds", json_object_get(row, "max_age_seconds"), "note", note));
+		if (with_diffs && strcmp(state, "drift") == 0 && json_is_integer(json_object_get(good, "id"))) {
+			json_t *rec = NULL;
+
+			if ((rc = readbacks_get(&rec, c, json_integer_value(json_object_get(row, "asset_id")),
+						json_integer_value(json_object_get(good, "id")))))
+				goto out;
+			json_object_set(json_array_get(items, json_array_size(items) - 1), "drift_files",
+					json_object_get(json_object_get(rec, "comparison"), "files"));
+			json_decref(rec);
+		}
 	}
 	*out = json_pack("{s:o,s:o}", "items", items, "counts", counts);
 	items = counts = NULL;
@@ -1166,6 +1176,20 @@ int dom_readback_exceptions(json_t **out, struct db_conn *c, const char *from, c
 		json_object_set_new(row, "rule", json_string(strcmp(st, "drift") == 0 ? "readback-drift"
 											: "readback-failed"));
 	}
+	*out = rows;
+	return 0;
+}
+
+int dom_readback_stale(json_t **out, struct db_conn *c, const char *as_of)
+{
+	json_t *rows = NULL, *row;
+	size_t i;
+	int rc;
+
+	if ((rc = readbacks_stale_at(&rows, c, as_of)))
+		return rc;
+	json_array_foreach(rows, i, row)
+		json_object_set_new(row, "rule", json_string("readback-stale"));
 	*out = rows;
 	return 0;
 }

@@ -37,6 +37,7 @@
 #ifndef OTCM_DOMAIN_READBACKS_H
 #define OTCM_DOMAIN_READBACKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/json.h"
@@ -86,10 +87,11 @@ int dom_readback_import(json_t **out, const struct dom *d, const json_t *in);
 /*
  * The read-back state of every asset under `prefix` (NULL: all), by path:
  * *out = {"items": [{asset_id, path, type, state, agent, last_read_at,
- * last_good_at, error, readback_id, pending_change, max_age_seconds}],
- * "counts": {state: n}}.  OP_READBACK_READ.
+ * last_good_at, error, readback_id, pending_change, max_age_seconds,
+ * note?, drift_files? (with_diffs: for a drift, the files that differ with
+ * their semantic diff)}], "counts": {state: n}}.  OP_READBACK_READ.
  */
-int dom_readback_states(json_t **out, const struct dom *d, const char *prefix);
+int dom_readback_states(json_t **out, const struct dom *d, const char *prefix, bool with_diffs);
 
 /* The newest `limit` read-backs of `asset`, newest first.  OP_READBACK_READ. */
 int dom_readback_list(json_t **out, const struct dom *d, int64_t asset, unsigned limit);
@@ -147,5 +149,12 @@ int dom_readback_for_change(json_t **out, struct db_conn *c, int64_t change_id);
  * "readback-failed", ...}.
  */
 int dom_readback_exceptions(json_t **out, struct db_conn *c, const char *from, const char *to);
+
+/*
+ * For the exceptions report: assets whose read-back is stale as of `as_of`
+ * (rule "readback-stale"): an agent is set but no good read-back came within
+ * the asset's max_age_seconds before then.
+ */
+int dom_readback_stale(json_t **out, struct db_conn *c, const char *as_of);
 
 #endif

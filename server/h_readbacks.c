@@ -14,7 +14,10 @@
  *   GET  /api/v1/assets/{id}/readback-settings       dom_readback_settings
  *   PUT  /api/v1/assets/{id}/readback-settings       dom_readback_configure
  *   POST /api/v1/assets/{id}/readback-requests       dom_readback_request (on demand)
- * Each parses, calls one operation and renders its JSON.
+ * The pages:
+ *   GET  /plant                                      dom_readback_states with diffs (?prefix=)
+ *   GET  /agents                                     dom_agent_list
+ * Each parses, calls one operation and renders its JSON or its page.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,7 +26,9 @@
 #include "core/err.h"
 #include "domain/assets.h"
 #include "domain/readbacks.h"
+#include "server/h_pages.h"
 #include "server/handlers.h"
+#include "web/pages.h"
 
 static int body_json(json_t **out, struct http_req *req)
 {
@@ -91,7 +96,7 @@ int h_readbacks_import(struct http_req *req)
 int h_readbacks_states(struct http_req *req)
 {
 	json_t *out = NULL;
-	int rc = dom_readback_states(&out, &req->dom, http_query(req, "prefix"));
+	int rc = dom_readback_states(&out, &req->dom, http_query(req, "prefix"), false);
 
 	return rc ? rc : http_reply_json(req, 200, out);
 }
@@ -194,4 +199,35 @@ int h_readback_request(struct http_req *req)
 	    (rc = dom_readback_request(&out, &req->dom, id)))
 		return rc;
 	return http_reply_json(req, 202, out);
+}
+
+int h_page_plant(struct http_req *req)
+{
+	struct web_page p = pg_page(req, "Plant", "plant");
+	const char *prefix = http_query(req, "prefix");
+	json_t *states = NULL;
+	struct html h;
+	int rc = dom_readback_states(&states, &req->dom, prefix, true);
+
+	if (rc)
+		return rc;
+	html_init(&h, PG_PAGE_CAP);
+	page_plant(&h, &p, states, prefix);
+	json_decref(states);
+	return pg_reply(req, 200, &h);
+}
+
+int h_page_agents(struct http_req *req)
+{
+	struct web_page p = pg_page(req, "Collection agents", "plant");
+	json_t *agents = NULL;
+	struct html h;
+	int rc = dom_agent_list(&agents, &req->dom);
+
+	if (rc)
+		return rc;
+	html_init(&h, PG_PAGE_CAP);
+	page_agents(&h, &p, agents);
+	json_decref(agents);
+	return pg_reply(req, 200, &h);
 }

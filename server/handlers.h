@@ -176,5 +176,7 @@ int h_readbacks_archive(struct http_req *req);
 int h_readback_settings_get(struct http_req *req);
 int h_readback_settings_put(struct http_req *req);
 int h_readback_request(struct http_req *req);
+int h_page_plant(struct http_req *req);
+int h_page_agents(struct http_req *req);
 
 #endif

@@ -197,6 +197,9 @@ const struct route routes[] = {
 	{ "GET", "/reports", CHG_READERS, h_page_reports, "page: population and exceptions of a period", OP_REPORT_READ },
 	{ "GET", "/audit", ROLE_ADMIN | ROLE_AUDITOR, h_page_audit, "page: the audit trail and its verification", OP_AUDIT_READ },
 	{ "GET", "/drills", ROLE_ADMIN | ROLE_AUDITOR, h_page_drills, "page: restore drills", OP_DRILL_READ },
+	{ "GET", "/plant", CHG_READERS, h_page_plant,
+	  "page: each device's read-back state by site, area and line, with the diff of each drift", OP_READBACK_READ },
+	{ "GET", "/agents", ROLE_ADMIN | ROLE_AUDITOR, h_page_agents, "page: the collection agents", OP_AGENT_LIST },
 	/* the change process's pages (h_pages_change.c); /changes/new before /changes/{key} */
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },

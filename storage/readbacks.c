@@ -412,3 +412,21 @@ int readbacks_exceptions(json_t **out, struct db_conn *c, const char *from, cons
 
 	return query_json(out, c, sql, 2, v, "period", "");
 }
+
+int readbacks_stale_at(json_t **out, struct db_conn *c, const char *as_of)
+{
+	static const char sql[] =
+		"SELECT coalesce(json_agg(x ORDER BY x.path COLLATE \"C\"), '[]') FROM ("
+		" SELECT a.id AS asset_id, a.path, (SELECT username FROM users WHERE id = s.agent_id) AS agent,"
+		" " TS("g.read_at") " AS last_good_at, s.max_age_seconds,"
+		" " TS("least($1::timestamptz, now())") " AS as_of"
+		" FROM readback_settings s JOIN assets a ON a.id = s.asset_id"
+		" LEFT JOIN LATERAL (SELECT max(r.read_at) AS read_at FROM readbacks r WHERE r.asset_id = a.id"
+		"   AND r.ok AND r.read_at <= least($1::timestamptz, now())) g ON true"
+		" WHERE s.agent_id IS NOT NULL AND s.updated_at <= least($1::timestamptz, now())"
+		" AND (g.read_at IS NULL OR g.read_at < least($1::timestamptz, now())"
+		"      - make_interval(secs => s.max_age_seconds))) x";
+	const char *v[1] = { as_of };
+
+	return query_json(out, c, sql, 1, v, "period", "");
+}

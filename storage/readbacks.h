@@ -142,4 +142,12 @@ int readbacks_for_change(json_t **out, struct db_conn *c, int64_t change_id);
  */
 int readbacks_exceptions(json_t **out, struct db_conn *c, const char *from, const char *to);
 
+/*
+ * Assets read back by an agent whose newest good read-back as of `as_of`
+ * is older than their max_age_seconds, or that have none though an agent
+ * was set before then: [{asset_id, path, agent, last_good_at | null,
+ * max_age_seconds, as_of}].
+ */
+int readbacks_stale_at(json_t **out, struct db_conn *c, const char *as_of);
+
 #endif

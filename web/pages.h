@@ -320,4 +320,16 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty);
  */
 void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
+/*
+ * The plant: `states` as dom_readback_states() gives it with diffs
+ * ({items, counts}), grouped by site / area / line (the asset path without
+ * its last segment), each asset's read-back state in its colour, its last
+ * and last good read-back, the error of a failed one, the change a pending
+ * device runs, and for each drift the semantic changes that make it.
+ */
+void page_plant(struct html *h, const struct web_page *p, const json_t *states, const char *prefix);
+
+/* The collection agents: `agents` as dom_agent_list() gives it. */
+void page_agents(struct html *h, const struct web_page *p, const json_t *agents);
+
 #endif

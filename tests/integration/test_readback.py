@@ -168,6 +168,14 @@ class ReadBack(ServerTestCase):
         self.assertStatus(r, 200)
         return self.c["aud"].get("/api/v1/assets/%d/readbacks/%d" % (aid, r.json[0]["id"])).json
 
+    def exceptions(self):
+        day = 86400
+        r = self.c["aud"].get("/api/v1/reports/exceptions?from=%s&to=%s" % (
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() - day)),
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() + day))))
+        self.assertStatus(r, 200)
+        return r.json
+
     def audit(self, action):
         r = self.admin.get("/api/v1/audit?limit=1000")
         self.assertStatus(r, 200)
@@ -211,6 +219,17 @@ class ReadBack(ServerTestCase):
         drift = [e for e in self.audit("readback.drift") if e["object_id"] == str(aid)]
         self.assertEqual(len(drift), 1, drift)
 
+        # the plant page shows the drift with its diff, coloured
+        page = self.c["aud"].get("/plant?prefix=" + path.rsplit("/", 1)[0])
+        self.assertStatus(page, 200)
+        html = page.body.decode()
+        self.assertIn("state-drift badge-bad", html)
+        self.assertIn("GRT(Level,95)", html)
+        self.assertStatus(self.c["eng"].get("/plant"), 200)
+        agents = self.c["aud"].get("/agents")
+        self.assertStatus(agents, 200)
+        self.assertIn("agent-a", agents.body.decode())
+
         # the same drift read again: kept as metadata only, no second drift event
         self.request(aid)
         self.run_agent(cfg, "--once")
@@ -225,6 +244,11 @@ class ReadBack(ServerTestCase):
         self.request(aid)
         self.run_agent(cfg, "--once")
         self.assertEqual(self.state(aid)["state"], "in_sync")
+
+        # the period's exceptions name the drift
+        ex = self.exceptions()
+        rows = [x for x in ex["readback_drift"] if x["path"] == path]
+        self.assertEqual([(x["state"], x["rule"]) for x in rows], [("drift", "readback-drift")] * 2)
 
         # the backup of the drifted read-back downloads as an archive
         r = self.c["aud"].get("/api/v1/assets/%d/readbacks/%d/archive?format=tar" % (aid, rb["id"]))
@@ -292,6 +316,9 @@ class ReadBack(ServerTestCase):
         self.assertEqual(self.state(aid)["state"], "in_sync")
         time.sleep(2.2)
         self.assertEqual(self.state(aid)["state"], "stale")
+        stale = [x for x in self.exceptions()["stale_readbacks"] if x["path"] == path]
+        self.assertEqual(len(stale), 1, stale)
+        self.assertEqual(stale[0]["rule"], "readback-stale")
         self.assign(aid, max_age_seconds=3600)
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
