@@ -169,6 +169,37 @@ static int queued(char ***out, size_t *out_n, const char *qdir)
 	return 0;
 }
 
+/*
+ * Upload one result: first its files' digests alone, which is all the
+ * server needs when they are those of the previous read-back; when it
+ * answers that the files differ (409 "content-required"), the whole result.
+ */
+static int upload(long *out_status, struct buf *answer, const struct agent_config *cfg,
+		  const char *text)
+{
+	json_error_t jerr;
+	json_t *res = json_loads(text, 0, &jerr), *files, *f;
+	char *lite = NULL;
+	size_t i;
+	int rc;
+
+	files = json_object_get(res, "files");
+	if (json_is_true(json_object_get(res, "ok")) && json_array_size(files) > 0) {
+		json_array_foreach(files, i, f)
+			json_object_del(f, "content");
+		lite = json_dumps(res, JSON_COMPACT);
+	}
+	json_decref(res);
+	if (lite) {
+		rc = agent_http(out_status, answer, cfg, "POST", "/api/v1/agent/readbacks", lite);
+		free(lite);
+		if (rc || *out_status != 409 || !strstr(buf_cstr(answer), "content-required"))
+			return rc;
+		buf_reset(answer);
+	}
+	return agent_http(out_status, answer, cfg, "POST", "/api/v1/agent/readbacks", text);
+}
+
 int agent_queue_flush(size_t *out_sent, const struct agent_config *cfg)
 {
 	char *qdir = path_of(cfg->state_dir, "queue"), *rdir = path_of(cfg->state_dir, "rejected");
@@ -204,7 +235,7 @@ int agent_queue_flush(size_t *out_sent, const struct agent_config *cfg)
 		fclose(f);
 		text[size] = '\0';
 		buf_init(&answer, 1 << 20);
-		rc = agent_http(&status, &answer, cfg, "POST", "/api/v1/agent/readbacks", text);
+		rc = upload(&status, &answer, cfg, text);
 		if (rc == 0 && (status == 200 || status == 201)) {
 			unlink(p);
 			(*out_sent)++;

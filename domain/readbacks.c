@@ -35,11 +35,17 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
-/* A read-back's files, decoded and checked against their stated SHA-256. */
+/*
+ * A read-back's files, decoded and checked against their stated SHA-256.
+ * An agent may leave out every file's content: when the digests are those
+ * of its previous read-back the server needs none (metadata only), and
+ * otherwise it asks for them (content_missing).
+ */
 struct rb_files {
 	struct repo_file *v;
 	size_t n;
 	json_t *manifest;     /* {path: sha256}, owned */
+	bool content_missing; /* no file carried its content */
 };
 
 static void rb_files_release(struct rb_files *f)
@@ -70,14 +76,23 @@ static int decode_files(struct rb_files *out, const struct dom *d, const json_t 
 		size_t cap, len = 0;
 		int rc;
 
-		if (!json_is_object(f) || !path || !sha || !b64)
+		if (!json_is_object(f) || !path || !sha)
 			return err_set(OTCM_EINVAL, "files", "files[%zu] needs path, sha256 and content", i);
+		if (!b64 && json_object_get(f, "content"))
+			return err_set(OTCM_EINVAL, "files", "files[%zu].content must be base64 text", i);
+		if (i > 0 && !b64 != out->content_missing)
+			return err_set(OTCM_EINVAL, "files",
+				       "files[%zu]: give the content of every file or of none", i);
+		out->content_missing = !b64;
 		if ((rc = repo_check_path(path)))
 			return err_set(OTCM_EINVAL, "files", "files[%zu]: %s", i, err_message());
 		if (!is_hex64(sha))
 			return err_set(OTCM_EINVAL, "files", "files[%zu].sha256 must be 64 lowercase hex digits", i);
 		if (json_object_get(out->manifest, path))
 			return err_set(OTCM_EINVAL, "files", "files[%zu]: '%s' is listed twice", i, path);
+		json_object_set_new(out->manifest, path, json_string(sha));
+		if (!b64)
+			continue;
 		cap = strlen(b64) / 4 * 3 + 3;
 		if ((uint64_t)cap > d->cfg->max_upload_bytes)
 			return err_set(OTCM_ETOOBIG, "files", "files[%zu] is larger than --max-upload-bytes", i);
@@ -92,7 +107,6 @@ static int decode_files(struct rb_files *out, const struct dom *d, const json_t 
 		out->v[i].path = path;
 		out->v[i].data = data;
 		out->v[i].len = len;
-		json_object_set_new(out->manifest, path, json_string(sha));
 	}
 	out->n = n;
 	return 0;
@@ -443,6 +457,13 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 		if (prev)
 			prev_commit = json_string_value(json_object_get(prev, "commit"));
 		unchanged = prev && json_equal(json_object_get(prev, "files"), files.manifest);
+		if (!unchanged && files.content_missing) {
+			/* not a refusal: the agent sends the same read-back again with its files */
+			rc = err_set(OTCM_ECONFLICT, "files",
+				     "content-required: the files differ from the previous read-back; "
+				     "send them with their content");
+			goto out;
+		}
 		if (unchanged) {
 			/* the same files: the read-back keeps only its metadata */
 			snprintf(commit, sizeof(commit), "%s", prev_commit);

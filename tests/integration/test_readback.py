@@ -10,10 +10,12 @@ real server; devices are folders and commands on this machine.
 import base64
 import hashlib
 import http.client
+import io
 import http.server
 import json
 import os
 import subprocess
+import tarfile
 import threading
 import time
 
@@ -303,6 +305,17 @@ class ReadBack(ServerTestCase):
         st = self.state(aid)
         self.assertEqual(st["state"], "pending_release")
         self.assertEqual(st["pending_change"], key)
+        # the change's evidence carries the read-back that followed its deployment
+        ev = self.c["aud"].get("/api/v1/changes/%s/evidence" % key)
+        self.assertStatus(ev, 200)
+        with tarfile.open(fileobj=io.BytesIO(ev.body)) as tar:
+            names = tar.getnames()
+            member = [n for n in names if n.endswith("/readbacks.json") or n == "readbacks.json"]
+            self.assertEqual(len(member), 1, names)
+            rbs = json.load(tar.extractfile(member[0]))
+        self.assertEqual(rbs[0]["deployment_id"], dep)
+        self.assertEqual(rbs[0]["readback"]["tree"], up.json["tree"])
+        self.assertEqual(rbs[0]["readback"]["comparison"]["pending_change"], key)
         # the job is done: nothing is due until the schedule says so
         self.assertIsNone(self.c["aud"].get("/api/v1/assets/%d/readback-settings" % aid).json["due_at"])
 
