@@ -200,6 +200,10 @@ const struct route routes[] = {
 	{ "GET", "/plant", CHG_READERS, h_page_plant,
 	  "page: each device's read-back state by site, area and line, with the diff of each drift", OP_READBACK_READ },
 	{ "GET", "/agents", ROLE_ADMIN | ROLE_AUDITOR, h_page_agents, "page: the collection agents", OP_AGENT_LIST },
+	{ "GET", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples, "page: samples of a period taken",
+	  OP_SAMPLE_READ },
+	{ "POST", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples_draw, "page: draw a sample of a period",
+	  OP_SAMPLE_DRAW },
 	/* the change process's pages (h_pages_change.c); /changes/new before /changes/{key} */
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },

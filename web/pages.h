@@ -332,4 +332,12 @@ void page_plant(struct html *h, const struct web_page *p, const json_t *states, 
 /* The collection agents: `agents` as dom_agent_list() gives it. */
 void page_agents(struct html *h, const struct web_page *p, const json_t *agents);
 
+/*
+ * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
+ * gives it ({items}), the draw form refilled from `refill` (from, to, size,
+ * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).
+ */
+void page_samples(struct html *h, const struct web_page *p, const json_t *samples, const json_t *refill,
+		  const char *notice_kind, const char *notice);
+
 #endif
