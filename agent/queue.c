@@ -112,13 +112,82 @@ static int next_seq(long long *out, const char *state_dir)
 	return rc;
 }
 
+/*
+ * What a result says, as hex SHA-256 over its asset, outcome, error and
+ * files' digests: two results with the same key carry the same read-back.
+ */
+static void result_key(char out[2 * CRYPTO_SHA256_LEN + 1], const json_t *result)
+{
+	struct buf b = BUF_INIT;
+	const json_t *f;
+	size_t i;
+
+	buf_init(&b, 0);
+	buf_addf(&b, "%s\n%d\n%s\n", json_string_value(json_object_get(result, "asset")),
+		 json_is_true(json_object_get(result, "ok")),
+		 json_is_string(json_object_get(result, "error")) ? json_string_value(json_object_get(result, "error")) : "");
+	json_array_foreach(json_object_get(result, "files"), i, f)
+		buf_addf(&b, "%s %s\n", json_string_value(json_object_get(f, "sha256")),
+			 json_string_value(json_object_get(f, "path")));
+	crypto_sha256_hex(out, b.data, b.len);
+	buf_release(&b);
+}
+
+/*
+ * Is the newest queued result of `asset` the same read-back as `key`?  Each
+ * queued result has a small <seq>.key beside it ("<key> <asset>"), so this
+ * reads no file contents.
+ */
+static bool queued_same(const char *qdir, const char *asset, const char *key)
+{
+	DIR *d = opendir(qdir);
+	struct dirent *e;
+	char best[32] = "", best_key[2 * CRYPTO_SHA256_LEN + 1] = "";
+
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		char line[1024], *p, *nl;
+		FILE *f;
+
+		if (strlen(e->d_name) != 24 || strcmp(e->d_name + 20, ".key") || strncmp(e->d_name, best, 20) < 0)
+			continue;
+		p = path_of(qdir, e->d_name);
+		f = fopen(p, "r");
+		free(p);
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && strlen(line) > 65 && line[64] == ' ') {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			if (strcmp(line + 65, asset) == 0) {
+				snprintf(best, sizeof(best), "%.20s", e->d_name);
+				memcpy(best_key, line, 64);
+				best_key[64] = '\0';
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return best[0] && strcmp(best_key, key) == 0;
+}
+
 int agent_queue_add(const char *state_dir, json_t *result)
 {
-	char name[40], *qdir = path_of(state_dir, "queue"), *p = NULL, *text = NULL;
+	char name[40], *qdir = path_of(state_dir, "queue"), *p = NULL, *text = NULL, *kp = NULL;
+	char key[2 * CRYPTO_SHA256_LEN + 1], *key_line = NULL;
+	const char *asset = json_string_value(json_object_get(result, "asset"));
 	long long seq = 0;
 	int rc;
 
-	if ((rc = ensure_dir(state_dir)) || (rc = ensure_dir(qdir)) || (rc = next_seq(&seq, state_dir)))
+	if ((rc = ensure_dir(state_dir)) || (rc = ensure_dir(qdir)))
+		goto out;
+	/* an outage makes the same job due round after round: queue each read-back once */
+	result_key(key, result);
+	if (asset && queued_same(qdir, asset, key))
+		goto out;
+	if ((rc = next_seq(&seq, state_dir)))
 		goto out;
 	json_object_set_new(result, "seq", json_integer(seq));
 	snprintf(name, sizeof(name), "%020lld.json", seq);
@@ -129,11 +198,31 @@ int agent_queue_add(const char *state_dir, json_t *result)
 		goto out;
 	}
 	rc = write_durable(qdir, p, text, strlen(text));
+	if (rc == 0 && asset) {
+		snprintf(name, sizeof(name), "%020lld.key", seq);
+		kp = path_of(qdir, name);
+		if (asprintf(&key_line, "%s %s\n", key, asset) < 0)
+			abort();
+		rc = write_durable(qdir, kp, key_line, strlen(key_line));
+	}
 out:
+	free(key_line);
+	free(kp);
 	free(text);
 	free(p);
 	free(qdir);
 	return rc;
+}
+
+/* Remove the .key beside queued result `name` (<seq>.json). */
+static void drop_key(const char *qdir, const char *name)
+{
+	char kname[40], *kp;
+
+	snprintf(kname, sizeof(kname), "%.20s.key", name);
+	kp = path_of(qdir, kname);
+	unlink(kp);
+	free(kp);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -238,6 +327,7 @@ int agent_queue_flush(size_t *out_sent, const struct agent_config *cfg)
 		rc = upload(&status, &answer, cfg, text);
 		if (rc == 0 && (status == 200 || status == 201)) {
 			unlink(p);
+			drop_key(qdir, names[i]);
 			(*out_sent)++;
 		} else if (rc == 0 && status >= 400 && status < 500 && status != 401 && status != 408 &&
 			   status != 429) {
@@ -249,6 +339,7 @@ int agent_queue_flush(size_t *out_sent, const struct agent_config *cfg)
 			ensure_dir(rdir);
 			write_durable(rdir, ap, buf_cstr(&answer), answer.len);
 			rename(p, rp);
+			drop_key(qdir, names[i]);
 			log_msg(LOG_WARN, "read-back %s refused by the server (%ld): %s", names[i], status,
 				buf_cstr(&answer));
 			free(rp);

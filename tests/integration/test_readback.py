@@ -399,14 +399,17 @@ class ReadBack(ServerTestCase):
         self.write(dev, {"Tank.L5X": L5X_DRIFT})
         self.request(aid)
         self.run_agent(cfg, "--once", ok=False)
-        queued = sorted(os.listdir(os.path.join(state, "queue")))
+        # the same job, still due, read again while the device is unchanged: queued once
+        self.run_agent(cfg, "--once", ok=False)
+        queued = sorted(n for n in os.listdir(os.path.join(state, "queue")) if n.endswith(".json"))
         self.assertEqual(len(queued), 2, queued)
         self.assertEqual(self.state(aid)["state"], "never_read")
         # the server is nowhere at all: the queue stays as it was
         dead, _ = self.agent_config({path: {"collector": "folder", "path": dev}},
                                     server="http://127.0.0.1:%d" % free_port(), state=state)
         self.run_agent(dead, "--once", ok=False)
-        self.assertEqual(sorted(os.listdir(os.path.join(state, "queue"))), queued)
+        self.assertEqual(sorted(n for n in os.listdir(os.path.join(state, "queue")) if n.endswith(".json")),
+                         queued)
 
         # back: both uploaded, oldest first
         front.down = False
