@@ -11,6 +11,7 @@
  *   GET  /api/v1/assets/{id}/readbacks               dom_readback_list (?limit=)
  *   GET  /api/v1/assets/{id}/readbacks/{rid}         dom_readback_read
  *   GET  /api/v1/assets/{id}/readbacks/{rid}/archive dom_readback_archive (?format=zip|tar)
+ *   POST /api/v1/assets/{id}/readbacks/{rid}/adopt   dom_readback_adopt (a change's version)
  *   GET  /api/v1/assets/{id}/readback-settings       dom_readback_settings
  *   PUT  /api/v1/assets/{id}/readback-settings       dom_readback_configure
  *   POST /api/v1/assets/{id}/readback-requests       dom_readback_request (on demand)
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "domain/adopt.h"
 #include "domain/assets.h"
 #include "domain/readbacks.h"
 #include "server/h_pages.h"
@@ -230,4 +232,21 @@ int h_page_agents(struct http_req *req)
 	page_agents(&h, &p, agents);
 	json_decref(agents);
 	return pg_reply(req, 200, &h);
+}
+
+int h_readbacks_adopt(struct http_req *req)
+{
+	json_t *body = NULL, *out = NULL;
+	int64_t id, rid;
+	int rc;
+
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) || (rc = readback_id(&rid, http_param(req, 1))) ||
+	    (rc = body_json(&body, req)) || (rc = dom_readback_adopt(&out, &req->dom, id, rid, body)))
+		goto out;
+	rc = http_reply_json(req, 201, out);
+	out = NULL;
+out:
+	json_decref(body);
+	json_decref(out);
+	return rc;
 }

@@ -175,6 +175,7 @@ int h_agents_list(struct http_req *req);
 int h_readbacks_list(struct http_req *req);
 int h_readbacks_get(struct http_req *req);
 int h_readbacks_archive(struct http_req *req);
+int h_readbacks_adopt(struct http_req *req);
 int h_readback_settings_get(struct http_req *req);
 int h_readback_settings_put(struct http_req *req);
 int h_readback_request(struct http_req *req);

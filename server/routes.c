@@ -145,6 +145,8 @@ const struct route routes[] = {
 	  "one read-back with its comparison", OP_READBACK_READ },
 	{ "GET", "/api/v1/assets/{id}/readbacks/{readback}/archive", CHG_READERS, h_readbacks_archive,
 	  "a read-back's files as a zip or tar: the device's backup (?format=)", OP_READBACK_READ },
+	{ "POST", "/api/v1/assets/{id}/readbacks/{readback}/adopt", ROLE_ENGINEER | ROLE_ADMIN, h_readbacks_adopt,
+	  "adopt a read-back as the asset's version under a change (a drift accepted)", OP_VERSION_UPLOAD },
 	{ "GET", "/api/v1/assets/{id}/readback-settings", CHG_READERS, h_readback_settings_get,
 	  "how an asset is read back", OP_READBACK_READ },
 	{ "PUT", "/api/v1/assets/{id}/readback-settings", ROLE_ADMIN, h_readback_settings_put,
