@@ -217,4 +217,20 @@ int h_directory_test(struct http_req *req);
 int h_page_directory(struct http_req *req);
 int h_page_directory_test(struct http_req *req);
 
+/* server/h_readbacks.c: the agent's door and device read-backs */
+int h_agent_poll(struct http_req *req);
+int h_agent_readback(struct http_req *req);
+int h_readbacks_import(struct http_req *req);
+int h_readbacks_states(struct http_req *req);
+int h_agents_list(struct http_req *req);
+int h_readbacks_list(struct http_req *req);
+int h_readbacks_get(struct http_req *req);
+int h_readbacks_archive(struct http_req *req);
+int h_readbacks_adopt(struct http_req *req);
+int h_readback_settings_get(struct http_req *req);
+int h_readback_settings_put(struct http_req *req);
+int h_readback_request(struct http_req *req);
+int h_page_plant(struct http_req *req);
+int h_page_agents(struct http_req *req);
+
 #endif

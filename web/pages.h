@@ -347,6 +347,18 @@ void page_directory(struct html *h, const struct web_page *p, const json_t *sett
 		    const json_t *test, const char *error);
 
 /*
+ * The plant: `states` as dom_readback_states() gives it with diffs
+ * ({items, counts}), grouped by site / area / line (the asset path without
+ * its last segment), each asset's read-back state in its colour, its last
+ * and last good read-back, the error of a failed one, the change a pending
+ * device runs, and for each drift the semantic changes that make it.
+ */
+void page_plant(struct html *h, const struct web_page *p, const json_t *states, const char *prefix);
+
+/* The collection agents: `agents` as dom_agent_list() gives it. */
+void page_agents(struct html *h, const struct web_page *p, const json_t *agents);
+
+/*
  * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
  * gives it ({items}), the draw form refilled from `refill` (from, to, size,
  * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).
