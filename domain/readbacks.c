@@ -546,13 +546,17 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 	if (ri.ok && ri.identity &&
 	    (rc = dom_inventory_observe(d, c, asset_id_text, &obs, "readback", id_text)))
 		goto out;
-	after = json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:s?,s:s?,s:b,s:s?,s:I*}", "id", (json_int_t)id,
+	/* jansson has no optional integer: the deployment is added only when there is one */
+	after = json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:s?,s:s?,s:b,s:s?,s:s}", "id", (json_int_t)id,
 			  "asset_id", (json_int_t)asset, "asset", ri.asset, "agent", agent_name, "via", via,
 			  "ok", ri.ok, "commit", row.commit, "tree", row.tree, "unchanged", unchanged,
-			  "error", ri.error, "deployment_id", dep > 0 ? (json_int_t)dep : (json_int_t)0);
-	json_object_set_new(after, "state", json_string(row.state));
-	if (dep <= 0)
-		json_object_del(after, "deployment_id");
+			  "error", ri.error, "state", row.state);
+	if (!after) {
+		rc = err_set(OTCM_EINTERNAL, NULL, "cannot describe read-back %" PRId64 " for the trail", id);
+		goto out;
+	}
+	if (dep > 0)
+		json_object_set_new(after, "deployment_id", json_integer((json_int_t)dep));
 	if ((rc = dom_audit(d, c, ri.ok ? "readback.record" : "readback.failed", "asset", asset_id_text,
 			    NULL, after, ri.ok ? NULL : ri.error)))
 		goto out;
@@ -1211,6 +1215,25 @@ int dom_readback_stale(json_t **out, struct db_conn *c, const char *as_of)
 		return rc;
 	json_array_foreach(rows, i, row)
 		json_object_set_new(row, "rule", json_string("readback-stale"));
+	*out = rows;
+	return 0;
+}
+
+int dom_readback_population(json_t **out, struct db_conn *c, const char *from, const char *to)
+{
+	json_t *rows = NULL, *row;
+	size_t i;
+	int rc;
+
+	if ((rc = readbacks_population(&rows, c, from, to)))
+		return rc;
+	/* the outcome an auditor samples by: the asset's state that read-back set */
+	json_array_foreach(rows, i, row) {
+		const char *st = json_string_value(json_object_get(row, "state"));
+
+		json_object_set_new(row, "outcome", json_string(strcmp(st, "drift") == 0 ? "drift"
+							: strcmp(st, "read_failed") == 0 ? "failed" : "good"));
+	}
 	*out = rows;
 	return 0;
 }

@@ -151,6 +151,15 @@ int dom_readback_for_change(json_t **out, struct db_conn *c, int64_t change_id);
 int dom_readback_exceptions(json_t **out, struct db_conn *c, const char *from, const char *to);
 
 /*
+ * For the population report, on the caller's connection: every read-back
+ * received in [from, to), oldest first, each with its outcome ("good",
+ * "drift", "failed") and the sequence numbers of its audit events
+ * (audit_seq; drift_audit_seq for a new drift), so a sample drawn from it
+ * can be traced to the trail.
+ */
+int dom_readback_population(json_t **out, struct db_conn *c, const char *from, const char *to);
+
+/*
  * For the exceptions report: assets whose read-back is stale as of `as_of`
  * (rule "readback-stale"): an agent is set but no good read-back came within
  * the asset's max_age_seconds before then.

@@ -113,17 +113,24 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
 			     const char *to)
 {
 	struct period p;
-	json_t *items = NULL, *report = NULL, *drills = NULL;
+	json_t *items = NULL, *report = NULL, *drills = NULL, *readbacks = NULL, *stale = NULL;
 	uint64_t start = 0, end = 0;
 	int rc;
 
 	if ((rc = read_period(&p, from, to)) || (rc = period_checkpoints(&start, &end, d, c, &p)) ||
 	    (rc = db_begin_snapshot(c, false)) || (rc = reports_population(&items, c, p.from, p.to)) ||
-	    (rc = drills_in_period(&drills, c, p.from, p.to)))
+	    (rc = drills_in_period(&drills, c, p.from, p.to)) ||
+	    (rc = dom_readback_population(&readbacks, c, p.from, p.to)) ||
+	    (rc = dom_readback_stale(&stale, c, p.to)))
 		goto out;
-	/* restore drills of the period: SOC 2 A1.3 evidence beside the changes */
-	report = json_pack("{s:s, s:s, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
-			   "restore_drills", drills);
+	/*
+	 * restore drills of the period: SOC 2 A1.3 evidence beside the changes;
+	 * the period's read-backs (each with its audit event) and the devices
+	 * stale at its end: the population the "runs what was approved" control
+	 * is sampled from
+	 */
+	report = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
+			   "restore_drills", drills, "readbacks", readbacks, "stale_readbacks", stale);
 	if ((rc = add_checkpoints(report, c, start, end)))
 		goto out;
 	*out = report;
@@ -131,6 +138,8 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
 out:
 	json_decref(items);
 	json_decref(drills);
+	json_decref(readbacks);
+	json_decref(stale);
 	json_decref(report);
 	return rc;
 }
@@ -151,9 +160,11 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 		goto out;
 	sc = json_object_get(report, "start_checkpoint");
 	ec = json_object_get(report, "end_checkpoint");
-	after = json_pack("{s:O, s:O, s:s, s:I, s:I, s:I}", "from", json_object_get(report, "from"), "to",
-			  json_object_get(report, "to"), "format", format ? format : "json", "changes",
-			  (json_int_t)json_array_size(json_object_get(report, "items")), "start_tree_size",
+	after = json_pack("{s:O, s:O, s:s, s:I, s:I, s:I, s:I, s:I}", "from", json_object_get(report, "from"),
+			  "to", json_object_get(report, "to"), "format", format ? format : "json", "changes",
+			  (json_int_t)json_array_size(json_object_get(report, "items")), "readbacks",
+			  (json_int_t)json_array_size(json_object_get(report, "readbacks")), "stale_readbacks",
+			  (json_int_t)json_array_size(json_object_get(report, "stale_readbacks")), "start_tree_size",
 			  json_integer_value(json_object_get(sc, "tree_size")), "end_tree_size",
 			  json_integer_value(json_object_get(ec, "tree_size")));
 	if ((rc = dom_audit(d, c, "report.population", "report", "population", NULL, after, NULL)) ||

@@ -28,6 +28,9 @@
 /*
  * The population of the period [from, to): {from, to, items,
  * restore_drills (the drills recorded in the period, domain/drills.h),
+ * readbacks (every device read-back of the period with its outcome and
+ * audit event, dom_readback_population), stale_readbacks (devices stale at
+ * the period's end, dom_readback_stale),
  * start_checkpoint, end_checkpoint, consistency_proof}.  from and to are
  * RFC 3339 dates or date-times as given (core/timeutil.h,
  * time_parse_rfc3339), from not after to; they come back normalised.

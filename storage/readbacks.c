@@ -413,6 +413,33 @@ int readbacks_exceptions(json_t **out, struct db_conn *c, const char *from, cons
 	return query_json(out, c, sql, 2, v, "period", "");
 }
 
+int readbacks_population(json_t **out, struct db_conn *c, const char *from, const char *to)
+{
+	/*
+	 * One pass over the period's read-back events of the trail (by action
+	 * and time, widened by a minute for a commit that straddles a bound)
+	 * joined by read-back id: no lookup per read-back.
+	 */
+	static const char sql[] =
+		"SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM ("
+		" SELECT r.id, r.asset_id, a.path AS asset, u.username AS agent, r.via, r.collector,"
+		" " TS("r.read_at") " AS read_at, r.ok, r.state, r.unchanged, r.commit_oid AS commit,"
+		" r.tree_oid AS tree, r.deployment_id, r.error, e.seq AS audit_seq, dr.seq AS drift_audit_seq"
+		" FROM readbacks r JOIN assets a ON a.id = r.asset_id JOIN users u ON u.id = r.agent_id"
+		" LEFT JOIN (SELECT seq, after->>'id' AS rid FROM audit_events"
+		"   WHERE action IN ('readback.record', 'readback.failed')"
+		"   AND at >= $1::timestamptz - interval '1 minute'"
+		"   AND at < $2::timestamptz + interval '1 minute') e ON e.rid = r.id::text"
+		" LEFT JOIN (SELECT seq, after->>'readback_id' AS rid FROM audit_events"
+		"   WHERE action = 'readback.drift'"
+		"   AND at >= $1::timestamptz - interval '1 minute'"
+		"   AND at < $2::timestamptz + interval '1 minute') dr ON dr.rid = r.id::text"
+		" WHERE r.read_at >= $1::timestamptz AND r.read_at < $2::timestamptz) x";
+	const char *v[2] = { from, to };
+
+	return query_json(out, c, sql, 2, v, "period", "");
+}
+
 int readbacks_stale_at(json_t **out, struct db_conn *c, const char *as_of)
 {
 	static const char sql[] =

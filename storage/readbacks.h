@@ -143,6 +143,16 @@ int readbacks_for_change(json_t **out, struct db_conn *c, int64_t change_id);
 int readbacks_exceptions(json_t **out, struct db_conn *c, const char *from, const char *to);
 
 /*
+ * Every read-back received in [from, to), oldest first, with the sequence
+ * number of its audit event (readback.record or readback.failed) and, for
+ * one that raised a drift, of the readback.drift event:
+ * [{id, asset_id, asset, agent, via, collector, read_at, ok, state,
+ * unchanged, commit, tree, deployment_id, error, audit_seq,
+ * drift_audit_seq}] (the two seqs null when the trail has no such event).
+ */
+int readbacks_population(json_t **out, struct db_conn *c, const char *from, const char *to);
+
+/*
  * Assets read back by an agent whose newest good read-back as of `as_of`
  * is older than their max_age_seconds, or that have none though an agent
  * was set before then: [{asset_id, path, agent, last_good_at | null,

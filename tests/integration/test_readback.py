@@ -178,6 +178,14 @@ class ReadBack(ServerTestCase):
         self.assertStatus(r, 200)
         return r.json
 
+    def population(self):
+        day = 86400
+        r = self.c["aud"].get("/api/v1/reports/population?from=%s&to=%s" % (
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() - day)),
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() + day))))
+        self.assertStatus(r, 200)
+        return r.json
+
     def audit(self, action):
         r = self.admin.get("/api/v1/audit?limit=1000")
         self.assertStatus(r, 200)
@@ -251,6 +259,21 @@ class ReadBack(ServerTestCase):
         ex = self.exceptions()
         rows = [x for x in ex["readback_drift"] if x["path"] == path]
         self.assertEqual([(x["state"], x["rule"]) for x in rows], [("drift", "readback-drift")] * 2)
+
+        # the period's population lists every read-back with its outcome, tied to its audit event
+        pop = self.population()
+        rows = [x for x in pop["readbacks"] if x["asset"] == path]
+        self.assertEqual([x["outcome"] for x in rows], ["good", "drift", "drift", "good"], rows)
+        self.assertEqual([x["unchanged"] for x in rows], [False, False, True, False])
+        self.assertEqual(rows[1]["id"], rb["id"])
+        self.assertEqual(rows[1]["tree"], rb["tree"])
+        events = {e["seq"]: e for e in self.audit("readback.record")}
+        for x in rows:
+            e = events[x["audit_seq"]]
+            self.assertEqual((e["object_id"], e["after"]["id"]), (str(aid), x["id"]))
+        drift_seqs = [e["seq"] for e in self.audit("readback.drift") if e["object_id"] == str(aid)]
+        self.assertEqual([x["drift_audit_seq"] for x in rows], [None, drift_seqs[0], None, None])
+        self.assertIn("stale_readbacks", pop)
 
         # the backup of the drifted read-back downloads as an archive
         r = self.c["aud"].get("/api/v1/assets/%d/readbacks/%d/archive?format=tar" % (aid, rb["id"]))
@@ -336,6 +359,8 @@ class ReadBack(ServerTestCase):
         stale = [x for x in self.exceptions()["stale_readbacks"] if x["path"] == path]
         self.assertEqual(len(stale), 1, stale)
         self.assertEqual(stale[0]["rule"], "readback-stale")
+        stale = [x for x in self.population()["stale_readbacks"] if x["path"] == path]
+        self.assertEqual([x["rule"] for x in stale], ["readback-stale"])
         self.assign(aid, max_age_seconds=3600)
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
