@@ -590,13 +590,27 @@ out:
 	return rc;
 }
 
-/* The agent's door: DOOR_AGENT only, so its answers never mix with a person's. */
+/*
+ * The agent's door: DOOR_AGENT only, so its answers never mix with a
+ * person's, and with an API token only: an agent runs unattended on an
+ * edge box with a token it can be given and have revoked on its own; a
+ * password session of an agent user (somebody logged in with the agent's
+ * password) is not the agent.
+ */
 static int agent_door(const struct dom *d)
 {
-	if (d->who->door != DOOR_AGENT) {
-		int rc = err_set(OTCM_EFORBIDDEN, NULL, "agents call in through /api/v1/agent/ only");
+	int rc;
 
+	if (d->who->door != DOOR_AGENT) {
+		rc = err_set(OTCM_EFORBIDDEN, NULL, "agents call in through /api/v1/agent/ only");
 		err_set_rule("agent-door");
+		return rc;
+	}
+	if (d->who->token_id == 0) {
+		rc = err_set(OTCM_EAUTH, "Authorization",
+			     "agents call in with an API token of role agent (Authorization: Bearer <token>); "
+			     "a password session is not accepted here");
+		err_set_rule("agent-token");
 		return rc;
 	}
 	return 0;
@@ -610,8 +624,10 @@ int dom_agent_poll(json_t **out, const struct dom *d, const json_t *in)
 	const char *version = NULL, *host = NULL, *key = NULL;
 	int rc;
 
-	if ((rc = dom_permit(d, OP_AGENT_POLL)) || (rc = agent_door(d)))
+	if ((rc = dom_permit(d, OP_AGENT_POLL)))
 		return rc;
+	if ((rc = agent_door(d)))
+		return dom_refused(d, NULL, "agent.poll.refused", "user", d->who->username, rc);
 	if (in && !json_is_object(in))
 		return err_set(OTCM_EINVAL, "body", "the body must be a JSON object");
 	if (in && json_only_fields((json_t *)in, allowed))
@@ -672,8 +688,10 @@ int dom_readback_record(json_t **out, const struct dom *d, const json_t *in)
 	const char *asset = json_string_value(json_object_get(in, "asset"));
 	int rc;
 
-	if ((rc = dom_permit(d, OP_READBACK_RECORD)) || (rc = agent_door(d)))
+	if ((rc = dom_permit(d, OP_READBACK_RECORD)))
 		return rc;
+	if ((rc = agent_door(d)))
+		return dom_refused(d, NULL, "readback.refused", "asset", asset, rc);
 	if ((rc = dom_begin(&c, d)) ||
 	    (rc = readbacks_agent_touch(c, d->who->user_id, NULL, NULL)) ||
 	    (rc = record_one(out, d, c, d->who->user_id, d->who->username, "agent", in)) ||

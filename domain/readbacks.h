@@ -25,8 +25,10 @@
  * read-back as its content (dom_readback_adopt) and goes through the
  * change process (retrospective approval for an emergency change).
  *
- * Agents call in with a token of role agent through DOOR_AGENT
- * (/api/v1/agent/...): dom_agent_poll() hands each agent its due jobs,
+ * Agents call in with an API token of role agent through DOOR_AGENT
+ * (/api/v1/agent/...); anything else, a password session of an agent user
+ * included, is refused (OTCM_EAUTH naming "Authorization", rule
+ * "agent-token", audited): dom_agent_poll() hands each agent its due jobs,
  * dom_readback_record() stores what it read.  An agent may only record
  * read-backs of the assets set to it.
  *

@@ -44,6 +44,12 @@ SKIPPED = {
     ("POST", "/changes/{key}/actions"): "one form for three operations: walked per operation in ACTIONS",
 }
 
+# doors whose credentials differ from a session's: the agent's door takes an
+# API token only (domain/readbacks.h, rule agent-token), so every role walks
+# it with a token of its own; test_agent_door_takes_tokens_only checks that a
+# session is refused there
+TOKEN_DOORS = {"agent"}
+
 # the page form that carries several operations, by its `kind`
 ACTIONS = {
     "change.transition": {"kind": "transition", "value": "closed"},
@@ -77,6 +83,8 @@ class DoorEquivalence(ServerTestCase):
             assert c.login("door-" + role, pw).status == 200
             cls.pw[role] = pw
             cls.clients[role] = c
+        cls.token_clients = {role: cls.srv.client(token=c.create_token("door"))
+                             for role, c in cls.clients.items()}
         r = admin.post("/api/v1/users", json={"username": "door-victim", "display_name": "Victim",
                                               "role": "engineer", "password": strong_password()})
         assert r.status == 201, r
@@ -151,7 +159,12 @@ class DoorEquivalence(ServerTestCase):
         return table.get((method, pattern))
 
     def send(self, role, method, pattern, door, kind=None, payload=None):
-        c = self.clients[role] if role else self.client()
+        if not role:
+            c = self.client()
+        elif door in TOKEN_DOORS:
+            c = self.token_clients[role]
+        else:
+            c = self.clients[role]
         url = self.concrete(pattern)
         if kind is None:
             found = self.special(method, pattern, role) if role else None
@@ -223,6 +236,19 @@ class DoorEquivalence(ServerTestCase):
             if r["op"] and r["door"] in ("api", "page", "agent") and (r["method"], r["pattern"]) not in SKIPPED:
                 self.assertIn(r["door"], outcomes.get(r["op"], {}), r)
         self.assertGreater(walked, 300)
+
+    def test_agent_door_takes_tokens_only(self):
+        agent_routes = [r for r in self.routes if r["door"] in TOKEN_DOORS]
+        self.assertTrue(agent_routes)
+        for r in agent_routes:
+            url = self.concrete(r["pattern"])
+            # the agent's own password session: 401, saying to use a token
+            resp = self.clients["agent"].request(r["method"], url, json={})
+            self.assertEqual(resp.status, 401, "%s %s with a session: %r" % (r["method"], r["pattern"], resp))
+            self.assertIn("API token", resp.json["detail"])
+            # the same agent with a token gets past who it is
+            resp = self.token_clients["agent"].request(r["method"], url, json={})
+            self.assertNotIn(resp.status, (401, 403), "%s %s with a token: %r" % (r["method"], r["pattern"], resp))
 
     def test_change_actions_form_as_the_api(self):
         """The change page's action form against the API, operation by operation."""

@@ -587,6 +587,34 @@ class ReadBack(ServerTestCase):
         self.assertEqual(r2.json["id"], r1.json["id"])
         self.assertTrue(r2.json["duplicate"])
 
+    def test_agent_endpoints_take_an_api_token_only(self):
+        aid, path = self.asset()
+        self.assign(aid, agent="agent-a")
+        self.request(aid)
+        content = base64.b64encode(L5X_V1.encode()).decode()
+        body = {"asset": path, "seq": int(time.time() * 1e6), "collector": "folder", "ok": True,
+                "files": [{"path": "Tank.L5X", "sha256": hashlib.sha256(L5X_V1.encode()).hexdigest(),
+                           "content": content}]}
+        # the agent's password session (its CSRF header sent): refused, saying to use a token
+        session = self.c["agent-a"]
+        for url, payload in (("/api/v1/agent/poll", {"hostname": "laptop"}), ("/api/v1/agent/readbacks", body)):
+            r = session.post(url, json=payload)
+            self.assertStatus(r, 401)
+            self.assertIn("API token", r.json["detail"])
+            self.assertEqual(r.json["field"], "Authorization")
+            self.assertEqual(r.json["rule"], "agent-token")
+        # nothing changed: no read-back, the job still due, the refusals audited
+        self.assertEqual(self.state(aid)["state"], "never_read")
+        refused = [e for e in self.audit("readback.refused") if e["object_id"] == path]
+        self.assertEqual([e["after"]["rule"] for e in refused], ["agent-token"])
+        self.assertTrue([e for e in self.audit("agent.poll.refused") if e["actor"] == "agent-a"])
+        # the same agent with its token
+        r = self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/poll", json={})
+        self.assertStatus(r, 200)
+        self.assertIn(aid, [j["asset_id"] for j in r.json["jobs"]])
+        self.assertStatus(self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/readbacks",
+                                                                            json=body), 201)
+
     def test_agents_page_data(self):
         r = self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/poll",
                                                               json={"version": "9.9", "hostname": "edge-1"})
