@@ -74,6 +74,8 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_READBACK_CONFIGURE] = { "readback.configure", ADMIN, "set how an asset is read back" },
 	[OP_READBACK_REQUEST] = { "readback.request", ENG, "ask for a read-back now" },
 	[OP_AGENT_LIST] = { "agent.list", ADMIN | ROLE_AUDITOR, "list the collection agents" },
+	[OP_AGENT_KEY_REGISTER] = { "agent.key.register", ADMIN,
+				    "register a collection agent's offline signing key by hand" },
 
 	[OP_WEBHOOK_CREATE] = { "webhook.create", ADMIN, "subscribe a webhook" },
 	[OP_WEBHOOK_READ] = { "webhook.read", ADMIN, "read webhooks and their deliveries" },

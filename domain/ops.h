@@ -82,6 +82,7 @@ enum dom_op {
 	OP_READBACK_CONFIGURE,
 	OP_READBACK_REQUEST,
 	OP_AGENT_LIST,
+	OP_AGENT_KEY_REGISTER,
 
 	/* operations: outside destinations and monitoring */
 	OP_WEBHOOK_CREATE,

@@ -616,6 +616,20 @@ static int agent_door(const struct dom *d)
 	return 0;
 }
 
+/* `key` is a base64 Ed25519 public key; OTCM_EINVAL naming "public_key" when not. */
+static int check_public_key(const char *key)
+{
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN + 3];
+	size_t len = 0;
+
+	if (strlen(key) != 44 || crypto_unbase64(pub, sizeof(pub), &len, key) ||
+	    len != CRYPTO_ED25519_PUB_LEN)
+		return err_set(OTCM_EINVAL, "public_key",
+			       "'public_key' must be a base64 Ed25519 public key (32 bytes), as "
+			       "`otcm agent --key` prints it");
+	return 0;
+}
+
 int dom_agent_poll(json_t **out, const struct dom *d, const json_t *in)
 {
 	static const char *const allowed[] = { "version", "hostname", "public_key", NULL };
@@ -639,15 +653,8 @@ int dom_agent_poll(json_t **out, const struct dom *d, const json_t *in)
 		return err_set(OTCM_EINVAL, "version", "'version' is at most 64 bytes");
 	if (host && strlen(host) > 255)
 		return err_set(OTCM_EINVAL, "hostname", "'hostname' is at most 255 bytes");
-	if (key) {
-		unsigned char pub[CRYPTO_ED25519_PUB_LEN + 3];
-		size_t len = 0;
-
-		if (strlen(key) != 44 || crypto_unbase64(pub, sizeof(pub), &len, key) ||
-		    len != CRYPTO_ED25519_PUB_LEN)
-			return err_set(OTCM_EINVAL, "public_key",
-				       "'public_key' must be a base64 Ed25519 public key (32 bytes)");
-	}
+	if (key && (rc = check_public_key(key)))
+		return rc;
 	if ((rc = dom_begin(&c, d)) ||
 	    (rc = readbacks_agent_touch(c, d->who->user_id, version, host)))
 		goto out;
@@ -1254,4 +1261,61 @@ int dom_readback_population(json_t **out, struct db_conn *c, const char *from, c
 	}
 	*out = rows;
 	return 0;
+}
+
+int dom_agent_key_register(json_t **out, const struct dom *d, const char *agent, const json_t *in)
+{
+	static const char *const allowed[] = { "public_key", NULL };
+	struct db_conn *c = NULL;
+	struct user u;
+	json_t *before = NULL, *after = NULL;
+	const char *key;
+	char have[64] = "";
+	int rc;
+
+	if ((rc = dom_permit(d, OP_AGENT_KEY_REGISTER)))
+		return rc;
+	if (!json_is_object(in))
+		return err_set(OTCM_EINVAL, "body", "the body must be a JSON object");
+	if (json_only_fields((json_t *)in, allowed))
+		return OTCM_EINVAL;
+	key = json_string_value(json_object_get(in, "public_key"));
+	if (!key)
+		return err_set(OTCM_EINVAL, "public_key", "'public_key' is required: the agent's key as "
+			       "`otcm agent --key` prints it");
+	if ((rc = check_public_key(key)))
+		return rc;
+	if ((rc = dom_begin(&c, d)))
+		goto out;
+	memset(&u, 0, sizeof(u));
+	rc = agent ? users_by_name(&u, d->arena, c, agent, false) : OTCM_ENOTFOUND;
+	if (rc == 0 && strcmp(u.role, "agent") != 0)
+		rc = OTCM_ENOTFOUND;
+	if (rc == OTCM_ENOTFOUND) {
+		rc = err_set(OTCM_ENOTFOUND, "agent", "no user of role agent named '%.64s'", agent ? agent : "");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = readbacks_agent_key(have, c, u.id);
+	if (rc && rc != OTCM_ENOTFOUND)
+		goto out;
+	err_clear();
+	if (have[0])
+		before = json_pack("{s:s}", "public_key", have);
+	after = json_pack("{s:s,s:s}", "public_key", key, "registered", "by hand");
+	if ((rc = readbacks_agent_register_key(c, u.id, key, d->who->user_id)) ||
+	    (rc = dom_audit(d, c, "agent.key", "user", u.username, before, after,
+			    "the agent's key for offline read-back files, registered by hand")) ||
+	    (rc = dom_commit(c)))
+		goto out;
+	*out = json_pack("{s:s,s:s,s:s}", "agent", u.username, "public_key", key, "registered_by",
+			 d->who->username ? d->who->username : "system");
+out:
+	if (rc)
+		rc = dom_refused(d, &c, "agent.key.refused", "user", agent, rc);
+	json_decref(before);
+	json_decref(after);
+	dom_end(c);
+	return rc;
 }

@@ -138,6 +138,18 @@ int dom_readback_after_deploy(const struct dom *d, struct db_conn *c, int64_t as
 int dom_agent_list(json_t **out, const struct dom *d);
 
 /*
+ * Register by hand the key agent `agent` (a user name of role agent)
+ * signs its offline read-back files with, for a site that never connects:
+ * `in` = {"public_key": base64 Ed25519, as `otcm agent --key` prints it}.
+ * Replaces any key the agent registered itself; the agent may later
+ * replace it again by calling in with its own.  Audited as "agent.key"
+ * (before and after).  *out = {agent, public_key, registered_by}.
+ * OTCM_EINVAL naming "public_key" or the unknown field, OTCM_ENOTFOUND
+ * naming "agent".  OP_AGENT_KEY_REGISTER.
+ */
+int dom_agent_key_register(json_t **out, const struct dom *d, const char *agent, const json_t *in);
+
+/*
  * For a change's evidence, on the caller's connection: per deployment of
  * `change_id`, the read-back that followed it with its comparison
  * ([{deployment_id, asset_id, readback}]).  No permission check: the

@@ -8,6 +8,7 @@
  *   POST /api/v1/readbacks/import                    dom_readback_import (offline file)
  *   GET  /api/v1/readbacks                           dom_readback_states (?prefix=)
  *   GET  /api/v1/agents                              dom_agent_list
+ *   PUT  /api/v1/agents/{name}/key                   dom_agent_key_register (by hand)
  *   GET  /api/v1/assets/{id}/readbacks               dom_readback_list (?limit=)
  *   GET  /api/v1/assets/{id}/readbacks/{rid}         dom_readback_read
  *   GET  /api/v1/assets/{id}/readbacks/{rid}/archive dom_readback_archive (?format=zip|tar)
@@ -18,6 +19,7 @@
  * The pages:
  *   GET  /plant                                      dom_readback_states with diffs (?prefix=)
  *   GET  /agents                                     dom_agent_list
+ *   POST /agents/key                                 dom_agent_key_register (its form)
  * Each parses, calls one operation and renders its JSON or its page.
  */
 #include <inttypes.h>
@@ -219,7 +221,8 @@ int h_page_plant(struct http_req *req)
 	return pg_reply(req, 200, &h);
 }
 
-int h_page_agents(struct http_req *req)
+/* The agents page with `notice` (may be NULL), answered with `status`. */
+static int agents_page(struct http_req *req, unsigned status, const char *notice_kind, const char *notice)
 {
 	struct web_page p = pg_page(req, "Collection agents", "plant");
 	json_t *agents = NULL;
@@ -229,9 +232,52 @@ int h_page_agents(struct http_req *req)
 	if (rc)
 		return rc;
 	html_init(&h, PG_PAGE_CAP);
-	page_agents(&h, &p, agents);
+	/* the form is only offered to whom the operation would allow: the domain decides again */
+	page_agents(&h, &p, agents, (dom_op_info(OP_AGENT_KEY_REGISTER)->roles & req->dom.who->role) != 0,
+		    notice_kind, notice);
 	json_decref(agents);
-	return pg_reply(req, 200, &h);
+	return pg_reply(req, status, &h);
+}
+
+int h_page_agents(struct http_req *req)
+{
+	const char *done = http_query(req, "done");
+
+	return agents_page(req, 200, done ? "ok" : NULL,
+			   done && strcmp(done, "key") == 0 ? "The agent's key is registered." : NULL);
+}
+
+int h_agent_key_put(struct http_req *req)
+{
+	json_t *body = NULL, *out = NULL;
+	int rc;
+
+	if ((rc = body_json(&body, req)) ||
+	    (rc = dom_agent_key_register(&out, &req->dom, http_param(req, 0), body)))
+		goto out;
+	rc = http_reply_json(req, 200, out);
+	out = NULL;
+out:
+	json_decref(body);
+	json_decref(out);
+	return rc;
+}
+
+int h_page_agent_key(struct http_req *req)
+{
+	const char *key = pg_form(req, "public_key");
+	json_t *in = json_pack("{s:s?}", "public_key", key), *out = NULL;
+	struct pg_failure f;
+	int rc = dom_agent_key_register(&out, &req->dom, pg_form(req, "agent"), in);
+
+	json_decref(in);
+	json_decref(out);
+	if (rc == 0)
+		return pg_redirect(req, "/agents?done=key");
+	pg_keep_failure(&f, req, rc);
+	if (f.status >= 500 || f.status == 401 || f.status == 403)
+		return rc;
+	return agents_page(req, f.status, "error", f.message);
 }
 
 int h_readbacks_adopt(struct http_req *req)

@@ -232,5 +232,7 @@ int h_readback_settings_put(struct http_req *req);
 int h_readback_request(struct http_req *req);
 int h_page_plant(struct http_req *req);
 int h_page_agents(struct http_req *req);
+int h_agent_key_put(struct http_req *req);
+int h_page_agent_key(struct http_req *req);
 
 #endif

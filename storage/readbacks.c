@@ -9,9 +9,10 @@ int readbacks_agent_touch(struct db_conn *c, int64_t user_id, const char *versio
 			  const char *hostname)
 {
 	static const char sql[] =
-		"INSERT INTO agents (user_id, version, hostname) VALUES ($1::bigint,"
-		" coalesce($2, ''), coalesce($3, ''))"
+		"INSERT INTO agents (user_id, version, hostname, first_contact_at, last_contact_at)"
+		" VALUES ($1::bigint, coalesce($2, ''), coalesce($3, ''), now(), now())"
 		" ON CONFLICT (user_id) DO UPDATE SET last_contact_at = now(),"
+		" first_contact_at = coalesce(agents.first_contact_at, now()),"
 		" version = coalesce($2, agents.version), hostname = coalesce($3, agents.hostname)";
 	char id[24];
 	const char *v[3] = { id, version, hostname };
@@ -23,13 +24,32 @@ int readbacks_agent_touch(struct db_conn *c, int64_t user_id, const char *versio
 int readbacks_agent_set_key(struct db_conn *c, int64_t user_id, const char *public_key_b64)
 {
 	static const char sql[] =
-		"INSERT INTO agents (user_id, public_key) VALUES ($1::bigint, $2)"
-		" ON CONFLICT (user_id) DO UPDATE SET public_key = $2, last_contact_at = now()";
+		"INSERT INTO agents (user_id, public_key, first_contact_at, last_contact_at,"
+		" key_registered_by, key_registered_at) VALUES ($1::bigint, $2, now(), now(), $1::bigint, now())"
+		" ON CONFLICT (user_id) DO UPDATE SET public_key = $2, last_contact_at = now(),"
+		" first_contact_at = coalesce(agents.first_contact_at, now()),"
+		" key_registered_by = $1::bigint, key_registered_at = now()";
 	char id[24];
 	const char *v[2] = { id, public_key_b64 };
 
 	i64s(id, user_id);
 	return db_execv(NULL, c, sql, 2, v);
+}
+
+int readbacks_agent_register_key(struct db_conn *c, int64_t user_id, const char *public_key_b64,
+				 int64_t by)
+{
+	static const char sql[] =
+		"INSERT INTO agents (user_id, public_key, key_registered_by, key_registered_at)"
+		" VALUES ($1::bigint, $2, $3::bigint, now())"
+		" ON CONFLICT (user_id) DO UPDATE SET public_key = $2, key_registered_by = $3::bigint,"
+		" key_registered_at = now()";
+	char id[24], by_text[24];
+	const char *v[3] = { id, public_key_b64, by_text };
+
+	i64s(id, user_id);
+	i64s(by_text, by);
+	return db_execv(NULL, c, sql, 3, v);
 }
 
 int readbacks_agent_key(char out[64], struct db_conn *c, int64_t user_id)
@@ -59,6 +79,8 @@ int readbacks_agent_list(json_t **out, struct db_conn *c)
 		" SELECT u.id, u.username, a.version, a.hostname, a.public_key,"
 		" " TS("a.first_contact_at") " AS first_contact_at,"
 		" " TS("a.last_contact_at") " AS last_contact_at,"
+		" (SELECT username FROM users WHERE id = a.key_registered_by) AS key_registered_by,"
+		" " TS("a.key_registered_at") " AS key_registered_at,"
 		" (SELECT count(*) FROM readback_settings s WHERE s.agent_id = u.id) AS assets,"
 		" (SELECT count(*) FROM readbacks r WHERE r.agent_id = u.id) AS readbacks,"
 		" (SELECT count(*) FROM readbacks r WHERE r.agent_id = u.id AND NOT r.ok"

@@ -27,11 +27,22 @@
 int readbacks_agent_touch(struct db_conn *c, int64_t user_id, const char *version,
 			  const char *hostname);
 
-/* Store the agent's Ed25519 public key (base64) that signs its offline files. */
+/*
+ * Store the agent's Ed25519 public key (base64) that signs its offline
+ * files, as the agent sent it while calling in (a contact).
+ */
 int readbacks_agent_set_key(struct db_conn *c, int64_t user_id, const char *public_key_b64);
 
 /*
- * The agents: [{id, username, version, hostname, public_key, first_contact_at,
+ * Store agent `user_id`'s key as registered by hand by user `by` (an agent
+ * that may never call in): no contact is recorded.
+ */
+int readbacks_agent_register_key(struct db_conn *c, int64_t user_id, const char *public_key_b64,
+				 int64_t by);
+
+/*
+ * The agents: [{id, username, version, hostname, public_key, key_registered_by,
+ * key_registered_at, first_contact_at,
  * last_contact_at, assets, readbacks, failures, last_failure}] where
  * failures counts failed read-backs of the last 7 days.
  */

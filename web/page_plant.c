@@ -172,7 +172,60 @@ void page_plant(struct html *h, const struct web_page *p, const json_t *states, 
 	layout_end(h);
 }
 
-void page_agents(struct html *h, const struct web_page *p, const json_t *agents)
+/* The agent's offline key: the key, and who registered it by hand and when. */
+static void key_cell(struct html *h, const json_t *a)
+{
+	const char *key = json_string_value(json_object_get(a, "public_key"));
+	const char *by = json_string_value(json_object_get(a, "key_registered_by"));
+	const char *username = json_string_value(json_object_get(a, "username"));
+
+	html_raw(h, "<td>");
+	if (!key) {
+		html_raw(h, "<span class=\"muted\">none</span></td>");
+		return;
+	}
+	html_raw(h, "<code>");
+	html_text(h, key);
+	html_raw(h, "</code>");
+	if (by && username && strcmp(by, username) != 0) {
+		html_raw(h, "<br><span class=\"muted\">by hand: ");
+		html_text(h, by);
+		html_raw(h, ", ");
+		html_text(h, json_string_value(json_object_get(a, "key_registered_at")));
+		html_raw(h, "</span>");
+	}
+	html_raw(h, "</td>");
+}
+
+/*
+ * The form an administrator registers an agent's offline signing key with
+ * by hand (a site that never connects): the agent chosen from the list and
+ * its key, posted to /agents/key.
+ */
+static void key_form(struct html *h, const struct web_page *p, const json_t *agents)
+{
+	const json_t *a;
+	size_t i;
+
+	html_raw(h, "<h2>Register an agent's key by hand</h2>\n<p class=\"muted\">For a site with no link: "
+		    "run <code>otcm agent --key</code> on the agent's machine and enter what it prints. "
+		    "Its signed offline files then import under <code>POST /api/v1/readbacks/import</code>. "
+		    "An agent that calls in later replaces the key with its own.</p>\n"
+		    "<form method=\"post\" action=\"/agents/key\">");
+	layout_csrf_field(h, p);
+	html_raw(h, "<label>Agent <select name=\"agent\" required>");
+	json_array_foreach(agents, i, a) {
+		html_raw(h, "<option>");
+		html_text(h, json_string_value(json_object_get(a, "username")));
+		html_raw(h, "</option>");
+	}
+	html_raw(h, "</select></label> <label>Public key <input name=\"public_key\" required size=\"50\" "
+		    "maxlength=\"44\" autocomplete=\"off\" spellcheck=\"false\"></label> "
+		    "<button type=\"submit\">Register key</button></form>\n");
+}
+
+void page_agents(struct html *h, const struct web_page *p, const json_t *agents, bool may_register,
+		 const char *notice_kind, const char *notice)
 {
 	const json_t *a;
 	size_t i;
@@ -181,6 +234,7 @@ void page_agents(struct html *h, const struct web_page *p, const json_t *agents)
 	html_raw(h, "<h1>Collection agents</h1>\n<p class=\"muted\">Each user of role agent: when it last "
 		    "called in, what it runs, the assets it reads back and its failures of the last 7 days "
 		    "(<a href=\"/api/v1/agents\">JSON</a>).</p>\n");
+	layout_notice(h, notice_kind ? notice_kind : "info", notice);
 	if (!json_array_size(agents)) {
 		html_raw(h, "<p class=\"muted\">No agent yet: create a user of role agent.</p>\n");
 		layout_end(h);
@@ -188,7 +242,7 @@ void page_agents(struct html *h, const struct web_page *p, const json_t *agents)
 	}
 	html_raw(h, "<table>\n<thead><tr><th>Agent</th><th>Last contact</th><th>Version</th><th>Host</th>"
 		    "<th>Assets</th><th>Read-backs</th><th>Failures (7 days)</th><th>Last failure</th>"
-		    "</tr></thead>\n<tbody>\n");
+		    "<th>Offline key</th></tr></thead>\n<tbody>\n");
 	json_array_foreach(agents, i, a) {
 		const json_t *lf = json_object_get(a, "last_failure");
 		json_int_t failures = json_integer_value(json_object_get(a, "failures"));
@@ -208,8 +262,11 @@ void page_agents(struct html *h, const struct web_page *p, const json_t *agents)
 		html_int(h, failures);
 		html_raw(h, "</span></td>");
 		cell(h, json_is_object(lf) ? json_string_value(json_object_get(lf, "error")) : "");
+		key_cell(h, a);
 		html_raw(h, "</tr>\n");
 	}
 	html_raw(h, "</tbody></table>\n");
+	if (may_register)
+		key_form(h, p, agents);
 	layout_end(h);
 }

@@ -355,8 +355,13 @@ void page_directory(struct html *h, const struct web_page *p, const json_t *sett
  */
 void page_plant(struct html *h, const struct web_page *p, const json_t *states, const char *prefix);
 
-/* The collection agents: `agents` as dom_agent_list() gives it. */
-void page_agents(struct html *h, const struct web_page *p, const json_t *agents);
+/*
+ * The collection agents: `agents` as dom_agent_list() gives it; with
+ * `may_register` (an administrator) the form that registers an agent's
+ * offline key by hand; `notice` (may be NULL) above the table.
+ */
+void page_agents(struct html *h, const struct web_page *p, const json_t *agents, bool may_register,
+		 const char *notice_kind, const char *notice);
 
 /*
  * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()

@@ -18,6 +18,7 @@ import subprocess
 import tarfile
 import threading
 import time
+import urllib.parse
 
 from harness import ServerTestCase, _die_with_parent, free_port, make_tmpdir, otcm_bin, strong_password
 
@@ -489,6 +490,89 @@ class ReadBack(ServerTestCase):
         self.assertStatus(r, 201)
         rb = r.json["imported"][0]
         self.assertEqual((rb["via"], rb["agent"], rb["state"]), ("import", "agent-a", "in_sync"))
+        self.assertEqual(self.state(aid)["state"], "in_sync")
+
+    def test_offline_only_site_with_a_key_registered_by_hand(self):
+        # an agent user that never calls in: its key comes to the server by hand
+        r = self.admin.post("/api/v1/users", json={"username": "agent-island", "display_name": "Island",
+                                                   "role": "agent", "password": strong_password()})
+        self.assertStatus(r, 201)
+        aid, path = self.asset()
+        dev = self.folder({"Tank.L5X": L5X_V1})
+        self.assign(aid, agent="agent-island")
+        d = make_tmpdir("otcm-island-")
+        cfg = os.path.join(d, "agent.conf")
+        with open(cfg, "w") as f:
+            f.write("# a site with no link\nstate_dir = %s\nname = agent-island\n\n[asset %s]\n"
+                    "collector = folder\npath = %s\n" % (os.path.join(d, "state"), path, dev))
+        key = self.run_agent(cfg, "--key").stdout.strip()
+        out = os.path.join(d, "readbacks.json")
+        self.run_agent(cfg, "--offline", out)
+        with open(out) as f:
+            doc = json.load(f)
+        # no key yet: the file cannot be checked and is refused
+        r = self.c["eng"].post("/api/v1/readbacks/import", json=doc)
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "readback-signature")
+
+        # bad input changes nothing: a malformed key, an unknown agent, a person, another role
+        url = "/api/v1/agents/agent-island/key"
+        for body, field in (({"public_key": "not-a-key"}, "public_key"), ({}, "public_key"),
+                            ({"public_key": key, "colour": 1}, "colour")):
+            r = self.admin.put(url, json=body)
+            self.assertStatus(r, 400)
+            self.assertEqual(r.json["field"], field)
+        for who in ("nobody", "eng"):
+            r = self.admin.put("/api/v1/agents/%s/key" % who, json={"public_key": key})
+            self.assertStatus(r, 404)
+            self.assertEqual(r.json["field"], "agent")
+        self.assertStatus(self.c["eng"].put(url, json={"public_key": key}), 403)
+        self.assertStatus(self.c["aud"].put(url, json={"public_key": key}), 403)
+        self.assertStatus(self.srv.client(token=self.tokens["agent-a"]).put(url, json={"public_key": key}), 403)
+        a = [x for x in self.c["aud"].get("/api/v1/agents").json if x["username"] == "agent-island"][0]
+        self.assertIsNone(a["public_key"])
+
+        # the administrator registers it through the agents page's form
+        page = self.admin.get("/agents")
+        self.assertStatus(page, 200)
+        self.assertIn('action="/agents/key"', page.body.decode())
+        self.assertNotIn('action="/agents/key"', self.c["aud"].get("/agents").body.decode())
+        form = {"agent": "agent-island", "public_key": "AAAA", "csrf_token": self.admin.csrf}
+        r = self.admin.post("/agents/key", body=urllib.parse.urlencode(form),
+                            content_type="application/x-www-form-urlencoded")
+        self.assertStatus(r, 400)
+        self.assertIn("otcm agent --key", r.body.decode())
+        form["public_key"] = key
+        r = self.admin.post("/agents/key", body=urllib.parse.urlencode(form),
+                            content_type="application/x-www-form-urlencoded")
+        self.assertStatus(r, 303)
+        a = [x for x in self.c["aud"].get("/api/v1/agents").json if x["username"] == "agent-island"][0]
+        self.assertEqual(a["public_key"], key)
+        self.assertEqual(a["key_registered_by"], "admin")
+        self.assertIsNone(a["last_contact_at"])   # registered, never heard from
+        ev = [e for e in self.audit("agent.key") if e["object_id"] == "agent-island"]
+        self.assertEqual(len(ev), 1, ev)
+        self.assertEqual((ev[0]["actor"], ev[0]["after"]["public_key"], ev[0]["before"]), ("admin", key, None))
+        # the API answers alike, and a second registration records the key it replaced
+        r = self.admin.put(url, json={"public_key": key})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["registered_by"], "admin")
+        ev = [e for e in self.audit("agent.key") if e["object_id"] == "agent-island"]
+        self.assertEqual(ev[-1]["before"], {"public_key": key})
+
+        # a tampered file is refused and changes nothing; the file as written imports
+        bad = json.loads(json.dumps(doc))
+        data = L5X_DRIFT.encode()
+        bad["readbacks"][0]["files"][0]["content"] = base64.b64encode(data).decode()
+        bad["readbacks"][0]["files"][0]["sha256"] = hashlib.sha256(data).hexdigest()
+        r = self.c["eng"].post("/api/v1/readbacks/import", json=bad)
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "readback-signature")
+        self.assertEqual(self.c["aud"].get("/api/v1/assets/%d/readbacks" % aid).json, [])
+        r = self.c["eng"].post("/api/v1/readbacks/import", json=doc)
+        self.assertStatus(r, 201)
+        rb = r.json["imported"][0]
+        self.assertEqual((rb["via"], rb["agent"], rb["state"]), ("import", "agent-island", "in_sync"))
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
     def test_normalisation_rule_allows_a_live_value(self):
