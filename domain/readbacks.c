@@ -10,8 +10,10 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/cron.h"
 #include "domain/inventory.h"
 #include "domain/version_diff.h"
 #include "storage/readbacks.h"
@@ -384,6 +386,22 @@ static int asset_text(char out[24], int64_t id)
 }
 
 /*
+ * The next run of cron expression `expr` after now, as RFC 3339 text
+ * (domain/cron.h: five fields, UTC).  OTCM_EINVAL naming "cron".
+ */
+static int cron_due(char out[TIME_RFC3339_LEN], const char *expr)
+{
+	struct cron cr;
+	int64_t next = 0;
+	int rc;
+
+	if ((rc = cron_parse(&cr, expr)) || (rc = cron_next(&next, &cr, time_now_us() / 1000000)))
+		return rc;
+	time_format_rfc3339(out, next * 1000000);
+	return 0;
+}
+
+/*
  * One read-back in the caller's transaction: `via` "agent" or "import",
  * by agent `agent_id` named `agent_name`.  *out gets the record.
  */
@@ -398,8 +416,8 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 	struct repo *r = NULL;
 	json_t *settings = NULL, *prev = NULL, *after = NULL, *rec = NULL;
 	char commit[REPO_OID_HEX] = "", tree[REPO_OID_HEX] = "", head[REPO_OID_HEX] = "";
-	char ref[128], read_at[40], id_text[24], asset_id_text[24];
-	const char *prev_commit = NULL, *comparison_text = NULL;
+	char ref[128], read_at[40], id_text[24], asset_id_text[24], due[TIME_RFC3339_LEN];
+	const char *prev_commit = NULL, *comparison_text = NULL, *cron;
 	char *files_text = NULL, *identity_text = NULL, *cmp_text = NULL;
 	int64_t asset = 0, id = 0, dep = 0;
 	const json_t *agent_of;
@@ -538,8 +556,16 @@ static int record_one(json_t **out, const struct dom *d, struct db_conn *c, int6
 	row.files = files_text;
 	row.identity = identity_text;
 	row.comparison = comparison_text;
+	cron = json_string_value(json_object_get(settings, "cron"));
+	if (cron && cron_due(due, cron)) {
+		/* an expression stored before it was checked as strictly: no schedule, said in the log */
+		log_msg(LOG_WARN, "asset %" PRId64 ": read-back schedule '%s' ignored: %s", asset, cron,
+			err_message());
+		err_clear();
+		cron = NULL;
+	}
 	if ((rc = readbacks_insert(&id, read_at, c, &row)) ||
-	    (rc = readbacks_schedule_next(c, asset)))
+	    (rc = readbacks_schedule_next(c, asset, cron ? due : NULL)))
 		goto out;
 	snprintf(id_text, sizeof(id_text), "%" PRId64, id);
 	/* what the device says it is moves the asset's inventory, with its history */
@@ -992,19 +1018,6 @@ int dom_readback_settings(json_t **out, const struct dom *d, int64_t asset)
 	return rc;
 }
 
-/* "M H * * *": minute and hour fields, every day; the rest must be "*". */
-static int cron_to_daily(char out[6], const char *cron)
-{
-	unsigned m, h;
-	char rest[32];
-
-	if (sscanf(cron, "%u %u %31[* ]", &m, &h, rest) != 3 || m > 59 || h > 23 ||
-	    strcmp(rest, "* * *") != 0)
-		return err_set(OTCM_EINVAL, "cron",
-			       "'cron' takes \"MINUTE HOUR * * *\" (a daily time in UTC), got '%.40s'", cron);
-	snprintf(out, 6, "%02u:%02u", h, m);
-	return 0;
-}
 
 int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, const json_t *in)
 {
@@ -1013,7 +1026,7 @@ int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, con
 	struct db_conn *c = NULL;
 	json_t *before = NULL, *s = NULL, *after = NULL;
 	const json_t *v, *rule;
-	char id_text[24], daily[6];
+	char id_text[24], due[TIME_RFC3339_LEN] = "";
 	size_t i;
 	int rc;
 
@@ -1045,18 +1058,18 @@ int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, con
 	}
 	v = json_object_get(in, "cron");
 	if (v && !json_is_null(v)) {
-		if (!json_is_string(v) || (rc = cron_to_daily(daily, json_string_value(v))))
+		if (!json_is_string(v) || (rc = cron_due(due, json_string_value(v))))
 			goto out_bad_cron;
-		if (json_object_get(s, "daily_at")) {
-			rc = err_set(OTCM_EINVAL, "cron", "give either 'daily_at' or 'cron', not both");
+		if (json_object_get(s, "daily_at") || json_object_get(s, "interval_seconds")) {
+			rc = err_set(OTCM_EINVAL, "cron", "a schedule is an interval, a daily time or a cron "
+				     "expression: give one of 'interval_seconds', 'daily_at' and 'cron'");
 			goto out;
 		}
 		json_object_set(s, "cron", (json_t *)v);
-		json_object_set_new(s, "daily_at", json_string(daily));
 	}
 	if (json_object_get(s, "interval_seconds") && json_object_get(s, "daily_at")) {
 		rc = err_set(OTCM_EINVAL, "interval_seconds",
-			     "a schedule is an interval or a daily time, not both");
+			     "a schedule is an interval, a daily time or a cron expression, not two of them");
 		goto out;
 	}
 	v = json_object_get(in, "after_deploy");
@@ -1119,7 +1132,8 @@ int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, con
 	} else if (!v && json_is_integer(json_object_get(before, "agent_id"))) {
 		json_object_set(s, "agent_id", json_object_get(before, "agent_id"));
 	}
-	if ((rc = readbacks_settings_put(c, asset, s)) || (rc = readbacks_settings_get(&after, c, asset)))
+	if ((rc = readbacks_settings_put(c, asset, s, due[0] ? due : NULL)) ||
+	    (rc = readbacks_settings_get(&after, c, asset)))
 		goto out;
 	snprintf(id_text, sizeof(id_text), "%" PRId64, asset);
 	if ((rc = dom_audit(d, c, "readback.settings", "asset", id_text, before, after, NULL)) ||

@@ -114,7 +114,8 @@ int dom_readback_settings(json_t **out, const struct dom *d, int64_t asset);
 /*
  * Set how `asset` is read back: `in` = {"agent": username of role agent |
  * null, "interval_seconds"?: >= 60, "daily_at"?: "HH:MM" (UTC),
- * "cron"?: "M H * * *" (minute and hour fields), "after_deploy"?: bool,
+ * "cron"?: a five-field cron expression evaluated in UTC (domain/cron.h),
+ * one of the three schedules at most, "after_deploy"?: bool,
  * "max_age_seconds"?: > 0, "normalise"?: [{"path": glob, "object"?: glob,
  * "reason": text}]}.  Audited as "readback.settings".  OP_READBACK_CONFIGURE.
  */

@@ -115,9 +115,14 @@ int readbacks_settings_get(json_t **out, struct db_conn *c, int64_t asset_id)
 	return query_json(out, c, sql, 1, v, "asset", id);
 }
 
-/* The next due time of a schedule, in SQL over the settings row s. */
+/*
+ * The next due time of a schedule, in SQL over the settings row s; a cron
+ * expression's next run is computed by the caller (domain/cron.h) and
+ * passed as $2.
+ */
 #define NEXT_DUE                                                                               \
-	"CASE WHEN s.interval_seconds IS NOT NULL"                                             \
+	"CASE WHEN s.cron IS NOT NULL THEN $2::timestamptz"                                    \
+	" WHEN s.interval_seconds IS NOT NULL"                                                 \
 	" THEN now() + make_interval(secs => s.interval_seconds)"                              \
 	" WHEN s.daily_at IS NOT NULL THEN"                                                    \
 	" (CASE WHEN (date_trunc('day', now() AT TIME ZONE 'UTC') + s.daily_at::time)"         \
@@ -127,7 +132,7 @@ int readbacks_settings_get(json_t **out, struct db_conn *c, int64_t asset_id)
 	"  END) AT TIME ZONE 'UTC'"                                                            \
 	" ELSE NULL END"
 
-int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s)
+int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s, const char *cron_due)
 {
 	static const char sql_put[] =
 		"INSERT INTO readback_settings AS s (asset_id, agent_id, interval_seconds, daily_at,"
@@ -145,10 +150,11 @@ int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s)
 		"UPDATE readback_settings s SET due_at = CASE WHEN s.due_reason IN ('on demand', 'deployment')"
 		" THEN s.due_at ELSE " NEXT_DUE " END,"
 		" due_reason = CASE WHEN s.due_reason IN ('on demand', 'deployment') THEN s.due_reason"
-		" WHEN s.interval_seconds IS NOT NULL OR s.daily_at IS NOT NULL THEN 'schedule' END"
+		" WHEN s.interval_seconds IS NOT NULL OR s.daily_at IS NOT NULL OR s.cron IS NOT NULL"
+		" THEN 'schedule' END"
 		" WHERE s.asset_id = $1::bigint";
 	char id[24], *text = json_dumps(s, JSON_COMPACT);
-	const char *v[2] = { id, text };
+	const char *v[2] = { id, text }, *due[2] = { id, cron_due };
 	int rc;
 
 	if (!text)
@@ -156,7 +162,7 @@ int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s)
 	i64s(id, asset_id);
 	rc = db_execv(NULL, c, sql_put, 2, v);
 	if (rc == 0)
-		rc = db_execv(NULL, c, sql_due, 1, v);
+		rc = db_execv(NULL, c, sql_due, 2, due);
 	free(text);
 	return rc;
 }
@@ -206,17 +212,18 @@ int readbacks_due(json_t **out, struct db_conn *c, int64_t agent_id, unsigned li
 	return 0;
 }
 
-int readbacks_schedule_next(struct db_conn *c, int64_t asset_id)
+int readbacks_schedule_next(struct db_conn *c, int64_t asset_id, const char *cron_due)
 {
 	static const char sql[] =
 		"UPDATE readback_settings s SET due_at = " NEXT_DUE ","
 		" due_reason = CASE WHEN s.interval_seconds IS NOT NULL OR s.daily_at IS NOT NULL"
-		" THEN 'schedule' END, due_deployment = NULL WHERE s.asset_id = $1::bigint";
+		" OR s.cron IS NOT NULL THEN 'schedule' END, due_deployment = NULL"
+		" WHERE s.asset_id = $1::bigint";
 	char id[24];
-	const char *v[1] = { id };
+	const char *v[2] = { id, cron_due };
 
 	i64s(id, asset_id);
-	return db_execv(NULL, c, sql, 1, v);
+	return db_execv(NULL, c, sql, 2, v);
 }
 
 int readbacks_previous(json_t **out, struct db_conn *c, int64_t asset_id, const char *source)

@@ -61,9 +61,11 @@ int readbacks_settings_get(json_t **out, struct db_conn *c, int64_t asset_id);
 /*
  * Write the settings of `asset_id` from `s`, an object with every member of
  * readbacks_settings_get() but due_* (validated by the caller), and set the
- * next due time from the schedule.
+ * next due time from the schedule: for a cron expression `cron_due` (an
+ * RFC 3339 time the caller computed), otherwise from the interval or the
+ * daily time (cron_due unused, may be NULL).
  */
-int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s);
+int readbacks_settings_put(struct db_conn *c, int64_t asset_id, const json_t *s, const char *cron_due);
 
 /*
  * Make asset `asset_id` due now for `reason` ("on demand", "deployment");
@@ -81,9 +83,10 @@ int readbacks_due(json_t **out, struct db_conn *c, int64_t agent_id, unsigned li
 
 /*
  * After a read-back of `asset_id`: the next due time from the schedule
- * (interval, daily time) or none, and the due deployment cleared.
+ * (cron: `cron_due` as the caller computed it; interval, daily time) or
+ * none, and the due deployment cleared.
  */
-int readbacks_schedule_next(struct db_conn *c, int64_t asset_id);
+int readbacks_schedule_next(struct db_conn *c, int64_t asset_id, const char *cron_due);
 
 /*
  * The newest good read-back of `asset_id` by `source`: {id, commit, tree,

@@ -8,6 +8,7 @@ real server; devices are folders and commands on this machine.
 """
 
 import base64
+import calendar
 import hashlib
 import http.client
 import io
@@ -714,15 +715,33 @@ class ReadBack(ServerTestCase):
     def test_settings_are_validated(self):
         aid, _ = self.asset()
         for body, field in (({"agent": "eng"}, "agent"), ({"interval_seconds": 5}, "interval_seconds"),
-                            ({"daily_at": "25:00"}, "daily_at"), ({"cron": "*/5 * * * *"}, "cron"),
+                            ({"daily_at": "25:00"}, "daily_at"), ({"cron": "61 * * * *"}, "cron"),
+                            ({"cron": "0 0 30 2 *"}, "cron"), ({"cron": "@daily"}, "cron"),
+                            ({"cron": "0 2 * * *", "daily_at": "02:00"}, "cron"), ({"cron": 5}, "cron"),
                             ({"max_age_seconds": 0}, "max_age_seconds"),
                             ({"normalise": [{"path": "x"}]}, "normalise"), ({"colour": 1}, "colour")):
             r = self.admin.put("/api/v1/assets/%d/readback-settings" % aid, json=body)
             self.assertStatus(r, 400)
             self.assertEqual(r.json["field"], field, r.json)
+        # five-field cron in UTC: the next run is due
         s = self.assign(aid, cron="30 2 * * *")
-        self.assertEqual(s["daily_at"], "02:30")
-        self.assertIsNotNone(s["due_at"])
+        self.assertEqual((s["cron"], s["daily_at"], s["due_reason"]), ("30 2 * * *", None, "schedule"))
+        self.assertRegex(s["due_at"], r"T02:30:00\.000Z$")
+        s = self.assign(aid, cron="*/5 6-18 * * mon-fri")
+        due = time.strptime(s["due_at"][:19], "%Y-%m-%dT%H:%M:%S")
+        self.assertEqual(due.tm_min % 5, 0)
+        self.assertTrue(6 <= due.tm_hour <= 18 and due.tm_wday < 5, s["due_at"])
+        self.assertGreater(calendar.timegm(due), time.time() - 1)
+        # asked for now, read back: the schedule's next run is due again
+        self.assign(aid, agent="agent-a", cron="17 3 * * *")
+        self.request(aid)
+        self.assertEqual(self.admin.get("/api/v1/assets/%d/readback-settings" % aid).json["due_reason"], "on demand")
+        body = {"asset": self.admin.get("/api/v1/assets/%d" % aid).json["path"], "seq": int(time.time() * 1e6),
+                "collector": "folder", "ok": False, "error": "device unreachable"}
+        self.assertStatus(self.srv.client(token=self.tokens["agent-a"]).post("/api/v1/agent/readbacks", json=body), 201)
+        s = self.admin.get("/api/v1/assets/%d/readback-settings" % aid).json
+        self.assertEqual(s["due_reason"], "schedule")
+        self.assertRegex(s["due_at"], r"T03:17:00\.000Z$")
         r = self.c["eng"].post("/api/v1/assets/%d/readback-requests" % self.asset()[0], json={})
         self.assertStatus(r, 409)
         self.assertEqual(r.json["rule"], "no-agent")
