@@ -256,8 +256,11 @@ static void name_links(struct dnode *n)
 		if (!k->name && f && t) {
 			const char *fp = dnode_attr(k, "FromParam"), *tp = dnode_attr(k, "ToParam");
 
-			k->name = xasprintf("%s%s%s->%s%s%s", f, fp ? "." : "", fp ? fp : "", t,
-			                    tp ? "." : "", tp ? tp : "");
+			char *name = xasprintf("%s%s%s->%s%s%s", f, fp ? "." : "", fp ? fp : "", t,
+			                       tp ? "." : "", tp ? tp : "");
+
+			dnode_set_name(k, name);
+			free(name);
 		}
 		name_links(k);
 	}

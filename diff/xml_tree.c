@@ -99,8 +99,7 @@ static void demote_duplicates(struct named_kid *k, size_t n)
 			j++;
 		for (size_t m = i; j - i > 1 && m < j; m++) {
 			dnode_set_attr(k[m].n, k[m].id_attr, k[m].n->name);
-			free(k[m].n->name);
-			k[m].n->name = NULL;
+			dnode_set_name(k[m].n, NULL);
 		}
 		i = j;
 	}
