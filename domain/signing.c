@@ -14,11 +14,20 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 		      const json_t *trees)
 {
 	struct signature_record s;
+	struct totp_state t;
 	struct user u;
 	char sha[2 * CRYPTO_SHA256_LEN + 1], *text = NULL;
 	int rc;
 
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
+		return rc;
+	/* whether a second factor was due, recorded beside how the signer re-authenticated */
+	memset(&t, 0, sizeof(t));
+	rc = totp_load(&t, c, u.id, false);
+	memset(t.secret, 0, sizeof(t.secret));
+	if (rc == OTCM_ENOTFOUND)
+		err_clear();
+	else if (rc)
 		return rc;
 	json_object_set_new(content, "meaning", json_string(meaning));
 	json_object_set_new(content, "signer", json_string(u.username));
@@ -34,6 +43,7 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 	s.printed_name = u.display_name;
 	s.role = u.role;
 	s.auth_method = method;
+	s.second_factor_enrolled = t.enabled;
 	s.content = text;
 	s.content_sha256 = sha;
 	s.trees = trees;

@@ -27,6 +27,7 @@ int h_assets_create(struct http_req *req);
 int h_assets_get(struct http_req *req);
 int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
+int h_assets_inventory(struct http_req *req);
 
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
@@ -53,6 +54,12 @@ int h_evidence_get(struct http_req *req);
 /* h_reports.c: population and exceptions reports for a period */
 int h_reports_population(struct http_req *req);
 int h_reports_exceptions(struct http_req *req);
+
+/* h_samples.c: an auditor's samples of a period and their evidence archives */
+int h_samples_create(struct http_req *req);
+int h_samples_list(struct http_req *req);
+int h_samples_get(struct http_req *req);
+int h_samples_evidence(struct http_req *req);
 
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);
@@ -149,6 +156,9 @@ int h_runs_get(struct http_req *req);
 int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
+
+/* server/h_metrics.c: the Prometheus metrics */
+int h_metrics(struct http_req *req);
 
 /* server/h_drills.c: restore drills (API and page) */
 int h_drills_list(struct http_req *req);
