@@ -4,6 +4,7 @@
  */
 #include "diff/model.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@ struct dpool {
 	size_t next_size;
 	struct dpool_block *blocks;
 	struct dpool_hold *holds;
+	/*
+	 * Node types and attribute names, interned: a project repeats a few
+	 * hundred of them over and over.  Open addressing, at most half full.
+	 */
+	const char **names;
+	size_t nnames, names_alloc;
 };
 
 static struct dpool *dpool_new(void)
@@ -58,6 +65,7 @@ static void dpool_unref(struct dpool *p)
 		bn = b->next;
 		free(b);
 	}
+	free(p->names);
 	free(p);
 }
 
@@ -112,6 +120,47 @@ static char *dpool_strdup(struct dpool *p, const char *s)
 	return dpool_strndup(p, s, strlen(s));
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The pool's one copy of `s`, made on first use. */
+static char *dpool_intern(struct dpool *p, const char *s)
+{
+	size_t mask, i;
+
+	if (2 * (p->nnames + 1) > p->names_alloc) {
+		const char **old = p->names;
+		size_t old_alloc = p->names_alloc;
+
+		p->names_alloc = old_alloc ? old_alloc * 2 : 64;
+		p->names = xcalloc(p->names_alloc, sizeof(*p->names));
+		mask = p->names_alloc - 1;
+		for (size_t j = 0; j < old_alloc; j++) {
+			if (!old[j])
+				continue;
+			for (i = name_hash(old[j]) & mask; p->names[i]; i = (i + 1) & mask)
+				;
+			p->names[i] = old[j];
+		}
+		free(old);
+	}
+	mask = p->names_alloc - 1;
+	for (i = name_hash(s) & mask; p->names[i]; i = (i + 1) & mask)
+		if (!strcmp(p->names[i], s))
+			return (char *)p->names[i];
+	p->names[i] = dpool_strdup(p, s);
+	p->nnames++;
+	return (char *)p->names[i];
+}
+
 /* Keep `other` alive as long as `p`; `take` hands over a reference the caller has. */
 static void dpool_hold(struct dpool *p, struct dpool *other, bool take)
 {
@@ -139,7 +188,7 @@ static void *dpool_grow(struct dpool *p, void *v, size_t n, size_t *alloc, size_
 
 	if (n < *alloc)
 		return v;
-	*alloc = *alloc ? *alloc * 2 : 4;
+	*alloc = *alloc ? *alloc * 2 : 1;   /* most nodes have one or two */
 	nv = dpool_alloc(p, *alloc * size);
 	if (n)
 		memcpy(nv, v, n * size);
@@ -154,7 +203,7 @@ static struct dnode *node_in(struct dpool *p, const char *type, const char *name
 
 	memset(n, 0, sizeof(*n));
 	n->pool = p;
-	n->type = dpool_strdup(p, type ? type : "");
+	n->type = dpool_intern(p, type ? type : "");
 	n->name = name ? dpool_strdup(p, name) : NULL;
 	return n;
 }
@@ -225,7 +274,7 @@ void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_
 		}
 	}
 	n->attrs = dpool_grow(n->pool, n->attrs, n->nattrs, &n->attrs_alloc, sizeof(*n->attrs));
-	n->attrs[n->nattrs].name = dpool_strdup(n->pool, name);
+	n->attrs[n->nattrs].name = dpool_intern(n->pool, name);
 	n->attrs[n->nattrs].value = v;
 	n->nattrs++;
 }
@@ -239,7 +288,7 @@ void dnode_replace_attr(struct dnode *n, size_t i, const char *name, const char 
 {
 	if (i >= n->nattrs)
 		return;
-	n->attrs[i].name = dpool_strdup(n->pool, name);
+	n->attrs[i].name = dpool_intern(n->pool, name);
 	n->attrs[i].value = value ? dpool_strdup(n->pool, value) : NULL;
 }
 
