@@ -15,6 +15,7 @@
 #include "diff/xml.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,12 @@
  */
 struct xml_item {
 	struct xml_item *next;
-	struct xml_node *el;       /* NULL for a run of text */
-	size_t len;                /* text: length of text[] */
+	uint32_t len;              /* text: length of text[]; ITEM_ELEMENT: an element */
 	char text[];               /* text: NUL-terminated */
 };
+
+/* Documents are under 2 GB (xml_doc_parse), so no run of text is this long. */
+#define ITEM_ELEMENT UINT32_MAX
 
 struct xml_node {
 	struct xml_item item;      /* this element's place in its parent's items */
@@ -134,10 +137,9 @@ static void builder_flush_text(struct builder *b)
 	if (!b->text.len)
 		return;
 	top = &b->stack[b->depth - 1];
-	t = pool_alloc(b->doc, sizeof(*t) + b->text.len + 1);
+	t = pool_alloc(b->doc, offsetof(struct xml_item, text) + b->text.len + 1);
 	t->next = NULL;
-	t->el = NULL;
-	t->len = b->text.len;
+	t->len = (uint32_t)b->text.len;
 	memcpy(t->text, b->text.data, b->text.len + 1);
 	*top->items_tail = t;
 	top->items_tail = &t->next;
@@ -150,7 +152,7 @@ static struct xml_node *builder_open(struct builder *b, const char *name, const 
 	struct open_el *top;
 
 	memset(el, 0, sizeof(*el));
-	el->item.el = el;
+	el->item.len = ITEM_ELEMENT;
 	el->name = name;
 	el->ns = ns;
 	if (b->depth) {
@@ -185,7 +187,7 @@ static void builder_text(struct builder *b, const char *s, size_t len)
 {
 	if (!b->depth || b->failed)
 		return;
-	if (buf_add(&b->text, s, len))
+	if (len >= ITEM_ELEMENT - b->text.len || buf_add(&b->text, s, len))
 		b->failed = true;
 }
 
@@ -531,10 +533,10 @@ bool xml_node_has_elements(const struct xml_node *n)
 static void items_text(struct buf *b, const struct xml_item *it, bool deep, int depth)
 {
 	for (; it; it = it->next) {
-		if (!it->el)
+		if (it->len != ITEM_ELEMENT)
 			(void)buf_add(b, it->text, it->len);
 		else if (deep && depth < XML_MAX_DEPTH)
-			items_text(b, it->el->items, deep, depth + 1);
+			items_text(b, ((const struct xml_node *)(const void *)it)->items, deep, depth + 1);
 	}
 }
 
@@ -543,7 +545,7 @@ static const struct xml_item *single_text(const struct xml_node *n)
 {
 	const struct xml_item *it = n->items;
 
-	return it && !it->el && !it->next ? it : NULL;
+	return it && it->len != ITEM_ELEMENT && !it->next ? it : NULL;
 }
 
 char *xml_node_text(const struct xml_node *n)
