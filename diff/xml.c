@@ -590,12 +590,24 @@ char *xml_attr_value(const struct xml_attr *a)
 	return xstrdup(a->value);
 }
 
-char *xml_node_attr(const struct xml_node *n, const char *name)
+const char *xml_attr_value_ref(const struct xml_attr *a)
+{
+	return a->value;
+}
+
+const char *xml_node_attr_ref(const struct xml_node *n, const char *name)
 {
 	const struct xml_attr *a;
 
 	for (a = n->attrs; a; a = a->next)
 		if (!strcmp(a->name, name))
-			return xstrdup(a->value);
+			return a->value;
 	return NULL;
+}
+
+char *xml_node_attr(const struct xml_node *n, const char *name)
+{
+	const char *v = xml_node_attr_ref(n, name);
+
+	return v ? xstrdup(v) : NULL;
 }
