@@ -174,6 +174,10 @@ const struct route routes[] = {
 	{ "GET", "/reports", CHG_READERS, h_page_reports, "page: population and exceptions of a period", OP_REPORT_READ },
 	{ "GET", "/audit", ROLE_ADMIN | ROLE_AUDITOR, h_page_audit, "page: the audit trail and its verification", OP_AUDIT_READ },
 	{ "GET", "/drills", ROLE_ADMIN | ROLE_AUDITOR, h_page_drills, "page: restore drills", OP_DRILL_READ },
+	{ "GET", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples, "page: samples of a period taken",
+	  OP_SAMPLE_READ },
+	{ "POST", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples_draw, "page: draw a sample of a period",
+	  OP_SAMPLE_DRAW },
 	/* the change process's pages (h_pages_change.c); /changes/new before /changes/{key} */
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },
