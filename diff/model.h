@@ -60,12 +60,11 @@ struct dnode {
 	char *type;
 	char *name;
 	struct dattr *attrs;
-	size_t nattrs, attrs_alloc;
+	uint32_t nattrs, attrs_alloc;   /* 32 bits: a document is under 2 GB */
+	uint32_t nkids, kids_alloc;
 	char *body;
 	const char *body_what;   /* static string, or NULL for "body" */
 	struct dnode **kids;
-	size_t nkids, kids_alloc;
-	unsigned flags;
 	/*
 	 * Set on the root of a file nested in another one (an archive member
 	 * parsed with its own format): the format's name (static) and the
@@ -80,6 +79,7 @@ struct dnode {
 	uint64_t hash_noname;   /* the same without this node's name (renames) */
 	/* Where the node's memory comes from (node.c); parsers leave them alone. */
 	struct dpool *pool;
+	unsigned flags;
 	bool owns_pool;         /* a root: dnode_free releases the pool */
 };
 

@@ -182,7 +182,7 @@ static void dpool_hold(struct dpool *p, struct dpool *other, bool take)
 }
 
 /* Grow an array of `size`-byte items kept in the pool to hold one more. */
-static void *dpool_grow(struct dpool *p, void *v, size_t n, size_t *alloc, size_t size)
+static void *dpool_grow(struct dpool *p, void *v, size_t n, uint32_t *alloc, size_t size)
 {
 	void *nv;
 
