@@ -10,6 +10,7 @@
  *   otcm diff OLD NEW         semantic diff of two PLC files
  *   otcm textconv FILE        normalised text of a PLC file
  *   otcm verify BUNDLE        check an evidence bundle offline
+ *   otcm agent --config FILE  the collection agent (agent/agent.h)
  *   otcm backup | restore | drill   backups and restore drills (cmd_backup.c)
  *   otcm version | help
  *
@@ -28,12 +29,16 @@
 #include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "agent/agent.h"
 #include "core/metrics.h"
 #include "server/bootstrap.h"
 #include "server/cmd.h"
 #include "server/dispatch.h"
 #include "server/forward.h"
+#include "server/hooksend.h"
+#include "server/mlisten.h"
 #include "server/routes.h"
+#include "server/watch.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -56,6 +61,7 @@ static void usage(FILE *f)
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
 		"       otcm verify BUNDLE [--trust KEY.pub]  check an evidence bundle offline\n"
+		"       otcm agent --config FILE [--once | --offline OUT | --key]  the collection agent\n"
 		"       otcm backup --to DIR         online backup with a manifest of SHA-256 sums\n"
 		"       otcm backup verify DIR       pg_verifybackup and the manifest's sums\n"
 		"       otcm restore --from DIR --data NEWDIR   restore a backup into a new data folder\n"
@@ -166,12 +172,24 @@ static int start_syslog(struct forward **out, const struct config *cfg, struct d
 			     host, OTCM_VERSION);
 }
 
+/* Webhook deliveries (docs/operations.md): subscriptions live in the database. */
+static int start_webhooks(struct hooksend **out, const struct config *cfg, struct db_pool *pool)
+{
+	if (cfg->webhook_ca && access(cfg->webhook_ca, R_OK) != 0)
+		return err_set(OTCM_EINVAL, "webhook-ca", "--webhook-ca: cannot read '%s': %s",
+			       cfg->webhook_ca, strerror(errno));
+	return hooksend_start(out, pool, cfg, OTCM_VERSION);
+}
+
 static int run_serve(const struct config *cfg)
 {
 	struct cluster *cl = NULL;
 	struct db_pool *pool = NULL;
 	struct checkpoint_writer *writer = NULL;
 	struct forward *forwarder = NULL;
+	struct hooksend *hooks = NULL;
+	struct mlisten *mlisten = NULL;
+	struct watch *watcher = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -185,7 +203,9 @@ static int run_serve(const struct config *cfg)
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
-	    (rc = start_syslog(&forwarder, cfg, pool)))
+	    (rc = start_syslog(&forwarder, cfg, pool)) ||
+	    (rc = start_webhooks(&hooks, cfg, pool)) ||
+	    (cfg->advisory_folder && (rc = watch_start(&watcher, cfg, pool, origin))))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -193,10 +213,15 @@ static int run_serve(const struct config *cfg)
 	srv.key = key;
 	srv.origin = origin;
 	metrics_new(&srv.metrics, routes_count);
-	if ((rc = server_bootstrap(&srv)) || (rc = dispatch_serve(&srv)))
+	if ((rc = server_bootstrap(&srv)) ||
+	    (cfg->metrics_listen && (rc = mlisten_start(&mlisten, cfg->metrics_listen, &srv))) ||
+	    (rc = dispatch_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	mlisten_stop(mlisten);
+	hooksend_stop(hooks);
+	watch_stop(watcher);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	metrics_free(srv.metrics);
@@ -269,6 +294,8 @@ int main(int argc, char **argv)
 		return cmd_textconv(argc - 2, argv + 2);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 2, argv + 2);
+	if (strcmp(cmd, "agent") == 0)
+		return agent_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 || strcmp(cmd, "drill") == 0) {
 		/* defaults and the environment here; the command parses its own options */
 		if (config_load(&cfg, argc, argv, argc, NULL)) {
