@@ -11,6 +11,8 @@
 #define ADMIN ROLE_ADMIN
 #define ENG (ROLE_ENGINEER | ROLE_ADMIN)
 #define QA (ROLE_QA | ROLE_ADMIN)
+/* who handles incidents: everyone in the change process but the auditor */
+#define INC (ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN)
 
 static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_NONE] = { "none", 0, "nothing" },
@@ -62,6 +64,14 @@ static const struct dom_op_info ops[OP_COUNT] = {
 
 	[OP_DRILL_RECORD] = { "drill.record", ADMIN, "record a restore drill" },
 	[OP_DRILL_READ] = { "drill.read", ADMIN | ROLE_AUDITOR, "read restore drills" },
+
+	[OP_INCIDENT_CREATE] = { "incident.create", INC, "record an incident" },
+	[OP_INCIDENT_READ] = { "incident.read", READERS, "read incidents" },
+	[OP_INCIDENT_UPDATE] = { "incident.update", INC, "change or close an incident" },
+	[OP_INCIDENT_REPORT] = { "incident.report", INC, "record a report sent to an authority" },
+	[OP_INCIDENT_LINK] = { "incident.link", INC, "link an incident to events, changes and runs" },
+	[OP_INCIDENT_REVIEW] = { "incident.review", ROLE_APPROVER, "sign an incident's post-incident review" },
+	[OP_INCIDENT_EVIDENCE] = { "incident.evidence", READERS, "export an incident's evidence" },
 };
 
 const struct dom_op_info *dom_op_info(enum dom_op op)

@@ -10,6 +10,7 @@
 #include "core/signednote.h"
 #include "core/timeutil.h"
 #include "domain/drills.h"
+#include "domain/incidents.h"
 #include "storage/checkpoint.h"
 #include "storage/drills.h"
 #include "storage/reports.h"
@@ -103,6 +104,30 @@ static int add_checkpoints(json_t *into, struct db_conn *c, uint64_t start, uint
 	return 0;
 }
 
+/* The incidents the period concerns with their NIS2 deadlines (domain/incidents.h), as "incidents". */
+static int add_incident_population(json_t *report, struct db_conn *c, const struct period *p)
+{
+	json_t *incidents = NULL;
+	int rc;
+
+	if ((rc = dom_incident_population(&incidents, c, p->from, p->to)))
+		return rc;
+	json_object_set_new(report, "incidents", incidents);
+	return 0;
+}
+
+/* Incident reports overdue at the period's end or sent late within it, as "overdue_incident_reports". */
+static int add_incident_exceptions(json_t *report, struct db_conn *c, const struct period *p)
+{
+	json_t *overdue = NULL;
+	int rc;
+
+	if ((rc = dom_incident_exceptions(&overdue, c, p->from, p->to)))
+		return rc;
+	json_object_set_new(report, "overdue_incident_reports", overdue);
+	return 0;
+}
+
 int dom_report_population(json_t **out, const struct dom *d, const char *from, const char *to,
 			  const char *format)
 {
@@ -124,7 +149,7 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 	/* restore drills of the period: SOC 2 A1.3 evidence beside the changes */
 	report = json_pack("{s:s, s:s, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
 			   "restore_drills", drills);
-	if ((rc = add_checkpoints(report, c, start, end)))
+	if ((rc = add_incident_population(report, c, &p)) || (rc = add_checkpoints(report, c, start, end)))
 		goto out;
 	after = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "from", p.from, "to", p.to, "format",
 			  format ? format : "json", "changes", (json_int_t)json_array_size(items),
@@ -163,6 +188,8 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 		goto out;
 	json_object_set_new(report, "missing_restore_drills", drills);
 	drills = NULL;
+	if ((rc = add_incident_exceptions(report, c, &p)))
+		goto out;
 	after = json_pack("{s:s, s:s, s:I, s:I}", "from", p.from, "to", p.to,
 			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
 	json_object_foreach(report, k, v)

@@ -28,6 +28,8 @@
 /*
  * The population of the period [from, to): {from, to, items,
  * restore_drills (the drills recorded in the period, domain/drills.h),
+ * incidents (those detected in the period or whose reporting ran in it,
+ * with their deadlines as of `to`, domain/incidents.h),
  * start_checkpoint, end_checkpoint, consistency_proof}.  from and to are
  * RFC 3339 dates or date-times as given (core/timeutil.h,
  * time_parse_rfc3339), from not after to; they come back normalised.
@@ -42,7 +44,9 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
  * deployments_without_approval, overdue_emergency_changes,
  * refused_self_approvals, stale_approvals, readback_mismatches,
  * releases_outside_window, missing_restore_drills (none passed within
- * --drill-max-age-days before `to`), start_checkpoint, end_checkpoint,
+ * --drill-max-age-days before `to`), overdue_incident_reports (NIS2
+ * reports overdue at `to` or sent late in the period, domain/incidents.h),
+ * start_checkpoint, end_checkpoint,
  * consistency_proof}.  *out belongs to the caller.
  */
 int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, const char *to);

@@ -9,35 +9,57 @@
 #include "storage/signatures.h"
 #include "storage/users.h"
 
+int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db_conn *c,
+			  const char *meaning, json_t *content)
+{
+	struct user u;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
+		return rc;
+	json_object_set_new(content, "meaning", json_string(meaning));
+	json_object_set_new(content, "signer", json_string(u.username));
+	out->text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out->text)
+		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
+	crypto_sha256_hex(out->sha256, out->text, strlen(out->text));
+	out->signer_id = u.id;
+	out->signer = u.username;
+	out->printed_name = u.display_name;
+	out->role = u.role;
+	return 0;
+}
+
+void dom_signed_release(struct dom_signed *s)
+{
+	free(s->text);
+	s->text = NULL;
+}
+
 int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
 		      int64_t run_id, const char *meaning, const char *method, json_t *content,
 		      const json_t *trees)
 {
 	struct signature_record s;
-	struct user u;
-	char sha[2 * CRYPTO_SHA256_LEN + 1], *text = NULL;
+	struct dom_signed sg;
 	int rc;
 
-	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
-		return rc;
-	json_object_set_new(content, "meaning", json_string(meaning));
-	json_object_set_new(content, "signer", json_string(u.username));
-	text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!text)
-		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
-	crypto_sha256_hex(sha, text, strlen(text));
+	if ((rc = dom_signing_canonical(&sg, d, c, meaning, content)))
+		goto out;
 	memset(&s, 0, sizeof(s));
 	s.change_id = change_id;
 	s.run_id = run_id;
 	s.meaning = meaning;
-	s.signer_id = u.id;
-	s.printed_name = u.display_name;
-	s.role = u.role;
+	s.signer_id = sg.signer_id;
+	s.printed_name = sg.printed_name;
+	s.role = sg.role;
 	s.auth_method = method;
-	s.content = text;
-	s.content_sha256 = sha;
+	s.content = sg.text;
+	s.content_sha256 = sg.sha256;
 	s.trees = trees;
 	rc = signatures_insert(out, c, &s);
-	free(text);
+out:
+	dom_signed_release(&sg);
 	return rc;
 }

@@ -159,7 +159,8 @@ static void fill_actor(struct http_req *req)
 uint64_t dispatch_body_limit(const struct http_req *req, const struct route *route)
 {
 	const struct config *cfg = req->srv->cfg;
-	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH;
+	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH ||
+		      route->op == OP_INCIDENT_REPORT;
 
 	if (upload && req->who.user_id)
 		return cfg->max_body;

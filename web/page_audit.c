@@ -160,6 +160,8 @@ static void exceptions_tables(struct html *h, const json_t *exceptions)
 		  { "change", "released_at", "window_start", "window_end", "why", NULL } },
 		{ "missing_restore_drills", "Restore drill overdue (SOC 2 A1.3)",
 		  { "why", "as_of", "last_passed_at", "max_age_days", NULL } },
+		{ "overdue_incident_reports", "Incident reports overdue or late (NIS2 Art. 23)",
+		  { "incident", "obligation", "due_at", "sent_at", "rule", "why", NULL } },
 	};
 	size_t i, total = 0;
 

@@ -320,4 +320,16 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty);
  */
 void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
+/*
+ * The incident list: `list` as dom_incident_list() gives it, `open_only`
+ * the filter; below it the form to record an incident (not for
+ * auditors), refilled from `values` with `error` shown when one was
+ * refused (both may be NULL).
+ */
+void page_incidents(struct html *h, const struct web_page *p, const json_t *list, bool open_only,
+		    const json_t *values, const char *error);
+
+/* One incident as dom_incident_read() gives it, its deadlines counting down; `done` a notice or NULL. */
+void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done);
+
 #endif
