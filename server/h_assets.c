@@ -8,6 +8,8 @@
  *                                            ?limit= ?cursor=
  *   GET   /api/v1/assets/{id}     any role   dom_asset_read
  *   PATCH /api/v1/assets/{id}     admin      dom_asset_update
+ *   GET   /api/v1/assets/{id}/inventory
+ *                                 any role   dom_inventory_read: ?limit=
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "core/err.h"
 #include "domain/assets.h"
+#include "domain/inventory.h"
 #include "server/handlers.h"
 
 /* The request body as a JSON object, within the configured nesting depth. */
@@ -71,8 +74,8 @@ out:
 	return rc;
 }
 
-/* ?limit=: a number; the domain checks its range. */
-static int query_limit(unsigned *out, struct http_req *req)
+/* ?limit=: a number; the domain checks its range (`max` only names it). */
+static int query_limit(unsigned *out, struct http_req *req, unsigned max)
 {
 	const char *s = http_query(req, "limit");
 
@@ -82,7 +85,7 @@ static int query_limit(unsigned *out, struct http_req *req)
 	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 6 ||
 	    strtoul(s, NULL, 10) < 1)
 		return err_set(OTCM_EINVAL, "limit", "limit must be a number from 1 to %u",
-			       DOM_ASSETS_MAX_LIMIT);
+			       max);
 	*out = (unsigned)strtoul(s, NULL, 10);
 	return 0;
 }
@@ -98,7 +101,22 @@ int h_assets_list(struct http_req *req)
 	q.path = http_query(req, "path");
 	q.type = http_query(req, "type");
 	q.cursor = http_query(req, "cursor");
-	if ((rc = query_limit(&q.limit, req)) || (rc = dom_asset_list(&page, &req->dom, &q)))
+	if ((rc = query_limit(&q.limit, req, DOM_ASSETS_MAX_LIMIT)) ||
+	    (rc = dom_asset_list(&page, &req->dom, &q)))
 		return rc;
 	return http_reply_json(req, 200, page);
+}
+
+int h_assets_inventory(struct http_req *req)
+{
+	json_t *inv = NULL;
+	unsigned limit;
+	int64_t id;
+	int rc;
+
+	if ((rc = dom_asset_id(&id, http_param(req, 0))) ||
+	    (rc = query_limit(&limit, req, DOM_INVENTORY_MAX_LIMIT)) ||
+	    (rc = dom_inventory_read(&inv, &req->dom, id, limit)))
+		return rc;
+	return http_reply_json(req, 200, inv);
 }

@@ -34,6 +34,7 @@
 #include "domain/assets.h"
 #include "domain/auth.h"
 #include "domain/changes.h"
+#include "domain/inventory.h"
 #include "domain/versions.h"
 #include "server/auth.h"
 #include "server/h_pages.h"
@@ -478,12 +479,18 @@ int h_page_asset(struct http_req *req)
 {
 	struct web_page p;
 	json_t *asset = NULL, *history = NULL, *version = NULL, *refs = NULL, *changes = NULL;
+	json_t *inventory = NULL;
 	const char *head;
 	int64_t id;
 	struct html h;
 	int rc;
 
 	if ((rc = load_asset(&asset, &id, req)) ||
+	    (rc = dom_inventory_read(&inventory, &req->dom, id, 50)))
+		return rc;
+	/* the page shows the inventory's history beside the asset's fields */
+	json_object_set_new(asset, "inventory", inventory);
+	if (
 	    (rc = dom_version_history(&history, &req->dom, id, http_query(req, "branch"),
 				      http_query(req, "cursor"), 0)))
 		return rc;

@@ -332,7 +332,9 @@ int h_page_admin_assets(struct http_req *req)
 	return assets_admin_page(req, 200, NULL, NULL, NULL);
 }
 
-static const char *const asset_text_fields[] = { "vendor", "model", "firmware", "description" };
+static const char *const asset_text_fields[] = {
+	"vendor", "model", "firmware", "serial_number", "order_number", "cpe", "purl", "description"
+};
 
 int h_page_admin_asset_create(struct http_req *req)
 {

@@ -27,6 +27,7 @@ int h_assets_create(struct http_req *req);
 int h_assets_get(struct http_req *req);
 int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
+int h_assets_inventory(struct http_req *req);
 
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);

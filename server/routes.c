@@ -49,6 +49,8 @@ const struct route routes[] = {
 	  "list assets by path (?prefix= ?path= ?type= ?limit= ?cursor=)", OP_ASSET_LIST },
 	{ "GET", "/api/v1/assets/{id}", ROLE_ANY, h_assets_get, "one asset", OP_ASSET_READ },
 	{ "PATCH", "/api/v1/assets/{id}", ROLE_ADMIN, h_assets_patch, "change an asset's fields", OP_ASSET_UPDATE },
+	{ "GET", "/api/v1/assets/{id}/inventory", ROLE_ANY, h_assets_inventory,
+	  "an asset's inventory with its history (?limit=)", OP_ASSET_READ },
 	{ "POST", "/api/v1/assets/{id}/versions", ROLE_ENGINEER | ROLE_ADMIN, h_versions_create,
 	  "upload a new version (multipart: files or one archive)", OP_VERSION_UPLOAD },
 	{ "PUT", "/api/v1/assets/{id}/files/{path+}", ROLE_ENGINEER | ROLE_ADMIN, h_versions_put_file,

@@ -14,7 +14,8 @@
 /* The columns asset_to_json() reads, in order. */
 #define ASSET_COLUMNS \
 	"a.id, a.path, a.type, a.vendor, a.model, a.firmware, a.description, " \
-	"coalesce(u.username, ''), " US("a.created_at") ", " US("a.updated_at")
+	"coalesce(u.username, ''), " US("a.created_at") ", " US("a.updated_at") ", " \
+	"a.serial_number, a.order_number, a.cpe, a.purl"
 
 static const char *const asset_types[] = {
 	"plc", "hmi", "drive", "robot", "scada", "recipe", "other", NULL
@@ -110,12 +111,7 @@ int assets_check_fields(const struct asset_fields *f)
 		return rc;
 	if (f->type && (rc = assets_check_type(f->type, "type")))
 		return rc;
-	if ((rc = check_len(f->vendor, "vendor", ASSETS_MAX_TEXT)) ||
-	    (rc = check_len(f->model, "model", ASSETS_MAX_TEXT)) ||
-	    (rc = check_len(f->firmware, "firmware", ASSETS_MAX_TEXT)) ||
-	    (rc = check_len(f->description, "description", ASSETS_MAX_DESCRIPTION)))
-		return rc;
-	return 0;
+	return check_len(f->description, "description", ASSETS_MAX_DESCRIPTION);
 }
 
 static int64_t to_i64(const char *s)
@@ -134,6 +130,10 @@ static json_t *asset_to_json(const struct db_res *r, size_t row)
 	json_object_set_new(o, "vendor", json_string(db_res_get(r, row, 3)));
 	json_object_set_new(o, "model", json_string(db_res_get(r, row, 4)));
 	json_object_set_new(o, "firmware", json_string(db_res_get(r, row, 5)));
+	json_object_set_new(o, "serial_number", json_string(db_res_get(r, row, 10)));
+	json_object_set_new(o, "order_number", json_string(db_res_get(r, row, 11)));
+	json_object_set_new(o, "cpe", json_string(db_res_get(r, row, 12)));
+	json_object_set_new(o, "purl", json_string(db_res_get(r, row, 13)));
 	json_object_set_new(o, "description", json_string(db_res_get(r, row, 6)));
 	json_object_set_new(o, "created_by", json_string(db_res_get(r, row, 7)));
 	time_format_rfc3339(t, to_i64(db_res_get(r, row, 8)));
@@ -144,8 +144,8 @@ static json_t *asset_to_json(const struct db_res *r, size_t row)
 }
 
 static const char sql_asset_insert[] =
-	"INSERT INTO assets (path, type, vendor, model, firmware, description, created_by) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+	"INSERT INTO assets (path, type, description, created_by) "
+	"VALUES ($1, $2, $3, $4) RETURNING id";
 
 int assets_create(json_t **out, struct db_conn *c, const struct asset_fields *f,
 		  int64_t created_by)
@@ -164,12 +164,11 @@ int assets_create(json_t **out, struct db_conn *c, const struct asset_fields *f,
 	snprintf(by, sizeof(by), "%" PRId64, created_by);
 	{
 		const struct db_param p[] = {
-			DB_TEXT(f->path), DB_TEXT(f->type), DB_TEXT(f->vendor ? f->vendor : ""),
-			DB_TEXT(f->model ? f->model : ""), DB_TEXT(f->firmware ? f->firmware : ""),
+			DB_TEXT(f->path), DB_TEXT(f->type),
 			DB_TEXT(f->description ? f->description : ""), DB_TEXT(by),
 		};
 
-		rc = db_exec(&r, c, sql_asset_insert, 7, p, false);
+		rc = db_exec(&r, c, sql_asset_insert, 4, p, false);
 	}
 	if (rc == OTCM_ECONFLICT)
 		return err_set(OTCM_ECONFLICT, "path", "asset '%s' already exists", f->path);
@@ -213,9 +212,7 @@ int assets_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
 
 static const char sql_asset_update[] =
 	"UPDATE assets SET path = coalesce($2, path), type = coalesce($3, type), "
-	"vendor = coalesce($4, vendor), model = coalesce($5, model), "
-	"firmware = coalesce($6, firmware), description = coalesce($7, description), "
-	"updated_at = now() WHERE id = $1";
+	"description = coalesce($4, description), updated_at = now() WHERE id = $1";
 
 static struct db_param opt_text(const char *s)
 {
@@ -234,11 +231,10 @@ int assets_update(json_t **out, struct db_conn *c, int64_t id, const struct asse
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	{
 		const struct db_param p[] = {
-			DB_TEXT(ids), opt_text(f->path), opt_text(f->type), opt_text(f->vendor),
-			opt_text(f->model), opt_text(f->firmware), opt_text(f->description),
+			DB_TEXT(ids), opt_text(f->path), opt_text(f->type), opt_text(f->description),
 		};
 
-		rc = db_exec(&r, c, sql_asset_update, 7, p, false);
+		rc = db_exec(&r, c, sql_asset_update, 4, p, false);
 	}
 	if (rc == OTCM_ECONFLICT)
 		return err_set(OTCM_ECONFLICT, "path", "asset '%s' already exists",

@@ -4,8 +4,8 @@
  * repository (refs and versions are keyed by the asset's id).
  *
  * Assets are returned as JSON objects
- *   {id, path, type, vendor, model, firmware, description, created_by,
- *    created_at, updated_at}
+ *   {id, path, type, vendor, model, firmware, serial_number, order_number,
+ *    cpe, purl, description, created_by, created_at, updated_at}
  * (created_by is the creator's username; times are RFC 3339 UTC).
  *
  * Every function runs on the caller's connection; writes belong in the
@@ -27,16 +27,16 @@
 #include "storage/db.h"
 
 #define ASSETS_MAX_PATH 255
-#define ASSETS_MAX_TEXT 200        /* vendor, model, firmware */
 #define ASSETS_MAX_DESCRIPTION 4000
 
-/* The descriptive fields of an asset; NULL members are "not given". */
+/*
+ * The register's fields of an asset; NULL members are "not given".  The
+ * inventory (vendor, model, firmware, serial and order number, CPE, PURL)
+ * is written through storage/inventory.h, which keeps its history.
+ */
 struct asset_fields {
 	const char *path;
 	const char *type;
-	const char *vendor;
-	const char *model;
-	const char *firmware;
 	const char *description;
 };
 
@@ -57,7 +57,7 @@ int assets_check_path(const char *path, const char *field);
 int assets_check_type(const char *type, const char *field);
 
 /*
- * Check every given member of `f` (lengths, path, type); 0 or OTCM_EINVAL
+ * Check every given member of `f` (path, type, description's length); 0 or OTCM_EINVAL
  * naming the first bad field.
  */
 int assets_check_fields(const struct asset_fields *f);

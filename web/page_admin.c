@@ -209,6 +209,12 @@ static void asset_text_fields(struct html *h, const json_t *values)
 	text_input(h, "vendor", "Vendor", "e.g. Rockwell, Siemens, Beckhoff", web_str(values, "vendor"), NULL);
 	text_input(h, "model", "Model", NULL, web_str(values, "model"), NULL);
 	text_input(h, "firmware", "Firmware version", NULL, web_str(values, "firmware"), NULL);
+	text_input(h, "serial_number", "Serial number", NULL, web_str(values, "serial_number"), NULL);
+	text_input(h, "order_number", "Order number", "the vendor's catalogue number, e.g. 6ES7515-2AM02-0AB0",
+		   web_str(values, "order_number"), NULL);
+	text_input(h, "cpe", "CPE", "cpe:2.3:h:vendor:product:version:*:*:*:*:*:*:*",
+		   web_str(values, "cpe"), NULL);
+	text_input(h, "purl", "PURL", "pkg:generic/vendor/product@version", web_str(values, "purl"), NULL);
 	html_raw(h, "<label for=\"description\">Description</label>"
 		    "<textarea id=\"description\" name=\"description\" rows=\"3\">");
 	html_text(h, web_str(values, "description"));

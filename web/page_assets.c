@@ -157,6 +157,56 @@ static void file_table(struct html *h, const json_t *asset, const char *commit, 
 	html_raw(h, "</tbody></table></div>\n");
 }
 
+/* "</dd><dt>label</dt><dd>value" for an inventory field that is set. */
+static void optional_field(struct html *h, const json_t *asset, const char *key, const char *label)
+{
+	const char *v = web_str(asset, key);
+
+	if (!v || !*v)
+		return;
+	html_raw(h, "</dd><dt>");
+	html_text(h, label);
+	html_raw(h, "</dt><dd>");
+	html_text(h, v);
+}
+
+/* The inventory's history (domain/inventory.h), newest first. */
+static void inventory_history(struct html *h, const json_t *history)
+{
+	const json_t *e;
+	size_t i;
+
+	html_raw(h, "<h2 id=\"inventory\">Inventory history</h2>\n");
+	if (json_array_size(history) == 0) {
+		html_raw(h, "<p class=\"muted\">No inventory field has been set yet.</p>\n");
+		return;
+	}
+	html_raw(h, "<table class=\"inventory\"><thead><tr><th>when</th><th>field</th><th>from</th>"
+		    "<th>to</th><th>source</th><th>by</th></tr></thead><tbody>\n");
+	json_array_foreach(history, i, e) {
+		const char *ref = web_str(e, "source_ref");
+
+		html_raw(h, "<tr><td>");
+		web_time(h, web_str(e, "at"));
+		html_raw(h, "</td><td>");
+		html_text(h, web_str(e, "field"));
+		html_raw(h, "</td><td><code>");
+		html_text(h, web_str(e, "old"));
+		html_raw(h, "</code></td><td><code>");
+		html_text(h, web_str(e, "new"));
+		html_raw(h, "</code></td><td>");
+		html_text(h, web_str(e, "source"));
+		if (ref) {
+			html_raw(h, " ");
+			html_text(h, ref);
+		}
+		html_raw(h, "</td><td>");
+		html_text(h, web_str(e, "by"));
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table>\n");
+}
+
 void page_asset(struct html *h, const struct web_page *p, const json_t *asset, const json_t *refs,
 		const char *head, const json_t *history, const json_t *files, const json_t *changes,
 		bool may_upload)
@@ -175,6 +225,10 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 	html_text(h, web_str(asset, "model"));
 	html_raw(h, "</dd><dt>firmware</dt><dd>");
 	html_text(h, web_str(asset, "firmware"));
+	optional_field(h, asset, "serial_number", "serial number");
+	optional_field(h, asset, "order_number", "order number");
+	optional_field(h, asset, "cpe", "CPE");
+	optional_field(h, asset, "purl", "PURL");
 	html_raw(h, "</dd><dt>description</dt><dd>");
 	html_text(h, web_str(asset, "description"));
 	html_raw(h, "</dd><dt>baseline</dt><dd>");
@@ -277,6 +331,7 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 		}
 		html_raw(h, "</select><button type=\"submit\" class=\"secondary\">Compare</button></form>\n");
 	}
+	inventory_history(h, json_object_get(json_object_get(asset, "inventory"), "history"));
 	html_raw(h, "<h2>Files of the baseline</h2>\n");
 	if (head)
 		file_table(h, asset, head, files);
