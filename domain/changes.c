@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "domain/auth.h"
+#include "domain/firmware.h"
 #include "domain/signing.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
@@ -608,7 +609,7 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 {
 	static const char *const fields[] = { "password", "totp_code", "reason", NULL };
 	json_t *body = body_of(in), *content = NULL, *trees = NULL, *sig = NULL;
-	json_t *after = NULL, *before = NULL, *moved = NULL;
+	json_t *after = NULL, *before = NULL, *moved = NULL, *firmware = NULL;
 	struct db_conn *c = NULL;
 	struct dom_change_state ch;
 	struct repo_signature who;
@@ -625,7 +626,8 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
 	if ((rc = dom_begin(&c, d)) || (rc = dom_change_lock(&ch, d, c, key)) ||
-	    (rc = dom_reauth(&method, d, c, password, code)) || (rc = rules_can_release(&ch.view)))
+	    (rc = dom_reauth(&method, d, c, password, code)) || (rc = rules_can_release(&ch.view)) ||
+	    (rc = dom_firmware_release_check(&firmware, c, ch.id)))
 		goto out;
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
 		goto out;
@@ -650,7 +652,9 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	if ((rc = dom_signing_write(&sig, d, c, ch.id, 0, "released", method, content, trees)))
 		goto out;
 	before = json_pack("{s:s}", "state", ch.facts.state);
-	if ((rc = changes_set_state(c, ch.id, "released")) || (rc = changes_get(&after, c, ch.id)))
+	/* a firmware update's after-firmware is what the asset runs now */
+	if ((rc = changes_set_state(c, ch.id, "released")) || (rc = dom_firmware_released(d, c, ch.key, firmware)) ||
+	    (rc = changes_get(&after, c, ch.id)))
 		goto out;
 	json_object_set(after, "release", moved);
 	json_object_set(after, "signature", sig);
@@ -669,6 +673,7 @@ out:
 	json_decref(before);
 	json_decref(after);
 	json_decref(moved);
+	json_decref(firmware);
 	return rc;
 }
 

@@ -56,6 +56,8 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_RUN_STEP] = { "run.step", QA, "record a test step" },
 	[OP_RUN_ATTACH] = { "run.attach", QA, "attach evidence to a test step" },
 	[OP_RUN_SIGN] = { "run.sign", QA, "sign a test run" },
+	[OP_CHANGE_FIRMWARE] = { "change.firmware", ENG, "record a firmware update's before, after and advisory" },
+	[OP_CHANGE_FIRMWARE_FILE] = { "change.firmware-file", ENG, "upload a firmware update's vendor package" },
 
 	[OP_EVIDENCE_EXPORT] = { "evidence.export", READERS, "export a change's evidence" },
 	[OP_REPORT_READ] = { "report.read", READERS, "read reports" },

@@ -59,6 +59,8 @@ enum dom_op {
 	OP_RUN_STEP,
 	OP_RUN_ATTACH,
 	OP_RUN_SIGN,
+	OP_CHANGE_FIRMWARE,
+	OP_CHANGE_FIRMWARE_FILE,
 
 	/* evidence, reports and the audit trail */
 	OP_EVIDENCE_EXPORT,

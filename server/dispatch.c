@@ -160,7 +160,7 @@ uint64_t dispatch_body_limit(const struct http_req *req, const struct route *rou
 {
 	const struct config *cfg = req->srv->cfg;
 	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH ||
-		      route->op == OP_INCIDENT_REPORT;
+		      route->op == OP_INCIDENT_REPORT || route->op == OP_CHANGE_FIRMWARE_FILE;
 
 	if (upload && req->who.user_id)
 		return cfg->max_body;

@@ -151,6 +151,11 @@ int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
 
+/* server/h_firmware.c: controlled firmware updates of a change */
+int h_firmware_put(struct http_req *req);
+int h_firmware_file(struct http_req *req);
+int h_firmware_list(struct http_req *req);
+
 /* server/h_incidents.c: incidents and their reporting (API and pages) */
 int h_incidents_create(struct http_req *req);
 int h_incidents_list(struct http_req *req);
