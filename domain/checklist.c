@@ -608,9 +608,10 @@ static const char *c_audit(const struct facts *f, const struct events *e, const 
 static const char *c_reauth(const struct facts *f, char *detail, json_t *ev)
 {
 	const json_t *s;
-	size_t i, totp = 0;
+	size_t i, totp = 0, enrolled = 0;
 
-	json_array_append_new(ev, json_string("change.json: signatures (reauthenticated_with)"));
+	json_array_append_new(ev, json_string("change.json: signatures (reauthenticated_with, "
+					      "second_factor_enrolled)"));
 	json_array_append_new(ev, json_string("statements/signature-ID.dsse.json"));
 	if (json_array_size(f->signatures) == 0) {
 		snprintf(detail, DETAIL_MAX, "the change has no signatures");
@@ -618,18 +619,29 @@ static const char *c_reauth(const struct facts *f, char *detail, json_t *ev)
 	}
 	json_array_foreach(f->signatures, i, s) {
 		const char *how = jstr(s, "reauthenticated_with");
+		bool second = !strcmp(how, "password+totp");
 
-		if (!strcmp(how, "password+totp"))
-			totp++;
-		else if (strcmp(how, "password")) {
+		if (!second && strcmp(how, "password")) {
 			snprintf(detail, DETAIL_MAX, "signature %" JSON_INTEGER_FORMAT " records no re-authentication",
 				 json_integer_value(json_object_get(s, "id")));
 			return CHECKLIST_NOT_MET;
 		}
+		/* an enrolled signer must have given a one-time code as well */
+		if (json_is_true(json_object_get(s, "second_factor_enrolled"))) {
+			enrolled++;
+			if (!second) {
+				snprintf(detail, DETAIL_MAX, "signature %" JSON_INTEGER_FORMAT " by %.100s, enrolled "
+					 "in one-time codes, was re-authenticated with the password alone",
+					 json_integer_value(json_object_get(s, "id")), jstr(s, "signer"));
+				return CHECKLIST_NOT_MET;
+			}
+		}
+		if (second)
+			totp++;
 	}
-	snprintf(detail, DETAIL_MAX, "every one of %zu signatures re-entered the password at signing, %zu "
-		 "with a one-time code (signers enrolled in one-time codes must give one)",
-		 json_array_size(f->signatures), totp);
+	snprintf(detail, DETAIL_MAX, "every one of %zu signatures re-entered the password at signing; %zu "
+		 "by signers enrolled in one-time codes, each with a code; %zu with a one-time code in all",
+		 json_array_size(f->signatures), enrolled, totp);
 	return CHECKLIST_MET;
 }
 
@@ -735,6 +747,53 @@ int checklist_compute(json_t **out, const struct checklist_records *in)
 	result = c_emergency(&f, detail, evidence);
 	add(list, "emergency", "Emergency handling: retrospective approval in time", result, detail, evidence);
 	json_decref(e.list);
+	*out = list;
+	return 0;
+}
+
+int checklist_effectiveness(json_t **out, const json_t *changes)
+{
+	struct checklist_records none = { 0 };
+	json_t *blank = json_object(), *controls = NULL, *list, *row;
+	const json_t *ch, *ctl;
+	size_t i, j, k;
+	int rc;
+
+	if (!json_is_array(changes))
+		return err_set(OTCM_EINVAL, "changes", "the changes are not a JSON array");
+	/* the controls in their fixed order, from the checklist of an empty ticket */
+	none.change = blank;
+	rc = checklist_compute(&controls, &none);
+	json_decref(blank);
+	if (rc)
+		return rc;
+	list = json_array();
+	json_array_foreach(controls, i, ctl) {
+		const char *id = jstr(ctl, "id");
+		json_int_t met = 0, not_met = 0, na = 0;
+		json_t *exceptions = json_array();
+
+		json_array_foreach(changes, j, ch) {
+			const json_t *mine = NULL, *c;
+
+			json_array_foreach(json_object_get(ch, "checklist"), k, c)
+				if (!strcmp(jstr(c, "id"), id))
+					mine = c;
+			if (mine && !strcmp(jstr(mine, "result"), CHECKLIST_MET)) {
+				met++;
+			} else if (mine && !strcmp(jstr(mine, "result"), CHECKLIST_NA)) {
+				na++;
+			} else {
+				not_met++;
+				json_array_append_new(exceptions, json_pack("{s:s, s:s}", "key", jstr(ch, "key"),
+					"detail", mine ? jstr(mine, "detail") : "the change's checklist lacks this control"));
+			}
+		}
+		row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "id", id, "control", jstr(ctl, "control"), "met",
+				met, "not_met", not_met, "not_applicable", na, "exceptions", exceptions);
+		json_array_append_new(list, row);
+	}
+	json_decref(controls);
 	*out = list;
 	return 0;
 }

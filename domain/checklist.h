@@ -53,4 +53,16 @@ struct checklist_records {
  */
 int checklist_compute(json_t **out, const struct checklist_records *in);
 
+/*
+ * The effectiveness of each control over several changes (a period's
+ * population, a sample): `changes` is an array of {key, checklist} with
+ * checklists as checklist_compute() gives them.  *out is a new array,
+ * one object per control in the checklist's order: {id, control, met,
+ * not_met, not_applicable (counts of changes), exceptions: [{key, detail}]
+ * (every change that did not meet it; a checklist without the control
+ * counts as not met)}.  Returns 0, or OTCM_EINVAL (field "changes") when
+ * `changes` is not an array.
+ */
+int checklist_effectiveness(json_t **out, const json_t *changes);
+
 #endif

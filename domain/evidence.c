@@ -697,6 +697,64 @@ static const char README_FMT[] =
 /* ---- the bundle ---- */
 
 /*
+ * The records of change `change_id` as change.json holds them (*out_full,
+ * its checklist included, decided from exactly the records the bundle
+ * holds, as the verifier will), its versions (*out_versions) and the
+ * newest event's time (*out_mtime), with the files they come with added
+ * to fs: tests/run-ID.json, the attachments (only with `attachments`) and
+ * audit/.  Proved against the checkpoint of `tree_size`; reads in c's open
+ * transaction.
+ */
+static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, struct bundle_files *fs,
+		  struct db_conn *c, int64_t change_id, uint64_t tree_size, bool attachments)
+{
+	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL;
+	int64_t *seqs = NULL;
+	size_t nseqs = 0, i;
+	struct buf events = BUF_INIT;
+	struct checklist_records records;
+	const struct bundle_file *cp;
+	char name[1200];
+	int rc;
+
+	if ((rc = changes_get_full(&full, c, change_id)) || (rc = evidence_versions(&versions, c, change_id)) ||
+	    (rc = evidence_event_seqs(&seqs, &nseqs, out_mtime, c, change_id)))
+		goto out;
+	/* the runs with their steps and attachments */
+	json_array_foreach(json_object_get(full, "test_runs"), i, r) {
+		if ((rc = runs_get(&run, c, json_integer_value(json_object_get(r, "id")), false)) ||
+		    (attachments && (rc = add_attachments(fs, c, run))))
+			goto out;
+		snprintf(name, sizeof(name), "tests/run-%" JSON_INTEGER_FORMAT ".json",
+			 json_integer_value(json_object_get(r, "id")));
+		bundle_files_add_json(fs, name, run);
+		json_array_set_new(json_object_get(full, "test_runs"), i, run);
+		run = NULL;
+	}
+	json_object_set(full, "versions", versions);
+	if ((rc = add_audit(&events, &proofs, fs, c, seqs, nseqs, tree_size)))
+		goto out;
+	cp = bundle_files_get(fs, "audit/checkpoint");
+	records = (struct checklist_records){ full, events.data, events.len, proofs, cp->data, cp->len };
+	if ((rc = checklist_compute(&checklist, &records)))
+		goto out;
+	json_object_set(full, "checklist", checklist);
+	*out_full = full;
+	full = NULL;
+	*out_versions = versions;
+	versions = NULL;
+out:
+	buf_release(&events);
+	json_decref(proofs);
+	json_decref(checklist);
+	json_decref(run);
+	json_decref(versions);
+	json_decref(full);
+	free(seqs);
+	return rc;
+}
+
+/*
  * Append the bundle of change `change_id`, proved against the checkpoint
  * of `tree_size`, to out.  Reads in c's open transaction (REPEATABLE READ,
  * for a consistent view).
@@ -705,40 +763,17 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 		 int64_t change_id, uint64_t tree_size)
 {
 	struct bundle_files fs = { 0 };
-	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL;
+	json_t *full = NULL, *versions = NULL, *r;
 	json_t *changed = json_object();
-	int64_t *seqs = NULL, mtime = 0;
-	size_t nseqs = 0, i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
-	struct buf readme = BUF_INIT, events = BUF_INIT;
-	struct checklist_records records;
-	const struct bundle_file *cp;
+	int64_t mtime = 0;
+	size_t i, cap = out->cap ? out->cap : BUF_DEFAULT_CAP;
+	struct buf readme = BUF_INIT;
 	char chg[32], name[1200], records_sha256[2 * CRYPTO_SHA256_LEN + 1];
 	int rc;
 
 	snprintf(chg, sizeof(chg), "CHG-%" PRId64, change_id);
-	if ((rc = changes_get_full(&full, c, change_id)) || (rc = evidence_versions(&versions, c, change_id)) ||
-	    (rc = evidence_event_seqs(&seqs, &nseqs, &mtime, c, change_id)))
+	if ((rc = gather(&full, &versions, &mtime, &fs, c, change_id, tree_size, true)))
 		goto out;
-	/* the runs with their steps and attachments */
-	json_array_foreach(json_object_get(full, "test_runs"), i, r) {
-		if ((rc = runs_get(&run, c, json_integer_value(json_object_get(r, "id")), false)) ||
-		    (rc = add_attachments(&fs, c, run)))
-			goto out;
-		snprintf(name, sizeof(name), "tests/run-%" JSON_INTEGER_FORMAT ".json",
-			 json_integer_value(json_object_get(r, "id")));
-		bundle_files_add_json(&fs, name, run);
-		json_array_set_new(json_object_get(full, "test_runs"), i, run);
-		run = NULL;
-	}
-	json_object_set(full, "versions", versions);
-	/* the checklist is decided from exactly the records the bundle holds, as the verifier will */
-	if ((rc = add_audit(&events, &proofs, &fs, c, seqs, nseqs, tree_size)))
-		goto out;
-	cp = bundle_files_get(&fs, "audit/checkpoint");
-	records = (struct checklist_records){ full, events.data, events.len, proofs, cp->data, cp->len };
-	if ((rc = checklist_compute(&checklist, &records)))
-		goto out;
-	json_object_set(full, "checklist", checklist);
 	bundle_files_add_json(&fs, "change.json", full);
 	crypto_sha256_hex(records_sha256, bundle_files_get(&fs, "change.json")->data,
 			  bundle_files_get(&fs, "change.json")->len);
@@ -771,15 +806,48 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 	rc = bundle_seal(out, &fs, key, mtime);
 out:
 	buf_release(&readme);
-	buf_release(&events);
-	json_decref(proofs);
-	json_decref(checklist);
 	json_decref(changed);
 	bundle_files_release(&fs);
-	json_decref(run);
 	json_decref(versions);
 	json_decref(full);
+	return rc;
+}
+
+int dom_evidence_newest_event(uint64_t *out, struct db_conn *c, int64_t change_id)
+{
+	int64_t *seqs = NULL, at = 0;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = evidence_event_seqs(&seqs, &n, &at, c, change_id)))
+		return rc;
+	*out = n ? (uint64_t)seqs[n - 1] : 0;
 	free(seqs);
+	return 0;
+}
+
+int dom_evidence_bundle(struct buf *out, const struct dom *d, struct db_conn *c, int64_t change_id,
+			uint64_t tree_size)
+{
+	if (!d->key)
+		return err_set(OTCM_EINTERNAL, NULL, "no signing key to sign evidence with");
+	return build(out, c, d->key, change_id, tree_size);
+}
+
+int dom_evidence_checklist(json_t **out, struct db_conn *c, int64_t change_id, uint64_t tree_size)
+{
+	struct bundle_files fs = { 0 };
+	json_t *full = NULL, *versions = NULL;
+	int64_t mtime = 0;
+	int rc;
+
+	if ((rc = gather(&full, &versions, &mtime, &fs, c, change_id, tree_size, false)))
+		goto out;
+	*out = json_incref(json_object_get(full, "checklist"));
+out:
+	bundle_files_release(&fs);
+	json_decref(versions);
+	json_decref(full);
 	return rc;
 }
 

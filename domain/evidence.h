@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "domain/domain.h"
+#include "storage/db.h"
 
 /*
  * The bundle of change `key` ("CHG-n") into out (initialised here, its cap
@@ -43,5 +44,30 @@ int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN +
  */
 int dom_incident_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
 				 const struct dom *d, const char *key);
+
+/*
+ * Building blocks of the operations that carry bundles or checklists of
+ * several changes (domain/samples.h, domain/reports.h), which check
+ * permission and write their audit event themselves; none of these does.
+ */
+
+/* The sequence number of change `change_id`'s newest event (0: none), on any connection. */
+int dom_evidence_newest_event(uint64_t *out, struct db_conn *c, int64_t change_id);
+
+/*
+ * Append the bundle of change `change_id` to out (initialised by the
+ * caller) as dom_evidence_export() builds it, but proved against the
+ * checkpoint of `tree_size` (which must sign the change's newest event),
+ * reading in c's open transaction.
+ */
+int dom_evidence_bundle(struct buf *out, const struct dom *d, struct db_conn *c, int64_t change_id,
+			uint64_t tree_size);
+
+/*
+ * The control checklist (domain/checklist.h) of change `change_id`,
+ * decided from the records its bundle would hold with its events proved
+ * against the checkpoint of `tree_size`; *out is owned by the caller.
+ */
+int dom_evidence_checklist(json_t **out, struct db_conn *c, int64_t change_id, uint64_t tree_size);
 
 #endif

@@ -63,9 +63,17 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_REPORT_READ] = { "report.read", READERS, "read reports" },
 	[OP_AUDIT_READ] = { "audit.read", ADMIN | ROLE_AUDITOR, "read the audit trail" },
 	[OP_CHECKPOINT_CREATE] = { "checkpoint.create", ADMIN, "sign an audit checkpoint" },
+	[OP_SAMPLE_DRAW] = { "sample.draw", ADMIN | ROLE_AUDITOR, "draw a sample of a period's changes" },
+	[OP_SAMPLE_READ] = { "sample.read", ADMIN | ROLE_AUDITOR, "read samples and their evidence" },
 
 	[OP_DRILL_RECORD] = { "drill.record", ADMIN, "record a restore drill" },
 	[OP_DRILL_READ] = { "drill.read", ADMIN | ROLE_AUDITOR, "read restore drills" },
+
+	[OP_WEBHOOK_CREATE] = { "webhook.create", ADMIN, "subscribe a webhook" },
+	[OP_WEBHOOK_READ] = { "webhook.read", ADMIN, "read webhooks and their deliveries" },
+	[OP_WEBHOOK_UPDATE] = { "webhook.update", ADMIN, "change a webhook" },
+	[OP_WEBHOOK_DELETE] = { "webhook.delete", ADMIN, "delete a webhook" },
+	[OP_METRICS_READ] = { "metrics.read", ADMIN | ROLE_AUDITOR, "read the metrics" },
 
 	[OP_INCIDENT_CREATE] = { "incident.create", INC, "record an incident" },
 	[OP_INCIDENT_READ] = { "incident.read", READERS, "read incidents" },

@@ -67,10 +67,19 @@ enum dom_op {
 	OP_REPORT_READ,
 	OP_AUDIT_READ,
 	OP_CHECKPOINT_CREATE,
+	OP_SAMPLE_DRAW,
+	OP_SAMPLE_READ,
 
 	/* operations: backups and their restore drills */
 	OP_DRILL_RECORD,
 	OP_DRILL_READ,
+
+	/* operations: outside destinations and monitoring */
+	OP_WEBHOOK_CREATE,
+	OP_WEBHOOK_READ,
+	OP_WEBHOOK_UPDATE,
+	OP_WEBHOOK_DELETE,
+	OP_METRICS_READ,
 
 	/* incidents and their reporting (NIS2 Art. 23) */
 	OP_INCIDENT_CREATE,

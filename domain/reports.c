@@ -9,8 +9,12 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "core/mem.h"
+#include "domain/checklist.h"
 #include "domain/drills.h"
+#include "domain/evidence.h"
 #include "domain/incidents.h"
+#include "storage/changes.h"
 #include "storage/checkpoint.h"
 #include "storage/drills.h"
 #include "storage/reports.h"
@@ -128,22 +132,16 @@ static int add_incident_exceptions(json_t *report, struct db_conn *c, const stru
 	return 0;
 }
 
-int dom_report_population(json_t **out, const struct dom *d, const char *from, const char *to,
-			  const char *format)
+int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *c, const char *from,
+			     const char *to)
 {
-	struct db_conn *c = NULL;
 	struct period p;
-	json_t *items = NULL, *report = NULL, *after = NULL, *drills = NULL;
+	json_t *items = NULL, *report = NULL, *drills = NULL;
 	uint64_t start = 0, end = 0;
 	int rc;
 
-	if ((rc = dom_permit(d, OP_REPORT_READ)))
-		return rc;
-	if (format && strcmp(format, "json") && strcmp(format, "csv"))
-		return err_set(OTCM_EINVAL, "format", "'format' must be json or csv");
-	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
-	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
-	    (rc = reports_population(&items, c, p.from, p.to)) ||
+	if ((rc = read_period(&p, from, to)) || (rc = period_checkpoints(&start, &end, d, c, &p)) ||
+	    (rc = db_begin_snapshot(c, false)) || (rc = reports_population(&items, c, p.from, p.to)) ||
 	    (rc = drills_in_period(&drills, c, p.from, p.to)))
 		goto out;
 	/* restore drills of the period: SOC 2 A1.3 evidence beside the changes */
@@ -151,9 +149,36 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 			   "restore_drills", drills);
 	if ((rc = add_incident_population(report, c, &p)) || (rc = add_checkpoints(report, c, start, end)))
 		goto out;
-	after = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "from", p.from, "to", p.to, "format",
-			  format ? format : "json", "changes", (json_int_t)json_array_size(items),
-			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
+	*out = report;
+	report = NULL;
+out:
+	json_decref(items);
+	json_decref(drills);
+	json_decref(report);
+	return rc;
+}
+
+int dom_report_population(json_t **out, const struct dom *d, const char *from, const char *to,
+			  const char *format)
+{
+	struct db_conn *c = NULL;
+	json_t *report = NULL, *after = NULL;
+	const json_t *sc, *ec;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_REPORT_READ)))
+		return rc;
+	if (format && strcmp(format, "json") && strcmp(format, "csv"))
+		return err_set(OTCM_EINVAL, "format", "'format' must be json or csv");
+	if ((rc = dom_conn(&c, d)) || (rc = dom_report_population_in(&report, d, c, from, to)))
+		goto out;
+	sc = json_object_get(report, "start_checkpoint");
+	ec = json_object_get(report, "end_checkpoint");
+	after = json_pack("{s:O, s:O, s:s, s:I, s:I, s:I}", "from", json_object_get(report, "from"), "to",
+			  json_object_get(report, "to"), "format", format ? format : "json", "changes",
+			  (json_int_t)json_array_size(json_object_get(report, "items")), "start_tree_size",
+			  json_integer_value(json_object_get(sc, "tree_size")), "end_tree_size",
+			  json_integer_value(json_object_get(ec, "tree_size")));
 	if ((rc = dom_audit(d, c, "report.population", "report", "population", NULL, after, NULL)) ||
 	    (rc = dom_commit(c)))
 		goto out;
@@ -162,11 +187,61 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 out:
 	if (rc)
 		rc = dom_refused(d, &c, "report.population", "report", "population", rc);
-	json_decref(items);
-	json_decref(drills);
 	json_decref(report);
 	json_decref(after);
 	dom_end(c);
+	return rc;
+}
+
+/*
+ * The control effectiveness of the period's population (checklist.h,
+ * checklist_effectiveness): every change's checklist, its events proved
+ * against one checkpoint that signs the newest event of them all (signed
+ * now when none does).  c is idle at entry and left idle.
+ */
+static int period_checklists(json_t **out, const struct dom *d, struct db_conn *c, const struct period *p)
+{
+	struct checkpoint *cp = NULL;
+	json_t *items = NULL, *list = json_array(), *it, *cl = NULL;
+	uint64_t need = 0, newest;
+	int64_t id;
+	size_t i;
+	int rc;
+
+	if ((rc = reports_population(&items, c, p->from, p->to)))
+		goto out;
+	json_array_foreach(items, i, it) {
+		if ((rc = changes_parse_key(&id, json_string_value(json_object_get(it, "key")))) ||
+		    (rc = dom_evidence_newest_event(&newest, c, id)))
+			goto out;
+		if (newest > need)
+			need = newest;
+	}
+	if (!need)
+		goto done;
+	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, need);
+	if (rc == OTCM_ERULE)
+		err_set_rule("audit-trail-intact");
+	if (rc || (rc = db_begin_snapshot(c, true)))
+		goto out;
+	json_array_foreach(items, i, it) {
+		changes_parse_key(&id, json_string_value(json_object_get(it, "key")));
+		if ((rc = dom_evidence_checklist(&cl, c, id, cp->tree_size)))
+			goto out;
+		json_array_append_new(list, json_pack("{s:O, s:o}", "key", json_object_get(it, "key"), "checklist",
+						      cl));
+		cl = NULL;
+	}
+	if ((rc = db_commit(c)))
+		goto out;
+done:
+	rc = checklist_effectiveness(out, list);
+out:
+	if (rc)
+		db_rollback(c);
+	checkpoint_free(cp);
+	json_decref(items);
+	json_decref(list);
 	return rc;
 }
 
@@ -174,7 +249,7 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 {
 	struct db_conn *c = NULL;
 	struct period p;
-	json_t *report = NULL, *after = NULL, *drills = NULL, *v;
+	json_t *report = NULL, *after = NULL, *drills = NULL, *effect = NULL, *v;
 	const char *k;
 	uint64_t start = 0, end = 0;
 	int rc;
@@ -182,8 +257,8 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 	if ((rc = dom_permit(d, OP_REPORT_READ)))
 		return rc;
 	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
-	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = db_begin(c)) ||
-	    (rc = reports_exceptions(&report, c, p.from, p.to)) ||
+	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = period_checklists(&effect, d, c, &p)) ||
+	    (rc = db_begin(c)) || (rc = reports_exceptions(&report, c, p.from, p.to)) ||
 	    (rc = dom_drill_exceptions(&drills, c, p.to, d->cfg->drill_max_age_days)))
 		goto out;
 	json_object_set_new(report, "missing_restore_drills", drills);
@@ -196,6 +271,8 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 		json_object_set_new(after, k, json_integer((json_int_t)json_array_size(v)));
 	json_object_set_new(report, "from", json_string(p.from));
 	json_object_set_new(report, "to", json_string(p.to));
+	/* per control of the checklist: how many of the period's changes met it, and the exceptions */
+	json_object_set(report, "control_effectiveness", effect);
 	if ((rc = add_checkpoints(report, c, start, end)) ||
 	    (rc = dom_audit(d, c, "report.exceptions", "report", "exceptions", NULL, after, NULL)) ||
 	    (rc = dom_commit(c)))
@@ -207,6 +284,7 @@ out:
 		rc = dom_refused(d, &c, "report.exceptions", "report", "exceptions", rc);
 	json_decref(report);
 	json_decref(drills);
+	json_decref(effect);
 	json_decref(after);
 	dom_end(c);
 	return rc;
@@ -254,21 +332,28 @@ static const char *checkpoint_problem(const json_t *cp, const unsigned char *pub
 
 void dom_report_check(struct dom_report_check *out, const struct dom *d, const json_t *report)
 {
+	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
+
+	if (!d->key) {
+		report_check_key(out, NULL, report);
+		return;
+	}
+	crypto_ed25519_public(pub, d->key);
+	report_check_key(out, pub, report);
+}
+
+void report_check_key(struct dom_report_check *out, const unsigned char *pub, const json_t *report)
+{
 	const json_t *first = json_object_get(report, "start_checkpoint");
 	const json_t *second = json_object_get(report, "end_checkpoint");
 	const json_t *proof = json_object_get(report, "consistency_proof"), *step;
-	unsigned char pub[CRYPTO_ED25519_PUB_LEN], *have_pub = NULL;
 	merkle_hash old_root, new_root, *path = NULL;
 	uint64_t m, n;
 	size_t i, len = json_array_size(proof);
 
 	memset(out, 0, sizeof(*out));
-	if (d->key) {
-		crypto_ed25519_public(pub, d->key);
-		have_pub = pub;
-	}
-	out->start_problem = checkpoint_problem(first, have_pub);
-	out->end_problem = checkpoint_problem(second, have_pub);
+	out->start_problem = checkpoint_problem(first, pub);
+	out->end_problem = checkpoint_problem(second, pub);
 	err_clear();
 	m = (uint64_t)json_integer_value(json_object_get(first, "tree_size"));
 	n = (uint64_t)json_integer_value(json_object_get(second, "tree_size"));
@@ -276,19 +361,21 @@ void dom_report_check(struct dom_report_check *out, const struct dom *d, const j
 		out->consistency_problem = "the checkpoints themselves do not verify";
 		return;
 	}
-	path = arena_alloc(d->arena, (len ? len : 1) * sizeof(*path));
+	path = xcalloc(len ? len : 1, sizeof(*path));
 	crypto_unhex(old_root, sizeof(old_root), str_of(first, "root_hash"));
 	crypto_unhex(new_root, sizeof(new_root), str_of(second, "root_hash"));
 	json_array_foreach(proof, i, step) {
 		if (!json_is_string(step) || crypto_unhex(path[i], sizeof(path[i]), json_string_value(step))) {
 			out->consistency_problem = "the proof is malformed";
-			return;
+			goto out;
 		}
 	}
 	if (merkle_consistency_verify(m, n, old_root, new_root, path, len)) {
 		err_clear();
 		out->consistency_problem = "the proof does not hold: the trail was not only appended to";
-		return;
+		goto out;
 	}
 	out->verified = true;
+out:
+	free(path);
 }

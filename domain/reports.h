@@ -40,13 +40,26 @@ int dom_report_population(json_t **out, const struct dom *d, const char *from, c
 			  const char *format);
 
 /*
+ * The population report as dom_report_population() gives it, for an
+ * operation that carries one (domain/samples.h) and has checked
+ * permission: no audit event of its own.  c is an idle connection, left
+ * with the transaction the report was read in open for the caller's audit
+ * event and commit.
+ */
+int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *c, const char *from,
+			     const char *to);
+
+/*
  * The exceptions of the period [from, to): {from, to,
  * deployments_without_approval, overdue_emergency_changes,
  * refused_self_approvals, stale_approvals, readback_mismatches,
  * releases_outside_window, missing_restore_drills (none passed within
  * --drill-max-age-days before `to`), overdue_incident_reports (NIS2
  * reports overdue at `to` or sent late in the period, domain/incidents.h),
- * start_checkpoint, end_checkpoint,
+ * control_effectiveness (per control of
+ * the checklist, domain/checklist.h: how many of the population's changes
+ * met it, did not, or to which it did not apply, with every exception and
+ * its change; checklist_effectiveness), start_checkpoint, end_checkpoint,
  * consistency_proof}.  *out belongs to the caller.
  */
 int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, const char *to);
@@ -67,5 +80,12 @@ struct dom_report_check {
  * the key; no permission is needed to check what one already holds.
  */
 void dom_report_check(struct dom_report_check *out, const struct dom *d, const json_t *report);
+
+/*
+ * The same check against the public key `pub` (CRYPTO_ED25519_PUB_LEN
+ * bytes; NULL: none, and both checkpoints fail), for verifiers that hold
+ * no private key (`otcm verify` of a sample archive).  Pure; thread-safe.
+ */
+void report_check_key(struct dom_report_check *out, const unsigned char *pub, const json_t *report);
 
 #endif

@@ -12,11 +12,20 @@
 int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db_conn *c,
 			  const char *meaning, json_t *content)
 {
+	struct totp_state t;
 	struct user u;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
+		return rc;
+	/* whether a second factor was due, recorded beside how the signer re-authenticated */
+	memset(&t, 0, sizeof(t));
+	rc = totp_load(&t, c, u.id, false);
+	memset(t.secret, 0, sizeof(t.secret));
+	if (rc == OTCM_ENOTFOUND)
+		err_clear();
+	else if (rc)
 		return rc;
 	json_object_set_new(content, "meaning", json_string(meaning));
 	json_object_set_new(content, "signer", json_string(u.username));
@@ -28,6 +37,7 @@ int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db
 	out->signer = u.username;
 	out->printed_name = u.display_name;
 	out->role = u.role;
+	out->second_factor_enrolled = t.enabled;
 	return 0;
 }
 
@@ -55,6 +65,7 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 	s.printed_name = sg.printed_name;
 	s.role = sg.role;
 	s.auth_method = method;
+	s.second_factor_enrolled = sg.second_factor_enrolled;
 	s.content = sg.text;
 	s.content_sha256 = sg.sha256;
 	s.trees = trees;

@@ -13,6 +13,7 @@
 #ifndef OTCM_DOMAIN_SIGNING_H
 #define OTCM_DOMAIN_SIGNING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/crypto.h"
@@ -26,6 +27,7 @@ struct dom_signed {
 	char sha256[2 * CRYPTO_SHA256_LEN + 1];
 	int64_t signer_id;
 	const char *signer, *printed_name, *role;  /* in d's arena */
+	bool second_factor_enrolled;               /* the signer had one-time codes on */
 };
 
 /*

@@ -1,10 +1,12 @@
 /*
  * server/cmd_verify.c - `otcm verify BUNDLE [--trust KEYS.pub]...`: check an
- * evidence bundle offline (domain/bundle.h), print each check, exit 0
+ * evidence bundle (domain/bundle.h) or a sample's archive of bundles
+ * (domain/samples.h) offline, print each check, exit 0
  * when all pass and 1 when any fails.  --trust names a public key or a key
  * set (several PEM keys in one file), and may be repeated: the bundle must
  * verify under one of the keys.  Needs no server and no database.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "core/err.h"
 #include "server/cmd.h"
 #include "domain/bundle.h"
+#include "domain/samples.h"
 #include "storage/repo.h"
 
 #define VERIFY_MAX_BUNDLE ((size_t)2 << 30)
@@ -38,7 +41,7 @@ static int read_file(struct buf *out, const char *path)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: otcm verify BUNDLE.tar [--trust KEYS.pub]...\n");
+	fprintf(stderr, "usage: otcm verify BUNDLE.tar|SAMPLE.tar [--trust KEYS.pub]...\n");
 	return 2;
 }
 
@@ -78,6 +81,7 @@ int cmd_verify(int argc, char **argv)
 	struct buf tar, pem, report = BUF_INIT;
 	const char *bundle = NULL;
 	size_t nkeys = 0;
+	bool sample;
 	int i, rc, code = 1;
 
 	buf_init(&tar, VERIFY_MAX_BUNDLE);
@@ -117,9 +121,13 @@ int cmd_verify(int argc, char **argv)
 	 * of them; the report shown is that one's, or the last key's.
 	 */
 	rc = -1;
+	sample = sample_archive_is(tar.data ? tar.data : "", tar.len);
 	for (size_t k = 0; k < (nkeys ? nkeys : 1) && rc != 0; k++) {
 		buf_reset(&report);
-		rc = bundle_verify(&report, tar.data ? tar.data : "", tar.len, nkeys ? keys[k] : NULL);
+		if (sample)
+			rc = sample_verify(&report, tar.data ? tar.data : "", tar.len, nkeys ? keys[k] : NULL);
+		else
+			rc = bundle_verify(&report, tar.data ? tar.data : "", tar.len, nkeys ? keys[k] : NULL);
 	}
 	repo_global_shutdown();
 	fputs(buf_cstr(&report), stdout);

@@ -24,8 +24,10 @@
  *                  reply                an error code becomes problem+json, or
  *                                       an HTML page for a browser on a page
  *                                       (page_reply_error)
+ *   on_completed() the answer is out: counted for the metrics by route
+ *                  template and status (core/metrics.h)
  *
- * The HTTP glue (server/http.c) calls these two through struct http_hooks
+ * The HTTP glue (server/http.c) calls these three through struct http_hooks
  * and calls nothing above itself.
  */
 #include "server/dispatch.h"
@@ -35,6 +37,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 #include "core/utf8.h"
 #include "domain/domain.h"
 #include "server/auth.h"
@@ -265,11 +268,27 @@ static void on_finish(struct http_req *req)
 	}
 }
 
+/*
+ * hooks.completed: count the request for the metrics by its route (never
+ * its path: one series per route template), and a refused login (401, 403,
+ * 423, 429 from a login route) as a failed login.
+ */
+static void on_completed(const struct http_req *req, unsigned status, int64_t duration_us)
+{
+	size_t route = req->route ? (size_t)(req->route - routes) : routes_count;
+
+	metrics_count_request(req->srv->metrics, route, status, duration_us);
+	if (req->route && req->route->op == OP_SESSION_LOGIN &&
+	    (status == 401 || status == 403 || status == 423 || status == 429))
+		metrics_count_login_failure(req->srv->metrics);
+}
+
 int dispatch_serve(const struct server *srv)
 {
 	static const struct http_hooks hooks = {
 		.begin = on_begin,
 		.finish = on_finish,
+		.completed = on_completed,
 		.html_error = page_reply_error,
 	};
 

@@ -55,6 +55,12 @@ int h_evidence_get(struct http_req *req);
 int h_reports_population(struct http_req *req);
 int h_reports_exceptions(struct http_req *req);
 
+/* h_samples.c: an auditor's samples of a period and their evidence archives */
+int h_samples_create(struct http_req *req);
+int h_samples_list(struct http_req *req);
+int h_samples_get(struct http_req *req);
+int h_samples_evidence(struct http_req *req);
+
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);
 
@@ -169,6 +175,9 @@ int h_incidents_evidence(struct http_req *req);
 int h_page_incidents(struct http_req *req);
 int h_page_incident(struct http_req *req);
 int h_page_incident_new(struct http_req *req);
+
+/* server/h_metrics.c: the Prometheus metrics */
+int h_metrics(struct http_req *req);
 
 /* server/h_drills.c: restore drills (API and page) */
 int h_drills_list(struct http_req *req);

@@ -906,6 +906,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct http_conn *c = *con_cls;
 	json_t *f;
 	unsigned status;
+	int64_t duration_us;
 
 	if (!c)
 		return;
@@ -926,17 +927,20 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	 * the watchdog answered with a 408 (unless under TLS); "end" says which.
 	 */
 	status = c->queued ? c->status : atomic_load(&c->timed_out) ? 408 : c->raw_status;
+	duration_us = time_mono_us() - c->start_us;
 	f = json_pack("{s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s}",
 		      "method", c->req.method ? c->req.method : "",
 		      "path", c->req.path ? c->req.path : "",
 		      "status", (int)status,
 		      "bytes", (json_int_t)(c->queued ? c->len : 0),
-		      "duration_ms", (json_int_t)((time_mono_us() - c->start_us) / 1000),
+		      "duration_ms", (json_int_t)(duration_us / 1000),
 		      "remote", c->req.remote_addr ? c->req.remote_addr : "",
 		      "user", c->req.who.username ? c->req.who.username : "",
 		      "end", termination_name(toe));
 	log_json(LOG_INFO, "request", f);
 	log_set_request_id(NULL);
+	if (d->hooks->completed)
+		d->hooks->completed(&c->req, status, duration_us);
 	arena_free(c->req.arena);
 	atomic_fetch_sub(&d->inflight, 1);
 }

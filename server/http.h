@@ -38,6 +38,7 @@ struct server {
 	bool tls;
 	const struct crypto_ed25519_key *key;   /* the signing key, loaded once at start */
 	const char *origin;                      /* checkpoint origin "otcm/<name>" */
+	struct metrics *metrics;                 /* the request counters (core/metrics.h) */
 };
 
 /* The authenticated caller; user_id 0 means anonymous. */
@@ -157,6 +158,13 @@ struct http_hooks {
 	void (*begin)(struct http_req *req);
 	/* The whole body is in (req->body, req->body_len): answer it. */
 	void (*finish)(struct http_req *req);
+	/*
+	 * The request is over, its access log line written, its arena not yet
+	 * freed: `status` went out (0: none of ours) after `duration_us`.  May
+	 * be NULL.  Must be cheap: it runs on the worker thread for every
+	 * request (metrics).
+	 */
+	void (*completed)(const struct http_req *req, unsigned status, int64_t duration_us);
 	/*
 	 * Render a failure as an HTML page, for page paths when the client
 	 * accepts text/html (browsers; other clients keep problem+json), with

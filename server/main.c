@@ -28,10 +28,12 @@
 #include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "server/bootstrap.h"
 #include "server/cmd.h"
 #include "server/dispatch.h"
 #include "server/forward.h"
+#include "server/routes.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -190,12 +192,14 @@ static int run_serve(const struct config *cfg)
 	srv.tls = cfg->tls_cert != NULL;
 	srv.key = key;
 	srv.origin = origin;
+	metrics_new(&srv.metrics, routes_count);
 	if ((rc = server_bootstrap(&srv)) || (rc = dispatch_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
+	metrics_free(srv.metrics);
 	crypto_ed25519_free(key);
 	free(origin);
 	db_pool_free(pool);

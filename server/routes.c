@@ -99,6 +99,15 @@ const struct route routes[] = {
 	  "every change of a period (?from= ?to= ?format=csv|json); audited", OP_REPORT_READ },
 	{ "GET", "/api/v1/reports/exceptions", CHG_READERS, h_reports_exceptions,
 	  "exceptions to the change process in a period (?from= ?to=); audited", OP_REPORT_READ },
+	{ "POST", "/api/v1/reports/samples", ROLE_ADMIN | ROLE_AUDITOR, h_samples_create,
+	  "draw a reproducible random sample of a period's changes {from, to, size, seed?}; audited", OP_SAMPLE_DRAW },
+	{ "GET", "/api/v1/reports/samples", ROLE_ADMIN | ROLE_AUDITOR, h_samples_list,
+	  "the samples taken, newest first", OP_SAMPLE_READ },
+	{ "GET", "/api/v1/reports/samples/{id}", ROLE_ADMIN | ROLE_AUDITOR, h_samples_get,
+	  "one sample: period, seed, population and the sampled changes", OP_SAMPLE_READ },
+	{ "GET", "/api/v1/reports/samples/{id}/evidence", ROLE_ADMIN | ROLE_AUDITOR, h_samples_evidence,
+	  "the sample's evidence archive (tar): every sampled change's bundle, the population report, "
+	  "signed; audited", OP_SAMPLE_READ },
 	{ "GET", "/api/v1/change-settings", CHG_READERS, h_change_settings_get, "settings of the change process", OP_SETTINGS_READ },
 	{ "PUT", "/api/v1/change-settings", ROLE_ADMIN, h_change_settings_put,
 	  "change the settings of the change process", OP_SETTINGS_UPDATE },
@@ -151,6 +160,8 @@ const struct route routes[] = {
 	  "consistency proof between two checkpoints (?first=M&second=N)", OP_AUDIT_READ },
 	{ "GET", "/api/v1/keys/server.pub", ROLE_PUBLIC, h_keys_server_pub,
 	  "the server's Ed25519 public key (PEM) that signs audit checkpoints", OP_NONE },
+	{ "GET", "/metrics", ROLE_ADMIN | ROLE_AUDITOR, h_metrics,
+	  "the server's metrics in the Prometheus text format", OP_METRICS_READ },
 
 	/* web pages (h_pages.c): HTML, not part of the API or its OpenAPI document */
 	{ "GET", "/static/{name}", ROLE_PUBLIC, h_page_static, "page stylesheet and script", OP_NONE },

@@ -70,6 +70,7 @@ struct db_pool {
 	unsigned epoch;         /* bumped when a session is found lost: older ones are suspect */
 	int64_t retry_at_us;    /* no connection attempt before this (monotonic); 0: any time */
 	int64_t backoff_us;     /* the wait after the next failed attempt */
+	unsigned waiting;       /* borrowers waiting for a free slot */
 };
 
 struct db_res {
@@ -242,6 +243,18 @@ static void pool_lost(struct db_pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+void db_pool_stats(struct db_pool_stats *out, struct db_pool *pool)
+{
+	assert(out && pool);
+	pthread_mutex_lock(&pool->mu);
+	out->size = pool->size;
+	out->in_use = 0;
+	for (unsigned i = 0; i < pool->size; i++)
+		out->in_use += pool->conns[i].busy;
+	out->waiting = pool->waiting;
+	pthread_mutex_unlock(&pool->mu);
+}
+
 int db_acquire(struct db_conn **out, struct db_pool *pool)
 {
 	struct db_conn *c = NULL;
@@ -261,7 +274,9 @@ int db_acquire(struct db_conn **out, struct db_pool *pool)
 				c = &pool->conns[i];
 		if (c)
 			break;
+		pool->waiting++;
 		pthread_cond_wait(&pool->cv, &pool->mu);
+		pool->waiting--;
 	}
 	epoch = pool->epoch;
 	if (!(c->pg && PQstatus(c->pg) == CONNECTION_OK && c->epoch == epoch) &&

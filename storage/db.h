@@ -62,6 +62,16 @@ void db_pool_set_role(struct db_pool *pool, const char *role);
  */
 int db_acquire(struct db_conn **out, struct db_pool *pool);
 
+/* How busy a pool is now (for metrics). */
+struct db_pool_stats {
+	unsigned size;       /* connections the pool may hold */
+	unsigned in_use;     /* lent out */
+	unsigned waiting;    /* borrowers waiting for one */
+};
+
+/* Fill *out under the pool's lock (a moment's snapshot). */
+void db_pool_stats(struct db_pool_stats *out, struct db_pool *pool);
+
 /* Return a connection; an open transaction is rolled back.  NULL is fine. */
 void db_release(struct db_conn *c);
 

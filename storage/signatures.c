@@ -19,7 +19,8 @@
 #define SIGNATURE_JSON                                                                 \
 	"json_build_object('id', s.id, 'change', 'CHG-' || s.change_id, 'run_id', s.run_id, " \
 	"'meaning', s.meaning, 'signer', u.username, 'printed_name', s.printed_name, "    \
-	"'role', s.role, 'reauthenticated_with', s.auth_method, 'signed_at', " TS("s.signed_at") ", " \
+	"'role', s.role, 'reauthenticated_with', s.auth_method, " \
+	"'second_factor_enrolled', s.second_factor_enrolled, 'signed_at', " TS("s.signed_at") ", " \
 	"'content', s.content::json, 'content_sha256', s.content_sha256, 'trees', s.trees, " \
 	"'stale', CASE WHEN s.run_id IS NOT NULL THEN (SELECT r.tree_oid IS DISTINCT FROM (SELECT " \
 	"v.tree_oid FROM change_versions v WHERE v.change_id = r.change_id AND v.asset_id = r.asset_id " \
@@ -32,8 +33,8 @@ int signatures_insert(json_t **out, struct db_conn *c, const struct signature_re
 {
 	static const char sql[] =
 		"INSERT INTO signatures (change_id, run_id, meaning, signer_id, printed_name, role, "
-		"auth_method, content, content_sha256, trees) VALUES ($1, nullif($2, '0')::bigint, $3, $4, "
-		"$5, $6, $7, $8, $9, $10::jsonb) RETURNING id";
+		"auth_method, content, content_sha256, trees, second_factor_enrolled) VALUES ($1, "
+		"nullif($2, '0')::bigint, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::boolean) RETURNING id";
 	static const char sql_get[] =
 		"SELECT " SIGNATURE_JSON " FROM signatures s JOIN users u ON u.id = s.signer_id WHERE s.id = $1";
 	char sch[24], srun[24], ssig[24], *trees = json_dumps(s->trees, JSON_COMPACT | JSON_SORT_KEYS);
@@ -43,8 +44,9 @@ int signatures_insert(json_t **out, struct db_conn *c, const struct signature_re
 	i64s(sch, s->change_id);
 	i64s(srun, s->run_id);
 	i64s(ssig, s->signer_id);
-	rc = db_execv(&r, c, sql, 10, (const char *[]){ sch, srun, s->meaning, ssig, s->printed_name,
-		      s->role, s->auth_method, s->content, s->content_sha256, trees });
+	rc = db_execv(&r, c, sql, 11, (const char *[]){ sch, srun, s->meaning, ssig, s->printed_name,
+		      s->role, s->auth_method, s->content, s->content_sha256, trees,
+		      s->second_factor_enrolled ? "true" : "false" });
 	free(trees);
 	if (rc == 0)
 		rc = query_json(out, c, sql_get, 1, (const char *[]){ db_res_get(r, 0, 0) }, "signature", "");

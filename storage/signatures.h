@@ -33,14 +33,16 @@ struct signature_record {
 	const char *meaning;
 	int64_t signer_id;
 	const char *printed_name, *role, *auth_method;
+	bool second_factor_enrolled;   /* the signer had one-time codes enrolled */
 	const char *content;           /* the canonical JSON signed */
 	const char *content_sha256;
 	const json_t *trees;           /* {asset id: tree} */
 };
 /*
  * Record signature `s`; *out gets it as {id, change, run_id, meaning,
- * signer, printed_name, role, reauthenticated_with, signed_at, content,
- * content_sha256, trees, stale}.
+ * signer, printed_name, role, reauthenticated_with, second_factor_enrolled
+ * (true, false, or null for signatures older than the record of it),
+ * signed_at, content, content_sha256, trees, stale}.
  */
 int signatures_insert(json_t **out, struct db_conn *c, const struct signature_record *s);
 

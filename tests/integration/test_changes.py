@@ -145,6 +145,7 @@ class Changes(ServerTestCase):
         self.assertEqual(s["printed_name"], "APPR Person")
         self.assertEqual(s["role"], "approver")
         self.assertEqual(s["reauthenticated_with"], "password")
+        self.assertIs(s["second_factor_enrolled"], False)
         self.assertEqual(len(s["content_sha256"]), 64)
         self.move(key, "implementing")
         r = self.upload(other, key, "x", status=409)
@@ -509,6 +510,7 @@ class Changes(ServerTestCase):
         code = totp(secret)
         s = self.sign(key, "authorised", "appr2", totp_code=code).json
         self.assertEqual(s["reauthenticated_with"], "password+totp")
+        self.assertIs(s["second_factor_enrolled"], True)
         r = self.sign(key, "reviewed", "appr2", status=401, totp_code=code)
         self.assertEqual(r.json["field"], "totp_code")
 

@@ -398,6 +398,22 @@ static void test_signer_not_reauthenticated(void **state)
 	assert_breaks(c, EVENTS, "reauthentication");
 }
 
+static void test_enrolled_signer_without_second_factor(void **state)
+{
+	json_t *c = compliant(), *list;
+
+	(void)state;
+	/* enrolled and gave a code: met; older signatures (no record) read as not enrolled */
+	json_object_set_new(at(c, "signatures", 1), "second_factor_enrolled", json_true());
+	json_object_set_new(at(c, "signatures", 2), "second_factor_enrolled", json_false());
+	list = compute(c, EVENTS);
+	assert_string_equal(result(list, "reauthentication"), CHECKLIST_MET);
+	json_decref(list);
+	/* enrolled, yet the password alone: not met, and nothing else breaks */
+	json_object_set_new(at(c, "signatures", 2), "second_factor_enrolled", json_true());
+	assert_breaks(c, EVENTS, "reauthentication");
+}
+
 static void test_emergency(void **state)
 {
 	json_t *c = compliant(), *list;
@@ -518,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_client_time),
 		cmocka_unit_test(test_audit_trail_incomplete),
 		cmocka_unit_test(test_signer_not_reauthenticated),
+		cmocka_unit_test(test_enrolled_signer_without_second_factor),
 		cmocka_unit_test(test_emergency),
 		cmocka_unit_test(test_malformed_records_are_not_met),
 		cmocka_unit_test(test_verifier_recomputes_the_checklist),

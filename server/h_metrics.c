@@ -1,0 +1,114 @@
+/*
+ * server/h_metrics.c - GET /metrics: the server's metrics in the
+ * Prometheus text exposition format (version 0.0.4), for an administrator's
+ * or an auditor's bearer token (docs/operations.md, "Metrics").
+ *
+ * The request counters are the process's own (core/metrics.h: each node
+ * counts what it served); the audit trail, checkpoint and delivery figures
+ * come from the shared database through dom_metrics_read(), so every node
+ * reports the same for them.
+ */
+#include <string.h>
+
+#include "core/err.h"
+#include "core/metrics.h"
+#include "domain/metrics.h"
+#include "server/handlers.h"
+#include "server/routes.h"
+
+#define METRICS_CAP ((size_t)16 << 20)
+
+/* Route labels, built once: method and pattern of each row. */
+static int render_requests(struct buf *out, const struct metrics *m, struct arena *a)
+{
+	const char **methods = arena_alloc(a, (routes_count + 1) * sizeof(*methods));
+	const char **patterns = arena_alloc(a, (routes_count + 1) * sizeof(*patterns));
+
+	for (size_t i = 0; i < routes_count; i++) {
+		methods[i] = routes[i].method;
+		patterns[i] = routes[i].pattern;
+	}
+	return metrics_render_requests(out, m, methods, patterns);
+}
+
+static int gauge(struct buf *out, const char *name, const char *help, double v)
+{
+	int rc;
+
+	if ((rc = metrics_render_family(out, name, "gauge", help)))
+		return rc;
+	return metrics_render_sample(out, name, NULL, 0, v);
+}
+
+static int render_state(struct buf *out, const struct monitor_state *s,
+			const struct db_pool_stats *pool, const struct metrics *m)
+{
+	static const char backlog[] = "otcm_delivery_backlog_events";
+	static const char enabled[] = "otcm_webhook_enabled";
+	int rc;
+
+	if ((rc = metrics_render_family(out, "otcm_login_failures_total", "counter",
+					"logins refused by this node: wrong password or code, "
+					"throttled, locked, or without the login form's token")) ||
+	    (rc = metrics_render_sample(out, "otcm_login_failures_total", NULL, 0,
+					(double)metrics_login_failures(m))) ||
+	    (rc = gauge(out, "otcm_db_pool_connections", "database connections the pool may hold",
+			pool->size)) ||
+	    (rc = gauge(out, "otcm_db_pool_in_use", "database connections lent out now",
+			pool->in_use)) ||
+	    (rc = gauge(out, "otcm_db_pool_waiting", "borrowers waiting for a database connection now",
+			pool->waiting)) ||
+	    (rc = gauge(out, "otcm_audit_last_seq", "sequence number of the newest audit event",
+			(double)s->audit_seq)) ||
+	    (rc = gauge(out, "otcm_audit_checkpoint_tree_size",
+			"audit events the newest signed checkpoint covers (0: none signed)",
+			(double)s->checkpoint_size)))
+		return rc;
+	if (s->checkpoint_age_s >= 0 &&
+	    (rc = gauge(out, "otcm_audit_checkpoint_age_seconds",
+			"seconds since the newest audit checkpoint was signed", s->checkpoint_age_s)))
+		return rc;
+	if ((rc = metrics_render_family(out, backlog, "gauge",
+					"audit events a destination has not yet taken "
+					"(syslog collector, or webhook subscription by id)")))
+		return rc;
+	for (size_t i = 0; i < s->nbacklog; i++) {
+		const char *labels[4] = { "kind", s->backlog[i].kind,
+					  "destination", s->backlog[i].destination };
+
+		if ((rc = metrics_render_sample(out, backlog, labels, 2, (double)s->backlog[i].events)))
+			return rc;
+	}
+	if ((rc = metrics_render_family(out, enabled, "gauge",
+					"1 while a webhook subscription delivers, 0 once disabled")))
+		return rc;
+	for (size_t i = 0; i < s->nbacklog; i++) {
+		const char *labels[2] = { "destination", s->backlog[i].destination };
+
+		if (strcmp(s->backlog[i].kind, "webhook") != 0)
+			continue;
+		if ((rc = metrics_render_sample(out, enabled, labels, 1, s->backlog[i].enabled)))
+			return rc;
+	}
+	return 0;
+}
+
+int h_metrics(struct http_req *req)
+{
+	struct monitor_state s = { 0 };
+	struct db_pool_stats pool = { 0 };
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if ((rc = dom_metrics_read(&s, &pool, &req->dom)))
+		goto out;
+	buf_init(&out, METRICS_CAP);
+	if ((rc = render_requests(&out, req->srv->metrics, req->arena)) ||
+	    (rc = render_state(&out, &s, &pool, req->srv->metrics)))
+		goto out;
+	rc = http_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+out:
+	monitor_state_release(&s);
+	buf_release(&out);
+	return rc;
+}
