@@ -89,7 +89,7 @@ int dom_change_deploy(json_t **out, const struct dom *d, const char *key, const 
  * Release change `key` (OP_CHANGE_RELEASE: approvers and administrators):
  * the actor re-authenticates (`in.password`, `in.totp_code`), the change
  * meets rules_can_release() and, when it updates firmware,
- * rules_firmware_release() (domain/firmware.h), main of every affected
+ * rules_firmware_release() (its facts: domain/firmware.h), main of every affected
  * asset moves to the change branch head (fast-forward, or a merge keeping
  * the approved tree) and is tagged with the key, the released signature is
  * written, each firmware update's after-firmware goes into its asset's

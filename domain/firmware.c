@@ -9,9 +9,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "domain/changes.h"
-#include "domain/inventory.h"
 #include "domain/rules.h"
-#include "core/mem.h"
 #include "storage/assets.h"
 #include "storage/changes.h"
 #include "storage/firmware.h"
@@ -235,51 +233,4 @@ int dom_firmware_list(json_t **out, const struct dom *d, const char *key)
 out:
 	dom_end(c);
 	return rc;
-}
-
-int dom_firmware_release_check(json_t **out, struct db_conn *c, int64_t change_id)
-{
-	struct rules_firmware *fw = NULL;
-	json_t *list = NULL, *x, *pkg;
-	size_t i;
-	int rc;
-
-	if ((rc = firmware_list(&list, c, change_id)))
-		return rc;
-	fw = xcalloc(json_array_size(list) + 1, sizeof(*fw));
-	json_array_foreach(list, i, x) {
-		pkg = json_object_get(x, "package");
-		fw[i].asset_id = json_integer_value(json_object_get(x, "asset_id"));
-		fw[i].before = jstr(x, "before");
-		fw[i].after = jstr(x, "after");
-		fw[i].package_sha256 = json_is_object(pkg) ? jstr(pkg, "sha256") : NULL;
-		fw[i].advisory = jstr(x, "advisory");
-	}
-	rc = rules_firmware_release(fw, json_array_size(list));
-	free(fw);
-	if (rc) {
-		json_decref(list);
-		return rc;
-	}
-	*out = list;
-	return 0;
-}
-
-int dom_firmware_released(const struct dom *d, struct db_conn *c, const char *key, const json_t *updates)
-{
-	const json_t *x;
-	size_t i;
-	int rc;
-
-	json_array_foreach(updates, i, x) {
-		struct inv_observation obs;
-		char aid[24];
-
-		memset(&obs, 0, sizeof(obs));
-		obs.firmware = jstr(x, "after");
-		snprintf(aid, sizeof(aid), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "asset_id")));
-		if ((rc = dom_inventory_observe(d, c, aid, &obs, "change", key)))
-			return rc;
-	}
-	return 0;
 }

@@ -9,7 +9,8 @@
  * when all of these are there (rules_firmware_release(), domain/rules.h)
  * besides the release conditions of every change (FAT, approval,
  * deployment, SAT); releasing it records the after-firmware in the
- * inventory with source "change".
+ * inventory with source "change".  The release's side lives with the
+ * release (domain/changes.c); this module records the facts.
  *
  * Errors: OTCM_EAUTH / OTCM_EFORBIDDEN (dom_permit), OTCM_EINVAL naming
  * the field, OTCM_ENOTFOUND naming "key" or "asset_id", OTCM_ERULE naming
@@ -51,20 +52,5 @@ int dom_firmware_file(json_t **out, const struct dom *d, const char *key, const 
 
 /* The firmware updates of change `key` (OP_CHANGE_READ): {items: [...]}. */
 int dom_firmware_list(json_t **out, const struct dom *d, const char *key);
-
-/*
- * For the release of change `change_id` on c (its transaction, the change
- * locked; the release checked its own permission): OTCM_ERULE with the
- * firmware rule that fails, else 0 with *out the change's firmware
- * updates (the caller's; [] for a change that updates none).
- */
-int dom_firmware_release_check(json_t **out, struct db_conn *c, int64_t change_id);
-
-/*
- * After the release of change `key`: record each update's after-firmware
- * in its asset's inventory (source "change", reference `key`), in c's
- * transaction.  `updates` as dom_firmware_release_check() gave them.
- */
-int dom_firmware_released(const struct dom *d, struct db_conn *c, const char *key, const json_t *updates);
 
 #endif
