@@ -434,7 +434,8 @@ static void check_events(struct vctx *v)
 			fail(v, "event line %zu: not an event, or its proof is not for it", i + 1);
 			goto next;
 		}
-		if (otype && oid && !strcmp(otype, v->kind) && v->key && strcmp(oid, v->key))
+		if (otype && oid && !strcmp(otype, v->kind) && v->key && strcmp(oid, v->key) &&
+		    !(v->incident && linked(v, seq)))
 			fail(v, "event %" JSON_INTEGER_FORMAT ": it is about %s, not %s", seq, oid, v->key);
 		else if (v->incident && !(otype && oid && !strcmp(otype, "incident")) && !linked(v, seq))
 			fail(v, "event %" JSON_INTEGER_FORMAT ": it is neither about %s nor linked by it", seq,

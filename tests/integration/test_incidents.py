@@ -196,6 +196,12 @@ class Incidents(ServerTestCase):
         self.assertStatus(r, 201)
         self.assertStatus(self.c["eng"].post("/api/v1/incidents/%s/links" % key,
                                              json={"kind": "audit_event", "ref": str(seq)}), 409)
+        # an event of another incident may be linked too (a related incident's finding)
+        other = self.create(title="Related finding")["key"]
+        events = self.admin.get("/api/v1/audit?after=0&limit=1000").json["items"]
+        other_seq = [e["seq"] for e in events if e["action"] == "incident.create" and e["object_id"] == other][0]
+        self.assertStatus(self.c["eng"].post("/api/v1/incidents/%s/links" % key,
+                                             json={"kind": "audit_event", "ref": str(other_seq)}), 201)
 
         # five days pass: early warning and notification are overdue
         self.backdate(key, 5 * 24)
@@ -282,6 +288,7 @@ class Incidents(ServerTestCase):
         self.assertIn("verified: every check passed", out)
         events = [json.loads(l) for l in files["audit/events.jsonl"].decode().splitlines()]
         self.assertIn(seq, [e["seq"] for e in events])
+        self.assertIn(other_seq, [e["seq"] for e in events])
         self.assertIn("incident.close", [e["action"] for e in events])
         # the same bytes while nothing happens
         self.assertEqual(self.c["aud"].get("/api/v1/incidents/%s/evidence" % key).body, data)
