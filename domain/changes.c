@@ -704,6 +704,9 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	if ((rc = changes_get(&content, c, ch.id)))
 		goto out;
 	json_object_set(content, "release", moved);
+	/* the released signature binds a firmware update's facts and the package's SHA-256 */
+	if (json_array_size(firmware))
+		json_object_set(content, "firmware", firmware);
 	if ((rc = dom_signing_write(&sig, d, c, ch.id, 0, "released", method, content, trees)))
 		goto out;
 	before = json_pack("{s:s}", "state", ch.facts.state);

@@ -22,6 +22,7 @@
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
 #include "storage/evidence.h"
+#include "storage/firmware.h"
 #include "storage/incidents.h"
 #include "storage/repo.h"
 #include "storage/runs.h"
@@ -708,7 +709,7 @@ static const char README_FMT[] =
 static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, struct bundle_files *fs,
 		  struct db_conn *c, int64_t change_id, uint64_t tree_size, bool attachments)
 {
-	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL;
+	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL, *firmware = NULL;
 	int64_t *seqs = NULL;
 	size_t nseqs = 0, i;
 	struct buf events = BUF_INIT;
@@ -732,6 +733,10 @@ static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, 
 		run = NULL;
 	}
 	json_object_set(full, "versions", versions);
+	/* a firmware update's facts: before and after, the advisory, the vendor's files by SHA-256 */
+	if ((rc = firmware_list(&firmware, c, change_id)))
+		goto out;
+	json_object_set_new(full, "firmware", firmware);
 	if ((rc = add_audit(&events, &proofs, fs, c, seqs, nseqs, tree_size)))
 		goto out;
 	cp = bundle_files_get(fs, "audit/checkpoint");

@@ -9,9 +9,14 @@ change as its source.
 """
 
 import hashlib
+import io
+import json
+import subprocess
+import tarfile
+import tempfile
 import unittest
 
-from harness import ServerTestCase, strong_password
+from harness import ServerTestCase, otcm_bin, strong_password
 
 PACKAGE = b"\x7fVENDOR-FW\x00" + bytes(range(256)) * 4
 
@@ -140,6 +145,22 @@ class FirmwareUpdates(ServerTestCase):
 
         r = self.release(key, 200)
         self.assertEqual(r.json["state"], "released")
+        # the released signature binds the firmware facts and the package's digest
+        content = r.json["signature"]["content"]
+        content = json.loads(content) if isinstance(content, str) else content
+        self.assertEqual(content["firmware"][0]["package"]["sha256"], hashlib.sha256(PACKAGE).hexdigest())
+        self.assertEqual((content["firmware"][0]["before"], content["firmware"][0]["after"]), ("V2.9", "V3.1"))
+        # and the change's evidence carries them, verified offline
+        r = self.c["aud"].get("/api/v1/changes/%s/evidence" % key)
+        self.assertStatus(r, 200)
+        with tarfile.open(fileobj=io.BytesIO(r.body)) as t:
+            change = json.load(t.extractfile("change.json"))
+        self.assertEqual(change["firmware"][0]["advisory"], "ICSA-24-123-01")
+        with tempfile.NamedTemporaryFile(suffix=".tar") as f:
+            f.write(r.body)
+            f.flush()
+            p = subprocess.run([otcm_bin(), "verify", f.name], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         inv = self.c["aud"].get("/api/v1/assets/%d/inventory" % aid).json
         self.assertEqual(inv["current"]["firmware"], "V3.1")
         moved = [h for h in inv["history"] if h["field"] == "firmware"][0]
