@@ -435,6 +435,10 @@ int dom_incident_update(json_t **out, const struct dom *d, const char *key, cons
 		rc = err_set(OTCM_EINVAL, "body", "the body must be a JSON object");
 		goto out;
 	}
+	if (json_object_size(body) == 0) {
+		rc = err_set(OTCM_EINVAL, "body", "nothing to change: give a field, significant or state");
+		goto out;
+	}
 	if ((rc = json_only_fields(body, fields)) || (rc = read_fields(&f, body, false)) ||
 	    (rc = read_assets(&assets, &nassets, &given, d, body)) ||
 	    (rc = json_get_str(body, "state", false, &state)))

@@ -13,6 +13,10 @@
  *   GET   /api/v1/incidents/{key}/evidence           dom_incident_evidence_export
  *   GET   /incidents, /incidents/{key}               the same reads as pages
  *   POST  /incidents/new                             dom_incident_create from a form
+ *   POST  /incidents/{key}/edit                      dom_incident_update: action significant or close
+ *   POST  /incidents/{key}/reports                   dom_incident_report (multipart form)
+ *   POST  /incidents/{key}/links                     dom_incident_link
+ *   POST  /incidents/{key}/review                    dom_incident_review
  *
  * Each handler parses its input, calls one domain operation and renders.
  */
@@ -250,7 +254,8 @@ int h_page_incidents(struct http_req *req)
 	return pg_reply(req, 200, &h);
 }
 
-int h_page_incident(struct http_req *req)
+/* The incident page with `status`, a notice for `done` and the refusal `error` (or NULL). */
+static int incident_page(struct http_req *req, unsigned status, const char *done, const char *error)
 {
 	json_t *inc = NULL;
 	struct web_page p;
@@ -261,9 +266,110 @@ int h_page_incident(struct http_req *req)
 		return rc;
 	p = pg_page(req, json_string_value(json_object_get(inc, "key")), "incidents");
 	html_init(&h, PG_PAGE_CAP);
-	page_incident(&h, &p, inc, http_query(req, "done"));
+	page_incident(&h, &p, inc, done, error);
 	json_decref(inc);
-	return pg_reply(req, 200, &h);
+	return pg_reply(req, status, &h);
+}
+
+int h_page_incident(struct http_req *req)
+{
+	return incident_page(req, 200, http_query(req, "done"), NULL);
+}
+
+/*
+ * After a page form's operation: back to the incident with `done` shown, or
+ * the page again with the refusal (403, 404 and 5xx answer as error pages).
+ */
+static int after_form(struct http_req *req, int rc, const char *done)
+{
+	struct pg_failure f;
+
+	if (rc == 0)
+		return pg_redirect(req, arena_printf(req->arena, "/incidents/%s?done=%s", http_param(req, 0), done));
+	pg_keep_failure(&f, req, rc);
+	/* a wrong signing password (401) is shown on the page: the session itself is fine */
+	if (f.status >= 500 || f.status == 403 || f.status == 404)
+		return rc;
+	return incident_page(req, f.status, NULL,
+			     f.rule ? arena_printf(req->arena, "%s (rule %s)", f.message, f.rule) : f.message);
+}
+
+int h_page_incident_edit(struct http_req *req)
+{
+	const char *action = pg_form(req, "action");
+	json_t *body = pg_keep(req, json_object()), *out = NULL;
+	int rc;
+
+	if (action && !strcmp(action, "significant"))
+		json_object_set_new(body, "significant", json_true());
+	else if (action && !strcmp(action, "close"))
+		json_object_set_new(body, "state", json_string("closed"));
+	else if (action)
+		json_object_set_new(body, "action", json_string(action));
+	rc = dom_incident_update(&out, &req->dom, http_param(req, 0), body);
+	json_decref(out);
+	return after_form(req, rc, action && !strcmp(action, "close") ? "closed" : "updated");
+}
+
+int h_page_incident_report(struct http_req *req)
+{
+	struct dom_incident_report r;
+	struct dom_file *files = arena_alloc(req->arena, (req->nparts + 1) * sizeof(*files));
+	json_t *out = NULL;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < req->nparts; i++) {
+		const struct http_part *pt = &req->parts[i];
+
+		/* an empty file input is no document */
+		if (!pt->name || strcmp(pt->name, "file") || (pt->filename && !*pt->filename && pt->len == 0))
+			continue;
+		files[r.nfiles].name = pt->filename;
+		files[r.nfiles].data = pt->data;
+		files[r.nfiles].len = pt->len;
+		r.nfiles++;
+	}
+	r.files = files;
+	r.kind = part_text(req, "kind");
+	r.authority = part_text(req, "authority");
+	r.reference = part_text(req, "reference");
+	if (r.reference && !*r.reference)
+		r.reference = NULL;
+	rc = dom_incident_report(&out, &req->dom, http_param(req, 0), &r);
+	json_decref(out);
+	return after_form(req, rc, "reported");
+}
+
+int h_page_incident_link(struct http_req *req)
+{
+	static const char *const fields[] = { "kind", "ref", "note", NULL };
+	json_t *body = pg_keep(req, json_object()), *out = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; fields[i]; i++)
+		if (pg_form(req, fields[i]))
+			json_object_set_new(body, fields[i], json_string(pg_form(req, fields[i])));
+	rc = dom_incident_link(&out, &req->dom, http_param(req, 0), body);
+	json_decref(out);
+	return after_form(req, rc, "linked");
+}
+
+int h_page_incident_review(struct http_req *req)
+{
+	static const char *const fields[] = { "comment", "password", "totp_code", NULL };
+	json_t *body = pg_keep(req, json_pack("{s:s}", "meaning", "reviewed")), *out = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; fields[i]; i++)
+		if (pg_form(req, fields[i]))
+			json_object_set_new(body, fields[i], json_string(pg_form(req, fields[i])));
+	rc = dom_incident_review(&out, &req->dom, http_param(req, 0), body);
+	json_decref(out);
+	return after_form(req, rc, "reviewed");
 }
 
 int h_page_incident_new(struct http_req *req)

@@ -175,6 +175,10 @@ int h_incidents_evidence(struct http_req *req);
 int h_page_incidents(struct http_req *req);
 int h_page_incident(struct http_req *req);
 int h_page_incident_new(struct http_req *req);
+int h_page_incident_edit(struct http_req *req);
+int h_page_incident_report(struct http_req *req);
+int h_page_incident_link(struct http_req *req);
+int h_page_incident_review(struct http_req *req);
 
 /* server/h_metrics.c: the Prometheus metrics */
 int h_metrics(struct http_req *req);

@@ -171,7 +171,75 @@ static void row(struct html *h, const char *label, const char *value)
 	html_raw(h, "</td></tr>\n");
 }
 
-void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done)
+/* The forms of an open incident (and its report form once closed), by the user's role. */
+static void incident_forms(struct html *h, const struct web_page *p, const json_t *inc)
+{
+	static const char *const kinds[] = { "early_warning", "notification", "intermediate", "progress", "final",
+					     NULL };
+	static const char *const links[] = { "audit_event", "change", "test_run", NULL };
+	const char *key = str(inc, "key"), *role = p->user.role ? p->user.role : "";
+	bool open = !strcmp(str(inc, "state"), "open");
+	bool significant = json_is_string(json_object_get(inc, "significant_at"));
+	size_t i;
+
+	if (!strcmp(role, "auditor") || !strcmp(role, "agent") || !*role)
+		return;
+	if (open) {
+		html_raw(h, "<h2>Act on the incident</h2>\n<form class=\"inline\" method=\"post\" action=\"/incidents/");
+		html_url(h, key);
+		html_raw(h, "/edit\">");
+		layout_csrf_field(h, p);
+		if (!significant)
+			html_raw(h, "<button type=\"submit\" name=\"action\" value=\"significant\">Judge significant now "
+				    "(the NIS2 deadlines start)</button> ");
+		html_raw(h, "<button type=\"submit\" name=\"action\" value=\"close\">Close the incident</button></form>\n");
+	}
+	if (significant) {
+		html_raw(h, "<h3>Record a report sent</h3>\n<form class=\"stack panel\" method=\"post\" "
+			    "enctype=\"multipart/form-data\" action=\"/incidents/");
+		html_url(h, key);
+		html_raw(h, "/reports\">");
+		layout_csrf_field(h, p);
+		html_raw(h, "<label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\">");
+		for (i = 0; kinds[i]; i++)
+			option(h, kinds[i], NULL);
+		html_raw(h, "</select>\n<label for=\"authority\">Authority</label><input type=\"text\" id=\"authority\" "
+			    "name=\"authority\" maxlength=\"200\" required>\n<label for=\"reference\">Its reference</label>"
+			    "<input type=\"text\" id=\"reference\" name=\"reference\" maxlength=\"200\">\n"
+			    "<label for=\"file\">The document as sent</label><input type=\"file\" id=\"file\" name=\"file\" "
+			    "required>\n<button type=\"submit\">Record the report</button></form>\n");
+	}
+	if (!open)
+		return;
+	html_raw(h, "<h3>Link</h3>\n<form class=\"stack panel\" method=\"post\" action=\"/incidents/");
+	html_url(h, key);
+	html_raw(h, "/links\">");
+	layout_csrf_field(h, p);
+	html_raw(h, "<label for=\"link-kind\">What</label><select id=\"link-kind\" name=\"kind\">");
+	for (i = 0; links[i]; i++)
+		option(h, links[i], NULL);
+	html_raw(h, "</select>\n<label for=\"ref\">Reference <span class=\"hint\">- the event's seq, CHG-n, or "
+		    "the run's id</span></label><input type=\"text\" id=\"ref\" name=\"ref\" maxlength=\"64\" "
+		    "required>\n<label for=\"note\">Note</label><input type=\"text\" id=\"note\" name=\"note\">\n"
+		    "<button type=\"submit\">Link</button></form>\n");
+	if (strcmp(role, "approver"))
+		return;
+	html_raw(h, "<h3>Sign the post-incident review</h3>\n<form class=\"stack panel\" method=\"post\" "
+		    "action=\"/incidents/");
+	html_url(h, key);
+	html_raw(h, "/review\">");
+	layout_csrf_field(h, p);
+	html_raw(h, "<label for=\"comment\">Review <span class=\"hint\">- root cause, what was done, what "
+		    "changes</span></label><textarea rows=\"4\" id=\"comment\" name=\"comment\" required></textarea>\n"
+		    "<label for=\"password\">Your password, to sign</label><input type=\"password\" id=\"password\" "
+		    "name=\"password\" autocomplete=\"current-password\" required>\n<label for=\"totp_code\">One-time "
+		    "code <span class=\"hint\">- when enrolled</span></label><input type=\"text\" id=\"totp_code\" "
+		    "name=\"totp_code\" inputmode=\"numeric\" autocomplete=\"one-time-code\">\n"
+		    "<button type=\"submit\">Sign as reviewed</button></form>\n");
+}
+
+void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done,
+		   const char *error)
 {
 	const char *key = str(inc, "key");
 	const json_t *x;
@@ -185,6 +253,13 @@ void page_incident(struct html *h, const struct web_page *p, const json_t *inc, 
 	html_raw(h, "</h1>\n");
 	if (done && !strcmp(done, "created"))
 		layout_notice(h, "ok", "The incident is recorded.");
+	else if (done && !strcmp(done, "reported"))
+		layout_notice(h, "ok", "The report is recorded with its document's SHA-256.");
+	else if (done && !strcmp(done, "reviewed"))
+		layout_notice(h, "ok", "The review is signed.");
+	else if (done && (!strcmp(done, "updated") || !strcmp(done, "linked") || !strcmp(done, "closed")))
+		layout_notice(h, "ok", "Saved.");
+	layout_notice(h, "error", error);
 	html_raw(h, "<table class=\"facts\">\n");
 	row(h, "State", str(inc, "state"));
 	row(h, "Category", str(inc, "category"));
@@ -301,5 +376,6 @@ void page_incident(struct html *h, const struct web_page *p, const json_t *inc, 
 	html_raw(h, "<p><a href=\"/api/v1/incidents/");
 	html_url(h, key);
 	html_raw(h, "/evidence\">Evidence bundle</a> (verify it offline with <code>otcm verify</code>)</p>\n");
+	incident_forms(h, p, inc);
 	layout_end(h);
 }

@@ -329,7 +329,13 @@ void page_drills(struct html *h, const struct web_page *p, const json_t *drills)
 void page_incidents(struct html *h, const struct web_page *p, const json_t *list, bool open_only,
 		    const json_t *values, const char *error);
 
-/* One incident as dom_incident_read() gives it, its deadlines counting down; `done` a notice or NULL. */
-void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done);
+/*
+ * One incident as dom_incident_read() gives it, its deadlines counting
+ * down, and the forms the user's role may use (judge significant, close,
+ * record a report, link, and for approvers sign the review); `done` a
+ * notice or NULL, `error` a refusal to show or NULL.
+ */
+void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done,
+		   const char *error);
 
 #endif

@@ -314,7 +314,8 @@ class Incidents(ServerTestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("reports/999-extra.pdf is in the bundle but not in the manifest", out)
 
-    def test_pages_list_and_form(self):
+    def test_pages_list_and_forms(self):
+        import urllib.parse
         inc = self.create(significant=True, title="Ransomware note on HMI")
         r = self.c["eng"].get("/incidents")
         self.assertStatus(r, 200)
@@ -326,7 +327,6 @@ class Incidents(ServerTestCase):
         self.assertIn('data-due="', r.text)
         form = {"title": "Seen on the page", "category": "malware", "severity": "medium",
                 "assets": str(self.asset), "significant": "yes", "csrf_token": self.c["eng"].csrf}
-        import urllib.parse
         r = self.c["eng"].request("POST", "/incidents/new", body=urllib.parse.urlencode(form),
                                   content_type="application/x-www-form-urlencoded")
         self.assertStatus(r, 303)
@@ -334,6 +334,43 @@ class Incidents(ServerTestCase):
         self.assertStatus(got, 200)
         self.assertEqual(got.json["title"], "Seen on the page")
         self.assertEqual([a["id"] for a in got.json["assets"]], [self.asset])
+        # the incident page's forms call the same operations as the API
+        key = got.json["key"]
+
+        def page_post(who, path, fields):
+            fields = dict(fields, csrf_token=self.c[who].csrf)
+            return self.c[who].request("POST", path, body=urllib.parse.urlencode(fields),
+                                       content_type="application/x-www-form-urlencoded")
+
+        page = self.c["appr"].get("/incidents/" + key)
+        self.assertIn('action="/incidents/%s/review"' % key, page.text)
+        self.assertNotIn('/review"', self.c["eng"].get("/incidents/" + key).text)
+        r = page_post("eng", "/incidents/%s/edit" % key, {"action": "close"})
+        self.assertStatus(r, 409)
+        self.assertIn("incident-review-missing", r.text)
+        r = page_post("eng", "/incidents/%s/links" % key, {"kind": "change", "ref": "CHG-77777"})
+        self.assertStatus(r, 404)
+        r = self.c["eng"].request("POST", "/incidents/%s/reports" % key,
+                                  fields={"kind": "early_warning", "authority": "CSIRT", "csrf_token": self.c["eng"].csrf},
+                                  files=[("file", "warning.txt", b"early warning\n")])
+        self.assertStatus(r, 303)
+        r = page_post("appr", "/incidents/%s/review" % key, {"comment": "handled", "password": "wrong-password-9"})
+        self.assertStatus(r, 401)
+        r = page_post("appr", "/incidents/%s/review" % key, {"comment": "handled", "password": self.pw["appr"]})
+        self.assertStatus(r, 303)
+        inc = self.c["aud"].get("/api/v1/incidents/" + key).json
+        self.assertEqual([x["kind"] for x in inc["reports"]], ["early_warning"])
+        self.assertEqual(inc["reports"][0]["sha256"], hashlib.sha256(b"early warning\n").hexdigest())
+        self.assertEqual(len(inc["reviews"]), 1)
+        dl = {d["obligation"]: d for d in inc["deadlines"]}
+        self.assertEqual(dl["early_warning"]["status"], "met")
+        r = page_post("eng", "/incidents/%s/edit" % key, {"action": "close"})
+        self.assertStatus(r, 409)
+        self.assertIn("incident-final-report-missing", r.text)
+        r = self.c["eng"].patch("/api/v1/incidents/" + key, json={})
+        self.assertStatus(r, 400)
+        self.assertEqual(r.json["field"], "body")
+
         form["severity"] = "extreme"
         r = self.c["eng"].request("POST", "/incidents/new", body=urllib.parse.urlencode(form),
                                   content_type="application/x-www-form-urlencoded")
