@@ -274,29 +274,52 @@ out:
  * caller releases it) and *out_proofs (the caller's reference), from
  * which the checklist is decided.
  */
+/*
+ * The event lines and the proofs' document of `proofs` (n entries of
+ * checkpoint_inclusions() from `first` on, each losing "canonical" and
+ * "tree_size" here): *out_lines (the caller releases it) and *out_doc.
+ */
+static int audit_part(struct buf *out_lines, json_t **out_doc, json_t *proofs, size_t first, size_t n,
+		      uint64_t tree_size)
+{
+	struct buf lines = BUF_INIT;
+	json_t *events = json_array(), *p;
+	size_t i;
+	int rc = 0;
+
+	for (i = first; i < first + n; i++) {
+		p = json_array_get(proofs, i);
+		if ((rc = buf_adds(&lines, jstr(p, "canonical"))) || (rc = buf_addch(&lines, '\n')))
+			goto out;
+		json_object_del(p, "canonical");
+		json_object_del(p, "tree_size");
+		json_array_append(events, p);
+	}
+	*out_doc = json_pack("{s:I, s:s, s:O}", "tree_size", (json_int_t)tree_size, "hash",
+			     "SHA-256(prev_hash || line) = event_hash; leaf = SHA-256(0x00 || event_hash)",
+			     "events", events);
+	*out_lines = lines;
+	lines = (struct buf)BUF_INIT;
+out:
+	json_decref(events);
+	buf_release(&lines);
+	return rc;
+}
+
 static int add_audit(struct buf *out_lines, json_t **out_proofs, struct bundle_files *fs,
 		     struct db_conn *c, const int64_t *seqs, size_t n, uint64_t tree_size)
 {
 	struct buf lines = BUF_INIT;
 	struct checkpoint *cp = NULL;
-	json_t *proofs = NULL, *doc = NULL, *p;
-	size_t i;
+	json_t *proofs = NULL, *doc = NULL;
 	int rc = 0;
 
 	/* the event hashes are read once for every proof: O(trail + events), not O(trail x events) */
 	if ((rc = checkpoint_get(&cp, c, tree_size)) ||
-	    (rc = checkpoint_inclusions(&proofs, c, seqs, n, tree_size)))
+	    (rc = checkpoint_inclusions(&proofs, c, seqs, n, tree_size)) ||
+	    (rc = audit_part(&lines, &doc, proofs, 0, n, tree_size)))
 		goto out;
-	json_array_foreach(proofs, i, p) {
-		if ((rc = buf_adds(&lines, jstr(p, "canonical"))) || (rc = buf_addch(&lines, '\n')))
-			goto out;
-		json_object_del(p, "canonical");
-		json_object_del(p, "tree_size");
-	}
 	bundle_files_add(fs, "audit/events.jsonl", lines.data ? lines.data : "", lines.len);
-	doc = json_pack("{s:I, s:s, s:O}", "tree_size", (json_int_t)tree_size, "hash",
-			"SHA-256(prev_hash || line) = event_hash; leaf = SHA-256(0x00 || event_hash)",
-			"events", proofs);
 	bundle_files_add_json(fs, "audit/proofs.json", doc);
 	bundle_files_add(fs, "audit/checkpoint", cp->note, strlen(cp->note));
 	*out_lines = lines;
@@ -698,28 +721,20 @@ static const char README_FMT[] =
 /* ---- the bundle ---- */
 
 /*
- * The records of change `change_id` as change.json holds them (*out_full,
- * its checklist included, decided from exactly the records the bundle
- * holds, as the verifier will), its versions (*out_versions) and the
- * newest event's time (*out_mtime), with the files they come with added
- * to fs: tests/run-ID.json, the attachments (only with `attachments`) and
- * audit/.  Proved against the checkpoint of `tree_size`; reads in c's open
- * transaction.
+ * The records of change `change_id` as change.json holds them, without its
+ * checklist (*out_full, the runs with their steps, the versions) and its
+ * versions (*out_versions); the runs' files (tests/run-ID.json, and the
+ * attachments only with `attachments`) added to fs.  Reads on c.
  */
-static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, struct bundle_files *fs,
-		  struct db_conn *c, int64_t change_id, uint64_t tree_size, bool attachments)
+static int load_records(json_t **out_full, json_t **out_versions, struct bundle_files *fs, struct db_conn *c,
+			int64_t change_id, bool attachments)
 {
-	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *proofs = NULL, *checklist = NULL, *firmware = NULL;
-	int64_t *seqs = NULL;
-	size_t nseqs = 0, i;
-	struct buf events = BUF_INIT;
-	struct checklist_records records;
-	const struct bundle_file *cp;
-	char name[1200];
+	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *firmware = NULL;
+	char name[64];
+	size_t i;
 	int rc;
 
-	if ((rc = changes_get_full(&full, c, change_id)) || (rc = evidence_versions(&versions, c, change_id)) ||
-	    (rc = evidence_event_seqs(&seqs, &nseqs, out_mtime, c, change_id)))
+	if ((rc = changes_get_full(&full, c, change_id)) || (rc = evidence_versions(&versions, c, change_id)))
 		goto out;
 	/* the runs with their steps and attachments */
 	json_array_foreach(json_object_get(full, "test_runs"), i, r) {
@@ -737,7 +752,40 @@ static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, 
 	if ((rc = firmware_list(&firmware, c, change_id)))
 		goto out;
 	json_object_set_new(full, "firmware", firmware);
-	if ((rc = add_audit(&events, &proofs, fs, c, seqs, nseqs, tree_size)))
+	*out_full = full;
+	full = NULL;
+	*out_versions = versions;
+	versions = NULL;
+out:
+	json_decref(run);
+	json_decref(versions);
+	json_decref(full);
+	return rc;
+}
+
+/*
+ * The records of change `change_id` as change.json holds them (*out_full,
+ * its checklist included, decided from exactly the records the bundle
+ * holds, as the verifier will), its versions (*out_versions) and the
+ * newest event's time (*out_mtime), with the files they come with added
+ * to fs: tests/run-ID.json, the attachments (only with `attachments`) and
+ * audit/.  Proved against the checkpoint of `tree_size`; reads in c's open
+ * transaction.
+ */
+static int gather(json_t **out_full, json_t **out_versions, int64_t *out_mtime, struct bundle_files *fs,
+		  struct db_conn *c, int64_t change_id, uint64_t tree_size, bool attachments)
+{
+	json_t *full = NULL, *versions = NULL, *proofs = NULL, *checklist = NULL;
+	int64_t *seqs = NULL;
+	size_t nseqs = 0;
+	struct buf events = BUF_INIT;
+	struct checklist_records records;
+	const struct bundle_file *cp;
+	int rc;
+
+	if ((rc = load_records(&full, &versions, fs, c, change_id, attachments)) ||
+	    (rc = evidence_event_seqs(&seqs, &nseqs, out_mtime, c, change_id)) ||
+	    (rc = add_audit(&events, &proofs, fs, c, seqs, nseqs, tree_size)))
 		goto out;
 	cp = bundle_files_get(fs, "audit/checkpoint");
 	records = (struct checklist_records){ full, events.data, events.len, proofs, cp->data, cp->len };
@@ -752,7 +800,6 @@ out:
 	buf_release(&events);
 	json_decref(proofs);
 	json_decref(checklist);
-	json_decref(run);
 	json_decref(versions);
 	json_decref(full);
 	free(seqs);
@@ -839,20 +886,76 @@ int dom_evidence_bundle(struct buf *out, const struct dom *d, struct db_conn *c,
 	return build(out, c, d->key, change_id, tree_size);
 }
 
-int dom_evidence_checklist(json_t **out, struct db_conn *c, int64_t change_id, uint64_t tree_size)
+int dom_evidence_checklists(json_t **out, struct db_conn *c, const json_t *keys, uint64_t tree_size)
 {
-	struct bundle_files fs = { 0 };
-	json_t *full = NULL, *versions = NULL;
-	int64_t mtime = 0;
-	int rc;
+	struct checkpoint *cp = NULL;
+	json_t *fulls = json_array(), *list = json_array(), *proofs = NULL, *full = NULL, *versions = NULL;
+	json_t *doc = NULL, *checklist = NULL;
+	const json_t *k;
+	int64_t *all = NULL, *seqs = NULL, id, at;
+	size_t *counts = NULL, n = json_array_size(keys), nall = 0, cap = 0, nseqs, i, first = 0;
+	struct buf lines = BUF_INIT;
+	int rc = 0;
 
-	if ((rc = gather(&full, &versions, &mtime, &fs, c, change_id, tree_size, false)))
+	counts = xcalloc(n + 1, sizeof(*counts));
+	/* every change's records and events, then all their proofs in one pass over the trail */
+	json_array_foreach(keys, i, k) {
+		struct bundle_files fs = { 0 };
+
+		rc = changes_parse_key(&id, json_string_value(k));
+		if (rc == 0)
+			rc = load_records(&full, &versions, &fs, c, id, false);
+		bundle_files_release(&fs);
+		if (rc || (rc = evidence_event_seqs(&seqs, &nseqs, &at, c, id)))
+			goto out;
+		json_array_append_new(fulls, full);
+		full = NULL;
+		json_decref(versions);
+		versions = NULL;
+		if (nall + nseqs > cap) {
+			cap = 2 * (nall + nseqs);
+			all = xrealloc(all, cap * sizeof(*all));
+		}
+		memcpy(all + nall, seqs, nseqs * sizeof(*seqs));
+		nall += nseqs;
+		counts[i] = nseqs;
+		free(seqs);
+		seqs = NULL;
+	}
+	if ((rc = checkpoint_get(&cp, c, tree_size)) ||
+	    (rc = checkpoint_inclusions(&proofs, c, all ? all : (int64_t[1]){ 0 }, nall, tree_size)))
 		goto out;
-	*out = json_incref(json_object_get(full, "checklist"));
+	json_array_foreach(keys, i, k) {
+		struct checklist_records records;
+
+		if ((rc = audit_part(&lines, &doc, proofs, first, counts[i], tree_size)))
+			goto out;
+		first += counts[i];
+		records = (struct checklist_records){ json_array_get(fulls, i), lines.data, lines.len, doc, cp->note,
+						      strlen(cp->note) };
+		if ((rc = checklist_compute(&checklist, &records)))
+			goto out;
+		json_array_append_new(list, json_pack("{s:O, s:o}", "key", k, "checklist", checklist));
+		checklist = NULL;
+		json_decref(doc);
+		doc = NULL;
+		buf_release(&lines);
+	}
+	*out = list;
+	list = NULL;
 out:
-	bundle_files_release(&fs);
-	json_decref(versions);
+	buf_release(&lines);
+	checkpoint_free(cp);
+	json_decref(doc);
+	json_decref(checklist);
+	json_decref(proofs);
 	json_decref(full);
+	json_decref(versions);
+	json_decref(fulls);
+	json_decref(list);
+	free(all);
+	free(seqs);
+	free(counts);
 	return rc;
 }
 

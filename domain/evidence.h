@@ -64,10 +64,13 @@ int dom_evidence_bundle(struct buf *out, const struct dom *d, struct db_conn *c,
 			uint64_t tree_size);
 
 /*
- * The control checklist (domain/checklist.h) of change `change_id`,
- * decided from the records its bundle would hold with its events proved
- * against the checkpoint of `tree_size`; *out is owned by the caller.
+ * The control checklists (domain/checklist.h) of the changes `keys` (an
+ * array of "CHG-n"), each decided from the records its bundle would hold
+ * with its events proved against the checkpoint of `tree_size` (which must
+ * sign every one of their events); the proofs of all of them are computed
+ * in one pass over the trail.  *out (owned by the caller) is an array of
+ * {key, checklist} in the order of keys.  Reads in c's open transaction.
  */
-int dom_evidence_checklist(json_t **out, struct db_conn *c, int64_t change_id, uint64_t tree_size);
+int dom_evidence_checklists(json_t **out, struct db_conn *c, const json_t *keys, uint64_t tree_size);
 
 #endif

@@ -202,7 +202,7 @@ out:
 static int period_checklists(json_t **out, const struct dom *d, struct db_conn *c, const struct period *p)
 {
 	struct checkpoint *cp = NULL;
-	json_t *items = NULL, *list = json_array(), *it, *cl = NULL;
+	json_t *items = NULL, *list = NULL, *keys = json_array(), *it;
 	uint64_t need = 0, newest;
 	int64_t id;
 	size_t i;
@@ -217,30 +217,30 @@ static int period_checklists(json_t **out, const struct dom *d, struct db_conn *
 		if (newest > need)
 			need = newest;
 	}
-	if (!need)
+	if (!need) {
+		list = json_array();
 		goto done;
+	}
 	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, need);
 	if (rc == OTCM_ERULE)
 		err_set_rule("audit-trail-intact");
+	json_array_foreach(items, i, it)
+		json_array_append(keys, json_object_get(it, "key"));
 	if (rc || (rc = db_begin_snapshot(c, true)))
 		goto out;
-	json_array_foreach(items, i, it) {
-		changes_parse_key(&id, json_string_value(json_object_get(it, "key")));
-		if ((rc = dom_evidence_checklist(&cl, c, id, cp->tree_size)))
-			goto out;
-		json_array_append_new(list, json_pack("{s:O, s:o}", "key", json_object_get(it, "key"), "checklist",
-						      cl));
-		cl = NULL;
+	rc = dom_evidence_checklists(&list, c, keys, cp->tree_size);
+	if (rc) {
+		db_rollback(c);
+		goto out;
 	}
 	if ((rc = db_commit(c)))
 		goto out;
 done:
 	rc = checklist_effectiveness(out, list);
 out:
-	if (rc)
-		db_rollback(c);
 	checkpoint_free(cp);
 	json_decref(items);
+	json_decref(keys);
 	json_decref(list);
 	return rc;
 }

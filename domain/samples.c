@@ -345,7 +345,7 @@ static void check_changes(struct sctx *v, const json_t *sample)
 	size_t i, inner = 0;
 
 	json_array_foreach(json_object_get(sample, "keys"), i, k) {
-		const struct bundle_file *f;
+		const struct bundle_file *f, *cj;
 		struct bundle_files fs = { 0 };
 		struct buf rep = BUF_INIT;
 		const char *line, *end;
@@ -375,13 +375,11 @@ static void check_changes(struct sctx *v, const json_t *sample)
 			line += len + 1;
 		}
 		buf_release(&rep);
-		if (bundle_read(&fs, f->data, f->len) == 0 &&
-		    (change = json_loadb(bundle_files_get(&fs, "change.json") ? bundle_files_get(&fs, "change.json")->data :
-					 "", bundle_files_get(&fs, "change.json") ? bundle_files_get(&fs, "change.json")->len : 0,
-					 0, NULL))) {
+		if (bundle_read(&fs, f->data, f->len) == 0 && (cj = bundle_files_get(&fs, "change.json")) &&
+		    (change = json_loadb(cj->data, cj->len, 0, NULL))) {
 			if (strcmp(jstr(change, "key"), json_string_value(k) ? json_string_value(k) : ""))
 				fail(v, "%s: holds %.40s, not the sampled change", name, jstr(change, "key"));
-			json_array_append_new(checklists, json_pack("{s:O, s:O}", "key", k, "checklist",
+			json_array_append_new(checklists, json_pack("{s:O, s:O?}", "key", k, "checklist",
 								    json_object_get(change, "checklist")));
 			json_decref(change);
 		}
@@ -619,7 +617,7 @@ static const char README_FMT[] =
 	"  jq -r '.items[].key' population.json | sort -t- -k2n > population.txt\n"
 	"  sha256sum < population.txt            # = population_sha256\n"
 	"  while read k; do printf '%%s %%s\\n' \"$(printf '%%s:%%s' \"$SEED\" \"$k\" | sha256sum | cut -c1-64)\" \"$k\"\n"
-	"  done < population.txt | sort | head -n \"$SIZE\" | cut -d' ' -f2 | sort -t- -k2n\n"
+	"  done < population.txt | LC_ALL=C sort | head -n \"$SIZE\" | cut -d' ' -f2 | sort -t- -k2n\n"
 	"                                        # = sample.json's keys\n";
 
 /*
@@ -706,7 +704,7 @@ int dom_sample_evidence(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN +
 		}
 		change = json_loadb(bundle_files_get(&inner, "change.json")->data,
 				    bundle_files_get(&inner, "change.json")->len, 0, NULL);
-		json_array_append_new(checklists, json_pack("{s:O, s:O}", "key", k, "checklist",
+		json_array_append_new(checklists, json_pack("{s:O, s:O?}", "key", k, "checklist",
 							    json_object_get(change, "checklist")));
 		json_decref(change);
 		bundle_files_release(&inner);

@@ -16,8 +16,9 @@ pkgs_run="postgresql-15 git"
 # systemd: systemd-analyze checks the installed unit (tests/integration/test_packaging.py);
 # pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
 # rsyslog, rsyslog-openssl: the syslog collector the SIEM delivery is tested against, over TCP
-# and TLS (tests/integration/test_syslog.py)
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl"
+# and TLS (tests/integration/test_syslog.py); jq: a sample archive's README.txt redoes the
+# draw with jq and coreutils, and tests/integration/test_samples.py runs it
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl jq"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

@@ -4,6 +4,7 @@
  * domain/drills.h (docs/operations.md).
  *
  *   otcm backup --to DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]
+ *               [--method auto|pg_basebackup|pg_dump]
  *   otcm backup verify DIR [--key FILE] [--pg-bindir B]
  *   otcm restore --from DIR --data NEWDIR [--key FILE] [--pg-bindir B]
  *   otcm drill --from DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]
@@ -42,7 +43,7 @@
 #include "storage/users.h"
 
 struct backup_args {
-	const char *to, *from, *as, *scratch, *key_path;
+	const char *to, *from, *as, *scratch, *key_path, *method;
 	bool keep;
 	const char *verify_dir;
 	unsigned char key[CRYPTO_FILE_KEY_LEN];
@@ -53,11 +54,13 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: otcm backup --to DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]\n"
+		"                   [--method auto|pg_basebackup|pg_dump]\n"
 		"       otcm backup verify DIR [--key FILE] [--pg-bindir B]\n"
 		"       otcm restore --from DIR --data NEWDIR [--key FILE] [--pg-bindir B]\n"
 		"       otcm drill --from DIR [--key FILE] [--data D | --database URL] [--pg-bindir B]\n"
 		"                  [--as ADMIN] [--scratch DIR] [--keep]\n"
-		"An online backup (pg_basebackup) with a manifest of every file's SHA-256;\n"
+		"An online backup (pg_basebackup; pg_dump -Fd of a --database whose role may not\n"
+		"replicate) with a manifest of every file's SHA-256;\n"
 		"its verification; its restore into a new data folder; and a restore drill\n"
 		"that checks a restore and records the signed result (docs/operations.md).\n"
 		"--key FILE (64 hex digits, mode 0600) encrypts a backup, and reads one.\n");
@@ -87,6 +90,8 @@ static int parse(struct backup_args *a, struct config *cfg, int argc, char **arg
 			a->scratch = v;
 		else if (strcmp(opt, "--key") == 0)
 			a->key_path = v;
+		else if (strcmp(opt, "--method") == 0)
+			a->method = v;
 		else if (strcmp(opt, "--data") == 0)
 			cfg->data = (char *)v;
 		else if (strcmp(opt, "--database") == 0)
@@ -137,7 +142,7 @@ static int run_backup(const struct config *cfg, const struct backup_args *a)
 	}
 	if ((rc = cluster_bindir(&bindir, cfg->pg_bindir)) || (rc = open_live(&cl, &conninfo, cfg)) ||
 	    (rc = backup_create(&m, a->to, conninfo, bindir, cfg->data,
-				cfg->database ? "database" : "private cluster", a->key_or_null)))
+				cfg->database ? "database" : "private cluster", a->method, a->key_or_null)))
 		goto out;
 	printf("backup written to %s: %zu files%s, finished at %s\n", a->to,
 	       json_array_size(json_object_get(m, "files")), a->key_or_null ? ", encrypted" : "",

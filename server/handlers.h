@@ -60,6 +60,8 @@ int h_samples_create(struct http_req *req);
 int h_samples_list(struct http_req *req);
 int h_samples_get(struct http_req *req);
 int h_samples_evidence(struct http_req *req);
+int h_page_samples(struct http_req *req);
+int h_page_samples_draw(struct http_req *req);
 
 /* h_openapi.c: the API description */
 int h_openapi(struct http_req *req);

@@ -213,6 +213,10 @@ const struct route routes[] = {
 	  "page: link an audit event, a change or a test run", OP_INCIDENT_LINK },
 	{ "POST", "/incidents/{key}/review", ROLE_APPROVER, h_page_incident_review,
 	  "page: sign the post-incident review", OP_INCIDENT_REVIEW },
+	{ "GET", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples, "page: samples of a period taken",
+	  OP_SAMPLE_READ },
+	{ "POST", "/samples", ROLE_ADMIN | ROLE_AUDITOR, h_page_samples_draw, "page: draw a sample of a period",
+	  OP_SAMPLE_DRAW },
 	/* the change process's pages (h_pages_change.c); /changes/new before /changes/{key} */
 	{ "GET", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new_form, "page: raise a change", OP_CHANGE_CREATE },
 	{ "POST", "/changes/new", ROLE_ENGINEER | ROLE_ADMIN, h_page_change_new, "page: raise a change", OP_CHANGE_CREATE },

@@ -1,5 +1,6 @@
 /*
- * storage/backup.c - online backups with pg_basebackup, our manifest of
+ * storage/backup.c - online backups with pg_basebackup (or pg_dump for a
+ * role that may not replicate), our manifest of
  * every file's SHA-256, verification with pg_verifybackup and our own
  * checks, restore into a new data folder, and the rehash of git objects a
  * restore drill runs; see backup.h.
@@ -371,29 +372,74 @@ static int crypt_tree(const char *from, const char *to, const json_t *files,
 	return rc;
 }
 
+/*
+ * Whether the login role of c may stream a base backup (REPLICATION or
+ * superuser), and *out_roles the roles the database's objects name as
+ * owners or in their privileges (the dump needs them on restore).
+ */
+static int dump_facts(bool *out_replicate, json_t **out_roles, struct db_conn *c)
+{
+	static const char sql[] =
+		"SELECT (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user),"
+		" (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]') FROM pg_roles r"
+		"  WHERE r.rolname !~ '^pg_' AND (r.oid IN (SELECT relowner FROM pg_class)"
+		"   OR r.oid IN (SELECT (aclexplode(relacl)).grantee FROM pg_class WHERE relacl IS NOT NULL)"
+		"   OR r.oid IN (SELECT nspowner FROM pg_namespace)"
+		"   OR r.oid IN (SELECT (aclexplode(nspacl)).grantee FROM pg_namespace WHERE nspacl IS NOT NULL)"
+		"   OR r.oid IN (SELECT defaclrole FROM pg_default_acl)"
+		"   OR r.oid IN (SELECT (aclexplode(defaclacl)).grantee FROM pg_default_acl)"
+		"   OR r.oid IN (SELECT proowner FROM pg_proc WHERE pronamespace = 'public'::regnamespace)"
+		"   OR r.oid IN (SELECT typowner FROM pg_type WHERE typnamespace = 'public'::regnamespace)))";
+	struct db_res *r = NULL;
+	json_error_t jerr;
+	int rc;
+
+	if ((rc = db_exec(&r, c, sql, 0, NULL, false)))
+		return rc;
+	*out_replicate = db_res_get(r, 0, 0) && strcmp(db_res_get(r, 0, 0), "t") == 0;
+	*out_roles = json_loads(db_res_get(r, 0, 1), 0, &jerr);
+	db_res_free(r);
+	if (!*out_roles)
+		return err_set(OTCM_EDB, NULL, "backup: unreadable role list: %s", jerr.text);
+	return 0;
+}
+
 int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source, const unsigned char *key)
+		  const char *data_dir, const char *source, const char *method, const unsigned char *key)
 {
 	char *plain = key ? xasprintf("%s/.plain", to) : xstrdup(to);
 	char *tool = xasprintf("%s/pg_basebackup", bindir);
 	char *pg = xasprintf("%s/pg", plain), *log = xasprintf("%s/" BACKUP_LOG, to);
 	char *server_key = data_dir ? checkpoint_key_path(data_dir) : NULL;
 	char *keys = xasprintf("%s/keys", plain), *key_copy = xasprintf("%s/keys/server.key", plain);
+	char *dump_tool = xasprintf("%s/pg_dump", bindir), *dump = xasprintf("%s/dump", plain);
 	char *argv[] = { tool, "-d", (char *)conninfo, "-D", pg, "-Fp", "-Xstream", "-c", "fast",
 			 "--manifest-checksums=SHA256", "--no-password", NULL };
+	char *dump_argv[] = { dump_tool, "-d", (char *)conninfo, "-Fd", "-f", dump, "--no-password", NULL };
 	struct db_conn *c = NULL;
-	json_t *before = NULL, *after = NULL, *files = NULL, *m = NULL, *dirs = NULL;
+	json_t *before = NULL, *after = NULL, *files = NULL, *m = NULL, *dirs = NULL, *roles = NULL;
+	bool replicate = true;
 	char kid[17];
 	int rc;
 
+	if (method && strcmp(method, "auto") && strcmp(method, "pg_basebackup") && strcmp(method, "pg_dump")) {
+		rc = err_set(OTCM_EINVAL, "method", "--method must be auto, pg_basebackup or pg_dump, not '%.40s'",
+			     method);
+		goto out;
+	}
 	if ((rc = empty_folder(to, "to")) || (key && mkdir(plain, 0700) < 0 &&
 					      (rc = err_set(OTCM_EIO, NULL, "cannot create '%s': %s",
 							    plain, strerror(errno)))) ||
-	    (rc = db_connect(&c, conninfo)) || (rc = backup_snapshot(&before, c)))
+	    (rc = db_connect(&c, conninfo)) || (rc = dump_facts(&replicate, &roles, c)) ||
+	    (rc = backup_snapshot(&before, c)))
 		goto out;
-	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s,s:b}", "to", to, "source", source,
-						       "encrypted", key != NULL));
-	if ((rc = run_tool(log, argv)) || (rc = backup_snapshot(&after, c)))
+	if (method && strcmp(method, "auto"))
+		replicate = strcmp(method, "pg_basebackup") == 0;
+	log_json(LOG_INFO, "backup started", json_pack("{s:s,s:s,s:b,s:s}", "to", to, "source", source,
+						       "encrypted", key != NULL, "method",
+						       replicate ? "pg_basebackup" : "pg_dump"));
+	/* a role that may not replicate gets a logical dump, one consistent snapshot of the database */
+	if ((rc = run_tool(log, replicate ? argv : dump_argv)) || (rc = backup_snapshot(&after, c)))
 		goto out;
 	if (server_key && access(server_key, R_OK) == 0) {
 		if (mkdir(keys, 0700) < 0 && errno != EEXIST) {
@@ -419,11 +465,13 @@ int backup_create(json_t **out, const char *to, const char *conninfo, const char
 	if ((rc = list_files(&files, to)))
 		goto out;
 	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:o}", "format", BACKUP_FORMAT,
-		      "method", "pg_basebackup", "source", source,
+		      "method", replicate ? "pg_basebackup" : "pg_dump", "source", source,
 		      "started_at", json_string_value(json_object_get(before, "at")),
 		      "finished_at", json_string_value(json_object_get(after, "at")),
 		      "snapshot", before, "files", files);
 	files = NULL;
+	if (!replicate)
+		json_object_set(m, "roles", roles);
 	if (key) {
 		key_id(kid, key);
 		json_object_set_new(m, "encryption", json_pack("{s:s,s:s,s:o}", "cipher",
@@ -446,10 +494,13 @@ out:
 	json_decref(after);
 	json_decref(files);
 	json_decref(dirs);
+	json_decref(roles);
 	json_decref(m);
 	db_disconnect(c);
 	free(plain);
 	free(tool);
+	free(dump_tool);
+	free(dump);
 	free(pg);
 	free(log);
 	free(server_key);
@@ -528,6 +579,14 @@ out:
 	return rc;
 }
 
+/* Whether manifest m is of a logical dump (pg_dump -Fd in dump/) rather than a base backup. */
+static bool is_dump(const json_t *m)
+{
+	const char *method = json_string_value(json_object_get(m, "method"));
+
+	return method && strcmp(method, "pg_dump") == 0;
+}
+
 /*
  * Verify the backup in dir and give the folder holding it in clear:
  * *out_plain is dir itself, or for an encrypted backup (and a key) a new
@@ -544,6 +603,7 @@ static int verify_open(json_t **out_m, char **out_plain, const char *dir, const 
 	const json_t *enc = NULL, *d;
 	json_t *m = NULL;
 	struct stat st;
+	bool dump;
 	size_t i;
 	int rc;
 
@@ -594,18 +654,22 @@ static int verify_open(json_t **out_m, char **out_plain, const char *dir, const 
 	} else {
 		plain = xstrdup(dir);
 	}
-	pg = xasprintf("%s/pg", plain);
+	dump = is_dump(m);
+	pg = xasprintf(dump ? "%s/dump" : "%s/pg", plain);
 	{
-		char *argv[] = { tool, "--quiet", pg, NULL };
+		/* a dump's own check: pg_restore reads its table of contents (our SHA-256 cover the data) */
+		char *restore = xasprintf("%s/pg_restore", bindir);
+		char *argv[] = { tool, "--quiet", pg, NULL }, *dump_argv[] = { restore, "--list", pg, NULL };
 
 		/* the tool's output goes beside the caller's temporary files, not into the backup */
 		log = xasprintf("%s/otcm-verifybackup.%ld.log", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-		rc = run_tool(log, argv);
+		rc = run_tool(log, dump ? dump_argv : argv);
+		free(restore);
 	}
 	if (rc) {
 		char *why = xstrdup(err_message());
 
-		rc = err_set(OTCM_ERULE, NULL, "pg_verifybackup: %s", why);
+		rc = err_set(OTCM_ERULE, NULL, "%s: %s", dump ? "pg_restore --list" : "pg_verifybackup", why);
 		free(why);
 		goto out;
 	}
@@ -650,6 +714,73 @@ int backup_verify(json_t **out, bool *out_full, const char *dir, const char *bin
 
 /* ---- restore ---- */
 
+/*
+ * A new private cluster under data_dir (which must have none) holding the
+ * dump in `dump`: the roles the dump names created (NOLOGIN) where
+ * missing, so owners and privileges come back as they were, then
+ * pg_restore in one transaction that stops at the first error.
+ */
+static int restore_dump(const char *data_dir, const char *dump, const char *bindir, const json_t *roles)
+{
+	static const char sql_role[] =
+		"SELECT format('CREATE ROLE %I NOLOGIN', $1::text) WHERE NOT EXISTS "
+		"(SELECT 1 FROM pg_roles WHERE rolname = $1::text)";
+	char *pg_dir = NULL, *tool = xasprintf("%s/pg_restore", bindir), *log = NULL;
+	struct cluster *cl = NULL;
+	struct db_conn *c = NULL;
+	struct db_res *r = NULL;
+	const json_t *role;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
+		rc = err_set(OTCM_EIO, "data", "cannot create '%s': %s", data_dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = cluster_paths(&pg_dir, NULL, data_dir)))
+		goto out;
+	if (stat(pg_dir, &st) == 0) {
+		rc = err_set(OTCM_ECONFLICT, "data", "'%s' already holds a cluster", data_dir);
+		goto out;
+	}
+	if ((rc = cluster_start(&cl, data_dir, bindir)) || (rc = db_connect(&c, cluster_conninfo(cl))))
+		goto out;
+	json_array_foreach(roles, i, role) {
+		const char *name = json_string_value(role);
+
+		if (!name) {
+			rc = err_set(OTCM_ERULE, NULL, "the manifest's role %zu is not a name", i);
+			goto out;
+		}
+		if ((rc = db_execv(&r, c, sql_role, 1, (const char *[]){ name })))
+			goto out;
+		if (db_res_rows(r) == 1 && (rc = db_exec(NULL, c, db_res_get(r, 0, 0), 0, NULL, false)))
+			goto out;
+		db_res_free(r);
+		r = NULL;
+	}
+	db_disconnect(c);
+	c = NULL;
+	log = xasprintf("%s/restore.log", cluster_data_dir(cl));
+	{
+		char *argv[] = { tool, "-d", (char *)cluster_conninfo(cl), "--exit-on-error", "--single-transaction",
+				 "--no-password", (char *)dump, NULL };
+
+		rc = run_tool(log, argv);
+	}
+	if (rc == 0)
+		rc = cluster_stop(cl);
+out:
+	db_res_free(r);
+	db_disconnect(c);
+	cluster_free(cl);
+	free(pg_dir);
+	free(tool);
+	free(log);
+	return rc;
+}
+
 int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir,
 		   const unsigned char *key)
 {
@@ -663,9 +794,10 @@ int backup_restore(json_t **out, const char *from, const char *data_dir, const c
 		rc = err_set(OTCM_EINVAL, "key", "'%s' is encrypted: give its key file", from);
 		goto out;
 	}
-	pg = xasprintf("%s/pg", plain);
+	pg = xasprintf(is_dump(m) ? "%s/dump" : "%s/pg", plain);
 	server_key = xasprintf("%s/keys/server.key", plain);
-	if ((rc = cluster_install(data_dir, pg)))
+	if ((rc = is_dump(m) ? restore_dump(data_dir, pg, bindir, json_object_get(m, "roles")) :
+		  cluster_install(data_dir, pg)))
 		goto out;
 	if (access(server_key, R_OK) == 0) {
 		to_key = checkpoint_key_path(data_dir);

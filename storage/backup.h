@@ -6,7 +6,11 @@
  *
  *     pg/                 pg_basebackup -Fp -Xstream: the whole cluster with
  *                         the WAL to make it consistent, and PostgreSQL's own
- *                         backup_manifest (SHA-256 of every file)
+ *                         backup_manifest (SHA-256 of every file); or, when
+ *                         the role may not replicate (an external database),
+ *     dump/               pg_dump -Fd: the database in one consistent snapshot
+ *                         (manifest "method" "pg_dump", with the "roles" its
+ *                         objects name)
  *     keys/server.key     the server's signing key, when the data folder has one
  *     otcm-backup.json    our manifest: what was backed up, when (the database
  *                         server's clock), a snapshot of what it held when the
@@ -48,7 +52,10 @@ int backup_snapshot(json_t **out, struct db_conn *c);
 
 /*
  * Back up the database at `conninfo` into the new or empty folder `to`:
- * snapshot, pg_basebackup from `bindir`, the signing key from `data_dir`
+ * snapshot, pg_basebackup from `bindir` (pg_dump -Fd when the login
+ * role has neither REPLICATION nor superuser; `method` "pg_basebackup" or
+ * "pg_dump" chooses, NULL or "auto" decides so; anything else is
+ * OTCM_EINVAL naming "method"), the signing key from `data_dir`
  * (may be NULL), the manifest.  `source` says what was backed up ("private
  * cluster" or "database").  With `key` (CRYPTO_FILE_KEY_LEN bytes, or
  * NULL) every file is stored encrypted (core/crypto.h) as <path>.enc and
@@ -56,12 +63,12 @@ int backup_snapshot(json_t **out, struct db_conn *c);
  * (mode 0700) and removed.  *out (may be NULL) gets the manifest.
  */
 int backup_create(json_t **out, const char *to, const char *conninfo, const char *bindir,
-		  const char *data_dir, const char *source, const unsigned char *key);
+		  const char *data_dir, const char *source, const char *method, const unsigned char *key);
 
 /*
  * Verify the backup in `dir`: every file against the manifest's SHA-256 and
  * size, and no file more or less; then pg_verifybackup over pg/ (files and
- * WAL), for an encrypted backup over a decrypted temporary copy, which
+ * WAL), or pg_restore --list over a dump's dump/, for an encrypted backup over a decrypted temporary copy, which
  * needs `key` (NULL otherwise).  *out_full is false when an encrypted
  * backup was checked without its key (our checks only).  *out (may be
  * NULL) gets the manifest; on OTCM_ERULE the message names the first
@@ -74,7 +81,9 @@ int backup_verify(json_t **out, bool *out_full, const char *dir, const char *bin
  * Verify the backup in `from` (decrypting with `key` when it is
  * encrypted), then make it the private cluster of the data folder
  * `data_dir` (which must not have one yet) with the signing key beside it,
- * ready for `otcm serve --data data_dir`.  *out (may be NULL) gets the
+ * ready for `otcm serve --data data_dir`.  A dump is restored into a new
+ * cluster started here: its roles created NOLOGIN where missing, then
+ * pg_restore in one transaction (output in data_dir/restore.log).  *out (may be NULL) gets the
  * manifest.
  */
 int backup_restore(json_t **out, const char *from, const char *data_dir, const char *bindir,

@@ -106,6 +106,7 @@ void layout_begin(struct html *h, const struct web_page *p)
 			nav_item(h, p, "incidents", "/incidents", "Incidents");
 		if (role_is(p, "auditor") || role_is(p, "admin")) {
 			nav_item(h, p, "reports", "/reports", "Reports");
+			nav_item(h, p, "samples", "/samples", "Samples");
 			nav_item(h, p, "audit", "/audit", "Audit trail");
 		}
 		if (role_is(p, "admin")) {

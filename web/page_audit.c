@@ -184,6 +184,42 @@ static void exceptions_tables(struct html *h, const json_t *exceptions)
 	}
 }
 
+/* Per control of the checklist: how many of the period's changes met it, and each exception. */
+static void effectiveness_table(struct html *h, const json_t *exceptions)
+{
+	const json_t *rows = json_object_get(exceptions, "control_effectiveness"), *r, *e;
+	size_t i, j;
+
+	html_raw(h, "<h2 id=\"effectiveness\">Control effectiveness</h2>\n<p class=\"muted\">Each control of "
+		    "the change checklist over the period's changes, decided as each change's evidence bundle "
+		    "decides it.</p>\n<div class=\"table-wrap\"><table><thead><tr><th>control</th><th>met</th>"
+		    "<th>not met</th><th>not applicable</th><th>exceptions</th></tr></thead><tbody>\n");
+	json_array_foreach(rows, i, r) {
+		html_raw(h, "<tr id=\"control-");
+		html_attr(h, web_str(r, "id"));
+		html_raw(h, "\"><td>");
+		html_text(h, web_str(r, "control"));
+		html_rawf(h, "</td><td class=\"num\">%" JSON_INTEGER_FORMAT "</td><td class=\"num\"><span "
+			     "class=\"badge%s\">%" JSON_INTEGER_FORMAT "</span></td><td class=\"num\">%"
+			     JSON_INTEGER_FORMAT "</td><td>",
+			  json_integer_value(json_object_get(r, "met")),
+			  json_integer_value(json_object_get(r, "not_met")) ? " badge-bad" : "",
+			  json_integer_value(json_object_get(r, "not_met")),
+			  json_integer_value(json_object_get(r, "not_applicable")));
+		json_array_foreach(json_object_get(r, "exceptions"), j, e) {
+			html_raw(h, j ? "<br>" : "");
+			html_raw(h, "<a href=\"/changes/");
+			html_url(h, web_str(e, "key"));
+			html_raw(h, "\">");
+			html_text(h, web_str(e, "key"));
+			html_raw(h, "</a>: ");
+			html_text(h, web_str(e, "detail"));
+		}
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table></div>\n");
+}
+
 void page_reports(struct html *h, const struct web_page *p, const char *from_day, const char *to_day,
 		  const char *from, const char *to, const json_t *population, const json_t *exceptions,
 		  const struct web_consistency *check, const char *error)
@@ -231,6 +267,10 @@ void page_reports(struct html *h, const struct web_page *p, const char *from_day
 										    : " changes</h2>\n");
 	report_table(h, json_object_get(population, "items"), cols, "No change was open in this period.");
 	exceptions_tables(h, exceptions);
+	effectiveness_table(h, exceptions);
+	if (p->user.role && (!strcmp(p->user.role, "auditor") || !strcmp(p->user.role, "admin")))
+		html_raw(h, "<p>To test controls on a random sample of this period's changes, draw one on the "
+			    "<a href=\"/samples\">samples</a> page.</p>\n");
 	layout_end(h);
 }
 

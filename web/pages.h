@@ -338,4 +338,12 @@ void page_incidents(struct html *h, const struct web_page *p, const json_t *list
 void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done,
 		   const char *error);
 
+/*
+ * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
+ * gives it ({items}), the draw form refilled from `refill` (from, to, size,
+ * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).
+ */
+void page_samples(struct html *h, const struct web_page *p, const json_t *samples, const json_t *refill,
+		  const char *notice_kind, const char *notice);
+
 #endif

@@ -17,6 +17,7 @@ import tempfile
 import unittest
 
 from harness import Server, ServerTestCase, make_tmpdir, otcm_bin
+from test_failover import Postgres
 
 L5X = b"""<?xml version="1.0" encoding="UTF-8"?>
 <RSLogix5000Content SchemaRevision="1.0"><Controller Name="Line1">
@@ -349,6 +350,149 @@ class BackupTest(ServerTestCase):
         rc, out = otcm("drill", "--from", self.backup, "--data", self.srv.data, "--as", "nobody")
         self.assertEqual(rc, 1, out)
         self.assertIn("no user 'nobody'", out)
+
+
+class ExternalDatabaseBackupTest(unittest.TestCase):
+    """`otcm backup --database URL` of a PostgreSQL the test starts itself, reached as a role
+    that may not replicate: a pg_dump backup, verified, restored into a private cluster and
+    drilled (docs/operations.md, "An external database")."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = make_tmpdir("otcm-it-extbackup-")
+        cls.pg = Postgres(cls.tmp, "external")
+        cls.srv = None
+        try:
+            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
+                        "--locale=C", "--no-sync")
+            cls.pg.start()
+            # the operator's setup: an owner role without REPLICATION, the application role granted to it
+            cls.pg.psql("CREATE ROLE plant LOGIN NOREPLICATION; CREATE ROLE otcm_app NOLOGIN; "
+                        "GRANT otcm_app TO plant", db="postgres")
+            cls.pg.psql("CREATE DATABASE plantdb OWNER plant", db="postgres")
+            cls.url = "host=%s user=plant dbname=plantdb" % cls.pg.run
+            cls.srv = Server(args=("--database", cls.url))
+            cls.srv.start()
+            cls.admin = cls.srv.client(token=cls.srv.admin_token())
+            r = cls.admin.post("/api/v1/assets", json={"path": "plant-x/line-1/plc", "type": "plc"})
+            assert r.status == 201, r
+            cls.asset = r.json["id"]
+            for n in range(2):
+                r = cls.admin.post("/api/v1/assets/%d/versions" % cls.asset,
+                                   fields={"message": "speed %d" % n, "branch": "work/x"},
+                                   files=[("file", "Line1.L5X", L5X % n)])
+                assert r.status == 201, r
+            cls.backup = os.path.join(cls.tmp, "b")
+            # online: the server keeps serving while the dump runs
+            rc, out = otcm("backup", "--to", cls.backup, "--database", cls.url, "--data", cls.srv.data)
+            assert rc == 0, out
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.srv:
+            cls.srv.close()
+        cls.pg.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def manifest(self, d=None):
+        with open(os.path.join(d or self.backup, "otcm-backup.json")) as f:
+            return json.load(f)
+
+    def test_a_role_that_may_not_replicate_gets_a_verified_dump(self):
+        m = self.manifest()
+        self.assertEqual((m["method"], m["source"]), ("pg_dump", "database"))
+        self.assertIn("plant", m["roles"])
+        self.assertIn("otcm_app", m["roles"])
+        paths = {f["path"] for f in m["files"]}
+        self.assertIn("dump/toc.dat", paths)
+        self.assertIn("keys/server.key", paths)
+        self.assertGreaterEqual(m["snapshot"]["counts"]["versions"], 2)
+        rc, out = otcm("backup", "verify", self.backup)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("verifies", out)
+        # a damaged data file of the dump is named
+        bad = os.path.join(self.tmp, "bad")
+        shutil.copytree(self.backup, bad)
+        data = sorted(p for p in paths if p.startswith("dump/") and p.endswith(".dat.gz") or
+                      p.startswith("dump/") and p.endswith(".dat") and p != "dump/toc.dat")[0]
+        with open(os.path.join(bad, data), "ab") as f:
+            f.write(b"x")
+        rc, out = otcm("backup", "verify", bad)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("'%s' does not match its SHA-256" % data, out)
+        # a table of contents pg_restore cannot read, with the manifest made to agree
+        worse = os.path.join(self.tmp, "worse")
+        shutil.copytree(self.backup, worse)
+        with open(os.path.join(worse, "dump", "toc.dat"), "wb") as f:
+            f.write(b"not a table of contents")
+        m2 = self.manifest(worse)
+        for f in m2["files"]:
+            if f["path"] == "dump/toc.dat":
+                f["sha256"] = hashlib.sha256(b"not a table of contents").hexdigest()
+                f["size"] = len(b"not a table of contents")
+        with open(os.path.join(worse, "otcm-backup.json"), "w") as f:
+            json.dump(m2, f)
+        rc, out = otcm("backup", "verify", worse)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("pg_restore --list", out)
+
+    def test_a_role_that_may_replicate_gets_a_base_backup_unless_told_otherwise(self):
+        su = "host=%s user=otcm dbname=plantdb" % self.pg.run
+        base = os.path.join(self.tmp, "base")
+        rc, out = otcm("backup", "--to", base, "--database", su, "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.manifest(base)["method"], "pg_basebackup")
+        self.assertIn("pg/backup_manifest", {f["path"] for f in self.manifest(base)["files"]})
+        rc, out = otcm("backup", "verify", base)
+        self.assertEqual(rc, 0, out)
+        forced = os.path.join(self.tmp, "forced")
+        rc, out = otcm("backup", "--to", forced, "--database", su, "--method", "pg_dump", "--data", self.srv.data)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.manifest(forced)["method"], "pg_dump")
+        rc, out = otcm("backup", "--to", os.path.join(self.tmp, "never"), "--database", su, "--method", "rsync")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--method must be auto, pg_basebackup or pg_dump", out)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never", "otcm-backup.json")))
+
+    def test_restore_into_a_private_cluster_serves_what_was_backed_up(self):
+        data = os.path.join(self.tmp, "restored")
+        rc, out = otcm("restore", "--from", self.backup, "--data", data)
+        self.assertEqual(rc, 0, out)
+        rc, out = otcm("restore", "--from", self.backup, "--data", data)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("already holds a cluster", out)
+        srv = Server(data=data, admin_password=self.srv.admin_password)
+        try:
+            srv.start()
+            c = srv.admin_client()
+            r = c.get("/api/v1/assets/%d/versions?branch=work/x" % self.asset)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json["items"]), 2, r)
+            # still append-only after the restore: the owner and the privileges came back
+            r = c.post("/api/v1/assets/%d/versions" % self.asset, fields={"message": "after", "branch": "work/x"},
+                       files=[("file", "Line1.L5X", L5X % 9)])
+            self.assertEqual(r.status, 201, r)
+            srv.stop()
+            rc, out = otcm("audit", "verify", "--data", data)
+            self.assertEqual(rc, 0, out)
+        finally:
+            srv.close()
+
+    def test_drill_of_a_dump_records_its_result_in_the_external_database(self):
+        rc, out = otcm("drill", "--from", self.backup, "--database", self.url, "--data", self.srv.data,
+                       stdout_only=True)
+        self.assertEqual(rc, 0, out)
+        record = json.loads(out[:out.rindex("}") + 1])
+        self.assertTrue(record["ok"], record)
+        names = {c["name"]: c["ok"] for c in record["checks"]}
+        for n in ("audit-chain", "checkpoints", "git-objects", "count-versions", "last-event"):
+            self.assertTrue(names.get(n), (n, record["checks"]))
+        r = self.admin.get("/api/v1/drills")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["items"][0]["ok"])
 
 
 if __name__ == "__main__":

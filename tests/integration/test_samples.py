@@ -10,15 +10,18 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
 import time
 import unittest
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 import test_evidence
 from harness import ServerTestCase, otcm_bin, strong_password
+from test_auth_totp import totp
 from test_evidence import make_tar, tar_files
 
 
@@ -218,6 +221,21 @@ class Samples(ServerTestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("ok    key: trust/server.pub is the trusted key", out)
 
+        # the README's stock-tool redo of the draw, run as printed
+        readme = files["README.txt"].decode()
+        script = readme[readme.index("Redo the draw"):].split("\n", 2)[2]
+        d = tempfile.mkdtemp()
+        try:
+            for name in ("sample.json", "population.json"):
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(files[name])
+            p = subprocess.run(["bash", "-c", script], cwd=d, capture_output=True, text=True, timeout=60)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.split()
+        self.assertEqual(lines[0], s["population_sha256"])
+        self.assertEqual(lines[2:], s["keys"])
         # a sampled change's bundle altered inside the archive
         victim = "changes/%s.tar" % s["keys"][1]
         inner = tar_files(files[victim])
@@ -281,6 +299,97 @@ class Samples(ServerTestCase):
         self.assertIn("ok    changes/%s.tar: the bundle is authentic; its change has 1 policy findings" % self.emergency,
                       out)
         self.assertIn("ok    effectiveness.json", out)
+
+    # -- the pages --
+
+    def form(self, who, path, fields):
+        """POST an urlencoded page form as a browser does: the CSRF token in the form, no header."""
+        c = self.c[who]
+        kept, c.csrf = c.csrf, None
+        try:
+            body = urllib.parse.urlencode(dict(fields, csrf_token=kept))
+            return c.post(path, body=body, content_type="application/x-www-form-urlencoded",
+                          headers={"Accept": "text/html,application/xhtml+xml"})
+        finally:
+            c.csrf = kept
+
+    def test_samples_page_lists_and_draws(self):
+        day = lambda t: t.strftime("%Y-%m-%d")
+        # the form's days are dates, midnight UTC: yesterday up to today's midnight, which has passed
+        today = datetime.now(timezone.utc)
+        r = self.form("aud", "/samples", {"from": day(today - timedelta(days=1)), "to": day(today),
+                                          "size": "2", "seed": "page-seed"})
+        self.assertStatus(r, 303)
+        location = r.headers.get("Location")
+        self.assertTrue(location.startswith("/samples?drawn="), location)
+        sid = int(location.split("=")[1].split("#")[0])
+        page = self.c["aud"].get(location.split("#")[0], headers={"Accept": "text/html"})
+        self.assertStatus(page, 200)
+        html = page.body.decode()
+        self.assertIn("Sample %d drawn and recorded." % sid, html)
+        self.assertIn('id="sample-%d"' % sid, html)
+        self.assertIn("page-seed", html)
+        self.assertIn('href="/api/v1/reports/samples/%d/evidence"' % sid, html)
+        sample = self.c["aud"].get("/api/v1/reports/samples/%d" % sid).json
+        self.assertEqual(sample["seed"], "page-seed")
+        for k in sample["keys"]:
+            self.assertIn('href="/changes/%s"' % k, html)
+        # a bad form answers the page with the refusal, the fields kept, and records nothing
+        before = len(self.c["aud"].get("/api/v1/reports/samples").json["items"])
+        r = self.form("aud", "/samples", {"from": day(self.start), "to": day(self.start), "size": "lots",
+                                          "seed": "<b>x</b>"})
+        self.assertStatus(r, 400)
+        html = r.body.decode()
+        self.assertIn("size", html)
+        self.assertIn('value="lots"', html)
+        self.assertNotIn("<b>x</b>", html)
+        r = self.form("aud", "/samples", {"from": day(self.start), "to": "2999-01-01", "size": "2"})
+        self.assertStatus(r, 409)
+        self.assertIn("the period has not ended", r.body.decode())
+        self.assertEqual(len(self.c["aud"].get("/api/v1/reports/samples").json["items"]), before)
+        self.assertStatus(self.c["eng"].get("/samples", headers={"Accept": "text/html"}), 403)
+        # the reports page shows the control effectiveness
+        r = self.c["aud"].get("/reports?from=%s&to=%s" % (urllib.parse.quote(iso(self.start)),
+                                                          urllib.parse.quote(iso(self.end))),
+                              headers={"Accept": "text/html"})
+        self.assertStatus(r, 200)
+        html = r.body.decode()
+        self.assertIn('<h2 id="effectiveness">Control effectiveness</h2>', html)
+        self.assertIn('id="control-emergency"', html)
+        self.assertIn('href="/changes/%s"' % self.emergency, html)
+
+    def test_signer_enrolled_in_one_time_codes_is_recorded_and_checked(self):
+        # an approver with one-time codes authorises a change (after the period: it is in no sample)
+        pw = strong_password()
+        self.assertStatus(self.admin.post("/api/v1/users", json={
+            "username": "appr-totp", "display_name": "APPR TOTP", "role": "approver", "password": pw}), 201)
+        c = self.srv.client()
+        self.assertStatus(c.login("appr-totp", pw), 200)
+        r = c.post("/api/v1/totp", json={"password": pw})
+        self.assertStatus(r, 201)
+        secret = r.json["secret"]
+        self.assertStatus(c.post("/api/v1/totp/confirm", json={"password": pw, "totp_code": totp(secret, step=-1)}),
+                          200)
+        r = self.admin.post("/api/v1/assets", json={"path": "plant/totp/plc", "type": "plc"})
+        self.assertStatus(r, 201)
+        r = self.c["eng"].post("/api/v1/changes", json={
+            "type": "normal", "title": "t", "reason": "r", "risk": "low", "implementation_plan": "i",
+            "rollback_plan": "b", "affected_assets": [r.json["id"]]})
+        self.assertStatus(r, 201)
+        key = r.json["key"]
+        self.assertStatus(self.c["eng"].post("/api/v1/changes/%s/transitions" % key, json={"to": "submitted"}), 200)
+        r = c.post("/api/v1/changes/%s/signatures" % key,
+                   json={"meaning": "authorised", "password": pw, "totp_code": totp(secret)})
+        self.assertStatus(r, 201)
+        self.assertEqual((r.json["reauthenticated_with"], r.json["second_factor_enrolled"]), ("password+totp", True))
+        r = self.c["aud"].get("/api/v1/changes/%s/evidence" % key)
+        self.assertStatus(r, 200)
+        change = json.loads(tar_files(r.body)["change.json"])
+        self.assertIs(change["signatures"][0]["second_factor_enrolled"], True)
+        check = {c["id"]: c for c in change["checklist"]}["reauthentication"]
+        self.assertEqual(check["result"], "met", check)
+        self.assertIn("1 by signers enrolled in one-time codes, each with a code", check["detail"])
+        self.assertIn("second_factor_enrolled", " ".join(check["evidence"]))
 
     def test_emergency_change_without_timely_approval_is_not_met(self):
         r = self.c["aud"].get("/api/v1/changes/%s/evidence" % self.emergency)

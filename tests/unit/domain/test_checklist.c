@@ -414,6 +414,56 @@ static void test_enrolled_signer_without_second_factor(void **state)
 	assert_breaks(c, EVENTS, "reauthentication");
 }
 
+/* The effectiveness row of control `id`. */
+static const json_t *row(const json_t *rows, const char *id)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(rows, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "id")), id))
+			return r;
+	fail_msg("no row %s", id);
+	return NULL;
+}
+
+static json_int_t count(const json_t *rows, const char *id, const char *what)
+{
+	return json_integer_value(json_object_get(row(rows, id), what));
+}
+
+static void test_effectiveness_counts_and_exceptions(void **state)
+{
+	json_t *good = compliant(), *selfish = compliant(), *changes, *rows = NULL;
+	const json_t *ex;
+
+	(void)state;
+	/* the approver uploaded the version: no independent review */
+	json_object_set_new(at(selfish, "versions", 0), "uploaded_by", json_string("appr"));
+	changes = json_pack("[{s:s, s:o}, {s:s, s:o}, {s:s, s:[]}]", "key", "CHG-1", "checklist",
+			    compute(good, EVENTS), "key", "CHG-2", "checklist", compute(selfish, EVENTS), "key",
+			    "CHG-3", "checklist");
+	assert_int_equal(checklist_effectiveness(&rows, changes), 0);
+	assert_int_equal(json_array_size(rows), 13);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "id")), "recorded");
+	assert_int_equal(count(rows, "recorded", "met"), 2);
+	assert_int_equal(count(rows, "independent-review", "met"), 1);
+	assert_int_equal(count(rows, "independent-review", "not_met"), 2);
+	ex = json_object_get(row(rows, "independent-review"), "exceptions");
+	assert_int_equal(json_array_size(ex), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "key")), "CHG-2");
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ex, 0), "detail")), "uploaded"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 1), "key")), "CHG-3");
+	/* a change whose checklist lacks a control did not meet it; not applicable stays apart */
+	assert_int_equal(count(rows, "emergency", "not_applicable"), 2);
+	assert_int_equal(count(rows, "emergency", "not_met"), 1);
+	json_decref(rows);
+	json_decref(changes);
+	json_decref(good);
+	json_decref(selfish);
+	assert_int_equal(checklist_effectiveness(&rows, json_object_get(NULL, "x")), OTCM_EINVAL);
+}
+
 static void test_emergency(void **state)
 {
 	json_t *c = compliant(), *list;
@@ -535,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_audit_trail_incomplete),
 		cmocka_unit_test(test_signer_not_reauthenticated),
 		cmocka_unit_test(test_enrolled_signer_without_second_factor),
+		cmocka_unit_test(test_effectiveness_counts_and_exceptions),
 		cmocka_unit_test(test_emergency),
 		cmocka_unit_test(test_malformed_records_are_not_met),
 		cmocka_unit_test(test_verifier_recomputes_the_checklist),
