@@ -2,7 +2,7 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
-PKGS      = libmicrohttpd libgit2 libpq jansson libxml-2.0 libarchive libcrypto libssl
+PKGS      = libmicrohttpd libgit2 libpq jansson libxml-2.0 libarchive libcrypto libssl libcurl ldap lber
 
 ifdef SANITIZE
 BUILD    ?= build/sanitize

@@ -10,11 +10,13 @@
 #      repository, median over BENCH_RUNS runs (hyperfine)
 #   3. the server's peak resident memory (VmHWM) after each phase
 #   4. bench/diff_bench.sh, when present
+#   5. bench/git_bench.sh: git clone, no-op fetch and push against
+#      `git http-backend` (BENCH_GIT=0 skips it)
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
 # 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
-# BENCH_DIFF=0 skips bench/diff_bench.sh.
+# BENCH_DIFF=0 skips bench/diff_bench.sh, BENCH_GIT=0 bench/git_bench.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -281,4 +283,13 @@ elif [ -x bench/diff_bench.sh ]; then
 	BUILD=$BUILD bench/diff_bench.sh
 elif [ -f bench/diff_bench.sh ]; then
 	BUILD=$BUILD bash bench/diff_bench.sh
+fi
+
+# --- 4. git smart HTTP against git http-backend ------------------------------
+
+echo
+if [ "${BENCH_GIT:-1}" = 0 ]; then
+	echo "git benchmarks skipped (BENCH_GIT=0)"
+else
+	BUILD=$BUILD bash bench/git_bench.sh
 fi

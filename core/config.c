@@ -25,6 +25,19 @@ struct option_row {
 	const char *help;
 };
 
+/* Settings never taken from the command line, where every local account reads them. */
+static const char *const secrets[] = { "ldap-bind-password", NULL };
+
+static bool is_secret(const char *name)
+{
+	size_t i;
+
+	for (i = 0; secrets[i]; i++)
+		if (strcmp(secrets[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int valid_listen(const char *name, const char *v)
 {
 	const char *colon = strrchr(v, ':');
@@ -58,6 +71,74 @@ static int valid_syslog_format(const char *name, const char *v)
 {
 	if (strcmp(v, "rfc5424") && strcmp(v, "cef"))
 		return err_set(OTCM_EINVAL, name, "--%s must be rfc5424 or cef, got '%s'", name, v);
+	return 0;
+}
+
+static int valid_private_networks(const char *name, const char *v)
+{
+	if (strcmp(v, "refuse") && strcmp(v, "allow"))
+		return err_set(OTCM_EINVAL, name, "--%s must be refuse or allow, got '%s'", name, v);
+	return 0;
+}
+
+static int valid_ldap_url(const char *name, const char *v)
+{
+	if (strncmp(v, "ldap://", 7) && strncmp(v, "ldaps://", 8) && strncmp(v, "ldapi://", 8))
+		return err_set(OTCM_EINVAL, name,
+			       "--%s must be ldap://HOST[:PORT] (StartTLS), ldaps://HOST[:PORT] or "
+			       "ldapi://SOCKET, got '%s'", name, v);
+	if (strpbrk(v, " \t\r\n"))
+		return err_set(OTCM_EINVAL, name, "--%s must be one URL", name);
+	return 0;
+}
+
+static const char *const map_roles[] = { "admin", "engineer", "qa", "approver", "auditor",
+					 "agent", NULL };
+
+/* "ROLE:DN;ROLE:DN": every role known, every DN holding '=' (the domain reads it). */
+static int valid_role_map(const char *name, const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		const char *colon = strchr(p, ':'), *end = strchr(p, ';');
+		size_t i, n;
+
+		if (!end)
+			end = p + strlen(p);
+		if (!colon || colon > end)
+			return err_set(OTCM_EINVAL, name,
+				       "--%s must be ROLE:GROUP-DN pairs separated by ';', got '%.*s'",
+				       name, (int)(end - p), p);
+		n = (size_t)(colon - p);
+		for (i = 0; map_roles[i]; i++)
+			if (strlen(map_roles[i]) == n && strncmp(map_roles[i], p, n) == 0)
+				break;
+		if (!map_roles[i])
+			return err_set(OTCM_EINVAL, name,
+				       "--%s: '%.*s' is not a role (admin, engineer, qa, approver, "
+				       "auditor, agent)", name, (int)n, p);
+		if (!memchr(colon + 1, '=', (size_t)(end - colon - 1)))
+			return err_set(OTCM_EINVAL, name, "--%s: '%.*s' is not a group DN", name,
+				       (int)(end - colon - 1), colon + 1);
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int valid_yes_no(const char *name, const char *v)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return err_set(OTCM_EINVAL, name, "--%s must be yes or no, got '%s'", name, v);
+	return 0;
+}
+
+static int valid_user_filter(const char *name, const char *v)
+{
+	if (v[0] != '(' || !strstr(v, "%s"))
+		return err_set(OTCM_EINVAL, name,
+			       "--%s must be an LDAP filter in parentheses with %%s for the login name",
+			       name);
 	return 0;
 }
 
@@ -134,8 +215,47 @@ static const struct option_row options[] = {
 	  "unset: the system's store" },
 	{ "syslog-format", OPT_STR, OFF(syslog_format), "rfc5424", 0, 0, valid_syslog_format,
 	  "rfc5424 (structured data) or cef (a CEF line as the message, for SIEMs that want it)" },
+	{ "metrics-listen", OPT_STR, OFF(metrics_listen), NULL, 0, 0, valid_listen,
+	  "also serve GET /metrics, without credentials and nothing else, on this HOST:PORT "
+	  "(a management network)" },
+	{ "webhook-private-networks", OPT_STR, OFF(webhook_private_networks), "refuse", 0, 0,
+	  valid_private_networks,
+	  "refuse or allow webhook receivers at loopback, private, link-local and other non-public "
+	  "addresses (docs/operations.md)" },
+	{ "webhook-disable-after-hours", OPT_UINT, OFF(webhook_disable_after_hours), "72", 1, 8760, NULL,
+	  "hours a webhook subscription may fail without a success before it is disabled" },
+	{ "webhook-log-days", OPT_UINT, OFF(webhook_log_days), "90", 1, 3650, NULL,
+	  "days a webhook delivery attempt stays in the delivery log" },
+	{ "webhook-ca", OPT_STR, OFF(webhook_ca), NULL, 0, 0, NULL,
+	  "PEM file of the certificates an https:// webhook receiver's certificate must chain to; "
+	  "unset: the system's store" },
 	{ "drill-max-age-days", OPT_UINT, OFF(drill_max_age_days), "90", 1, 3650, NULL,
 	  "days after the last passed restore drill before the exceptions report lists a missing one" },
+	{ "ldap-url", OPT_STR, OFF(ldap_url), NULL, 0, 0, valid_ldap_url,
+	  "log in against this LDAP or Active Directory server: ldap://HOST (StartTLS), ldaps://HOST "
+	  "or ldapi://SOCKET; unset: local accounts only" },
+	{ "ldap-ca", OPT_STR, OFF(ldap_ca), NULL, 0, 0, NULL,
+	  "PEM file of the certificates the directory's certificate must chain to; unset: the system's" },
+	{ "ldap-bind-dn", OPT_STR, OFF(ldap_bind_dn), NULL, 0, 0, NULL,
+	  "DN of the service account that searches the directory; unset: anonymous searches" },
+	{ "ldap-bind-password-file", OPT_STR, OFF(ldap_bind_password_file), NULL, 0, 0, NULL,
+	  "file holding the service account's password (or OTCM_LDAP_BIND_PASSWORD; never an option)" },
+	{ "ldap-bind-password", OPT_STR, OFF(ldap_bind_password), NULL, 0, 0, NULL,
+	  "the service account's password: the environment's OTCM_LDAP_BIND_PASSWORD only" },
+	{ "ldap-user-base", OPT_STR, OFF(ldap_user_base), NULL, 0, 0, NULL,
+	  "DN under which users are searched (whole subtree)" },
+	{ "ldap-user-filter", OPT_STR, OFF(ldap_user_filter),
+	  "(&(objectClass=person)(|(sAMAccountName=%s)(uid=%s)))", 0, 0, valid_user_filter,
+	  "filter that finds one user, %s standing for the login name (escaped)" },
+	{ "ldap-role-map", OPT_STR, OFF(ldap_role_map), NULL, 0, 0, valid_role_map,
+	  "ROLE:GROUP-DN pairs separated by ';': members of the group get the role; the first "
+	  "group the user is in wins" },
+	{ "ldap-nested-groups", OPT_STR, OFF(ldap_nested_groups), "no", 0, 0, valid_yes_no,
+	  "yes: membership through nested groups too (Active Directory's LDAP_MATCHING_RULE_IN_CHAIN)" },
+	{ "ldap-timeout", OPT_UINT, OFF(ldap_timeout), "5", 1, 120, NULL,
+	  "seconds to connect to the directory and for each of its answers (503 beyond)" },
+	{ "ldap-recheck-seconds", OPT_UINT, OFF(ldap_recheck_seconds), "300", 1, 86400, NULL,
+	  "seconds a directory user's sessions and tokens are trusted before the directory is asked again" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -225,6 +345,65 @@ static const struct option_row *find_option(const char *name)
 	return NULL;
 }
 
+/* The first line of file `path` into *out (the caller frees it). */
+static int read_secret_file(char **out, const char *path, const char *option)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return err_set(OTCM_EINVAL, option, "--%s: cannot read '%s': %s", option, path,
+			       strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		memset(line, 0, sizeof(line));
+		return err_set(OTCM_EINVAL, option, "--%s: '%s' holds no password", option, path);
+	}
+	*out = xstrdup(line);
+	memset(line, 0, sizeof(line));
+	return 0;
+}
+
+/* The directory's settings go together; its password file is read now. */
+static int check_ldap(struct config *cfg)
+{
+	int rc;
+
+	if (!cfg->ldap_url) {
+		if (cfg->ldap_bind_dn || cfg->ldap_user_base || cfg->ldap_role_map ||
+		    cfg->ldap_bind_password_file || cfg->ldap_ca)
+			return err_set(OTCM_EINVAL, "ldap-url",
+				       "the --ldap-* options need --ldap-url");
+		return 0;
+	}
+	if (!cfg->ldap_user_base)
+		return err_set(OTCM_EINVAL, "ldap-user-base", "--ldap-url needs --ldap-user-base");
+	if (!cfg->ldap_role_map)
+		return err_set(OTCM_EINVAL, "ldap-role-map",
+			       "--ldap-url needs --ldap-role-map: which directory groups get which role");
+	if (cfg->ldap_bind_password_file && cfg->ldap_bind_password)
+		return err_set(OTCM_EINVAL, "ldap-bind-password-file",
+			       "give the service account's password once: --ldap-bind-password-file "
+			       "or OTCM_LDAP_BIND_PASSWORD");
+	if (cfg->ldap_bind_password_file &&
+	    (rc = read_secret_file(&cfg->ldap_bind_password, cfg->ldap_bind_password_file,
+				   "ldap-bind-password-file")))
+		return rc;
+	if (cfg->ldap_bind_dn && !cfg->ldap_bind_password)
+		return err_set(OTCM_EINVAL, "ldap-bind-dn",
+			       "--ldap-bind-dn needs its password: --ldap-bind-password-file or "
+			       "OTCM_LDAP_BIND_PASSWORD");
+	if (!cfg->ldap_bind_dn && cfg->ldap_bind_password)
+		return err_set(OTCM_EINVAL, "ldap-bind-dn",
+			       "a service account's password was given without --ldap-bind-dn");
+	return 0;
+}
+
 int config_load(struct config *cfg, int argc, char **argv, int first, int *out_next)
 {
 	size_t i;
@@ -264,6 +443,11 @@ int config_load(struct config *cfg, int argc, char **argv, int first, int *out_n
 		o = find_option(name);
 		if (!o)
 			return err_set(OTCM_EINVAL, name, "unknown option '--%s'", name);
+		if (is_secret(o->name))
+			return err_set(OTCM_EINVAL, name,
+				       "--%s is never taken from the command line, where every local "
+				       "account can read it: use --%s-file or OTCM_%s", name, name,
+				       "LDAP_BIND_PASSWORD");
 		if (!val) {
 			if (a + 1 >= argc)
 				return err_set(OTCM_EINVAL, name, "option '--%s' needs a value", name);
@@ -276,6 +460,8 @@ int config_load(struct config *cfg, int argc, char **argv, int first, int *out_n
 		return err_set(OTCM_EINVAL, "tls-cert", "--tls-cert and --tls-key go together");
 	if (cfg->syslog_ca && (!cfg->syslog || strncmp(cfg->syslog, "tls://", 6) != 0))
 		return err_set(OTCM_EINVAL, "syslog-ca", "--syslog-ca goes with --syslog tls://HOST:PORT");
+	if ((rc = check_ldap(cfg)))
+		return rc;
 	if (out_next)
 		*out_next = a;
 	return 0;
@@ -289,6 +475,8 @@ void config_release(struct config *cfg)
 		if (options[i].type == OPT_STR) {
 			char **slot = (char **)((char *)cfg + options[i].offset);
 
+			if (*slot && is_secret(options[i].name))
+				memset(*slot, 0, strlen(*slot));
 			free(*slot);
 			*slot = NULL;
 		}
@@ -300,6 +488,7 @@ void config_usage(FILE *f)
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++)
-		fprintf(f, "  --%-22s %s (default: %s)\n", options[i].name, options[i].help,
-			options[i].def ? options[i].def : "unset");
+		if (!is_secret(options[i].name))
+			fprintf(f, "  --%-22s %s (default: %s)\n", options[i].name, options[i].help,
+				options[i].def ? options[i].def : "unset");
 }

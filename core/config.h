@@ -6,7 +6,9 @@
  * environment variables OTCM_<NAME> (upper case, '-' as '_'), and from
  * command-line options --<name> VALUE.  They are parsed once into a
  * read-only struct config that is passed explicitly; there are no mutable
- * globals.
+ * globals.  A secret (the directory's bind password) is never taken from
+ * the command line, where every local account could read it: it comes from
+ * the environment or from a file named by an option.
  */
 #ifndef OTCM_CORE_CONFIG_H
 #define OTCM_CORE_CONFIG_H
@@ -54,7 +56,25 @@ struct config {
 	char *syslog;               /* tcp:// or tls://HOST:PORT; NULL = no delivery */
 	char *syslog_ca;            /* PEM trust anchors for tls://; NULL = the system's */
 	char *syslog_format;        /* "rfc5424" or "cef" */
+	char *metrics_listen;       /* HOST:PORT serving only /metrics, no credentials; NULL = none */
+	/* webhooks (docs/operations.md) */
+	char *webhook_private_networks; /* "refuse" or "allow" */
+	unsigned webhook_disable_after_hours; /* failing this long disables a subscription */
+	unsigned webhook_log_days;  /* delivery log rows older than this are deleted */
+	char *webhook_ca;           /* PEM trust anchors for https:// receivers; NULL = the system's */
 	unsigned drill_max_age_days;/* a restore drill must have passed within this (exceptions) */
+	/* LDAP / Active Directory login (docs/operations.md) */
+	char *ldap_url;             /* ldap:// (StartTLS), ldaps:// or ldapi://; NULL = local only */
+	char *ldap_ca;              /* PEM trust anchors for TLS; NULL = the system's */
+	char *ldap_bind_dn;         /* the service account that searches */
+	char *ldap_bind_password_file; /* where its password is read from */
+	char *ldap_bind_password;   /* from that file or OTCM_LDAP_BIND_PASSWORD, never argv */
+	char *ldap_user_base;       /* where users are searched (subtree) */
+	char *ldap_user_filter;     /* "%s" stands for the escaped login name */
+	char *ldap_role_map;        /* "ROLE:GROUP DN;ROLE:GROUP DN..." first match wins */
+	char *ldap_nested_groups;   /* "yes": AD's LDAP_MATCHING_RULE_IN_CHAIN; "no" */
+	unsigned ldap_timeout;      /* seconds for connecting and for each directory operation */
+	unsigned ldap_recheck_seconds; /* how long a directory user's credentials go unchecked */
 };
 
 /*

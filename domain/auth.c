@@ -10,8 +10,10 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "core/totp.h"
+#include "domain/directory.h"
 #include "storage/changes.h"
 #include "storage/users.h"
 
@@ -163,6 +165,117 @@ static void actor_of(struct actor *out, const struct dom *d, const struct user *
 	out->role = role_from_name(u->role);
 }
 
+/* ---- the directory's say at a login ---- */
+
+/*
+ * A directory failure `rc` as its caller at a login or a signature sees it:
+ * the detail (the directory's address, libldap's words) goes to the log for
+ * the administrators, the caller gets a sentence that names no host.
+ */
+static int directory_failed(int rc)
+{
+	if (rc != OTCM_EUNAVAIL)
+		return rc;
+	log_msg(LOG_WARN, "directory login failed: %s", err_message());
+	return err_set(OTCM_EUNAVAIL, NULL,
+		       "the directory does not answer, so directory accounts cannot log in or sign "
+		       "now: try again later (administrators: see the server's log)");
+}
+
+/*
+ * May the directory user `du`, whose password was right, log in?  0, or
+ * the refusal: OTCM_EAUTH naming "username" when the directory disabled
+ * the account, OTCM_EFORBIDDEN when no group of --ldap-role-map holds it.
+ */
+static int directory_verdict(const struct dom_directory_user *du, const char *username)
+{
+	if (du->disabled)
+		return err_set(OTCM_EAUTH, "username", "account '%s' is disabled in the directory",
+			       username);
+	if (!du->role)
+		return err_set(OTCM_EFORBIDDEN, "username",
+			       "'%s' is in no directory group that gives an otcm role: ask an "
+			       "administrator (--ldap-role-map)", username);
+	return 0;
+}
+
+/*
+ * The directory no longer lets directory user `u` in (row locked in c's
+ * open transaction): end its sessions and revoke its tokens with an audit
+ * event naming `why`, uncommitted.
+ */
+static int directory_revoke(const struct dom *d, struct db_conn *c, const struct user *u,
+			    const char *why)
+{
+	int64_t sessions = 0, tokens = 0;
+	json_t *after = NULL;
+	int rc;
+
+	if ((rc = sessions_delete_user(&sessions, c, u->id)) ||
+	    (rc = tokens_revoke_user(&tokens, c, u->id)))
+		return rc;
+	after = json_pack("{s:I, s:I}", "sessions_ended", (json_int_t)sessions, "tokens_revoked",
+			  (json_int_t)tokens);
+	rc = dom_audit(d, c, "user.directory.revoke", "user", u->username, NULL, after, why);
+	json_decref(after);
+	return rc;
+}
+
+/*
+ * Directory user `u` (row locked in c's open transaction) logged in with
+ * the right password and `du` is what the directory says now: keep the
+ * record in step (role, name, e-mail, DN; audited when one changed) and
+ * stamp the check.
+ */
+static int directory_sync(const struct dom *d, struct db_conn *c, struct user *u,
+			  const struct dom_directory_user *du)
+{
+	json_t *before = NULL, *after = NULL;
+	bool changed = strcmp(u->role, du->role) || strcmp(u->display_name, du->display_name) ||
+		       !u->directory_dn || strcmp(u->directory_dn, du->dn) ||
+		       (u->email ? !du->email || strcmp(u->email, du->email) : du->email != NULL);
+	int rc;
+
+	before = users_to_json(u);
+	json_object_set_new(before, "directory_dn", json_string(u->directory_dn ? u->directory_dn : ""));
+	if ((rc = users_set_directory(c, u->id, du->dn, du->role, du->display_name,
+				      du->email ? du->email : "")) ||
+	    (rc = users_by_id(u, d->arena, c, u->id, false)))
+		goto out;
+	if (changed) {
+		after = users_to_json(u);
+		json_object_set_new(after, "directory_dn", json_string(du->dn));
+		json_object_set_new(after, "directory_group", json_string(du->group));
+		rc = dom_audit(d, c, "user.update", "user", u->username, before, after,
+			       "read from the directory at login");
+	}
+out:
+	json_decref(before);
+	json_decref(after);
+	return rc;
+}
+
+/* A directory user's first login: the record, with its audit event, in c's transaction. */
+static int directory_create(struct user *out, const struct dom *d, struct db_conn *c,
+			    const char *username, const struct dom_directory_user *du)
+{
+	json_t *after = NULL;
+	int64_t id = 0;
+	int rc;
+
+	if ((rc = users_insert_directory(&id, c, username, du->display_name, du->email, du->role,
+					 du->dn)) ||
+	    (rc = users_by_id(out, d->arena, c, id, true)))
+		return rc;
+	after = users_to_json(out);
+	json_object_set_new(after, "directory_dn", json_string(du->dn));
+	json_object_set_new(after, "directory_group", json_string(du->group));
+	rc = dom_audit(d, c, "user.create", "user", username, NULL, after,
+		       "first login through the directory");
+	json_decref(after);
+	return rc;
+}
+
 /* ---- sessions ---- */
 
 /*
@@ -229,7 +342,8 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 	struct user u;
 	struct actor me;
 	struct dom as_user;
-	bool found = false, right = false;
+	struct dom_directory_user du;
+	bool found = false, right = false, via_dir = false, in_dir = false;
 	int64_t now = time_now_us(), addr_next = 0;
 	int addr_failed = 0, rc;
 	unsigned char sid[32], digest[CRYPTO_SHA256_LEN];
@@ -238,6 +352,7 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 	json_t *after = NULL;
 
 	memset(out, 0, sizeof(*out));
+	memset(&du, 0, sizeof(du));
 	if ((rc = dom_permit(d, OP_SESSION_LOGIN)))
 		return rc;
 	if (!username || !*username)
@@ -246,6 +361,14 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 		return err_set(OTCM_EINVAL, "username", "'username' is at most 63 characters");
 	if (!password || !*password)
 		return err_set(OTCM_EINVAL, "password", "'password' is required");
+	if (dom_directory_on(cfg)) {
+		/* the directory compares names without case; otcm's names are lowercase */
+		char *folded = arena_strdup(d->arena, username), *p;
+
+		for (p = folded; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		username = folded;
+	}
 
 	/* read what decides whether to check at all, and let the connection go */
 	if ((rc = dom_conn(&c, d)) ||
@@ -273,8 +396,39 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 		goto out;
 	}
 
-	/* the costly hash, holding no pooled connection */
-	if (!found) {
+	/*
+	 * a local name is checked here only, never by the directory; an unknown
+	 * name that could be an otcm name is asked of the directory
+	 */
+	if (found)
+		via_dir = u.directory;
+	else if (dom_directory_on(cfg))
+		via_dir = auth_check_username(username) == 0;
+	err_clear();
+	if (via_dir && !dom_directory_on(cfg)) {
+		rc = err_set(OTCM_EUNAVAIL, "username",
+			     "'%s' logs in through the directory, and this server has none configured "
+			     "(--ldap-url)", username);
+		rc = login_refused(d, username, "no directory configured", rc);
+		goto out;
+	}
+
+	/* the costly check, holding no pooled connection */
+	if (via_dir) {
+		rc = dom_directory_authenticate(&du, d, username, password);
+		if (rc == 0) {
+			right = in_dir = true;
+		} else if (rc == OTCM_EAUTH) {
+			in_dir = true;
+			err_clear();
+		} else if (rc == OTCM_ENOTFOUND) {
+			err_clear();
+		} else {
+			rc = login_refused(d, username, rc == OTCM_EUNAVAIL ? "directory unavailable"
+					   : "directory refused the search", directory_failed(rc));
+			goto out;
+		}
+	} else if (!found) {
 		char dummy[CRYPTO_PASSWORD_HASH_MAX];
 
 		/* spend the same time as a real check so names cannot be probed by timing */
@@ -291,34 +445,63 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 	/* record the outcome */
 	if ((rc = dom_begin(&c, d)))
 		goto out;
-	if (!found) {
+	if (!found && !right) {
 		if ((rc = count_address_failure(&addr_failed, d, c, addr)))
 			goto out;
 		after = json_pack("{s:s, s:i}", "username", username, "address_failures", addr_failed);
 		if ((rc = dom_audit(d, c, "session.login.failed", "user", username, NULL, after,
-				    "unknown user")) ||
+				    in_dir ? "wrong directory password" : "unknown user")) ||
 		    (rc = dom_commit(c)))
 			goto out;
 		rc = err_set(OTCM_EAUTH, "password", "wrong username or password");
 		goto out;
 	}
-	/* the row again, locked: another attempt may have failed while we hashed */
-	if ((rc = users_by_id(&u, d->arena, c, u.id, true)))
-		goto out;
-	now = time_now_us();
-	if (u.locked_until_us > now || u.next_login_us > now) {
-		dom_end(c);
-		c = NULL;
-		rc = refuse_waiting(u.locked_until_us, u.next_login_us, u.username);
-		rc = login_refused(d, u.username, rc == OTCM_ELOCKED ? "account locked" : "too many attempts", rc);
-		goto out;
+	if (!found) {
+		/* the first login of a directory user: it appears now, if the directory lets it in */
+		if ((rc = directory_verdict(&du, username))) {
+			dom_end(c);
+			c = NULL;
+			rc = login_refused(d, username, du.disabled ? "disabled in the directory"
+					   : "in no mapped directory group", rc);
+			goto out;
+		}
+		if ((rc = directory_create(&u, d, c, username, &du)))
+			goto out;
+	} else {
+		/* the row again, locked: another attempt may have failed while we checked */
+		if ((rc = users_by_id(&u, d->arena, c, u.id, true)))
+			goto out;
+		now = time_now_us();
+		if (u.locked_until_us > now || u.next_login_us > now) {
+			dom_end(c);
+			c = NULL;
+			rc = refuse_waiting(u.locked_until_us, u.next_login_us, u.username);
+			rc = login_refused(d, u.username, rc == OTCM_ELOCKED ? "account locked" : "too many attempts", rc);
+			goto out;
+		}
 	}
 	if (!right) {
+		/* gone from the directory: what it holds here ends too */
+		if (via_dir && !in_dir && (rc = directory_revoke(d, c, &u, "no longer in the directory")))
+			goto out;
 		if ((rc = count_address_failure(&addr_failed, d, c, addr)))
 			goto out;
 		rc = count_failure(d, c, &u, "session.login", "password");
 		goto out;
 	}
+	if (via_dir && found && directory_verdict(&du, u.username)) {
+		const char *why = du.disabled ? "disabled in the directory" : "in no mapped directory group";
+
+		if ((rc = directory_revoke(d, c, &u, why)) || (rc = dom_commit(c)))
+			goto out;
+		dom_end(c);
+		c = NULL;
+		rc = directory_verdict(&du, u.username);
+		rc = login_refused(d, u.username, why, rc);
+		goto out;
+	}
+	if (via_dir && found && (rc = directory_sync(d, c, &u, &du)))
+		goto out;
 	if (u.disabled) {
 		dom_end(c);
 		c = NULL;
@@ -344,7 +527,7 @@ int dom_session_login(struct dom_session *out, const struct dom *d, const char *
 	me.auth = auth;
 	as_user = *d;
 	as_user.who = &me;
-	after = json_pack("{s:s}", "auth", auth);
+	after = json_pack("{s:s, s:s}", "auth", auth, "source", u.directory ? "directory" : "local");
 	if ((rc = dom_audit(&as_user, c, "session.login", "user", u.username, NULL, after, NULL)) ||
 	    (rc = dom_commit(c)))
 		goto out;
@@ -637,6 +820,38 @@ static int reauth_failed(const struct dom *d, struct db_conn *c, const char *fac
 	return rc;
 }
 
+/*
+ * The password of directory user `u` again, asked of the directory, which
+ * must still give the user the role it acts with: a user removed from the
+ * group, disabled, or given another role since the login signs nothing.
+ */
+static int reauth_directory(const struct dom *d, struct db_conn *c, const struct user *u,
+			    const char *password)
+{
+	struct dom_directory_user du;
+	int rc;
+
+	if (!dom_directory_on(d->cfg))
+		return err_set(OTCM_EUNAVAIL, "password",
+			       "'%s' signs through the directory, and this server has none configured",
+			       u->username);
+	rc = dom_directory_authenticate(&du, d, u->username, password);
+	if (rc == OTCM_EAUTH)
+		return reauth_failed(d, c, "password");
+	if (rc == OTCM_ENOTFOUND)
+		return err_set(OTCM_EFORBIDDEN, "username", "'%s' is no longer in the directory",
+			       u->username);
+	if (rc)
+		return directory_failed(rc);
+	if ((rc = directory_verdict(&du, u->username)))
+		return rc;
+	if (strcmp(du.role, u->role) != 0)
+		return err_set(OTCM_EFORBIDDEN, "username",
+			       "the directory now gives '%s' the role %s: log in again to act with it",
+			       u->username, du.role);
+	return 0;
+}
+
 int dom_reauth(const char **out_method, const struct dom *d, struct db_conn *c,
 	       const char *password, const char *totp_code)
 {
@@ -652,11 +867,16 @@ int dom_reauth(const char **out_method, const struct dom *d, struct db_conn *c,
 		return rc;
 	if (u.locked_until_us > now || u.next_login_us > now)
 		return refuse_waiting(u.locked_until_us, u.next_login_us, u.username);
-	rc = crypto_password_verify(u.password_hash, password);
-	if (rc == OTCM_EAUTH)
-		return reauth_failed(d, c, "password");
-	if (rc)
-		return rc;
+	if (u.directory) {
+		if ((rc = reauth_directory(d, c, &u, password)))
+			return rc;
+	} else {
+		rc = crypto_password_verify(u.password_hash, password);
+		if (rc == OTCM_EAUTH)
+			return reauth_failed(d, c, "password");
+		if (rc)
+			return rc;
+	}
 	rc = totp_load(&t, c, u.id, true);
 	if (rc == OTCM_ENOTFOUND || (rc == 0 && !t.enabled)) {
 		err_clear();
@@ -694,6 +914,8 @@ static void credential_of(struct dom_credential *out, const struct user *u)
 	out->username = u->username;
 	out->display_name = u->display_name;
 	out->role = role_from_name(u->role);
+	out->directory = u->directory;
+	out->directory_checked_us = u->directory_checked_us;
 }
 
 int dom_credential_token(struct dom_credential *out, struct arena *a, struct db_pool *db,
@@ -746,4 +968,71 @@ int dom_credential_session(struct dom_credential *out, struct arena *a, struct d
 		out->auth = how;
 	}
 	return 0;
+}
+
+int dom_credential_recheck(struct dom_credential *cr, const struct dom *d)
+{
+	struct dom_directory_user du;
+	struct db_conn *c = NULL;
+	struct user u;
+	const char *why = NULL;
+	json_t *before = NULL, *after = NULL;
+	int64_t sessions = 0, tokens = 0;
+	int found, rc;
+
+	if (!cr->user_id || !cr->directory)
+		return 0;
+	/* nothing can vouch for a directory user while the server has no directory */
+	if (!dom_directory_on(d->cfg)) {
+		cr->user_id = 0;
+		return 0;
+	}
+	if (time_now_us() - cr->directory_checked_us < (int64_t)d->cfg->ldap_recheck_seconds * 1000000)
+		return 0;
+	found = dom_directory_authenticate(&du, d, cr->username, NULL);
+	if (found == 0 && du.disabled)
+		why = "disabled in the directory";
+	else if (found == 0 && !du.role)
+		why = "in no mapped directory group";
+	else if (found == OTCM_ENOTFOUND)
+		why = "no longer in the directory";
+	else if (found)
+		log_msg(LOG_WARN, "could not check directory user '%s' again, trusting the last check: %s",
+			cr->username, err_message());
+	err_clear();
+	if ((rc = dom_begin(&c, d)) || (rc = users_by_id(&u, d->arena, c, cr->user_id, true)))
+		goto out;
+	if (why) {
+		if ((rc = sessions_delete_user(&sessions, c, u.id)) ||
+		    (rc = tokens_revoke_user(&tokens, c, u.id)))
+			goto out;
+		after = json_pack("{s:I, s:I}", "sessions_ended", (json_int_t)sessions, "tokens_revoked",
+				  (json_int_t)tokens);
+		if ((rc = dom_audit(d, c, "user.directory.revoke", "user", u.username, NULL, after, why)))
+			goto out;
+	} else if (found == 0 && strcmp(du.role, u.role) != 0) {
+		before = users_to_json(&u);
+		if ((rc = users_set_directory(c, u.id, du.dn, du.role, NULL, NULL)) ||
+		    (rc = users_by_id(&u, d->arena, c, u.id, false)))
+			goto out;
+		after = users_to_json(&u);
+		json_object_set_new(after, "directory_group", json_string(du.group));
+		if ((rc = dom_audit(d, c, "user.update", "user", u.username, before, after,
+				    "read from the directory again")))
+			goto out;
+	} else if ((rc = users_set_directory(c, u.id, found == 0 ? du.dn : u.directory_dn, NULL, NULL,
+					     NULL))) {
+		goto out;
+	}
+	if ((rc = dom_commit(c)))
+		goto out;
+	if (why)
+		cr->user_id = 0;
+	else
+		cr->role = role_from_name(u.role);
+out:
+	json_decref(before);
+	json_decref(after);
+	dom_end(c);
+	return rc;
 }

@@ -27,6 +27,7 @@
 #ifndef OTCM_DOMAIN_AUTH_H
 #define OTCM_DOMAIN_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -73,6 +74,8 @@ struct dom_credential {
 	int64_t token_id;            /* a bearer token's id, else 0 */
 	const char *csrf;            /* a session's CSRF token, else NULL */
 	const char *auth;            /* a session's "password" or "password+totp", else NULL */
+	bool directory;              /* a directory user: dom_credential_recheck() applies */
+	int64_t directory_checked_us; /* when the directory last confirmed the user */
 };
 
 /*
@@ -88,6 +91,21 @@ int dom_credential_token(struct dom_credential *out, struct arena *a, struct db_
 /* The same for session id `secret` (a session cookie's value). */
 int dom_credential_session(struct dom_credential *out, struct arena *a, struct db_pool *db,
 			   const char *secret);
+
+/*
+ * Not an operation (credentials are checked before any operation runs):
+ * when `cr` holds a directory user whom the directory
+ * last confirmed more than --ldap-recheck-seconds ago, ask it again.  Gone,
+ * disabled or in no mapped group: every session and token of the user ends
+ * (audited as user.directory.revoke) and *cr becomes nobody (user_id 0).
+ * Another role: the record takes it (audited as user.update) and so does
+ * *cr.  A directory that does not answer leaves *cr as it was until the
+ * next interval (logged): the plant keeps working through an outage of
+ * the directory with what it last said.  With no directory configured a
+ * directory user's credentials are nobody's.  Errors: only a failure of the
+ * database.
+ */
+int dom_credential_recheck(struct dom_credential *cr, const struct dom *d);
 
 /*
  * Log in as `username` with `password`, and `totp_code` when the account

@@ -30,6 +30,8 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_USER_LIST] = { "user.list", ADMIN | ROLE_AUDITOR, "list users" },
 	[OP_USER_READ] = { "user.read", ADMIN | ROLE_AUDITOR, "read a user" },
 	[OP_USER_UPDATE] = { "user.update", ADMIN, "change a user" },
+	[OP_DIRECTORY_READ] = { "directory.read", ADMIN, "read the directory settings" },
+	[OP_DIRECTORY_TEST] = { "directory.test", ADMIN, "test the directory" },
 
 	[OP_ASSET_CREATE] = { "asset.create", ADMIN, "register an asset" },
 	[OP_ASSET_LIST] = { "asset.list", ALL, "list assets" },

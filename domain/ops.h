@@ -32,6 +32,8 @@ enum dom_op {
 	OP_USER_LIST,
 	OP_USER_READ,
 	OP_USER_UPDATE,
+	OP_DIRECTORY_READ,
+	OP_DIRECTORY_TEST,
 
 	/* assets and versions */
 	OP_ASSET_CREATE,

@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "domain/auth.h"
+#include "domain/directory.h"
 #include "storage/users.h"
 
 #define TEXT_MAX 200
@@ -54,6 +55,24 @@ int dom_user_create(json_t **out, const struct dom *d, const struct dom_user_new
 	    (in->email && (rc = check_text("email", in->email, true))) ||
 	    (rc = auth_check_password(d->cfg, in->username, in->password)))
 		return rc;
+	/* a name is local or the directory's, never both */
+	if (dom_directory_on(d->cfg) && !in->first_admin) {
+		struct dom_directory_user du;
+
+		rc = dom_directory_authenticate(&du, d, in->username, NULL);
+		if (rc == OTCM_ENOTFOUND) {
+			err_clear();
+		} else if (rc == 0 || rc == OTCM_ECONFLICT) {
+			rc = err_set(OTCM_ERULE, "username",
+				     "'%s' is a name in the directory: that user logs in with the "
+				     "directory's password, and a local account cannot share the name",
+				     in->username);
+			err_set_rule("directory-name");
+			goto out;
+		} else {
+			goto out;
+		}
+	}
 	/* hash before taking a connection: the hash is the slow part */
 	if ((rc = auth_hash_password(hash, d->cfg, in->password)))
 		goto out;
@@ -69,6 +88,8 @@ int dom_user_create(json_t **out, const struct dom *d, const struct dom_user_new
 	*out = after;
 	after = NULL;
 out:
+	if (rc)
+		rc = dom_refused(d, &c, "user.create.refused", "user", in->username, rc);
 	memset(hash, 0, sizeof(hash));
 	json_decref(after);
 	dom_end(c);
@@ -152,6 +173,13 @@ int dom_user_update(json_t **out, const struct dom *d, int64_t id, const struct 
 		goto out;
 	}
 	object = u.username;
+	if (u.directory && (ch->password || ch->role)) {
+		rc = err_set(OTCM_ERULE, ch->password ? "password" : "role",
+			     "'%s' logs in through the directory, which holds the password and gives "
+			     "the role (--ldap-role-map): change them there", u.username);
+		err_set_rule("directory-user");
+		goto out;
+	}
 	if (ch->password) {
 		if ((rc = auth_check_password(d->cfg, u.username, ch->password)))
 			goto out;

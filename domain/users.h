@@ -24,6 +24,8 @@ struct dom_user_new {
 	const char *email;          /* may be NULL; at most 200 characters */
 	const char *role;           /* required: admin, engineer, qa, approver, auditor, agent */
 	const char *password;       /* required: auth_check_password() */
+	bool first_admin;           /* the first start's break-glass administrator: created
+				       whatever the directory holds or whether it answers */
 };
 
 /* A change to a user: NULL (or -1) keeps a field as it is. */
@@ -37,7 +39,10 @@ struct dom_user_change {
 };
 
 /*
- * Create a user; *out (the caller's) is the user as public JSON.
+ * Create a local user; *out (the caller's) is the user as public JSON.
+ * With a directory configured the directory is asked first: a name it
+ * holds is refused (OTCM_ERULE, rule "directory-name", audited), and a
+ * directory that does not answer is OTCM_EUNAVAIL.
  * Errors: OTCM_EINVAL naming the field, OTCM_ECONFLICT naming "username"
  * when the name is taken.
  */
@@ -51,6 +56,8 @@ int dom_user_read(json_t **out, const struct dom *d, int64_t id);
 
 /*
  * Change user `id`; *out (the caller's) is the user after the change.
+ * A directory user's password and role belong to the directory (OTCM_ERULE,
+ * rule "directory-user", audited).
  * Administrators cannot demote or disable themselves (OTCM_ERULE, rule
  * "keep-an-administrator", audited).  Errors: OTCM_EINVAL naming the field,
  * OTCM_ENOTFOUND.

@@ -8,7 +8,8 @@
 set -eu
 
 pkgs_build="gcc make pkg-config libmicrohttpd-dev libgit2-dev libpq-dev libssl-dev
-	libjansson-dev libxml2-dev libarchive-dev libcmocka-dev"
+	libjansson-dev libxml2-dev libarchive-dev libcmocka-dev libcurl4-openssl-dev
+	libldap-dev"
 # postgresql-15 carries /usr/lib/postgresql/15/bin/{initdb,postgres,pg_ctl}
 pkgs_run="postgresql-15 git"
 # clang -fsanitize=fuzzer links libclang_rt.fuzzer, which only libclang-rt-14-dev
@@ -17,8 +18,10 @@ pkgs_run="postgresql-15 git"
 # pgbackrest: the WAL archiving and point-in-time recovery of docs/operations.md;
 # rsyslog, rsyslog-openssl: the syslog collector the SIEM delivery is tested against, over TCP
 # and TLS (tests/integration/test_syslog.py); jq: a sample archive's README.txt redoes the
-# draw with jq and coreutils, and tests/integration/test_samples.py runs it
-pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl jq"
+# draw with jq and coreutils, and tests/integration/test_samples.py runs it;
+# slapd, ldap-utils: the directory LDAP login is tested against (tests/integration/test_ldap.py)
+pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl jq
+	slapd ldap-utils"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

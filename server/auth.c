@@ -6,7 +6,9 @@
  * A locked or disabled account is anonymous, whatever session or token it
  * holds (domain/auth.h decides, dom_credential_*): its requests get 401 (pages send it to the login form, which
  * says why), so an account locked by failed attempts cannot go on signing
- * or issuing tokens through a session it opened before.
+ * or issuing tokens through a session it opened before.  A directory
+ * user's credentials are checked against the directory again once
+ * --ldap-recheck-seconds have passed (dom_credential_recheck).
  */
 #include "server/auth.h"
 
@@ -39,6 +41,65 @@ static void set_principal(struct http_req *req, const struct dom_credential *cr)
 	req->who.auth = cr->auth;
 }
 
+/* A directory user's credential, asked of the directory again when its last check is old. */
+static int recheck(struct http_req *req, struct dom_credential *cr)
+{
+	struct actor who;
+	struct dom d;
+
+	if (!cr->user_id || !cr->directory)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.user_id = cr->user_id;
+	who.username = cr->username;
+	who.display_name = cr->display_name;
+	who.role = cr->role;
+	who.auth = cr->token_id ? "token" : cr->auth;
+	who.token_id = cr->token_id;
+	who.addr = req->remote_addr;
+	who.request_id = req->request_id;
+	who.door = strncmp(req->path, "/git/", 5) == 0 ? DOOR_GIT
+		   : http_is_page_path(req->path) ? DOOR_PAGE : DOOR_API;
+	memset(&d, 0, sizeof(d));
+	d.who = &who;
+	d.arena = req->arena;
+	d.db = req->srv->db;
+	d.cfg = req->srv->cfg;
+	d.key = req->srv->key;
+	d.origin = req->srv->origin;
+	return dom_credential_recheck(cr, &d);
+}
+
+/*
+ * git's HTTP Basic: the user name and an API token as the password.  The
+ * token must be the named user's; a password is never checked here, so a
+ * second factor cannot be walked around through git (the 401 says so).
+ */
+static int identify_basic(struct http_req *req, const char *b64)
+{
+	unsigned char raw[1024];
+	struct dom_credential cr;
+	size_t len = 0;
+	char *text, *colon;
+	int rc;
+
+	while (*b64 == ' ')
+		b64++;
+	if (strlen(b64) >= sizeof(raw) || crypto_unbase64(raw, sizeof(raw) - 1, &len, b64) != 0)
+		return 0;
+	text = arena_strndup(req->arena, (const char *)raw, len);
+	colon = strchr(text, ':');
+	if (!colon || strlen(text) != len)
+		return 0;
+	*colon = '\0';
+	if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, colon + 1)) ||
+	    (rc = recheck(req, &cr)))
+		return rc;
+	if (cr.user_id && cr.username && strcmp(cr.username, text) == 0)
+		set_principal(req, &cr);
+	return 0;
+}
+
 int auth_identify(struct http_req *req)
 {
 	const char *authz = http_header(req, "Authorization");
@@ -48,16 +109,21 @@ int auth_identify(struct http_req *req)
 	int rc;
 
 	if (authz) {
+		if (strncasecmp(authz, "Basic ", 6) == 0 && strncmp(req->path, "/git/", 5) == 0)
+			return identify_basic(req, authz + 6);
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
 			return 0;
-		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)))
+		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)) ||
+		    (rc = recheck(req, &cr)))
 			return rc;
 		set_principal(req, &cr);
 		return 0;
 	}
-	if (!cookie)
+	/* git takes tokens only: a browser's session never reaches a repository */
+	if (!cookie || strncmp(req->path, "/git/", 5) == 0)
 		return 0;
-	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)))
+	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)) ||
+	    (rc = recheck(req, &cr)))
 		return rc;
 	if (!cr.user_id)
 		return 0;

@@ -69,6 +69,7 @@ int server_bootstrap(const struct server *srv)
 	in.display_name = "Administrator";
 	in.role = "admin";
 	in.password = pw;
+	in.first_admin = true;
 	rc = dom_user_create(&out, &d, &in);
 	if (rc == OTCM_ECONFLICT) {
 		/* another process starting at the same moment created it first */

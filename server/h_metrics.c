@@ -3,7 +3,8 @@
  * Prometheus text exposition format (version 0.0.4), for an administrator's
  * or an auditor's bearer token (docs/operations.md, "Metrics").
  *
- * The request counters are the process's own (core/metrics.h: each node
+ * h_metrics_render() serves the --metrics-listen address too
+ * (server/mlisten.h).  The request counters are the process's own (core/metrics.h: each node
  * counts what it served); the audit trail, checkpoint and delivery figures
  * come from the shared database through dom_metrics_read(), so every node
  * reports the same for them.
@@ -93,22 +94,31 @@ static int render_state(struct buf *out, const struct monitor_state *s,
 	return 0;
 }
 
-int h_metrics(struct http_req *req)
+int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics *m)
 {
 	struct monitor_state s = { 0 };
 	struct db_pool_stats pool = { 0 };
+	int rc;
+
+	if ((rc = dom_metrics_read(&s, &pool, d)))
+		goto out;
+	buf_init(out, METRICS_CAP);
+	if ((rc = render_requests(out, m, d->arena)))
+		goto out;
+	rc = render_state(out, &s, &pool, m);
+out:
+	monitor_state_release(&s);
+	return rc;
+}
+
+int h_metrics(struct http_req *req)
+{
 	struct buf out = BUF_INIT;
 	int rc;
 
-	if ((rc = dom_metrics_read(&s, &pool, &req->dom)))
-		goto out;
-	buf_init(&out, METRICS_CAP);
-	if ((rc = render_requests(&out, req->srv->metrics, req->arena)) ||
-	    (rc = render_state(&out, &s, &pool, req->srv->metrics)))
-		goto out;
-	rc = http_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
-out:
-	monitor_state_release(&s);
+	if ((rc = h_metrics_render(&out, &req->dom, req->srv->metrics)) == 0)
+		rc = http_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data,
+				      out.len);
 	buf_release(&out);
 	return rc;
 }

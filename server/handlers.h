@@ -29,6 +29,11 @@ int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
 int h_assets_inventory(struct http_req *req);
 
+/* h_git.c: git smart HTTP (clone, fetch, push) */
+int h_git_info_refs(struct http_req *req);
+int h_git_upload_pack(struct http_req *req);
+int h_git_receive_pack(struct http_req *req);
+
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
 int h_versions_create(struct http_req *req);
@@ -182,11 +187,37 @@ int h_page_incident_report(struct http_req *req);
 int h_page_incident_link(struct http_req *req);
 int h_page_incident_review(struct http_req *req);
 
+/* server/h_webhooks.c: webhook subscriptions (API and pages) */
+int h_webhooks_create(struct http_req *req);
+int h_webhooks_list(struct http_req *req);
+int h_webhooks_get(struct http_req *req);
+int h_webhooks_patch(struct http_req *req);
+int h_webhooks_delete(struct http_req *req);
+int h_webhooks_deliveries(struct http_req *req);
+int h_page_admin_webhooks(struct http_req *req);
+int h_page_admin_webhook_create(struct http_req *req);
+int h_page_admin_webhook(struct http_req *req);
+int h_page_admin_webhook_update(struct http_req *req);
+int h_page_admin_webhook_delete(struct http_req *req);
+
 /* server/h_metrics.c: the Prometheus metrics */
 int h_metrics(struct http_req *req);
+
+/*
+ * The whole exposition for the actor of `d` (dom_metrics_read) with the
+ * request counters m, into *out (initialised here; the caller releases it).
+ */
+struct metrics;
+int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics *m);
 
 /* server/h_drills.c: restore drills (API and page) */
 int h_drills_list(struct http_req *req);
 int h_page_drills(struct http_req *req);
+
+/* server/h_directory.c: the LDAP / Active Directory settings (API and page) */
+int h_directory_get(struct http_req *req);
+int h_directory_test(struct http_req *req);
+int h_page_directory(struct http_req *req);
+int h_page_directory_test(struct http_req *req);
 
 #endif

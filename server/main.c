@@ -33,6 +33,8 @@
 #include "server/cmd.h"
 #include "server/dispatch.h"
 #include "server/forward.h"
+#include "server/hooksend.h"
+#include "server/mlisten.h"
 #include "server/routes.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
@@ -166,12 +168,23 @@ static int start_syslog(struct forward **out, const struct config *cfg, struct d
 			     host, OTCM_VERSION);
 }
 
+/* Webhook deliveries (docs/operations.md): subscriptions live in the database. */
+static int start_webhooks(struct hooksend **out, const struct config *cfg, struct db_pool *pool)
+{
+	if (cfg->webhook_ca && access(cfg->webhook_ca, R_OK) != 0)
+		return err_set(OTCM_EINVAL, "webhook-ca", "--webhook-ca: cannot read '%s': %s",
+			       cfg->webhook_ca, strerror(errno));
+	return hooksend_start(out, pool, cfg, OTCM_VERSION);
+}
+
 static int run_serve(const struct config *cfg)
 {
 	struct cluster *cl = NULL;
 	struct db_pool *pool = NULL;
 	struct checkpoint_writer *writer = NULL;
 	struct forward *forwarder = NULL;
+	struct hooksend *hooks = NULL;
+	struct mlisten *mlisten = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -185,7 +198,8 @@ static int run_serve(const struct config *cfg)
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
-	    (rc = start_syslog(&forwarder, cfg, pool)))
+	    (rc = start_syslog(&forwarder, cfg, pool)) ||
+	    (rc = start_webhooks(&hooks, cfg, pool)))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -193,10 +207,14 @@ static int run_serve(const struct config *cfg)
 	srv.key = key;
 	srv.origin = origin;
 	metrics_new(&srv.metrics, routes_count);
-	if ((rc = server_bootstrap(&srv)) || (rc = dispatch_serve(&srv)))
+	if ((rc = server_bootstrap(&srv)) ||
+	    (cfg->metrics_listen && (rc = mlisten_start(&mlisten, cfg->metrics_listen, &srv))) ||
+	    (rc = dispatch_serve(&srv)))
 		goto out;
 	log_msg(LOG_INFO, "stopped");
 out:
+	mlisten_stop(mlisten);
+	hooksend_stop(hooks);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	metrics_free(srv.metrics);

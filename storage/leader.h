@@ -25,6 +25,8 @@
 #define LEADER_LOCK_KEY 8031153355317471095LL
 /* "otcm" NUL "slg": the syslog delivery's own lead, apart from the above. */
 #define LEADER_SYSLOG_KEY 8031153355318586471LL
+/* "otcm" NUL "whk": the webhook delivery's own lead. */
+#define LEADER_WEBHOOK_KEY 8031153355318847595LL
 
 struct leader;
 

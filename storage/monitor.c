@@ -19,7 +19,11 @@ int monitor_read(struct monitor_state *out, struct db_conn *c)
 		"        (SELECT age FROM cp)::text, '1'"
 		" UNION ALL"
 		" SELECT 'syslog', substr(destination, 8), ((SELECT seq FROM h) - seq)::text, NULL, '1'"
-		"   FROM delivery_marks WHERE destination LIKE 'syslog %'";
+		"   FROM delivery_marks WHERE destination LIKE 'syslog %'"
+		" UNION ALL"
+		" SELECT 'webhook', id::text, greatest((SELECT seq FROM h) - seq, 0)::text, NULL,"
+		"        CASE WHEN enabled THEN '1' ELSE '0' END"
+		"   FROM webhooks";
 	struct db_res *res = NULL;
 	size_t rows;
 	int rc;

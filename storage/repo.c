@@ -308,6 +308,30 @@ out:
 	return rc;
 }
 
+static const char sql_ref_delete[] =
+	"DELETE FROM refs WHERE asset_id = $1 AND name = $2 AND oid = $3";
+
+int repo_ref_delete(struct repo *r, const char *ref, const char *expected)
+{
+	struct db_param p[3];
+	struct db_res *res = NULL;
+	git_oid have;
+	int rc;
+
+	if ((rc = check_ref(ref)) || (rc = parse_oid(&have, expected, "expected")))
+		return rc;
+	p[0] = DB_TEXT(r->asset);
+	p[1] = DB_TEXT(ref);
+	p[2] = DB_BYTES(have.id, GIT_OID_RAWSZ);
+	if ((rc = db_exec(&res, r->c, sql_ref_delete, 3, p, false)))
+		goto out;
+	if (db_res_affected(res) != 1)
+		rc = err_set(OTCM_ECONFLICT, "ref", "ref '%s' is no longer at '%s'", ref, expected);
+out:
+	db_res_free(res);
+	return rc;
+}
+
 static const char sql_ref_list[] =
 	"SELECT name, encode(oid, 'hex') FROM refs WHERE asset_id = $1 ORDER BY name";
 

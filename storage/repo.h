@@ -57,6 +57,12 @@ int repo_ref_get(char out[REPO_OID_HEX], struct repo *r, const char *ref);
  */
 int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const char *new_oid);
 
+/*
+ * Delete `ref` if it currently points at `expected`.  OTCM_ECONFLICT when
+ * it does not (or no longer exists); the transaction stays usable.
+ */
+int repo_ref_delete(struct repo *r, const char *ref, const char *expected);
+
 /* Names of all refs of the asset as a JSON array of {name, commit}. */
 int repo_ref_list(json_t **out, struct repo *r);
 

@@ -15,7 +15,10 @@
 #define USER_COLUMNS(p)                                                                   \
 	p "id, " p "username, " p "display_name, " p "email, " p "role, " p "password_hash, " \
 	p "disabled, " p "failed_logins, coalesce(" US(p "next_login_at") ", 0), "            \
-	"coalesce(" US(p "locked_until") ", 0), " US(p "created_at")
+	"coalesce(" US(p "locked_until") ", 0), " US(p "created_at") ", " p "source, "          \
+	p "directory_dn, coalesce(" US(p "directory_checked_at") ", 0)"
+/* how many columns USER_COLUMNS has: a join's own columns follow */
+#define USER_NCOLS 14
 
 static const char user_columns[] = USER_COLUMNS("");
 
@@ -45,6 +48,9 @@ static void fill_user(struct user *u, struct arena *a, const struct db_res *r, s
 	u->next_login_us = to_i64(db_res_get(r, row, 8));
 	u->locked_until_us = to_i64(db_res_get(r, row, 9));
 	u->created_us = to_i64(db_res_get(r, row, 10));
+	u->directory = strcmp(db_res_get(r, row, 11), "directory") == 0;
+	u->directory_dn = dup_or_null(a, r, row, 12);
+	u->directory_checked_us = to_i64(db_res_get(r, row, 13));
 }
 
 int users_insert(int64_t *out_id, struct db_conn *c, const char *username,
@@ -62,6 +68,47 @@ int users_insert(int64_t *out_id, struct db_conn *c, const char *username,
 		rc = err_set(OTCM_ECONFLICT, "username", "user '%s' already exists", username);
 	if (rc == 0)
 		*out_id = to_i64(db_res_get(r, 0, 0));
+	db_res_free(r);
+	return rc;
+}
+
+int users_insert_directory(int64_t *out_id, struct db_conn *c, const char *username,
+			   const char *display_name, const char *email, const char *role,
+			   const char *dn)
+{
+	static const char sql[] =
+		"INSERT INTO users (username, display_name, email, role, source, directory_dn, "
+		"directory_checked_at) VALUES ($1, $2, $3, $4, 'directory', $5, now()) RETURNING id";
+	const char *v[] = { username, display_name, email, role, dn };
+	struct db_res *r = NULL;
+	int rc = db_execv(&r, c, sql, 5, v);
+
+	if (rc == OTCM_ECONFLICT)
+		rc = err_set(OTCM_ECONFLICT, "username", "user '%s' already exists", username);
+	if (rc == 0)
+		*out_id = to_i64(db_res_get(r, 0, 0));
+	db_res_free(r);
+	return rc;
+}
+
+int users_set_directory(struct db_conn *c, int64_t id, const char *dn, const char *role,
+			const char *display_name, const char *email)
+{
+	static const char sql[] =
+		"UPDATE users SET directory_dn = $2, role = coalesce($3, role), "
+		"display_name = coalesce($4, display_name), "
+		"email = CASE WHEN $5::text IS NULL THEN email WHEN $5 = '' THEN NULL ELSE $5 END, "
+		"directory_checked_at = now(), updated_at = now() "
+		"WHERE id = $1 AND source = 'directory'";
+	char sid[32];
+	const char *v[] = { sid, dn, role, display_name, email };
+	struct db_res *r = NULL;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	rc = db_execv(&r, c, sql, 5, v);
+	if (rc == 0 && db_res_affected(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, NULL, "directory user id '%s' not found", sid);
 	db_res_free(r);
 	return rc;
 }
@@ -120,6 +167,7 @@ json_t *users_to_json(const struct user *u)
 	json_object_set_new(o, "display_name", json_string(u->display_name));
 	json_object_set_new(o, "email", u->email ? json_string(u->email) : json_null());
 	json_object_set_new(o, "role", json_string(u->role));
+	json_object_set_new(o, "source", json_string(u->directory ? "directory" : "local"));
 	json_object_set_new(o, "disabled", json_boolean(u->disabled));
 	json_object_set_new(o, "locked", json_boolean(u->locked_until_us > time_now_us()));
 	if (u->locked_until_us > time_now_us()) {
@@ -149,7 +197,8 @@ int users_list(json_t **out, struct db_conn *c)
 
 		fill_user(&u, a, r, i);
 		o = users_to_json(&u);
-		json_object_set_new(o, "totp", json_boolean(strcmp(db_res_get(r, i, 11), "t") == 0));
+		json_object_set_new(o, "totp",
+				    json_boolean(strcmp(db_res_get(r, i, USER_NCOLS), "t") == 0));
 		json_array_append_new(list, o);
 	}
 	db_res_free(r);
@@ -260,8 +309,8 @@ int sessions_find(struct user *out_user, const char **out_csrf, const char **out
 		rc = err_set(OTCM_ENOTFOUND, NULL, "no such session");
 	if (rc == 0) {
 		fill_user(out_user, a, r, 0);
-		*out_csrf = arena_strdup(a, db_res_get(r, 0, 11));
-		*out_auth = arena_strdup(a, db_res_get(r, 0, 12));
+		*out_csrf = arena_strdup(a, db_res_get(r, 0, USER_NCOLS));
+		*out_auth = arena_strdup(a, db_res_get(r, 0, USER_NCOLS + 1));
 	}
 	db_res_free(r);
 	return rc;
@@ -425,11 +474,11 @@ int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
 	if (rc == 0 && db_res_rows(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "no such token");
 	if (rc == 0) {
-		const char *id = db_res_get(r, 0, 11);
+		const char *id = db_res_get(r, 0, USER_NCOLS);
 
 		fill_user(out_user, a, r, 0);
 		*out_token_id = to_i64(id);
-		if (strcmp(db_res_get(r, 0, 12), "t") == 0)
+		if (strcmp(db_res_get(r, 0, USER_NCOLS + 1), "t") == 0)
 			rc = db_execv(NULL, c, touch, 1, &id);
 	}
 	db_res_free(r);

@@ -24,18 +24,38 @@ struct user {
 	const char *display_name;
 	const char *email;           /* may be NULL */
 	const char *role;
-	const char *password_hash;
+	const char *password_hash;   /* NULL for directory users */
 	bool disabled;
 	int failed_logins;
 	int64_t next_login_us;       /* 0 = none */
 	int64_t locked_until_us;     /* 0 = not locked */
 	int64_t created_us;
+	bool directory;              /* logs in through the directory (no password_hash) */
+	const char *directory_dn;    /* its entry at the last check; NULL for local users */
+	int64_t directory_checked_us; /* when the directory last confirmed it; 0 = never */
 };
 
 /* Insert a user; *out_id gets the new id.  OTCM_ECONFLICT if the name is taken. */
 int users_insert(int64_t *out_id, struct db_conn *c, const char *username,
 		 const char *display_name, const char *email, const char *role,
 		 const char *password_hash);
+
+/*
+ * Insert a user who logs in through the directory: no password here, its
+ * entry's `dn`, checked now.  OTCM_ECONFLICT if the name is taken.
+ */
+int users_insert_directory(int64_t *out_id, struct db_conn *c, const char *username,
+			   const char *display_name, const char *email, const char *role,
+			   const char *dn);
+
+/*
+ * What the directory said of directory user `id` at a check: its entry's
+ * `dn`, and its role, display name and e-mail ("" clears it) where not
+ * NULL; stamps the check's time.  OTCM_ENOTFOUND when `id` is no
+ * directory user.
+ */
+int users_set_directory(struct db_conn *c, int64_t id, const char *dn, const char *role,
+			const char *display_name, const char *email);
 
 /*
  * Load by name or id into *out (strings from `a`).  for_update locks the

@@ -112,6 +112,8 @@ void layout_begin(struct html *h, const struct web_page *p)
 		if (role_is(p, "admin")) {
 			nav_item(h, p, "users", "/admin/users", "Users");
 			nav_item(h, p, "admin-assets", "/admin/assets", "Manage assets");
+			nav_item(h, p, "webhooks", "/admin/webhooks", "Webhooks");
+			nav_item(h, p, "directory", "/admin/directory", "Directory");
 		}
 		html_raw(h, "</nav>\n<div class=\"who\"><a href=\"/profile\" title=\"my profile: ");
 		html_attr(h, p->user.username);

@@ -28,7 +28,8 @@ struct web_user {
 struct web_page {
 	const char *title;           /* <title>, followed by " - otcm" */
 	const char *section;         /* navigation entry to mark: "home", "assets", "changes",
-				        "reports", "audit", "users", "admin-assets", "profile",
+				        "reports", "audit", "users", "admin-assets", "webhooks",
+				        "profile",
 				        "incidents" */
 	struct web_user user;
 };

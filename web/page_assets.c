@@ -243,6 +243,9 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 	} else {
 		html_raw(h, "<span class=\"muted\">no version yet</span>");
 	}
+	html_raw(h, "</dd><dt>git</dt><dd><code class=\"clone-url\">git clone ");
+	html_text(h, web_str(asset, "clone_url"));
+	html_raw(h, "</code> <span class=\"muted\">(your user name and an API token)</span>");
 	html_raw(h, "</dd></dl>");
 	if (may_upload) {
 		html_raw(h, "<p><a class=\"button\" href=\"");

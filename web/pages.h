@@ -46,7 +46,8 @@ void page_changes(struct html *h, const struct web_page *p, const json_t *change
 void page_assets(struct html *h, const struct web_page *p, const json_t *assets, const char *query);
 
 /*
- * One asset: the asset, its refs [{name, commit}], the history of main
+ * One asset (with "clone_url", the URL git clones it from), its refs
+ * [{name, commit}], the history of main
  * (newest first, repo_log entries), the files of main's head, and the
  * changes naming it.  `head` is main's head or NULL without versions.
  */
@@ -337,6 +338,31 @@ void page_incidents(struct html *h, const struct web_page *p, const json_t *list
  */
 void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done,
 		   const char *error);
+
+/*
+ * The webhook subscriptions (dom_webhook_list's {items, disabled}) with a
+ * banner naming the disabled ones, and the form to subscribe one (refilled
+ * from `refill` after a refusal; `kind`/`notice` as layout_notice).
+ */
+void page_webhooks(struct html *h, const struct web_page *p, const json_t *list,
+		   const json_t *refill, const char *kind, const char *notice);
+
+/*
+ * One subscription (dom_webhook_read with deliveries) with its delivery log
+ * and the forms to disable or enable it, replace its secret and delete it;
+ * `secret` (or NULL) is shown once, after it was made.
+ */
+void page_webhook(struct html *h, const struct web_page *p, const json_t *w, const char *secret,
+		  const char *kind, const char *notice);
+
+/*
+ * The directory settings: `settings` as GET /api/v1/directory gives them,
+ * the form that tests the connection and looks a user up, and the outcome
+ * of a test (`test` as POST /api/v1/directory/test answers, or `error`);
+ * both may be NULL.
+ */
+void page_directory(struct html *h, const struct web_page *p, const json_t *settings,
+		    const json_t *test, const char *error);
 
 /*
  * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()

@@ -11,9 +11,10 @@ last seq and checkpoint age, the pool.
 
 import math
 import re
+import socket
 import unittest
 
-from harness import ServerTestCase, strong_password
+from harness import ServerTestCase, free_port, strong_password
 
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -225,6 +226,48 @@ class Metrics(ServerTestCase):
         for text in bad:
             with self.assertRaises((AssertionError, ValueError, IndexError), msg=text):
                 parse_exposition(text)
+
+
+class MetricsListen(ServerTestCase):
+    """--metrics-listen: /metrics without credentials on its own address, and nothing else there."""
+
+    metrics_port = free_port()
+    server_args = ["--metrics-listen", "127.0.0.1:%d" % metrics_port]
+
+    def raw(self, request):
+        with socket.create_connection(("127.0.0.1", self.metrics_port), timeout=10) as s:
+            s.sendall(request)
+            chunks = []
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        status = int(head.split(b" ")[1])
+        return status, head.decode(), body
+
+    def test_scrape_without_credentials(self):
+        self.assertStatus(self.client().get("/healthz"), 200)
+        status, head, body = self.raw(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status, 200, head)
+        self.assertIn("Content-Type: text/plain; version=0.0.4", head)
+        fams = parse_exposition(body.decode("utf-8"))
+        self.assertGreaterEqual(value(fams, "otcm_http_requests_total", route="/healthz", status="200"), 1)
+        self.assertGreater(value(fams, "otcm_audit_last_seq"), 0)
+        # the listener serves nothing else, and the main address still wants a token
+        self.assertEqual(self.raw(b"GET /api/v1/users HTTP/1.1\r\n\r\n")[0], 404)
+        self.assertEqual(self.raw(b"GET /metricsx HTTP/1.1\r\n\r\n")[0], 404)
+        self.assertEqual(self.raw(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")[0], 405)
+        self.assertEqual(self.raw(b"\x00garbage")[0], 400)
+        self.assertEqual(self.client().get("/metrics").status, 401)
+        # a scrape writes nothing to the audit trail
+        admin = self.srv.admin_client()
+        head = lambda: max([0] + [e["seq"] for e in admin.get("/api/v1/audit?limit=500&after=0").json["items"]])
+        before = head()
+        for _ in range(3):
+            self.assertEqual(self.raw(b"GET /metrics HTTP/1.1\r\n\r\n")[0], 200)
+        self.assertEqual(head(), before)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,51 @@ static void test_tls_needs_both(void **state)
 	config_release(&cfg);
 }
 
+static void test_ldap_options(void **state)
+{
+	struct config cfg;
+	char *bad_map[] = { "otcm", "serve", "--ldap-url", "ldaps://dc1", "--ldap-user-base", "dc=x",
+			    "--ldap-role-map", "root:cn=g,dc=x", NULL };
+	char *no_dn[] = { "otcm", "serve", "--ldap-url", "ldaps://dc1", "--ldap-user-base", "dc=x",
+			  "--ldap-role-map", "admin:admins", NULL };
+	char *good[] = { "otcm", "serve", "--ldap-url", "ldaps://dc1", "--ldap-user-base", "dc=x",
+			 "--ldap-role-map", "admin:cn=a,dc=x;qa:cn=q,dc=x", "--ldap-bind-dn", "cn=svc,dc=x",
+			 NULL };
+
+	(void)state;
+	expect_refused("--ldap-url", "http://dc1", "ldap-url");
+	expect_refused("--ldap-nested-groups", "maybe", "ldap-nested-groups");
+	expect_refused("--ldap-user-filter", "(uid=alice)", "ldap-user-filter");
+	/* a directory needs its base and its role map; the other options need a directory */
+	expect_refused("--ldap-url", "ldap://dc1", "ldap-user-base");
+	expect_refused("--ldap-bind-dn", "cn=svc,dc=x", "ldap-url");
+	assert_int_equal(config_load(&cfg, 8, bad_map, 2, NULL), OTCM_EINVAL);
+	assert_string_equal(err_field(), "ldap-role-map");
+	config_release(&cfg);
+	assert_int_equal(config_load(&cfg, 8, no_dn, 2, NULL), OTCM_EINVAL);
+	assert_string_equal(err_field(), "ldap-role-map");
+	config_release(&cfg);
+	/* a service account without its password is refused; from the environment it is taken */
+	assert_int_equal(config_load(&cfg, 10, good, 2, NULL), OTCM_EINVAL);
+	assert_string_equal(err_field(), "ldap-bind-dn");
+	config_release(&cfg);
+	setenv("OTCM_LDAP_BIND_PASSWORD", "s3cret", 1);
+	assert_int_equal(config_load(&cfg, 10, good, 2, NULL), 0);
+	assert_string_equal(cfg.ldap_bind_password, "s3cret");
+	assert_string_equal(cfg.ldap_nested_groups, "no");
+	assert_int_equal(cfg.ldap_timeout, 5);
+	config_release(&cfg);
+	unsetenv("OTCM_LDAP_BIND_PASSWORD");
+}
+
+static void test_secrets_never_from_the_command_line(void **state)
+{
+	(void)state;
+	expect_refused("--ldap-bind-password", "s3cret", "ldap-bind-password");
+	assert_non_null(strstr(err_message(), "command line"));
+	expect_refused("--ldap-bind-password=s3cret", NULL, "ldap-bind-password");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -86,6 +131,8 @@ int main(void)
 		cmocka_unit_test(test_environment_then_command_line),
 		cmocka_unit_test(test_bad_values_name_the_option),
 		cmocka_unit_test(test_tls_needs_both),
+		cmocka_unit_test(test_ldap_options),
+		cmocka_unit_test(test_secrets_never_from_the_command_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
