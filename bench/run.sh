@@ -9,14 +9,17 @@
 #      against `git add && git commit` of the same file in a fresh local
 #      repository, median over BENCH_RUNS runs (hyperfine)
 #   3. the server's peak resident memory (VmHWM) after each phase
-#   4. bench/diff_bench.sh, when present
-#   5. bench/git_bench.sh: git clone, no-op fetch and push against
+#   4. read-backs: one agent reads back BENCH_READBACK_ASSETS assets (default
+#      1000) with the folder collector (bench/readback_bench.py)
+#   5. bench/diff_bench.sh, when present
+#   6. bench/git_bench.sh: git clone, no-op fetch and push against
 #      `git http-backend` (BENCH_GIT=0 skips it)
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
 # 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
-# BENCH_DIFF=0 skips bench/diff_bench.sh, BENCH_GIT=0 bench/git_bench.sh.
+# BENCH_DIFF=0 skips bench/diff_bench.sh, BENCH_GIT=0 bench/git_bench.sh,
+# BENCH_READBACK=0 the read-back benchmark.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -275,7 +278,17 @@ printf '%-44s %12s %10s\n' "otcm multipart upload (curl)" "${upload_s:-n/a}" "$(
 echo "otcm peak RSS after the uploads: $hwm_upload"
 echo
 
-# --- 3. diff benchmarks, when there are any -------------------------------------
+# --- 3. read-backs at plant scale (bench/readback_bench.py) ----------------------
+
+if [ "${BENCH_READBACK:-1}" = 0 ]; then
+	echo "read-back benchmark skipped (BENCH_READBACK=0)"
+else
+	OTCM_BIN=$(pwd)/$otcm python3 bench/readback_bench.py 2>/dev/null ||
+		echo "bench: the read-back benchmark failed" >&2
+fi
+echo
+
+# --- 4. diff benchmarks, when there are any -------------------------------------
 
 if [ "${BENCH_DIFF:-1}" = 0 ]; then
 	echo "diff benchmarks skipped (BENCH_DIFF=0)"

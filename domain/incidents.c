@@ -724,7 +724,7 @@ int dom_incident_review(json_t **out, const struct dom *d, const char *key, cons
 	json_t *body = (json_t *)in, *inc = NULL, *content = NULL, *sig = NULL;
 	const char *meaning = NULL, *password = NULL, *code = NULL, *comment = NULL, *method = NULL;
 	struct incident_review_row row;
-	struct dom_signed sg = { 0 };
+	struct dom_seal sg;
 	struct db_conn *c = NULL;
 	int64_t id = 0;
 	int rc;
@@ -749,7 +749,7 @@ int dom_incident_review(json_t **out, const struct dom *d, const char *key, cons
 	    (rc = dom_reauth(&method, d, c, password, code)))
 		goto out;
 	content = review_content(inc, comment);
-	if ((rc = dom_signing_canonical(&sg, d, c, meaning, content)))
+	if ((rc = dom_signing_seal(&sg, d, c, meaning, content)))
 		goto out;
 	memset(&row, 0, sizeof(row));
 	row.meaning = meaning;
@@ -769,7 +769,6 @@ out:
 	if (rc)
 		rc = dom_refused(d, &c, "incident.review", "incident", key, rc);
 	dom_end(c);
-	dom_signed_release(&sg);
 	json_decref(content);
 	json_decref(inc);
 	json_decref(sig);

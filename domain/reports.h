@@ -56,7 +56,10 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
  * releases_outside_window, missing_restore_drills (none passed within
  * --drill-max-age-days before `to`), overdue_incident_reports (NIS2
  * reports overdue at `to` or sent late in the period, domain/incidents.h),
- * control_effectiveness (per control of
+ * affected_assessments and
+ * overdue_assessments (advisories: assets assessed affected, and matches
+ * past their due date without a fixed or not_affected assessment, as they
+ * stand now up to `to`; storage/advisories.h), control_effectiveness (per control of
  * the checklist, domain/checklist.h: how many of the population's changes
  * met it, did not, or to which it did not apply, with every exception and
  * its change; checklist_effectiveness), start_checkpoint, end_checkpoint,

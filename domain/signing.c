@@ -9,11 +9,12 @@
 #include "storage/signatures.h"
 #include "storage/users.h"
 
-int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db_conn *c,
-			  const char *meaning, json_t *content)
+int dom_signing_seal(struct dom_seal *out, const struct dom *d, struct db_conn *c, const char *meaning,
+		     json_t *content)
 {
 	struct totp_state t;
 	struct user u;
+	char *text;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -29,22 +30,17 @@ int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db
 		return rc;
 	json_object_set_new(content, "meaning", json_string(meaning));
 	json_object_set_new(content, "signer", json_string(u.username));
-	out->text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!out->text)
+	text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
 		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
+	out->text = arena_strdup(d->arena, text);
+	free(text);
 	crypto_sha256_hex(out->sha256, out->text, strlen(out->text));
 	out->signer_id = u.id;
-	out->signer = u.username;
 	out->printed_name = u.display_name;
 	out->role = u.role;
 	out->second_factor_enrolled = t.enabled;
 	return 0;
-}
-
-void dom_signed_release(struct dom_signed *s)
-{
-	free(s->text);
-	s->text = NULL;
 }
 
 int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
@@ -52,25 +48,22 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 		      const json_t *trees)
 {
 	struct signature_record s;
-	struct dom_signed sg;
+	struct dom_seal seal;
 	int rc;
 
-	if ((rc = dom_signing_canonical(&sg, d, c, meaning, content)))
-		goto out;
+	if ((rc = dom_signing_seal(&seal, d, c, meaning, content)))
+		return rc;
 	memset(&s, 0, sizeof(s));
 	s.change_id = change_id;
 	s.run_id = run_id;
 	s.meaning = meaning;
-	s.signer_id = sg.signer_id;
-	s.printed_name = sg.printed_name;
-	s.role = sg.role;
+	s.signer_id = seal.signer_id;
+	s.printed_name = seal.printed_name;
+	s.role = seal.role;
 	s.auth_method = method;
-	s.second_factor_enrolled = sg.second_factor_enrolled;
-	s.content = sg.text;
-	s.content_sha256 = sg.sha256;
+	s.second_factor_enrolled = seal.second_factor_enrolled;
+	s.content = seal.text;
+	s.content_sha256 = seal.sha256;
 	s.trees = trees;
-	rc = signatures_insert(out, c, &s);
-out:
-	dom_signed_release(&sg);
-	return rc;
+	return signatures_insert(out, c, &s);
 }

@@ -149,6 +149,8 @@ static void fill_actor(struct http_req *req)
 	a->request_id = req->request_id;
 	if (strncmp(req->path, "/git/", 5) == 0)
 		a->door = DOOR_GIT;
+	else if (strncmp(req->path, "/api/v1/agent/", 14) == 0)
+		a->door = DOOR_AGENT;
 	else if (http_is_page_path(req->path))
 		a->door = DOOR_PAGE;
 	else
@@ -167,7 +169,9 @@ uint64_t dispatch_body_limit(const struct http_req *req, const struct route *rou
 {
 	const struct config *cfg = req->srv->cfg;
 	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH ||
-		      route->op == OP_INCIDENT_REPORT || route->op == OP_CHANGE_FIRMWARE_FILE;
+		      route->op == OP_ADVISORY_IMPORT || route->op == OP_READBACK_RECORD ||
+		      route->op == OP_READBACK_IMPORT || route->op == OP_INCIDENT_REPORT ||
+		      route->op == OP_CHANGE_FIRMWARE_FILE;
 
 	if (upload && req->who.user_id)
 		return cfg->max_body;

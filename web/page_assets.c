@@ -334,6 +334,9 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 		}
 		html_raw(h, "</select><button type=\"submit\" class=\"secondary\">Compare</button></form>\n");
 	}
+	html_raw(h, "<p><a href=\"");
+	asset_link(h, asset);
+	html_raw(h, "/advisories\">Advisories that concern this asset</a></p>\n");
 	inventory_history(h, json_object_get(json_object_get(asset, "inventory"), "history"));
 	html_raw(h, "<h2>Files of the baseline</h2>\n");
 	if (head)
