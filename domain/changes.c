@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/assessments.h"
 #include "domain/auth.h"
 #include "domain/inventory.h"
 #include "domain/readbacks.h"
@@ -644,7 +645,11 @@ static int firmware_release_check(json_t **out, struct db_conn *c, int64_t chang
 	return 0;
 }
 
-/* Each released firmware update's after-firmware into its asset's inventory (source "change"). */
+/*
+ * Each released firmware update's after-firmware into its asset's inventory
+ * (source "change"), and its advisory's assessment on the asset marked fixed
+ * by the change (domain/assessments.h).
+ */
 static int firmware_released(const struct dom *d, struct db_conn *c, const char *key, const json_t *updates)
 {
 	const json_t *x;
@@ -658,7 +663,9 @@ static int firmware_released(const struct dom *d, struct db_conn *c, const char 
 		memset(&obs, 0, sizeof(obs));
 		obs.firmware = json_string_value(json_object_get(x, "after"));
 		snprintf(aid, sizeof(aid), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "asset_id")));
-		if ((rc = dom_inventory_observe(d, c, aid, &obs, "change", key)))
+		if ((rc = dom_inventory_observe(d, c, aid, &obs, "change", key)) ||
+		    (rc = dom_assessment_fixed_by_change(d, c, json_string_value(json_object_get(x, "advisory")), aid,
+							 key)))
 			return rc;
 	}
 	return 0;

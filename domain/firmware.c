@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "domain/changes.h"
 #include "domain/rules.h"
+#include "storage/advisories.h"
 #include "storage/assets.h"
 #include "storage/changes.h"
 #include "storage/firmware.h"
@@ -96,7 +97,7 @@ int dom_firmware_record(json_t **out, const struct dom *d, const char *key, cons
 	struct firmware_fields f;
 	struct db_conn *c = NULL;
 	bool before_inv = false, after_inv = false;
-	int64_t aid = 0;
+	int64_t aid = 0, adv = 0;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
@@ -122,6 +123,9 @@ int dom_firmware_record(json_t **out, const struct dom *d, const char *key, cons
 	}
 	if ((rc = dom_begin(&c, d)) || (rc = dom_change_lock(&ch, d, c, key)) ||
 	    (rc = rules_firmware_record(ch.view.state)) || (rc = affected_asset(&aid, &ch, asset_id)))
+		goto out;
+	/* the advisory must be one imported (docs/patch.md), so release can mark its assessment fixed */
+	if (f.advisory && (rc = advisories_id(&adv, c, f.advisory)))
 		goto out;
 	if (f.before)
 		f.before_source = "typed";

@@ -16,7 +16,9 @@ import tarfile
 import tempfile
 import unittest
 
-from harness import ServerTestCase, otcm_bin, strong_password
+from harness import ServerTestCase, corpus_path, otcm_bin, strong_password
+
+ADVISORY = "csaf/cisagov__CSAF/OT/white/2024/icsa-24-011-08.json"
 
 PACKAGE = b"\x7fVENDOR-FW\x00" + bytes(range(256)) * 4
 
@@ -40,6 +42,9 @@ class FirmwareUpdates(ServerTestCase):
             cls.pw[name] = pw
             cls.c[name] = c
         cls.n = 0
+        with open(corpus_path(ADVISORY), "rb") as f:
+            r = cls.c["eng"].request("POST", "/api/v1/advisories", body=f.read(), content_type="application/json")
+        assert r.status == 201, r
 
     def asset(self, firmware=None):
         type(self).n += 1
@@ -133,7 +138,7 @@ class FirmwareUpdates(ServerTestCase):
                                files=[("file", "S7-1500_V3.1.upd.sig", b"vendor signature")])
         self.assertStatus(r, 201)
         self.release(key, 409, "firmware-advisory-missing")
-        self.put(key, aid, {"advisory": "ICSA-24-123-01"})
+        self.put(key, aid, {"advisory": "ICSA-24-011-08"})
         # the inventory is untouched until release
         inv = self.c["aud"].get("/api/v1/assets/%d/inventory" % aid)
         self.assertEqual(inv.json["current"]["firmware"], "V2.9")
@@ -141,7 +146,7 @@ class FirmwareUpdates(ServerTestCase):
         self.assertEqual(len(listed), 1)
         self.assertEqual(listed[0]["package"]["sha256"], hashlib.sha256(PACKAGE).hexdigest())
         self.assertEqual(listed[0]["signature"]["filename"], "S7-1500_V3.1.upd.sig")
-        self.assertEqual(listed[0]["advisory"], "ICSA-24-123-01")
+        self.assertEqual(listed[0]["advisory"], "ICSA-24-011-08")
 
         r = self.release(key, 200)
         self.assertEqual(r.json["state"], "released")
@@ -155,7 +160,7 @@ class FirmwareUpdates(ServerTestCase):
         self.assertStatus(r, 200)
         with tarfile.open(fileobj=io.BytesIO(r.body)) as t:
             change = json.load(t.extractfile("change.json"))
-        self.assertEqual(change["firmware"][0]["advisory"], "ICSA-24-123-01")
+        self.assertEqual(change["firmware"][0]["advisory"], "ICSA-24-011-08")
         with tempfile.NamedTemporaryFile(suffix=".tar") as f:
             f.write(r.body)
             f.flush()
@@ -166,6 +171,11 @@ class FirmwareUpdates(ServerTestCase):
         moved = [h for h in inv["history"] if h["field"] == "firmware"][0]
         self.assertEqual((moved["old"], moved["new"], moved["source"], moved["source_ref"]),
                          ("V2.9", "V3.1", "change", key))
+        # the advisory's assessment on the asset is fixed by the change
+        a = self.c["aud"].get("/api/v1/assets/%d/advisories/ICSA-24-011-08/assessment" % aid)
+        self.assertStatus(a, 200)
+        self.assertEqual(a.json["assessment"]["status"], "fixed")
+        self.assertEqual(a.json["assessment"]["change_key"], key)
         # an ended change records nothing more
         r = self.put(key, aid, {"advisory": "ICSA-24-999-01"}, status=409)
         self.assertEqual(r.json["rule"], "firmware-change-finished")
@@ -180,6 +190,8 @@ class FirmwareUpdates(ServerTestCase):
         key = r.json["key"]
         r = self.put(key, other, {"before": "V1"}, status=409)
         self.assertEqual(r.json["rule"], "asset-not-affected")
+        r = self.put(key, aid, {"advisory": "ICSA-00-000-00"}, status=404)
+        self.assertEqual(r.json["field"], "advisory")
         r = self.put(key, aid, {"before_from_inventory": True}, status=409)
         self.assertEqual(r.json["rule"], "firmware-inventory-empty")
         for body, field in [({"before": ""}, "before"), ({"after": " V1"}, "after"),
