@@ -27,7 +27,7 @@ static const char *const categories[] = {
 static const char *const severities[] = { "low", "medium", "high", "critical", NULL };
 static const char *const report_kinds[] = { "early_warning", "notification", "intermediate", "progress",
 					     "final", NULL };
-static const char *const link_kinds[] = { "audit_event", "change", "test_run", NULL };
+static const char *const link_kinds[] = { "audit_event", "change", "test_run", "readback", NULL };
 
 static bool one_of(const char *v, const char *const *set)
 {
@@ -660,7 +660,7 @@ int dom_incident_link(json_t **out, const struct dom *d, const char *key, const 
 	    (rc = check_text(note, "note", INCIDENT_TEXT_MAX)) || (rc = check_text(ref, "ref", 64)))
 		goto out;
 	if (!one_of(kind, link_kinds)) {
-		rc = err_set(OTCM_EINVAL, "kind", "'kind' must be audit_event, change or test_run");
+		rc = err_set(OTCM_EINVAL, "kind", "'kind' must be audit_event, change, test_run or readback");
 		goto out;
 	}
 	if (strcmp(kind, "change")) {
@@ -668,7 +668,8 @@ int dom_incident_link(json_t **out, const struct dom *d, const char *key, const 
 		seq = strtoll(ref, &end, 10);
 		if (*end || seq <= 0 || strlen(ref) > 18 || ref[0] == '0' || ref[0] == '+' || ref[0] == '-' || ref[0] == ' ') {
 			rc = err_set(OTCM_EINVAL, "ref", "'ref' must be the %s as a positive number",
-				     strcmp(kind, "audit_event") ? "test run's id" : "audit event's seq");
+				     !strcmp(kind, "audit_event") ? "audit event's seq"
+				     : !strcmp(kind, "readback") ? "read-back's id" : "test run's id");
 			goto out;
 		}
 	}
@@ -678,8 +679,7 @@ int dom_incident_link(json_t **out, const struct dom *d, const char *key, const 
 	if (!exists) {
 		rc = err_set(OTCM_ENOTFOUND, "ref", "there is no %s '%s'",
 			     !strcmp(kind, "audit_event") ? "audit event" : !strcmp(kind, "change") ? "change"
-												  : "test run",
-			     ref);
+			     : !strcmp(kind, "readback") ? "read-back" : "test run", ref);
 		goto out;
 	}
 	if ((rc = incidents_link_insert(&link, c, id, kind, ref, note, d->who->user_id)) ||

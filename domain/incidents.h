@@ -114,8 +114,9 @@ int dom_incident_report_document(struct dom_attachment *out, const struct dom *d
 
 /*
  * Link incident `key` to an audit event, a change or a test run
- * (OP_INCIDENT_LINK): `in` is {kind (audit_event, change, test_run), ref
- * (the event's seq, "CHG-n", the run's id), note?}.  What it names must
+ * (OP_INCIDENT_LINK): `in` is {kind (audit_event, change, test_run,
+ * readback), ref (the event's seq, "CHG-n", the run's or the read-back's
+ * id), note?}.  What it names must
  * exist (OTCM_ENOTFOUND naming "ref"); the same link twice is
  * OTCM_ECONFLICT.  *out gets the link.
  */

@@ -49,7 +49,7 @@ CREATE INDEX incident_reports_incident ON incident_reports (incident_id, id);
 CREATE TABLE incident_links (
     id           bigserial PRIMARY KEY,
     incident_id  bigint NOT NULL REFERENCES incidents(id),
-    kind         text NOT NULL CHECK (kind IN ('audit_event', 'change', 'test_run')),
+    kind         text NOT NULL CHECK (kind IN ('audit_event', 'change', 'test_run', 'readback')),
     ref          text NOT NULL,
     note         text NOT NULL DEFAULT '',
     linked_by    bigint NOT NULL REFERENCES users(id),

@@ -283,13 +283,14 @@ int incidents_ref_exists(bool *out, struct db_conn *c, const char *kind, const c
 	static const char event[] = "SELECT EXISTS (SELECT 1 FROM audit_events WHERE seq = $1::bigint)";
 	static const char change[] = "SELECT EXISTS (SELECT 1 FROM changes WHERE 'CHG-' || id = $1::text)";
 	static const char run[] = "SELECT EXISTS (SELECT 1 FROM test_runs WHERE id = $1::bigint)";
+	static const char readback[] = "SELECT EXISTS (SELECT 1 FROM readbacks WHERE id = $1::bigint)";
 	const char *v[1] = { ref };
 	struct db_res *r = NULL;
 	int rc;
 
-	/* the domain checked that an event's seq and a run's id are numbers */
-	if ((rc = db_execv(&r, c, !strcmp(kind, "audit_event") ? event : !strcmp(kind, "change") ? change : run,
-			   1, v)))
+	/* the domain checked that an event's seq and a run's or read-back's id are numbers */
+	if ((rc = db_execv(&r, c, !strcmp(kind, "audit_event") ? event : !strcmp(kind, "change") ? change
+				  : !strcmp(kind, "readback") ? readback : run, 1, v)))
 		return rc;
 	*out = !strcmp(db_res_get(r, 0, 0), "t");
 	db_res_free(r);

@@ -102,7 +102,7 @@ int incidents_report_insert(json_t **out, struct db_conn *c, int64_t id,
 int incidents_report_content(void **out_data, size_t *out_len, json_t **out_meta, struct db_conn *c,
 			     int64_t id, int64_t report_id);
 
-/* Does the thing a link of `kind` names exist (an audit event's seq, CHG-n, a run's id)? */
+/* Does the thing a link of `kind` names exist (an audit event's seq, CHG-n, a run's or read-back's id)? */
 int incidents_ref_exists(bool *out, struct db_conn *c, const char *kind, const char *ref);
 
 /* Record a link; OTCM_ECONFLICT when the same link exists.  *out gets it. */

@@ -176,7 +176,7 @@ static void incident_forms(struct html *h, const struct web_page *p, const json_
 {
 	static const char *const kinds[] = { "early_warning", "notification", "intermediate", "progress", "final",
 					     NULL };
-	static const char *const links[] = { "audit_event", "change", "test_run", NULL };
+	static const char *const links[] = { "audit_event", "change", "test_run", "readback", NULL };
 	const char *key = str(inc, "key"), *role = p->user.role ? p->user.role : "";
 	bool open = !strcmp(str(inc, "state"), "open");
 	bool significant = json_is_string(json_object_get(inc, "significant_at"));
@@ -219,7 +219,7 @@ static void incident_forms(struct html *h, const struct web_page *p, const json_
 	for (i = 0; links[i]; i++)
 		option(h, links[i], NULL);
 	html_raw(h, "</select>\n<label for=\"ref\">Reference <span class=\"hint\">- the event's seq, CHG-n, or "
-		    "the run's id</span></label><input type=\"text\" id=\"ref\" name=\"ref\" maxlength=\"64\" "
+		    "the run's or read-back's id</span></label><input type=\"text\" id=\"ref\" name=\"ref\" maxlength=\"64\" "
 		    "required>\n<label for=\"note\">Note</label><input type=\"text\" id=\"note\" name=\"note\">\n"
 		    "<button type=\"submit\">Link</button></form>\n");
 	if (strcmp(role, "approver"))
@@ -347,6 +347,9 @@ void page_incident(struct html *h, const struct web_page *p, const json_t *inc, 
 			html_raw(h, "\">");
 			html_text(h, str(x, "ref"));
 			html_raw(h, "</a>");
+		} else if (!strcmp(kind, "readback")) {
+			html_raw(h, "read-back ");
+			html_text(h, str(x, "ref"));
 		} else {
 			html_raw(h, "audit event ");
 			html_text(h, str(x, "ref"));

@@ -139,7 +139,8 @@ class Incidents(ServerTestCase):
         r = self.c["eng"].post("/api/v1/incidents/%s/links" % inc["key"],
                                json={"kind": "audit_event", "ref": "9" * 19})
         self.assertStatus(r, 400)
-        for kind, ref in (("audit_event", "99999999"), ("change", "CHG-99999"), ("test_run", "99999")):
+        for kind, ref in (("audit_event", "99999999"), ("change", "CHG-99999"), ("test_run", "99999"),
+                          ("readback", "99999")):
             r = self.c["eng"].post("/api/v1/incidents/%s/links" % inc["key"], json={"kind": kind, "ref": ref})
             self.assertStatus(r, 404)
         r = self.c["eng"].post("/api/v1/incidents/%s/links" % inc["key"],
