@@ -1,7 +1,8 @@
 /*
  * domain/metrics.h - who may read the server's metrics, and what the
  * database adds to the process's own counters: the audit trail's head, the
- * age of its newest signed checkpoint, the delivery backlogs.
+ * age of its newest signed checkpoint, the delivery backlogs, the assets
+ * per read-back state.
  *
  * The door (server/h_metrics.c) renders them with the request counters
  * (core/metrics.h) in the Prometheus text format.

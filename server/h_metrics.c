@@ -94,6 +94,46 @@ static int render_state(struct buf *out, const struct monitor_state *s,
 	return 0;
 }
 
+/*
+ * Read-back states: assets per state (every state, zeros included, so a
+ * state that empties reads 0 rather than vanishing) and the age of the
+ * oldest newest-good read-back among the assets of each state.
+ */
+static int render_readbacks(struct buf *out, const struct monitor_state *s)
+{
+	static const char *const states[] = { "in_sync", "pending_release", "drift", "read_failed",
+					      "stale", "never_read", NULL };
+	static const char assets[] = "otcm_readback_assets";
+	static const char age[] = "otcm_readback_oldest_good_age_seconds";
+	int rc;
+
+	if ((rc = metrics_render_family(out, assets, "gauge",
+					"assets by read-back state, as each asset's newest read-back left it")))
+		return rc;
+	for (size_t i = 0; states[i]; i++) {
+		const char *labels[2] = { "state", states[i] };
+		double n = 0;
+
+		for (size_t j = 0; j < s->nreadbacks; j++)
+			if (strcmp(s->readbacks[j].state, states[i]) == 0)
+				n = (double)s->readbacks[j].assets;
+		if ((rc = metrics_render_sample(out, assets, labels, 1, n)))
+			return rc;
+	}
+	if ((rc = metrics_render_family(out, age, "gauge",
+					"seconds since the oldest of the newest good read-backs of the "
+					"assets in a state (states whose assets have one)")))
+		return rc;
+	for (size_t j = 0; j < s->nreadbacks; j++) {
+		const char *labels[2] = { "state", s->readbacks[j].state };
+
+		if (s->readbacks[j].oldest_good_age_s >= 0 &&
+		    (rc = metrics_render_sample(out, age, labels, 1, s->readbacks[j].oldest_good_age_s)))
+			return rc;
+	}
+	return 0;
+}
+
 int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics *m)
 {
 	struct monitor_state s = { 0 };
@@ -105,7 +145,9 @@ int h_metrics_render(struct buf *out, const struct dom *d, const struct metrics 
 	buf_init(out, METRICS_CAP);
 	if ((rc = render_requests(out, m, d->arena)))
 		goto out;
-	rc = render_state(out, &s, &pool, m);
+	if ((rc = render_state(out, &s, &pool, m)))
+		goto out;
+	rc = render_readbacks(out, &s);
 out:
 	monitor_state_release(&s);
 	return rc;

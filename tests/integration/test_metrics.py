@@ -9,6 +9,8 @@ route template (never by concrete path), failed logins, the audit trail's
 last seq and checkpoint age, the pool.
 """
 
+import base64
+import hashlib
 import math
 import re
 import socket
@@ -194,6 +196,50 @@ class Metrics(ServerTestCase):
                                  status="200"), 0)
         self.assertGreaterEqual(value(second, "otcm_http_requests_total"),
                                 value(first, "otcm_http_requests_total"))
+
+    def test_readback_states(self):
+        admin = self.srv.admin_client()
+        token = admin.create_token("prometheus-readbacks")
+        pw = strong_password()
+        self.assertStatus(admin.post("/api/v1/users", json={"username": "metrics-agent", "display_name": "Agent",
+                                                           "role": "agent", "password": pw}), 201)
+        c = self.client()
+        self.assertStatus(c.login("metrics-agent", pw), 200)
+        agent = self.client(token=c.create_token("agent"))
+        program = "PROGRAM main END_PROGRAM\n"
+        ids = {}
+        for name in ("never", "good", "failed"):
+            path = "plant/metrics/%s/plc" % name
+            r = admin.post("/api/v1/assets", json={"path": path, "type": "plc"})
+            self.assertStatus(r, 201)
+            ids[name] = (r.json["id"], path)
+            self.assertStatus(admin.post("/api/v1/assets/%d/versions" % r.json["id"], fields={"message": "baseline"},
+                                         files=[("file", "main.st", program)]), 201)
+            self.assertStatus(admin.put("/api/v1/assets/%d/readback-settings" % r.json["id"],
+                                        json={"agent": "metrics-agent"}), 200)
+        before = self.scrape(token)
+        self.assertEqual(before["otcm_readback_assets"]["type"], "gauge")
+        self.assertEqual(value(before, "otcm_readback_assets", state="never_read"), 3)
+        self.assertEqual(value(before, "otcm_readback_assets", state="in_sync"), 0)
+        self.assertIsNone(value(before, "otcm_readback_oldest_good_age_seconds", state="never_read"))
+
+        good = {"asset": ids["good"][1], "seq": 1, "collector": "folder", "ok": True,
+                "files": [{"path": "main.st", "sha256": hashlib.sha256(program.encode()).hexdigest(),
+                           "content": base64.b64encode(program.encode()).decode()}]}
+        self.assertStatus(agent.post("/api/v1/agent/readbacks", json=good), 201)
+        failed = {"asset": ids["failed"][1], "seq": 2, "collector": "command", "ok": False,
+                  "error": "the export timed out"}
+        self.assertStatus(agent.post("/api/v1/agent/readbacks", json=failed), 201)
+        after = self.scrape(token)
+        for state, n in (("never_read", 1), ("in_sync", 1), ("read_failed", 1), ("drift", 0), ("stale", 0),
+                         ("pending_release", 0)):
+            self.assertEqual(value(after, "otcm_readback_assets", state=state), n, state)
+        age = value(after, "otcm_readback_oldest_good_age_seconds", state="in_sync")
+        self.assertIsNotNone(age)
+        self.assertGreaterEqual(age, 0)
+        self.assertLess(age, 120)
+        # a failed device with no good read-back ever has no age to show
+        self.assertIsNone(value(after, "otcm_readback_oldest_good_age_seconds", state="read_failed"))
 
     def test_who_may_scrape(self):
         admin = self.srv.admin_client()
