@@ -1018,7 +1018,6 @@ int dom_readback_settings(json_t **out, const struct dom *d, int64_t asset)
 	return rc;
 }
 
-
 int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, const json_t *in)
 {
 	static const char *const allowed[] = { "agent", "interval_seconds", "daily_at", "cron",
