@@ -1332,3 +1332,17 @@ out:
 	dom_end(c);
 	return rc;
 }
+
+int dom_readback_stale_periods(json_t **out, struct db_conn *c, const char *from, const char *to)
+{
+	json_t *rows = NULL, *row;
+	size_t i;
+	int rc;
+
+	if ((rc = readbacks_stale_periods(&rows, c, from, to)))
+		return rc;
+	json_array_foreach(rows, i, row)
+		json_object_set_new(row, "rule", json_string("readback-stale"));
+	*out = rows;
+	return 0;
+}

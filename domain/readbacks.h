@@ -175,6 +175,17 @@ int dom_readback_exceptions(json_t **out, struct db_conn *c, const char *from, c
 int dom_readback_population(json_t **out, struct db_conn *c, const char *from, const char *to);
 
 /*
+ * For the population report, on the caller's connection: every time an
+ * asset set to an agent was stale in [from, to) — no good read-back within
+ * its max_age_seconds (as set now; changes to it are audited as
+ * readback.settings) — with rule "readback-stale": [{asset_id, path,
+ * agent, max_age_seconds, last_good_at, stale_from, stale_until | null}].
+ * An asset never read back at all is not here: dom_readback_stale() names
+ * it at the period's end.
+ */
+int dom_readback_stale_periods(json_t **out, struct db_conn *c, const char *from, const char *to);
+
+/*
  * For the exceptions report: assets whose read-back is stale as of `as_of`
  * (rule "readback-stale"): an agent is set but no good read-back came within
  * the asset's max_age_seconds before then.

@@ -139,6 +139,7 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
 {
 	struct period p;
 	json_t *items = NULL, *report = NULL, *drills = NULL, *readbacks = NULL, *stale = NULL;
+	json_t *stale_periods = NULL;
 	uint64_t start = 0, end = 0;
 	int rc;
 
@@ -146,16 +147,18 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
 	    (rc = db_begin_snapshot(c, false)) || (rc = reports_population(&items, c, p.from, p.to)) ||
 	    (rc = drills_in_period(&drills, c, p.from, p.to)) ||
 	    (rc = dom_readback_population(&readbacks, c, p.from, p.to)) ||
-	    (rc = dom_readback_stale(&stale, c, p.to)))
+	    (rc = dom_readback_stale(&stale, c, p.to)) ||
+	    (rc = dom_readback_stale_periods(&stale_periods, c, p.from, p.to)))
 		goto out;
 	/*
 	 * restore drills of the period: SOC 2 A1.3 evidence beside the changes;
-	 * the period's read-backs (each with its audit event) and the devices
-	 * stale at its end: the population the "runs what was approved" control
-	 * is sampled from
+	 * the period's read-backs (each with its audit event), the times devices
+	 * were stale in it and the devices stale at its end: the population the
+	 * "runs what was approved" control is sampled from
 	 */
-	report = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
-			   "restore_drills", drills, "readbacks", readbacks, "stale_readbacks", stale);
+	report = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
+			   "restore_drills", drills, "readbacks", readbacks, "stale_periods", stale_periods,
+			   "stale_readbacks", stale);
 	if ((rc = add_incident_population(report, c, &p)) || (rc = add_checkpoints(report, c, start, end)))
 		goto out;
 	*out = report;
@@ -165,6 +168,7 @@ out:
 	json_decref(drills);
 	json_decref(readbacks);
 	json_decref(stale);
+	json_decref(stale_periods);
 	json_decref(report);
 	return rc;
 }

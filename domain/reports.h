@@ -29,8 +29,9 @@
  * The population of the period [from, to): {from, to, items,
  * restore_drills (the drills recorded in the period, domain/drills.h),
  * readbacks (every device read-back of the period with its outcome and
- * audit event, dom_readback_population), stale_readbacks (devices stale at
- * the period's end, dom_readback_stale),
+ * audit event, dom_readback_population), stale_periods (each time a
+ * device was stale in the period, dom_readback_stale_periods),
+ * stale_readbacks (devices stale at the period's end, dom_readback_stale),
  * incidents (those detected in the period or whose reporting ran in it,
  * with their deadlines as of `to`, domain/incidents.h),
  * start_checkpoint, end_checkpoint, consistency_proof}.  from and to are

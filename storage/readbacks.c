@@ -469,6 +469,38 @@ int readbacks_population(json_t **out, struct db_conn *c, const char *from, cons
 	return query_json(out, c, sql, 2, v, "period", "");
 }
 
+int readbacks_stale_periods(json_t **out, struct db_conn *c, const char *from, const char *to)
+{
+	/*
+	 * The good read-backs of the period and, per asset, the last one before
+	 * it (one index probe each); a gap between one and the next (or the
+	 * period's end) longer than the asset's maximum age is a stale period.
+	 */
+	static const char sql[] =
+		"WITH pts AS ("
+		"  SELECT r.asset_id, r.read_at FROM readbacks r WHERE r.ok"
+		"  AND r.read_at >= $1::timestamptz AND r.read_at < $2::timestamptz"
+		"  UNION ALL"
+		"  SELECT s.asset_id, b.read_at FROM readback_settings s CROSS JOIN LATERAL ("
+		"    SELECT r.read_at FROM readbacks r WHERE r.asset_id = s.asset_id AND r.ok"
+		"    AND r.read_at < $1::timestamptz ORDER BY r.id DESC LIMIT 1) b),"
+		" g AS (SELECT asset_id, read_at, lead(read_at) OVER (PARTITION BY asset_id ORDER BY read_at)"
+		"  AS next_at FROM pts)"
+		" SELECT coalesce(json_agg(x ORDER BY x.path COLLATE \"C\", x.stale_from), '[]') FROM ("
+		"  SELECT a.id AS asset_id, a.path, (SELECT username FROM users WHERE id = s.agent_id) AS agent,"
+		"  s.max_age_seconds, " TS("g.read_at") " AS last_good_at,"
+		"  " TS("(g.read_at + make_interval(secs => s.max_age_seconds))") " AS stale_from,"
+		"  " TS("g.next_at") " AS stale_until"
+		"  FROM g JOIN readback_settings s ON s.asset_id = g.asset_id JOIN assets a ON a.id = g.asset_id"
+		"  WHERE s.agent_id IS NOT NULL"
+		"  AND g.read_at + make_interval(secs => s.max_age_seconds)"
+		"    < coalesce(g.next_at, least($2::timestamptz, now()))"
+		"  AND coalesce(g.next_at, 'infinity') > $1::timestamptz) x";
+	const char *v[2] = { from, to };
+
+	return query_json(out, c, sql, 2, v, "period", "");
+}
+
 int readbacks_stale_at(json_t **out, struct db_conn *c, const char *as_of)
 {
 	static const char sql[] =

@@ -167,6 +167,16 @@ int readbacks_exceptions(json_t **out, struct db_conn *c, const char *from, cons
 int readbacks_population(json_t **out, struct db_conn *c, const char *from, const char *to);
 
 /*
+ * The stale periods overlapping [from, to): for each asset set to an agent,
+ * every gap after a good read-back longer than the asset's
+ * max_age_seconds (as set now) before the next good one, or before the
+ * period's end (or now) when none came: [{asset_id, path, agent,
+ * max_age_seconds, last_good_at, stale_from, stale_until | null (still
+ * stale at the period's end)}], by path and start.
+ */
+int readbacks_stale_periods(json_t **out, struct db_conn *c, const char *from, const char *to);
+
+/*
  * Assets read back by an agent whose newest good read-back as of `as_of`
  * is older than their max_age_seconds, or that have none though an agent
  * was set before then: [{asset_id, path, agent, last_good_at | null,

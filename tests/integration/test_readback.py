@@ -361,8 +361,21 @@ class ReadBack(ServerTestCase):
         stale = [x for x in self.exceptions()["stale_readbacks"] if x["path"] == path]
         self.assertEqual(len(stale), 1, stale)
         self.assertEqual(stale[0]["rule"], "readback-stale")
-        stale = [x for x in self.population()["stale_readbacks"] if x["path"] == path]
+        pop = self.population()
+        stale = [x for x in pop["stale_readbacks"] if x["path"] == path]
         self.assertEqual([x["rule"] for x in stale], ["readback-stale"])
+        first = [x for x in pop["readbacks"] if x["asset"] == path]
+        periods = [x for x in pop["stale_periods"] if x["path"] == path]
+        self.assertEqual(len(periods), 1, periods)
+        self.assertEqual((periods[0]["last_good_at"], periods[0]["stale_until"], periods[0]["rule"]),
+                         (first[0]["read_at"], None, "readback-stale"))
+        # read back again: that stale time has an end
+        self.request(aid)
+        self.run_agent(cfg, "--once")
+        pop = self.population()
+        second = [x for x in pop["readbacks"] if x["asset"] == path][1]
+        periods = [x for x in pop["stale_periods"] if x["path"] == path]
+        self.assertEqual(periods[0]["stale_until"], second["read_at"], periods)
         self.assign(aid, max_age_seconds=3600)
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
