@@ -140,6 +140,44 @@ static void period_checkpoints(struct html *h, const json_t *population,
 		    "<a href=\"/api/v1/keys/server.pub\">public key</a>.</p>\n</section>\n");
 }
 
+/*
+ * The period's device read-backs: counted by outcome (the JSON download
+ * lists each with its audit event, for sampling), and each time a device
+ * was stale.
+ */
+static void readback_population(struct html *h, const json_t *population)
+{
+	static const char *const cols[] = { "path", "agent", "max_age_seconds", "last_good_at", "stale_from",
+					    "stale_until", NULL };
+	const json_t *rbs = json_object_get(population, "readbacks"), *r;
+	int64_t good = 0, drift = 0, failed = 0;
+	size_t i;
+
+	json_array_foreach(rbs, i, r) {
+		const char *o = web_str(r, "outcome");
+
+		if (o && strcmp(o, "drift") == 0)
+			drift++;
+		else if (o && strcmp(o, "failed") == 0)
+			failed++;
+		else
+			good++;
+	}
+	html_raw(h, "<h2 id=\"readbacks\">Device read-backs: ");
+	html_int(h, (int64_t)json_array_size(rbs));
+	html_raw(h, "</h2>\n<p>");
+	html_int(h, good);
+	html_raw(h, " good, ");
+	html_int(h, drift);
+	html_raw(h, " found drift, ");
+	html_int(h, failed);
+	html_raw(h, " failed.  The population (JSON) lists each with the sequence number of its audit "
+		    "event, to sample from.</p>\n<h3>Times a device went without a good read-back for "
+		    "longer than its maximum age</h3>\n");
+	report_table(h, json_object_get(population, "stale_periods"), cols,
+		     "No device was stale in this period.");
+}
+
 static void exceptions_tables(struct html *h, const json_t *exceptions)
 {
 	static const struct {
@@ -274,6 +312,7 @@ void page_reports(struct html *h, const struct web_page *p, const char *from_day
 	html_raw(h, json_array_size(json_object_get(population, "items")) == 1 ? " change</h2>\n"
 										    : " changes</h2>\n");
 	report_table(h, json_object_get(population, "items"), cols, "No change was open in this period.");
+	readback_population(h, population);
 	exceptions_tables(h, exceptions);
 	effectiveness_table(h, exceptions);
 	if (p->user.role && (!strcmp(p->user.role, "auditor") || !strcmp(p->user.role, "admin")))

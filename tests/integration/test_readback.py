@@ -376,6 +376,16 @@ class ReadBack(ServerTestCase):
         second = [x for x in pop["readbacks"] if x["asset"] == path][1]
         periods = [x for x in pop["stale_periods"] if x["path"] == path]
         self.assertEqual(periods[0]["stale_until"], second["read_at"], periods)
+        # the reports page counts the read-backs and shows the stale time
+        day = 86400
+        page = self.c["aud"].get("/reports?from=%s&to=%s" % (
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() - day)),
+            time.strftime("%Y-%m-%d", time.gmtime(time.time() + day))))
+        self.assertStatus(page, 200)
+        html = page.body.decode()
+        self.assertIn('id="readbacks"', html)
+        self.assertIn("Device read-backs: %d" % len(pop["readbacks"]), html)
+        self.assertIn(path, html[html.index('id="readbacks"'):])
         self.assign(aid, max_age_seconds=3600)
         self.assertEqual(self.state(aid)["state"], "in_sync")
 
