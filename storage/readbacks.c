@@ -446,8 +446,9 @@ int readbacks_population(json_t **out, struct db_conn *c, const char *from, cons
 {
 	/*
 	 * One pass over the period's read-back events of the trail (by action
-	 * and time, widened by a minute for a commit that straddles a bound)
-	 * joined by read-back id: no lookup per read-back.
+	 * and time, widened by an hour, since an event's time and its
+	 * read-back's may differ in a long import), joined by read-back id: no
+	 * lookup per read-back.
 	 */
 	static const char sql[] =
 		"SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM ("
@@ -457,12 +458,12 @@ int readbacks_population(json_t **out, struct db_conn *c, const char *from, cons
 		" FROM readbacks r JOIN assets a ON a.id = r.asset_id JOIN users u ON u.id = r.agent_id"
 		" LEFT JOIN (SELECT seq, after->>'id' AS rid FROM audit_events"
 		"   WHERE action IN ('readback.record', 'readback.failed')"
-		"   AND at >= $1::timestamptz - interval '1 minute'"
-		"   AND at < $2::timestamptz + interval '1 minute') e ON e.rid = r.id::text"
+		"   AND at >= $1::timestamptz - interval '1 hour'"
+		"   AND at < $2::timestamptz + interval '1 hour') e ON e.rid = r.id::text"
 		" LEFT JOIN (SELECT seq, after->>'readback_id' AS rid FROM audit_events"
 		"   WHERE action = 'readback.drift'"
-		"   AND at >= $1::timestamptz - interval '1 minute'"
-		"   AND at < $2::timestamptz + interval '1 minute') dr ON dr.rid = r.id::text"
+		"   AND at >= $1::timestamptz - interval '1 hour'"
+		"   AND at < $2::timestamptz + interval '1 hour') dr ON dr.rid = r.id::text"
 		" WHERE r.read_at >= $1::timestamptz AND r.read_at < $2::timestamptz) x";
 	const char *v[2] = { from, to };
 
