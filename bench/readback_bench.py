@@ -152,12 +152,18 @@ def main():
                 r = admin.post("/api/v1/assets/%d/readback-requests" % ids[i], json={})
                 assert r.status == 202, r
             since = os.path.getsize(srv.log_path)
+            cfg = config(changed)
             t = time.monotonic()
-            p = subprocess.run([srv.bin, "agent", "--config", config(changed), "--once"],
-                               capture_output=True, text=True)
+            # the server hands an agent at most 200 jobs a poll: call it in until all are done
+            times = []
+            while len(times) < len(which):
+                p = subprocess.run([srv.bin, "agent", "--config", cfg, "--once"], capture_output=True, text=True)
+                assert p.returncode == 0, p.stderr[-2000:]
+                done = server_times(srv.log_path, since)
+                if len(done) == len(times):
+                    break
+                times = done
             wall = time.monotonic() - t
-            assert p.returncode == 0, p.stderr[-2000:]
-            times = server_times(srv.log_path, since)
             assert len(times) == len(which), (len(times), len(which))
             print("%-44s %8d %10.1f %10.1f %10.1f %10.2f" % (name, len(times), statistics.median(times),
                                                           pct(times, 95), wall, statistics.median(times) / ref_ms),
