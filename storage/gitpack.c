@@ -454,14 +454,49 @@ out:
 	return rc;
 }
 
-int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
-		  const struct gitpack_fetch *f)
+/* The stop a sink asked for, as an error code. */
+static int stopped(void)
+{
+	return err_code() ? err_code() : err_set(OTCM_EIO, NULL, "the pack's reader stopped");
+}
+
+struct sink_call {
+	const struct gitpack_sink *sink;
+	bool stop;       /* a callback asked to stop */
+};
+
+static int pack_cb(void *data, size_t size, void *payload)
+{
+	struct sink_call *sc = payload;
+
+	if (sc->sink->pack(sc->sink->ctx, data, size)) {
+		sc->stop = true;
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+static int progress_cb(int stage, uint32_t current, uint32_t total, void *payload)
+{
+	struct sink_call *sc = payload;
+	enum gitpack_stage st = stage == GIT_PACKBUILDER_ADDING_OBJECTS ? GITPACK_COUNTING
+									  : GITPACK_COMPRESSING;
+
+	if (sc->sink->progress(sc->sink->ctx, st, current, total)) {
+		sc->stop = true;
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+int gitpack_build(json_t **out_shallow, struct gitpack *g, const struct gitpack_fetch *f,
+		  const struct gitpack_sink *sink)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
-	git_buf pack = { 0 };
 	git_oid *wants = NULL, id;
 	json_t *shallow = json_array();
+	struct sink_call sc = { sink, false };
 	size_t i;
 	int rc = 0;
 
@@ -473,6 +508,8 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 		goto out;
 	}
 	git_packbuilder_set_threads(pb, 1);
+	if (sink->progress)
+		git_packbuilder_set_callbacks(pb, progress_cb, &sc);
 	if (f->depth) {
 		if ((rc = insert_shallow(pb, shallow, NULL, g, wants, f->nwants, f->depth)))
 			goto out;
@@ -496,7 +533,7 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			}
 		}
 		if (git_packbuilder_insert_walk(pb, walk) < 0) {
-			rc = failed(g, "cannot add history to the pack");
+			rc = sc.stop ? stopped() : failed(g, "cannot add history to the pack");
 			goto out;
 		}
 	}
@@ -508,7 +545,7 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			goto out;
 		if (strcmp(type, "tag") == 0 &&
 		    ((rc = parse_oid(&id, f->wants[i], "want")) || git_packbuilder_insert(pb, &id, NULL) < 0)) {
-			rc = rc ? rc : failed(g, "cannot add a tag to the pack");
+			rc = rc ? rc : sc.stop ? stopped() : failed(g, "cannot add a tag to the pack");
 			goto out;
 		}
 	}
@@ -522,21 +559,19 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			goto out;
 		if (sent && ((rc = parse_oid(&id, f->tags[i], "tag")) ||
 			     git_packbuilder_insert(pb, &id, NULL) < 0)) {
-			rc = rc ? rc : failed(g, "cannot add a tag to the pack");
+			rc = rc ? rc : sc.stop ? stopped() : failed(g, "cannot add a tag to the pack");
 			goto out;
 		}
 	}
-	if (git_packbuilder_write_buf(&pack, pb) < 0) {
-		rc = failed(g, "cannot write the pack");
+	/* the delta search reports progress; then each object is written as it is compressed */
+	if (git_packbuilder_foreach(pb, pack_cb, &sc) < 0) {
+		rc = sc.stop ? stopped() : failed(g, "cannot write the pack");
 		goto out;
 	}
-	if ((rc = buf_add(out, pack.ptr, pack.size)))
-		goto out;
 	*out_shallow = shallow;
 	shallow = NULL;
 out:
 	json_decref(shallow);
-	git_buf_dispose(&pack);
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	free(wants);
@@ -702,27 +737,49 @@ out:
 
 /* ---- the pack cache ---- */
 
-static const char sql_cache_get[] =
-	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 RETURNING pack";
+static const char sql_cache_find[] =
+	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 "
+	"RETURNING octet_length(pack)";
+static const char sql_cache_slice[] =
+	"SELECT substring(pack FROM $3 FOR $4) FROM git_pack_cache WHERE asset_id = $1 AND key = $2";
 
-int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
-		      const unsigned char key[GITPACK_CACHE_KEY])
+int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
+		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink)
 {
-	struct db_param p[2];
+	struct db_param p[4];
 	struct db_res *res = NULL;
-	char asset[24];
+	char asset[24], from[24], count[24];
+	uint64_t len, off;
 	int rc;
 
 	*out_found = false;
 	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
+	snprintf(count, sizeof(count), "%zu", GITPACK_CACHE_SLICE);
 	p[0] = DB_TEXT(asset);
 	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
-	if ((rc = db_exec(&res, c, sql_cache_get, 2, p, true)))
+	p[2] = DB_TEXT(from);
+	p[3] = DB_TEXT(count);
+	if ((rc = db_exec(&res, c, sql_cache_find, 2, p, false)))
 		goto out;
-	if (db_res_rows(res) == 1) {
-		if ((rc = buf_add(out, db_res_get(res, 0, 0), db_res_len(res, 0, 0))))
+	if (db_res_rows(res) != 1)
+		goto out;
+	len = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	*out_found = true;
+	/* the entry cannot go away meanwhile unless the table is emptied: a short slice says so */
+	for (off = 0; off < len; off += GITPACK_CACHE_SLICE) {
+		db_res_free(res);
+		res = NULL;
+		snprintf(from, sizeof(from), "%llu", (unsigned long long)off + 1);
+		if ((rc = db_exec(&res, c, sql_cache_slice, 4, p, true)))
 			goto out;
-		*out_found = true;
+		if (db_res_rows(res) != 1 || db_res_len(res, 0, 0) == 0) {
+			rc = err_set(OTCM_ECONFLICT, NULL, "the cached pack went away while it was sent");
+			goto out;
+		}
+		if (sink->pack(sink->ctx, db_res_get(res, 0, 0), db_res_len(res, 0, 0))) {
+			rc = stopped();
+			goto out;
+		}
 	}
 out:
 	db_res_free(res);

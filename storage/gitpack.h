@@ -73,14 +73,31 @@ struct gitpack_fetch {
 	unsigned depth;              /* 0: all history; N: N commits deep from each want */
 };
 
+/* Where a pack goes as it is built (gitpack_build()); callbacks on the building thread. */
+enum gitpack_stage {
+	GITPACK_COUNTING,      /* objects found so far (total 0) */
+	GITPACK_COMPRESSING,   /* delta search: current of total objects */
+};
+
+struct gitpack_sink {
+	/* the next bytes of the pack, in order; non-zero stops the build */
+	int (*pack)(void *ctx, const void *data, size_t len);
+	/* how far the build is, about twice a second at most; non-zero stops it; may be NULL */
+	int (*progress)(void *ctx, enum gitpack_stage stage, unsigned current, unsigned total);
+	void *ctx;
+};
+
 /*
- * Append the pack of `f` to `out` (its cap bounds the pack).  With a depth,
- * *out_shallow gets a JSON array of the commits sent without their
- * parents (the client's new shallow boundary), owned by the caller; else
- * an empty array.
+ * Build the pack of `f` and hand it to `sink` as it is written: nothing is
+ * held but libgit2's working set (the objects' list and the delta window),
+ * never the whole pack.  With a depth, *out_shallow gets a JSON array of
+ * the commits sent without their parents (the client's new shallow
+ * boundary), owned by the caller; else an empty array.  A callback's
+ * non-zero return stops the build: the error it set (err_set) is returned,
+ * or OTCM_EIO.  The pack is complete only when 0 is returned.
  */
-int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
-		  const struct gitpack_fetch *f);
+int gitpack_build(json_t **out_shallow, struct gitpack *g, const struct gitpack_fetch *f,
+		  const struct gitpack_sink *sink);
 
 /* ---- the pack cache (table git_pack_cache) ---- */
 
@@ -89,12 +106,16 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 #define GITPACK_CACHE_MAX ((size_t)256 << 20)   /* larger packs are not kept */
 
 /*
- * The cached pack of asset `asset_id` under `key`, appended to `out`;
- * *out_found false (and nothing appended) when there is none.  A hit marks
- * the entry used.
+ * The cached pack of asset `asset_id` under `key`, handed to `sink->pack`
+ * in slices of GITPACK_CACHE_SLICE bytes (one round trip each, so memory
+ * stays bounded whatever the pack's size); *out_found false (and nothing
+ * handed) when there is none.  A hit marks the entry used.  A sink's
+ * non-zero return stops it: its error, or OTCM_EIO.
  */
-int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
-		      const unsigned char key[GITPACK_CACHE_KEY]);
+#define GITPACK_CACHE_SLICE ((size_t)1 << 20)
+
+int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
+		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink);
 
 /*
  * Keep `len` bytes of pack under `key` for asset `asset_id` (a pack larger

@@ -5,11 +5,15 @@ with a user name and an API token in the URL, in a HOME of its own so no
 configuration of the machine leaks in.
 """
 
+import base64
 import hashlib
+import http.client
 import os
+import random
 import shutil
 import subprocess
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -239,6 +243,131 @@ class GitSmartHTTP(ServerTestCase):
         self.assertIn(b"not our ref", p.stderr)
         p = self.git("-c", "protocol.version=0", "fetch", "origin", secret, cwd=wc, check=False)
         self.assertNotEqual(p.returncode, 0)
+
+    # -- a long build streams --
+
+    BIG_VERSIONS = 40
+    BIG_BYTES = 1 << 20
+
+    def big_history(self):
+        """An asset with a work branch of BIG_VERSIONS commits of a 1 MiB file of random
+        bytes (fixed seed): its pack is as large as its content (nothing compresses or
+        deltas) and building it takes libgit2 seconds."""
+        aid, path = self.asset()
+        wc = self.clone(path)
+        rnd = random.Random(4242)
+        for i in range(self.BIG_VERSIONS):
+            self.commit(wc, "dump/memory.bin", rnd.randbytes(self.BIG_BYTES), "dump %d" % i)
+        self.push(wc, "HEAD:refs/heads/work/big")
+        with open(os.path.join(wc, "dump", "memory.bin"), "rb") as f:
+            last = f.read()
+        tip = self.git("rev-parse", "HEAD", cwd=wc).stdout.decode().strip()
+        root = self.git("rev-list", "--max-parents=0", "HEAD", cwd=wc).stdout.decode().split()[0]
+        return path, tip, root, last
+
+    def raw_fetch(self, path, want, have=None, progress=True):
+        """A v2 fetch through a plain HTTP client: [(seconds since the request, band,
+        payload)] for every side-band packet after "packfile", and the total time."""
+        lines = ["command=fetch\n", "agent=git/2.39\n", "object-format=sha1\n", None, "ofs-delta\n"]
+        if not progress:
+            lines.append("no-progress\n")
+        lines.append("want %s\n" % want)
+        if have:
+            lines.append("have %s\n" % have)
+        lines.append("done\n")
+        body = b"".join(b"0001" if l is None else b"%04x%s" % (len(l) + 4, l.encode()) for l in lines) + b"0000"
+        auth = base64.b64encode(("eng:" + self.tok["eng"]).encode()).decode()
+        conn = http.client.HTTPConnection(self.srv.host, self.srv.port, timeout=120)
+        t0 = time.monotonic()
+        conn.request("POST", "/git/%s.git/git-upload-pack" % path, body=body, headers={
+            "Content-Type": "application/x-git-upload-pack-request", "Git-Protocol": "version=2",
+            "Authorization": "Basic " + auth})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        buf, packets, in_pack = b"", [], False
+        while True:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            now = time.monotonic() - t0
+            buf += chunk
+            while len(buf) >= 4:
+                n = int(buf[:4], 16)
+                if n < 4:
+                    buf = buf[4:]
+                    continue
+                if len(buf) < n:
+                    break
+                data, buf = buf[4:n], buf[n:]
+                if not in_pack:
+                    in_pack = data == b"packfile\n"
+                    continue
+                packets.append((now, data[0], data[1:]))
+        total = time.monotonic() - t0
+        conn.close()
+        return packets, total
+
+    def vm(self, field):
+        with open("/proc/%d/status" % self.srv.proc.pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError("no %s" % field)
+
+    def test_a_long_build_streams_progress_and_keeps_memory_bounded(self):
+        path, tip, root, last = self.big_history()
+        # peak memory from here on: the clone's, not the push's
+        with open("/proc/%d/clear_refs" % self.srv.proc.pid, "w") as f:
+            f.write("5")
+        before = self.vm("VmRSS")
+        d = make_tmpdir("otcm-git-wc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        wc = os.path.join(d, "wc")
+        p = self.git("clone", "--progress", "--branch", "work/big", self.url(path), wc)
+        peak = self.vm("VmHWM")
+        err = p.stderr.decode(errors="replace")
+        self.assertIn("remote: Counting objects", err)
+        self.assertIn("remote: Compressing objects", err)
+        with open(os.path.join(wc, "dump", "memory.bin"), "rb") as f:
+            self.assertEqual(f.read(), last)
+        self.git("fsck", "--strict", "--no-dangling", cwd=wc)
+        pack = sum(os.path.getsize(os.path.join(dp, n)) for dp, _, ns in os.walk(os.path.join(wc, ".git", "objects", "pack"))
+                   for n in ns if n.endswith(".pack"))
+        self.assertGreater(pack, self.BIG_VERSIONS * self.BIG_BYTES)
+        # the pack is never held twice (nor three times, as when it was built whole, copied and sent)
+        self.assertLess(peak - before, pack + (64 << 20), "peak grew %d MiB for a %d MiB pack" % (
+            (peak - before) >> 20, pack >> 20))
+
+        # with a have the pack is built again (no cache): progress long before the end
+        packets, total = self.raw_fetch(path, tip, have=root)
+        if os.environ.get("DEBUG_GIT"):
+            print("clone peak +%d MiB, pack %d MiB; fetch: first packet %.2fs, pack %.2fs, end %.2fs" % (
+                (peak - before) >> 20, pack >> 20, packets[0][0] if packets else -1,
+                next((t for t, b, x in packets if b == 1 and x), -1), total))
+        self.assertTrue(packets)
+        first = packets[0]
+        self.assertEqual(first[1], 2, first)
+        self.assertIn(b"Counting objects", first[2])
+        pack_at = next(t for t, band, data in packets if band == 1 and data)
+        self.assertLess(first[0], pack_at)
+        self.assertGreater(total - first[0], 1.0, "the first packet came %.2fs into %.2fs" % (first[0], total))
+        self.assertFalse([data for _, band, data in packets if band == 3])
+        # nothing silent for long: a packet at least every few seconds
+        times = [0.0] + [t for t, _, _ in packets]
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 5.0)
+
+        # no-progress: not a word on band 2, keep-alives are empty band-1 packets
+        packets, total = self.raw_fetch(path, tip, have=root, progress=False)
+        self.assertFalse([data for _, band, data in packets if band == 2])
+        data = b"".join(data for _, band, data in packets if band == 1)
+        self.assertEqual(data[:4], b"PACK")
+        times = [0.0] + [t for t, _, _ in packets]
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 5.0)
+        q = os.path.join(d, "quiet")
+        p = self.git("clone", "--quiet", "--branch", "work/big", self.url(path), q)
+        self.assertNotIn(b"remote:", p.stderr)
+        with open(os.path.join(q, "dump", "memory.bin"), "rb") as f:
+            self.assertEqual(f.read(), last)
 
     # -- authentication --
 
