@@ -312,19 +312,14 @@ out:
 /* The sink the pack goes through: the door's, and a copy for the cache while it fits. */
 struct pack_pass {
 	const struct dom_git_sink *to;
-	struct buf keep;
-	bool keeping;
+	struct gitpack_fill *keep;   /* NULL: not kept */
 };
 
 static int pass_pack(void *ctx, const void *data, size_t len)
 {
 	struct pack_pass *pp = ctx;
 
-	if (pp->keeping && buf_add(&pp->keep, data, len)) {
-		/* past the cache's limit: this pack is not kept, and not held */
-		buf_release(&pp->keep);
-		pp->keeping = false;
-	}
+	gitpack_fill_add(pp->keep, data, len);
 	return pp->to->pack(pp->to->ctx, data, len);
 }
 
@@ -339,7 +334,7 @@ static int pass_progress(void *ctx, enum gitpack_stage stage, unsigned current, 
 
 int dom_git_pack_send(struct dom_git_pack *p, const struct dom_git_sink *sink)
 {
-	struct pack_pass pp = { sink, BUF_INIT, false };
+	struct pack_pass pp = { sink, NULL };
 	struct gitpack_sink gs = { pass_pack, sink->progress ? pass_progress : NULL, &pp };
 	json_t *built_shallow = NULL;
 	bool cached = false;
@@ -350,16 +345,22 @@ int dom_git_pack_send(struct dom_git_pack *p, const struct dom_git_sink *sink)
 		goto out;
 	if (cached)
 		goto out;
-	pp.keeping = p->cacheable;
-	buf_init(&pp.keep, GITPACK_CACHE_MAX);
+	/* a clone's pack is kept as it passes, in a file, never held in memory */
+	if (p->cacheable && (rc = gitpack_fill_new(&pp.keep)))
+		goto out;
 	if ((rc = gitpack_build(&built_shallow, p->v.g, &p->f, &gs)))
 		goto out;
+	/* the views read through the connection: done with them before its transaction */
+	gitpack_free(p->v.g);
+	p->v.g = NULL;
+	repo_free(p->v.r);
+	p->v.r = NULL;
 	/* a pack that cannot be kept is still sent */
-	if (pp.keeping && gitpack_cache_put(p->v.c, p->v.asset, p->key, pp.keep.data, pp.keep.len))
+	if (pp.keep && gitpack_fill_put(pp.keep, p->v.c, p->v.asset, p->key))
 		log_msg(LOG_WARN, "git: cannot keep the pack of asset %lld: %s", (long long)p->v.asset,
 			err_message());
 out:
-	buf_release(&pp.keep);
+	gitpack_fill_free(pp.keep);
 	json_decref(built_shallow);
 	view_close(&p->v);
 	return rc;

@@ -16,12 +16,18 @@
  *                  further calls: the body is buffered up to that limit;
  *                  last call: hooks.finish() runs the handler, the response
  *                  is queued
- *   on_completed() access log line, then the arena and everything
- *                  registered on it are freed
+ *   a stream      when the handler chose http_reply_stream(): its producer
+ *                  runs on a thread of its own, MHD drains what it writes
+ *                  (stream_read), the connection sleeps suspended while
+ *                  nothing is pending
+ *   on_completed() the producer is stopped and waited for, the access log
+ *                  line, then the arena and everything registered on it are
+ *                  freed
  *   the watchdog   every 250 ms: 408 to a request whose headers are not in
  *                  within --header-timeout, that stalls for --conn-timeout,
  *                  or whose body arrives slower than --min-body-rate; 503 to
- *                  a connection over its address's limit that sends nothing
+ *                  a connection over its address's limit that sends nothing;
+ *                  a stream's keep-alive when its producer has been silent
  *
  * libmicrohttpd lets a response be queued only before the body is read or
  * after all of it has been, which shapes how the limits behave (see also

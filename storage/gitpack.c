@@ -739,9 +739,11 @@ out:
 
 static const char sql_cache_find[] =
 	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 "
-	"RETURNING octet_length(pack)";
+	"RETURNING octet_length(pack), parts";
 static const char sql_cache_slice[] =
 	"SELECT substring(pack FROM $3 FOR $4) FROM git_pack_cache WHERE asset_id = $1 AND key = $2";
+static const char sql_cache_part[] =
+	"SELECT data FROM git_pack_cache_part WHERE asset_id = $1 AND key = $2 AND seq = $3";
 
 int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
 		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink)
@@ -749,7 +751,7 @@ int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
 	struct db_param p[4];
 	struct db_res *res = NULL;
 	char asset[24], from[24], count[24];
-	uint64_t len, off;
+	uint64_t len, off, parts, i;
 	int rc;
 
 	*out_found = false;
@@ -764,9 +766,25 @@ int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
 	if (db_res_rows(res) != 1)
 		goto out;
 	len = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	parts = strtoull(db_res_get(res, 0, 1), NULL, 10);
 	*out_found = true;
-	/* the entry cannot go away meanwhile unless the table is emptied: a short slice says so */
-	for (off = 0; off < len; off += GITPACK_CACHE_SLICE) {
+	/* an entry emptied meanwhile (TRUNCATE) shows as a missing slice */
+	for (i = 0; i < parts; i++) {
+		db_res_free(res);
+		res = NULL;
+		snprintf(from, sizeof(from), "%llu", (unsigned long long)i);
+		if ((rc = db_exec(&res, c, sql_cache_part, 3, p, true)))
+			goto out;
+		if (db_res_rows(res) != 1) {
+			rc = err_set(OTCM_ECONFLICT, NULL, "the cached pack went away while it was sent");
+			goto out;
+		}
+		if (sink->pack(sink->ctx, db_res_get(res, 0, 0), db_res_len(res, 0, 0))) {
+			rc = stopped();
+			goto out;
+		}
+	}
+	for (off = 0; parts == 0 && off < len; off += GITPACK_CACHE_SLICE) {
 		db_res_free(res);
 		res = NULL;
 		snprintf(from, sizeof(from), "%llu", (unsigned long long)off + 1);
@@ -786,35 +804,121 @@ out:
 	return rc;
 }
 
+struct gitpack_fill {
+	FILE *file;
+	uint64_t len;
+	bool dropped;
+};
+
+int gitpack_fill_new(struct gitpack_fill **out)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/otcm-pack-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	struct gitpack_fill *f;
+
+	*out = NULL;
+	if (fd < 0) {
+		free(path);
+		return 0;
+	}
+	unlink(path);
+	free(path);
+	f = xcalloc(1, sizeof(*f));
+	f->file = fdopen(fd, "w+b");
+	if (!f->file) {
+		close(fd);
+		free(f);
+		return 0;
+	}
+	*out = f;
+	return 0;
+}
+
+void gitpack_fill_add(struct gitpack_fill *f, const void *data, size_t len)
+{
+	if (!f || f->dropped)
+		return;
+	if (f->len + len > GITPACK_CACHE_MAX || fwrite(data, 1, len, f->file) != len) {
+		f->dropped = true;
+		return;
+	}
+	f->len += len;
+}
+
+void gitpack_fill_free(struct gitpack_fill *f)
+{
+	if (!f)
+		return;
+	fclose(f->file);
+	free(f);
+}
+
 static const char sql_cache_put[] =
-	"INSERT INTO git_pack_cache (asset_id, key, pack) VALUES ($1, $2, $3) "
-	"ON CONFLICT (asset_id, key) DO NOTHING";
+	"INSERT INTO git_pack_cache (asset_id, key, pack, parts, size) VALUES ($1, $2, '', $3, $4) "
+	"ON CONFLICT (asset_id, key) DO NOTHING RETURNING 1";
+static const char sql_part_put[] =
+	"INSERT INTO git_pack_cache_part (asset_id, key, seq, data) VALUES ($1, $2, $3, $4)";
 static const char sql_cache_trim[] =
 	"DELETE FROM git_pack_cache WHERE asset_id = $1 AND key NOT IN "
 	"(SELECT key FROM git_pack_cache WHERE asset_id = $1 ORDER BY used_at DESC LIMIT $2)";
 
-int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
-		      const void *pack, size_t len)
+int gitpack_fill_put(struct gitpack_fill *f, struct db_conn *c, int64_t asset_id,
+		     const unsigned char key[GITPACK_CACHE_KEY])
 {
-	struct db_param p[3];
+	struct db_param p[4];
 	struct db_res *res = NULL;
-	char asset[24], keep[16];
+	char asset[24], keep[16], parts[24], size[24], seq[24];
+	char *slice = NULL;
+	uint64_t n, i;
+	bool open = false;
 	int rc;
 
-	if (len > GITPACK_CACHE_MAX)
+	if (!f || f->dropped || f->len == 0 || fflush(f->file) || fseek(f->file, 0, SEEK_SET))
 		return 0;
+	n = (f->len + GITPACK_CACHE_SLICE - 1) / GITPACK_CACHE_SLICE;
 	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
 	snprintf(keep, sizeof(keep), "%d", GITPACK_CACHE_PER_ASSET);
+	snprintf(parts, sizeof(parts), "%llu", (unsigned long long)n);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)f->len);
 	p[0] = DB_TEXT(asset);
 	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
-	p[2] = DB_BYTES(pack, len);
-	if ((rc = db_exec(&res, c, sql_cache_put, 3, p, false)))
+	p[2] = DB_TEXT(parts);
+	p[3] = DB_TEXT(size);
+	if ((rc = db_begin(c)))
+		return rc;
+	open = true;
+	if ((rc = db_exec(&res, c, sql_cache_put, 4, p, false)))
 		goto out;
+	if (db_res_rows(res) != 1)
+		goto out;   /* another request kept it first: roll back */
+	slice = xmalloc(GITPACK_CACHE_SLICE);
+	p[2] = DB_TEXT(seq);
+	for (i = 0; i < n; i++) {
+		size_t want = i + 1 < n ? GITPACK_CACHE_SLICE : (size_t)(f->len - i * GITPACK_CACHE_SLICE);
+
+		if (fread(slice, 1, want, f->file) != want) {
+			rc = err_set(OTCM_EIO, NULL, "cannot read back the pack kept for the cache");
+			goto out;
+		}
+		db_res_free(res);
+		res = NULL;
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)i);
+		p[3] = DB_BYTES(slice, want);
+		if ((rc = db_exec(&res, c, sql_part_put, 4, p, false)))
+			goto out;
+	}
 	db_res_free(res);
 	res = NULL;
 	p[1] = DB_TEXT(keep);
-	rc = db_exec(&res, c, sql_cache_trim, 2, p, false);
+	if ((rc = db_exec(&res, c, sql_cache_trim, 2, p, false)))
+		goto out;
+	rc = db_commit(c);
+	open = false;
 out:
+	if (open)
+		db_rollback(c);
 	db_res_free(res);
+	free(slice);
 	return rc;
 }

@@ -118,13 +118,31 @@ int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
 		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink);
 
 /*
- * Keep `len` bytes of pack under `key` for asset `asset_id` (a pack larger
- * than GITPACK_CACHE_MAX is not kept), and drop the asset's least recently
- * used entries beyond GITPACK_CACHE_PER_ASSET.  Another request storing the
- * same key first is fine.
+ * A pack on its way into the cache, collected as it is streamed in a
+ * temporary file ($TMPDIR or /tmp, unlinked at once), never in memory.
+ * Past GITPACK_CACHE_MAX bytes, or when the file cannot be written, the
+ * fill is abandoned quietly: the pack is still sent, it is only not kept.
  */
-int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
-		      const void *pack, size_t len);
+struct gitpack_fill;
+
+/* A new fill; *out NULL (and 0) when no temporary file can be made. */
+int gitpack_fill_new(struct gitpack_fill **out);
+
+/* Append the next `len` bytes of the pack. */
+void gitpack_fill_add(struct gitpack_fill *f, const void *data, size_t len);
+
+/*
+ * Keep what was collected under `key` for asset `asset_id`, in parts of
+ * GITPACK_CACHE_SLICE bytes, in one transaction on `c` (which must have
+ * none open); drop the asset's least recently used entries beyond
+ * GITPACK_CACHE_PER_ASSET.  Nothing when the fill was abandoned.  Another
+ * request storing the same key first is fine.
+ */
+int gitpack_fill_put(struct gitpack_fill *f, struct db_conn *c, int64_t asset_id,
+		     const unsigned char key[GITPACK_CACHE_KEY]);
+
+/* Free the fill and its file; NULL is fine. */
+void gitpack_fill_free(struct gitpack_fill *f);
 
 /*
  * The shallow boundary alone, as gitpack_build() would give it for the
