@@ -11,6 +11,7 @@ import http.client
 import os
 import random
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -757,3 +758,75 @@ class GitSmartHTTP(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GitStalledReader(ServerTestCase):
+    """A client that stops reading a streamed pack is cut by --conn-timeout; the build
+    stops with it, and its database connection goes back to the pool."""
+
+    server_args = ("--conn-timeout", "3", "--db-pool", "2")
+
+    def test_a_client_that_stops_reading_is_cut(self):
+        admin = self.srv.admin_client()
+        tok = admin.create_token("git")
+        path = "plant-a/stall/line-1/plc-1"
+        r = admin.post("/api/v1/assets", json={"path": path, "type": "plc"})
+        self.assertStatus(r, 201)
+        r = admin.post("/api/v1/assets/%d/versions" % r.json["id"], fields={"message": "baseline"},
+                       files=[("file", "main.st", "PROGRAM main END_PROGRAM\n")])
+        self.assertStatus(r, 201)
+        home = make_tmpdir("otcm-git-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x",
+               "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@x"}
+        url = "http://admin:%s@%s:%d/git/%s.git" % (urllib.parse.quote(tok, safe=""), self.srv.host,
+                                                     self.srv.port, path)
+        wc = os.path.join(home, "wc")
+        subprocess.run(["git", "clone", "-q", url, wc], env=env, check=True, capture_output=True)
+        rnd = random.Random(7)
+        for i in range(16):
+            with open(os.path.join(wc, "dump.bin"), "wb") as f:
+                f.write(rnd.randbytes(1 << 20))
+            for cmd in (["git", "add", "dump.bin"], ["git", "commit", "-qm", "dump %d" % i]):
+                subprocess.run(cmd, cwd=wc, env=env, check=True, capture_output=True)
+        subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/work/big"], cwd=wc, env=env,
+                       check=True, capture_output=True)
+        tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=wc, env=env, check=True,
+                             capture_output=True).stdout.decode().strip()
+        lines = ["command=fetch\n", "object-format=sha1\n", None, "want %s\n" % tip, "done\n"]
+        body = b"".join(b"0001" if l is None else b"%04x%s" % (len(l) + 4, l.encode()) for l in lines) + b"0000"
+        sock = socket.create_connection((self.srv.host, self.srv.port))
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        auth = base64.b64encode(("admin:" + tok).encode()).decode()
+        sock.sendall(("POST /git/%s.git/git-upload-pack HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/x-git-upload-pack-request\r\nGit-Protocol: version=2\r\n"
+                      "Authorization: Basic %s\r\nContent-Length: %d\r\n\r\n" % (path, auth, len(body))).encode()
+                     + body)
+        self.assertIn(b"200 OK", sock.recv(1024))
+        # stop reading: the pack (16 MiB) fills the socket buffers and the stream's, then
+        # nothing moves for --conn-timeout (3 s) plus libmicrohttpd's 2 s
+        time.sleep(12)
+        got = 0
+        sock.settimeout(10)
+        try:
+            while True:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    break
+                got += len(chunk)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        self.assertLess(got, 16 << 20, "the whole pack arrived: the stalled client was not cut")
+        with open(self.srv.log_path, "rb") as f:
+            log = f.read()
+        self.assertIn(b'"end":"timeout"', log)
+        # the build stopped and gave its connection back: the pool of 2 still serves clones
+        for i in range(3):
+            d = os.path.join(home, "again%d" % i)
+            p = subprocess.run(["git", "clone", "-q", "--single-branch", "--branch", "main", url, d], env=env,
+                               capture_output=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
