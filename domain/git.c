@@ -180,7 +180,6 @@ static bool advertised(const struct dom_git_refs *refs, const char *oid)
 
 /* A prepared pack: the view it reads through and what it holds. */
 struct dom_git_pack {
-	const struct dom *d;
 	struct view v;
 	struct gitpack_fetch f;
 	bool cacheable;
@@ -285,7 +284,6 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 			tags[ntags++] = refs.refs[i].oid;
 	p = arena_alloc(d->arena, sizeof(*p));
 	memset(p, 0, sizeof(*p));
-	p->d = d;
 	p->f.wants = in->wants;
 	p->f.nwants = in->nwants;
 	p->f.common = in->depth ? NULL : out->common;
@@ -309,7 +307,7 @@ out:
 	return rc;
 }
 
-/* The sink the pack goes through: the door's, and a copy for the cache while it fits. */
+/* The sink the pack goes through: the door's, and the cache's copy for a clone. */
 struct pack_pass {
 	const struct dom_git_sink *to;
 	struct gitpack_fill *keep;   /* NULL: not kept */

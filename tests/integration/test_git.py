@@ -798,7 +798,7 @@ class GitStalledReader(ServerTestCase):
         body = b"".join(b"0001" if l is None else b"%04x%s" % (len(l) + 4, l.encode()) for l in lines) + b"0000"
         sock = socket.create_connection((self.srv.host, self.srv.port))
         self.addCleanup(sock.close)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 << 10)
         auth = base64.b64encode(("admin:" + tok).encode()).decode()
         sock.sendall(("POST /git/%s.git/git-upload-pack HTTP/1.1\r\nHost: x\r\n"
                       "Content-Type: application/x-git-upload-pack-request\r\nGit-Protocol: version=2\r\n"
