@@ -10,11 +10,14 @@
 #      repository, median over BENCH_RUNS runs (hyperfine)
 #   3. the server's peak resident memory (VmHWM) after each phase
 #   4. bench/diff_bench.sh, when present
+#   5. bench/scale.sh: a year of a large plant (list and search latency,
+#      reports, evidence, audit verify, size) against an empty database
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
 # 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
-# BENCH_DIFF=0 skips bench/diff_bench.sh.
+# BENCH_DIFF=0 skips bench/diff_bench.sh; BENCH_SCALE (default 1) is
+# bench/scale.sh's SCALE, 0 skips it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -281,4 +284,13 @@ elif [ -x bench/diff_bench.sh ]; then
 	BUILD=$BUILD bench/diff_bench.sh
 elif [ -f bench/diff_bench.sh ]; then
 	BUILD=$BUILD bash bench/diff_bench.sh
+fi
+
+# --- 4. a year of a large plant --------------------------------------------------
+
+echo
+if [ "${BENCH_SCALE:-1}" = 0 ]; then
+	echo "scale benchmark skipped (BENCH_SCALE=0)"
+else
+	BUILD=$BUILD SCALE=${BENCH_SCALE:-1} bench/scale.sh
 fi
