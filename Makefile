@@ -21,7 +21,7 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. -MMD -MP \
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
-MODULES   = core diff storage domain web server
+MODULES   = core diff storage domain web server agent
 SRC       = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 GEN_SRC   = $(BUILD)/gen/schema.c $(BUILD)/gen/openapi.c $(BUILD)/gen/static.c
 OBJ       = $(SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
@@ -46,7 +46,7 @@ help:
 	@echo "make check-headers  every public header compiles on its own; no include circle"
 	@echo "make bench          benchmarks as ratios against reference runs"
 	@echo "make fuzz           build the libFuzzer targets (clang); fuzz-run runs each briefly"
-	@echo "make install        install build/otcm into \$$(PREFIX)/bin and otcm.service into \$$(UNITDIR)"
+	@echo "make install        install build/otcm into \$$(PREFIX)/bin, otcm.service and otcm-agent.service into \$$(UNITDIR)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -153,10 +153,15 @@ fuzz-run: fuzz
 # the binary, and the sandboxed systemd unit with its ExecStart pointing at it
 UNITDIR  ?= /etc/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/otcm/opcua
 	install -m 0755 $(BUILD)/otcm $(DESTDIR)$(PREFIX)/bin/otcm
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/otcm.service.in > $(DESTDIR)$(UNITDIR)/otcm.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/otcm.service
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SHAREDIR@|$(PREFIX)/share/otcm|g' \
+		dist/systemd/otcm-agent.service.in > $(DESTDIR)$(UNITDIR)/otcm-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/otcm-agent.service
+	install -m 0644 agent/opcua/collect.js agent/opcua/package.json agent/opcua/package-lock.json \
+		$(DESTDIR)$(PREFIX)/share/otcm/opcua/
 
 clean:
 	rm -rf build

@@ -9,14 +9,19 @@
 #      against `git add && git commit` of the same file in a fresh local
 #      repository, median over BENCH_RUNS runs (hyperfine)
 #   3. the server's peak resident memory (VmHWM) after each phase
-#   4. bench/diff_bench.sh, when present
-#   5. bench/scale.sh: a year of a large plant (list and search latency,
+#   4. read-backs: one agent reads back BENCH_READBACK_ASSETS assets (default
+#      1000) with the folder collector (bench/readback_bench.py)
+#   5. bench/diff_bench.sh, when present
+#   6. bench/git_bench.sh: git clone, no-op fetch and push against
+#      `git http-backend` (BENCH_GIT=0 skips it)
+#   7. bench/scale.sh: a year of a large plant (list and search latency,
 #      reports, evidence, audit verify, size) against an empty database
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
 # 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
-# BENCH_DIFF=0 skips bench/diff_bench.sh; BENCH_SCALE (default 1) is
+# BENCH_DIFF=0 skips bench/diff_bench.sh, BENCH_GIT=0 bench/git_bench.sh,
+# BENCH_READBACK=0 the read-back benchmark; BENCH_SCALE (default 1) is
 # bench/scale.sh's SCALE, 0 skips it.
 set -euo pipefail
 
@@ -276,7 +281,17 @@ printf '%-44s %12s %10s\n' "otcm multipart upload (curl)" "${upload_s:-n/a}" "$(
 echo "otcm peak RSS after the uploads: $hwm_upload"
 echo
 
-# --- 3. diff benchmarks, when there are any -------------------------------------
+# --- 3. read-backs at plant scale (bench/readback_bench.py) ----------------------
+
+if [ "${BENCH_READBACK:-1}" = 0 ]; then
+	echo "read-back benchmark skipped (BENCH_READBACK=0)"
+else
+	OTCM_BIN=$(pwd)/$otcm python3 bench/readback_bench.py 2>/dev/null ||
+		echo "bench: the read-back benchmark failed" >&2
+fi
+echo
+
+# --- 4. diff benchmarks, when there are any -------------------------------------
 
 if [ "${BENCH_DIFF:-1}" = 0 ]; then
 	echo "diff benchmarks skipped (BENCH_DIFF=0)"
@@ -286,7 +301,16 @@ elif [ -f bench/diff_bench.sh ]; then
 	BUILD=$BUILD bash bench/diff_bench.sh
 fi
 
-# --- 4. a year of a large plant --------------------------------------------------
+# --- 4. git smart HTTP against git http-backend ------------------------------
+
+echo
+if [ "${BENCH_GIT:-1}" = 0 ]; then
+	echo "git benchmarks skipped (BENCH_GIT=0)"
+else
+	BUILD=$BUILD bash bench/git_bench.sh
+fi
+
+# --- 5. a year of a large plant --------------------------------------------------
 
 echo
 if [ "${BENCH_SCALE:-1}" = 0 ]; then

@@ -162,6 +162,38 @@ int arc_reader_open(struct arc_reader **out, const void *data, size_t len, unsig
 	return 0;
 }
 
+int arc_gunzip(struct buf *out, const void *data, size_t len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char chunk[16384];
+	la_ssize_t n;
+	int rc = 0;
+
+	if (!a)
+		return err_set(OTCM_EINTERNAL, NULL, "cannot allocate an archive reader");
+	/* the raw "format" hands back the filtered stream itself */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		rc = err_set(OTCM_EMEDIA, NULL, "not a gzip stream: %s", why(a));
+		goto out;
+	}
+	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+		rc = err_set(OTCM_EMEDIA, NULL, "not a gzip stream");
+		goto out;
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+		if ((rc = buf_add(out, chunk, (size_t)n)))
+			goto out;
+	if (n < 0)
+		rc = err_set(OTCM_EINVAL, NULL, "broken gzip stream: %s", why(a));
+out:
+	archive_read_free(a);
+	return rc;
+}
+
 int arc_reader_next(struct arc_reader *r, struct arc_member *out)
 {
 	struct archive_entry *e;

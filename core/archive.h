@@ -115,6 +115,14 @@ int arc_reader_next(struct arc_reader *r, struct arc_member *out);
  */
 int arc_reader_read(struct arc_reader *r, size_t *out_len, void *buf, size_t cap);
 
+/*
+ * Append the gzip stream of `len` bytes at `data` (untrusted, borrowed)
+ * decompressed to `out` (its cap bounds the output, so a decompression
+ * bomb stops at it: OTCM_ETOOBIG).  OTCM_EMEDIA when the bytes are not
+ * gzip, OTCM_EINVAL when the stream breaks.
+ */
+int arc_gunzip(struct buf *out, const void *data, size_t len);
+
 /* Free a reader; NULL is fine. */
 void arc_reader_free(struct arc_reader *r);
 

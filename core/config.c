@@ -256,6 +256,19 @@ static const struct option_row options[] = {
 	  "seconds to connect to the directory and for each of its answers (503 beyond)" },
 	{ "ldap-recheck-seconds", OPT_UINT, OFF(ldap_recheck_seconds), "300", 1, 86400, NULL,
 	  "seconds a directory user's sessions and tokens are trusted before the directory is asked again" },
+	{ "advisory-folder", OPT_STR, OFF(advisory_folder), NULL, 0, 0, NULL,
+	  "import the CSAF 2.0 advisories dropped into this folder (air-gapped plants); imported "
+	  "files move to its imported/, refused ones to refused/ with the reason" },
+	{ "advisory-poll-seconds", OPT_UINT, OFF(advisory_poll_seconds), "60", 1, 86400, NULL,
+	  "seconds between two looks into --advisory-folder" },
+	{ "assess-days-critical", OPT_UINT, OFF(assess_days_critical), "7", 1, 3650, NULL,
+	  "days from an advisory's match on an asset to its due date, critical severity (CVSS 9.0-10)" },
+	{ "assess-days-high", OPT_UINT, OFF(assess_days_high), "30", 1, 3650, NULL,
+	  "the same for high severity (CVSS 7.0-8.9)" },
+	{ "assess-days-medium", OPT_UINT, OFF(assess_days_medium), "90", 1, 3650, NULL,
+	  "the same for medium severity (CVSS 4.0-6.9)" },
+	{ "assess-days-low", OPT_UINT, OFF(assess_days_low), "180", 1, 3650, NULL,
+	  "the same for low severity and advisories without a score" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -75,6 +75,10 @@ struct config {
 	char *ldap_nested_groups;   /* "yes": AD's LDAP_MATCHING_RULE_IN_CHAIN; "no" */
 	unsigned ldap_timeout;      /* seconds for connecting and for each directory operation */
 	unsigned ldap_recheck_seconds; /* how long a directory user's credentials go unchecked */
+	/* advisories and assessments (docs/patch.md) */
+	char *advisory_folder;      /* CSAF files dropped here are imported; NULL = no watch */
+	unsigned advisory_poll_seconds;
+	unsigned assess_days_critical, assess_days_high, assess_days_medium, assess_days_low;
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/timeutil.h"
 #include "domain/auth.h"
+#include "domain/readbacks.h"
 #include "domain/signing.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
@@ -543,6 +544,9 @@ int dom_change_deploy(json_t **out, const struct dom *d, const char *key, const 
 	rec.note = note;
 	rec.deployed_by = d->who->user_id;
 	if ((rc = deployments_insert(&after, c, &rec)) ||
+	    /* an agent reads the device back now: that read-back replaces the typed hash */
+	    (rc = dom_readback_after_deploy(d, c, asset,
+					    json_integer_value(json_object_get(after, "id")))) ||
 	    (rc = dom_audit(d, c, sha && !match ? "change.deployment.mismatch" : "change.deployment",
 			    "change", ch.key, NULL, after,
 			    sha && !match ? "the device read-back does not match the deployed tree" : NULL)) ||

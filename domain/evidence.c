@@ -16,6 +16,7 @@
 #include "core/mem.h"
 #include "domain/bundle.h"
 #include "domain/checklist.h"
+#include "domain/readbacks.h"
 #include "domain/version_diff.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
@@ -799,6 +800,31 @@ out:
 }
 
 /*
+ * readbacks.json: per deployment of the change, the read-back an agent made
+ * right after it and its comparison with the released and approved trees
+ * (domain/readbacks.h) — what runs is what was approved, read from the
+ * device rather than typed.  Left out when no deployment was read back.
+ */
+static int add_readbacks(struct bundle_files *fs, struct db_conn *c, int64_t change_id)
+{
+	json_t *list = NULL, *kept = json_array(), *x;
+	size_t i;
+	int rc;
+
+	if ((rc = dom_readback_for_change(&list, c, change_id)))
+		goto out;
+	json_array_foreach(list, i, x)
+		if (json_is_object(json_object_get(x, "readback")))
+			json_array_append(kept, x);
+	if (json_array_size(kept))
+		bundle_files_add_json(fs, "readbacks.json", kept);
+out:
+	json_decref(list);
+	json_decref(kept);
+	return rc;
+}
+
+/*
  * Append the bundle of change `change_id`, proved against the checkpoint
  * of `tree_size`, to out.  Reads in c's open transaction (REPEATABLE READ,
  * for a consistent view).
@@ -823,7 +849,7 @@ static int build(struct buf *out, struct db_conn *c, const struct crypto_ed25519
 			  bundle_files_get(&fs, "change.json")->len);
 	if ((rc = add_diffs(changed, &fs, c, versions, cap)) ||
 	    (rc = add_report(&fs, full, versions, changed, records_sha256, cap)) ||
-	    (rc = add_statements(&fs, full, chg, key)))
+	    (rc = add_statements(&fs, full, chg, key)) || (rc = add_readbacks(&fs, c, change_id)))
 		goto out;
 	json_array_foreach(json_object_get(full, "affected_assets"), i, r) {
 		struct repo *repo = NULL;

@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/utf8.h"
+#include "domain/advisories.h"
 #include "storage/assets.h"
 #include "storage/inventory.h"
 
@@ -175,7 +176,10 @@ int dom_inventory_observe(const struct dom *d, struct db_conn *c, const char *as
 				  d->who->username ? d->who->username : "system")))
 		goto out;
 	reason = source_ref ? arena_printf(d->arena, "%s %s", source, source_ref) : source;
-	rc = dom_audit(d, c, "inventory.observe", "asset", asset_id, before, after, reason);
+	if ((rc = dom_audit(d, c, "inventory.observe", "asset", asset_id, before, after, reason)))
+		goto out;
+	/* what the asset runs now decides which advisories concern it */
+	rc = dom_advisory_match_asset(d, c, id);
 out:
 	json_decref(before);
 	json_decref(after);

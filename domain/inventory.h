@@ -29,7 +29,8 @@ struct inv_observation { const char *vendor, *model, *firmware, *serial_number, 
  * value differs from the asset's is set, one history row per changed field
  * is appended (old and new value, now, the actor, `source` and
  * `source_ref`), and one "inventory.observe" audit event records the
- * changed fields before and after with the source.  Nothing changed: no
+ * changed fields before and after with the source; the asset's advisory
+ * matches are recomputed (domain/advisories.h).  Nothing changed: no
  * write at all, 0.  An empty string clears a field.
  *
  * The caller has checked its own operation's permission; this checks none.

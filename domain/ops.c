@@ -67,11 +67,25 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_DRILL_RECORD] = { "drill.record", ADMIN, "record a restore drill" },
 	[OP_DRILL_READ] = { "drill.read", ADMIN | ROLE_AUDITOR, "read restore drills" },
 
+	[OP_AGENT_POLL] = { "agent.poll", ROLE_AGENT, "call in for read-back jobs" },
+	[OP_READBACK_RECORD] = { "readback.record", ROLE_AGENT, "record a device read-back" },
+	[OP_READBACK_IMPORT] = { "readback.import", ENG, "import an offline read-back file" },
+	[OP_READBACK_READ] = { "readback.read", READERS, "read device read-backs" },
+	[OP_READBACK_CONFIGURE] = { "readback.configure", ADMIN, "set how an asset is read back" },
+	[OP_READBACK_REQUEST] = { "readback.request", ENG, "ask for a read-back now" },
+	[OP_AGENT_LIST] = { "agent.list", ADMIN | ROLE_AUDITOR, "list the collection agents" },
+
 	[OP_WEBHOOK_CREATE] = { "webhook.create", ADMIN, "subscribe a webhook" },
 	[OP_WEBHOOK_READ] = { "webhook.read", ADMIN, "read webhooks and their deliveries" },
 	[OP_WEBHOOK_UPDATE] = { "webhook.update", ADMIN, "change a webhook" },
 	[OP_WEBHOOK_DELETE] = { "webhook.delete", ADMIN, "delete a webhook" },
 	[OP_METRICS_READ] = { "metrics.read", ADMIN | ROLE_AUDITOR, "read the metrics" },
+
+	[OP_ADVISORY_IMPORT] = { "advisory.import", ENG, "import a security advisory" },
+	[OP_ADVISORY_READ] = { "advisory.read", READERS, "read advisories, assessments and exposure" },
+	[OP_ASSESSMENT_SIGN] = { "assessment.sign", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER,
+				 "sign an assessment of an advisory" },
+	[OP_EXPOSURE_EXPORT] = { "exposure.export", READERS, "export an SBOM or VEX document" },
 };
 
 const struct dom_op_info *dom_op_info(enum dom_op op)

@@ -74,12 +74,27 @@ enum dom_op {
 	OP_DRILL_RECORD,
 	OP_DRILL_READ,
 
+	/* plant connection: collection agents and device read-backs */
+	OP_AGENT_POLL,
+	OP_READBACK_RECORD,
+	OP_READBACK_IMPORT,
+	OP_READBACK_READ,
+	OP_READBACK_CONFIGURE,
+	OP_READBACK_REQUEST,
+	OP_AGENT_LIST,
+
 	/* operations: outside destinations and monitoring */
 	OP_WEBHOOK_CREATE,
 	OP_WEBHOOK_READ,
 	OP_WEBHOOK_UPDATE,
 	OP_WEBHOOK_DELETE,
 	OP_METRICS_READ,
+
+	/* patch management: advisories, assessments, exposure */
+	OP_ADVISORY_IMPORT,
+	OP_ADVISORY_READ,
+	OP_ASSESSMENT_SIGN,
+	OP_EXPOSURE_EXPORT,
 
 	OP_COUNT
 };

@@ -12,7 +12,9 @@
 #include "core/mem.h"
 #include "domain/checklist.h"
 #include "domain/drills.h"
+#include "domain/readbacks.h"
 #include "domain/evidence.h"
+#include "storage/advisories.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
 #include "storage/drills.h"
@@ -225,6 +227,7 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 	struct db_conn *c = NULL;
 	struct period p;
 	json_t *report = NULL, *after = NULL, *drills = NULL, *effect = NULL, *v;
+	json_t *affected = NULL, *overdue = NULL, *drift = NULL, *stale = NULL;
 	const char *k;
 	uint64_t start = 0, end = 0;
 	int rc;
@@ -234,10 +237,21 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 	if ((rc = read_period(&p, from, to)) || (rc = dom_conn(&c, d)) ||
 	    (rc = period_checkpoints(&start, &end, d, c, &p)) || (rc = period_checklists(&effect, d, c, &p)) ||
 	    (rc = db_begin(c)) || (rc = reports_exceptions(&report, c, p.from, p.to)) ||
-	    (rc = dom_drill_exceptions(&drills, c, p.to, d->cfg->drill_max_age_days)))
+	    (rc = dom_drill_exceptions(&drills, c, p.to, d->cfg->drill_max_age_days)) ||
+	    (rc = advisories_exceptions(&affected, &overdue, c, p.to)) ||
+	    (rc = dom_readback_exceptions(&drift, c, p.from, p.to)) ||
+	    (rc = dom_readback_stale(&stale, c, p.to)))
 		goto out;
 	json_object_set_new(report, "missing_restore_drills", drills);
 	drills = NULL;
+	/* what the devices ran: drift and failed read-backs of the period, stale devices at its end */
+	json_object_set_new(report, "readback_drift", drift);
+	json_object_set_new(report, "stale_readbacks", stale);
+	drift = stale = NULL;
+	/* patch management: assets left affected, and matches past their due date (docs/patch.md) */
+	json_object_set_new(report, "affected_assessments", affected);
+	json_object_set_new(report, "overdue_assessments", overdue);
+	affected = overdue = NULL;
 	after = json_pack("{s:s, s:s, s:I, s:I}", "from", p.from, "to", p.to,
 			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
 	json_object_foreach(report, k, v)
@@ -257,8 +271,12 @@ out:
 		rc = dom_refused(d, &c, "report.exceptions", "report", "exceptions", rc);
 	json_decref(report);
 	json_decref(drills);
+	json_decref(drift);
+	json_decref(stale);
 	json_decref(effect);
 	json_decref(after);
+	json_decref(affected);
+	json_decref(overdue);
 	dom_end(c);
 	return rc;
 }

@@ -52,7 +52,10 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
  * deployments_without_approval, overdue_emergency_changes,
  * refused_self_approvals, stale_approvals, readback_mismatches,
  * releases_outside_window, missing_restore_drills (none passed within
- * --drill-max-age-days before `to`), control_effectiveness (per control of
+ * --drill-max-age-days before `to`), affected_assessments and
+ * overdue_assessments (advisories: assets assessed affected, and matches
+ * past their due date without a fixed or not_affected assessment, as they
+ * stand now up to `to`; storage/advisories.h), control_effectiveness (per control of
  * the checklist, domain/checklist.h: how many of the population's changes
  * met it, did not, or to which it did not apply, with every exception and
  * its change; checklist_effectiveness), start_checkpoint, end_checkpoint,

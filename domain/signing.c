@@ -9,16 +9,15 @@
 #include "storage/signatures.h"
 #include "storage/users.h"
 
-int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
-		      int64_t run_id, const char *meaning, const char *method, json_t *content,
-		      const json_t *trees)
+int dom_signing_seal(struct dom_seal *out, const struct dom *d, struct db_conn *c, const char *meaning,
+		     json_t *content)
 {
-	struct signature_record s;
 	struct totp_state t;
 	struct user u;
-	char sha[2 * CRYPTO_SHA256_LEN + 1], *text = NULL;
+	char *text;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
 		return rc;
 	/* whether a second factor was due, recorded beside how the signer re-authenticated */
@@ -34,20 +33,37 @@ int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int6
 	text = json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return err_set(OTCM_EINTERNAL, NULL, "cannot serialise what is signed");
-	crypto_sha256_hex(sha, text, strlen(text));
+	out->text = arena_strdup(d->arena, text);
+	free(text);
+	crypto_sha256_hex(out->sha256, out->text, strlen(out->text));
+	out->signer_id = u.id;
+	out->printed_name = u.display_name;
+	out->role = u.role;
+	out->second_factor_enrolled = t.enabled;
+	return 0;
+}
+
+int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
+		      int64_t run_id, const char *meaning, const char *method, json_t *content,
+		      const json_t *trees)
+{
+	struct signature_record s;
+	struct dom_seal seal;
+	int rc;
+
+	if ((rc = dom_signing_seal(&seal, d, c, meaning, content)))
+		return rc;
 	memset(&s, 0, sizeof(s));
 	s.change_id = change_id;
 	s.run_id = run_id;
 	s.meaning = meaning;
-	s.signer_id = u.id;
-	s.printed_name = u.display_name;
-	s.role = u.role;
+	s.signer_id = seal.signer_id;
+	s.printed_name = seal.printed_name;
+	s.role = seal.role;
 	s.auth_method = method;
-	s.second_factor_enrolled = t.enabled;
-	s.content = text;
-	s.content_sha256 = sha;
+	s.second_factor_enrolled = seal.second_factor_enrolled;
+	s.content = seal.text;
+	s.content_sha256 = seal.sha256;
 	s.trees = trees;
-	rc = signatures_insert(out, c, &s);
-	free(text);
-	return rc;
+	return signatures_insert(out, c, &s);
 }

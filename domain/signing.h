@@ -13,8 +13,10 @@
 #ifndef OTCM_DOMAIN_SIGNING_H
 #define OTCM_DOMAIN_SIGNING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/crypto.h"
 #include "core/json.h"
 #include "domain/domain.h"
 #include "storage/db.h"
@@ -27,6 +29,29 @@
  * A building block of the signing operations and of the release, which
  * have checked permission and rules.  *out gets the signature.
  */
+/*
+ * What a signature seals: the canonical JSON text (keys sorted, no spaces,
+ * UTF-8, in the context's arena) of `content` with "meaning" and "signer"
+ * added (content is changed so), its SHA-256 in hex, and the signer as the
+ * database knows them now.
+ */
+struct dom_seal {
+	const char *text;
+	char sha256[2 * CRYPTO_SHA256_LEN + 1];
+	int64_t signer_id;
+	const char *printed_name, *role;
+	bool second_factor_enrolled;   /* whether the signer had one-time codes on */
+};
+
+/*
+ * Seal `content` as the actor's signature `meaning` (dom_seal above), for
+ * signing operations that keep their signatures in a record of their own
+ * (assessments, domain/assessments.h).  The caller has re-authenticated
+ * the actor and checked permission and rules.
+ */
+int dom_signing_seal(struct dom_seal *out, const struct dom *d, struct db_conn *c, const char *meaning,
+		     json_t *content);
+
 int dom_signing_write(json_t **out, const struct dom *d, struct db_conn *c, int64_t change_id,
 		      int64_t run_id, const char *meaning, const char *method, json_t *content,
 		      const json_t *trees);

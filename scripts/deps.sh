@@ -20,8 +20,9 @@ pkgs_run="postgresql-15 git"
 # and TLS (tests/integration/test_syslog.py); jq: a sample archive's README.txt redoes the
 # draw with jq and coreutils, and tests/integration/test_samples.py runs it;
 # slapd, ldap-utils: the directory LDAP login is tested against (tests/integration/test_ldap.py)
+# nodejs, npm: the simulated OPC UA controller of the read-back tests (tests/plant, node-opcua)
 pkgs_test="python3 git curl zip unzip tar clang libclang-rt-14-dev systemd pgbackrest rsyslog rsyslog-openssl jq
-	slapd ldap-utils"
+	slapd ldap-utils nodejs npm"
 pkgs_bench="wrk hyperfine time curl openssl git"
 pkgs_e2e="chromium nodejs npm"
 pkgs_lint="nodejs npm"

@@ -101,6 +101,10 @@ run_integration() {
 		echo "integration: no tests"
 		return
 	fi
+	# the simulated controller of the read-back tests (node-opcua), from npm's registry
+	if [ -f tests/plant/package-lock.json ] && [ ! -d tests/plant/node_modules ]; then
+		(cd tests/plant && npm ci --no-audit --no-fund) || { failed=$((failed + 1)); return; }
+	fi
 	echo "== integration: python3 -m unittest (OTCM_BIN=$BUILD/otcm)"
 	OTCM_BIN=$(pwd)/$BUILD/otcm PYTHONUNBUFFERED=1 timeout "${OTCM_INTEGRATION_TIMEOUT:-2400}" \
 		python3 -m unittest discover -s tests/integration -p 'test_*.py' -v 2>&1 | tee "$log"

@@ -70,6 +70,36 @@ static int recheck(struct http_req *req, struct dom_credential *cr)
 	return dom_credential_recheck(cr, &d);
 }
 
+/*
+ * git's HTTP Basic: the user name and an API token as the password.  The
+ * token must be the named user's; a password is never checked here, so a
+ * second factor cannot be walked around through git (the 401 says so).
+ */
+static int identify_basic(struct http_req *req, const char *b64)
+{
+	unsigned char raw[1024];
+	struct dom_credential cr;
+	size_t len = 0;
+	char *text, *colon;
+	int rc;
+
+	while (*b64 == ' ')
+		b64++;
+	if (strlen(b64) >= sizeof(raw) || crypto_unbase64(raw, sizeof(raw) - 1, &len, b64) != 0)
+		return 0;
+	text = arena_strndup(req->arena, (const char *)raw, len);
+	colon = strchr(text, ':');
+	if (!colon || strlen(text) != len)
+		return 0;
+	*colon = '\0';
+	if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, colon + 1)) ||
+	    (rc = recheck(req, &cr)))
+		return rc;
+	if (cr.user_id && cr.username && strcmp(cr.username, text) == 0)
+		set_principal(req, &cr);
+	return 0;
+}
+
 int auth_identify(struct http_req *req)
 {
 	const char *authz = http_header(req, "Authorization");
@@ -79,6 +109,8 @@ int auth_identify(struct http_req *req)
 	int rc;
 
 	if (authz) {
+		if (strncasecmp(authz, "Basic ", 6) == 0 && strncmp(req->path, "/git/", 5) == 0)
+			return identify_basic(req, authz + 6);
 		if (strncasecmp(authz, "Bearer ", 7) != 0)
 			return 0;
 		if ((rc = dom_credential_token(&cr, req->arena, req->srv->db, authz + 7)) ||
@@ -87,7 +119,8 @@ int auth_identify(struct http_req *req)
 		set_principal(req, &cr);
 		return 0;
 	}
-	if (!cookie)
+	/* git takes tokens only: a browser's session never reaches a repository */
+	if (!cookie || strncmp(req->path, "/git/", 5) == 0)
 		return 0;
 	if ((rc = dom_credential_session(&cr, req->arena, req->srv->db, cookie)) ||
 	    (rc = recheck(req, &cr)))

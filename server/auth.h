@@ -21,7 +21,9 @@ void auth_set_session_cookie(struct http_req *req, const struct dom_session *s);
 void auth_clear_session_cookie(struct http_req *req);
 
 /*
- * Authenticate a request from its session cookie or bearer token: fills
+ * Authenticate a request from its session cookie or bearer token (on
+ * /git/ paths: HTTP Basic with a user name and that user's API token, or a
+ * bearer token; never a session cookie): fills
  * req->who, or leaves it anonymous.  Bad or expired credentials simply stay
  * anonymous.  Errors: a failure to check (database down), and
  * OTCM_EFORBIDDEN for a state-changing request authenticated by a session

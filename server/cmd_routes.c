@@ -27,6 +27,8 @@ static json_t *role_list(unsigned roles)
 /* "api" for /api/, "git" for /git/, "ops" for health and metrics, else "page". */
 static const char *door_of(const char *pattern)
 {
+	if (strncmp(pattern, "/api/v1/agent/", 14) == 0)
+		return "agent";
 	if (strncmp(pattern, "/api/", 5) == 0)
 		return "api";
 	if (strncmp(pattern, "/git/", 5) == 0)

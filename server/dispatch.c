@@ -63,9 +63,13 @@ bool dispatch_pattern_match(const char *pattern, const char *path, struct arena 
 				return false; /* a malformed pattern matches nothing */
 			rest = close > p + 1 && close[-1] == '+';
 			if (rest) {
-				if (close[1] != '\0')
-					return false; /* {name+} must end the pattern */
-				len = strlen(s);
+				/* {name+} takes the rest of the path, less a literal suffix after it */
+				size_t slen = strlen(s), tail = strlen(close + 1);
+
+				if (strchr(close + 1, '{') || slen <= tail ||
+				    strcmp(s + slen - tail, close + 1) != 0)
+					return false;
+				len = slen - tail;
 			} else {
 				len = strcspn(s, "/");
 			}
@@ -145,6 +149,8 @@ static void fill_actor(struct http_req *req)
 	a->request_id = req->request_id;
 	if (strncmp(req->path, "/git/", 5) == 0)
 		a->door = DOOR_GIT;
+	else if (strncmp(req->path, "/api/v1/agent/", 14) == 0)
+		a->door = DOOR_AGENT;
 	else if (http_is_page_path(req->path))
 		a->door = DOOR_PAGE;
 	else
@@ -162,7 +168,9 @@ static void fill_actor(struct http_req *req)
 uint64_t dispatch_body_limit(const struct http_req *req, const struct route *route)
 {
 	const struct config *cfg = req->srv->cfg;
-	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH;
+	bool upload = route->op == OP_VERSION_UPLOAD || route->op == OP_RUN_ATTACH ||
+		      route->op == OP_ADVISORY_IMPORT || route->op == OP_READBACK_RECORD ||
+		      route->op == OP_READBACK_IMPORT;
 
 	if (upload && req->who.user_id)
 		return cfg->max_body;
@@ -204,6 +212,24 @@ static int first_filter(struct http_req *req, const struct route *route)
 	return 0;
 }
 
+/*
+ * git asks for credentials only after a 401 with a Basic challenge, and
+ * prints nothing of the body: the sentence is for whoever looks (curl,
+ * GIT_CURL_VERBOSE), so it says what git needs.
+ */
+static int git_auth_refused(struct http_req *req)
+{
+	http_set_header(req, "WWW-Authenticate", "Basic realm=\"otcm\", charset=\"UTF-8\"");
+	if (http_header(req, "Authorization"))
+		return err_set(OTCM_EAUTH, "Authorization",
+			       "git takes your user name and an API token (not your password): "
+			       "the token is unknown, revoked or expired, or not this user's; "
+			       "create one on your profile page (/profile) or with POST /api/v1/tokens");
+	return err_set(OTCM_EAUTH, "Authorization",
+		       "git takes your user name and an API token as the password; "
+		       "create a token on your profile page (/profile) or with POST /api/v1/tokens");
+}
+
 /* hooks.begin: the headers are in; answer now or set the body's limit. */
 static void on_begin(struct http_req *req)
 {
@@ -222,8 +248,11 @@ static void on_begin(struct http_req *req)
 	err_clear();
 	rc = auth_identify(req);
 	fill_actor(req);
-	if (rc || (rc = first_filter(req, req->route)))
+	if (rc || (rc = first_filter(req, req->route))) {
+		if (rc == OTCM_EAUTH && req->actor.door == DOOR_GIT)
+			rc = git_auth_refused(req);
 		goto out;
+	}
 	if ((rc = http_query_each(req, check_query, NULL)))
 		goto out;
 	req->max_body = dispatch_body_limit(req, req->route);

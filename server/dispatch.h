@@ -29,8 +29,9 @@ int dispatch_serve(const struct server *srv);
 /*
  * Match `path` against one route pattern.  Literal segments compare
  * exactly; "{name}" matches one non-empty segment and must be a whole
- * segment of the pattern; "{name+}" (last in the pattern) matches the
- * non-empty rest of the path, slashes included.
+ * segment of the pattern; "{name+}" (the last capture of the pattern)
+ * matches the non-empty rest of the path, slashes included, less the
+ * literal text that follows it in the pattern ("/git/{asset+}.git/info/refs").
  * Captures are copied into `a` and stored in params[0..*out_nparams).
  * Returns true on a match; on false, params and *out_nparams are undefined.
  */

@@ -475,6 +475,22 @@ int h_page_assets(struct http_req *req)
 	return pg_reply(req, 200, &h);
 }
 
+/*
+ * The URL git clones the asset from, as this request reached the server:
+ * its scheme and Host header (when it is a plain host[:port]), else a path.
+ */
+static const char *clone_url(struct http_req *req, const char *path)
+{
+	const char *host = http_header(req, "Host");
+
+	if (!host || !*host || strlen(host) > 255 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+		    strlen(host))
+		return arena_printf(req->arena, "/git/%s.git", path);
+	return arena_printf(req->arena, "%s://%s/git/%s.git", req->srv->tls ? "https" : "http", host,
+			    path);
+}
+
 int h_page_asset(struct http_req *req)
 {
 	struct web_page p;
@@ -490,6 +506,7 @@ int h_page_asset(struct http_req *req)
 		return rc;
 	/* the page shows the inventory's history beside the asset's fields */
 	json_object_set_new(asset, "inventory", inventory);
+	json_object_set_new(asset, "clone_url", json_string(clone_url(req, web_str(asset, "path"))));
 	if (
 	    (rc = dom_version_history(&history, &req->dom, id, http_query(req, "branch"),
 				      http_query(req, "cursor"), 0)))

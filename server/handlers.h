@@ -29,6 +29,31 @@ int h_assets_list(struct http_req *req);
 int h_assets_patch(struct http_req *req);
 int h_assets_inventory(struct http_req *req);
 
+/* h_git.c: git smart HTTP (clone, fetch, push) */
+int h_git_info_refs(struct http_req *req);
+int h_git_upload_pack(struct http_req *req);
+int h_git_receive_pack(struct http_req *req);
+/* h_advisories.c: advisories, assessments, exposure and its exports */
+int h_advisories_import(struct http_req *req);
+int h_advisories_list(struct http_req *req);
+int h_advisories_get(struct http_req *req);
+int h_advisories_document(struct http_req *req);
+int h_assets_advisories(struct http_req *req);
+int h_exposure(struct http_req *req);
+int h_assessment_get(struct http_req *req);
+int h_assessment_sign(struct http_req *req);
+int h_assets_export(struct http_req *req);
+int h_exposure_export(struct http_req *req);
+
+/* h_pages_patch.c: the patch management pages */
+int h_page_advisories(struct http_req *req);
+int h_page_advisory_import(struct http_req *req);
+int h_page_advisory(struct http_req *req);
+int h_page_exposure(struct http_req *req);
+int h_page_asset_exposure(struct http_req *req);
+int h_page_assessment(struct http_req *req);
+int h_page_assessment_sign(struct http_req *req);
+
 /* h_versions.c: versions of an asset, their files, archives and diffs */
 int h_versions_archive(struct http_req *req);
 int h_versions_create(struct http_req *req);
@@ -191,5 +216,21 @@ int h_directory_get(struct http_req *req);
 int h_directory_test(struct http_req *req);
 int h_page_directory(struct http_req *req);
 int h_page_directory_test(struct http_req *req);
+
+/* server/h_readbacks.c: the agent's door and device read-backs */
+int h_agent_poll(struct http_req *req);
+int h_agent_readback(struct http_req *req);
+int h_readbacks_import(struct http_req *req);
+int h_readbacks_states(struct http_req *req);
+int h_agents_list(struct http_req *req);
+int h_readbacks_list(struct http_req *req);
+int h_readbacks_get(struct http_req *req);
+int h_readbacks_archive(struct http_req *req);
+int h_readbacks_adopt(struct http_req *req);
+int h_readback_settings_get(struct http_req *req);
+int h_readback_settings_put(struct http_req *req);
+int h_readback_request(struct http_req *req);
+int h_page_plant(struct http_req *req);
+int h_page_agents(struct http_req *req);
 
 #endif

@@ -10,6 +10,7 @@
  *   otcm diff OLD NEW         semantic diff of two PLC files
  *   otcm textconv FILE        normalised text of a PLC file
  *   otcm verify BUNDLE        check an evidence bundle offline
+ *   otcm agent --config FILE  the collection agent (agent/agent.h)
  *   otcm backup | restore | drill   backups and restore drills (cmd_backup.c)
  *   otcm version | help
  *
@@ -28,6 +29,7 @@
 #include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "agent/agent.h"
 #include "core/metrics.h"
 #include "server/bootstrap.h"
 #include "server/cmd.h"
@@ -36,6 +38,7 @@
 #include "server/hooksend.h"
 #include "server/mlisten.h"
 #include "server/routes.h"
+#include "server/watch.h"
 #include "storage/checkpoint.h"
 #include "storage/cluster.h"
 #include "storage/db.h"
@@ -58,6 +61,7 @@ static void usage(FILE *f)
 		"       otcm diff OLD NEW            semantic diff of two PLC files\n"
 		"       otcm textconv FILE           normalised text of a PLC file\n"
 		"       otcm verify BUNDLE [--trust KEY.pub]  check an evidence bundle offline\n"
+		"       otcm agent --config FILE [--once | --offline OUT | --key]  the collection agent\n"
 		"       otcm backup --to DIR         online backup with a manifest of SHA-256 sums\n"
 		"       otcm backup verify DIR       pg_verifybackup and the manifest's sums\n"
 		"       otcm restore --from DIR --data NEWDIR   restore a backup into a new data folder\n"
@@ -185,6 +189,7 @@ static int run_serve(const struct config *cfg)
 	struct forward *forwarder = NULL;
 	struct hooksend *hooks = NULL;
 	struct mlisten *mlisten = NULL;
+	struct watch *watcher = NULL;
 	struct crypto_ed25519_key *key = NULL;
 	char *origin = NULL;
 	struct server srv = { 0 };
@@ -199,7 +204,8 @@ static int run_serve(const struct config *cfg)
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
 	    (rc = start_syslog(&forwarder, cfg, pool)) ||
-	    (rc = start_webhooks(&hooks, cfg, pool)))
+	    (rc = start_webhooks(&hooks, cfg, pool)) ||
+	    (cfg->advisory_folder && (rc = watch_start(&watcher, cfg, pool, origin))))
 		goto out;
 	srv.cfg = cfg;
 	srv.db = pool;
@@ -215,6 +221,7 @@ static int run_serve(const struct config *cfg)
 out:
 	mlisten_stop(mlisten);
 	hooksend_stop(hooks);
+	watch_stop(watcher);
 	forward_stop(forwarder);
 	checkpoint_writer_stop(writer);
 	metrics_free(srv.metrics);
@@ -287,6 +294,8 @@ int main(int argc, char **argv)
 		return cmd_textconv(argc - 2, argv + 2);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 2, argv + 2);
+	if (strcmp(cmd, "agent") == 0)
+		return agent_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0 || strcmp(cmd, "drill") == 0) {
 		/* defaults and the environment here; the command parses its own options */
 		if (config_load(&cfg, argc, argv, argc, NULL)) {

@@ -16,7 +16,8 @@
 /*
  * One row of the route table.  Patterns are literal segments and captures:
  * "/api/v1/assets/{id}", "/api/v1/assets/{id}/files/{path+}" ({name+}
- * captures the rest of the path, slashes included).  `roles` is the set of
+ * captures the rest of the path, slashes included, less a literal suffix:
+ * "/git/{asset+}.git/info/refs").  `roles` is the set of
  * roles allowed (ROLE_PUBLIC for no authentication); `summary` appears in
  * the OpenAPI document.
  */

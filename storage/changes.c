@@ -416,6 +416,20 @@ int changes_add_version(struct db_conn *c, int64_t change_id, int64_t asset_id,
 	return db_execv(NULL, c, sql_contrib, 3, (const char *[]){ sch, sus, sas });
 }
 
+int changes_add_contributor_email(struct db_conn *c, int64_t change_id, int64_t asset_id,
+				  const char *email)
+{
+	static const char sql[] =
+		"INSERT INTO change_contributors (change_id, user_id, asset_id) "
+		"SELECT $1, u.id, $3 FROM users u WHERE lower(u.email) = lower($2) AND $2 <> '' "
+		"ON CONFLICT DO NOTHING";
+	char sch[24], sas[24];
+
+	i64s(sch, change_id);
+	i64s(sas, asset_id);
+	return db_execv(NULL, c, sql, 3, (const char *[]){ sch, email ? email : "", sas });
+}
+
 int changes_stale_for(json_t **out, struct db_conn *c, int64_t change_id, int64_t asset_id,
 		      const char *tree)
 {

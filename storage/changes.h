@@ -122,6 +122,14 @@ struct change_facts {
 };
 int changes_facts(struct change_facts *out, struct arena *a, struct db_conn *c, int64_t id);
 
+/*
+ * Record every user whose e-mail is `email` (compared without case) as a
+ * contributor of change `change_id` for asset `asset_id`: the author or
+ * committer of a pushed commit.  An e-mail nobody has changes nothing.
+ */
+int changes_add_contributor_email(struct db_conn *c, int64_t change_id, int64_t asset_id,
+				  const char *email);
+
 /* Record a version written on the change branch and its uploader as a contributor. */
 int changes_add_version(struct db_conn *c, int64_t change_id, int64_t asset_id,
 			const char *commit, const char *tree, int64_t user_id);

@@ -27,6 +27,8 @@
 #define LEADER_SYSLOG_KEY 8031153355318586471LL
 /* "otcm" NUL "whk": the webhook delivery's own lead. */
 #define LEADER_WEBHOOK_KEY 8031153355318847595LL
+/* "otcm" NUL "adv": the advisory folder's watch (--advisory-folder). */
+#define LEADER_ADVISORY_KEY 8031153355317404790LL
 
 struct leader;
 

@@ -129,7 +129,10 @@ void repo_free(struct repo *r)
 	free(r);
 }
 
-/* Names are 'refs/heads/...' or 'refs/tags/...' in the characters the schema allows. */
+/*
+ * Names are 'refs/heads/...', 'refs/tags/...' or 'refs/readback/...' (a
+ * device's read-backs) in the characters the schema allows.
+ */
 static int check_ref(const char *ref)
 {
 	size_t len;
@@ -140,8 +143,9 @@ static int check_ref(const char *ref)
 	len = strlen(ref);
 	if (len > REPO_REF_MAX)
 		return err_set(OTCM_EINVAL, "ref", "ref name is longer than %d bytes", REPO_REF_MAX);
-	if (strncmp(ref, "refs/heads/", 11) && strncmp(ref, "refs/tags/", 10))
-		return err_set(OTCM_EINVAL, "ref", "ref '%s' is not a branch or tag", ref);
+	if (strncmp(ref, "refs/heads/", 11) && strncmp(ref, "refs/tags/", 10) &&
+	    strncmp(ref, "refs/readback/", 14))
+		return err_set(OTCM_EINVAL, "ref", "ref '%s' is not a branch, tag or read-back", ref);
 	if (strspn(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") != len ||
 	    git_reference_name_is_valid(&valid, ref) < 0 || !valid)
 		return err_set(OTCM_EINVAL, "ref", "invalid ref name '%.*s'", REPO_REF_MAX, ref);
@@ -308,8 +312,33 @@ out:
 	return rc;
 }
 
+static const char sql_ref_delete[] =
+	"DELETE FROM refs WHERE asset_id = $1 AND name = $2 AND oid = $3";
+
+int repo_ref_delete(struct repo *r, const char *ref, const char *expected)
+{
+	struct db_param p[3];
+	struct db_res *res = NULL;
+	git_oid have;
+	int rc;
+
+	if ((rc = check_ref(ref)) || (rc = parse_oid(&have, expected, "expected")))
+		return rc;
+	p[0] = DB_TEXT(r->asset);
+	p[1] = DB_TEXT(ref);
+	p[2] = DB_BYTES(have.id, GIT_OID_RAWSZ);
+	if ((rc = db_exec(&res, r->c, sql_ref_delete, 3, p, false)))
+		goto out;
+	if (db_res_affected(res) != 1)
+		rc = err_set(OTCM_ECONFLICT, "ref", "ref '%s' is no longer at '%s'", ref, expected);
+out:
+	db_res_free(res);
+	return rc;
+}
+
 static const char sql_ref_list[] =
-	"SELECT name, encode(oid, 'hex') FROM refs WHERE asset_id = $1 ORDER BY name";
+	"SELECT name, encode(oid, 'hex') FROM refs WHERE asset_id = $1"
+	" AND name NOT LIKE 'refs/readback/%' ORDER BY name";
 
 int repo_ref_list(json_t **out, struct repo *r)
 {

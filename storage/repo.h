@@ -52,12 +52,23 @@ int repo_ref_get(char out[REPO_OID_HEX], struct repo *r, const char *ref);
 /*
  * Move (or create) `ref` to `new_oid` if it currently points at `expected`
  * (NULL: the ref must not exist yet).  OTCM_ECONFLICT if it does not.
- * Branches (refs/heads/...) point at commits; tags (refs/tags/...) at
- * commits or annotated tag objects.  Anything else is OTCM_EINVAL.
+ * Branches (refs/heads/...) and a device's read-backs (refs/readback/...,
+ * domain/readbacks.h) point at commits; tags (refs/tags/...) at commits or
+ * annotated tag objects.  Anything else is OTCM_EINVAL.
  */
 int repo_ref_cas(struct repo *r, const char *ref, const char *expected, const char *new_oid);
 
-/* Names of all refs of the asset as a JSON array of {name, commit}. */
+/*
+ * Delete `ref` if it currently points at `expected`.  OTCM_ECONFLICT when
+ * it does not (or no longer exists); the transaction stays usable.
+ */
+int repo_ref_delete(struct repo *r, const char *ref, const char *expected);
+
+/*
+ * The branches and tags of the asset as a JSON array of {name, commit}.
+ * Read-back refs (refs/readback/...) are never listed: they are not
+ * versions, and nothing that lists refs (the API, git) may offer them.
+ */
 int repo_ref_list(json_t **out, struct repo *r);
 
 /* One file of a new version. */

@@ -102,6 +102,10 @@ void layout_begin(struct html *h, const struct web_page *p)
 		nav_item(h, p, "home", "/", "My work");
 		nav_item(h, p, "assets", "/assets", "Assets");
 		nav_item(h, p, "changes", "/changes", "Changes");
+		if (!role_is(p, "agent")) {
+			nav_item(h, p, "advisories", "/advisories", "Advisories");
+			nav_item(h, p, "plant", "/plant", "Plant");
+		}
 		if (role_is(p, "auditor") || role_is(p, "admin")) {
 			nav_item(h, p, "reports", "/reports", "Reports");
 			nav_item(h, p, "samples", "/samples", "Samples");

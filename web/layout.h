@@ -29,7 +29,7 @@ struct web_page {
 	const char *title;           /* <title>, followed by " - otcm" */
 	const char *section;         /* navigation entry to mark: "home", "assets", "changes",
 				        "reports", "audit", "users", "admin-assets", "webhooks",
-				        "profile" */
+				        "profile", "advisories", "plant" */
 	struct web_user user;
 };
 

@@ -243,6 +243,9 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 	} else {
 		html_raw(h, "<span class=\"muted\">no version yet</span>");
 	}
+	html_raw(h, "</dd><dt>git</dt><dd><code class=\"clone-url\">git clone ");
+	html_text(h, web_str(asset, "clone_url"));
+	html_raw(h, "</code> <span class=\"muted\">(your user name and an API token)</span>");
 	html_raw(h, "</dd></dl>");
 	if (may_upload) {
 		html_raw(h, "<p><a class=\"button\" href=\"");
@@ -331,6 +334,9 @@ void page_asset(struct html *h, const struct web_page *p, const json_t *asset, c
 		}
 		html_raw(h, "</select><button type=\"submit\" class=\"secondary\">Compare</button></form>\n");
 	}
+	html_raw(h, "<p><a href=\"");
+	asset_link(h, asset);
+	html_raw(h, "/advisories\">Advisories that concern this asset</a></p>\n");
 	inventory_history(h, json_object_get(json_object_get(asset, "inventory"), "history"));
 	html_raw(h, "<h2>Files of the baseline</h2>\n");
 	if (head)

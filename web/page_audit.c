@@ -160,6 +160,14 @@ static void exceptions_tables(struct html *h, const json_t *exceptions)
 		  { "change", "released_at", "window_start", "window_end", "why", NULL } },
 		{ "missing_restore_drills", "Restore drill overdue (SOC 2 A1.3)",
 		  { "why", "as_of", "last_passed_at", "max_age_days", NULL } },
+		{ "affected_assessments", "Assets assessed affected by an advisory",
+		  { "asset", "advisory", "severity", "controls", "assessed_by", "assessed_at", "due_at", NULL } },
+		{ "overdue_assessments", "Advisories past their due date, not fixed",
+		  { "asset", "advisory", "severity", "status", "due_at", "assessed_by", NULL } },
+		{ "readback_drift", "Devices found running what nobody approved, or not read",
+		  { "path", "state", "read_at", "error", NULL } },
+		{ "stale_readbacks", "Devices without a recent read-back",
+		  { "path", "agent", "last_good_at", "max_age_seconds", "as_of", NULL } },
 	};
 	size_t i, total = 0;
 

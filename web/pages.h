@@ -46,7 +46,8 @@ void page_changes(struct html *h, const struct web_page *p, const json_t *change
 void page_assets(struct html *h, const struct web_page *p, const json_t *assets, const char *query);
 
 /*
- * One asset: the asset, its refs [{name, commit}], the history of main
+ * One asset (with "clone_url", the URL git clones it from), its refs
+ * [{name, commit}], the history of main
  * (newest first, repo_log entries), the files of main's head, and the
  * changes naming it.  `head` is main's head or NULL without versions.
  */
@@ -346,11 +347,48 @@ void page_directory(struct html *h, const struct web_page *p, const json_t *sett
 		    const json_t *test, const char *error);
 
 /*
+ * The plant: `states` as dom_readback_states() gives it with diffs
+ * ({items, counts}), grouped by site / area / line (the asset path without
+ * its last segment), each asset's read-back state in its colour, its last
+ * and last good read-back, the error of a failed one, the change a pending
+ * device runs, and for each drift the semantic changes that make it.
+ */
+void page_plant(struct html *h, const struct web_page *p, const json_t *states, const char *prefix);
+
+/* The collection agents: `agents` as dom_agent_list() gives it. */
+void page_agents(struct html *h, const struct web_page *p, const json_t *agents);
+
+/*
  * Samples of a period (web/page_samples.c): `samples` as dom_sample_list()
  * gives it ({items}), the draw form refilled from `refill` (from, to, size,
  * seed; may be NULL) and a notice (kind "error", "ok"; NULL for none).
  */
 void page_samples(struct html *h, const struct web_page *p, const json_t *samples, const json_t *refill,
 		  const char *notice_kind, const char *notice);
+
+/* ---- patch management (web/page_patch.c; docs/patch.md) ---- */
+
+/* The advisories (dom_advisory_list's items), with the import form when `may_import`. */
+void page_advisories(struct html *h, const struct web_page *p, const json_t *items, bool may_import,
+		     const char *kind, const char *notice);
+
+/* One advisory as dom_advisory_read() gives it. */
+void page_advisory(struct html *h, const struct web_page *p, const json_t *adv, const char *kind,
+		   const char *notice);
+
+/*
+ * The exposure (dom_exposure()) of one asset (`asset` not NULL) or of the
+ * assets below `prefix` (NULL: all), with the export links.
+ */
+void page_exposure(struct html *h, const struct web_page *p, const json_t *exposure, const json_t *asset,
+		   const char *prefix);
+
+/*
+ * One assessment (dom_assessment_read()) with its signatures, and the form
+ * to sign a new one when `may_sign` (a one-time code field when
+ * `needs_code`); `refill` holds the fields a refused form had.
+ */
+void page_assessment(struct html *h, const struct web_page *p, const json_t *view, bool may_sign,
+		     bool needs_code, const json_t *refill, const char *kind, const char *notice);
 
 #endif

@@ -123,6 +123,31 @@ static void test_cap(void **state)
 	buf_release(&small);
 }
 
+/* "hello\n" compressed by gzip -n */
+static const unsigned char hello_gz[] = {
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
+	0xe7, 0x02, 0x00, 0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00,
+};
+
+static void test_gunzip(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(arc_gunzip(&b, hello_gz, sizeof(hello_gz)), 0);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "hello\n", 6);
+	buf_release(&b);
+	/* not gzip; cut short; past the output's cap */
+	assert_int_equal(arc_gunzip(&b, "hello", 5), OTCM_EMEDIA);
+	buf_release(&b);
+	assert_int_not_equal(arc_gunzip(&b, hello_gz, 14), 0);
+	buf_release(&b);
+	buf_init(&b, 3);
+	assert_int_equal(arc_gunzip(&b, hello_gz, sizeof(hello_gz)), OTCM_ETOOBIG);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_zip_round_trip),
 		cmocka_unit_test(test_formats_asked_for),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_gunzip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,8 +159,20 @@ static void test_pattern_edge_cases(void **state)
 	assert_string_equal(p[3], "4");
 	/* more captures than HTTP_MAX_PARAMS: the pattern matches nothing */
 	assert_false(dispatch_pattern_match("/{a}/{b}/{c}/{d}/{e}", "/1/2/3/4/5", a, p, &n));
-	/* {name+} only at the end */
-	assert_false(dispatch_pattern_match("/{a+}/x", "/1/x", a, p, &n));
+	/* {name+} takes the rest of the path, less a literal suffix after it */
+	assert_true(dispatch_pattern_match("/{a+}/x", "/1/2/x", a, p, &n));
+	assert_string_equal(p[0], "1/2");
+	assert_false(dispatch_pattern_match("/{a+}/x", "/1/2/y", a, p, &n));
+	assert_false(dispatch_pattern_match("/{a+}/x", "/x", a, p, &n));      /* empty capture */
+	assert_false(dispatch_pattern_match("/{a+}/{b}", "/1/2", a, p, &n));  /* no capture after it */
+	assert_true(dispatch_pattern_match("/git/{asset+}.git/info/refs",
+					   "/git/plant-a/line-3/plc-1.git/info/refs", a, p, &n));
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0], "plant-a/line-3/plc-1");
+	assert_false(dispatch_pattern_match("/git/{asset+}.git/info/refs",
+					    "/git/plant-a/plc-1.git/git-upload-pack", a, p, &n));
+	assert_false(dispatch_pattern_match("/git/{asset+}.git/info/refs", "/git/.git/info/refs", a,
+					    p, &n));
 	/* unterminated capture */
 	assert_false(dispatch_pattern_match("/{a", "/1", a, p, &n));
 	/* captures do not cross slashes */
