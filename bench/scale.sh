@@ -191,9 +191,11 @@ python3 - "$tmp/lat-otcm_empty.jsonl" "$tmp/lat-otcm_full.jsonl" "$requests" <<'
 import json, sys
 empty = [json.loads(l) for l in open(sys.argv[1])]
 full = [json.loads(l) for l in open(sys.argv[2])]
-print("%-34s %18s %18s %12s" % ("list latency, %s requests, ms" % sys.argv[3], "empty p50 / p99", "full p50 / p99", "ratio p50"))
+print("%-34s %24s %24s %10s" % ("list latency, %s requests, ms" % sys.argv[3], "empty p50 / p99 (rows)",
+                                 "full p50 / p99 (rows)", "ratio p50"))
 for e, f in zip(empty, full):
-    print("%-34s %8.2f / %7.2f %8.2f / %7.2f %12.2f" % (e["name"], e["p50"], e["p99"], f["p50"], f["p99"], f["p50"] / e["p50"]))
+    print("%-34s %7.2f / %6.2f (%5d) %7.2f / %6.2f (%5d) %10.2f" % (e["name"], e["p50"], e["p99"], e["items"],
+                                                                f["p50"], f["p99"], f["items"], f["p50"] / e["p50"]))
 PY
 echo
 
