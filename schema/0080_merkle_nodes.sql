@@ -5,9 +5,8 @@
 --
 -- A row (level, idx) holds the RFC 9162 root of the 2^level leaves from
 -- idx * 2^level on (leaf of event seq at index seq - 1), for level 8 (256
--- events) and up.  Rows are written when a checkpoint is signed, from the
--- event hashes that were verified for it, for every complete subtree of the
--- events it signs.  They are a derived index, not evidence: a proof built
+-- events) and up.  Rows are written right after a checkpoint is signed,
+-- for every complete subtree of the events it signs.  They are a derived index, not evidence: a proof built
 -- from a wrong row does not lead to the signed root, and every verifier
 -- checks that.  Append-only all the same, like the trail they are made of.
 CREATE TABLE audit_merkle_nodes (

@@ -218,7 +218,7 @@ static void root_with(merkle_hash out, const struct merkle_range *prefix, const 
 	merkle_range_root(out, &r);
 }
 
-static int nodes_fill(struct db_conn *c, uint64_t size);
+static void nodes_store(struct db_conn *c, uint64_t size);
 
 /*
  * Sign the checkpoint of events 1..size (their leaves but the last in
@@ -262,10 +262,9 @@ static int sign_store(struct checkpoint **out, struct db_conn *c, const struct c
 		if ((rc = db_exec(NULL, c, sql_insert, 6, params, false)))
 			goto out;
 	}
-	if ((rc = nodes_fill(c, size)))
-		goto out;
 	if ((rc = db_commit(c)))
 		goto out;
+	nodes_store(c, size);
 	/* read it back: a concurrent writer may have stored this size first */
 	rc = checkpoint_get(out, c, size);
 out:
@@ -773,8 +772,7 @@ out:
 
 /*
  * Store every complete subtree of NODE_LEVEL and up inside events 1..size
- * that is not stored yet, in c's open transaction (whose snapshot verified
- * those events).  The stored ones are always every complete subtree of a
+ * that is not stored yet, in c's open transaction.  The stored ones are always every complete subtree of a
  * prefix, so only the events after the last stored chunk are read, and at
  * most one stored node per level.
  */
@@ -829,6 +827,31 @@ out:
 	free(leaves);
 	db_res_free(res);
 	return rc;
+}
+
+/*
+ * nodes_fill() in a transaction of its own on the idle connection c, after
+ * the checkpoint of `size` is committed.  READ COMMITTED, so that signers
+ * racing each other (the writer thread and a bundle's checkpoint) only wait
+ * for each other's rows instead of failing to serialize.  The rows are a
+ * derived index the proofs can do without (they read every event hash
+ * then), so a failure is logged and the checkpoint stands; the next one
+ * stores what is missing.  The events they are made of are append-only,
+ * and a row made of anything else only yields proofs that do not verify.
+ */
+static void nodes_store(struct db_conn *c, uint64_t size)
+{
+	int rc;
+
+	if ((rc = db_begin(c)) == 0 && (rc = nodes_fill(c, size)) == 0)
+		rc = db_commit(c);
+	if (rc) {
+		log_msg(LOG_WARN, "cannot store the Merkle subtrees of checkpoint %" PRIu64 ": %s", size,
+			err_message());
+		err_clear();
+	}
+	if (db_in_transaction(c))
+		db_rollback(c);
 }
 
 /* A subtree a proof needs: stored (level >= NODE_LEVEL) or within a chunk. */
