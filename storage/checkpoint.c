@@ -727,6 +727,8 @@ out:
 /* The smallest stored subtree: 2^NODE_LEVEL events (schema/0080_merkle_nodes.sql). */
 #define NODE_LEVEL 8
 #define CHUNK ((uint64_t)1 << NODE_LEVEL)
+/* At most this many chunks' events (a million) are read to store rows at once. */
+#define FILL_MAX_CHUNKS 4096
 
 /* Store nodes[0..n-1] as the subtrees idx first..first+n-1 of `level`. */
 static int nodes_put(struct db_conn *c, unsigned level, uint64_t first, const merkle_hash *nodes, uint64_t n)
@@ -772,7 +774,8 @@ out:
 
 /*
  * Store every complete subtree of NODE_LEVEL and up inside events 1..size
- * that is not stored yet, in c's open transaction.  The stored ones are always every complete subtree of a
+ * that is not stored yet (those of the first FILL_MAX_CHUNKS chunks not
+ * stored yet, when there are more), in c's open transaction.  The stored ones are always every complete subtree of a
  * prefix, so only the events after the last stored chunk are read, and at
  * most one stored node per level.
  */
@@ -792,6 +795,10 @@ static int nodes_fill(struct db_conn *c, uint64_t size)
 	count = size >> NODE_LEVEL;
 	if (first >= count)
 		goto out;
+	/* a long trail without rows (signed before 0080) catches up over several checkpoints */
+	if (count - first > FILL_MAX_CHUNKS)
+		count = first + FILL_MAX_CHUNKS;
+	size = count * CHUNK;
 	if ((rc = read_leaves_after(&leaves, c, first * CHUNK, count * CHUNK)))
 		goto out;
 	cur = xcalloc(count - first, sizeof(merkle_hash));
@@ -1058,16 +1065,16 @@ out:
 }
 
 /*
- * The inclusion proofs of events seqs[0..n-1] in the tree of tree_size:
- * *out (free()) gets n * MERKLE_MAX_PROOF hashes, proof i from
- * (*out)[i * MERKLE_MAX_PROOF], its length in (*out_lens)[i] (free()).
+ * The inclusion proofs of events seqs[0..n-1] in the tree of tree_size, one
+ * after the other: *out (free()) gets them all, proof i (*out_lens)[i]
+ * hashes long (free() the lengths too).
  */
 static int prove_all(merkle_hash **out, size_t **out_lens, struct db_conn *c, const int64_t *seqs, size_t n,
 		     uint64_t tree_size)
 {
 	struct prover p = { .planning = true, .tree_size = tree_size };
-	merkle_hash *all = xcalloc(n ? n * MERKLE_MAX_PROOF : 1, sizeof(merkle_hash)), *leaves = NULL, *proof = NULL;
-	size_t *lens = xcalloc(n ? n : 1, sizeof(size_t));
+	merkle_hash *all = NULL, *leaves = NULL, *proof = NULL;
+	size_t *lens = xcalloc(n ? n : 1, sizeof(size_t)), total = 0, cap = 0;
 	bool have = false;
 	int rc = 0;
 
@@ -1098,10 +1105,17 @@ static int prove_all(merkle_hash **out, size_t **out_lens, struct db_conn *c, co
 			rc = merkle_inclusion_proof(&proof, &lens[i], leaves, tree_size, (uint64_t)seqs[i] - 1);
 		if (rc)
 			goto out;
-		memcpy(all[i * MERKLE_MAX_PROOF], proof, lens[i] * sizeof(merkle_hash));
+		if (total + lens[i] > cap) {
+			cap = 2 * (total + lens[i]);
+			all = xrealloc(all, cap * sizeof(merkle_hash));
+		}
+		memcpy(all[total], proof, lens[i] * sizeof(merkle_hash));
+		total += lens[i];
 		free(proof);
 		proof = NULL;
 	}
+	if (!all)
+		all = xcalloc(1, sizeof(merkle_hash));
 	*out = all;
 	all = NULL;
 	*out_lens = lens;
@@ -1157,7 +1171,7 @@ int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, 
 			  uint64_t tree_size)
 {
 	merkle_hash *proofs = NULL;
-	size_t *lens = NULL;
+	size_t *lens = NULL, at = 0;
 	json_t *list = json_array(), *j = NULL;
 	int rc;
 
@@ -1165,8 +1179,9 @@ int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, 
 	if ((rc = prove_all(&proofs, &lens, c, seqs, n, tree_size)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = inclusion_of(&j, c, proofs + i * MERKLE_MAX_PROOF, lens[i], tree_size, seqs[i])))
+		if ((rc = inclusion_of(&j, c, proofs + at, lens[i], tree_size, seqs[i])))
 			goto out;
+		at += lens[i];
 		json_array_append_new(list, j);
 	}
 	*out = list;
