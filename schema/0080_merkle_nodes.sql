@@ -29,3 +29,9 @@ BEGIN
         GRANT SELECT, INSERT ON audit_merkle_nodes TO otcm_app;
     END IF;
 END $$;
+
+-- The asset list pages by path in byte order (ORDER BY path COLLATE "C",
+-- cursor: path COLLATE "C" > the last one).  The unique index on path is in
+-- the column's collation, which PostgreSQL does not match to "C" even in a
+-- C database, so every page sorted the whole table: O(assets), not O(page).
+CREATE INDEX assets_path_c ON assets (path COLLATE "C");
