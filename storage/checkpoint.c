@@ -670,55 +670,103 @@ static json_t *hex_array(const merkle_hash *h, size_t n)
 	return a;
 }
 
-/* The canonical text of event seq and its stored hashes (hex). */
-static int event_canonical(json_t *into, struct db_conn *c, int64_t seq)
+static size_t uniq(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+static int i64_cmp(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * The stored rows of events seqs[0..n-1], one query for all: *out (the
+ * caller frees it with db_res_free) has one row per distinct event, in seq
+ * order; event_canonical() reads one.  OTCM_ENOTFOUND naming "seq" for an
+ * event that is not there.
+ */
+static int event_rows(struct db_res **out, struct db_conn *c, const int64_t *seqs, size_t n)
 {
 	static const char sql[] =
 		"SELECT seq, (extract(epoch FROM at) * 1000000)::bigint, actor_id, actor, role, source,"
 		" request_id, action, object_type, object_id, before::text, after::text, reason,"
 		" encode(prev_hash, 'hex'), encode(hash, 'hex')"
-		" FROM audit_events WHERE seq = $1::bigint";
+		" FROM audit_events WHERE seq = ANY($1::bigint[]) ORDER BY seq";
+	struct buf list = BUF_INIT;
 	struct db_res *res = NULL;
-	struct buf canon = BUF_INIT;
-	struct audit_stored st;
-	char seq_s[24];
-	int rc;
+	int64_t *sorted = xcalloc(n ? n : 1, sizeof(int64_t));
+	size_t distinct = 0;
+	int rc = buf_addch(&list, '{');
 
-	snprintf(seq_s, sizeof(seq_s), "%" PRId64, seq);
+	memcpy(sorted, seqs, n * sizeof(int64_t));
+	distinct = uniq(sorted, n, sizeof(int64_t), i64_cmp);
+	for (size_t i = 0; rc == 0 && i < distinct; i++)
+		rc = buf_addf(&list, i ? ",%" PRId64 : "%" PRId64, sorted[i]);
+	if (rc || (rc = buf_addch(&list, '}')))
+		goto out;
 	{
-		const struct db_param params[] = { DB_TEXT(seq_s) };
+		const struct db_param params[] = { DB_TEXT(buf_cstr(&list)) };
 
 		if ((rc = db_exec(&res, c, sql, 1, params, false)))
 			goto out;
 	}
-	if (db_res_rows(res) != 1) {
-		rc = err_set(OTCM_ENOTFOUND, "seq", "event %" PRId64 " not found", seq);
-		goto out;
+	for (size_t i = 0; i < distinct; i++) {
+		if (i >= db_res_rows(res) || strtoll(db_res_get(res, i, 0), NULL, 10) != sorted[i]) {
+			rc = err_set(OTCM_ENOTFOUND, "seq", "event %" PRId64 " not found", sorted[i]);
+			goto out;
+		}
 	}
+	*out = res;
+	res = NULL;
+out:
+	free(sorted);
+	buf_release(&list);
+	db_res_free(res);
+	return rc;
+}
+
+/* The canonical text of event seq and its stored hashes (hex), from its row in `rows` (event_rows()). */
+static int event_canonical(json_t *into, const struct db_res *rows, int64_t seq)
+{
+	struct buf canon = BUF_INIT;
+	struct audit_stored st;
+	size_t lo = 0, hi = db_res_rows(rows), i;
+	int rc;
+
+	/* rows are in seq order: find seq's */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strtoll(db_res_get(rows, mid, 0), NULL, 10) < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	assert(i < db_res_rows(rows) && strtoll(db_res_get(rows, i, 0), NULL, 10) == seq);
 	st = (struct audit_stored){
 		.seq = seq,
-		.at_us = strtoll(db_res_get(res, 0, 1), NULL, 10),
-		.has_actor_id = db_res_get(res, 0, 2) != NULL,
-		.actor_id = db_res_get(res, 0, 2) ? strtoll(db_res_get(res, 0, 2), NULL, 10) : 0,
-		.actor = db_res_get(res, 0, 3),
-		.role = db_res_get(res, 0, 4),
-		.source = db_res_get(res, 0, 5),
-		.request_id = db_res_get(res, 0, 6),
-		.action = db_res_get(res, 0, 7),
-		.object_type = db_res_get(res, 0, 8),
-		.object_id = db_res_get(res, 0, 9),
-		.before = db_res_get(res, 0, 10),
-		.after = db_res_get(res, 0, 11),
-		.reason = db_res_get(res, 0, 12),
+		.at_us = strtoll(db_res_get(rows, i, 1), NULL, 10),
+		.has_actor_id = db_res_get(rows, i, 2) != NULL,
+		.actor_id = db_res_get(rows, i, 2) ? strtoll(db_res_get(rows, i, 2), NULL, 10) : 0,
+		.actor = db_res_get(rows, i, 3),
+		.role = db_res_get(rows, i, 4),
+		.source = db_res_get(rows, i, 5),
+		.request_id = db_res_get(rows, i, 6),
+		.action = db_res_get(rows, i, 7),
+		.object_type = db_res_get(rows, i, 8),
+		.object_id = db_res_get(rows, i, 9),
+		.before = db_res_get(rows, i, 10),
+		.after = db_res_get(rows, i, 11),
+		.reason = db_res_get(rows, i, 12),
 	};
 	if ((rc = audit_canonical(&canon, &st)))
 		goto out;
 	json_object_set_new(into, "canonical", json_stringn(canon.data, canon.len));
-	json_object_set_new(into, "prev_hash", json_string(db_res_get(res, 0, 13)));
-	json_object_set_new(into, "event_hash", json_string(db_res_get(res, 0, 14)));
+	json_object_set_new(into, "prev_hash", json_string(db_res_get(rows, i, 13)));
+	json_object_set_new(into, "event_hash", json_string(db_res_get(rows, i, 14)));
 out:
 	buf_release(&canon);
-	db_res_free(res);
 	return rc;
 }
 
@@ -1130,7 +1178,7 @@ out:
 }
 
 /* {seq, leaf_index, tree_size, event_hash, prev_hash, canonical, proof} of event seq. */
-static int inclusion_of(json_t **out, struct db_conn *c, const merkle_hash *proof, size_t plen,
+static int inclusion_of(json_t **out, const struct db_res *rows, const merkle_hash *proof, size_t plen,
 			uint64_t tree_size, int64_t seq)
 {
 	json_t *j = NULL;
@@ -1138,7 +1186,7 @@ static int inclusion_of(json_t **out, struct db_conn *c, const merkle_hash *proo
 
 	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
 		      "tree_size", (json_int_t)tree_size);
-	if ((rc = event_canonical(j, c, seq)))
+	if ((rc = event_canonical(j, rows, seq)))
 		goto out;
 	json_object_set_new(j, "proof", hex_array(proof, plen));
 	*out = j;
@@ -1172,14 +1220,15 @@ int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, 
 {
 	merkle_hash *proofs = NULL;
 	size_t *lens = NULL, at = 0;
+	struct db_res *rows = NULL;
 	json_t *list = json_array(), *j = NULL;
 	int rc;
 
 	assert(tree_size > 0);
-	if ((rc = prove_all(&proofs, &lens, c, seqs, n, tree_size)))
+	if ((rc = prove_all(&proofs, &lens, c, seqs, n, tree_size)) || (rc = event_rows(&rows, c, seqs, n)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = inclusion_of(&j, c, proofs + at, lens[i], tree_size, seqs[i])))
+		if ((rc = inclusion_of(&j, rows, proofs + at, lens[i], tree_size, seqs[i])))
 			goto out;
 		at += lens[i];
 		json_array_append_new(list, j);
@@ -1188,6 +1237,7 @@ int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, 
 	list = NULL;
 out:
 	json_decref(list);
+	db_res_free(rows);
 	free(proofs);
 	free(lens);
 	return rc;
