@@ -4,6 +4,7 @@
  */
 #include "diff/model.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -111,6 +112,48 @@ static int from_utf16(struct buf *out, const unsigned char *s, size_t len, bool 
 	return rc;
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* True when the 8 bytes of w hold a zero byte. */
+static bool has_zero(uint64_t w)
+{
+	return ((w - ONES) & ~w & HIGHS) != 0;
+}
+
+/*
+ * True when s[0, len) is already what decoding makes of it: valid UTF-8
+ * without CR or NUL.  Eight ASCII bytes are checked at a time.
+ */
+static bool already_decoded(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (!(w & HIGHS) && !has_zero(w) && !has_zero(w ^ (ONES * '\r'))) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			if (!s[i] || s[i] == '\r')
+				return false;
+			i++;
+		} else {
+			size_t n = utf8_seq(s + i, len - i);
+
+			if (!n)
+				return false;
+			i += n;
+		}
+	}
+	return true;
+}
+
 int diff_decode(struct buf *out, const void *data, size_t len,
                 const char **out_encoding, bool *out_binary)
 {
@@ -134,6 +177,12 @@ int diff_decode(struct buf *out, const void *data, size_t len,
 		*out_encoding = "utf-8-bom";
 		s += 3;
 		len -= 3;
+	}
+	if (already_decoded(s, len)) {
+		/* the common case: one pass to check, one copy */
+		if ((rc = buf_add(out, s, len)))
+			return rc;
+		return out->data ? 0 : buf_adds(out, "");
 	}
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_seq(s + i, len - i);

@@ -142,8 +142,7 @@ static int batchml_parse(struct dnode **out, const char *text, size_t len)
 		return rc;
 	holder = dnode_new("", NULL);
 	conv(holder, xml_doc_root(doc), 0);
-	*out = holder->kids[0];
-	holder->nkids = 0;
+	*out = dnode_detach(holder, 0);
 	dnode_free(holder);
 	xml_doc_free(doc);
 	return 0;

@@ -121,7 +121,7 @@ static void member_content(struct dnode *m, struct buf *keep, bool kept, size_t 
 	if (b->parse_file(&tree, &f, keep->len ? keep->data : "", keep->len))
 		return;
 	tree->nest_format = f->name;
-	tree->nest_path = xstrdup(m->name ? m->name : "");
+	dnode_set_nest_path(tree, m->name ? m->name : "");
 	dnode_adopt(m, tree);
 	m->flags |= DNODE_DIGEST;
 }

@@ -41,13 +41,10 @@ static void copy_attrs(struct dnode *n, const struct xml_node *el, const char *c
 {
 	for (const struct xml_attr *a = xml_attr_first(el); a; a = xml_attr_next(a)) {
 		const char *an = xml_attr_name(a);
-		char *v;
 
 		if (!strcmp(an, "Name") || xml_in_list(skip, an))
 			continue;
-		v = xml_attr_value(a);
-		dnode_set_attr(n, an, v);
-		free(v);
+		dnode_set_attr(n, an, xml_attr_value_ref(a));
 	}
 }
 
@@ -69,11 +66,7 @@ static void child_text_attr(struct dnode *n, const struct xml_node *el, const ch
 
 static struct dnode *named(struct dnode *parent, const char *type, const struct xml_node *el)
 {
-	char *name = xml_node_attr(el, "Name");
-	struct dnode *n = dnode_add(parent, type, name);
-
-	free(name);
-	return n;
+	return dnode_add(parent, type, xml_node_attr_ref(el, "Name"));
 }
 
 /* ---- tag data ---- */
@@ -88,16 +81,18 @@ static void set_value(struct dnode *tag, const char *member, const char *value)
 
 static void leaf_value(struct dnode *tag, const struct xml_node *el, const char *member)
 {
-	char *v = xml_node_attr(el, "Value");
+	const char *v = xml_node_attr_ref(el, "Value");
+	char *raw, *t;
 
-	if (!v) {
-		char *raw = xml_node_text(el);
-
-		v = xml_trim(raw);
-		free(raw);
+	if (v) {
+		set_value(tag, member, v);
+		return;
 	}
-	set_value(tag, member, v);
-	free(v);
+	raw = xml_node_text(el);
+	t = xml_trim(raw);
+	set_value(tag, member, t);
+	free(raw);
+	free(t);
 }
 
 static void flatten(struct dnode *tag, const struct xml_node *el, const char *prefix, int depth)
@@ -106,7 +101,7 @@ static void flatten(struct dnode *tag, const struct xml_node *el, const char *pr
 		return;
 	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
 		const char *cn = xml_node_name(c);
-		char *name = xml_node_attr(c, "Name"), *index = xml_node_attr(c, "Index");
+		const char *name = xml_node_attr_ref(c, "Name"), *index = xml_node_attr_ref(c, "Index");
 		char *path;
 
 		if (name)
@@ -124,8 +119,6 @@ static void flatten(struct dnode *tag, const struct xml_node *el, const char *pr
 			flatten(tag, c, !strcmp(cn, "Structure") || !strcmp(cn, "Array") ? prefix : path,
 			        depth + 1);
 		free(path);
-		free(name);
-		free(index);
 	}
 }
 
@@ -256,8 +249,11 @@ static void name_links(struct dnode *n)
 		if (!k->name && f && t) {
 			const char *fp = dnode_attr(k, "FromParam"), *tp = dnode_attr(k, "ToParam");
 
-			k->name = xasprintf("%s%s%s->%s%s%s", f, fp ? "." : "", fp ? fp : "", t,
-			                    tp ? "." : "", tp ? tp : "");
+			char *name = xasprintf("%s%s%s->%s%s%s", f, fp ? "." : "", fp ? fp : "", t,
+			                       tp ? "." : "", tp ? tp : "");
+
+			dnode_set_name(k, name);
+			free(name);
 		}
 		name_links(k);
 	}

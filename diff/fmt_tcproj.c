@@ -410,8 +410,7 @@ static int tc_parse_with(struct dnode **out, const char *text, size_t len, struc
 		rc = err_set(OTCM_EINVAL, NULL, "root element is not reported");
 		goto out;
 	}
-	*out = holder->kids[0];
-	holder->nkids = 0;
+	*out = dnode_detach(holder, 0);
 out:
 	dnode_free(holder);
 	text_names_free(cv->names);
@@ -522,10 +521,8 @@ static void version_from(struct dnode *n, const char *from)
 		    !(comma = strstr(n->attrs[i].value, ", ")))
 			continue;
 		v = xstrdup(comma + 2);
-		free(n->attrs[i].name);
-		free(n->attrs[i].value);
-		n->attrs[i].name = xstrdup("version");
-		n->attrs[i].value = v;
+		dnode_replace_attr(n, i, "version", v);
+		free(v);
 		return;
 	}
 }

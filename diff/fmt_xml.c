@@ -40,8 +40,7 @@ int xml_parse_generic(struct dnode **out, const char *text, size_t len, const st
 	holder = dnode_new("", NULL);
 	xml_conv_element(holder, xml_doc_root(doc), cv);
 	if (holder->nkids == 1) {
-		*out = holder->kids[0];
-		holder->nkids = 0;
+		*out = dnode_detach(holder, 0);
 	}
 	dnode_free(holder);
 	xml_doc_free(doc);

@@ -22,7 +22,13 @@
  *    DNODE_SEQUENCE node are aligned by longest common subsequence of their
  *    content, so inserting one rung reports one insertion.
  *
- * All strings are owned by the node (malloc'd); dnode_free frees a subtree.
+ * A tree's memory (its nodes, their arrays and strings) comes from one pool
+ * that belongs to the tree's root: dnode_free on the root releases all of it
+ * in a few large blocks, and dnode_free on any other node does nothing (its
+ * memory goes with its tree).  So never free() or assign a node's strings or
+ * arrays directly: set them through dnode_set_*.  A node adopted from another
+ * tree keeps that tree's pool alive as long as it is needed; a subtree taken
+ * out with dnode_detach() becomes a tree of its own.
  * Not thread-safe per tree; trees are independent.
  */
 #ifndef OTCM_DIFF_MODEL_H
@@ -48,16 +54,17 @@ struct dattr {
 	char *value;
 };
 
+struct dpool;
+
 struct dnode {
 	char *type;
 	char *name;
 	struct dattr *attrs;
-	size_t nattrs, attrs_alloc;
+	uint32_t nattrs, attrs_alloc;   /* 32 bits: a document is under 2 GB */
+	uint32_t nkids, kids_alloc;
 	char *body;
 	const char *body_what;   /* static string, or NULL for "body" */
 	struct dnode **kids;
-	size_t nkids, kids_alloc;
-	unsigned flags;
 	/*
 	 * Set on the root of a file nested in another one (an archive member
 	 * parsed with its own format): the format's name (static) and the
@@ -70,6 +77,10 @@ struct dnode {
 	/* Filled by the differ (differ.c); parsers leave them alone. */
 	uint64_t hash;          /* whole subtree, name included */
 	uint64_t hash_noname;   /* the same without this node's name (renames) */
+	/* Where the node's memory comes from (node.c); parsers leave them alone. */
+	struct dpool *pool;
+	unsigned flags;
+	bool owns_pool;         /* a root: dnode_free releases the pool */
 };
 
 /* New node; type and name are copied (name may be NULL). */
@@ -86,6 +97,16 @@ void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_
 void dnode_set_body(struct dnode *n, const char *body, const char *what);
 void dnode_set_bodyn(struct dnode *n, const char *body, size_t len, const char *what);
 
+/* Replace the name (NULL: none; the node becomes positional); name is copied. */
+void dnode_set_name(struct dnode *n, const char *name);
+
+/* Replace the i-th attribute's name and value in place (value may be NULL). */
+void dnode_replace_attr(struct dnode *n, size_t i, const char *name, const char *value);
+
+/* Set nest_path (see struct dnode); path is copied. */
+void dnode_set_nest_path(struct dnode *n, const char *path);
+
+/* Free a tree given its root; on any other node, nothing (see above).  NULL is fine. */
 void dnode_free(struct dnode *n);
 
 /* The value of attribute `name`, or NULL; borrowed. */
@@ -94,10 +115,20 @@ const char *dnode_attr(const struct dnode *n, const char *name);
 /* The first child of that type and name (name may be NULL: any), or NULL; borrowed. */
 struct dnode *dnode_child(const struct dnode *parent, const char *type, const char *name);
 
-/* Append an existing subtree as the last child; the parent takes ownership. */
+/*
+ * Append an existing subtree as the last child; the parent takes ownership
+ * (of a tree's root: it is no longer freed on its own).
+ */
 void dnode_adopt(struct dnode *parent, struct dnode *kid);
 
-/* Remove and free the children of `parent` for which keep() returns false. */
+/*
+ * Remove the i-th child of parent and return it as the root of a tree of its
+ * own, which the caller frees with dnode_free (the parent's tree may be freed
+ * first); NULL when there is no such child.
+ */
+struct dnode *dnode_detach(struct dnode *parent, size_t i);
+
+/* Remove the children of `parent` for which keep() returns false. */
 void dnode_filter(struct dnode *parent, bool (*keep)(const struct dnode *kid));
 
 /*

@@ -4,55 +4,277 @@
  */
 #include "diff/model.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
 
+/* ---- the pool a tree's memory comes from ---- */
+
+#define POOL_FIRST ((size_t)2 * 1024)
+#define POOL_MAX ((size_t)256 * 1024)
+#define POOL_ALIGN 8
+
+struct dpool_block {
+	struct dpool_block *next;
+	size_t used, size;
+	_Alignas(POOL_ALIGN) unsigned char data[];
+};
+
+/* Another tree's pool this one keeps alive (nodes adopted from it). */
+struct dpool_hold {
+	struct dpool_hold *next;
+	struct dpool *pool;
+};
+
+struct dpool {
+	size_t refs;               /* owning roots and pools holding this one */
+	size_t next_size;
+	struct dpool_block *blocks;
+	struct dpool_hold *holds;
+	/*
+	 * Node types and attribute names, interned: a project repeats a few
+	 * hundred of them over and over.  Open addressing, at most half full.
+	 */
+	const char **names;
+	size_t nnames, names_alloc;
+};
+
+static struct dpool *dpool_new(void)
+{
+	struct dpool *p = xcalloc(1, sizeof(*p));
+
+	p->refs = 1;
+	p->next_size = POOL_FIRST;
+	return p;
+}
+
+static void dpool_unref(struct dpool *p)
+{
+	struct dpool_block *b, *bn;
+	struct dpool_hold *h, *hn;
+
+	if (!p || --p->refs)
+		return;
+	for (h = p->holds; h; h = hn) {
+		hn = h->next;
+		dpool_unref(h->pool);
+	}
+	for (b = p->blocks; b; b = bn) {
+		bn = b->next;
+		free(b);
+	}
+	free(p->names);
+	free(p);
+}
+
+/* Uninitialised memory that lives as long as the pool. */
+static void *dpool_alloc(struct dpool *p, size_t n)
+{
+	struct dpool_block *b = p->blocks;
+	void *m;
+
+	n = (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+	if (!b || b->size - b->used < n) {
+		size_t size = p->next_size;
+
+		if (p->next_size < POOL_MAX)
+			p->next_size *= 2;
+		if (n > size / 4) {
+			/* a block of its own, behind the current one */
+			b = xmalloc(sizeof(*b) + n);
+			b->used = n;
+			b->size = n;
+			if (p->blocks) {
+				b->next = p->blocks->next;
+				p->blocks->next = b;
+			} else {
+				b->next = NULL;
+				p->blocks = b;
+			}
+			return b->data;
+		}
+		b = xmalloc(sizeof(*b) + size);
+		b->used = 0;
+		b->size = size;
+		b->next = p->blocks;
+		p->blocks = b;
+	}
+	m = b->data + b->used;
+	b->used += n;
+	return m;
+}
+
+static char *dpool_strndup(struct dpool *p, const char *s, size_t len)
+{
+	char *d = dpool_alloc(p, len + 1);
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+static char *dpool_strdup(struct dpool *p, const char *s)
+{
+	return dpool_strndup(p, s, strlen(s));
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The pool's one copy of `s`, made on first use. */
+static char *dpool_intern(struct dpool *p, const char *s)
+{
+	size_t mask, i;
+
+	if (2 * (p->nnames + 1) > p->names_alloc) {
+		const char **old = p->names;
+		size_t old_alloc = p->names_alloc;
+
+		p->names_alloc = old_alloc ? old_alloc * 2 : 64;
+		p->names = xcalloc(p->names_alloc, sizeof(*p->names));
+		mask = p->names_alloc - 1;
+		for (size_t j = 0; j < old_alloc; j++) {
+			if (!old[j])
+				continue;
+			for (i = name_hash(old[j]) & mask; p->names[i]; i = (i + 1) & mask)
+				;
+			p->names[i] = old[j];
+		}
+		free(old);
+	}
+	mask = p->names_alloc - 1;
+	for (i = name_hash(s) & mask; p->names[i]; i = (i + 1) & mask)
+		if (!strcmp(p->names[i], s))
+			return (char *)p->names[i];
+	p->names[i] = dpool_strdup(p, s);
+	p->nnames++;
+	return (char *)p->names[i];
+}
+
+/* Keep `other` alive as long as `p`; `take` hands over a reference the caller has. */
+static void dpool_hold(struct dpool *p, struct dpool *other, bool take)
+{
+	struct dpool_hold *h;
+
+	for (h = p->holds; h; h = h->next) {
+		if (h->pool == other) {
+			if (take)
+				dpool_unref(other);
+			return;
+		}
+	}
+	h = dpool_alloc(p, sizeof(*h));
+	h->pool = other;
+	h->next = p->holds;
+	p->holds = h;
+	if (!take)
+		other->refs++;
+}
+
+/* Grow an array of `size`-byte items kept in the pool to hold one more. */
+static void *dpool_grow(struct dpool *p, void *v, size_t n, uint32_t *alloc, size_t size)
+{
+	void *nv;
+
+	if (n < *alloc)
+		return v;
+	*alloc = *alloc ? *alloc * 2 : 1;   /* most nodes have one or two */
+	nv = dpool_alloc(p, *alloc * size);
+	if (n)
+		memcpy(nv, v, n * size);
+	return nv;
+}
+
 /* ---- nodes ---- */
+
+static struct dnode *node_in(struct dpool *p, const char *type, const char *name)
+{
+	struct dnode *n = dpool_alloc(p, sizeof(*n));
+
+	memset(n, 0, sizeof(*n));
+	n->pool = p;
+	n->type = dpool_intern(p, type ? type : "");
+	n->name = name ? dpool_strdup(p, name) : NULL;
+	return n;
+}
 
 struct dnode *dnode_new(const char *type, const char *name)
 {
-	struct dnode *n = xcalloc(1, sizeof(*n));
+	struct dnode *n = node_in(dpool_new(), type, name);
 
-	n->type = xstrdup(type ? type : "");
-	n->name = name ? xstrdup(name) : NULL;
+	n->owns_pool = true;
 	return n;
 }
 
 void dnode_adopt(struct dnode *parent, struct dnode *kid)
 {
-	if (parent->nkids == parent->kids_alloc) {
-		parent->kids_alloc = parent->kids_alloc ? parent->kids_alloc * 2 : 4;
-		parent->kids = xrealloc(parent->kids, parent->kids_alloc * sizeof(*parent->kids));
+	if (kid->pool != parent->pool) {
+		dpool_hold(parent->pool, kid->pool, kid->owns_pool);
+		kid->owns_pool = false;
 	}
+	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, &parent->kids_alloc,
+	                          sizeof(*parent->kids));
 	parent->kids[parent->nkids++] = kid;
+}
+
+struct dnode *dnode_detach(struct dnode *parent, size_t i)
+{
+	struct dnode *kid;
+
+	if (i >= parent->nkids)
+		return NULL;
+	kid = parent->kids[i];
+	memmove(parent->kids + i, parent->kids + i + 1, (parent->nkids - i - 1) * sizeof(*parent->kids));
+	parent->nkids--;
+	if (!kid->owns_pool) {
+		kid->pool->refs++;
+		kid->owns_pool = true;
+	}
+	return kid;
 }
 
 struct dnode *dnode_add(struct dnode *parent, const char *type, const char *name)
 {
-	struct dnode *kid = dnode_new(type, name);
+	struct dnode *kid = node_in(parent->pool, type, name);
 
-	dnode_adopt(parent, kid);
+	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, &parent->kids_alloc,
+	                          sizeof(*parent->kids));
+	parent->kids[parent->nkids++] = kid;
 	return kid;
+}
+
+void dnode_set_name(struct dnode *n, const char *name)
+{
+	n->name = name ? dpool_strdup(n->pool, name) : NULL;
+}
+
+void dnode_set_nest_path(struct dnode *n, const char *path)
+{
+	n->nest_path = path ? dpool_strdup(n->pool, path) : NULL;
 }
 
 void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_t len)
 {
-	char *v = value ? xstrndup(value, len) : NULL;
+	char *v = value ? dpool_strndup(n->pool, value, len) : NULL;
 
 	for (size_t i = 0; i < n->nattrs; i++) {
 		if (!strcmp(n->attrs[i].name, name)) {
-			free(n->attrs[i].value);
 			n->attrs[i].value = v;
 			return;
 		}
 	}
-	if (n->nattrs == n->attrs_alloc) {
-		n->attrs_alloc = n->attrs_alloc ? n->attrs_alloc * 2 : 4;
-		n->attrs = xrealloc(n->attrs, n->attrs_alloc * sizeof(*n->attrs));
-	}
-	n->attrs[n->nattrs].name = xstrdup(name);
+	n->attrs = dpool_grow(n->pool, n->attrs, n->nattrs, &n->attrs_alloc, sizeof(*n->attrs));
+	n->attrs[n->nattrs].name = dpool_intern(n->pool, name);
 	n->attrs[n->nattrs].value = v;
 	n->nattrs++;
 }
@@ -62,10 +284,17 @@ void dnode_set_attr(struct dnode *n, const char *name, const char *value)
 	dnode_set_attrn(n, name, value, value ? strlen(value) : 0);
 }
 
+void dnode_replace_attr(struct dnode *n, size_t i, const char *name, const char *value)
+{
+	if (i >= n->nattrs)
+		return;
+	n->attrs[i].name = dpool_intern(n->pool, name);
+	n->attrs[i].value = value ? dpool_strdup(n->pool, value) : NULL;
+}
+
 void dnode_set_bodyn(struct dnode *n, const char *body, size_t len, const char *what)
 {
-	free(n->body);
-	n->body = body ? xstrndup(body, len) : NULL;
+	n->body = body ? dpool_strndup(n->pool, body, len) : NULL;
 	n->body_what = what;
 }
 
@@ -76,21 +305,10 @@ void dnode_set_body(struct dnode *n, const char *body, const char *what)
 
 void dnode_free(struct dnode *n)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		dnode_free(n->kids[i]);
-	for (size_t i = 0; i < n->nattrs; i++) {
-		free(n->attrs[i].name);
-		free(n->attrs[i].value);
+	if (n && n->owns_pool) {
+		n->owns_pool = false;
+		dpool_unref(n->pool);
 	}
-	free(n->kids);
-	free(n->attrs);
-	free(n->type);
-	free(n->name);
-	free(n->body);
-	free(n->nest_path);
-	free(n);
 }
 
 const char *dnode_attr(const struct dnode *n, const char *name)

@@ -187,13 +187,34 @@ static int parse_side(struct dnode **out, const struct diff_format *f, const str
 	return 0;
 }
 
-static void text_fallback(struct diff_result *r, const struct side *o, const struct side *n)
+/*
+ * Parse one side present in the pair; a side that parsed gives its decoded
+ * text back at once (the tree holds what is compared, and a text fallback
+ * decodes again), so the old side's text is gone before the new side is
+ * parsed.
+ */
+static void parse_present_side(struct dnode **out, bool *out_parsed, const struct diff_format *f,
+                               struct side *s, const char *label, char **reason)
+{
+	*out_parsed = !parse_side(out, f, s, label, reason);
+	if (*out_parsed)
+		buf_release(&s->text);
+}
+
+static void text_fallback(struct diff_result *r, struct side *o, struct side *n)
 {
 	struct buf patch = BUF_INIT;
 	size_t lo = 0, ln = 0;
-	const char *to = r->has_old ? side_text(o, &lo) : "", *tn = r->has_new ? side_text(n, &ln) : "";
+	const char *to, *tn;
 	struct dchange *c;
 
+	/* a side whose parse succeeded gave its text back (parse_present_side) */
+	if (r->has_old && !o->text.data && side_load(o, o->raw, o->raw_len))
+		return;
+	if (r->has_new && !n->text.data && side_load(n, n->raw, n->raw_len))
+		return;
+	to = r->has_old ? side_text(o, &lo) : "";
+	tn = r->has_new ? side_text(n, &ln) : "";
 	r->format = "text";
 	if (lo == ln && (!lo || !memcmp(to, tn, lo)))
 		return;
@@ -261,9 +282,9 @@ int diff_compare(struct diff_result **out, const char *path,
 	}
 	r->format = f->name;
 	if (r->has_old)
-		r->parsed_old = !parse_side(&to, f, &o, "old", &r->fallback_reason);
+		parse_present_side(&to, &r->parsed_old, f, &o, "old", &r->fallback_reason);
 	if (r->has_new)
-		r->parsed_new = !parse_side(&tn, f, &n, "new", &r->fallback_reason);
+		parse_present_side(&tn, &r->parsed_new, f, &n, "new", &r->fallback_reason);
 	if (r->fallback_reason) {
 		dnode_free(to);
 		dnode_free(tn);

@@ -12,7 +12,7 @@
  *
  * Nodes are borrowed from their document and live as long as it does.
  * Strings returned as `char *` are the caller's to free(); `const char *`
- * ones are borrowed.
+ * ones are borrowed and live as long as the document.
  *
  * Thread-safety: documents are independent; parsing is thread-safe.
  */
@@ -50,6 +50,8 @@ bool xml_node_has_elements(const struct xml_node *n);
 
 /* The value of attribute `name` (no namespace match), or NULL; caller frees. */
 char *xml_node_attr(const struct xml_node *n, const char *name);
+/* The same, borrowed from the document (no copy). */
+const char *xml_node_attr_ref(const struct xml_node *n, const char *name);
 
 /* All text and CDATA below the element, in document order; never NULL; caller frees. */
 char *xml_node_text(const struct xml_node *n);
@@ -62,6 +64,8 @@ const struct xml_attr *xml_attr_first(const struct xml_node *n);
 const struct xml_attr *xml_attr_next(const struct xml_attr *a);
 const char *xml_attr_name(const struct xml_attr *a);
 char *xml_attr_value(const struct xml_attr *a);
+/* The value borrowed from the document (no copy). */
+const char *xml_attr_value_ref(const struct xml_attr *a);
 
 /*
  * Generic conversion of one element (and its subtree) into a child of

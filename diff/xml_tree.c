@@ -99,8 +99,7 @@ static void demote_duplicates(struct named_kid *k, size_t n)
 			j++;
 		for (size_t m = i; j - i > 1 && m < j; m++) {
 			dnode_set_attr(k[m].n, k[m].id_attr, k[m].n->name);
-			free(k[m].n->name);
-			k[m].n->name = NULL;
+			dnode_set_name(k[m].n, NULL);
 		}
 		i = j;
 	}
@@ -122,8 +121,8 @@ static struct dnode *conv_named(struct dnode *parent, const struct xml_node *el,
 {
 	const struct xml_attr *a;
 	const struct xml_node *c;
-	const char *id_name = NULL;
-	char *id = NULL, *text;
+	const char *id_name = NULL, *id = NULL;
+	char *text;
 	struct dnode *n;
 	struct named_kid *named = NULL;
 	size_t nnamed = 0, named_alloc = 0;
@@ -134,23 +133,19 @@ static struct dnode *conv_named(struct dnode *parent, const struct xml_node *el,
 		return NULL;
 	if (cv->id_attrs) {
 		for (const char *const *p = cv->id_attrs; *p && !id; p++) {
-			id = xml_node_attr(el, *p);
+			id = xml_node_attr_ref(el, *p);
 			id_name = *p;
 		}
 	}
 	n = dnode_add(parent, xml_node_name(el), id);
 	if (id)
 		*out_id_attr = id_name;
-	free(id);
 	for (a = xml_attr_first(el); a; a = xml_attr_next(a)) {
 		const char *an = xml_attr_name(a);
-		char *v;
 
 		if ((id_name && n->name && !strcmp(an, id_name)) || xml_in_list(cv->drop_attrs, an))
 			continue;
-		v = xml_attr_value(a);
-		dnode_set_attr(n, an, v);
-		free(v);
+		dnode_set_attr(n, an, xml_attr_value_ref(a));
 	}
 	if (depth >= XML_MAX_DEPTH)
 		return n;

@@ -21,7 +21,9 @@
 #include "core/merkle.h"
 #include "core/signednote.h"
 #include "core/tar.h"
+#include "core/timeutil.h"
 #include "domain/checklist.h"
+#include "domain/incidents.h"
 #include "storage/gitbundle.h"
 
 #define BUNDLE_MAX_FILES 10000
@@ -228,8 +230,10 @@ struct vctx {
 	unsigned failed;
 	const struct bundle_files *fs;
 	unsigned char pub[CRYPTO_ED25519_PUB_LEN];
-	const char *key;             /* the change's key, from change.json */
+	const char *key;             /* the change's key (change.json) or the incident's (incident.json) */
+	const char *kind;            /* "change" or "incident": whose bundle, the statements' key field */
 	json_t *change;
+	json_t *incident;            /* incident.json of an incident's bundle, else NULL */
 	json_t *bundles;             /* {asset path: {commit: tree}} */
 	json_t *listed;              /* {name: true} of every file the manifest lists */
 };
@@ -383,6 +387,20 @@ static bool unhex32(merkle_hash out, const json_t *s)
 	       crypto_unhex(out, 32, json_string_value(s)) == 0;
 }
 
+/* Does incident.json link audit event `seq`? */
+static bool linked(struct vctx *v, json_int_t seq)
+{
+	const json_t *l;
+	char ref[24];
+	size_t i;
+
+	snprintf(ref, sizeof(ref), "%" JSON_INTEGER_FORMAT, seq);
+	json_array_foreach(json_object_get(v->incident, "links"), i, l)
+		if (!strcmp(jstr(l, "kind"), "audit_event") && !strcmp(jstr(l, "ref"), ref))
+			return true;
+	return false;
+}
+
 static void check_events(struct vctx *v)
 {
 	const struct bundle_file *ev = bundle_files_get(v->fs, "audit/events.jsonl");
@@ -416,8 +434,12 @@ static void check_events(struct vctx *v)
 			fail(v, "event line %zu: not an event, or its proof is not for it", i + 1);
 			goto next;
 		}
-		if (otype && oid && !strcmp(otype, "change") && v->key && strcmp(oid, v->key))
+		if (otype && oid && !strcmp(otype, v->kind) && v->key && strcmp(oid, v->key) &&
+		    !(v->incident && linked(v, seq)))
 			fail(v, "event %" JSON_INTEGER_FORMAT ": it is about %s, not %s", seq, oid, v->key);
+		else if (v->incident && !(otype && oid && !strcmp(otype, "incident")) && !linked(v, seq))
+			fail(v, "event %" JSON_INTEGER_FORMAT ": it is neither about %s nor linked by it", seq,
+			     v->key ? v->key : "the incident");
 		if (!unhex32(prev, json_object_get(p, "prev_hash")) ||
 		    !unhex32(want, json_object_get(p, "event_hash")) || !json_is_array(pr) ||
 		    json_array_size(pr) > MERKLE_MAX_PROOF) {
@@ -521,9 +543,9 @@ static json_t *statement(struct vctx *v, const char *name, const char *ptype)
 		fail(v, "statement: %s is not an in-toto Statement v1 of type %s", name, ptype);
 		goto bad;
 	}
-	if (!v->key || strcmp(jstr(pred, "change"), v->key)) {
-		fail(v, "statement: %s belongs to %s, not to %s", name, jstr(pred, "change"),
-		     v->key ? v->key : "this change");
+	if (!v->key || strcmp(jstr(pred, v->kind), v->key)) {
+		fail(v, "statement: %s belongs to %s, not to %s", name, jstr(pred, v->kind),
+		     v->key ? v->key : "this bundle's record");
 		goto bad;
 	}
 	json_array_foreach(json_object_get(st, "subject"), i, s) {
@@ -752,6 +774,85 @@ static void check_policy(struct vctx *v)
 }
 
 /*
+ * An incident's bundle: every report listed in incident.json is a file
+ * under reports/ of the recorded size and SHA-256 and no other file is
+ * there; every review has its verified statement and no other statement
+ * is there; the deadlines are the ones its records give as of
+ * deadlines_as_of (domain/incidents.h), each printed.
+ */
+static void check_incident(struct vctx *v)
+{
+	const json_t *inc = v->incident, *x, *pred, *stored = json_object_get(inc, "deadlines");
+	json_t *seen = json_object(), *st, *mine = NULL;
+	char name[96], hex[2 * CRYPTO_SHA256_LEN + 1], norm[TIME_RFC3339_INPUT_LEN];
+	unsigned bad = v->failed;
+	int64_t as_of = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(inc, "reports"), i, x) {
+		const char *file = jstr(x, "file");
+		const struct bundle_file *f = bundle_files_get(v->fs, file);
+		const json_t *size = json_object_get(x, "size");
+
+		if (strncmp(file, "reports/", 8) || strchr(file + 8, '/') || !f) {
+			fail(v, "report %" JSON_INTEGER_FORMAT ": its document %s is missing from the bundle",
+			     json_integer_value(json_object_get(x, "id")), *file ? file : "(none)");
+			continue;
+		}
+		json_object_set_new(seen, file, json_true());
+		crypto_sha256_hex(hex, f->data, f->len);
+		if (strcmp(hex, jstr(x, "sha256")))
+			fail(v, "report %s: its SHA-256 is not the one incident.json records", file);
+		if (!json_is_integer(size) || (uint64_t)json_integer_value(size) != (uint64_t)f->len)
+			fail(v, "report %s: %zu bytes, not the size incident.json records", file, f->len);
+	}
+	json_array_foreach(json_object_get(inc, "reviews"), i, x) {
+		snprintf(name, sizeof(name), "statements/review-%" JSON_INTEGER_FORMAT ".dsse.json",
+			 json_integer_value(json_object_get(x, "id")));
+		json_object_set_new(seen, name, json_true());
+		if (!(st = statement(v, name, BUNDLE_PRED_REVIEW)))
+			continue;
+		pred = json_object_get(st, "predicate");
+		if (strcmp(jstr(pred, "content_sha256"), jstr(x, "content_sha256")) ||
+		    strcmp(jstr(pred, "meaning"), jstr(x, "meaning")) || strcmp(jstr(pred, "signer"), jstr(x, "signer")) ||
+		    strcmp(jstr(pred, "signed_at"), jstr(x, "signed_at")))
+			fail(v, "statement: %s does not match review %" JSON_INTEGER_FORMAT " of incident.json", name,
+			     json_integer_value(json_object_get(x, "id")));
+		json_decref(st);
+	}
+	for (i = 0; i < v->fs->n; i++) {
+		const char *fn = v->fs->v[i].name;
+
+		if ((!strncmp(fn, "reports/", 8) || !strncmp(fn, "statements/", 11)) && !json_object_get(seen, fn))
+			fail(v, "%s is not about any report or review of incident.json", fn);
+		else if (!strncmp(fn, "git/", 4) || !strncmp(fn, "tests/", 6) || !strcmp(fn, "change.json"))
+			fail(v, "%s does not belong in an incident's bundle", fn);
+	}
+	if (v->failed == bad)
+		ok(v, "reports and reviews: %zu documents of the recorded size and SHA-256, %zu signed reviews",
+		   json_array_size(json_object_get(inc, "reports")), json_array_size(json_object_get(inc, "reviews")));
+
+	if (!time_parse_rfc3339(&as_of, norm, jstr(inc, "deadlines_as_of")) ||
+	    dom_incident_deadlines(&mine, inc, as_of)) {
+		fail(v, "deadlines: incident.json has no readable deadlines_as_of");
+		goto out;
+	}
+	json_array_foreach(mine, i, x)
+		buf_addf(v->rep, "%-6s%s (%s) due %s: %s%s%s\n", jstr(x, "status"), jstr(x, "obligation"),
+			 jstr(x, "article"), json_is_string(json_object_get(x, "due_at")) ? jstr(x, "due_at") : "not yet known",
+			 jstr(x, "basis"), json_is_string(json_object_get(x, "sent_at")) ? "; sent " : "",
+			 jstr(x, "sent_at"));
+	if (!json_equal(stored, mine))
+		fail(v, "deadlines: the deadlines in incident.json are not the ones its records give");
+	else
+		ok(v, "deadlines: %zu, as of %s, are the ones its records give", json_array_size(mine),
+		   jstr(inc, "deadlines_as_of"));
+out:
+	json_decref(mine);
+	json_decref(seen);
+}
+
+/*
  * The control checklist: decided again from the bundle's own records
  * (change.json without its checklist, audit/events.jsonl,
  * audit/proofs.json and audit/checkpoint) by the function the server used, printed control by
@@ -835,6 +936,21 @@ int bundle_verify(struct buf *report, const void *tar, size_t len, const unsigne
 		skip(&v, "key: using the bundle's own trust/server.pub; pin the server's key with --trust");
 	}
 	check_manifest(&v);
+	if (bundle_files_get(&fs, "incident.json")) {
+		/* an incident's bundle: the same format, its own record and checks */
+		v.kind = "incident";
+		v.incident = parse_json(bundle_files_get(&fs, "incident.json"));
+		v.key = json_string_value(json_object_get(v.incident, "key"));
+		if (!v.key || strncmp(v.key, "INC-", 4))
+			fail(&v, "incident.json: missing or not an incident");
+		else
+			ok(&v, "incident.json: %s", v.key);
+		check_events(&v);
+		if (v.incident)
+			check_incident(&v);
+		goto out;
+	}
+	v.kind = "change";
 	v.change = parse_json(bundle_files_get(&fs, "change.json"));
 	v.key = json_string_value(json_object_get(v.change, "key"));
 	if (!v.key)
@@ -854,6 +970,7 @@ out:
 		 v.failed);
 	rc = report->cap && report->len + 1 >= report->cap ? OTCM_ETOOBIG : v.failed ? OTCM_EAUTH : 0;
 	json_decref(v.change);
+	json_decref(v.incident);
 	json_decref(v.bundles);
 	json_decref(v.listed);
 	bundle_files_release(&fs);

@@ -15,6 +15,12 @@
  * files give the same bytes.  domain/evidence.h gathers a change's records
  * into such a set.
  *
+ * An incident's bundle has the same format with incident.json instead of
+ * change.json, reports/ID-NAME (each report's document) instead of
+ * diffs/, tests/ and git/, and statements/review-ID.dsse.json; the
+ * verifier tells them apart by incident.json and checks each report's
+ * SHA-256 and the NIS2 deadlines again (docs/incidents.md).
+ *
  * This module reads bytes only and touches no database, so the offline
  * verifier runs anywhere (`otcm verify`, tests/fuzz/fuzz_bundle.c).  It
  * sits in domain/ because the verifier re-checks the change process's
@@ -41,6 +47,7 @@
 #define BUNDLE_PRED_SIGNATURE "urn:otcm:evidence:signature:v1"
 #define BUNDLE_PRED_RUN "urn:otcm:evidence:test-run:v1"
 #define BUNDLE_PRED_DEPLOYMENT "urn:otcm:evidence:deployment:v1"
+#define BUNDLE_PRED_REVIEW "urn:otcm:evidence:incident-review:v1"
 
 struct bundle_file {
 	char *name;

@@ -15,13 +15,17 @@
 
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
+#include "domain/assessments.h"
 #include "domain/auth.h"
+#include "domain/inventory.h"
 #include "domain/readbacks.h"
 #include "domain/signing.h"
 #include "storage/assets.h"
 #include "storage/audit.h"
 #include "storage/deployments.h"
+#include "storage/firmware.h"
 #include "storage/repo.h"
 #include "storage/repo_release.h"
 #include "storage/users.h"
@@ -608,11 +612,70 @@ out:
 	return rc;
 }
 
+/*
+ * A firmware update's release conditions (rules_firmware_release) on c,
+ * the change locked: *out gets the change's updates ([] for a change that
+ * updates no firmware), the caller's.
+ */
+static int firmware_release_check(json_t **out, struct db_conn *c, int64_t change_id)
+{
+	struct rules_firmware *fw;
+	json_t *list = NULL, *x, *pkg;
+	size_t i;
+	int rc;
+
+	if ((rc = firmware_list(&list, c, change_id)))
+		return rc;
+	fw = xcalloc(json_array_size(list) + 1, sizeof(*fw));
+	json_array_foreach(list, i, x) {
+		pkg = json_object_get(x, "package");
+		fw[i].asset_id = json_integer_value(json_object_get(x, "asset_id"));
+		fw[i].before = json_string_value(json_object_get(x, "before"));
+		fw[i].after = json_string_value(json_object_get(x, "after"));
+		fw[i].package_sha256 = json_string_value(json_object_get(pkg, "sha256"));
+		fw[i].advisory = json_string_value(json_object_get(x, "advisory"));
+	}
+	rc = rules_firmware_release(fw, json_array_size(list));
+	free(fw);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
+/*
+ * Each released firmware update's after-firmware into its asset's inventory
+ * (source "change"), and its advisory's assessment on the asset marked fixed
+ * by the change (domain/assessments.h).
+ */
+static int firmware_released(const struct dom *d, struct db_conn *c, const char *key, const json_t *updates)
+{
+	const json_t *x;
+	size_t i;
+	int rc;
+
+	json_array_foreach(updates, i, x) {
+		struct inv_observation obs;
+		char aid[24];
+
+		memset(&obs, 0, sizeof(obs));
+		obs.firmware = json_string_value(json_object_get(x, "after"));
+		snprintf(aid, sizeof(aid), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(x, "asset_id")));
+		if ((rc = dom_inventory_observe(d, c, aid, &obs, "change", key)) ||
+		    (rc = dom_assessment_fixed_by_change(d, c, json_string_value(json_object_get(x, "advisory")), aid,
+							 key)))
+			return rc;
+	}
+	return 0;
+}
+
 int dom_change_release(json_t **out, const struct dom *d, const char *key, const json_t *in)
 {
 	static const char *const fields[] = { "password", "totp_code", "reason", NULL };
 	json_t *body = body_of(in), *content = NULL, *trees = NULL, *sig = NULL;
-	json_t *after = NULL, *before = NULL, *moved = NULL;
+	json_t *after = NULL, *before = NULL, *moved = NULL, *firmware = NULL;
 	struct db_conn *c = NULL;
 	struct dom_change_state ch;
 	struct repo_signature who;
@@ -629,7 +692,8 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	    (rc = json_get_str(body, "totp_code", false, &code)))
 		goto out;
 	if ((rc = dom_begin(&c, d)) || (rc = dom_change_lock(&ch, d, c, key)) ||
-	    (rc = dom_reauth(&method, d, c, password, code)) || (rc = rules_can_release(&ch.view)))
+	    (rc = dom_reauth(&method, d, c, password, code)) || (rc = rules_can_release(&ch.view)) ||
+	    (rc = firmware_release_check(&firmware, c, ch.id)))
 		goto out;
 	if ((rc = users_by_id(&u, d->arena, c, d->who->user_id, false)))
 		goto out;
@@ -651,10 +715,15 @@ int dom_change_release(json_t **out, const struct dom *d, const char *key, const
 	if ((rc = changes_get(&content, c, ch.id)))
 		goto out;
 	json_object_set(content, "release", moved);
+	/* the released signature binds a firmware update's facts and the package's SHA-256 */
+	if (json_array_size(firmware))
+		json_object_set(content, "firmware", firmware);
 	if ((rc = dom_signing_write(&sig, d, c, ch.id, 0, "released", method, content, trees)))
 		goto out;
 	before = json_pack("{s:s}", "state", ch.facts.state);
-	if ((rc = changes_set_state(c, ch.id, "released")) || (rc = changes_get(&after, c, ch.id)))
+	/* a firmware update's after-firmware is what the asset runs now */
+	if ((rc = changes_set_state(c, ch.id, "released")) || (rc = firmware_released(d, c, ch.key, firmware)) ||
+	    (rc = changes_get(&after, c, ch.id)))
 		goto out;
 	json_object_set(after, "release", moved);
 	json_object_set(after, "signature", sig);
@@ -673,6 +742,7 @@ out:
 	json_decref(before);
 	json_decref(after);
 	json_decref(moved);
+	json_decref(firmware);
 	return rc;
 }
 

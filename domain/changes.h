@@ -88,10 +88,12 @@ int dom_change_deploy(json_t **out, const struct dom *d, const char *key, const 
 /*
  * Release change `key` (OP_CHANGE_RELEASE: approvers and administrators):
  * the actor re-authenticates (`in.password`, `in.totp_code`), the change
- * meets rules_can_release(), main of every affected asset moves to the
- * change branch head (fast-forward, or a merge keeping the approved tree)
- * and is tagged with the key, the released signature is written, and the
- * change becomes released, all in one transaction.  *out gets the change
+ * meets rules_can_release() and, when it updates firmware,
+ * rules_firmware_release() (its facts: domain/firmware.h), main of every affected
+ * asset moves to the change branch head (fast-forward, or a merge keeping
+ * the approved tree) and is tagged with the key, the released signature is
+ * written, each firmware update's after-firmware goes into its asset's
+ * inventory, and the change becomes released, all in one transaction.  *out gets the change
  * with "release" (per asset {asset, path, old_main, main, tree, how, tag})
  * and "signature".
  */

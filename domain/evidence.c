@@ -14,13 +14,17 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 #include "domain/bundle.h"
 #include "domain/checklist.h"
+#include "domain/incidents.h"
 #include "domain/readbacks.h"
 #include "domain/version_diff.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
 #include "storage/evidence.h"
+#include "storage/firmware.h"
+#include "storage/incidents.h"
 #include "storage/repo.h"
 #include "storage/runs.h"
 #include "web/html.h"
@@ -726,7 +730,7 @@ static const char README_FMT[] =
 static int load_records(json_t **out_full, json_t **out_versions, struct bundle_files *fs, struct db_conn *c,
 			int64_t change_id, bool attachments)
 {
-	json_t *full = NULL, *versions = NULL, *run = NULL, *r;
+	json_t *full = NULL, *versions = NULL, *run = NULL, *r, *firmware = NULL;
 	char name[64];
 	size_t i;
 	int rc;
@@ -745,6 +749,10 @@ static int load_records(json_t **out_full, json_t **out_versions, struct bundle_
 		run = NULL;
 	}
 	json_object_set(full, "versions", versions);
+	/* a firmware update's facts: before and after, the advisory, the vendor's files by SHA-256 */
+	if ((rc = firmware_list(&firmware, c, change_id)))
+		goto out;
+	json_object_set_new(full, "firmware", firmware);
 	*out_full = full;
 	full = NULL;
 	*out_versions = versions;
@@ -1016,6 +1024,171 @@ out:
 	if (rc) {
 		buf_release(out);
 		rc = dom_refused(d, &c, "evidence.export", "evidence", key, rc);
+	}
+	json_decref(after);
+	checkpoint_free(cp);
+	free(seqs);
+	dom_end(c);
+	return rc;
+}
+
+/* ---- an incident's evidence ---- */
+
+static const char INCIDENT_README_FMT[] =
+	"Evidence bundle of incident %s\n"
+	"===============================\n"
+	"\n"
+	"Made by otcm in the format of its change bundles, checked the same way:\n"
+	"`otcm verify THIS.tar [--trust server.pub]` runs every check and exits\n"
+	"non-zero on any failure; steps 1, 2, 4, 5 and 6 of a change bundle's\n"
+	"README hold for stock tools as they are.\n"
+	"\n"
+	"Files\n"
+	"  incident.json          the incident: what, when detected and judged\n"
+	"                         significant (server time), affected assets, each\n"
+	"                         report sent (authority, time, who, document name,\n"
+	"                         size and SHA-256, and \"file\", its name here), links\n"
+	"                         to audit events, changes and test runs, the signed\n"
+	"                         review, and \"deadlines\": NIS2 Art. 23(4) as of\n"
+	"                         \"deadlines_as_of\", the time of its newest event\n"
+	"  reports/ID-NAME        the document of report ID exactly as recorded\n"
+	"  statements/review-ID.dsse.json\n"
+	"                         an in-toto Statement v1 per review signature in a\n"
+	"                         DSSE envelope signed with the server's key\n"
+	"  audit/events.jsonl     the incident's audit events and the events it links\n"
+	"  audit/proofs.json      per event: prev_hash, event_hash, inclusion proof\n"
+	"  audit/checkpoint       the signed checkpoint (C2SP signed note)\n"
+	"  trust/server.pub       the server's public key (PEM)\n"
+	"  MANIFEST.sha256        SHA-256 of every other file (sha256sum format)\n"
+	"  MANIFEST.sha256.sig    raw 64-byte Ed25519 signature of MANIFEST.sha256\n"
+	"\n"
+	"A report's document: sha256sum reports/ID-NAME equals the report's\n"
+	"sha256 in incident.json.  The deadlines: otcm verify computes them again\n"
+	"from significant_at, closed_at and the reports' times and refuses an\n"
+	"incident.json whose deadlines differ.\n";
+
+/* reports/<id>-<name>: the name with every byte but A-Z a-z 0-9 . _ - as '_'. */
+static void report_file(char *out, size_t n, const json_t *r)
+{
+	const char *fn = jstr(r, "filename");
+	char safe[101];
+	size_t j = 0;
+
+	for (; *fn && j < sizeof(safe) - 1; fn++) {
+		char ch = *fn;
+		bool keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			    ch == '.' || ch == '_' || ch == '-';
+
+		safe[j++] = keep ? ch : '_';
+	}
+	safe[j] = '\0';
+	snprintf(out, n, "reports/%" JSON_INTEGER_FORMAT "-%s", json_integer_value(json_object_get(r, "id")),
+		 j ? safe : "report");
+}
+
+static int build_incident(struct buf *out, struct db_conn *c, const struct crypto_ed25519_key *key,
+			  int64_t id, uint64_t tree_size)
+{
+	struct bundle_files fs = { 0 };
+	struct buf readme = BUF_INIT, events = BUF_INIT;
+	json_t *inc = NULL, *proofs = NULL, *deadlines = NULL, *r, *pred;
+	int64_t *seqs = NULL, mtime = 0;
+	size_t nseqs = 0, i;
+	char key_text[32], name[160], as_of[TIME_RFC3339_LEN];
+	int rc;
+
+	snprintf(key_text, sizeof(key_text), "INC-%" PRId64, id);
+	if ((rc = incidents_get(&inc, c, id)) || (rc = incidents_event_seqs(&seqs, &nseqs, &mtime, c, id)))
+		goto out;
+	json_object_del(inc, "now");
+	json_array_foreach(json_object_get(inc, "reports"), i, r) {
+		void *data = NULL;
+		size_t len = 0;
+		json_t *meta = NULL;
+
+		if ((rc = incidents_report_content(&data, &len, &meta, c, id,
+						   json_integer_value(json_object_get(r, "id")))))
+			goto out;
+		json_decref(meta);
+		report_file(name, sizeof(name), r);
+		bundle_files_take(&fs, name, data, len);
+		json_object_set_new(r, "file", json_string(name));
+	}
+	/* the deadlines as of the newest event: the same bytes while nothing happens */
+	time_format_rfc3339(as_of, mtime * 1000000);
+	if ((rc = dom_incident_deadlines(&deadlines, inc, mtime * 1000000)))
+		goto out;
+	json_object_set_new(inc, "deadlines_as_of", json_string(as_of));
+	json_object_set(inc, "deadlines", deadlines);
+	bundle_files_add_json(&fs, "incident.json", inc);
+	json_array_foreach(json_object_get(inc, "reviews"), i, r) {
+		json_t *subjects = json_pack("[{s:s, s:{s:s}}]", "name", "signed-content", "digest", "sha256",
+					     jstr(r, "content_sha256"));
+
+		pred = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "incident", key_text,
+				 "review_id", json_object_get(r, "id"), "meaning", jstr(r, "meaning"),
+				 "signer", jstr(r, "signer"), "printed_name", jstr(r, "printed_name"),
+				 "role", jstr(r, "role"), "signed_at", jstr(r, "signed_at"),
+				 "reauthenticated_with", jstr(r, "reauthenticated_with"),
+				 "content_sha256", jstr(r, "content_sha256"));
+		snprintf(name, sizeof(name), "statements/review-%" JSON_INTEGER_FORMAT ".dsse.json",
+			 json_integer_value(json_object_get(r, "id")));
+		if ((rc = add_statement(&fs, name, dsse_statement(subjects, BUNDLE_PRED_REVIEW, pred), key)))
+			goto out;
+	}
+	if ((rc = add_audit(&events, &proofs, &fs, c, seqs, nseqs, tree_size)) ||
+	    (rc = buf_addf(&readme, INCIDENT_README_FMT, key_text)))
+		goto out;
+	bundle_files_add(&fs, "README.txt", readme.data, readme.len);
+	rc = bundle_seal(out, &fs, key, mtime);
+out:
+	buf_release(&readme);
+	buf_release(&events);
+	json_decref(proofs);
+	json_decref(deadlines);
+	json_decref(inc);
+	bundle_files_release(&fs);
+	free(seqs);
+	return rc;
+}
+
+int dom_incident_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
+				 const struct dom *d, const char *key)
+{
+	struct checkpoint *cp = NULL;
+	struct db_conn *c = NULL;
+	json_t *after = NULL;
+	int64_t id, *seqs = NULL, at;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_INCIDENT_EVIDENCE)))
+		return rc;
+	if (!d->key || !d->origin)
+		return err_set(OTCM_EINTERNAL, NULL, "no signing key to sign evidence with");
+	buf_init(out, 2 * d->cfg->max_upload_bytes);
+	if ((rc = dom_incident_parse_key(&id, key)) || (rc = dom_conn(&c, d)) ||
+	    (rc = incidents_event_seqs(&seqs, &n, &at, c, id)))
+		goto out;
+	if (n == 0) {
+		rc = err_set(OTCM_ENOTFOUND, "key", "incident %s has no audit events", key);
+		goto out;
+	}
+	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, (uint64_t)seqs[n - 1]);
+	if (rc == OTCM_ERULE)
+		err_set_rule("audit-trail-intact");
+	if (rc || (rc = db_begin_snapshot(c, false)) || (rc = build_incident(out, c, d->key, id, cp->tree_size)))
+		goto out;
+	crypto_sha256_hex(out_sha256, out->data, out->len);
+	after = json_pack("{s:s, s:I, s:I}", "sha256", out_sha256, "bytes", (json_int_t)out->len,
+			  "checkpoint_tree_size", (json_int_t)cp->tree_size);
+	if ((rc = dom_audit(d, c, "incident.evidence", "evidence", key, NULL, after, NULL)) ||
+	    (rc = dom_commit(c)))
+		goto out;
+out:
+	if (rc) {
+		buf_release(out);
+		rc = dom_refused(d, &c, "incident.evidence", "evidence", key, rc);
 	}
 	json_decref(after);
 	checkpoint_free(cp);

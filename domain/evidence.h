@@ -33,6 +33,19 @@ int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN +
 			const struct dom *d, const char *key);
 
 /*
+ * The evidence bundle of incident `key` ("INC-n", OP_INCIDENT_EVIDENCE)
+ * into out, as dom_evidence_export() does for a change and in the same
+ * format (domain/bundle.h; docs/incidents.md lists its files):
+ * incident.json (the record with its reporting deadlines as of its newest
+ * event), reports/ID-NAME (each report's document as sent), the
+ * incident's audit events and those it links with their inclusion proofs,
+ * a DSSE statement per review signature, sealed with the server's key.
+ * Audited as incident.evidence.  Errors as dom_evidence_export().
+ */
+int dom_incident_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
+				 const struct dom *d, const char *key);
+
+/*
  * Building blocks of the operations that carry bundles or checklists of
  * several changes (domain/samples.h, domain/reports.h), which check
  * permission and write their audit event themselves; none of these does.

@@ -11,6 +11,8 @@
 #define ADMIN ROLE_ADMIN
 #define ENG (ROLE_ENGINEER | ROLE_ADMIN)
 #define QA (ROLE_QA | ROLE_ADMIN)
+/* who handles incidents: everyone in the change process but the auditor */
+#define INC (ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN)
 
 static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_NONE] = { "none", 0, "nothing" },
@@ -56,6 +58,8 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_RUN_STEP] = { "run.step", QA, "record a test step" },
 	[OP_RUN_ATTACH] = { "run.attach", QA, "attach evidence to a test step" },
 	[OP_RUN_SIGN] = { "run.sign", QA, "sign a test run" },
+	[OP_CHANGE_FIRMWARE] = { "change.firmware", ENG, "record a firmware update's before, after and advisory" },
+	[OP_CHANGE_FIRMWARE_FILE] = { "change.firmware-file", ENG, "upload a firmware update's vendor package" },
 
 	[OP_EVIDENCE_EXPORT] = { "evidence.export", READERS, "export a change's evidence" },
 	[OP_REPORT_READ] = { "report.read", READERS, "read reports" },
@@ -86,6 +90,14 @@ static const struct dom_op_info ops[OP_COUNT] = {
 	[OP_ASSESSMENT_SIGN] = { "assessment.sign", ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER,
 				 "sign an assessment of an advisory" },
 	[OP_EXPOSURE_EXPORT] = { "exposure.export", READERS, "export an SBOM or VEX document" },
+
+	[OP_INCIDENT_CREATE] = { "incident.create", INC, "record an incident" },
+	[OP_INCIDENT_READ] = { "incident.read", READERS, "read incidents" },
+	[OP_INCIDENT_UPDATE] = { "incident.update", INC, "change or close an incident" },
+	[OP_INCIDENT_REPORT] = { "incident.report", INC, "record a report sent to an authority" },
+	[OP_INCIDENT_LINK] = { "incident.link", INC, "link an incident to events, changes and runs" },
+	[OP_INCIDENT_REVIEW] = { "incident.review", ROLE_APPROVER, "sign an incident's post-incident review" },
+	[OP_INCIDENT_EVIDENCE] = { "incident.evidence", READERS, "export an incident's evidence" },
 };
 
 const struct dom_op_info *dom_op_info(enum dom_op op)

@@ -14,6 +14,7 @@
 #include "domain/drills.h"
 #include "domain/readbacks.h"
 #include "domain/evidence.h"
+#include "domain/incidents.h"
 #include "storage/advisories.h"
 #include "storage/changes.h"
 #include "storage/checkpoint.h"
@@ -109,6 +110,30 @@ static int add_checkpoints(json_t *into, struct db_conn *c, uint64_t start, uint
 	return 0;
 }
 
+/* The incidents the period concerns with their NIS2 deadlines (domain/incidents.h), as "incidents". */
+static int add_incident_population(json_t *report, struct db_conn *c, const struct period *p)
+{
+	json_t *incidents = NULL;
+	int rc;
+
+	if ((rc = dom_incident_population(&incidents, c, p->from, p->to)))
+		return rc;
+	json_object_set_new(report, "incidents", incidents);
+	return 0;
+}
+
+/* Incident reports overdue at the period's end or sent late within it, as "overdue_incident_reports". */
+static int add_incident_exceptions(json_t *report, struct db_conn *c, const struct period *p)
+{
+	json_t *overdue = NULL;
+	int rc;
+
+	if ((rc = dom_incident_exceptions(&overdue, c, p->from, p->to)))
+		return rc;
+	json_object_set_new(report, "overdue_incident_reports", overdue);
+	return 0;
+}
+
 int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *c, const char *from,
 			     const char *to)
 {
@@ -124,7 +149,7 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
 	/* restore drills of the period: SOC 2 A1.3 evidence beside the changes */
 	report = json_pack("{s:s, s:s, s:O, s:O}", "from", p.from, "to", p.to, "items", items,
 			   "restore_drills", drills);
-	if ((rc = add_checkpoints(report, c, start, end)))
+	if ((rc = add_incident_population(report, c, &p)) || (rc = add_checkpoints(report, c, start, end)))
 		goto out;
 	*out = report;
 	report = NULL;
@@ -252,6 +277,8 @@ int dom_report_exceptions(json_t **out, const struct dom *d, const char *from, c
 	json_object_set_new(report, "affected_assessments", affected);
 	json_object_set_new(report, "overdue_assessments", overdue);
 	affected = overdue = NULL;
+	if ((rc = add_incident_exceptions(report, c, &p)))
+		goto out;
 	after = json_pack("{s:s, s:s, s:I, s:I}", "from", p.from, "to", p.to,
 			  "start_tree_size", (json_int_t)start, "end_tree_size", (json_int_t)end);
 	json_object_foreach(report, k, v)

@@ -28,6 +28,8 @@
 /*
  * The population of the period [from, to): {from, to, items,
  * restore_drills (the drills recorded in the period, domain/drills.h),
+ * incidents (those detected in the period or whose reporting ran in it,
+ * with their deadlines as of `to`, domain/incidents.h),
  * start_checkpoint, end_checkpoint, consistency_proof}.  from and to are
  * RFC 3339 dates or date-times as given (core/timeutil.h,
  * time_parse_rfc3339), from not after to; they come back normalised.
@@ -52,7 +54,9 @@ int dom_report_population_in(json_t **out, const struct dom *d, struct db_conn *
  * deployments_without_approval, overdue_emergency_changes,
  * refused_self_approvals, stale_approvals, readback_mismatches,
  * releases_outside_window, missing_restore_drills (none passed within
- * --drill-max-age-days before `to`), affected_assessments and
+ * --drill-max-age-days before `to`), overdue_incident_reports (NIS2
+ * reports overdue at `to` or sent late in the period, domain/incidents.h),
+ * affected_assessments and
  * overdue_assessments (advisories: assets assessed affected, and matches
  * past their due date without a fixed or not_affected assessment, as they
  * stand now up to `to`; storage/advisories.h), control_effectiveness (per control of

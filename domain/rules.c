@@ -325,3 +325,46 @@ int rules_can_edit(int state, bool has_reason, bool touches_assets, bool touches
 			      "affected assets change only before the change is authorised");
 	return 0;
 }
+
+/* ---- controlled firmware updates ---- */
+
+int rules_firmware_record(int state)
+{
+	if (rules_state_final(state))
+		return refuse("firmware-change-finished", NULL,
+			      "the change has ended: its firmware update can no longer be recorded");
+	return 0;
+}
+
+int rules_firmware_release(const struct rules_firmware *fw, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct rules_firmware *f = &fw[k];
+		const char *rule = NULL, *what = NULL;
+
+		if (!f->before || !*f->before) {
+			rule = "firmware-before-missing";
+			what = "the firmware read before the update is not recorded";
+		} else if (!f->after || !*f->after) {
+			rule = "firmware-after-missing";
+			what = "the firmware read after the update is not recorded";
+		} else if (!strcmp(f->before, f->after)) {
+			rule = "firmware-unchanged";
+			what = "the firmware read after the update is the one read before it";
+		} else if (!f->package_sha256) {
+			rule = "firmware-package-missing";
+			what = "the vendor's firmware package is not uploaded";
+		} else if (!f->advisory || !*f->advisory) {
+			rule = "firmware-advisory-missing";
+			what = "the advisory the update addresses is not recorded";
+		}
+		if (rule) {
+			err_set(OTCM_ERULE, NULL, "asset %" PRId64 ": %s", f->asset_id, what);
+			err_set_rule(rule);
+			return OTCM_ERULE;
+		}
+	}
+	return 0;
+}

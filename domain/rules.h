@@ -144,4 +144,32 @@ int rules_can_release(const struct rules_change *ch);
  */
 int rules_can_edit(int state, bool has_reason, bool touches_assets, bool touches_type);
 
+/* ---- controlled firmware updates (domain/firmware.h) ---- */
+
+/* What a firmware update of one affected asset has recorded (strings NULL when not). */
+struct rules_firmware {
+	int64_t asset_id;
+	const char *before;            /* the firmware read before the update */
+	const char *after;             /* and after it */
+	const char *package_sha256;    /* the vendor package uploaded */
+	const char *advisory;          /* the CSAF tracking id it addresses */
+};
+
+/*
+ * May the firmware facts of a change in `state` still be recorded?  Not
+ * once it is released, closed, rejected or cancelled (rule
+ * "firmware-change-finished").
+ */
+int rules_firmware_record(int state);
+
+/*
+ * Does each firmware update of a change meet its release conditions, on
+ * top of rules_can_release()?  The firmware read before
+ * ("firmware-before-missing") and after ("firmware-after-missing"), and
+ * different ("firmware-unchanged"), the vendor package
+ * ("firmware-package-missing") and the advisory it addresses
+ * ("firmware-advisory-missing").  The sentence names the asset.
+ */
+int rules_firmware_release(const struct rules_firmware *fw, size_t n);
+
 #endif

@@ -21,6 +21,28 @@
 #include "domain/domain.h"
 #include "storage/db.h"
 
+/* What a signature binds: the canonical text and its digest, and who signs. */
+struct dom_signed {
+	char *text;                                /* canonical JSON, malloc'd: dom_signed_release() */
+	char sha256[2 * CRYPTO_SHA256_LEN + 1];
+	int64_t signer_id;
+	const char *signer, *printed_name, *role;  /* in d's arena */
+	bool second_factor_enrolled;               /* the signer had one-time codes on */
+};
+
+/*
+ * Add `meaning` and the actor's user name to `content` and make its
+ * canonical text (keys sorted, no spaces, UTF-8) and SHA-256, with the
+ * signer's printed name and role as the user table has them now.  The
+ * first half of dom_signing_write(), for records that sign something other
+ * than a change or run (an incident's review, domain/incidents.h).
+ */
+int dom_signing_canonical(struct dom_signed *out, const struct dom *d, struct db_conn *c,
+			  const char *meaning, json_t *content);
+
+/* Free what dom_signing_canonical() allocated; a zeroed struct is fine. */
+void dom_signed_release(struct dom_signed *s);
+
 /*
  * Write the actor's signature `meaning` of `content` (consumed in part:
  * meaning and signer are added to it) on change `change_id` (and run

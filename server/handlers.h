@@ -184,6 +184,29 @@ int h_runs_step(struct http_req *req);
 int h_attachments_create(struct http_req *req);
 int h_attachments_get(struct http_req *req);
 
+/* server/h_firmware.c: controlled firmware updates of a change */
+int h_firmware_put(struct http_req *req);
+int h_firmware_file(struct http_req *req);
+int h_firmware_list(struct http_req *req);
+
+/* server/h_incidents.c: incidents and their reporting (API and pages) */
+int h_incidents_create(struct http_req *req);
+int h_incidents_list(struct http_req *req);
+int h_incidents_get(struct http_req *req);
+int h_incidents_patch(struct http_req *req);
+int h_incidents_report(struct http_req *req);
+int h_incidents_report_get(struct http_req *req);
+int h_incidents_link(struct http_req *req);
+int h_incidents_review(struct http_req *req);
+int h_incidents_evidence(struct http_req *req);
+int h_page_incidents(struct http_req *req);
+int h_page_incident(struct http_req *req);
+int h_page_incident_new(struct http_req *req);
+int h_page_incident_edit(struct http_req *req);
+int h_page_incident_report(struct http_req *req);
+int h_page_incident_link(struct http_req *req);
+int h_page_incident_review(struct http_req *req);
+
 /* server/h_webhooks.c: webhook subscriptions (API and pages) */
 int h_webhooks_create(struct http_req *req);
 int h_webhooks_list(struct http_req *req);

@@ -22,6 +22,8 @@
 
 /* everyone who may read the change process: all roles but the collection agent */
 #define CHG_READERS ROLE_CHG_READERS
+/* who handles incidents (domain/ops.c) */
+#define INC_HANDLERS (ROLE_ENGINEER | ROLE_QA | ROLE_APPROVER | ROLE_ADMIN)
 
 
 const struct route routes[] = {
@@ -113,6 +115,12 @@ const struct route routes[] = {
 	  "record a deployment to a device", OP_CHANGE_DEPLOY },
 	{ "POST", "/api/v1/changes/{key}/release", ROLE_APPROVER | ROLE_ADMIN, h_changes_release,
 	  "release: move main to the approved tree and tag it", OP_CHANGE_RELEASE },
+	{ "PUT", "/api/v1/changes/{key}/firmware/{asset_id}", ROLE_ENGINEER | ROLE_ADMIN, h_firmware_put,
+	  "record a firmware update: before, after, advisory", OP_CHANGE_FIRMWARE },
+	{ "POST", "/api/v1/changes/{key}/firmware/{asset_id}/files", ROLE_ENGINEER | ROLE_ADMIN, h_firmware_file,
+	  "upload a firmware update's vendor package or signature (multipart: kind, file)", OP_CHANGE_FIRMWARE_FILE },
+	{ "GET", "/api/v1/changes/{key}/firmware", CHG_READERS, h_firmware_list,
+	  "the firmware updates of a change", OP_CHANGE_READ },
 	{ "GET", "/api/v1/changes/{key}/evidence", CHG_READERS, h_evidence_get,
 	  "the change's evidence bundle (tar) to verify offline; audited", OP_EVIDENCE_EXPORT },
 	{ "GET", "/api/v1/reports/population", CHG_READERS, h_reports_population,
@@ -156,6 +164,24 @@ const struct route routes[] = {
 	  "sign a checkpoint of the audit trail now", OP_CHECKPOINT_CREATE },
 	{ "GET", "/api/v1/drills", ROLE_ADMIN | ROLE_AUDITOR, h_drills_list,
 	  "restore drills, newest first, and whether one is due", OP_DRILL_READ },
+	/* incidents and their NIS2 reporting (h_incidents.c) */
+	{ "POST", "/api/v1/incidents", INC_HANDLERS, h_incidents_create, "record an incident", OP_INCIDENT_CREATE },
+	{ "GET", "/api/v1/incidents", CHG_READERS, h_incidents_list,
+	  "incidents with their reporting deadlines (?open= ?limit= ?before=)", OP_INCIDENT_READ },
+	{ "GET", "/api/v1/incidents/{key}", CHG_READERS, h_incidents_get,
+	  "one incident with its deadlines, reports, links and review", OP_INCIDENT_READ },
+	{ "PATCH", "/api/v1/incidents/{key}", INC_HANDLERS, h_incidents_patch,
+	  "change an incident, judge it significant, or close it", OP_INCIDENT_UPDATE },
+	{ "POST", "/api/v1/incidents/{key}/reports", INC_HANDLERS, h_incidents_report,
+	  "record a report sent to an authority (multipart: kind, authority, reference, file)", OP_INCIDENT_REPORT },
+	{ "GET", "/api/v1/incidents/{key}/reports/{report_id}", CHG_READERS, h_incidents_report_get,
+	  "the document of a report as sent", OP_INCIDENT_READ },
+	{ "POST", "/api/v1/incidents/{key}/links", INC_HANDLERS, h_incidents_link,
+	  "link an audit event, a change or a test run", OP_INCIDENT_LINK },
+	{ "POST", "/api/v1/incidents/{key}/review", ROLE_APPROVER, h_incidents_review,
+	  "sign the post-incident review (password again, TOTP when enrolled)", OP_INCIDENT_REVIEW },
+	{ "GET", "/api/v1/incidents/{key}/evidence", CHG_READERS, h_incidents_evidence,
+	  "the incident's evidence bundle (tar) to verify offline; audited", OP_INCIDENT_EVIDENCE },
 	{ "GET", "/api/v1/directory", ROLE_ADMIN, h_directory_get,
 	  "the LDAP / Active Directory settings", OP_DIRECTORY_READ },
 	{ "POST", "/api/v1/directory/test", ROLE_ADMIN, h_directory_test,
@@ -263,6 +289,19 @@ const struct route routes[] = {
 	{ "GET", "/reports", CHG_READERS, h_page_reports, "page: population and exceptions of a period", OP_REPORT_READ },
 	{ "GET", "/audit", ROLE_ADMIN | ROLE_AUDITOR, h_page_audit, "page: the audit trail and its verification", OP_AUDIT_READ },
 	{ "GET", "/drills", ROLE_ADMIN | ROLE_AUDITOR, h_page_drills, "page: restore drills", OP_DRILL_READ },
+	/* incidents (h_incidents.c); /incidents/new before /incidents/{key} */
+	{ "GET", "/incidents", CHG_READERS, h_page_incidents, "page: incidents and their deadlines", OP_INCIDENT_READ },
+	{ "POST", "/incidents/new", INC_HANDLERS, h_page_incident_new, "page: record an incident", OP_INCIDENT_CREATE },
+	{ "GET", "/incidents/{key}", CHG_READERS, h_page_incident,
+	  "page: one incident, its deadlines counting down", OP_INCIDENT_READ },
+	{ "POST", "/incidents/{key}/edit", INC_HANDLERS, h_page_incident_edit,
+	  "page: judge an incident significant or close it", OP_INCIDENT_UPDATE },
+	{ "POST", "/incidents/{key}/reports", INC_HANDLERS, h_page_incident_report,
+	  "page: record a report sent to an authority", OP_INCIDENT_REPORT },
+	{ "POST", "/incidents/{key}/links", INC_HANDLERS, h_page_incident_link,
+	  "page: link an audit event, a change or a test run", OP_INCIDENT_LINK },
+	{ "POST", "/incidents/{key}/review", ROLE_APPROVER, h_page_incident_review,
+	  "page: sign the post-incident review", OP_INCIDENT_REVIEW },
 	{ "GET", "/admin/directory", ROLE_ADMIN, h_page_directory, "page: the directory settings",
 	  OP_DIRECTORY_READ },
 	{ "POST", "/admin/directory/test", ROLE_ADMIN, h_page_directory_test,

@@ -105,6 +105,7 @@ void layout_begin(struct html *h, const struct web_page *p)
 		if (!role_is(p, "agent")) {
 			nav_item(h, p, "advisories", "/advisories", "Advisories");
 			nav_item(h, p, "plant", "/plant", "Plant");
+			nav_item(h, p, "incidents", "/incidents", "Incidents");
 		}
 		if (role_is(p, "auditor") || role_is(p, "admin")) {
 			nav_item(h, p, "reports", "/reports", "Reports");

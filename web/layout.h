@@ -29,7 +29,8 @@ struct web_page {
 	const char *title;           /* <title>, followed by " - otcm" */
 	const char *section;         /* navigation entry to mark: "home", "assets", "changes",
 				        "reports", "audit", "users", "admin-assets", "webhooks",
-				        "profile", "advisories", "plant" */
+				        "profile", "advisories", "plant",
+				        "incidents" */
 	struct web_user user;
 };
 

@@ -168,6 +168,8 @@ static void exceptions_tables(struct html *h, const json_t *exceptions)
 		  { "path", "state", "read_at", "error", NULL } },
 		{ "stale_readbacks", "Devices without a recent read-back",
 		  { "path", "agent", "last_good_at", "max_age_seconds", "as_of", NULL } },
+		{ "overdue_incident_reports", "Incident reports overdue or late (NIS2 Art. 23)",
+		  { "incident", "obligation", "due_at", "sent_at", "rule", "why", NULL } },
 	};
 	size_t i, total = 0;
 

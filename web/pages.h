@@ -322,6 +322,24 @@ void web_change_table(struct html *h, const json_t *changes, const char *empty);
 void page_drills(struct html *h, const struct web_page *p, const json_t *drills);
 
 /*
+ * The incident list: `list` as dom_incident_list() gives it, `open_only`
+ * the filter; below it the form to record an incident (not for
+ * auditors), refilled from `values` with `error` shown when one was
+ * refused (both may be NULL).
+ */
+void page_incidents(struct html *h, const struct web_page *p, const json_t *list, bool open_only,
+		    const json_t *values, const char *error);
+
+/*
+ * One incident as dom_incident_read() gives it, its deadlines counting
+ * down, and the forms the user's role may use (judge significant, close,
+ * record a report, link, and for approvers sign the review); `done` a
+ * notice or NULL, `error` a refusal to show or NULL.
+ */
+void page_incident(struct html *h, const struct web_page *p, const json_t *inc, const char *done,
+		   const char *error);
+
+/*
  * The webhook subscriptions (dom_webhook_list's {items, disabled}) with a
  * banner naming the disabled ones, and the form to subscribe one (refilled
  * from `refill` after a refusal; `kind`/`notice` as layout_notice).

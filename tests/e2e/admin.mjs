@@ -96,13 +96,13 @@ after(() => finish({ browser, server, tally: suite }));
 t('the top bar shows each role its own pages', async () => {
   const page = await newPage();
   await login(page, 'admin');
-  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant', 'Reports', 'Samples', 'Audit trail', 'Users', 'Manage assets', 'Webhooks', 'Directory']);
+  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant', 'Incidents', 'Reports', 'Samples', 'Audit trail', 'Users', 'Manage assets', 'Webhooks', 'Directory']);
   await browser.clearCookies();
   await login(page, 'audrey');
-  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant', 'Reports', 'Samples', 'Audit trail']);
+  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant', 'Incidents', 'Reports', 'Samples', 'Audit trail']);
   await browser.clearCookies();
   await login(page, 'eng');
-  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant']);
+  assert.deepEqual(await navLinks(page), ['My work', 'Assets', 'Changes', 'Advisories', 'Plant', 'Incidents']);
   // pages of other roles are refused
   const res = await page.goto(base + '/admin/users');
   assert.equal(res.status(), 403);

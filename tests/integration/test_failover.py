@@ -150,8 +150,8 @@ class FailoverTest(unittest.TestCase):
         """The node whose log last said it took the lead and has not said it lost it since."""
         for i, n in enumerate(self.nodes):
             log = self.log_of(n)
-            took = log.rfind("this node runs the background work")
-            if took >= 0 and took > log.rfind("this node no longer runs the background work"):
+            took = log.rfind("this node runs the background work (checkpoint signing)")
+            if took >= 0 and took > log.rfind("this node no longer runs the background work (checkpoint signing)"):
                 return i
         return None
 
@@ -268,10 +268,10 @@ class FailoverTest(unittest.TestCase):
         leader = self.wait_for("a node to say it leads",
                                lambda: None if self.leading_node() is None else self.leading_node() + 1) - 1
         other = self.nodes[1 - leader]
-        took = self.log_of(other).count("this node runs the background work")
+        took = self.log_of(other).count("this node runs the background work (checkpoint signing)")
         self.nodes[leader].kill()
         self.wait_for("the other node to take the lead", lambda: self.log_of(other).count(
-            "this node runs the background work") > took, 30)
+            "this node runs the background work (checkpoint signing)") > took, 30)
         self.assertEqual(self.leaders(self.replica), 1)
         c = clients[1 - leader]
         cp = c.get("/api/v1/audit/checkpoint").json["tree_size"]

@@ -123,7 +123,34 @@
     });
   }
 
+  /*
+   * Reporting deadlines (span.countdown data-due="2026-12-04T10:00:00.000Z"):
+   * the server wrote the time left when it rendered the page; this keeps it
+   * ticking against the due time the server computed, and says "overdue"
+   * once it has passed.  The browser's clock only moves the display.
+   */
+  function enhanceCountdown(el) {
+    var due = Date.parse(el.getAttribute('data-due'));
+    function pad(n) { return (n < 10 ? '0' : '') + n; }
+    function tick() {
+      var s = Math.floor((due - Date.now()) / 1000);
+      if (s < 0) {
+        el.textContent = 'overdue';
+        el.className = 'countdown bad';
+        return;
+      }
+      var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+      el.textContent = (d ? d + ' d ' + pad(h) + ' h ' + pad(m) + ' min'
+                          : h + ' h ' + pad(m) + ' min ' + pad(s % 60) + ' s') + ' left';
+      setTimeout(tick, 1000);
+    }
+    if (!isNaN(due)) {
+      tick();
+    }
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('span.countdown[data-due]').forEach(enhanceCountdown);
     document.querySelectorAll('button[data-add-step]').forEach(enhanceSteps);
     document.querySelectorAll('form[data-upload-api]').forEach(enhanceUpload);
     document.querySelectorAll('[data-confirm]').forEach(enhanceConfirm);

@@ -301,6 +301,39 @@ static void test_edits_freeze_after_draft(void **state)
 	assert_int_equal(rules_can_edit(CHG_AUTHORISED, true, false, false), 0);
 }
 
+static void test_firmware_release_needs_every_fact(void **state)
+{
+	struct rules_firmware fw[2] = {
+		{ 1, "V2.9", "V3.1", "ab12", "ICSA-24-123-01" },
+		{ 2, "V1.0", "V1.1", "cd34", "ICSA-24-123-01" },
+	};
+
+	(void)state;
+	assert_int_equal(rules_firmware_release(fw, 2), 0);
+	assert_int_equal(rules_firmware_release(NULL, 0), 0);
+	fw[1].before = NULL;
+	assert_rule(rules_firmware_release(fw, 2), "firmware-before-missing");
+	fw[1].before = "";
+	assert_rule(rules_firmware_release(fw, 2), "firmware-before-missing");
+	fw[1].before = "V1.0";
+	fw[1].after = NULL;
+	assert_rule(rules_firmware_release(fw, 2), "firmware-after-missing");
+	fw[1].after = "V1.0";
+	assert_rule(rules_firmware_release(fw, 2), "firmware-unchanged");
+	fw[1].after = "V1.1";
+	fw[1].package_sha256 = NULL;
+	assert_rule(rules_firmware_release(fw, 2), "firmware-package-missing");
+	fw[1].package_sha256 = "cd34";
+	fw[1].advisory = NULL;
+	assert_rule(rules_firmware_release(fw, 2), "firmware-advisory-missing");
+	fw[1].advisory = "ICSA-24-123-01";
+	assert_int_equal(rules_firmware_release(fw, 2), 0);
+	/* once the change ended nothing about its firmware is recorded */
+	assert_int_equal(rules_firmware_record(CHG_SAT), 0);
+	assert_rule(rules_firmware_record(CHG_RELEASED), "firmware-change-finished");
+	assert_rule(rules_firmware_record(CHG_CANCELLED), "firmware-change-finished");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_uploads_and_runs_by_state),
 		cmocka_unit_test(test_release_needs_everything_on_one_tree),
 		cmocka_unit_test(test_edits_freeze_after_draft),
+		cmocka_unit_test(test_firmware_release_needs_every_fact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
