@@ -3,8 +3,8 @@
  * checkpoints, and the thread that writes them; see checkpoint.h.
  *
  * Inclusion proofs are built from stored subtree hashes (audit_merkle_nodes,
- * complete subtrees of 256 events and up, written when a checkpoint is
- * signed) and the hashes of the few 256-event chunks the proofs reach into:
+ * complete subtrees of 256 events and up, stored right after a checkpoint
+ * is signed) and the hashes of the few 256-event chunks the proofs reach into:
  * O(log n) per event, the nodes and chunks of all the events of a request
  * read in one query each.  When a node is missing (a checkpoint signed
  * before the table existed, and none since) or the events to prove reach
