@@ -113,7 +113,8 @@ static int walk(json_t *files, const char *dir, const char *rel, unsigned depth)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n && rc == 0; i++) {
 		char *full = NULL, *sub = NULL;
 		struct stat st;

@@ -252,7 +252,8 @@ static int queued(char ***out, size_t *out_n, const char *qdir)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	*out = names;
 	*out_n = n;
 	return 0;

@@ -201,8 +201,10 @@ static void pack_key(unsigned char out[GITPACK_CACHE_KEY], const struct dom *d,
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	memcpy(wants, f->wants, f->nwants * sizeof(*wants));
-	qsort(wants, f->nwants, sizeof(*wants), cmp_str);
+	if (f->nwants) {
+		memcpy(wants, f->wants, f->nwants * sizeof(*wants));
+		qsort(wants, f->nwants, sizeof(*wants), cmp_str);
+	}
 	buf_addf(&b, "otcm git pack 1\ndepth %u\n", f->depth);
 	for (i = 0; i < f->nwants; i++)
 		buf_addf(&b, "want %s\n", wants[i]);
