@@ -109,9 +109,14 @@ check-headers:
 	done; echo "$(words $(HEADERS)) headers compile on their own"
 	@scripts/check-includes.py
 
-bench: deps-test all $(BUILD)/bench/ref_server
+bench: deps-test all $(BUILD)/bench/ref_server $(BUILD)/bench/scale_gen
 	@scripts/deps.sh bench
 	@BUILD=$(BUILD) bench/run.sh
+
+# the rows of a year of a large plant for bench/scale.sh, hashed by otcm's own code
+$(BUILD)/bench/scale_gen: bench/scale_gen.c $(BUILD)/libotcm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libotcm.a $(LDLIBS)
 
 # the reference server of the benchmarks: bare libmicrohttpd, not part of otcm
 $(BUILD)/bench/ref_server: bench/ref_server.c

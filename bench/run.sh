@@ -14,12 +14,15 @@
 #   5. bench/diff_bench.sh, when present
 #   6. bench/git_bench.sh: git clone, no-op fetch and push against
 #      `git http-backend` (BENCH_GIT=0 skips it)
+#   7. bench/scale.sh: a year of a large plant (list and search latency,
+#      reports, evidence, audit verify, size) against an empty database
 #
 # otcm runs on a temporary data folder with its embedded PostgreSQL cluster.
 # Environment: BUILD (default build), BENCH_SECONDS (wrk duration, default
 # 10), BENCH_RUNS (upload runs, default 5), BENCH_UPLOAD_MB (default 20),
 # BENCH_DIFF=0 skips bench/diff_bench.sh, BENCH_GIT=0 bench/git_bench.sh,
-# BENCH_READBACK=0 the read-back benchmark.
+# BENCH_READBACK=0 the read-back benchmark; BENCH_SCALE (default 1) is
+# bench/scale.sh's SCALE, 0 skips it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -305,4 +308,13 @@ if [ "${BENCH_GIT:-1}" = 0 ]; then
 	echo "git benchmarks skipped (BENCH_GIT=0)"
 else
 	BUILD=$BUILD bash bench/git_bench.sh
+fi
+
+# --- 5. a year of a large plant --------------------------------------------------
+
+echo
+if [ "${BENCH_SCALE:-1}" = 0 ]; then
+	echo "scale benchmark skipped (BENCH_SCALE=0)"
+else
+	BUILD=$BUILD SCALE=${BENCH_SCALE:-1} bench/scale.sh
 fi

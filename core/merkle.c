@@ -109,6 +109,73 @@ int merkle_inclusion_proof(merkle_hash **out, size_t *out_len, const merkle_hash
 	return 0;
 }
 
+/*
+ * MTH(D[lo:hi]) from complete subtrees.  Every node of the RFC's tree starts
+ * at a multiple of the smallest power of two not below its size, so a node
+ * whose size is a power of two is a complete aligned subtree.
+ */
+static int range_by(merkle_hash out, uint64_t lo, uint64_t hi, merkle_subtree_fn subtree, void *ctx)
+{
+	merkle_hash l, r;
+	uint64_t size = hi - lo, k;
+	unsigned level = 0;
+	int rc;
+
+	assert(hi > lo);
+	if ((size & (size - 1)) == 0) {
+		while ((UINT64_C(1) << level) < size)
+			level++;
+		return subtree(out, level, lo >> level, ctx);
+	}
+	k = split_point(size);
+	if ((rc = range_by(l, lo, lo + k, subtree, ctx)) || (rc = range_by(r, lo + k, hi, subtree, ctx)))
+		return rc;
+	merkle_node_hash(out, l, r);
+	return 0;
+}
+
+static int path_by(struct proof *p, uint64_t lo, uint64_t hi, uint64_t m, merkle_subtree_fn subtree,
+		   void *ctx)
+{
+	merkle_hash sib;
+	uint64_t k;
+	int rc;
+
+	if (hi - lo <= 1)
+		return 0;
+	k = split_point(hi - lo);
+	if (m < lo + k) {
+		if ((rc = path_by(p, lo, lo + k, m, subtree, ctx)) ||
+		    (rc = range_by(sib, lo + k, hi, subtree, ctx)))
+			return rc;
+	} else {
+		if ((rc = path_by(p, lo + k, hi, m, subtree, ctx)) ||
+		    (rc = range_by(sib, lo, lo + k, subtree, ctx)))
+			return rc;
+	}
+	proof_add(p, sib);
+	return 0;
+}
+
+int merkle_inclusion_proof_by(merkle_hash **out, size_t *out_len, uint64_t n, uint64_t index,
+			      merkle_subtree_fn subtree, void *ctx)
+{
+	struct proof p = { NULL, 0 };
+	int rc;
+
+	if (index >= n)
+		return err_set(OTCM_EINVAL, NULL, "leaf %llu is not in a tree of %llu",
+			       (unsigned long long)index, (unsigned long long)n);
+	p.h = xcalloc(MERKLE_MAX_PROOF, sizeof(merkle_hash));
+	if ((rc = path_by(&p, 0, n, index, subtree, ctx))) {
+		free(p.h);
+		return rc;
+	}
+	*out = p.h;
+	*out_len = p.len;
+	return 0;
+}
+
 static void subproof(struct proof *p, const merkle_hash *leaves, uint64_t n, uint64_t m, bool b)
 {
 	merkle_hash h;

@@ -42,6 +42,24 @@ int merkle_inclusion_proof(merkle_hash **out, size_t *out_len, const merkle_hash
 			   uint64_t n, uint64_t index);
 
 /*
+ * The root of a complete subtree: the 2^level leaves from idx * 2^level on
+ * (level 0: the leaf itself).  Returns 0, or a negative code that
+ * merkle_inclusion_proof_by() passes up unchanged.
+ */
+typedef int (*merkle_subtree_fn)(merkle_hash out, unsigned level, uint64_t idx, void *ctx);
+
+/*
+ * PATH(index, D[n]) as merkle_inclusion_proof() gives it, built from the
+ * roots of complete subtrees that `subtree` supplies instead of from all n
+ * leaves: O(log n) calls, each for a subtree inside leaves 0..n-1 (every
+ * node of the RFC's tree that is not complete is made of such subtrees).
+ * *out gets *out_len hashes, owned by the caller.  OTCM_EINVAL unless
+ * index < n; else what `subtree` returned when it failed.
+ */
+int merkle_inclusion_proof_by(merkle_hash **out, size_t *out_len, uint64_t n, uint64_t index,
+			      merkle_subtree_fn subtree, void *ctx);
+
+/*
  * Verify (RFC 9162 2.1.3.2) that leaf hash `leaf` is at `index` in the tree
  * of `size` leaves with root `root`.  0 when it is, OTCM_EAUTH otherwise.
  */

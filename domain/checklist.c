@@ -754,7 +754,7 @@ int checklist_compute(json_t **out, const struct checklist_records *in)
 int checklist_effectiveness(json_t **out, const json_t *changes)
 {
 	struct checklist_records none = { 0 };
-	json_t *blank = json_object(), *controls = NULL, *list, *row;
+	json_t *blank, *controls = NULL, *list, *row;
 	const json_t *ch, *ctl;
 	size_t i, j, k;
 	int rc;
@@ -762,6 +762,7 @@ int checklist_effectiveness(json_t **out, const json_t *changes)
 	if (!json_is_array(changes))
 		return err_set(OTCM_EINVAL, "changes", "the changes are not a JSON array");
 	/* the controls in their fixed order, from the checklist of an empty ticket */
+	blank = json_object();
 	none.change = blank;
 	rc = checklist_compute(&controls, &none);
 	json_decref(blank);

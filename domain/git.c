@@ -24,7 +24,6 @@
 #define PUSH_ATTEMPTS 3
 #define PUSH_MAX_COMMITS 10000
 #define PUSH_MAX_OBJECTS 1000000
-#define FETCH_PACK_CAP ((size_t)1 << 30)
 
 /* ---- the asset and its refs ---- */
 
@@ -179,9 +178,19 @@ static bool advertised(const struct dom_git_refs *refs, const char *oid)
 	return false;
 }
 
-static void free_bytes(void *p)
+/* A prepared pack: the view it reads through and what it holds. */
+struct dom_git_pack {
+	struct view v;
+	struct gitpack_fetch f;
+	bool cacheable;
+	unsigned char key[GITPACK_CACHE_KEY];
+};
+
+static void pack_release(void *arg)
 {
-	free(p);
+	struct dom_git_pack *p = arg;
+
+	view_close(&p->v);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -234,13 +243,10 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 		  const struct dom_git_fetch_in *in)
 {
 	struct dom_git_refs refs;
-	struct gitpack_fetch f;
+	struct dom_git_pack *p;
 	struct view v;
-	struct buf pack = BUF_INIT;
-	json_t *shallow = NULL, *built_shallow = NULL, *deep = NULL, *s;
+	json_t *shallow = NULL, *deep = NULL, *s;
 	const char **tags = NULL;
-	unsigned char key[GITPACK_CACHE_KEY];
-	bool cacheable, cached = false;
 	size_t i, ntags = 0;
 	int rc;
 
@@ -269,49 +275,94 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 					       in->nwants, in->depth)))
 		goto out;
 	unshallowed(out, d, in, deep);
+	out->shallow = arena_alloc(d->arena, (json_array_size(shallow) + 1) * sizeof(*out->shallow));
+	json_array_foreach(shallow, i, s)
+		out->shallow[out->nshallow++] = arena_strdup(d->arena, json_string_value(s));
 	if (!in->done)
-		goto shallow_out;
+		goto out;
 	tags = arena_alloc(d->arena, (refs.n + 1) * sizeof(*tags));
 	for (i = 0; in->include_tag && i < refs.n; i++)
 		if (refs.refs[i].peeled[0])
 			tags[ntags++] = refs.refs[i].oid;
-	memset(&f, 0, sizeof(f));
-	f.wants = in->wants;
-	f.nwants = in->nwants;
-	f.common = in->depth ? NULL : out->common;
-	f.ncommon = in->depth ? 0 : out->ncommon;
-	f.tags = tags;
-	f.ntags = ntags;
-	f.depth = in->depth;
-	buf_init(&pack, FETCH_PACK_CAP);
+	p = arena_alloc(d->arena, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	p->f.wants = in->wants;
+	p->f.nwants = in->nwants;
+	p->f.common = in->depth ? NULL : out->common;
+	p->f.ncommon = in->depth ? 0 : out->ncommon;
+	p->f.tags = tags;
+	p->f.ntags = ntags;
+	p->f.depth = in->depth;
 	/* a clone (nothing in common) may find its pack built already */
-	cacheable = f.ncommon == 0;
-	if (cacheable) {
-		pack_key(key, d, &f);
-		if ((rc = gitpack_cache_get(&cached, &pack, v.c, v.asset, key)))
-			goto out;
-	}
-	if (!cached) {
-		if ((rc = gitpack_build(&pack, &built_shallow, v.g, &f)))
-			goto out;
-		/* a pack that cannot be kept is still sent */
-		if (cacheable && gitpack_cache_put(v.c, v.asset, key, pack.data, pack.len))
-			log_msg(LOG_WARN, "git: cannot keep the pack of asset %lld: %s", (long long)v.asset,
-				 err_message());
-	}
-	out->pack_len = pack.len;
-	out->pack = buf_detach(&pack, NULL);
-	arena_on_free(d->arena, free_bytes, (void *)out->pack);
-shallow_out:
-	out->shallow = arena_alloc(d->arena, (json_array_size(shallow) + 1) * sizeof(*out->shallow));
-	json_array_foreach(shallow, i, s)
-		out->shallow[out->nshallow++] = arena_strdup(d->arena, json_string_value(s));
+	p->cacheable = p->f.ncommon == 0;
+	if (p->cacheable)
+		pack_key(p->key, d, &p->f);
+	/* the view, and so the request's connection, goes with the pack */
+	p->v = v;
+	memset(&v, 0, sizeof(v));
+	arena_on_free(d->arena, pack_release, p);
+	out->pack = p;
 out:
-	buf_release(&pack);
 	json_decref(shallow);
-	json_decref(built_shallow);
 	json_decref(deep);
 	view_close(&v);
+	return rc;
+}
+
+/* The sink the pack goes through: the door's, and the cache's copy for a clone. */
+struct pack_pass {
+	const struct dom_git_sink *to;
+	struct gitpack_fill *keep;   /* NULL: not kept */
+};
+
+static int pass_pack(void *ctx, const void *data, size_t len)
+{
+	struct pack_pass *pp = ctx;
+
+	gitpack_fill_add(pp->keep, data, len);
+	return pp->to->pack(pp->to->ctx, data, len);
+}
+
+static int pass_progress(void *ctx, enum gitpack_stage stage, unsigned current, unsigned total)
+{
+	struct pack_pass *pp = ctx;
+
+	return pp->to->progress(pp->to->ctx,
+				stage == GITPACK_COUNTING ? "Counting objects" : "Compressing objects",
+				current, total);
+}
+
+int dom_git_pack_send(struct dom_git_pack *p, const struct dom_git_sink *sink)
+{
+	struct pack_pass pp = { sink, NULL };
+	struct gitpack_sink gs = { pass_pack, sink->progress ? pass_progress : NULL, &pp };
+	json_t *built_shallow = NULL;
+	bool cached = false;
+	int rc = 0;
+
+	if (p->cacheable &&
+	    (rc = gitpack_cache_send(&cached, p->v.c, p->v.asset, p->key, &gs)))
+		goto out;
+	if (cached)
+		goto out;
+	/* a clone's pack is kept as it passes, in a file, never held in memory */
+	if (p->cacheable && (rc = gitpack_fill_new(&pp.keep)))
+		goto out;
+	if ((rc = gitpack_build(&built_shallow, p->v.g, &p->f, &gs)))
+		goto out;
+	/* the views read through the connection: done with them before its transaction */
+	gitpack_free(p->v.g);
+	p->v.g = NULL;
+	repo_free(p->v.r);
+	p->v.r = NULL;
+	/* a pack that cannot be kept is still sent */
+	if (pp.keep && gitpack_fill_put(pp.keep, p->v.c, p->v.asset, p->key))
+		log_msg(LOG_WARN, "git: cannot keep the pack of asset %lld: %s", (long long)p->v.asset,
+			err_message());
+out:
+	gitpack_fill_free(pp.keep);
+	json_decref(built_shallow);
+	view_close(&p->v);
 	return rc;
 }
 

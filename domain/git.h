@@ -102,19 +102,51 @@ struct dom_git_fetch_out {
 	const char **unshallow;          /* with a depth: the client's shallow commits whose
 					    parents are sent now (git fetch --deepen, --unshallow) */
 	size_t nunshallow;
-	const char *pack;                /* the pack when `done`, else NULL */
-	size_t pack_len;
+	struct dom_git_pack *pack;       /* when `done`: the pack to send (dom_git_pack_send), else
+					    NULL; released with d's arena if never sent */
 };
+
+/* A fetch's pack, prepared by dom_git_fetch() and sent by dom_git_pack_send(). */
+struct dom_git_pack;
 
 /*
  * Negotiate a fetch of the asset at `asset_path` and, when `in->done`,
- * build its pack from the objects reachable from the wants minus those
- * reachable from the common haves (libgit2's packbuilder).  A want that is
- * not one of the asset's advertised ids is OTCM_ENOTFOUND naming "want"
- * ("not our ref"); haves that are not ours are ignored.
+ * prepare its pack: the objects reachable from the wants minus those
+ * reachable from the common haves.  A want that is not one of the asset's
+ * advertised ids is OTCM_ENOTFOUND naming "want" ("not our ref"); haves
+ * that are not ours are ignored.  The prepared pack keeps the request's
+ * database connection until it is sent or d's arena goes.
  */
 int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char *asset_path,
 		  const struct dom_git_fetch_in *in);
+
+/* Where a pack goes as it is sent; the door frames it (side bands). */
+struct dom_git_sink {
+	/* the next bytes of the pack; non-zero (with err_set) stops the send */
+	int (*pack)(void *ctx, const void *data, size_t len);
+	/*
+	 * How far the build is: `stage` "Counting objects" (`total` 0) or
+	 * "Compressing objects", about twice a second at most; non-zero stops
+	 * the send.  May be NULL.
+	 */
+	int (*progress)(void *ctx, const char *stage, unsigned current, unsigned total);
+	void *ctx;
+};
+
+/*
+ * Send the pack `p` (from dom_git_fetch) to `sink` as it is made, never
+ * holding it whole: a clone's pack found in the pack cache is read in
+ * slices; otherwise libgit2's packbuilder builds it, reporting progress
+ * while it counts and compresses objects and handing each object to the
+ * sink as it is written.  A clone's pack is kept in the cache as it
+ * passes (up to the cache's size limit; beyond it the copy is dropped).
+ * The pack's database connection goes back to the pool before this
+ * returns.  May run on another thread than dom_git_fetch() did, as long as
+ * no other thread uses the request meanwhile; once only.  0 when the whole
+ * pack went to the sink; otherwise the sink's error or the store's, and
+ * what the sink got is no complete pack.
+ */
+int dom_git_pack_send(struct dom_git_pack *p, const struct dom_git_sink *sink);
 
 /* One ref update of a push; the door fills the first three. */
 struct dom_git_update {

@@ -11,7 +11,9 @@
  * advertisement of v0 and the capabilities of v2, the request's pkt-lines,
  * a gzip-encoded body, ACK/NAK, the pack on side band 1, and the push's
  * report with each refusal's sentence on side band 2 so that git prints
- * "remote: ..." and "! [remote rejected] ... (<rule>)".  The door decides
+ * "remote: ..." and "! [remote rejected] ... (<rule>)".  A fetch's pack is
+ * streamed (http_reply_stream) as the domain builds it, with progress and
+ * keep-alives, so a long build never leaves the connection silent.  The door decides
  * nothing: which refs are shown, which objects may be fetched and which
  * updates a push may make are the domain's.
  */
@@ -22,6 +24,7 @@
 
 #include "core/archive.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "domain/git.h"
 #include "server/gitproto.h"
 #include "server/handlers.h"
@@ -211,23 +214,170 @@ static int reply_err(struct http_req *req, const char *ctype, const char *messag
 	return reply_buf(req, ctype, &b);
 }
 
-/* The pack on side band 1 (or bare without a side band), after its header lines. */
-static int write_pack(struct buf *b, const struct dom_git_fetch_out *fo, bool band, bool progress)
+/*
+ * A fetch's pack, streamed: the pkt-lines before it (`head`), then the pack
+ * on side band 1 as it is built, with git's progress lines on side band 2
+ * unless the client asked for none, then a flush.  While the build sends
+ * nothing the glue repeats the last progress line, or an empty band-1
+ * packet (what git's own upload-pack sends), every few seconds.  A failure
+ * once the stream has started goes out on side band 3 and cuts the
+ * connection: git dies with it, never taking a half pack for a whole one.
+ */
+#define KEEPALIVE_MS 2000
+#define KEEPALIVE_EMPTY "0005\1"
+
+struct pack_out {
+	struct http_stream *s;
+	struct http_req *req;
+	struct dom_git_pack *pack;
+	struct buf head;
+	bool band;                  /* side-band-64k */
+	bool progress;              /* progress wanted */
+	const char *stage;          /* the progress line not yet finished with ", done." */
+	unsigned count;             /* its last figure */
+};
+
+/* One packet (or raw bytes without a band) to the stream. */
+static int out_band(struct pack_out *po, int band, const void *data, size_t len)
 {
+	struct buf b = BUF_INIT;
 	int rc;
 
-	if (!band)
-		return buf_add(b, fo->pack, fo->pack_len);
-	if (progress) {
-		char msg[128];
-		int n = snprintf(msg, sizeof(msg), "otcm: sending a pack of %zu bytes\n", fo->pack_len);
+	if (!po->band)
+		return band == 1 ? http_stream_write(po->s, data, len) : 0;
+	buf_init(&b, 0);
+	if ((rc = gitproto_band(&b, band, data, len)) == 0)
+		rc = http_stream_write(po->s, b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
 
-		if ((rc = gitproto_band(b, 2, msg, (size_t)n)))
-			return rc;
+/* A progress line on band 2; one ending in "\r" is also the keep-alive until the next. */
+static int out_progress(struct pack_out *po, const char *line)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(line);
+	int rc;
+
+	buf_init(&b, 0);
+	if ((rc = gitproto_band(&b, 2, line, n)) == 0 && (rc = http_stream_write(po->s, b.data, b.len)) == 0) {
+		if (line[n - 1] == '\r')
+			http_stream_keepalive(po->s, b.data, b.len, KEEPALIVE_MS);
+		else
+			http_stream_keepalive(po->s, KEEPALIVE_EMPTY, 5, KEEPALIVE_MS);
 	}
-	if ((rc = gitproto_band(b, 1, fo->pack, fo->pack_len)))
+	buf_release(&b);
+	return rc;
+}
+
+/* Close the open progress line as git does: "Counting objects: 12, done." */
+static int finish_stage(struct pack_out *po, unsigned total)
+{
+	char line[128];
+	const char *stage = po->stage;
+
+	if (!stage)
+		return 0;
+	po->stage = NULL;
+	if (strcmp(stage, "Counting objects") == 0)
+		snprintf(line, sizeof(line), "%s: %u, done.\n", stage, total);
+	else
+		snprintf(line, sizeof(line), "%s: 100%% (%u/%u), done.\n", stage, total, total);
+	return out_progress(po, line);
+}
+
+static int sink_progress(void *ctx, const char *stage, unsigned current, unsigned total)
+{
+	struct pack_out *po = ctx;
+	char line[128];
+	int rc;
+
+	if (po->stage && strcmp(po->stage, stage) &&
+	    (rc = finish_stage(po, strcmp(po->stage, "Counting objects") == 0 && total ? total : po->count)))
 		return rc;
-	return gitproto_flush(b);
+	po->stage = stage;
+	po->count = total ? total : current;
+	if (total)
+		snprintf(line, sizeof(line), "%s: %3u%% (%u/%u)\r", stage,
+			 (unsigned)((uint64_t)current * 100 / total), current, total);
+	else
+		snprintf(line, sizeof(line), "%s: %u\r", stage, current);
+	return out_progress(po, line);
+}
+
+static int sink_pack(void *ctx, const void *data, size_t len)
+{
+	struct pack_out *po = ctx;
+	int rc;
+
+	if (po->progress && po->stage && (rc = finish_stage(po, po->count)))
+		return rc;
+	return out_band(po, 1, data, len);
+}
+
+/* The producer (server/http.h): runs on a thread of its own. */
+static int send_pack(struct http_stream *s, void *ctx)
+{
+	struct pack_out *po = ctx;
+	struct dom_git_sink sink = { sink_pack, po->progress ? sink_progress : NULL, po };
+	struct buf b = BUF_INIT;
+	int rc, code;
+
+	po->s = s;
+	http_stream_keepalive(s, KEEPALIVE_EMPTY, po->band ? 5 : 0, KEEPALIVE_MS);
+	if ((rc = http_stream_write(s, po->head.data ? po->head.data : "", po->head.len)))
+		return rc;
+	rc = dom_git_pack_send(po->pack, &sink);
+	if (rc == 0) {
+		if (!po->band)
+			return 0;
+		buf_init(&b, 0);
+		if ((rc = gitproto_flush(&b)) == 0)
+			rc = http_stream_write(s, b.data, b.len);
+		buf_release(&b);
+		return rc;
+	}
+	code = rc;
+	if (po->band && code != OTCM_EIO) {
+		/* git prints it as "remote: fatal: ..."; internals stay in the log */
+		char msg[512];
+		int n;
+
+		if (http_status_for(code) >= 500)
+			n = snprintf(msg, sizeof(msg),
+				     "fatal: the server failed to build the pack; its log has the details "
+				     "(request %s)\n", po->req->request_id);
+		else
+			n = snprintf(msg, sizeof(msg), "fatal: %.400s\n", err_message());
+		log_msg(LOG_WARN, "git: the pack stopped after it started: %s", err_message());
+		err_clear();
+		(void)out_band(po, 3, msg, (size_t)n);
+		err_set(code, NULL, "the pack stopped after it started");
+	}
+	return code;
+}
+
+static void pack_out_release(void *p)
+{
+	buf_release(&((struct pack_out *)p)->head);
+}
+
+/* Answer with `head` (taken over) and then the pack of `fo`, streamed. */
+static int reply_pack(struct http_req *req, const char *ctype, struct buf *head,
+		      const struct dom_git_fetch_out *fo, bool band, bool progress)
+{
+	struct pack_out *po = arena_alloc(req->arena, sizeof(*po));
+
+	memset(po, 0, sizeof(*po));
+	po->req = req;
+	po->pack = fo->pack;
+	po->head = *head;
+	*head = (struct buf)BUF_INIT;
+	po->band = band;
+	po->progress = band && progress;
+	arena_on_free(req->arena, pack_out_release, po);
+	no_cache(req);
+	return http_reply_stream(req, 200, ctype, send_pack, po);
 }
 
 static void fetch_in(struct dom_git_fetch_in *in, const struct gitproto_fetch *f)
@@ -288,9 +438,9 @@ static int upload_v0(struct http_req *req, const char *body, size_t len)
 		rc = gitproto_writef(&b, "ACK %s\n", fo.common[fo.ncommon - 1]);
 	else
 		rc = gitproto_writef(&b, "NAK\n");
-	if (rc || (rc = write_pack(&b, &fo, f.side_band_64k, !f.no_progress)))
+	if (rc)
 		goto out;
-	return reply_buf(req, ctype, &b);
+	return reply_pack(req, ctype, &b, &fo, f.side_band_64k, !f.no_progress);
 out:
 	buf_release(&b);
 	return rc;
@@ -388,10 +538,9 @@ static int upload_v2(struct http_req *req, const char *body, size_t len)
 		if (rc || (rc = gitproto_delim(&b)))
 			goto out;
 	}
-	if ((rc = gitproto_writef(&b, "packfile\n")) ||
-	    (rc = write_pack(&b, &fo, true, !v.fetch.no_progress)))
+	if ((rc = gitproto_writef(&b, "packfile\n")))
 		goto out;
-	return reply_buf(req, ctype, &b);
+	return reply_pack(req, ctype, &b, &fo, true, !v.fetch.no_progress);
 out:
 	buf_release(&b);
 	return rc;

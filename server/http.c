@@ -16,12 +16,18 @@
  *                  further calls: the body is buffered up to that limit;
  *                  last call: hooks.finish() runs the handler, the response
  *                  is queued
- *   on_completed() access log line, then the arena and everything
- *                  registered on it are freed
+ *   a stream      when the handler chose http_reply_stream(): its producer
+ *                  runs on a thread of its own, MHD drains what it writes
+ *                  (stream_read), the connection sleeps suspended while
+ *                  nothing is pending
+ *   on_completed() the producer is stopped and waited for, the access log
+ *                  line, then the arena and everything registered on it are
+ *                  freed
  *   the watchdog   every 250 ms: 408 to a request whose headers are not in
  *                  within --header-timeout, that stalls for --conn-timeout,
  *                  or whose body arrives slower than --min-body-rate; 503 to
- *                  a connection over its address's limit that sends nothing
+ *                  a connection over its address's limit that sends nothing;
+ *                  a stream's keep-alive when its producer has been silent
  *
  * libmicrohttpd lets a response be queued only before the body is read or
  * after all of it has been, which shapes how the limits behave (see also
@@ -169,6 +175,34 @@ struct http_conn {
 	atomic_bool received;     /* the whole request is in: no timeout now */
 	atomic_bool responding;   /* a response went to MHD, which writes it now */
 	atomic_bool timed_out;    /* the watchdog answered 408 and hung up */
+	struct http_stream *stream;   /* a streamed body (http_reply_stream), or NULL */
+};
+
+/*
+ * A streamed body: the producer's thread appends to `pending`, MHD's
+ * reader callback takes from it on the connection's worker thread.  While
+ * nothing is pending the connection is suspended (MHD polls nothing for
+ * it) and resumed by the next write, the keep-alive or the end.
+ */
+struct http_stream {
+	struct http_conn *c;
+	http_producer produce;
+	void *ctx;
+	pthread_mutex_t lock;
+	pthread_cond_t room;          /* the reader took bytes, or the client is gone */
+	struct buf pending;
+	size_t off;                   /* bytes of pending already taken */
+	bool suspended;               /* the connection waits for bytes */
+	bool done;                    /* the producer returned */
+	bool failed;                  /* ... with an error: cut the connection */
+	bool gone;                    /* the request is over: stop producing */
+	bool running;                 /* the producer's thread was started */
+	pthread_t thread;
+	char keep[1024];              /* keep-alive bytes */
+	size_t keep_len;
+	int64_t every_us;
+	int64_t last_write_us;
+	uint64_t sent;                /* bytes handed to MHD */
 };
 
 static const char *conn_rid(const struct http_conn *c)
@@ -350,6 +384,171 @@ int http_reply_empty(struct http_req *req, unsigned status)
 	return http_reply_bytes(req, status, NULL, NULL, 0);
 }
 
+/* ---- streamed bodies ------------------------------------------------ */
+
+static void stream_release(void *p)
+{
+	struct http_stream *s = p;
+
+	buf_release(&s->pending);
+	pthread_cond_destroy(&s->room);
+	pthread_mutex_destroy(&s->lock);
+}
+
+int http_reply_stream(struct http_req *req, unsigned status, const char *content_type,
+		      http_producer produce, void *ctx)
+{
+	struct http_conn *c = conn_of(req);
+	struct http_stream *s;
+	int rc;
+
+	assert(produce);
+	if (c->replied) {
+		log_msg(LOG_WARN, "second reply to '%s %s' ignored", req->method, req->path);
+		return 0;
+	}
+	if ((rc = http_reply_bytes(req, status, content_type, NULL, 0)))
+		return rc;
+	s = arena_alloc(req->arena, sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->produce = produce;
+	s->ctx = ctx;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->room, NULL);
+	buf_init(&s->pending, 0);
+	s->last_write_us = time_mono_us();
+	arena_on_free(req->arena, stream_release, s);
+	c->stream = s;
+	return 0;
+}
+
+/* Under s->lock: let MHD take what is pending. */
+static void stream_wake(struct http_stream *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->c->mhd);
+	}
+}
+
+int http_stream_write(struct http_stream *s, const void *data, size_t len)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->gone && s->pending.len - s->off > 0 &&
+	       s->pending.len - s->off + len > HTTP_STREAM_BUFFER)
+		pthread_cond_wait(&s->room, &s->lock);
+	if (s->gone) {
+		rc = err_set(OTCM_EIO, NULL, "the client is gone");
+		goto out;
+	}
+	if (s->off == s->pending.len) {
+		buf_reset(&s->pending);
+		s->off = 0;
+	} else if (s->off > HTTP_STREAM_BUFFER) {
+		memmove(s->pending.data, s->pending.data + s->off, s->pending.len - s->off);
+		s->pending.len -= s->off;
+		s->off = 0;
+	}
+	if ((rc = buf_add(&s->pending, data, len)))
+		goto out;
+	s->last_write_us = time_mono_us();
+	stream_wake(s);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void http_stream_keepalive(struct http_stream *s, const void *data, size_t len, unsigned every_ms)
+{
+	int64_t half = (int64_t)s->c->d->srv->cfg->conn_timeout * 500000;
+
+	pthread_mutex_lock(&s->lock);
+	s->keep_len = len < sizeof(s->keep) ? len : 0;
+	if (s->keep_len)
+		memcpy(s->keep, data, len);
+	s->every_us = (int64_t)every_ms * 1000;
+	if (s->every_us > half)
+		s->every_us = half;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The watchdog's part: the keep-alive when nothing was written for a while. */
+static void stream_tick(struct http_stream *s, int64_t now)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->running && !s->done && !s->gone && s->keep_len && s->every_us > 0 &&
+	    s->off == s->pending.len && now - s->last_write_us >= s->every_us &&
+	    buf_add(&s->pending, s->keep, s->keep_len) == 0) {
+		s->last_write_us = now;
+		stream_wake(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *stream_main(void *arg)
+{
+	struct http_stream *s = arg;
+	int rc;
+
+	log_set_request_id(s->c->rid);
+	err_clear();
+	rc = s->produce(s, s->ctx);
+	if (rc && !s->gone)
+		log_msg(LOG_WARN, "streamed body of '%s %s' cut short: %s", s->c->req.method,
+			s->c->req.path, err_message());
+	pthread_mutex_lock(&s->lock);
+	s->done = true;
+	s->failed = rc != 0;
+	stream_wake(s);
+	pthread_mutex_unlock(&s->lock);
+	log_set_request_id(NULL);
+	return NULL;
+}
+
+/* MHD wants body bytes: what is pending, the end, or suspend until there is more. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct http_stream *s = cls;
+	ssize_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&s->lock);
+	if (s->pending.len > s->off) {
+		size_t take = s->pending.len - s->off;
+
+		if (take > max)
+			take = max;
+		memcpy(out, s->pending.data + s->off, take);
+		s->off += take;
+		s->sent += take;
+		pthread_cond_broadcast(&s->room);
+		n = (ssize_t)take;
+	} else if (s->done) {
+		n = s->failed ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		s->suspended = true;
+		MHD_suspend_connection(s->c->mhd);
+		n = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* The request is over (sent, cut or timed out): stop the producer and wait for it. */
+static void stream_end(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->gone = true;
+	pthread_cond_broadcast(&s->room);
+	pthread_mutex_unlock(&s->lock);
+	if (s->running)
+		pthread_join(s->thread, NULL);
+	s->running = false;
+}
+
 /* Does the client take HTML (a browser)?  Others get problem+json everywhere. */
 static bool wants_html(struct http_req *req)
 {
@@ -464,8 +663,11 @@ static enum MHD_Result queue_response(struct http_conn *c)
 	const struct http_header *h;
 	enum MHD_Result ok;
 
-	/* the data is arena memory, alive until on_completed: MHD may borrow it */
-	r = MHD_create_response_from_buffer(c->len, (void *)c->data, MHD_RESPMEM_PERSISTENT);
+	if (c->stream)   /* chunked; the stream is arena memory, alive until on_completed */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 << 10, stream_read, c->stream,
+						      NULL);
+	else   /* the data is arena memory, alive until on_completed: MHD may borrow it */
+		r = MHD_create_response_from_buffer(c->len, (void *)c->data, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "X-Request-Id", c->rid);
@@ -487,6 +689,18 @@ static enum MHD_Result queue_response(struct http_conn *c)
 	MHD_destroy_response(r);
 	c->queued = ok == MHD_YES;
 	atomic_store(&c->responding, c->queued);
+	if (c->queued && c->stream) {
+		struct http_stream *st = c->stream;
+
+		pthread_mutex_lock(&st->lock);
+		st->last_write_us = time_mono_us();
+		st->running = pthread_create(&st->thread, NULL, stream_main, st) == 0;
+		if (!st->running) {
+			log_msg(LOG_ERROR, "cannot start the producer of '%s %s'", c->req.method, c->req.path);
+			st->done = st->failed = true;
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
 	return ok;
 }
 
@@ -682,6 +896,8 @@ static void *watchdog_main(void *arg)
 
 			if (s->closing || s->fd < 0)
 				continue;
+			if (s->cur && s->cur->stream && atomic_load(&s->cur->responding))
+				stream_tick(s->cur->stream, now);
 			status = overdue(d, s, now, &detail);
 			if (!status)
 				continue;
@@ -911,6 +1127,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	if (!c)
 		return;
 	*con_cls = NULL;
+	if (c->stream)
+		stream_end(c->stream);
 	if (c->sock) {
 		pthread_mutex_lock(&d->lock);
 		if (c->sock->cur == c) {
@@ -932,7 +1150,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		      "method", c->req.method ? c->req.method : "",
 		      "path", c->req.path ? c->req.path : "",
 		      "status", (int)status,
-		      "bytes", (json_int_t)(c->queued ? c->len : 0),
+		      "bytes", (json_int_t)(!c->queued ? 0 : c->stream ? c->stream->sent : c->len),
 		      "duration_ms", (json_int_t)(duration_us / 1000),
 		      "remote", c->req.remote_addr ? c->req.remote_addr : "",
 		      "user", c->req.who.username ? c->req.who.username : "",
@@ -1149,7 +1367,9 @@ int http_serve(const struct server *srv, const struct http_hooks *hooks)
 	masked = true;
 	signal(SIGPIPE, SIG_IGN);
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* suspend/resume: a streamed body's connection sleeps while its producer works */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME;
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
 	if (cert)
 		flags |= MHD_USE_TLS;

@@ -113,6 +113,48 @@ int http_reply_json(struct http_req *req, unsigned status, json_t *body);
 int http_reply_bytes(struct http_req *req, unsigned status, const char *content_type,
 		     const void *data, size_t len);
 
+/*
+ * A streamed response body (git's fetch packs): the handler calls
+ * http_reply_stream() with a producer, and once the status and headers are
+ * queued the glue runs produce(s, ctx) on a thread of its own.  The
+ * producer writes with http_stream_write(), which waits while
+ * HTTP_STREAM_BUFFER bytes are unsent (memory stays bounded whatever the
+ * body's size), and returns 0 to end the body or an error to cut the
+ * connection (the client sees a body cut short).  The handler's thread
+ * does nothing with the request meanwhile; the request's arena, and every
+ * cleanup on it, outlives the producer: on_completed waits for it.  When
+ * the response never goes out (MHD refused it) the producer never runs, so
+ * whatever ctx holds is released by cleanups on req->arena.
+ *
+ * A producing stream is not a stalled client: the watchdog leaves it alone,
+ * and while the producer writes nothing it sends the keep-alive bytes the
+ * producer chose (http_stream_keepalive) every so often, so that proxies
+ * see a live connection.  A client that stops reading is cut by the
+ * connection timeout: http_stream_write() then fails with OTCM_EIO.
+ */
+struct http_stream;
+
+#define HTTP_STREAM_BUFFER ((size_t)256 << 10)
+
+typedef int (*http_producer)(struct http_stream *s, void *ctx);
+
+/* Respond with a body produced by `produce` (see above); `content_type` copied. */
+int http_reply_stream(struct http_req *req, unsigned status, const char *content_type,
+		      http_producer produce, void *ctx);
+
+/*
+ * Append `len` bytes to the body; one call's bytes are never split by a
+ * keep-alive.  0, or OTCM_EIO once the client is gone (then stop).
+ */
+int http_stream_write(struct http_stream *s, const void *data, size_t len);
+
+/*
+ * The bytes sent when the producer has written nothing for `every_ms`
+ * milliseconds (copied; at most 1 KiB; len 0: none).  The interval is
+ * shortened to half the connection timeout when that is shorter.
+ */
+void http_stream_keepalive(struct http_stream *s, const void *data, size_t len, unsigned every_ms);
+
 /* Respond 204 No Content. */
 int http_reply_empty(struct http_req *req, unsigned status);
 

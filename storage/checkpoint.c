@@ -2,9 +2,15 @@
  * storage/checkpoint.c - signing, storing, proving and checking audit
  * checkpoints, and the thread that writes them; see checkpoint.h.
  *
- * Proofs and roots are computed from all event hashes up to the tree size,
- * read in one query: O(n) per request, fine for millions of events; a
- * stored compact range would make it O(log n) when that stops being so.
+ * Inclusion proofs are built from stored subtree hashes (audit_merkle_nodes,
+ * complete subtrees of 256 events and up, stored right after a checkpoint
+ * is signed) and the hashes of the few 256-event chunks the proofs reach into:
+ * O(log n) per event, the nodes and chunks of all the events of a request
+ * read in one query each.  When a node is missing (a checkpoint signed
+ * before the table existed, and none since) or the events to prove reach
+ * into most of the trail anyway, every event hash up to the tree size is
+ * read instead, as consistency proofs still do from the first checkpoint's
+ * compact range on.
  */
 #include "storage/checkpoint.h"
 
@@ -212,6 +218,8 @@ static void root_with(merkle_hash out, const struct merkle_range *prefix, const 
 	merkle_range_root(out, &r);
 }
 
+static void nodes_store(struct db_conn *c, uint64_t size);
+
 /*
  * Sign the checkpoint of events 1..size (their leaves but the last in
  * `prefix`, the last event's hash in `last`) and store it with its compact
@@ -256,6 +264,7 @@ static int sign_store(struct checkpoint **out, struct db_conn *c, const struct c
 	}
 	if ((rc = db_commit(c)))
 		goto out;
+	nodes_store(c, size);
 	/* read it back: a concurrent writer may have stored this size first */
 	rc = checkpoint_get(out, c, size);
 out:
@@ -661,106 +670,547 @@ static json_t *hex_array(const merkle_hash *h, size_t n)
 	return a;
 }
 
-/* The canonical text of event seq and its stored hashes (hex). */
-static int event_canonical(json_t *into, struct db_conn *c, int64_t seq)
+static size_t uniq(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+static int i64_cmp(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * The stored rows of events seqs[0..n-1], one query for all: *out (the
+ * caller frees it with db_res_free) has one row per distinct event, in seq
+ * order; event_canonical() reads one.  OTCM_ENOTFOUND naming "seq" for an
+ * event that is not there.
+ */
+static int event_rows(struct db_res **out, struct db_conn *c, const int64_t *seqs, size_t n)
 {
 	static const char sql[] =
 		"SELECT seq, (extract(epoch FROM at) * 1000000)::bigint, actor_id, actor, role, source,"
 		" request_id, action, object_type, object_id, before::text, after::text, reason,"
 		" encode(prev_hash, 'hex'), encode(hash, 'hex')"
-		" FROM audit_events WHERE seq = $1::bigint";
+		" FROM audit_events WHERE seq = ANY($1::bigint[]) ORDER BY seq";
+	struct buf list = BUF_INIT;
 	struct db_res *res = NULL;
-	struct buf canon = BUF_INIT;
-	struct audit_stored st;
-	char seq_s[24];
-	int rc;
+	int64_t *sorted = xcalloc(n ? n : 1, sizeof(int64_t));
+	size_t distinct = 0;
+	int rc = buf_addch(&list, '{');
 
-	snprintf(seq_s, sizeof(seq_s), "%" PRId64, seq);
+	memcpy(sorted, seqs, n * sizeof(int64_t));
+	distinct = uniq(sorted, n, sizeof(int64_t), i64_cmp);
+	for (size_t i = 0; rc == 0 && i < distinct; i++)
+		rc = buf_addf(&list, i ? ",%" PRId64 : "%" PRId64, sorted[i]);
+	if (rc || (rc = buf_addch(&list, '}')))
+		goto out;
 	{
-		const struct db_param params[] = { DB_TEXT(seq_s) };
+		const struct db_param params[] = { DB_TEXT(buf_cstr(&list)) };
 
 		if ((rc = db_exec(&res, c, sql, 1, params, false)))
 			goto out;
 	}
-	if (db_res_rows(res) != 1) {
-		rc = err_set(OTCM_ENOTFOUND, "seq", "event %" PRId64 " not found", seq);
-		goto out;
+	for (size_t i = 0; i < distinct; i++) {
+		if (i >= db_res_rows(res) || strtoll(db_res_get(res, i, 0), NULL, 10) != sorted[i]) {
+			rc = err_set(OTCM_ENOTFOUND, "seq", "event %" PRId64 " not found", sorted[i]);
+			goto out;
+		}
 	}
-	st = (struct audit_stored){
-		.seq = seq,
-		.at_us = strtoll(db_res_get(res, 0, 1), NULL, 10),
-		.has_actor_id = db_res_get(res, 0, 2) != NULL,
-		.actor_id = db_res_get(res, 0, 2) ? strtoll(db_res_get(res, 0, 2), NULL, 10) : 0,
-		.actor = db_res_get(res, 0, 3),
-		.role = db_res_get(res, 0, 4),
-		.source = db_res_get(res, 0, 5),
-		.request_id = db_res_get(res, 0, 6),
-		.action = db_res_get(res, 0, 7),
-		.object_type = db_res_get(res, 0, 8),
-		.object_id = db_res_get(res, 0, 9),
-		.before = db_res_get(res, 0, 10),
-		.after = db_res_get(res, 0, 11),
-		.reason = db_res_get(res, 0, 12),
-	};
-	if ((rc = audit_canonical(&canon, &st)))
-		goto out;
-	json_object_set_new(into, "canonical", json_stringn(canon.data, canon.len));
-	json_object_set_new(into, "prev_hash", json_string(db_res_get(res, 0, 13)));
-	json_object_set_new(into, "event_hash", json_string(db_res_get(res, 0, 14)));
+	*out = res;
+	res = NULL;
 out:
-	buf_release(&canon);
+	free(sorted);
+	buf_release(&list);
 	db_res_free(res);
 	return rc;
 }
 
-/* {seq, leaf_index, tree_size, event_hash, prev_hash, canonical, proof} of event seq. */
-static int inclusion_of(json_t **out, struct db_conn *c, const merkle_hash *leaves, uint64_t tree_size,
-			int64_t seq)
+/* The canonical text of event seq and its stored hashes (hex), from its row in `rows` (event_rows()). */
+static int event_canonical(json_t *into, const struct db_res *rows, int64_t seq)
 {
-	merkle_hash *proof = NULL;
-	size_t plen = 0;
+	struct buf canon = BUF_INIT;
+	struct audit_stored st;
+	size_t lo = 0, hi = db_res_rows(rows), i;
+	int rc;
+
+	/* rows are in seq order: find seq's */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strtoll(db_res_get(rows, mid, 0), NULL, 10) < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	assert(i < db_res_rows(rows) && strtoll(db_res_get(rows, i, 0), NULL, 10) == seq);
+	st = (struct audit_stored){
+		.seq = seq,
+		.at_us = strtoll(db_res_get(rows, i, 1), NULL, 10),
+		.has_actor_id = db_res_get(rows, i, 2) != NULL,
+		.actor_id = db_res_get(rows, i, 2) ? strtoll(db_res_get(rows, i, 2), NULL, 10) : 0,
+		.actor = db_res_get(rows, i, 3),
+		.role = db_res_get(rows, i, 4),
+		.source = db_res_get(rows, i, 5),
+		.request_id = db_res_get(rows, i, 6),
+		.action = db_res_get(rows, i, 7),
+		.object_type = db_res_get(rows, i, 8),
+		.object_id = db_res_get(rows, i, 9),
+		.before = db_res_get(rows, i, 10),
+		.after = db_res_get(rows, i, 11),
+		.reason = db_res_get(rows, i, 12),
+	};
+	if ((rc = audit_canonical(&canon, &st)))
+		goto out;
+	json_object_set_new(into, "canonical", json_stringn(canon.data, canon.len));
+	json_object_set_new(into, "prev_hash", json_string(db_res_get(rows, i, 13)));
+	json_object_set_new(into, "event_hash", json_string(db_res_get(rows, i, 14)));
+out:
+	buf_release(&canon);
+	return rc;
+}
+
+/* ---- stored subtrees: inclusion proofs in O(log n) ---- */
+
+/* The smallest stored subtree: 2^NODE_LEVEL events (schema/0080_merkle_nodes.sql). */
+#define NODE_LEVEL 8
+#define CHUNK ((uint64_t)1 << NODE_LEVEL)
+/* At most this many chunks' events (a million) are read to store rows at once. */
+#define FILL_MAX_CHUNKS 4096
+
+/* Store nodes[0..n-1] as the subtrees idx first..first+n-1 of `level`. */
+static int nodes_put(struct db_conn *c, unsigned level, uint64_t first, const merkle_hash *nodes, uint64_t n)
+{
+	static const char sql[] =
+		"INSERT INTO audit_merkle_nodes (level, idx, hash)"
+		" SELECT $1::smallint, $2::bigint + i, substring($3::bytea FROM (i * 32 + 1)::int FOR 32)"
+		" FROM generate_series(0, $4::bigint - 1) AS i ON CONFLICT (level, idx) DO NOTHING";
+	char level_s[8], first_s[24], n_s[24];
+	const struct db_param params[] = {
+		DB_TEXT(level_s), DB_TEXT(first_s), DB_BYTES(nodes, n * MERKLE_HASH_LEN), DB_TEXT(n_s),
+	};
+
+	snprintf(level_s, sizeof(level_s), "%u", level);
+	snprintf(first_s, sizeof(first_s), "%" PRIu64, first);
+	snprintf(n_s, sizeof(n_s), "%" PRIu64, n);
+	return db_exec(NULL, c, sql, 4, params, false);
+}
+
+/* The stored subtree (level, idx); OTCM_ENOTFOUND when it is not stored. */
+static int node_get(merkle_hash out, struct db_conn *c, unsigned level, uint64_t idx)
+{
+	static const char sql[] =
+		"SELECT hash FROM audit_merkle_nodes WHERE level = $1::smallint AND idx = $2::bigint";
+	struct db_res *res = NULL;
+	char level_s[8], idx_s[24];
+	const struct db_param params[] = { DB_TEXT(level_s), DB_TEXT(idx_s) };
+	int rc;
+
+	snprintf(level_s, sizeof(level_s), "%u", level);
+	snprintf(idx_s, sizeof(idx_s), "%" PRIu64, idx);
+	if ((rc = db_exec(&res, c, sql, 2, params, true)))
+		goto out;
+	if (db_res_rows(res) != 1 || db_res_len(res, 0, 0) != MERKLE_HASH_LEN) {
+		rc = err_set(OTCM_ENOTFOUND, NULL, "Merkle subtree %u/%" PRIu64 " is not stored", level, idx);
+		goto out;
+	}
+	memcpy(out, db_res_get(res, 0, 0), MERKLE_HASH_LEN);
+out:
+	db_res_free(res);
+	return rc;
+}
+
+/*
+ * Store every complete subtree of NODE_LEVEL and up inside events 1..size
+ * that is not stored yet (those of the first FILL_MAX_CHUNKS chunks not
+ * stored yet, when there are more), in c's open transaction.  The stored ones are always every complete subtree of a
+ * prefix, so only the events after the last stored chunk are read, and at
+ * most one stored node per level.
+ */
+static int nodes_fill(struct db_conn *c, uint64_t size)
+{
+	static const char sql_next[] =
+		"SELECT coalesce(max(idx) + 1, 0) FROM audit_merkle_nodes WHERE level = 8";
+	struct db_res *res = NULL;
+	merkle_hash *leaves = NULL, *cur = NULL, *next = NULL;
+	uint64_t first, count;
+	unsigned level;
+	int rc;
+
+	if ((rc = db_exec(&res, c, sql_next, 0, NULL, false)))
+		goto out;
+	first = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	count = size >> NODE_LEVEL;
+	if (first >= count)
+		goto out;
+	/* a long trail without rows (signed before 0080) catches up over several checkpoints */
+	if (count - first > FILL_MAX_CHUNKS)
+		count = first + FILL_MAX_CHUNKS;
+	size = count * CHUNK;
+	if ((rc = read_leaves_after(&leaves, c, first * CHUNK, count * CHUNK)))
+		goto out;
+	cur = xcalloc(count - first, sizeof(merkle_hash));
+	for (uint64_t j = first; j < count; j++)
+		merkle_root(cur[j - first], leaves + (j - first) * CHUNK, CHUNK);
+	if ((rc = nodes_put(c, NODE_LEVEL, first, cur, count - first)))
+		goto out;
+	/* a parent is new when its right child is: its left one is new too, or the last stored */
+	for (level = NODE_LEVEL + 1; level < 64 && (first >> 1) < (size >> level); level++) {
+		uint64_t nfirst = first >> 1, ncount = size >> level;
+
+		next = xcalloc(ncount - nfirst, sizeof(merkle_hash));
+		for (uint64_t j = nfirst; j < ncount; j++) {
+			merkle_hash left;
+
+			if (2 * j >= first)
+				memcpy(left, cur[2 * j - first], MERKLE_HASH_LEN);
+			else if ((rc = node_get(left, c, level - 1, 2 * j)))
+				goto out;
+			merkle_node_hash(next[j - nfirst], left, cur[2 * j + 1 - first]);
+		}
+		if ((rc = nodes_put(c, level, nfirst, next, ncount - nfirst)))
+			goto out;
+		free(cur);
+		cur = next;
+		next = NULL;
+		first = nfirst;
+		count = ncount;
+	}
+out:
+	free(next);
+	free(cur);
+	free(leaves);
+	db_res_free(res);
+	return rc;
+}
+
+/*
+ * nodes_fill() in a transaction of its own on the idle connection c, after
+ * the checkpoint of `size` is committed.  READ COMMITTED, so that signers
+ * racing each other (the writer thread and a bundle's checkpoint) only wait
+ * for each other's rows instead of failing to serialize.  The rows are a
+ * derived index the proofs can do without (they read every event hash
+ * then), so a failure is logged and the checkpoint stands; the next one
+ * stores what is missing.  The events they are made of are append-only,
+ * and a row made of anything else only yields proofs that do not verify.
+ */
+static void nodes_store(struct db_conn *c, uint64_t size)
+{
+	int rc;
+
+	if ((rc = db_begin(c)) == 0 && (rc = nodes_fill(c, size)) == 0)
+		rc = db_commit(c);
+	if (rc) {
+		log_msg(LOG_WARN, "cannot store the Merkle subtrees of checkpoint %" PRIu64 ": %s", size,
+			err_message());
+		err_clear();
+	}
+	if (db_in_transaction(c))
+		db_rollback(c);
+}
+
+/* A subtree a proof needs: stored (level >= NODE_LEVEL) or within a chunk. */
+struct node_want {
+	uint64_t idx;
+	unsigned level;
+	merkle_hash h;
+};
+
+/*
+ * The subtrees of a set of proofs.  Planning, the callback records what the
+ * proofs need (and answers zeros: a proof's shape depends only on its
+ * index and size); then the stored nodes and the chunks' event hashes are
+ * read once, and answering, the callback looks them up.
+ */
+struct prover {
+	bool planning;
+	uint64_t tree_size;
+	struct node_want *nodes;     /* answering: sorted, unique, with their hashes */
+	size_t nnodes, capnodes;
+	uint64_t *chunks;            /* answering: sorted, unique */
+	size_t nchunks, capchunks;
+	merkle_hash *leaves;         /* CHUNK leaf hashes per chunk, in chunks' order */
+};
+
+static int node_cmp(const void *a, const void *b)
+{
+	const struct node_want *x = a, *y = b;
+
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static int prover_subtree(merkle_hash out, unsigned level, uint64_t idx, void *ctx)
+{
+	struct prover *p = ctx;
+	uint64_t lo = idx << level, chunk = lo >> NODE_LEVEL;
+
+	if (p->planning) {
+		memset(out, 0, MERKLE_HASH_LEN);
+		if (level >= NODE_LEVEL) {
+			if (p->nnodes == p->capnodes) {
+				p->capnodes = p->capnodes ? 2 * p->capnodes : 64;
+				p->nodes = xrealloc(p->nodes, p->capnodes * sizeof(*p->nodes));
+			}
+			p->nodes[p->nnodes++] = (struct node_want){ .idx = idx, .level = level };
+		} else {
+			if (p->nchunks == p->capchunks) {
+				p->capchunks = p->capchunks ? 2 * p->capchunks : 64;
+				p->chunks = xrealloc(p->chunks, p->capchunks * sizeof(*p->chunks));
+			}
+			p->chunks[p->nchunks++] = chunk;
+		}
+		return 0;
+	}
+	if (level >= NODE_LEVEL) {
+		struct node_want key = { .idx = idx, .level = level }, *n;
+
+		n = bsearch(&key, p->nodes, p->nnodes, sizeof(*p->nodes), node_cmp);
+		assert(n);
+		memcpy(out, n->h, MERKLE_HASH_LEN);
+	} else {
+		uint64_t *at = bsearch(&chunk, p->chunks, p->nchunks, sizeof(*p->chunks), u64_cmp);
+
+		assert(at);
+		merkle_root(out, p->leaves + (size_t)(at - p->chunks) * CHUNK + (lo - chunk * CHUNK),
+			    UINT64_C(1) << level);
+	}
+	return 0;
+}
+
+static void prover_release(struct prover *p)
+{
+	free(p->nodes);
+	free(p->chunks);
+	free(p->leaves);
+}
+
+/* Sort and drop duplicates: n elements of `size` bytes; the new count. */
+static size_t uniq(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(b, n, size, cmp);
+	for (size_t i = 1; i < n; i++)
+		if (cmp(b + k * size, b + i * size) != 0)
+			memmove(b + ++k * size, b + i * size, size);
+	return k + 1;
+}
+
+/* "{a,b,...}" of the values f(i) for i < n: a PostgreSQL array literal. */
+static int array_text(struct buf *out, size_t n, uint64_t (*f)(const struct prover *, size_t),
+		      const struct prover *p)
+{
+	int rc = buf_addch(out, '{');
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = buf_addf(out, i ? ",%" PRIu64 : "%" PRIu64, f(p, i));
+	if (rc == 0)
+		rc = buf_addch(out, '}');
+	return rc;
+}
+
+static uint64_t node_level_at(const struct prover *p, size_t i) { return p->nodes[i].level; }
+static uint64_t node_idx_at(const struct prover *p, size_t i) { return p->nodes[i].idx; }
+static uint64_t chunk_at(const struct prover *p, size_t i) { return p->chunks[i]; }
+
+/*
+ * Read what planning recorded: the stored nodes and the chunks' event
+ * hashes.  *out_have false (nothing read) when a node is not stored.
+ */
+static int prover_load(bool *out_have, struct prover *p, struct db_conn *c)
+{
+	static const char sql_nodes[] =
+		"SELECT n.level::text, n.idx::text, n.hash FROM audit_merkle_nodes n"
+		" JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx";
+	/* 256 = CHUNK */
+	static const char sql_chunks[] =
+		"SELECT e.seq::text, e.hash FROM unnest($1::bigint[]) AS w(chunk)"
+		" JOIN audit_events e ON e.seq > w.chunk * 256 AND e.seq <= least(w.chunk * 256 + 256, $2::bigint)";
+	struct db_res *res = NULL;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	char size_s[24];
+	size_t want = 0;
+	int rc;
+
+	*out_have = false;
+	p->nnodes = uniq(p->nodes, p->nnodes, sizeof(*p->nodes), node_cmp);
+	p->nchunks = uniq(p->chunks, p->nchunks, sizeof(*p->chunks), u64_cmp);
+	if ((rc = array_text(&a, p->nnodes, node_level_at, p)) || (rc = array_text(&b, p->nnodes, node_idx_at, p)))
+		goto out;
+	{
+		const struct db_param params[] = { DB_TEXT(buf_cstr(&a)), DB_TEXT(buf_cstr(&b)) };
+
+		if ((rc = db_exec(&res, c, sql_nodes, 2, params, true)))
+			goto out;
+	}
+	if (db_res_rows(res) != p->nnodes)
+		goto out;
+	for (size_t i = 0; i < db_res_rows(res); i++) {
+		struct node_want key = {
+			.level = (unsigned)strtoul(db_res_get(res, i, 0), NULL, 10),
+			.idx = strtoull(db_res_get(res, i, 1), NULL, 10),
+		}, *n = bsearch(&key, p->nodes, p->nnodes, sizeof(*p->nodes), node_cmp);
+
+		if (!n || db_res_len(res, i, 2) != MERKLE_HASH_LEN) {
+			rc = err_set(OTCM_EDB, NULL, "Merkle subtree %u/%" PRIu64 " is malformed", key.level, key.idx);
+			goto out;
+		}
+		memcpy(n->h, db_res_get(res, i, 2), MERKLE_HASH_LEN);
+	}
+	db_res_free(res);
+	res = NULL;
+
+	buf_reset(&a);
+	if ((rc = array_text(&a, p->nchunks, chunk_at, p)))
+		goto out;
+	snprintf(size_s, sizeof(size_s), "%" PRIu64, p->tree_size);
+	{
+		const struct db_param params[] = { DB_TEXT(buf_cstr(&a)), DB_TEXT(size_s) };
+
+		if ((rc = db_exec(&res, c, sql_chunks, 2, params, true)))
+			goto out;
+	}
+	p->leaves = xcalloc(p->nchunks ? p->nchunks * CHUNK : 1, sizeof(merkle_hash));
+	for (size_t i = 0; i < p->nchunks; i++) {
+		uint64_t end = (p->chunks[i] + 1) * CHUNK;
+
+		want += (end < p->tree_size ? end : p->tree_size) - p->chunks[i] * CHUNK;
+	}
+	if (db_res_rows(res) != want) {
+		rc = err_set(OTCM_EDB, NULL, "the audit trail holds %zu of the %zu events a proof needs: "
+			     "run 'otcm audit verify'", db_res_rows(res), want);
+		goto out;
+	}
+	for (size_t i = 0; i < db_res_rows(res); i++) {
+		uint64_t at = strtoull(db_res_get(res, i, 0), NULL, 10) - 1, chunk = at / CHUNK;
+		uint64_t *k = bsearch(&chunk, p->chunks, p->nchunks, sizeof(*p->chunks), u64_cmp);
+
+		if (!k || db_res_len(res, i, 1) != MERKLE_HASH_LEN) {
+			rc = err_set(OTCM_EDB, NULL, "event %" PRIu64 " has a malformed hash", at + 1);
+			goto out;
+		}
+		merkle_leaf_hash(p->leaves[(size_t)(k - p->chunks) * CHUNK + at % CHUNK], db_res_get(res, i, 1),
+				 MERKLE_HASH_LEN);
+	}
+	*out_have = true;
+out:
+	buf_release(&a);
+	buf_release(&b);
+	db_res_free(res);
+	return rc;
+}
+
+/*
+ * The inclusion proofs of events seqs[0..n-1] in the tree of tree_size, one
+ * after the other: *out (free()) gets them all, proof i (*out_lens)[i]
+ * hashes long (free() the lengths too).
+ */
+static int prove_all(merkle_hash **out, size_t **out_lens, struct db_conn *c, const int64_t *seqs, size_t n,
+		     uint64_t tree_size)
+{
+	struct prover p = { .planning = true, .tree_size = tree_size };
+	merkle_hash *all = NULL, *leaves = NULL, *proof = NULL;
+	size_t *lens = xcalloc(n ? n : 1, sizeof(size_t)), total = 0, cap = 0;
+	bool have = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (seqs[i] < 1 || (uint64_t)seqs[i] > tree_size) {
+			rc = err_set(OTCM_EINVAL, "seq", "event %" PRId64 " is not in the checkpoint of size %"
+				     PRIu64, seqs[i], tree_size);
+			goto out;
+		}
+		if ((rc = merkle_inclusion_proof_by(&proof, &lens[i], tree_size, (uint64_t)seqs[i] - 1,
+						    prover_subtree, &p)))
+			goto out;
+		free(proof);
+		proof = NULL;
+	}
+	/* when the chunks to read come near the whole trail, read the whole trail */
+	p.nchunks = uniq(p.chunks, p.nchunks, sizeof(*p.chunks), u64_cmp);
+	if (p.nchunks * CHUNK * 2 < tree_size && (rc = prover_load(&have, &p, c)))
+		goto out;
+	if (!have && (rc = read_leaves(&leaves, c, tree_size)))
+		goto out;
+	p.planning = false;
+	for (size_t i = 0; i < n; i++) {
+		if (have)
+			rc = merkle_inclusion_proof_by(&proof, &lens[i], tree_size, (uint64_t)seqs[i] - 1,
+						       prover_subtree, &p);
+		else
+			rc = merkle_inclusion_proof(&proof, &lens[i], leaves, tree_size, (uint64_t)seqs[i] - 1);
+		if (rc)
+			goto out;
+		if (total + lens[i] > cap) {
+			cap = 2 * (total + lens[i]);
+			all = xrealloc(all, cap * sizeof(merkle_hash));
+		}
+		memcpy(all[total], proof, lens[i] * sizeof(merkle_hash));
+		total += lens[i];
+		free(proof);
+		proof = NULL;
+	}
+	if (!all)
+		all = xcalloc(1, sizeof(merkle_hash));
+	*out = all;
+	all = NULL;
+	*out_lens = lens;
+	lens = NULL;
+out:
+	free(proof);
+	free(all);
+	free(lens);
+	free(leaves);
+	prover_release(&p);
+	return rc;
+}
+
+/* {seq, leaf_index, tree_size, event_hash, prev_hash, canonical, proof} of event seq. */
+static int inclusion_of(json_t **out, const struct db_res *rows, const merkle_hash *proof, size_t plen,
+			uint64_t tree_size, int64_t seq)
+{
 	json_t *j = NULL;
 	int rc;
 
-	if (seq < 1 || (uint64_t)seq > tree_size)
-		return err_set(OTCM_EINVAL, "seq", "event %" PRId64 " is not in the checkpoint of size %"
-			       PRIu64, seq, tree_size);
-	if ((rc = merkle_inclusion_proof(&proof, &plen, leaves, tree_size, (uint64_t)seq - 1)))
-		goto out;
 	j = json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq, "leaf_index", (json_int_t)(seq - 1),
 		      "tree_size", (json_int_t)tree_size);
-	if ((rc = event_canonical(j, c, seq)))
+	if ((rc = event_canonical(j, rows, seq)))
 		goto out;
 	json_object_set_new(j, "proof", hex_array(proof, plen));
 	*out = j;
 	j = NULL;
 out:
 	json_decref(j);
-	free(proof);
 	return rc;
 }
 
 int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t tree_size)
 {
 	struct checkpoint *cp = NULL;
-	merkle_hash *leaves = NULL;
-	json_t *j = NULL;
+	json_t *list = NULL, *j;
 	int rc;
 
 	if ((rc = checkpoint_get(&cp, c, tree_size)))
 		goto out;
-	if (seq < 1 || (uint64_t)seq > cp->tree_size) {
-		rc = err_set(OTCM_EINVAL, "seq", "event %" PRId64 " is not in the checkpoint of size %"
-			     PRIu64, seq, cp->tree_size);
+	if ((rc = checkpoint_inclusions(&list, c, &seq, 1, cp->tree_size)))
 		goto out;
-	}
-	if ((rc = read_leaves(&leaves, c, cp->tree_size)) ||
-	    (rc = inclusion_of(&j, c, leaves, cp->tree_size, seq)))
-		goto out;
+	j = json_array_get(list, 0);
 	json_object_set_new(j, "checkpoint", checkpoint_json(cp));
-	*out = j;
+	*out = json_incref(j);
 out:
-	free(leaves);
+	json_decref(list);
 	checkpoint_free(cp);
 	return rc;
 }
@@ -768,23 +1218,28 @@ out:
 int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
 			  uint64_t tree_size)
 {
-	merkle_hash *leaves = NULL;
+	merkle_hash *proofs = NULL;
+	size_t *lens = NULL, at = 0;
+	struct db_res *rows = NULL;
 	json_t *list = json_array(), *j = NULL;
 	int rc;
 
 	assert(tree_size > 0);
-	if ((rc = read_leaves(&leaves, c, tree_size)))
+	if ((rc = prove_all(&proofs, &lens, c, seqs, n, tree_size)) || (rc = event_rows(&rows, c, seqs, n)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = inclusion_of(&j, c, leaves, tree_size, seqs[i])))
+		if ((rc = inclusion_of(&j, rows, proofs + at, lens[i], tree_size, seqs[i])))
 			goto out;
+		at += lens[i];
 		json_array_append_new(list, j);
 	}
 	*out = list;
 	list = NULL;
 out:
 	json_decref(list);
-	free(leaves);
+	db_res_free(rows);
+	free(proofs);
+	free(lens);
 	return rc;
 }
 

@@ -18,6 +18,10 @@
  * Errors: as db.h; OTCM_ENOTFOUND for a checkpoint or event that does not
  * exist; OTCM_ERULE when the trail does not verify (nothing is signed).
  *
+ * Signing a checkpoint also stores, in a transaction of its own, the roots
+ * of the complete subtrees of 256 events and up that it signs
+ * (audit_merkle_nodes), from which inclusion proofs are built.
+ *
  * Thread-safety: as the connection; the writer runs its own thread.
  */
 #ifndef OTCM_STORAGE_CHECKPOINT_H
@@ -136,9 +140,12 @@ int checkpoint_inclusion(json_t **out, struct db_conn *c, int64_t seq, uint64_t 
 /*
  * The inclusion proofs of the events `seqs` (n of them) in the tree of
  * the first tree_size events, as checkpoint_inclusion() gives each but
- * without "checkpoint": a JSON array in the order of seqs.  The event
- * hashes are read once for all of them.  OTCM_EINVAL naming "seq" for an
- * event beyond tree_size.
+ * without "checkpoint": a JSON array in the order of seqs.  Built from the
+ * stored Merkle subtrees (O(log n) reads per event, one query for the
+ * subtrees, one for the events' 256-event chunks and one for the events'
+ * rows), or from every event hash when the subtrees are not stored yet or
+ * the events reach into most of the trail.  OTCM_EINVAL naming "seq" for
+ * an event beyond tree_size.
  */
 int checkpoint_inclusions(json_t **out, struct db_conn *c, const int64_t *seqs, size_t n,
 			  uint64_t tree_size);

@@ -33,13 +33,19 @@ int evidence_event_seqs(int64_t **out, size_t *out_n, int64_t *out_at, struct db
 			int64_t change_id)
 {
 	static const char sql[] =
-		"SELECT e.seq, floor(extract(epoch FROM e.at))::bigint FROM audit_events e "
-		"WHERE (e.object_type = 'change' AND e.object_id = $1) "
-		"OR (e.object_type = 'test-run' AND e.object_id IN "
-		"    (SELECT r.id::text FROM test_runs r WHERE r.change_id = $2)) "
-		"OR (e.object_type = 'version' AND e.object_id IN "
-		"    (SELECT v.commit_oid FROM change_versions v WHERE v.change_id = $2)) "
-		"ORDER BY e.seq";
+		/* one index lookup per object, not one scan of the trail: no OR across them */
+		"SELECT x.seq, floor(extract(epoch FROM x.at))::bigint FROM ("
+		" SELECT e.seq, e.at FROM audit_events e"
+		"  WHERE e.object_type = 'change' AND e.object_id = $1"
+		" UNION ALL"
+		" SELECT e.seq, e.at FROM audit_events e"
+		"  WHERE e.object_type = 'test-run' AND e.object_id IN"
+		"   (SELECT r.id::text FROM test_runs r WHERE r.change_id = $2)"
+		" UNION ALL"
+		" SELECT e.seq, e.at FROM audit_events e"
+		"  WHERE e.object_type = 'version' AND e.object_id IN"
+		"   (SELECT v.commit_oid FROM change_versions v WHERE v.change_id = $2)"
+		") x ORDER BY x.seq";
 	char key[32], id[24];
 	const char *params[2] = { key, id };
 	struct db_res *res = NULL;

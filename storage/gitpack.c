@@ -454,14 +454,49 @@ out:
 	return rc;
 }
 
-int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
-		  const struct gitpack_fetch *f)
+/* The stop a sink asked for, as an error code. */
+static int stopped(void)
+{
+	return err_code() ? err_code() : err_set(OTCM_EIO, NULL, "the pack's reader stopped");
+}
+
+struct sink_call {
+	const struct gitpack_sink *sink;
+	bool stop;       /* a callback asked to stop */
+};
+
+static int pack_cb(void *data, size_t size, void *payload)
+{
+	struct sink_call *sc = payload;
+
+	if (sc->sink->pack(sc->sink->ctx, data, size)) {
+		sc->stop = true;
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+static int progress_cb(int stage, uint32_t current, uint32_t total, void *payload)
+{
+	struct sink_call *sc = payload;
+	enum gitpack_stage st = stage == GIT_PACKBUILDER_ADDING_OBJECTS ? GITPACK_COUNTING
+									  : GITPACK_COMPRESSING;
+
+	if (sc->sink->progress(sc->sink->ctx, st, current, total)) {
+		sc->stop = true;
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+int gitpack_build(json_t **out_shallow, struct gitpack *g, const struct gitpack_fetch *f,
+		  const struct gitpack_sink *sink)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
-	git_buf pack = { 0 };
 	git_oid *wants = NULL, id;
 	json_t *shallow = json_array();
+	struct sink_call sc = { sink, false };
 	size_t i;
 	int rc = 0;
 
@@ -473,6 +508,8 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 		goto out;
 	}
 	git_packbuilder_set_threads(pb, 1);
+	if (sink->progress)
+		git_packbuilder_set_callbacks(pb, progress_cb, &sc);
 	if (f->depth) {
 		if ((rc = insert_shallow(pb, shallow, NULL, g, wants, f->nwants, f->depth)))
 			goto out;
@@ -496,7 +533,7 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			}
 		}
 		if (git_packbuilder_insert_walk(pb, walk) < 0) {
-			rc = failed(g, "cannot add history to the pack");
+			rc = sc.stop ? stopped() : failed(g, "cannot add history to the pack");
 			goto out;
 		}
 	}
@@ -508,7 +545,7 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			goto out;
 		if (strcmp(type, "tag") == 0 &&
 		    ((rc = parse_oid(&id, f->wants[i], "want")) || git_packbuilder_insert(pb, &id, NULL) < 0)) {
-			rc = rc ? rc : failed(g, "cannot add a tag to the pack");
+			rc = rc ? rc : sc.stop ? stopped() : failed(g, "cannot add a tag to the pack");
 			goto out;
 		}
 	}
@@ -522,21 +559,19 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 			goto out;
 		if (sent && ((rc = parse_oid(&id, f->tags[i], "tag")) ||
 			     git_packbuilder_insert(pb, &id, NULL) < 0)) {
-			rc = rc ? rc : failed(g, "cannot add a tag to the pack");
+			rc = rc ? rc : sc.stop ? stopped() : failed(g, "cannot add a tag to the pack");
 			goto out;
 		}
 	}
-	if (git_packbuilder_write_buf(&pack, pb) < 0) {
-		rc = failed(g, "cannot write the pack");
+	/* the delta search reports progress; then each object is written as it is compressed */
+	if (git_packbuilder_foreach(pb, pack_cb, &sc) < 0) {
+		rc = sc.stop ? stopped() : failed(g, "cannot write the pack");
 		goto out;
 	}
-	if ((rc = buf_add(out, pack.ptr, pack.size)))
-		goto out;
 	*out_shallow = shallow;
 	shallow = NULL;
 out:
 	json_decref(shallow);
-	git_buf_dispose(&pack);
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	free(wants);
@@ -702,62 +737,188 @@ out:
 
 /* ---- the pack cache ---- */
 
-static const char sql_cache_get[] =
-	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 RETURNING pack";
+static const char sql_cache_find[] =
+	"UPDATE git_pack_cache SET used_at = now() WHERE asset_id = $1 AND key = $2 "
+	"RETURNING octet_length(pack), parts";
+static const char sql_cache_slice[] =
+	"SELECT substring(pack FROM $3 FOR $4) FROM git_pack_cache WHERE asset_id = $1 AND key = $2";
+static const char sql_cache_part[] =
+	"SELECT data FROM git_pack_cache_part WHERE asset_id = $1 AND key = $2 AND seq = $3";
 
-int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
-		      const unsigned char key[GITPACK_CACHE_KEY])
+int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
+		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink)
 {
-	struct db_param p[2];
+	struct db_param p[4];
 	struct db_res *res = NULL;
-	char asset[24];
+	char asset[24], from[24], count[24];
+	uint64_t len, off, parts, i;
 	int rc;
 
 	*out_found = false;
 	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
+	snprintf(count, sizeof(count), "%zu", GITPACK_CACHE_SLICE);
 	p[0] = DB_TEXT(asset);
 	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
-	if ((rc = db_exec(&res, c, sql_cache_get, 2, p, true)))
+	p[2] = DB_TEXT(from);
+	p[3] = DB_TEXT(count);
+	if ((rc = db_exec(&res, c, sql_cache_find, 2, p, false)))
 		goto out;
-	if (db_res_rows(res) == 1) {
-		if ((rc = buf_add(out, db_res_get(res, 0, 0), db_res_len(res, 0, 0))))
+	if (db_res_rows(res) != 1)
+		goto out;
+	len = strtoull(db_res_get(res, 0, 0), NULL, 10);
+	parts = strtoull(db_res_get(res, 0, 1), NULL, 10);
+	*out_found = true;
+	/* an entry emptied meanwhile (TRUNCATE) shows as a missing slice */
+	for (i = 0; i < parts; i++) {
+		db_res_free(res);
+		res = NULL;
+		snprintf(from, sizeof(from), "%llu", (unsigned long long)i);
+		if ((rc = db_exec(&res, c, sql_cache_part, 3, p, true)))
 			goto out;
-		*out_found = true;
+		if (db_res_rows(res) != 1) {
+			rc = err_set(OTCM_ECONFLICT, NULL, "the cached pack went away while it was sent");
+			goto out;
+		}
+		if (sink->pack(sink->ctx, db_res_get(res, 0, 0), db_res_len(res, 0, 0))) {
+			rc = stopped();
+			goto out;
+		}
+	}
+	for (off = 0; parts == 0 && off < len; off += GITPACK_CACHE_SLICE) {
+		db_res_free(res);
+		res = NULL;
+		snprintf(from, sizeof(from), "%llu", (unsigned long long)off + 1);
+		if ((rc = db_exec(&res, c, sql_cache_slice, 4, p, true)))
+			goto out;
+		if (db_res_rows(res) != 1 || db_res_len(res, 0, 0) == 0) {
+			rc = err_set(OTCM_ECONFLICT, NULL, "the cached pack went away while it was sent");
+			goto out;
+		}
+		if (sink->pack(sink->ctx, db_res_get(res, 0, 0), db_res_len(res, 0, 0))) {
+			rc = stopped();
+			goto out;
+		}
 	}
 out:
 	db_res_free(res);
 	return rc;
 }
 
+struct gitpack_fill {
+	FILE *file;
+	uint64_t len;
+	bool dropped;
+};
+
+int gitpack_fill_new(struct gitpack_fill **out)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/otcm-pack-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	struct gitpack_fill *f;
+
+	*out = NULL;
+	if (fd < 0) {
+		free(path);
+		return 0;
+	}
+	unlink(path);
+	free(path);
+	f = xcalloc(1, sizeof(*f));
+	f->file = fdopen(fd, "w+b");
+	if (!f->file) {
+		close(fd);
+		free(f);
+		return 0;
+	}
+	*out = f;
+	return 0;
+}
+
+void gitpack_fill_add(struct gitpack_fill *f, const void *data, size_t len)
+{
+	if (!f || f->dropped)
+		return;
+	if (f->len + len > GITPACK_CACHE_MAX || fwrite(data, 1, len, f->file) != len) {
+		f->dropped = true;
+		return;
+	}
+	f->len += len;
+}
+
+void gitpack_fill_free(struct gitpack_fill *f)
+{
+	if (!f)
+		return;
+	fclose(f->file);
+	free(f);
+}
+
 static const char sql_cache_put[] =
-	"INSERT INTO git_pack_cache (asset_id, key, pack) VALUES ($1, $2, $3) "
-	"ON CONFLICT (asset_id, key) DO NOTHING";
+	"INSERT INTO git_pack_cache (asset_id, key, pack, parts, size) VALUES ($1, $2, '', $3, $4) "
+	"ON CONFLICT (asset_id, key) DO NOTHING RETURNING 1";
+static const char sql_part_put[] =
+	"INSERT INTO git_pack_cache_part (asset_id, key, seq, data) VALUES ($1, $2, $3, $4)";
 static const char sql_cache_trim[] =
 	"DELETE FROM git_pack_cache WHERE asset_id = $1 AND key NOT IN "
 	"(SELECT key FROM git_pack_cache WHERE asset_id = $1 ORDER BY used_at DESC LIMIT $2)";
 
-int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
-		      const void *pack, size_t len)
+int gitpack_fill_put(struct gitpack_fill *f, struct db_conn *c, int64_t asset_id,
+		     const unsigned char key[GITPACK_CACHE_KEY])
 {
-	struct db_param p[3];
+	struct db_param p[4];
 	struct db_res *res = NULL;
-	char asset[24], keep[16];
+	char asset[24], keep[16], parts[24], size[24], seq[24];
+	char *slice = NULL;
+	uint64_t n, i;
+	bool open = false;
 	int rc;
 
-	if (len > GITPACK_CACHE_MAX)
+	if (!f || f->dropped || f->len == 0 || fflush(f->file) || fseek(f->file, 0, SEEK_SET))
 		return 0;
+	n = (f->len + GITPACK_CACHE_SLICE - 1) / GITPACK_CACHE_SLICE;
 	snprintf(asset, sizeof(asset), "%lld", (long long)asset_id);
 	snprintf(keep, sizeof(keep), "%d", GITPACK_CACHE_PER_ASSET);
+	snprintf(parts, sizeof(parts), "%llu", (unsigned long long)n);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)f->len);
 	p[0] = DB_TEXT(asset);
 	p[1] = DB_BYTES(key, GITPACK_CACHE_KEY);
-	p[2] = DB_BYTES(pack, len);
-	if ((rc = db_exec(&res, c, sql_cache_put, 3, p, false)))
+	p[2] = DB_TEXT(parts);
+	p[3] = DB_TEXT(size);
+	if ((rc = db_begin(c)))
+		return rc;
+	open = true;
+	if ((rc = db_exec(&res, c, sql_cache_put, 4, p, false)))
 		goto out;
+	if (db_res_rows(res) != 1)
+		goto out;   /* another request kept it first: roll back */
+	slice = xmalloc(GITPACK_CACHE_SLICE);
+	p[2] = DB_TEXT(seq);
+	for (i = 0; i < n; i++) {
+		size_t want = i + 1 < n ? GITPACK_CACHE_SLICE : (size_t)(f->len - i * GITPACK_CACHE_SLICE);
+
+		if (fread(slice, 1, want, f->file) != want) {
+			rc = err_set(OTCM_EIO, NULL, "cannot read back the pack kept for the cache");
+			goto out;
+		}
+		db_res_free(res);
+		res = NULL;
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)i);
+		p[3] = DB_BYTES(slice, want);
+		if ((rc = db_exec(&res, c, sql_part_put, 4, p, false)))
+			goto out;
+	}
 	db_res_free(res);
 	res = NULL;
 	p[1] = DB_TEXT(keep);
-	rc = db_exec(&res, c, sql_cache_trim, 2, p, false);
+	if ((rc = db_exec(&res, c, sql_cache_trim, 2, p, false)))
+		goto out;
+	rc = db_commit(c);
+	open = false;
 out:
+	if (open)
+		db_rollback(c);
 	db_res_free(res);
+	free(slice);
 	return rc;
 }

@@ -73,14 +73,31 @@ struct gitpack_fetch {
 	unsigned depth;              /* 0: all history; N: N commits deep from each want */
 };
 
+/* Where a pack goes as it is built (gitpack_build()); callbacks on the building thread. */
+enum gitpack_stage {
+	GITPACK_COUNTING,      /* objects found so far (total 0) */
+	GITPACK_COMPRESSING,   /* delta search: current of total objects */
+};
+
+struct gitpack_sink {
+	/* the next bytes of the pack, in order; non-zero stops the build */
+	int (*pack)(void *ctx, const void *data, size_t len);
+	/* how far the build is, about twice a second at most; non-zero stops it; may be NULL */
+	int (*progress)(void *ctx, enum gitpack_stage stage, unsigned current, unsigned total);
+	void *ctx;
+};
+
 /*
- * Append the pack of `f` to `out` (its cap bounds the pack).  With a depth,
- * *out_shallow gets a JSON array of the commits sent without their
- * parents (the client's new shallow boundary), owned by the caller; else
- * an empty array.
+ * Build the pack of `f` and hand it to `sink` as it is written: nothing is
+ * held but libgit2's working set (the objects' list and the delta window),
+ * never the whole pack.  With a depth, *out_shallow gets a JSON array of
+ * the commits sent without their parents (the client's new shallow
+ * boundary), owned by the caller; else an empty array.  A callback's
+ * non-zero return stops the build: the error it set (err_set) is returned,
+ * or OTCM_EIO.  The pack is complete only when 0 is returned.
  */
-int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
-		  const struct gitpack_fetch *f);
+int gitpack_build(json_t **out_shallow, struct gitpack *g, const struct gitpack_fetch *f,
+		  const struct gitpack_sink *sink);
 
 /* ---- the pack cache (table git_pack_cache) ---- */
 
@@ -89,21 +106,43 @@ int gitpack_build(struct buf *out, json_t **out_shallow, struct gitpack *g,
 #define GITPACK_CACHE_MAX ((size_t)256 << 20)   /* larger packs are not kept */
 
 /*
- * The cached pack of asset `asset_id` under `key`, appended to `out`;
- * *out_found false (and nothing appended) when there is none.  A hit marks
- * the entry used.
+ * The cached pack of asset `asset_id` under `key`, handed to `sink->pack`
+ * in slices of GITPACK_CACHE_SLICE bytes (one round trip each, so memory
+ * stays bounded whatever the pack's size); *out_found false (and nothing
+ * handed) when there is none.  A hit marks the entry used.  A sink's
+ * non-zero return stops it: its error, or OTCM_EIO.
  */
-int gitpack_cache_get(bool *out_found, struct buf *out, struct db_conn *c, int64_t asset_id,
-		      const unsigned char key[GITPACK_CACHE_KEY]);
+#define GITPACK_CACHE_SLICE ((size_t)1 << 20)
+
+int gitpack_cache_send(bool *out_found, struct db_conn *c, int64_t asset_id,
+		       const unsigned char key[GITPACK_CACHE_KEY], const struct gitpack_sink *sink);
 
 /*
- * Keep `len` bytes of pack under `key` for asset `asset_id` (a pack larger
- * than GITPACK_CACHE_MAX is not kept), and drop the asset's least recently
- * used entries beyond GITPACK_CACHE_PER_ASSET.  Another request storing the
- * same key first is fine.
+ * A pack on its way into the cache, collected as it is streamed in a
+ * temporary file ($TMPDIR or /tmp, unlinked at once), never in memory.
+ * Past GITPACK_CACHE_MAX bytes, or when the file cannot be written, the
+ * fill is abandoned quietly: the pack is still sent, it is only not kept.
  */
-int gitpack_cache_put(struct db_conn *c, int64_t asset_id, const unsigned char key[GITPACK_CACHE_KEY],
-		      const void *pack, size_t len);
+struct gitpack_fill;
+
+/* A new fill; *out NULL (and 0) when no temporary file can be made. */
+int gitpack_fill_new(struct gitpack_fill **out);
+
+/* Append the next `len` bytes of the pack. */
+void gitpack_fill_add(struct gitpack_fill *f, const void *data, size_t len);
+
+/*
+ * Keep what was collected under `key` for asset `asset_id`, in parts of
+ * GITPACK_CACHE_SLICE bytes, in one transaction on `c` (which must have
+ * none open); drop the asset's least recently used entries beyond
+ * GITPACK_CACHE_PER_ASSET.  Nothing when the fill was abandoned.  Another
+ * request storing the same key first is fine.
+ */
+int gitpack_fill_put(struct gitpack_fill *f, struct db_conn *c, int64_t asset_id,
+		     const unsigned char key[GITPACK_CACHE_KEY]);
+
+/* Free the fill and its file; NULL is fine. */
+void gitpack_fill_free(struct gitpack_fill *f);
 
 /*
  * The shallow boundary alone, as gitpack_build() would give it for the

@@ -5,11 +5,16 @@ with a user name and an API token in the URL, in a HOME of its own so no
 configuration of the machine leaks in.
 """
 
+import base64
 import hashlib
+import http.client
 import os
+import random
 import shutil
+import socket
 import subprocess
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -239,6 +244,163 @@ class GitSmartHTTP(ServerTestCase):
         self.assertIn(b"not our ref", p.stderr)
         p = self.git("-c", "protocol.version=0", "fetch", "origin", secret, cwd=wc, check=False)
         self.assertNotEqual(p.returncode, 0)
+
+    # -- a long build streams --
+
+    BIG_VERSIONS = 40
+    BIG_BYTES = 1 << 20
+
+    def big_history(self):
+        """An asset with a work branch of BIG_VERSIONS commits of a 1 MiB file of random
+        bytes (fixed seed): its pack is as large as its content (nothing compresses or
+        deltas) and building it takes libgit2 seconds."""
+        aid, path = self.asset()
+        wc = self.clone(path)
+        rnd = random.Random(4242)
+        for i in range(self.BIG_VERSIONS):
+            self.commit(wc, "dump/memory.bin", rnd.randbytes(self.BIG_BYTES), "dump %d" % i)
+        self.push(wc, "HEAD:refs/heads/work/big")
+        with open(os.path.join(wc, "dump", "memory.bin"), "rb") as f:
+            last = f.read()
+        tip = self.git("rev-parse", "HEAD", cwd=wc).stdout.decode().strip()
+        root = self.git("rev-list", "--max-parents=0", "HEAD", cwd=wc).stdout.decode().split()[0]
+        return path, tip, root, last
+
+    def raw_fetch(self, path, want, have=None, progress=True):
+        """A v2 fetch through a plain HTTP client: [(seconds since the request, band,
+        payload)] for every side-band packet after "packfile", and the total time."""
+        lines = ["command=fetch\n", "agent=git/2.39\n", "object-format=sha1\n", None, "ofs-delta\n"]
+        if not progress:
+            lines.append("no-progress\n")
+        lines.append("want %s\n" % want)
+        if have:
+            lines.append("have %s\n" % have)
+        lines.append("done\n")
+        body = b"".join(b"0001" if l is None else b"%04x%s" % (len(l) + 4, l.encode()) for l in lines) + b"0000"
+        auth = base64.b64encode(("eng:" + self.tok["eng"]).encode()).decode()
+        conn = http.client.HTTPConnection(self.srv.host, self.srv.port, timeout=120)
+        t0 = time.monotonic()
+        conn.request("POST", "/git/%s.git/git-upload-pack" % path, body=body, headers={
+            "Content-Type": "application/x-git-upload-pack-request", "Git-Protocol": "version=2",
+            "Authorization": "Basic " + auth})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        buf, packets, in_pack = b"", [], False
+        while True:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            now = time.monotonic() - t0
+            buf += chunk
+            while len(buf) >= 4:
+                n = int(buf[:4], 16)
+                if n < 4:
+                    buf = buf[4:]
+                    continue
+                if len(buf) < n:
+                    break
+                data, buf = buf[4:n], buf[n:]
+                if not in_pack:
+                    in_pack = data == b"packfile\n"
+                    continue
+                packets.append((now, data[0], data[1:]))
+        total = time.monotonic() - t0
+        conn.close()
+        return packets, total
+
+    def vm(self, field):
+        with open("/proc/%d/status" % self.srv.proc.pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError("no %s" % field)
+
+    def test_a_long_build_streams_progress_and_keeps_memory_bounded(self):
+        path, tip, root, last = self.big_history()
+        # peak memory from here on: the clone's, not the push's
+        with open("/proc/%d/clear_refs" % self.srv.proc.pid, "w") as f:
+            f.write("5")
+        before = self.vm("VmRSS")
+        d = make_tmpdir("otcm-git-wc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        wc = os.path.join(d, "wc")
+        p = self.git("clone", "--progress", "--branch", "work/big", self.url(path), wc)
+        peak = self.vm("VmHWM")
+        err = p.stderr.decode(errors="replace")
+        self.assertIn("remote: Counting objects", err)
+        self.assertIn("remote: Compressing objects", err)
+        with open(os.path.join(wc, "dump", "memory.bin"), "rb") as f:
+            self.assertEqual(f.read(), last)
+        self.git("fsck", "--strict", "--no-dangling", cwd=wc)
+        pack = sum(os.path.getsize(os.path.join(dp, n)) for dp, _, ns in os.walk(os.path.join(wc, ".git", "objects", "pack"))
+                   for n in ns if n.endswith(".pack"))
+        self.assertGreater(pack, self.BIG_VERSIONS * self.BIG_BYTES)
+        # the pack is never held whole (it was three times: built, copied for the cache, copied to send)
+        self.assertLess(peak - before, pack + (16 << 20), "peak grew %d MiB for a %d MiB pack" % (
+            (peak - before) >> 20, pack >> 20))
+
+        # with a have the pack is built again (no cache): progress long before the end
+        packets, total = self.raw_fetch(path, tip, have=root)
+        if os.environ.get("DEBUG_GIT"):
+            print("clone peak +%d MiB, pack %d MiB; fetch: first packet %.2fs, pack %.2fs, end %.2fs" % (
+                (peak - before) >> 20, pack >> 20, packets[0][0] if packets else -1,
+                next((t for t, b, x in packets if b == 1 and x), -1), total))
+        self.assertTrue(packets)
+        first = packets[0]
+        self.assertEqual(first[1], 2, first)
+        self.assertIn(b"Counting objects", first[2])
+        pack_at = next(t for t, band, data in packets if band == 1 and data)
+        self.assertLess(first[0], pack_at)
+        self.assertGreater(total - first[0], 1.0, "the first packet came %.2fs into %.2fs" % (first[0], total))
+        self.assertFalse([data for _, band, data in packets if band == 3])
+        # nothing silent for long: a packet at least every few seconds
+        times = [0.0] + [t for t, _, _ in packets]
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 5.0)
+
+        # no-progress: not a word on band 2, keep-alives are empty band-1 packets
+        packets, total = self.raw_fetch(path, tip, have=root, progress=False)
+        self.assertFalse([data for _, band, data in packets if band == 2])
+        data = b"".join(data for _, band, data in packets if band == 1)
+        self.assertEqual(data[:4], b"PACK")
+        times = [0.0] + [t for t, _, _ in packets]
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 5.0)
+        q = os.path.join(d, "quiet")
+        p = self.git("clone", "--quiet", "--branch", "work/big", self.url(path), q)
+        self.assertNotIn(b"remote:", p.stderr)
+        with open(os.path.join(q, "dump", "memory.bin"), "rb") as f:
+            self.assertEqual(f.read(), last)
+        self.git("fsck", "--strict", "--no-dangling", cwd=q)
+
+    def test_a_failure_after_the_pack_started_is_a_remote_error_not_a_half_pack(self):
+        aid, path = self.asset()
+        wc = self.clone(path)
+        self.commit(wc, "lost.st", "PROGRAM lost (* %s *) END_PROGRAM\n" % path, "lost")
+        self.push(wc, "HEAD:refs/heads/work/lost")
+        oid = self.git("rev-parse", "HEAD:lost.st", cwd=wc).stdout.decode().strip()
+        # the object store loses the blob (as a damaged database would): the build fails midway
+        psql = shutil.which("psql")
+        self.assertTrue(psql, "psql is needed")
+        conninfo = "host=%s user=otcm dbname=otcm" % os.path.join(self.srv.data, "run")
+        r = subprocess.run([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c",
+                            "DELETE FROM git_objects WHERE oid = '\\x%s' RETURNING 1" % oid],
+                           capture_output=True, text=True)
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        for proto in (2, 0):
+            d = make_tmpdir("otcm-git-wc-")
+            self.addCleanup(shutil.rmtree, d, True)
+            p = self.git("-c", "protocol.version=%d" % proto, "clone", "--progress", self.url(path),
+                         os.path.join(d, "wc"), check=False)
+            err = p.stderr.decode(errors="replace")
+            self.assertNotEqual(p.returncode, 0, err)
+            self.assertIn("remote: Counting objects", err)
+            self.assertIn("remote: fatal: the server failed to build the pack", err)
+            self.assertFalse(os.path.exists(os.path.join(d, "wc")))
+        # the server keeps serving, and nothing half-built was kept for the next clone
+        self.assertStatus(self.client().get("/healthz"), 200)
+        d = make_tmpdir("otcm-git-wc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        p = self.git("clone", self.url(path), os.path.join(d, "wc"), check=False)
+        self.assertIn(b"remote: fatal", p.stderr)
 
     # -- authentication --
 
@@ -596,3 +758,75 @@ class GitSmartHTTP(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GitStalledReader(ServerTestCase):
+    """A client that stops reading a streamed pack is cut by --conn-timeout; the build
+    stops with it, and its database connection goes back to the pool."""
+
+    server_args = ("--conn-timeout", "3", "--db-pool", "2")
+
+    def test_a_client_that_stops_reading_is_cut(self):
+        admin = self.srv.admin_client()
+        tok = admin.create_token("git")
+        path = "plant-a/stall/line-1/plc-1"
+        r = admin.post("/api/v1/assets", json={"path": path, "type": "plc"})
+        self.assertStatus(r, 201)
+        r = admin.post("/api/v1/assets/%d/versions" % r.json["id"], fields={"message": "baseline"},
+                       files=[("file", "main.st", "PROGRAM main END_PROGRAM\n")])
+        self.assertStatus(r, 201)
+        home = make_tmpdir("otcm-git-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x",
+               "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@x"}
+        url = "http://admin:%s@%s:%d/git/%s.git" % (urllib.parse.quote(tok, safe=""), self.srv.host,
+                                                     self.srv.port, path)
+        wc = os.path.join(home, "wc")
+        subprocess.run(["git", "clone", "-q", url, wc], env=env, check=True, capture_output=True)
+        rnd = random.Random(7)
+        for i in range(16):
+            with open(os.path.join(wc, "dump.bin"), "wb") as f:
+                f.write(rnd.randbytes(1 << 20))
+            for cmd in (["git", "add", "dump.bin"], ["git", "commit", "-qm", "dump %d" % i]):
+                subprocess.run(cmd, cwd=wc, env=env, check=True, capture_output=True)
+        subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/work/big"], cwd=wc, env=env,
+                       check=True, capture_output=True)
+        tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=wc, env=env, check=True,
+                             capture_output=True).stdout.decode().strip()
+        lines = ["command=fetch\n", "object-format=sha1\n", None, "want %s\n" % tip, "done\n"]
+        body = b"".join(b"0001" if l is None else b"%04x%s" % (len(l) + 4, l.encode()) for l in lines) + b"0000"
+        sock = socket.create_connection((self.srv.host, self.srv.port))
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 << 10)
+        auth = base64.b64encode(("admin:" + tok).encode()).decode()
+        sock.sendall(("POST /git/%s.git/git-upload-pack HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/x-git-upload-pack-request\r\nGit-Protocol: version=2\r\n"
+                      "Authorization: Basic %s\r\nContent-Length: %d\r\n\r\n" % (path, auth, len(body))).encode()
+                     + body)
+        self.assertIn(b"200 OK", sock.recv(1024))
+        # stop reading: the pack (16 MiB) fills the socket buffers and the stream's, then
+        # nothing moves for --conn-timeout (3 s) plus libmicrohttpd's 2 s
+        time.sleep(12)
+        got = 0
+        sock.settimeout(10)
+        try:
+            while True:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    break
+                got += len(chunk)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        self.assertLess(got, 16 << 20, "the whole pack arrived: the stalled client was not cut")
+        with open(self.srv.log_path, "rb") as f:
+            log = f.read()
+        self.assertIn(b'"end":"timeout"', log)
+        # the build stopped and gave its connection back: the pool of 2 still serves clones
+        for i in range(3):
+            d = os.path.join(home, "again%d" % i)
+            p = subprocess.run(["git", "clone", "-q", "--single-branch", "--branch", "main", url, d], env=env,
+                               capture_output=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+

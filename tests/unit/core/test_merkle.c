@@ -246,6 +246,64 @@ static void test_consistency_proof_from_a_range(void **state)
 	}
 }
 
+/* Subtrees of an array of leaves, counting the calls and refusing any subtree outside it. */
+struct by_leaves {
+	const merkle_hash *leaves;
+	uint64_t n;
+	unsigned calls;
+	uint64_t fail_at;   /* a subtree starting at this leaf fails (UINT64_MAX: none) */
+};
+
+static int subtree_of(merkle_hash out, unsigned level, uint64_t idx, void *ctx)
+{
+	struct by_leaves *b = ctx;
+	uint64_t lo = idx << level, size = UINT64_C(1) << level;
+
+	assert_true(lo + size <= b->n);
+	b->calls++;
+	if (lo == b->fail_at)
+		return err_set(OTCM_ENOTFOUND, NULL, "subtree %u/%llu is not stored", level,
+			       (unsigned long long)idx);
+	merkle_root(out, b->leaves + lo, size);
+	return 0;
+}
+
+static void test_inclusion_proof_by_subtrees(void **state)
+{
+	merkle_hash leaves[300];
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		merkle_leaf_hash(leaves[i], &i, sizeof(i));
+	for (uint64_t n = 1; n <= 300; n += (n < 70 ? 1 : 13)) {
+		for (uint64_t i = 0; i < n; i++) {
+			struct by_leaves b = { leaves, n, 0, UINT64_MAX };
+			merkle_hash *want = NULL, *got = NULL;
+			size_t wlen = 0, glen = 0;
+
+			assert_int_equal(merkle_inclusion_proof(&want, &wlen, leaves, n, i), 0);
+			assert_int_equal(merkle_inclusion_proof_by(&got, &glen, n, i, subtree_of, &b), 0);
+			assert_int_equal(glen, wlen);
+			if (wlen)
+				assert_memory_equal(got, want, wlen * sizeof(merkle_hash));
+			/* O(log n): at most two subtrees per level */
+			assert_true(b.calls <= 2 * 9 + 1);
+			free(want);
+			free(got);
+		}
+	}
+	{
+		struct by_leaves b = { leaves, 300, 0, 256 };
+		merkle_hash *p = NULL;
+		size_t len = 0;
+
+		/* a subtree that cannot be had fails the proof with its code */
+		assert_int_equal(merkle_inclusion_proof_by(&p, &len, 300, 3, subtree_of, &b), OTCM_ENOTFOUND);
+		assert_null(p);
+		assert_int_equal(merkle_inclusion_proof_by(&p, &len, 300, 300, subtree_of, &b), OTCM_EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_every_inclusion_proof),
 		cmocka_unit_test(test_every_consistency_proof),
 		cmocka_unit_test(test_consistency_proof_from_a_range),
+		cmocka_unit_test(test_inclusion_proof_by_subtrees),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
