@@ -1018,22 +1018,27 @@ int dom_readback_settings(json_t **out, const struct dom *d, int64_t asset)
 	return rc;
 }
 
-int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, const json_t *in)
+/*
+ * The settings `in` asks for, checked, as the row's fields in *out (a new
+ * object) with the next scheduled run in `due` ("" when none).  `in` may
+ * hold "prefix" too when `group` (a whole site, area or line).
+ */
+static int settings_from(json_t **out, char due[TIME_RFC3339_LEN], const json_t *in, bool group)
 {
 	static const char *const allowed[] = { "agent", "interval_seconds", "daily_at", "cron",
 					       "after_deploy", "max_age_seconds", "normalise", NULL };
-	struct db_conn *c = NULL;
-	json_t *before = NULL, *s = NULL, *after = NULL;
+	static const char *const allowed_group[] = { "prefix", "agent", "interval_seconds", "daily_at",
+						     "cron", "after_deploy", "max_age_seconds",
+						     "normalise", NULL };
+	json_t *s = NULL;
 	const json_t *v, *rule;
-	char id_text[24], due[TIME_RFC3339_LEN] = "";
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	if ((rc = dom_permit(d, OP_READBACK_CONFIGURE)))
-		return rc;
+	due[0] = '\0';
 	if (!json_is_object(in))
 		return err_set(OTCM_EINVAL, "body", "the body must be a JSON object");
-	if (json_only_fields((json_t *)in, allowed))
+	if (json_only_fields((json_t *)in, group ? allowed_group : allowed))
 		return OTCM_EINVAL;
 	s = json_object();
 	v = json_object_get(in, "interval_seconds");
@@ -1108,7 +1113,31 @@ int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, con
 		}
 		json_object_set(s, "normalise", (json_t *)v);
 	}
-	if ((rc = dom_begin(&c, d)) || (rc = readbacks_settings_get(&before, c, asset)))
+	*out = s;
+	s = NULL;
+	goto out;
+out_bad_cron:
+	if (!rc)
+		rc = err_set(OTCM_EINVAL, "cron", "'cron' must be text");
+out:
+	json_decref(s);
+	return rc;
+}
+
+/*
+ * Apply checked settings `checked` (settings_from's) to `asset` in c's
+ * transaction, with the agent `in` names, and audit it; *out gets the
+ * settings after.
+ */
+static int configure_one(json_t **out, const struct dom *d, struct db_conn *c, int64_t asset,
+			 const json_t *in, const json_t *checked, const char *due)
+{
+	json_t *before = NULL, *s = json_deep_copy(checked), *after = NULL;
+	const json_t *v;
+	char id_text[24];
+	int rc;
+
+	if ((rc = readbacks_settings_get(&before, c, asset)))
 		goto out;
 	v = json_object_get(in, "agent");
 	if (v && !json_is_null(v)) {
@@ -1135,22 +1164,99 @@ int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, con
 	    (rc = readbacks_settings_get(&after, c, asset)))
 		goto out;
 	snprintf(id_text, sizeof(id_text), "%" PRId64, asset);
-	if ((rc = dom_audit(d, c, "readback.settings", "asset", id_text, before, after, NULL)) ||
+	if ((rc = dom_audit(d, c, "readback.settings", "asset", id_text, before, after, NULL)))
+		goto out;
+	*out = after;
+	after = NULL;
+out:
+	json_decref(before);
+	json_decref(s);
+	json_decref(after);
+	return rc;
+}
+
+int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, const json_t *in)
+{
+	struct db_conn *c = NULL;
+	json_t *s = NULL, *after = NULL;
+	char due[TIME_RFC3339_LEN];
+	int rc;
+
+	if ((rc = dom_permit(d, OP_READBACK_CONFIGURE)) || (rc = settings_from(&s, due, in, false)) ||
+	    (rc = dom_begin(&c, d)) || (rc = configure_one(&after, d, c, asset, in, s, due)) ||
 	    (rc = dom_commit(c)))
 		goto out;
 	*out = after;
 	after = NULL;
-	goto out;
-out_bad_cron:
-	if (!rc)
-		rc = err_set(OTCM_EINVAL, "cron", "'cron' must be text");
 out:
 	if (rc == OTCM_ENOTFOUND && !err_field())
 		err_set(rc, "id", "no asset %" PRId64, asset);
 	dom_end(c);
-	json_decref(before);
 	json_decref(s);
 	json_decref(after);
+	return rc;
+}
+
+/* The ids of the assets at or under `prefix` (whole path segments), at most GROUP_MAX. */
+#define GROUP_MAX 10000
+
+static int group_assets(json_t **out, struct db_conn *c, const json_t *in)
+{
+	const char *prefix = json_string_value(json_object_get(in, "prefix"));
+	json_t *states = NULL, *ids = NULL;
+	const json_t *item;
+	size_t i;
+	int rc;
+
+	if (!prefix || !*prefix || strlen(prefix) > 1024 || prefix[strlen(prefix) - 1] == '/')
+		return err_set(OTCM_EINVAL, "prefix", "'prefix' must be a site, area or line: an asset "
+			       "path prefix of whole segments, without a trailing '/'");
+	if ((rc = readbacks_states(&states, c, prefix)))
+		return rc;
+	if (json_array_size(states) == 0) {
+		json_decref(states);
+		return err_set(OTCM_ENOTFOUND, "prefix", "no asset at or under '%.200s'", prefix);
+	}
+	if (json_array_size(states) > GROUP_MAX) {
+		json_decref(states);
+		return err_set(OTCM_EINVAL, "prefix", "'%.200s' holds more than %d assets: name a smaller "
+			       "part of the plant", prefix, GROUP_MAX);
+	}
+	ids = json_array();
+	json_array_foreach(states, i, item)
+		json_array_append(ids, json_object_get(item, "asset_id"));
+	json_decref(states);
+	*out = ids;
+	return 0;
+}
+
+int dom_readback_configure_group(json_t **out, const struct dom *d, const json_t *in)
+{
+	struct db_conn *c = NULL;
+	json_t *s = NULL, *ids = NULL, *items = NULL, *one = NULL;
+	const json_t *id;
+	char due[TIME_RFC3339_LEN];
+	size_t i;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_READBACK_CONFIGURE)) || (rc = settings_from(&s, due, in, true)) ||
+	    (rc = dom_begin(&c, d)) || (rc = group_assets(&ids, c, in)))
+		goto out;
+	items = json_array();
+	json_array_foreach(ids, i, id) {
+		if ((rc = configure_one(&one, d, c, json_integer_value(id), in, s, due)))
+			goto out;
+		json_array_append_new(items, one);
+		one = NULL;
+	}
+	if ((rc = dom_commit(c)))
+		goto out;
+	*out = json_pack("{s:O, s:O}", "prefix", json_object_get(in, "prefix"), "items", items);
+out:
+	dom_end(c);
+	json_decref(s);
+	json_decref(ids);
+	json_decref(items);
 	return rc;
 }
 
@@ -1189,6 +1295,56 @@ out:
 		rc = dom_refused(d, &c, "readback.request", "asset", id_text, rc);
 	dom_end(c);
 	json_decref(s);
+	return rc;
+}
+
+int dom_readback_request_group(json_t **out, const struct dom *d, const json_t *in)
+{
+	static const char *const allowed[] = { "prefix", NULL };
+	struct db_conn *c = NULL;
+	json_t *ids = NULL, *asked = NULL, *without = NULL, *after = NULL;
+	const json_t *id;
+	const char *prefix = json_string_value(json_object_get(in, "prefix"));
+	size_t i;
+	int rc;
+
+	if ((rc = dom_permit(d, OP_READBACK_REQUEST)))
+		return rc;
+	if (!json_is_object(in))
+		return err_set(OTCM_EINVAL, "body", "the body must be a JSON object");
+	if (json_only_fields((json_t *)in, allowed))
+		return OTCM_EINVAL;
+	if ((rc = dom_begin(&c, d)) || (rc = group_assets(&ids, c, in)))
+		goto out;
+	asked = json_array();
+	without = json_array();
+	json_array_foreach(ids, i, id) {
+		bool has_agent = false;
+
+		if ((rc = readbacks_make_due(&has_agent, c, json_integer_value(id), "on demand", 0)))
+			goto out;
+		json_array_append(has_agent ? asked : without, (json_t *)id);
+	}
+	if (json_array_size(asked) == 0) {
+		rc = err_set(OTCM_ERULE, "prefix", "no agent reads any asset under '%.200s' back: set one first",
+			     prefix);
+		err_set_rule("no-agent");
+		goto out;
+	}
+	after = json_pack("{s:s, s:O, s:O}", "prefix", prefix, "requested", asked, "without_agent", without);
+	if ((rc = dom_audit(d, c, "readback.request", "prefix", prefix, NULL, after, NULL)) ||
+	    (rc = dom_commit(c)))
+		goto out;
+	*out = after;
+	after = NULL;
+out:
+	if (rc)
+		rc = dom_refused(d, &c, "readback.request", "prefix", prefix ? prefix : "", rc);
+	dom_end(c);
+	json_decref(ids);
+	json_decref(asked);
+	json_decref(without);
+	json_decref(after);
 	return rc;
 }
 

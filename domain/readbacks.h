@@ -122,10 +122,28 @@ int dom_readback_settings(json_t **out, const struct dom *d, int64_t asset);
 int dom_readback_configure(json_t **out, const struct dom *d, int64_t asset, const json_t *in);
 
 /*
+ * The same settings for every asset of a site, area or line: `in` holds
+ * "prefix" (a path prefix of whole segments) beside the settings.  One
+ * transaction, one "readback.settings" event per asset; *out =
+ * {prefix, items: [each asset's settings after]}.  OTCM_ENOTFOUND (field
+ * "prefix") when no asset is there.  OP_READBACK_CONFIGURE.
+ */
+int dom_readback_configure_group(json_t **out, const struct dom *d, const json_t *in);
+
+/*
  * Ask for a read-back of `asset` now (on demand).  OTCM_ERULE "no-agent"
  * when no agent is set to read it back.  OP_READBACK_REQUEST.
  */
 int dom_readback_request(json_t **out, const struct dom *d, int64_t asset);
+
+/*
+ * Ask for a read-back now of every asset of a site, area or line: `in` =
+ * {"prefix": path prefix}.  *out = {prefix, requested: [asset ids],
+ * without_agent: [asset ids no agent reads]}; OTCM_ERULE "no-agent" when
+ * no asset there has an agent.  Audited once as "readback.request" on the
+ * prefix.  OP_READBACK_REQUEST.
+ */
+int dom_readback_request_group(json_t **out, const struct dom *d, const json_t *in);
 
 /*
  * Called by the deployment operation in its own transaction: when the

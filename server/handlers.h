@@ -253,6 +253,8 @@ int h_readbacks_adopt(struct http_req *req);
 int h_readback_settings_get(struct http_req *req);
 int h_readback_settings_put(struct http_req *req);
 int h_readback_request(struct http_req *req);
+int h_readback_settings_group_put(struct http_req *req);
+int h_readback_request_group(struct http_req *req);
 int h_page_plant(struct http_req *req);
 int h_page_agents(struct http_req *req);
 int h_agent_key_put(struct http_req *req);

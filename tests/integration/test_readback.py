@@ -735,6 +735,58 @@ class ReadBack(ServerTestCase):
         self.assertIsNotNone(a["last_contact_at"])
         self.assertStatus(self.c["eng"].get("/api/v1/agents"), 403)
 
+    def test_a_whole_line_is_set_up_and_read_back_on_demand(self):
+        ids, paths = [], []
+        for path in ("plant/rb/grp/cell-1/plc", "plant/rb/grp/cell-2/plc", "plant/rb/grpx/plc"):
+            r = self.admin.post("/api/v1/assets", json={"path": path, "type": "plc"})
+            self.assertStatus(r, 201)
+            r2 = self.admin.post("/api/v1/assets/%d/versions" % r.json["id"], fields={"message": "baseline"},
+                                 files=[("file", "Tank.L5X", L5X_V1)])
+            self.assertStatus(r2, 201)
+            ids.append(r.json["id"])
+            paths.append(path)
+        # the line's settings in one request: whole path segments only (grpx is another line)
+        before = len(self.audit("readback.settings"))
+        r = self.admin.put("/api/v1/readback-settings",
+                           json={"prefix": "plant/rb/grp", "agent": "agent-a", "max_age_seconds": 3600})
+        self.assertStatus(r, 200)
+        self.assertEqual(sorted(i["asset_id"] for i in r.json["items"]), ids[:2])
+        for aid in ids[:2]:
+            s = self.admin.get("/api/v1/assets/%d/readback-settings" % aid).json
+            self.assertEqual((s["agent"], s["max_age_seconds"]), ("agent-a", 3600), s)
+        self.assertIsNone(self.admin.get("/api/v1/assets/%d/readback-settings" % ids[2]).json["agent"])
+        self.assertEqual(len(self.audit("readback.settings")), before + 2)
+        # bad input changes nothing and names the field
+        for body, status, field in (({"agent": "agent-a"}, 400, "prefix"), ({"prefix": ""}, 400, "prefix"),
+                                    ({"prefix": "plant/rb/grp/"}, 400, "prefix"),
+                                    ({"prefix": "plant/nowhere"}, 404, "prefix"),
+                                    ({"prefix": "plant/rb/grp", "interval_seconds": 5}, 400, "interval_seconds"),
+                                    ({"prefix": "plant/rb/grp", "agent": "eng"}, 400, "agent")):
+            r = self.admin.put("/api/v1/readback-settings", json=body)
+            self.assertStatus(r, status)
+            self.assertEqual(r.json["field"], field, (body, r.json))
+        self.assertEqual(len(self.audit("readback.settings")), before + 2)
+        self.assertEqual(self.admin.get("/api/v1/assets/%d/readback-settings" % ids[0]).json["max_age_seconds"], 3600)
+        self.assertStatus(self.c["eng"].put("/api/v1/readback-settings",
+                                            json={"prefix": "plant/rb/grp", "agent": None}), 403)
+        # the other line has no agent: nothing to ask for there
+        r = self.c["eng"].post("/api/v1/readback-requests", json={"prefix": "plant/rb/grpx"})
+        self.assertStatus(r, 409)
+        self.assertEqual(r.json["rule"], "no-agent")
+        self.assertStatus(self.c["eng"].post("/api/v1/readback-requests", json={"prefix": "plant/rb/grp", "x": 1}), 400)
+        # the whole line now: both devices are read back, the other line is not
+        r = self.c["eng"].post("/api/v1/readback-requests", json={"prefix": "plant/rb/grp"})
+        self.assertStatus(r, 202)
+        self.assertEqual(sorted(r.json["requested"]), ids[:2])
+        self.assertEqual(r.json["without_agent"], [])
+        self.assertTrue(any(e["object_id"] == "plant/rb/grp" for e in self.audit("readback.request")))
+        devices = {p: {"collector": "folder", "path": self.folder({"Tank.L5X": L5X_V1})} for p in paths[:2]}
+        cfg, _ = self.agent_config(devices)
+        self.run_agent(cfg, "--once")
+        for aid in ids[:2]:
+            self.assertEqual(self.state(aid)["state"], "in_sync")
+        self.assertEqual(self.state(ids[2])["state"], "never_read")
+
     def test_settings_are_validated(self):
         aid, _ = self.asset()
         for body, field in (({"agent": "eng"}, "agent"), ({"interval_seconds": 5}, "interval_seconds"),
