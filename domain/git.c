@@ -278,7 +278,11 @@ int dom_git_fetch(struct dom_git_fetch_out *out, const struct dom *d, const char
 	out->shallow = arena_alloc(d->arena, (json_array_size(shallow) + 1) * sizeof(*out->shallow));
 	json_array_foreach(shallow, i, s)
 		out->shallow[out->nshallow++] = arena_strdup(d->arena, json_string_value(s));
-	if (!in->done)
+	/* ready: no shallow boundary to settle, and every want descends from a common commit */
+	if (!in->done && !in->depth && out->ncommon &&
+	    (rc = gitpack_all_reach(&out->ready, v.g, in->wants, in->nwants, out->common, out->ncommon)))
+		goto out;
+	if (!in->done && !(in->no_done && out->ready))
 		goto out;
 	tags = arena_alloc(d->arena, (refs.n + 1) * sizeof(*tags));
 	for (i = 0; in->include_tag && i < refs.n; i++)

@@ -90,6 +90,7 @@ struct dom_git_fetch_in {
 	unsigned depth;                  /* 0: all history */
 	bool include_tag;                /* add annotated tags whose commit is sent */
 	bool done;                       /* build the pack now */
+	bool no_done;                    /* the client takes the pack as soon as the server is ready */
 };
 
 /* A fetch's answer; everything in d's arena. */
@@ -102,6 +103,8 @@ struct dom_git_fetch_out {
 	const char **unshallow;          /* with a depth: the client's shallow commits whose
 					    parents are sent now (git fetch --deepen, --unshallow) */
 	size_t nunshallow;
+	bool ready;                      /* every want has a common commit in its history: the
+					    negotiation can stop (with no_done, the pack is prepared) */
 	struct dom_git_pack *pack;       /* when `done`: the pack to send (dom_git_pack_send), else
 					    NULL; released with d's arena if never sent */
 };
@@ -110,8 +113,8 @@ struct dom_git_fetch_out {
 struct dom_git_pack;
 
 /*
- * Negotiate a fetch of the asset at `asset_path` and, when `in->done`,
- * prepare its pack: the objects reachable from the wants minus those
+ * Negotiate a fetch of the asset at `asset_path` and, when `in->done` (or
+ * `in->no_done` and the answer is ready), prepare its pack: the objects reachable from the wants minus those
  * reachable from the common haves.  A want that is not one of the asset's
  * advertised ids is OTCM_ENOTFOUND naming "want" ("not our ref"); haves
  * that are not ours are ignored.  The prepared pack keeps the request's

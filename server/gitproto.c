@@ -207,6 +207,7 @@ static void fetch_caps(struct gitproto_fetch *f, const char *caps, size_t len)
 	f->side_band_64k = has_cap(caps, len, "side-band-64k");
 	f->side_band = has_cap(caps, len, "side-band");
 	f->multi_ack_detailed = has_cap(caps, len, "multi_ack_detailed");
+	f->no_done = has_cap(caps, len, "no-done");
 	f->include_tag = has_cap(caps, len, "include-tag");
 	f->no_progress = has_cap(caps, len, "no-progress");
 	f->ofs_delta = has_cap(caps, len, "ofs-delta");

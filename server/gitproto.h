@@ -94,6 +94,7 @@ struct gitproto_fetch {
 	bool side_band_64k;       /* v0 side-band-64k (v2 always multiplexes the pack) */
 	bool side_band;
 	bool multi_ack_detailed;
+	bool no_done;             /* v0: take the pack right after "ACK ... ready", without "done" */
 	bool include_tag;
 	bool no_progress;
 	bool ofs_delta;

@@ -30,7 +30,7 @@
 #include "server/handlers.h"
 
 #define AGENT "agent=otcm/1"
-#define UPLOAD_CAPS "multi_ack_detailed side-band-64k ofs-delta shallow include-tag"
+#define UPLOAD_CAPS "multi_ack_detailed no-done side-band-64k ofs-delta shallow include-tag"
 #define RECEIVE_CAPS "report-status delete-refs atomic quiet ofs-delta side-band-64k"
 #define MAX_LINES 100000          /* pkt-lines in one fetch request */
 #define MAX_COMMANDS 1000         /* ref updates in one push */
@@ -392,6 +392,8 @@ static void fetch_in(struct dom_git_fetch_in *in, const struct gitproto_fetch *f
 	in->depth = f->depth;
 	in->include_tag = f->include_tag;
 	in->done = f->done;
+	/* "ready" is multi_ack_detailed's word: without it no-done means nothing */
+	in->no_done = f->no_done && f->multi_ack_detailed;
 }
 
 static int upload_v0(struct http_req *req, const char *body, size_t len)
@@ -430,9 +432,17 @@ static int upload_v0(struct http_req *req, const char *body, size_t len)
 	if (rc)
 		goto out;
 	if (!f.done) {
+		/* as git's upload-pack: ready, the round's NAK, and with no-done the final ACK and the pack */
+		if (fo.ready && f.multi_ack_detailed &&
+		    (rc = gitproto_writef(&b, "ACK %s ready\n", fo.common[fo.ncommon - 1])))
+			goto out;
 		if ((rc = gitproto_writef(&b, "NAK\n")))
 			goto out;
-		return reply_buf(req, ctype, &b);
+		if (!fo.pack)
+			return reply_buf(req, ctype, &b);
+		if ((rc = gitproto_writef(&b, "ACK %s\n", fo.common[fo.ncommon - 1])))
+			goto out;
+		return reply_pack(req, ctype, &b, &fo, f.side_band_64k, !f.no_progress);
 	}
 	if (fo.ncommon)
 		rc = gitproto_writef(&b, "ACK %s\n", fo.common[fo.ncommon - 1]);

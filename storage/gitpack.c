@@ -428,6 +428,43 @@ static int peel_wants(git_oid **out, struct gitpack *g, const char *const *wants
 	return 0;
 }
 
+int gitpack_all_reach(bool *out, struct gitpack *g, const char *const *wants, size_t nwants,
+		      const char *const *common, size_t ncommon)
+{
+	git_oid *ids = NULL, c;
+	size_t i, k;
+	int rc = 0, r;
+
+	*out = false;
+	if (nwants == 0 || ncommon == 0 || nwants * ncommon > GITPACK_READY_PAIRS)
+		return 0;
+	if ((rc = peel_wants(&ids, g, wants, nwants)))
+		return rc;
+	for (i = 0; i < nwants; i++) {
+		bool reached = false;
+
+		for (k = 0; k < ncommon && !reached; k++) {
+			if ((rc = parse_oid(&c, common[k], "have")))
+				goto out;
+			if (git_oid_equal(&c, &ids[i])) {
+				reached = true;
+				break;
+			}
+			if ((r = git_graph_descendant_of(g->git, &ids[i], &c)) < 0) {
+				rc = failed(g, "cannot walk history");
+				goto out;
+			}
+			reached = r == 1;
+		}
+		if (!reached)
+			goto out;
+	}
+	*out = true;
+out:
+	free(ids);
+	return rc;
+}
+
 int gitpack_shallow(json_t **out, json_t **out_deep, struct gitpack *g, const char *const *wants,
 		    size_t n, unsigned depth)
 {

@@ -150,6 +150,17 @@ void gitpack_fill_free(struct gitpack_fill *f);
  * out_deep is not NULL the commits above it that have parents (a client's
  * shallow commit among them gets its history).  Both owned by the caller.
  */
+/*
+ * Does every want (peeled to its commit) have one of the `common` commits
+ * in its history (or equal it)?  The server may then stop negotiating
+ * ("ready").  Bounded work: more than GITPACK_READY_PAIRS want x common
+ * pairs answer false (one more round costs the client little).
+ */
+#define GITPACK_READY_PAIRS 256
+
+int gitpack_all_reach(bool *out, struct gitpack *g, const char *const *wants, size_t nwants,
+		      const char *const *common, size_t ncommon);
+
 int gitpack_shallow(json_t **out, json_t **out_deep, struct gitpack *g, const char *const *wants,
 		    size_t n, unsigned depth);
 

@@ -220,6 +220,40 @@ class GitSmartHTTP(ServerTestCase):
             self.assertEqual(got, r.json["commit"])
             self.git("fsck", "--strict", "--no-dangling", cwd=w)
 
+    def test_v0_fetch_ends_at_ready_without_done(self):
+        aid, path = self.asset()
+        key = self.implementing(aid)
+        wc = self.clone(path, proto=0)
+        # more local history than git offers in its first round of haves (16), older than the
+        # common commit, so the first round holds the common commit and more rounds would follow
+        self.git("checkout", "-q", "--orphan", "old-notes", cwd=wc)
+        for i in range(20):
+            with open(os.path.join(wc, "note.txt"), "w") as f:
+                f.write("note %d\n" % i)
+            self.git("add", "-A", cwd=wc)
+            stamp = "2001-01-%02dT00:00:00Z" % (i + 1)
+            self.git("commit", "-q", "-m", "note %d" % i, cwd=wc,
+                     env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+        self.git("checkout", "-q", "main", cwd=wc)
+        new = []
+        for i in range(2):
+            r = self.c["eng2"].post("/api/v1/assets/%d/versions" % aid,
+                                    fields={"message": "upload %d" % i, "change": key},
+                                    files=[("file", "main.st", "PROGRAM main (* v%d *) END_PROGRAM\n" % i)])
+            self.assertStatus(r, 201)
+            new.append(r.json["commit"])
+        p = self.git("-c", "protocol.version=0", "fetch", "origin", cwd=wc, env={"GIT_TRACE_PACKET": "1"})
+        trace = p.stderr.decode(errors="replace")
+        # the capability is offered and taken; the server says ready and the client never says done
+        self.assertRegex(trace, r"fetch-pack< [0-9a-f]{40} HEAD\\0[^\n]*\bno-done\b")
+        self.assertRegex(trace, r"fetch-pack> want [0-9a-f]{40} [^\n]*\bno-done\b")
+        self.assertRegex(trace, r"fetch-pack< ACK [0-9a-f]{40} ready")
+        self.assertNotRegex(trace, r"fetch-pack> done")
+        self.assertEqual(self.git("rev-parse", "origin/changes/" + key, cwd=wc).stdout.decode().strip(), new[-1])
+        self.git("fsck", "--strict", "--no-dangling", cwd=wc)
+        shown = self.git("show", "origin/changes/%s:main.st" % key, cwd=wc).stdout.decode()
+        self.assertEqual(shown, "PROGRAM main (* v1 *) END_PROGRAM\n")
+
     def test_a_large_fetch_request_comes_gzip_encoded(self):
         aid, path = self.asset()
         wc = self.clone(path)
