@@ -369,9 +369,13 @@ class GitSmartHTTP(ServerTestCase):
         pack = sum(os.path.getsize(os.path.join(dp, n)) for dp, _, ns in os.walk(os.path.join(wc, ".git", "objects", "pack"))
                    for n in ns if n.endswith(".pack"))
         self.assertGreater(pack, self.BIG_VERSIONS * self.BIG_BYTES)
-        # the pack is never held whole (it was three times: built, copied for the cache, copied to send)
-        self.assertLess(peak - before, pack + (16 << 20), "peak grew %d MiB for a %d MiB pack" % (
-            (peak - before) >> 20, pack >> 20))
+        # the pack is never held whole (it was three times: built, copied for the cache, copied to
+        # send); AddressSanitizer keeps freed memory in quarantine, so its resident peak says nothing
+        with open("/proc/%d/maps" % self.srv.proc.pid) as f:
+            sanitized = "libasan" in f.read()
+        if not sanitized:
+            self.assertLess(peak - before, pack + (16 << 20), "peak grew %d MiB for a %d MiB pack" % (
+                (peak - before) >> 20, pack >> 20))
 
         # with a have the pack is built again (no cache): progress long before the end
         packets, total = self.raw_fetch(path, tip, have=root)
