@@ -134,11 +134,11 @@ with open(out, "wb") as f:
         f.write(blob)
         f.write(b"\n")
 EOF
-git init -q "$tmp/work"
-git -C "$tmp/work" fast-import --quiet <"$tmp/history.fi"
+git init -q "$tmp/history"
+git -C "$tmp/history" fast-import --quiet <"$tmp/history.fi"
 rm -f "$tmp/history.fi"
 mkdir -p "$tmp/ref"
-git clone -q --bare "$tmp/work" "$tmp/ref/plc-1.git"
+git clone -q --bare "$tmp/history" "$tmp/ref/plc-1.git"
 git -C "$tmp/ref/plc-1.git" gc -q
 ref_pack=$(du -sk "$tmp/ref/plc-1.git/objects" | awk '{printf "%.1f MiB", $1 / 1024}')
 
@@ -174,11 +174,11 @@ asset_id=$(json_get "$tmp/asset.json" id)
 otcm_url="http://admin:$token@127.0.0.1:$port/git/bench/git/plc-1.git"
 ref_url="http://127.0.0.1:$cgi_port/git/plc-1.git"
 
-echo "git smart HTTP: $versions versions of a $(git -C "$tmp/work" cat-file -s main:Bench.L5X | awk '{printf "%.1f", $1/1048576}') MiB L5X (git's packed repository: $ref_pack), median of $runs"
+echo "git smart HTTP: $versions versions of a $(git -C "$tmp/history" cat-file -s main:Bench.L5X | awk '{printf "%.1f", $1/1048576}') MiB L5X (git's packed repository: $ref_pack), median of $runs"
 
 # the history into otcm, through git itself: a work branch (main moves only by release)
 start=$(date +%s.%N)
-if ! git -C "$tmp/work" push -q "$otcm_url" main:refs/heads/work/bench 2>"$tmp/push.err"; then
+if ! git -C "$tmp/history" push -q "$otcm_url" main:work/bench 2>"$tmp/push.err"; then
 	echo "git bench: the initial push failed:" >&2
 	tail -n 5 "$tmp/push.err" >&2
 	exit 1
@@ -260,7 +260,7 @@ EOF
 chmod +x "$tmp/push-prepare.sh" "$tmp/touch.sh"
 push_s="" upload_s=""
 hyperfine --runs "$runs" --style none --export-json "$tmp/push.json" --prepare "$tmp/push-prepare.sh" \
-	"git -C $tmp/fo push -q origin HEAD:refs/heads/work/bench" >/dev/null 2>"$tmp/push.err" &&
+	"git -C $tmp/fo push -q origin HEAD:work/bench" >/dev/null 2>"$tmp/push.err" &&
 	push_s=$(median "$tmp/push.json") || tail -n 5 "$tmp/push.err" >&2
 hyperfine --runs "$runs" --style none --export-json "$tmp/upload.json" --prepare "$tmp/touch.sh" \
 	"curl -sSf -o /dev/null -H '$auth' -F 'message=bench upload' -F 'branch=bench-upload' -F 'files=@$tmp/Big.L5X;filename=Big.L5X' $base/api/v1/assets/$asset_id/versions" \

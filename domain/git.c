@@ -19,13 +19,22 @@
 #include "storage/versions.h"
 
 #define ZERO_OID "0000000000000000000000000000000000000000"
-#define CHANGE_PREFIX "refs/heads/changes/"
-#define WORK_PREFIX "refs/heads/work/"
+#define HEADS_PREFIX "refs/heads/"
+#define CHANGE_PREFIX HEADS_PREFIX "changes/"
+#define WORK_BRANCH "work/"   /* free branches: refs/heads/ followed by this and a name */
 #define PUSH_ATTEMPTS 3
 #define PUSH_MAX_COMMITS 10000
 #define PUSH_MAX_OBJECTS 1000000
 
 /* ---- the asset and its refs ---- */
+
+/* Is `ref` a free work branch (a branch named work/<name>)? */
+static bool is_work_ref(const char *ref)
+{
+	size_t h = strlen(HEADS_PREFIX), w = strlen(WORK_BRANCH);
+
+	return strncmp(ref, HEADS_PREFIX, h) == 0 && strncmp(ref + h, WORK_BRANCH, w) == 0 && ref[h + w];
+}
 
 /* The asset at `path`; OTCM_ENOTFOUND naming "asset". */
 static int find_asset(int64_t *out, struct db_conn *c, const char *path)
@@ -428,12 +437,12 @@ static void classify(struct update_state *st, struct dom_git_update *u, const st
 		st->change = arena_strdup(d->arena, key);
 		return;
 	}
-	if (strncmp(u->ref, WORK_PREFIX, strlen(WORK_PREFIX)) == 0 && u->ref[strlen(WORK_PREFIX)]) {
+	if (is_work_ref(u->ref)) {
 		st->kind = KIND_WORK;
 		return;
 	}
 	refuse(u, d, "ref-namespace",
-	       "push to refs/heads/changes/CHG-<n> (a change) or refs/heads/work/<name>");
+	       "push to branch changes/CHG-<n> (a change) or to a branch work/<name>");
 }
 
 /* Refuse every update still standing: an atomic push, or a pack refused as a whole. */
@@ -579,7 +588,7 @@ static int known_tips(const char ***out, size_t *out_n, const struct dom *d, str
 	json_array_foreach(list, i, ref) {
 		const char *name = json_string_value(json_object_get(ref, "name"));
 
-		if (versions_only && name && strncmp(name, WORK_PREFIX, strlen(WORK_PREFIX)) == 0)
+		if (versions_only && name && is_work_ref(name))
 			continue;
 		(*out)[(*out_n)++] = arena_strdup(d->arena, json_string_value(json_object_get(ref, "commit")));
 	}

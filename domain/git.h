@@ -26,7 +26,7 @@
  *                             contributors: the pusher and every user whose
  *                             e-mail is a new commit's author or committer),
  *                             and runs and approvals of other trees go stale;
- *   refs/heads/work/<name>    free work branches: created, rewritten and
+ *   branches work/<name>      free work branches: created, rewritten and
  *                             deleted at will, no version records;
  *   refs/heads/main           refused (rule main-protected): main moves by
  *                             release only;

@@ -127,7 +127,7 @@ t('the asset tree leads to the asset, its timeline and files', async () => {
   assert.equal(timeline.length, 1, timeline.join('\n'));
   assert.match(timeline[0], /baseline from site <script>alert\(1\)<\/script>/);   // shown, not run
   assert.match(await page.textContent('main'), /Simple\.L5X/);
-  assert.match(await page.textContent('main'), /work\/site/);   // the work branch is listed
+  assert.ok((await page.textContent('main')).includes('work/site'));   // the work branch is listed
   await shot(page, '04-asset');
   assert.deepEqual(page.problems, []);
   await page.close();

@@ -258,14 +258,14 @@ class GitSmartHTTP(ServerTestCase):
         aid, path = self.asset()
         wc = self.clone(path)
         # git gzips a request past 1 KiB: wanting 30 branches makes one
-        self.push(wc, *["HEAD:refs/heads/work/b%02d" % i for i in range(30)])
+        self.push(wc, *["HEAD:work/b%02d" % i for i in range(30)])
         for proto in (0, 2):
             d = make_tmpdir("otcm-git-wc-")
             self.addCleanup(shutil.rmtree, d, True)
             p = self.git("-c", "protocol.version=%d" % proto, "clone", "--mirror", self.url(path),
                          os.path.join(d, "m"), env={"GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"})
             self.assertIn(b"Content-Encoding: gzip", p.stderr)
-            refs = self.git("for-each-ref", "refs/heads/work/", cwd=os.path.join(d, "m")).stdout.decode()
+            refs = self.git("branch", "--list", "work/*", cwd=os.path.join(d, "m")).stdout.decode()
             self.assertEqual(len(refs.splitlines()), 30)
 
     def test_another_assets_commit_is_not_fetchable(self):
@@ -293,7 +293,7 @@ class GitSmartHTTP(ServerTestCase):
         rnd = random.Random(4242)
         for i in range(self.BIG_VERSIONS):
             self.commit(wc, "dump/memory.bin", rnd.randbytes(self.BIG_BYTES), "dump %d" % i)
-        self.push(wc, "HEAD:refs/heads/work/big")
+        self.push(wc, "HEAD:work/big")
         with open(os.path.join(wc, "dump", "memory.bin"), "rb") as f:
             last = f.read()
         tip = self.git("rev-parse", "HEAD", cwd=wc).stdout.decode().strip()
@@ -413,7 +413,7 @@ class GitSmartHTTP(ServerTestCase):
         aid, path = self.asset()
         wc = self.clone(path)
         self.commit(wc, "lost.st", "PROGRAM lost (* %s *) END_PROGRAM\n" % path, "lost")
-        self.push(wc, "HEAD:refs/heads/work/lost")
+        self.push(wc, "HEAD:work/lost")
         oid = self.git("rev-parse", "HEAD:lost.st", cwd=wc).stdout.decode().strip()
         # the object store loses the blob (as a damaged database would): the build fails midway
         psql = shutil.which("psql")
@@ -600,10 +600,10 @@ class GitSmartHTTP(ServerTestCase):
         self.assertIn(b"(no-change)", p.stderr)
         self.git("reset", "-q", "--hard", "HEAD~1", cwd=wc)
         # work branches: created, force-pushed and deleted at will
-        self.push(wc, "HEAD:refs/heads/work/try")
+        self.push(wc, "HEAD:work/try")
         self.git("reset", "-q", "--hard", "HEAD~1", cwd=wc)
-        self.push(wc, "+HEAD:refs/heads/work/try")
-        self.push(wc, ":refs/heads/work/try")
+        self.push(wc, "+HEAD:work/try")
+        self.push(wc, ":work/try")
         out = self.git("ls-remote", "origin", cwd=wc).stdout.decode()
         self.assertNotIn("work/try", out)
 
@@ -612,7 +612,7 @@ class GitSmartHTTP(ServerTestCase):
         key = self.implementing(aid)
         wc = self.clone(path)
         c1 = self.commit(wc, "main.st", "PROGRAM main (* tried *) END_PROGRAM\n")
-        self.push(wc, "HEAD:refs/heads/work/try")
+        self.push(wc, "HEAD:work/try")
         r = self.c["eng"].get("/api/v1/assets/%d/versions/%s" % (aid, c1))
         self.assertStatus(r, 200)
         self.assertIsNone(r.json["recorded"])   # a work branch records no version
@@ -828,7 +828,7 @@ class GitStalledReader(ServerTestCase):
                 f.write(rnd.randbytes(1 << 20))
             for cmd in (["git", "add", "dump.bin"], ["git", "commit", "-qm", "dump %d" % i]):
                 subprocess.run(cmd, cwd=wc, env=env, check=True, capture_output=True)
-        subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/work/big"], cwd=wc, env=env,
+        subprocess.run(["git", "push", "-q", "origin", "HEAD:work/big"], cwd=wc, env=env,
                        check=True, capture_output=True)
         tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=wc, env=env, check=True,
                              capture_output=True).stdout.decode().strip()

@@ -219,7 +219,7 @@ static void test_receive(void **state)
 	n = snprintf(first, sizeof(first), Z40 " " A40 " refs/heads/changes/CHG-1%c"
 		     "report-status side-band-64k atomic quiet agent=git/2.39.5\n", '\0');
 	gitproto_write(&b, first, (size_t)n);
-	pkt(&b, A40 " " Z40 " refs/heads/work/old\n");
+	pkt(&b, A40 " " Z40 " refs/heads/topic/old\n");
 	gitproto_flush(&b);
 	buf_add(&b, "PACK\0\0\0\2", 8);
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 10), 0);
@@ -239,12 +239,12 @@ static void test_receive(void **state)
 	buf_reset(&b);
 
 	/* a ref twice, push options, a short line, no flush, too many commands */
-	pkt(&b, Z40 " " A40 " refs/heads/work/x\n");
-	pkt(&b, Z40 " " B40 " refs/heads/work/x\n");
+	pkt(&b, Z40 " " A40 " refs/heads/topic/x\n");
+	pkt(&b, Z40 " " B40 " refs/heads/topic/x\n");
 	gitproto_flush(&b);
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 10), OTCM_EINVAL);
 	buf_reset(&b);
-	n = snprintf(first, sizeof(first), Z40 " " A40 " refs/heads/work/x%cpush-options\n", '\0');
+	n = snprintf(first, sizeof(first), Z40 " " A40 " refs/heads/topic/x%cpush-options\n", '\0');
 	gitproto_write(&b, first, (size_t)n);
 	gitproto_flush(&b);
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 10), OTCM_EINVAL);
@@ -253,11 +253,11 @@ static void test_receive(void **state)
 	gitproto_flush(&b);
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 10), OTCM_EINVAL);
 	buf_reset(&b);
-	pkt(&b, Z40 " " A40 " refs/heads/work/x\n");
+	pkt(&b, Z40 " " A40 " refs/heads/topic/x\n");
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 10), OTCM_EINVAL);
 	buf_reset(&b);
-	pkt(&b, Z40 " " A40 " refs/heads/work/x\n");
-	pkt(&b, Z40 " " A40 " refs/heads/work/y\n");
+	pkt(&b, Z40 " " A40 " refs/heads/topic/x\n");
+	pkt(&b, Z40 " " A40 " refs/heads/topic/y\n");
 	gitproto_flush(&b);
 	assert_int_equal(gitproto_parse_receive(&p, a, b.data, b.len, 1), OTCM_ETOOBIG);
 	buf_release(&b);
