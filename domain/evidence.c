@@ -985,8 +985,24 @@ out:
 	return rc;
 }
 
-int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
-			const struct dom *d, const char *key)
+/* What exporting one kind of record's bundle needs: its events and its builder. */
+struct export_kind {
+	enum dom_op op;
+	const char *action;        /* audited as this, and its refusals too */
+	const char *noun;          /* "change", "incident" */
+	int (*parse_key)(int64_t *out, const char *key);
+	int (*event_seqs)(int64_t **out, size_t *out_n, int64_t *out_at, struct db_conn *c, int64_t id);
+	int (*build)(struct buf *out, struct db_conn *c, const struct crypto_ed25519_key *key, int64_t id,
+		     uint64_t tree_size);
+};
+
+/*
+ * Build, sign and audit the bundle of record `key`, proved against the
+ * smallest checkpoint that signs its newest event (the same bundle while
+ * nothing happens), read in one snapshot.
+ */
+static int export_bundle(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
+			 const struct dom *d, const char *key, const struct export_kind *k)
 {
 	struct checkpoint *cp = NULL;
 	struct db_conn *c = NULL;
@@ -995,41 +1011,47 @@ int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN +
 	size_t n = 0;
 	int rc;
 
-	if ((rc = dom_permit(d, OP_EVIDENCE_EXPORT)))
+	if ((rc = dom_permit(d, k->op)))
 		return rc;
 	if (!d->key || !d->origin)
 		return err_set(OTCM_EINTERNAL, NULL, "no signing key to sign evidence with");
 	buf_init(out, 2 * d->cfg->max_upload_bytes);
-	if ((rc = changes_parse_key(&id, key)) || (rc = dom_conn(&c, d)) ||
-	    (rc = evidence_event_seqs(&seqs, &n, &at, c, id)))
+	if ((rc = k->parse_key(&id, key)) || (rc = dom_conn(&c, d)) ||
+	    (rc = k->event_seqs(&seqs, &n, &at, c, id)))
 		goto out;
 	if (n == 0) {
-		rc = err_set(OTCM_ENOTFOUND, "key", "change %s has no audit events", key);
+		rc = err_set(OTCM_ENOTFOUND, "key", "%s %s has no audit events", k->noun, key);
 		goto out;
 	}
-	/* the smallest checkpoint that signs the change's newest event: the same bundle while nothing happens */
 	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, (uint64_t)seqs[n - 1]);
 	if (rc == OTCM_ERULE)
 		err_set_rule("audit-trail-intact");
-	if (rc || (rc = db_begin_snapshot(c, false)) ||
-	    (rc = build(out, c, d->key, id, cp->tree_size)))
+	if (rc || (rc = db_begin_snapshot(c, false)) || (rc = k->build(out, c, d->key, id, cp->tree_size)))
 		goto out;
 	crypto_sha256_hex(out_sha256, out->data, out->len);
 	after = json_pack("{s:s, s:I, s:I}", "sha256", out_sha256, "bytes", (json_int_t)out->len,
 			  "checkpoint_tree_size", (json_int_t)cp->tree_size);
-	if ((rc = dom_audit(d, c, "evidence.export", "evidence", key, NULL, after, NULL)) ||
-	    (rc = dom_commit(c)))
+	if ((rc = dom_audit(d, c, k->action, "evidence", key, NULL, after, NULL)) || (rc = dom_commit(c)))
 		goto out;
 out:
 	if (rc) {
 		buf_release(out);
-		rc = dom_refused(d, &c, "evidence.export", "evidence", key, rc);
+		rc = dom_refused(d, &c, k->action, "evidence", key, rc);
 	}
 	json_decref(after);
 	checkpoint_free(cp);
 	free(seqs);
 	dom_end(c);
 	return rc;
+}
+
+int dom_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
+			const struct dom *d, const char *key)
+{
+	static const struct export_kind change = { OP_EVIDENCE_EXPORT, "evidence.export", "change",
+						   changes_parse_key, evidence_event_seqs, build };
+
+	return export_bundle(out, out_sha256, d, key, &change);
 }
 
 /* ---- an incident's evidence ---- */
@@ -1155,44 +1177,9 @@ out:
 int dom_incident_evidence_export(struct buf *out, char out_sha256[2 * CRYPTO_SHA256_LEN + 1],
 				 const struct dom *d, const char *key)
 {
-	struct checkpoint *cp = NULL;
-	struct db_conn *c = NULL;
-	json_t *after = NULL;
-	int64_t id, *seqs = NULL, at;
-	size_t n = 0;
-	int rc;
+	static const struct export_kind incident = { OP_INCIDENT_EVIDENCE, "incident.evidence", "incident",
+						     dom_incident_parse_key, incidents_event_seqs,
+						     build_incident };
 
-	if ((rc = dom_permit(d, OP_INCIDENT_EVIDENCE)))
-		return rc;
-	if (!d->key || !d->origin)
-		return err_set(OTCM_EINTERNAL, NULL, "no signing key to sign evidence with");
-	buf_init(out, 2 * d->cfg->max_upload_bytes);
-	if ((rc = dom_incident_parse_key(&id, key)) || (rc = dom_conn(&c, d)) ||
-	    (rc = incidents_event_seqs(&seqs, &n, &at, c, id)))
-		goto out;
-	if (n == 0) {
-		rc = err_set(OTCM_ENOTFOUND, "key", "incident %s has no audit events", key);
-		goto out;
-	}
-	rc = checkpoint_cover(&cp, NULL, c, d->key, d->origin, (uint64_t)seqs[n - 1]);
-	if (rc == OTCM_ERULE)
-		err_set_rule("audit-trail-intact");
-	if (rc || (rc = db_begin_snapshot(c, false)) || (rc = build_incident(out, c, d->key, id, cp->tree_size)))
-		goto out;
-	crypto_sha256_hex(out_sha256, out->data, out->len);
-	after = json_pack("{s:s, s:I, s:I}", "sha256", out_sha256, "bytes", (json_int_t)out->len,
-			  "checkpoint_tree_size", (json_int_t)cp->tree_size);
-	if ((rc = dom_audit(d, c, "incident.evidence", "evidence", key, NULL, after, NULL)) ||
-	    (rc = dom_commit(c)))
-		goto out;
-out:
-	if (rc) {
-		buf_release(out);
-		rc = dom_refused(d, &c, "incident.evidence", "evidence", key, rc);
-	}
-	json_decref(after);
-	checkpoint_free(cp);
-	free(seqs);
-	dom_end(c);
-	return rc;
+	return export_bundle(out, out_sha256, d, key, &incident);
 }
