@@ -11,7 +11,6 @@
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "core/tls.h"
+#include "core/worker.h"
 #include "storage/delivery.h"
 #include "storage/leader.h"
 
@@ -38,10 +38,7 @@
 #define FORWARD_IO_MS 10000        /* connect, send, or acknowledgement */
 
 struct forward {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct worker *worker;
 	struct db_pool *pool;
 	struct leader *leader;
 	struct siem_url url;
@@ -214,8 +211,9 @@ static unsigned failed(struct forward *f)
 }
 
 /* One look: send the next batch if there is one.  Returns ms to wait before the next. */
-static unsigned forward_step(struct forward *f)
+static unsigned forward_step(void *arg)
 {
+	struct forward *f = arg;
 	struct delivery_batch batch = { 0 };
 	struct db_conn *c = NULL;
 	struct buf out = BUF_INIT, msg = BUF_INIT;
@@ -277,41 +275,10 @@ out:
 	return wait;
 }
 
-static void *forward_main(void *arg)
-{
-	struct forward *f = arg;
-	unsigned wait = 0;
-
-	pthread_mutex_lock(&f->mu);
-	while (!f->stop) {
-		struct timespec until;
-
-		if (wait) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += wait / 1000;
-			until.tv_nsec += (long)(wait % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&f->cv, &f->mu, &until);
-			if (f->stop)
-				break;
-		}
-		pthread_mutex_unlock(&f->mu);
-		wait = forward_step(f);
-		pthread_mutex_lock(&f->mu);
-	}
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
-}
-
 static void forward_free(struct forward *f)
 {
 	conn_close(f);
 	leader_free(f->leader);
-	pthread_cond_destroy(&f->cv);
-	pthread_mutex_destroy(&f->mu);
 	free(f->destination);
 	free(f->host);
 	free(f->version);
@@ -326,8 +293,6 @@ int forward_start(struct forward **out, struct db_pool *pool, const char *url,
 	struct forward *f = xcalloc(1, sizeof(*f));
 	int rc;
 
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
 	f->fd = -1;
 	f->pool = pool;
 	f->format = format;
@@ -338,10 +303,8 @@ int forward_start(struct forward **out, struct db_pool *pool, const char *url,
 	leader_new_for(&f->leader, pool, LEADER_SYSLOG_KEY, "syslog delivery");
 	if ((rc = siem_url_parse(&f->url, url, "syslog")))
 		goto out;
-	if (pthread_create(&f->thread, NULL, forward_main, f) != 0) {
-		rc = err_set(OTCM_EINTERNAL, NULL, "cannot start the syslog delivery");
+	if ((rc = worker_start(&f->worker, forward_step, f, "the syslog delivery")))
 		goto out;
-	}
 	log_msg(LOG_INFO, "audit events go to syslog %s (%s)", url,
 		format == SIEM_CEF ? "cef" : "rfc5424");
 	*out = f;
@@ -356,10 +319,6 @@ void forward_stop(struct forward *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_signal(&f->cv);
-	pthread_mutex_unlock(&f->mu);
-	pthread_join(f->thread, NULL);
+	worker_stop(f->worker);
 	forward_free(f);
 }

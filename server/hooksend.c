@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "core/mem.h"
 #include "core/netaddr.h"
 #include "core/timeutil.h"
+#include "core/worker.h"
 #include "domain/webhooks.h"
 #include "storage/leader.h"
 #include "storage/webhooks.h"
@@ -32,10 +32,7 @@
 #define HOOK_PRUNE_EVERY_US (3600LL * 1000000)  /* the delivery log's old rows, hourly */
 
 struct hooksend {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct worker *worker;
 	struct db_pool *pool;
 	const struct config *cfg;
 	struct leader *leader;
@@ -61,16 +58,6 @@ struct attempt {
 	char refused[128];            /* the address open_socket refused */
 	char error[256];
 };
-
-static bool stopping(struct hooksend *h)
-{
-	bool stop;
-
-	pthread_mutex_lock(&h->mu);
-	stop = h->stop;
-	pthread_mutex_unlock(&h->mu);
-	return stop;
-}
 
 /* libcurl's socket: only public addresses unless private networks are allowed. */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
@@ -218,7 +205,7 @@ static void attempts_run(struct hooksend *h, struct attempt *ts, size_t n)
 		}
 		if (running && curl_multi_poll(h->multi, NULL, 0, 200, NULL) != CURLM_OK)
 			break;
-	} while (running && !stopping(h));
+	} while (running && !worker_stopping(h->worker));
 }
 
 /* The server disables a subscription failing too long, as "system" (domain/actor.h). */
@@ -288,8 +275,9 @@ static bool record(struct hooksend *h, struct attempt *t)
 }
 
 /* One look: each due subscription's next event.  Returns ms to wait before the next look. */
-static unsigned hooksend_step(struct hooksend *h)
+static unsigned hooksend_step(void *arg)
 {
+	struct hooksend *h = arg;
 	struct webhook_jobs jobs = { 0 };
 	struct attempt *ts = NULL;
 	struct db_conn *c = NULL;
@@ -346,42 +334,11 @@ out:
 	return wait;
 }
 
-static void *hooksend_main(void *arg)
-{
-	struct hooksend *h = arg;
-	unsigned wait = 0;
-
-	pthread_mutex_lock(&h->mu);
-	while (!h->stop) {
-		struct timespec until;
-
-		if (wait) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += wait / 1000;
-			until.tv_nsec += (long)(wait % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&h->cv, &h->mu, &until);
-			if (h->stop)
-				break;
-		}
-		pthread_mutex_unlock(&h->mu);
-		wait = hooksend_step(h);
-		pthread_mutex_lock(&h->mu);
-	}
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
-}
-
 static void hooksend_free(struct hooksend *h)
 {
 	leader_free(h->leader);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
 	free(h->user_agent);
 	free(h);
 }
@@ -395,8 +352,6 @@ int hooksend_start(struct hooksend **out, struct db_pool *pool, const struct con
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return err_set(OTCM_EINTERNAL, NULL, "cannot initialise libcurl");
 	h = xcalloc(1, sizeof(*h));
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
 	h->pool = pool;
 	h->cfg = cfg;
 	h->allow_private = strcmp(cfg->webhook_private_networks, "allow") == 0;
@@ -406,10 +361,8 @@ int hooksend_start(struct hooksend **out, struct db_pool *pool, const struct con
 		rc = err_set(OTCM_EINTERNAL, NULL, "cannot make a libcurl multi handle");
 		goto out;
 	}
-	if (pthread_create(&h->thread, NULL, hooksend_main, h) != 0) {
-		rc = err_set(OTCM_EINTERNAL, NULL, "cannot start the webhook delivery");
+	if ((rc = worker_start(&h->worker, hooksend_step, h, "the webhook delivery")))
 		goto out;
-	}
 	*out = h;
 	h = NULL;
 out:
@@ -424,11 +377,7 @@ void hooksend_stop(struct hooksend *h)
 {
 	if (!h)
 		return;
-	pthread_mutex_lock(&h->mu);
-	h->stop = true;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->thread, NULL);
+	worker_stop(h->worker);
 	hooksend_free(h);
 	curl_global_cleanup();
 }

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/worker.h"
 #include "domain/actor.h"
 #include "domain/advisories.h"
 #include "domain/domain.h"
@@ -31,10 +31,7 @@ struct watch {
 	struct db_pool *pool;
 	const char *origin;
 	struct leader *leader;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct worker *worker;
 };
 
 /* Move `name` into the folder's `sub`/ (created when needed), not over an earlier file. */
@@ -159,9 +156,11 @@ out:
 	err_clear();
 }
 
-/* One look into the folder. */
-static void watch_step(struct watch *w)
+/* One look into the folder.  Returns ms to wait before the next. */
+static unsigned watch_step(void *arg)
 {
+	struct watch *w = arg;
+	unsigned wait = w->cfg->advisory_poll_seconds * 1000u;
 	const char *dir = w->cfg->advisory_folder;
 	char **names = NULL;
 	size_t n = 0, i;
@@ -169,11 +168,11 @@ static void watch_step(struct watch *w)
 	DIR *dp;
 
 	if (!leader_hold(w->leader))
-		return;
+		return wait;
 	dp = opendir(dir);
 	if (!dp) {
 		log_msg(LOG_WARN, "advisory folder %s: %s", dir, strerror(errno));
-		return;
+		return wait;
 	}
 	names = xcalloc(WATCH_MAX_FILES, sizeof(*names));
 	while (n < WATCH_MAX_FILES && (e = readdir(dp)) != NULL) {
@@ -186,33 +185,12 @@ static void watch_step(struct watch *w)
 		free(names[i]);
 	}
 	free(names);
-}
-
-static void *watch_main(void *arg)
-{
-	struct watch *w = arg;
-
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		struct timespec until;
-
-		pthread_mutex_unlock(&w->mu);
-		watch_step(w);
-		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += w->cfg->advisory_poll_seconds;
-		while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	return wait;
 }
 
 static void watch_free(struct watch *w)
 {
 	leader_free(w->leader);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
 
@@ -223,8 +201,6 @@ int watch_start(struct watch **out, const struct config *cfg, struct db_pool *po
 	int rc = 0;
 
 	*out = NULL;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
 	w->cfg = cfg;
 	w->pool = pool;
 	w->origin = origin;
@@ -234,10 +210,8 @@ int watch_start(struct watch **out, const struct config *cfg, struct db_pool *po
 		goto out;
 	}
 	leader_new_for(&w->leader, pool, LEADER_ADVISORY_KEY, "advisory folder");
-	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-		rc = err_set(OTCM_EINTERNAL, NULL, "cannot start the advisory folder's watch");
+	if ((rc = worker_start(&w->worker, watch_step, w, "the advisory folder's watch")))
 		goto out;
-	}
 	log_msg(LOG_INFO, "advisories dropped into %s are imported every %u s", cfg->advisory_folder,
 		cfg->advisory_poll_seconds);
 	*out = w;
@@ -252,10 +226,6 @@ void watch_stop(struct watch *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	worker_stop(w->worker);
 	watch_free(w);
 }
