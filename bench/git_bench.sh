@@ -18,6 +18,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD=${BUILD:-build}
 otcm=$BUILD/otcm
 runs=${BENCH_GIT_RUNS:-3}
@@ -40,66 +41,14 @@ git config --global user.name bench
 git config --global user.email bench@localhost
 git config --global init.defaultBranch main
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	[ -n "$cgi_pid" ] && stop_pid "$cgi_pid"
 	[ -n "$otcm_pid" ] && stop_pid "$otcm_pid"
-	local pidfile pm
-	for pidfile in $(find "$data" -name postmaster.pid 2>/dev/null); do
-		pm=$(head -n 1 "$pidfile")
-		if [ -n "$pm" ] && grep -q '^postgres' "/proc/$pm/comm" 2>/dev/null; then
-			kill -QUIT "$pm" 2>/dev/null || true
-		fi
-	done
+	stop_clusters "$data"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-json_get() {
-	python3 -c 'import json,sys
-try:
-    v = json.load(open(sys.argv[1])).get(sys.argv[2], "")
-except Exception:
-    v = ""
-print(v)' "$1" "$2"
-}
-
-wait_for_line() {
-	local file=$1 pattern=$2 pid=$3 limit=$4 i
-	for i in $(seq 1 $((limit * 10))); do
-		grep -q "$pattern" "$file" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-vmhwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null | awk '{printf "%.1f MiB", $1 / 1024}'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'
-}
-
-median() {
-	python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
-}
 
 # --- the history: VERSIONS commits of one L5X, a few rungs edited in each ------
 

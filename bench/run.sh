@@ -26,6 +26,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD=${BUILD:-build}
 otcm=$BUILD/otcm
 ref=$BUILD/bench/ref_server
@@ -46,56 +47,14 @@ chmod 0755 "$data"
 otcm_pid=""
 ref_pid=""
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	[ -n "$ref_pid" ] && stop_pid "$ref_pid"
 	[ -n "$otcm_pid" ] && stop_pid "$otcm_pid"
-	# a cluster left behind by a server that had to be killed is ours to stop
-	local pidfile pm
-	for pidfile in $(find "$data" -name postmaster.pid 2>/dev/null); do
-		pm=$(head -n 1 "$pidfile")
-		if [ -n "$pm" ] && grep -q '^postgres' "/proc/$pm/comm" 2>/dev/null; then
-			kill -QUIT "$pm" 2>/dev/null || true
-		fi
-	done
+	stop_clusters "$data"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# json_get FILE KEY: a top-level string or number from a JSON file ("" if absent)
-json_get() {
-	python3 -c 'import json,sys
-try:
-    v = json.load(open(sys.argv[1])).get(sys.argv[2], "")
-except Exception:
-    v = ""
-print(v)' "$1" "$2"
-}
-
-wait_for_line() {
-	local file=$1 pattern=$2 pid=$3 limit=$4 i
-	for i in $(seq 1 $((limit * 10))); do
-		grep -q "$pattern" "$file" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 
 # wrk_rps URL [HEADER]: requests/s, or "" when any answer was not 2xx/3xx
 wrk_rps() {
@@ -113,14 +72,6 @@ wrk_rps() {
 		return
 	fi
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out"
-}
-
-vmhwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null | awk '{printf "%.1f MiB", $1 / 1024}'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.3f", a / b }'
 }
 
 # --- start otcm and the reference ------------------------------------------------
@@ -190,8 +141,8 @@ hwm_read=$(vmhwm "$otcm_pid")
 
 printf '%-44s %12s %10s\n' "read throughput" "requests/s" "ratio"
 printf '%-44s %12s %10s\n' "reference: bare libmicrohttpd, fixed JSON" "${ref_rps:-n/a}" "1.000"
-printf '%-44s %12s %10s\n' "otcm GET /healthz" "${health_rps:-n/a}" "$(ratio "$health_rps" "$ref_rps")"
-printf '%-44s %12s %10s\n' "otcm GET /api/v1/assets/{id} (bearer)" "${asset_rps:-n/a}" "$(ratio "$asset_rps" "$ref_rps")"
+printf '%-44s %12s %10s\n' "otcm GET /healthz" "${health_rps:-n/a}" "$(ratio "$health_rps" "$ref_rps" 3)"
+printf '%-44s %12s %10s\n' "otcm GET /api/v1/assets/{id} (bearer)" "${asset_rps:-n/a}" "$(ratio "$asset_rps" "$ref_rps" 3)"
 echo "otcm peak RSS after the read runs: $hwm_read"
 echo
 
@@ -247,10 +198,6 @@ git_cmd="git -C $tmp/repo -c user.name=bench -c user.email=bench@localhost add B
 # a change's release, so the timed uploads go to a work branch
 upload_cmd="curl -sSf -o /dev/null -H '$auth' -F 'message=bench upload' -F 'branch=bench' -F 'files=@$tmp/Bench.L5X;filename=Bench.L5X' $base/api/v1/assets/$asset_id/versions"
 
-median() {
-	python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
-}
-
 upload_s=""
 git_s=""
 hyperfine --runs "$runs" --style none --export-json "$tmp/git.json" \
@@ -277,7 +224,7 @@ hwm_upload=$(vmhwm "$otcm_pid")
 
 printf '%-44s %12s %10s\n' "${file_mib} MiB L5X version, median of $runs" "seconds" "ratio"
 printf '%-44s %12s %10s\n' "reference: git add && git commit" "${git_s:-n/a}" "1.000"
-printf '%-44s %12s %10s\n' "otcm multipart upload (curl)" "${upload_s:-n/a}" "$(ratio "$upload_s" "$git_s")"
+printf '%-44s %12s %10s\n' "otcm multipart upload (curl)" "${upload_s:-n/a}" "$(ratio "$upload_s" "$git_s" 3)"
 echo "otcm peak RSS after the uploads: $hwm_upload"
 echo
 

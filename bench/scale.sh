@@ -30,6 +30,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD=${BUILD:-build}
 scale=${SCALE:-1}
 requests=${BENCH_REQUESTS:-200}
@@ -56,17 +57,6 @@ pg=$tmp/pg
 mkdir -p "$pg"
 pids=()
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do stop_pid "$p"; done
@@ -82,7 +72,6 @@ trap 'exit 130' INT TERM
 
 now_s() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 scripts/pg-throwaway.sh start "$pg" >"$tmp/pg.conninfo"
 host=$pg/run
@@ -131,7 +120,6 @@ echo "rows generated in ${gen_s} s, loaded (COPY, indexes, VACUUM ANALYZE) in ${
 # --- a server on each ----------------------------------------------------------------
 
 password="Scale-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 declare -A port token
 for db in otcm_empty otcm_full; do
 	mkdir -p "$tmp/data-$db"
