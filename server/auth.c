@@ -58,8 +58,7 @@ static int recheck(struct http_req *req, struct dom_credential *cr)
 	who.token_id = cr->token_id;
 	who.addr = req->remote_addr;
 	who.request_id = req->request_id;
-	who.door = strncmp(req->path, "/git/", 5) == 0 ? DOOR_GIT
-		   : http_is_page_path(req->path) ? DOOR_PAGE : DOOR_API;
+	who.door = auth_door(req);
 	memset(&d, 0, sizeof(d));
 	d.who = &who;
 	d.arena = req->arena;
@@ -98,6 +97,15 @@ static int identify_basic(struct http_req *req, const char *b64)
 	if (cr.user_id && cr.username && strcmp(cr.username, text) == 0)
 		set_principal(req, &cr);
 	return 0;
+}
+
+enum door auth_door(const struct http_req *req)
+{
+	if (strncmp(req->path, "/git/", 5) == 0)
+		return DOOR_GIT;
+	if (strncmp(req->path, "/api/v1/agent/", 14) == 0)
+		return DOOR_AGENT;
+	return http_is_page_path(req->path) ? DOOR_PAGE : DOOR_API;
 }
 
 int auth_identify(struct http_req *req)

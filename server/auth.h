@@ -7,6 +7,8 @@
 #ifndef OTCM_SERVER_AUTH_H
 #define OTCM_SERVER_AUTH_H
 
+#include "domain/actor.h"
+
 #define AUTH_COOKIE "otcm_session"
 #define AUTH_CSRF_HEADER "X-CSRF-Token"
 #define AUTH_LOGIN_COOKIE "otcm_login"   /* the login form's pre-session token */
@@ -31,6 +33,13 @@ void auth_clear_session_cookie(struct http_req *req);
  * answers either with http_reply_error.
  */
 int auth_identify(struct http_req *req);
+
+/*
+ * The door a request comes through, by its path: /git/ is git's,
+ * /api/v1/agent/ the collection agent's, page paths the pages', the rest
+ * the REST API's.
+ */
+enum door auth_door(const struct http_req *req);
 
 /*
  * The CSRF rule for web forms: a state-changing request to a page path

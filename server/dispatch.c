@@ -147,14 +147,7 @@ static void fill_actor(struct http_req *req)
 		a->auth = req->who.auth ? req->who.auth : (req->who.token_id ? "token" : "password");
 	a->addr = req->remote_addr;
 	a->request_id = req->request_id;
-	if (strncmp(req->path, "/git/", 5) == 0)
-		a->door = DOOR_GIT;
-	else if (strncmp(req->path, "/api/v1/agent/", 14) == 0)
-		a->door = DOOR_AGENT;
-	else if (http_is_page_path(req->path))
-		a->door = DOOR_PAGE;
-	else
-		a->door = DOOR_API;
+	a->door = auth_door(req);
 	req->dom.who = a;
 	req->dom.arena = req->arena;
 	req->dom.db = req->srv->db;
