@@ -417,16 +417,99 @@ static void controller(struct dnode *root, const struct xml_node *el)
 	}
 }
 
+/*
+ * The objects are built while the document streams by: each child of a
+ * Controller list (a DataType, a Program, a Tag...) and each other child of
+ * the Controller is converted as it closes and given back to the reader, so
+ * the XML of the whole export is never held at once.  The result is the
+ * tree controller() would build from the whole document: the same calls on
+ * the same elements, in document order.
+ */
+struct l5x_stream {
+	struct dnode *root;
+	bool description;          /* the Controller's first Description is read */
+};
+
+static bool is_list(const char *name)
+{
+	return !strcmp(name, "DataTypes") || !strcmp(name, "Modules") ||
+	       !strcmp(name, "AddOnInstructionDefinitions") || !strcmp(name, "Tags") ||
+	       !strcmp(name, "Programs") || !strcmp(name, "Tasks");
+}
+
+/* The tree's root, from the document's root and its Controller, made once. */
+static struct dnode *l5x_root(struct l5x_stream *st, const struct xml_node *top,
+                              const struct xml_node *ctl)
+{
+	if (!st->root) {
+		st->root = dnode_new("Controller", ctl ? xml_node_attr_ref(ctl, "Name") : NULL);
+		copy_attrs(st->root, top, (const char *const[]){ "ExportDate", "SoftwareRevision",
+		                                                 "ExportOptions", NULL });
+		if (ctl)
+			copy_attrs(st->root, ctl, (const char *const[]){ "LastModifiedDate", NULL });
+	}
+	return st->root;
+}
+
+static bool l5x_on_close(void *ctx, const struct xml_node *const *path, size_t depth)
+{
+	struct l5x_stream *st = ctx;
+	const struct xml_node *top = path[0], *ctl = path[1], *el = path[depth - 1];
+	const char *list, *name;
+	struct dnode *root;
+
+	if ((depth != 3 && depth != 4) || strcmp(xml_node_name(top), "RSLogix5000Content") ||
+	    xml_node_child(top, "Controller") != ctl)
+		return false;
+	root = l5x_root(st, top, ctl);
+	if (depth == 4) {
+		list = xml_node_name(path[2]);
+		if (!is_list(list))
+			return false;   /* converted with its parent */
+		if (!strcmp(list, "DataTypes"))
+			datatype(root, el);
+		else if (!strcmp(list, "Modules"))
+			module(root, el);
+		else if (!strcmp(list, "AddOnInstructionDefinitions"))
+			aoi(root, el);
+		else if (!strcmp(list, "Tags"))
+			tag(root, "Tag", el);
+		else if (!strcmp(list, "Programs"))
+			program(root, el);
+		else
+			task(root, el);
+		return true;
+	}
+	name = xml_node_name(el);
+	if (is_list(name))
+		return true;   /* its children are converted already */
+	if (!strcmp(name, "Description")) {
+		/* controller() reads the first Description, however many there are */
+		if (!st->description) {
+			char *raw = xml_node_text(el), *t = xml_trim(raw);
+
+			dnode_set_attr(root, "description", t);
+			free(raw);
+			free(t);
+			st->description = true;
+		}
+		return true;
+	}
+	xml_conv_element(root, el, &generic_cv);
+	return true;
+}
+
 static int l5x_parse(struct dnode **out, const char *text, size_t len)
 {
 	struct xml_doc *doc = NULL;
 	const struct xml_node *top, *ctl;
-	struct dnode *root = NULL;
+	struct l5x_stream st = { NULL, false };
+	const struct xml_stream stream = { l5x_on_close, &st };
 	int rc;
 
 	*out = NULL;
-	if ((rc = xml_doc_parse(&doc, text, len)))
-		return rc;
+	if ((rc = xml_doc_parse_stream(&doc, text, len, &stream)))
+		goto out;
 	top = xml_doc_root(doc);
 	if (strcmp(xml_node_name(top), "RSLogix5000Content")) {
 		rc = err_set(OTCM_EINVAL, NULL, "root element is '%s', not 'RSLogix5000Content'",
@@ -434,17 +517,16 @@ static int l5x_parse(struct dnode **out, const char *text, size_t len)
 		goto out;
 	}
 	ctl = xml_node_child(top, "Controller");
-	{
-		char *name = ctl ? xml_node_attr(ctl, "Name") : NULL;
-
-		root = dnode_new("Controller", name);
-		free(name);
+	if (!st.root) {
+		/* nothing streamed (a Controller without children, or none) */
+		l5x_root(&st, top, ctl);
+		if (ctl)
+			controller(st.root, ctl);
 	}
-	copy_attrs(root, top, (const char *const[]){ "ExportDate", "SoftwareRevision", "ExportOptions", NULL });
-	if (ctl)
-		controller(root, ctl);
-	*out = root;
+	*out = st.root;
+	st.root = NULL;
 out:
+	dnode_free(st.root);
 	xml_doc_free(doc);
 	return rc;
 }

@@ -103,6 +103,42 @@ static void *pool_alloc(struct xml_doc *d, size_t n)
 	return p;
 }
 
+/*
+ * A point in the pool's history: rewinding to it gives back everything
+ * allocated since (the blocks added, and any large block put behind the
+ * block that was current).
+ */
+struct pool_mark {
+	struct pool_block *block, *next;
+	size_t used;
+};
+
+static struct pool_mark pool_mark(const struct xml_doc *d)
+{
+	struct pool_block *b = d->blocks;
+
+	return (struct pool_mark){ b, b ? b->next : NULL, b ? b->used : 0 };
+}
+
+static void pool_rewind(struct xml_doc *d, struct pool_mark m)
+{
+	struct pool_block *b;
+
+	while (d->blocks != m.block) {
+		b = d->blocks;
+		d->blocks = b->next;
+		free(b);
+	}
+	if (!m.block)
+		return;
+	while (m.block->next != m.next) {
+		b = m.block->next;
+		m.block->next = b->next;
+		free(b);
+	}
+	m.block->used = m.used;
+}
+
 static char *pool_strndup(struct xml_doc *d, const char *s, size_t len)
 {
 	char *p = pool_alloc(d, len + 1);
@@ -112,17 +148,26 @@ static char *pool_strndup(struct xml_doc *d, const char *s, size_t len)
 	return p;
 }
 
-/* Builds a tree: the open elements and where each one's lists end. */
+/*
+ * Builds a tree: the open elements, where each one's lists end, and what
+ * to restore when an element is given back (xml_doc_parse_stream): its
+ * parent's list ends before it and the pool as it was.
+ */
 struct open_el {
 	struct xml_node *el;
 	struct xml_item **items_tail;
 	struct xml_node **first_tail;
+	struct xml_item **parent_items_tail;
+	struct xml_node **parent_first_tail;
+	struct pool_mark mark;
 };
 
 struct builder {
 	struct xml_doc *doc;
 	struct open_el *stack;
+	const struct xml_node **path;   /* the open elements, for on_close */
 	size_t depth, stack_alloc;
+	const struct xml_stream *stream;   /* NULL: keep every element */
 	struct buf text;           /* text of the current element not yet stored */
 	bool too_deep;
 	bool has_doctype;
@@ -148,28 +193,37 @@ static void builder_flush_text(struct builder *b)
 
 static struct xml_node *builder_open(struct builder *b, const char *name, const char *ns)
 {
-	struct xml_node *el = pool_alloc(b->doc, sizeof(*el));
-	struct open_el *top;
+	struct xml_node *el;
+	struct open_el *top = NULL;
+	struct pool_mark mark;
 
+	if (b->depth)
+		builder_flush_text(b);
+	mark = pool_mark(b->doc);
+	el = pool_alloc(b->doc, sizeof(*el));
 	memset(el, 0, sizeof(*el));
 	el->item.len = ITEM_ELEMENT;
 	el->name = name;
 	el->ns = ns;
+	if (b->depth == b->stack_alloc) {
+		b->stack_alloc = b->stack_alloc ? b->stack_alloc * 2 : 64;
+		b->stack = xrealloc(b->stack, b->stack_alloc * sizeof(*b->stack));
+		b->path = xrealloc(b->path, b->stack_alloc * sizeof(*b->path));
+	}
 	if (b->depth) {
-		builder_flush_text(b);
 		top = &b->stack[b->depth - 1];
+		b->stack[b->depth] = (struct open_el){ el, &el->items, &el->first, top->items_tail,
+		                                       top->first_tail, mark };
 		*top->items_tail = &el->item;
 		top->items_tail = &el->item.next;
 		*top->first_tail = el;
 		top->first_tail = &el->next;
-	} else if (!b->doc->root) {
-		b->doc->root = el;
+	} else {
+		if (!b->doc->root)
+			b->doc->root = el;
+		b->stack[b->depth] = (struct open_el){ el, &el->items, &el->first, NULL, NULL, mark };
 	}
-	if (b->depth == b->stack_alloc) {
-		b->stack_alloc = b->stack_alloc ? b->stack_alloc * 2 : 64;
-		b->stack = xrealloc(b->stack, b->stack_alloc * sizeof(*b->stack));
-	}
-	b->stack[b->depth++] = (struct open_el){ el, &el->items, &el->first };
+	b->path[b->depth++] = el;
 	if (b->depth > XML_MAX_DEPTH)
 		b->too_deep = true;
 	return el;
@@ -177,9 +231,22 @@ static struct xml_node *builder_open(struct builder *b, const char *name, const 
 
 static void builder_close(struct builder *b)
 {
+	struct open_el *el, *top;
+
 	if (!b->depth)
 		return;
 	builder_flush_text(b);
+	el = &b->stack[b->depth - 1];
+	if (b->depth > 1 && b->stream && !b->failed &&
+	    b->stream->on_close(b->stream->ctx, b->path, b->depth)) {
+		/* consumed: unlink it from its parent and give its memory back */
+		top = &b->stack[b->depth - 2];
+		*el->parent_items_tail = NULL;
+		*el->parent_first_tail = NULL;
+		top->items_tail = el->parent_items_tail;
+		top->first_tail = el->parent_first_tail;
+		pool_rewind(b->doc, el->mark);
+	}
 	b->depth--;
 }
 
@@ -406,6 +473,12 @@ out:
 
 int xml_doc_parse(struct xml_doc **out, const char *text, size_t len)
 {
+	return xml_doc_parse_stream(out, text, len, NULL);
+}
+
+int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
+                         const struct xml_stream *stream)
+{
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	struct builder b = { 0 };
@@ -416,6 +489,7 @@ int xml_doc_parse(struct xml_doc **out, const char *text, size_t len)
 		return err_set(OTCM_ETOOBIG, NULL, "xml document too large");
 	pthread_once(&xml_once, xml_init);
 	b.doc = xcalloc(1, sizeof(*b.doc));
+	b.stream = stream;
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
 		rc = err_set(OTCM_EINTERNAL, NULL, "cannot create xml parser");
@@ -465,6 +539,7 @@ out:
 	}
 	xml_doc_free(b.doc);
 	free(b.stack);
+	free(b.path);
 	buf_release(&b.text);
 	if (doc)
 		xmlFreeDoc(doc);

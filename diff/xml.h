@@ -33,6 +33,26 @@ struct xml_attr;
 /* Parse `text`; OTCM_EINVAL with the parser's message ("xml line 3: ...") on failure. */
 int xml_doc_parse(struct xml_doc **out, const char *text, size_t len);
 void xml_doc_free(struct xml_doc *d);
+
+/*
+ * Parse like xml_doc_parse(), letting the caller consume elements as they
+ * close: on_close gets the open elements from the root (path[0]) to the one
+ * closing (path[depth - 1], complete with its subtree; depth >= 2) and
+ * returns true when it is done with that element: the element and its
+ * subtree then leave the document and their memory is reused, so a format
+ * that converts each object as it closes never holds the whole tree.  An
+ * element kept (false) stays in the document as usual.  on_close is never
+ * called for the root and not after a failure that the parse will report
+ * ("xml text too large"); a parse that fails may have called it for some
+ * elements before the failure, so the caller discards what it built.
+ */
+struct xml_stream {
+	bool (*on_close)(void *ctx, const struct xml_node *const *path, size_t depth);
+	void *ctx;
+};
+int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
+                         const struct xml_stream *stream);
+
 const struct xml_node *xml_doc_root(const struct xml_doc *d);
 
 /* Local name of an element (no prefix); borrowed. */
