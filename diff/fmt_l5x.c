@@ -499,12 +499,21 @@ static bool l5x_on_close(void *ctx, const struct xml_node *const *path, size_t d
 	return true;
 }
 
+static void l5x_on_restart(void *ctx)
+{
+	struct l5x_stream *st = ctx;
+
+	dnode_free(st->root);
+	st->root = NULL;
+	st->description = false;
+}
+
 static int l5x_parse(struct dnode **out, const char *text, size_t len)
 {
 	struct xml_doc *doc = NULL;
 	const struct xml_node *top, *ctl;
 	struct l5x_stream st = { NULL, false };
-	const struct xml_stream stream = { l5x_on_close, &st };
+	const struct xml_stream stream = { l5x_on_close, l5x_on_restart, &st };
 	int rc;
 
 	*out = NULL;

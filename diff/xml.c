@@ -2,14 +2,16 @@
  * diff/xml.c - the XML reader over libxml2; see xml.h.
  * The only file in otcm that includes libxml2.
  *
- * A document is read with libxml2's SAX2 parser straight into a compact
- * read-only tree of our own (elements, their attributes, their text), kept
- * in a few large blocks: no libxml2 tree is built and freed, and a
- * document's memory goes back in one sweep.  Element and attribute names
- * are libxml2's interned strings (its dictionary lives as long as the
- * document).  A document with a DOCTYPE is the exception: its declarations
- * (entities, attribute defaults) are libxml2's business, so it is parsed
- * into libxml2's tree as before and that tree is copied into ours, with
+ * A document is read straight into a compact read-only tree of our own
+ * (elements, their attributes, their text), kept in a few large blocks: no
+ * libxml2 tree is built and freed, and a document's memory goes back in one
+ * sweep.  The reader is first the fast one of diff/xml_scan.c, which reads
+ * the plain subset exports are written in without copying the input; when
+ * it gives up, libxml2's SAX2 parser reads the document from the start.
+ * Element and attribute names are interned per document (libxml2's
+ * dictionary when libxml2 read it).  A document with a DOCTYPE is read by
+ * libxml2 into its own tree: its declarations (entities, attribute
+ * defaults) are libxml2's business, and that tree is copied into ours, with
  * entity references kept as their literal "&name;" text.
  */
 #include "diff/xml.h"
@@ -28,6 +30,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "diff/xml_scan.h"
 
 /* ---- the tree ---- */
 
@@ -70,9 +73,22 @@ struct pool_block {
 	_Alignas(POOL_ALIGN) unsigned char data[];
 };
 
+/*
+ * The names of a document the fast reader read, interned: a few hundred
+ * distinct ones for hundreds of thousands of elements.  Open addressing,
+ * at most half full; each name is its own allocation, so the pool can be
+ * rewound under them.
+ */
+struct name_slot {
+	uint32_t hash, len;
+	char *s;
+};
+
 struct xml_doc {
 	struct pool_block *blocks;
-	xmlDictPtr dict;           /* holds the interned names */
+	xmlDictPtr dict;           /* holds the interned names (libxml2's reading) */
+	struct name_slot *names;   /* holds them (the fast reader's) */
+	size_t nnames, names_alloc;
 	struct xml_node *root;
 };
 
@@ -345,6 +361,95 @@ static void sax_doctype(void *ctx, const xmlChar *name, const xmlChar *external_
 	xmlStopParser(ctx);
 }
 
+/* ---- the fast reader's events (diff/xml_scan.h) ---- */
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The document's one copy of the name s[0, len). */
+static const char *name_intern(struct xml_doc *d, const char *s, size_t len)
+{
+	uint32_t h = name_hash(s, len);
+	size_t mask, i;
+
+	if (2 * (d->nnames + 1) > d->names_alloc) {
+		struct name_slot *old = d->names;
+		size_t old_alloc = d->names_alloc;
+
+		d->names_alloc = old_alloc ? old_alloc * 2 : 256;
+		d->names = xcalloc(d->names_alloc, sizeof(*d->names));
+		mask = d->names_alloc - 1;
+		for (size_t j = 0; j < old_alloc; j++) {
+			if (!old[j].s)
+				continue;
+			for (i = old[j].hash & mask; d->names[i].s; i = (i + 1) & mask)
+				;
+			d->names[i] = old[j];
+		}
+		free(old);
+	}
+	mask = d->names_alloc - 1;
+	for (i = h & mask; d->names[i].s; i = (i + 1) & mask)
+		if (d->names[i].hash == h && d->names[i].len == len && !memcmp(d->names[i].s, s, len))
+			return d->names[i].s;
+	d->names[i] = (struct name_slot){ h, (uint32_t)len, xstrndup(s, len) };
+	d->nnames++;
+	return d->names[i].s;
+}
+
+#define SCAN_MAX_ATTRS 256   /* past this, libxml2 checks for repeated names */
+
+static int scan_start(void *ctx, const char *name, size_t name_len,
+                      const struct xml_scan_attr *attrs, size_t nattrs)
+{
+	struct builder *b = ctx;
+	struct xml_doc *d = b->doc;
+	const char *names[SCAN_MAX_ATTRS];
+	const char *el_name;
+	struct xml_node *el;
+	struct xml_attr **tail;
+
+	if (nattrs > SCAN_MAX_ATTRS)
+		return XML_SCAN_GIVE_UP;
+	el_name = name_intern(d, name, name_len);
+	for (size_t i = 0; i < nattrs; i++) {
+		names[i] = name_intern(d, attrs[i].name, attrs[i].name_len);
+		for (size_t j = 0; j < i; j++)
+			if (names[j] == names[i])
+				return XML_SCAN_GIVE_UP;   /* an attribute given twice */
+	}
+	el = builder_open(b, el_name, NULL);
+	tail = &el->attrs;
+	for (size_t i = 0; i < nattrs; i++) {
+		struct xml_attr *at = pool_alloc(d, sizeof(*at));
+
+		at->next = NULL;
+		at->name = names[i];
+		at->value = pool_strndup(d, attrs[i].value, attrs[i].value_len);
+		*tail = at;
+		tail = &at->next;
+	}
+	return 0;
+}
+
+static void scan_text(void *ctx, const char *s, size_t len)
+{
+	builder_text(ctx, s, len);
+}
+
+static void scan_end(void *ctx)
+{
+	builder_close(ctx);
+}
+
 /* ---- parsing ---- */
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -473,11 +578,41 @@ out:
 
 int xml_doc_parse(struct xml_doc **out, const char *text, size_t len)
 {
-	return xml_doc_parse_stream(out, text, len, NULL);
+	return xml_doc_parse_with(out, text, len, NULL, XML_READER_AUTO);
 }
 
 int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
                          const struct xml_stream *stream)
+{
+	return xml_doc_parse_with(out, text, len, stream, XML_READER_AUTO);
+}
+
+/* Back to an empty document, for a second reading. */
+static void builder_restart(struct builder *b)
+{
+	xml_doc_free(b->doc);
+	b->doc = xcalloc(1, sizeof(*b->doc));
+	b->depth = 0;
+	b->text.len = 0;
+	b->too_deep = false;
+	b->failed = false;
+	b->has_doctype = false;
+}
+
+/* The checks both readers end with, on a well-formed document. */
+static int builder_result(const struct builder *b)
+{
+	if (!b->doc->root)
+		return err_set(OTCM_EINVAL, NULL, "xml document has no root element");
+	if (b->too_deep)
+		return err_set(OTCM_ETOOBIG, NULL, "xml nesting deeper than %d", XML_MAX_DEPTH);
+	if (b->failed)
+		return err_set(OTCM_ETOOBIG, NULL, "xml text too large");
+	return 0;
+}
+
+int xml_doc_parse_with(struct xml_doc **out, const char *text, size_t len,
+                       const struct xml_stream *stream, enum xml_reader reader)
 {
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
@@ -490,6 +625,22 @@ int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
 	pthread_once(&xml_once, xml_init);
 	b.doc = xcalloc(1, sizeof(*b.doc));
 	b.stream = stream;
+	if (reader != XML_READER_LIBXML2) {
+		const struct xml_scan_events ev = { scan_start, scan_text, scan_end, &b };
+
+		if (!xml_scan(text, len, &ev)) {
+			rc = builder_result(&b);
+			goto out;
+		}
+		if (reader == XML_READER_SCAN) {
+			rc = err_set(OTCM_EMEDIA, NULL, "xml outside the subset the fast reader reads");
+			goto out;
+		}
+		/* not the plain subset: libxml2 reads it from the start */
+		builder_restart(&b);
+		if (stream && stream->on_restart)
+			stream->on_restart(stream->ctx);
+	}
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
 		rc = err_set(OTCM_EINTERNAL, NULL, "cannot create xml parser");
@@ -518,18 +669,8 @@ int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
 		rc = parse_error(ctxt);
 		goto out;
 	}
-	if (!b.doc->root) {
-		rc = err_set(OTCM_EINVAL, NULL, "xml document has no root element");
+	if ((rc = builder_result(&b)))
 		goto out;
-	}
-	if (b.too_deep) {
-		rc = err_set(OTCM_ETOOBIG, NULL, "xml nesting deeper than %d", XML_MAX_DEPTH);
-		goto out;
-	}
-	if (b.failed) {
-		rc = err_set(OTCM_ETOOBIG, NULL, "xml text too large");
-		goto out;
-	}
 	b.doc->dict = ctxt->dict;
 	xmlDictReference(b.doc->dict);
 out:
@@ -559,6 +700,9 @@ void xml_doc_free(struct xml_doc *d)
 	}
 	if (d->dict)
 		xmlDictFree(d->dict);
+	for (size_t i = 0; i < d->names_alloc; i++)
+		free(d->names[i].s);
+	free(d->names);
 	free(d);
 }
 
@@ -685,4 +829,31 @@ char *xml_node_attr(const struct xml_node *n, const char *name)
 	const char *v = xml_node_attr_ref(n, name);
 
 	return v ? xstrdup(v) : NULL;
+}
+
+/* One element and its subtree, for xml_doc_dump(). */
+static void dump_element(struct buf *out, const struct xml_node *n, int depth)
+{
+	(void)buf_addf(out, "%*s<%s", depth, "", n->name);
+	if (n->ns)
+		(void)buf_addf(out, " {%s}", n->ns);
+	for (const struct xml_attr *a = n->attrs; a; a = a->next)
+		(void)buf_addf(out, " %s=[%s]", a->name, a->value);
+	(void)buf_adds(out, ">\n");
+	for (const struct xml_item *it = n->items; it; it = it->next) {
+		if (it->len == ITEM_ELEMENT) {
+			dump_element(out, (const struct xml_node *)(const void *)it, depth + 1);
+		} else {
+			(void)buf_addf(out, "%*s[%u:", depth + 1, "", (unsigned)it->len);
+			(void)buf_add(out, it->text, it->len);
+			(void)buf_adds(out, "]\n");
+		}
+	}
+}
+
+int xml_doc_dump(struct buf *out, const struct xml_doc *d)
+{
+	if (d->root)
+		dump_element(out, d->root, 0);
+	return 0;
 }

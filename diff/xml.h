@@ -2,7 +2,9 @@
  * diff/xml.h - the diff engine's XML reader: a small read-only tree API
  * over libxml2, and a generic converter from XML elements to dnodes.
  *
- * This is the only module that includes libxml2.  Documents are parsed
+ * This is the only module that includes libxml2 (diff/xml_scan.c reads
+ * the plain subset of XML faster, and hands anything else to libxml2, so
+ * the rules below hold for every document).  Documents are parsed
  * with network access off, no DTD loading, no entity substitution (entity
  * references are kept as their literal "&name;" text and never expanded),
  * libxml2's "huge" mode off (so single text nodes are capped at 10 MB) and
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "diff/model.h"
 
 #define XML_MAX_DEPTH 256
@@ -48,11 +51,26 @@ void xml_doc_free(struct xml_doc *d);
  */
 struct xml_stream {
 	bool (*on_close)(void *ctx, const struct xml_node *const *path, size_t depth);
+	/*
+	 * Optional: the document is read again from its start (the fast
+	 * reader gave up on it, see below); drop what on_close built.
+	 */
+	void (*on_restart)(void *ctx);
 	void *ctx;
 };
 int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,
                          const struct xml_stream *stream);
 
+/*
+ * Documents are read by a fast reader of the plain subset of XML exports
+ * are written in (diff/xml_scan.h) and, when it gives up, by libxml2 from
+ * the start; the result is the same document either way.  Tests choose:
+ * XML_READER_LIBXML2 never tries the fast reader, XML_READER_SCAN fails
+ * with OTCM_EMEDIA where it would turn to libxml2.  `stream` may be NULL.
+ */
+enum xml_reader { XML_READER_AUTO, XML_READER_LIBXML2, XML_READER_SCAN };
+int xml_doc_parse_with(struct xml_doc **out, const char *text, size_t len,
+                       const struct xml_stream *stream, enum xml_reader reader);
 const struct xml_node *xml_doc_root(const struct xml_doc *d);
 
 /* Local name of an element (no prefix); borrowed. */
@@ -128,6 +146,12 @@ void xml_conv_children(struct dnode *parent, const struct xml_node *el,
  * becomes *out (caller frees).  Fails like xml_doc_parse().
  */
 int xml_parse_generic(struct dnode **out, const char *text, size_t len, const struct xml_conv *cv);
+
+/*
+ * Every element, attribute and run of text of the document, one per line,
+ * appended to out: what tests compare to tell two readings apart.
+ */
+int xml_doc_dump(struct buf *out, const struct xml_doc *d);
 
 /* True when `s` is in the NULL-terminated list (NULL list: false). */
 bool xml_in_list(const char *const *list, const char *s);

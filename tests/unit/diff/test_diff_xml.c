@@ -4,7 +4,10 @@
  * namespaces, comments and mixed content in a document without a DOCTYPE
  * (the SAX path) and with one (libxml2's tree, copied); the pooled object
  * tree's ownership rules (diff/node.c); and the decoder's fast path on
- * every position of a CR, a NUL or a multi-byte character in a word.
+ * every position of a CR, a NUL or a multi-byte character in a word; and
+ * the fast reader of the plain subset (diff/xml_scan.c) against libxml2:
+ * on documents in the subset it must read what libxml2 reads, outside it
+ * it must give up, and on every corpus file it does one or the other.
  */
 #include "tests/unit/diff/diff_testutil.h"
 
@@ -240,6 +243,130 @@ static void decode_fast_path(void **state)
 	}
 }
 
+/*
+ * Read `text` with the fast reader and with libxml2 alone: when the fast
+ * reader accepts it, libxml2 accepts it too and both documents are the same;
+ * the automatic choice always ends as libxml2 alone does.  Returns whether
+ * the fast reader accepted it.
+ */
+static bool same_reading(const char *text, size_t len)
+{
+	struct xml_doc *fast = NULL, *lx = NULL, *any = NULL;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	char *lx_msg;
+	int rf, rl, ra;
+
+	rl = xml_doc_parse_with(&lx, text, len, NULL, XML_READER_LIBXML2);
+	lx_msg = xstrdup(err_message());
+	rf = xml_doc_parse_with(&fast, text, len, NULL, XML_READER_SCAN);
+	ra = xml_doc_parse_with(&any, text, len, NULL, XML_READER_AUTO);
+	assert_int_equal(ra, rl);
+	if (rl) {
+		assert_string_equal(err_message(), lx_msg);
+		assert_int_not_equal(rf, 0);
+	} else {
+		(void)xml_doc_dump(&b, lx);
+		(void)xml_doc_dump(&a, any);
+		assert_string_equal(buf_cstr(&a), buf_cstr(&b));
+	}
+	if (!rf) {
+		buf_reset(&a);
+		(void)xml_doc_dump(&a, fast);
+		assert_string_equal(buf_cstr(&a), buf_cstr(&b));
+	} else if (rl || rf != OTCM_EMEDIA) {
+		assert_int_equal(rf, rl ? rf : OTCM_EMEDIA);
+	}
+	xml_doc_free(fast);
+	xml_doc_free(lx);
+	xml_doc_free(any);
+	buf_release(&a);
+	buf_release(&b);
+	free(lx_msg);
+	return rf == 0;
+}
+
+/* The fast reader reads the plain subset exactly as libxml2 does. */
+static void fast_reader_subset(void **state)
+{
+	static const char *const docs[] = {
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+		"<r a=\"x &amp; y &lt; &#38; &#x41; &quot;q&quot; &apos;\" b='it\"s' "
+		"c=\"tab\there\nnl &#9;&#10;\"><!-- c --><i>t &amp; <![CDATA[ <raw> & ]]> \xc3\xa9 "
+		"\xe2\x82\xac \xf0\x9d\x84\x9e</i><e/><m>a<b>in</b>c</m></r>\n<!-- tail -->\n",
+		"<r>&#13;&#x10FFFF;&#0065;&gt;]&gt;]]</r>",
+		"<r x = \"1\" y='2' ></r >",
+		"<r><!----></r>",
+		"<?xml version='1.0' encoding='utf-8'?><r a=\"&amp;#38;\" b=\"&#38;#38;\"/>",
+		"<R-1._x><_a/></R-1._x>",
+		"\n<!-- before -->\n<r/>",
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		assert_true(same_reading(docs[i], strlen(docs[i])));
+}
+
+/* Outside the subset (or not well-formed) the fast reader gives up, and libxml2 says why. */
+static void fast_reader_gives_up(void **state)
+{
+	static const char *const docs[] = {
+		"<root><a></b></root>", "<r>&undeclared;</r>", "<!DOCTYPE r><r/>", "<?pi?><r/>",
+		"<r><?pi x?></r>", "<n:x xmlns:n=\"urn:n\"/>", "<r xmlns=\"u\"/>",
+		"<r a=\"1\" a=\"2\"/>", "<r a=\"1\"b=\"2\"/>", "<r a=\"<\"/>", "<r>]]></r>",
+		"<r>\x01</r>", "<r>\xef\xbf\xbe</r>", "<r>\xc3</r>", "<r><!-- a -- b --></r>",
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>\xc3\xa9</r>",
+		"<?xml version=\"1.1\"?><r/>", "<r/>x", "<r/><r/>", "", "  ", "<r>&#0;</r>",
+		"<r>&#xD800;</r>", "<r>\r\n</r>", "<r a='\r'/>", "<\xc3\xa9/>", "<r>", "<r></r",
+		"<r attr></r>", "<r>&#X41;</r>", "<r>&amp</r>", "<?xml version=\"1.0\"?>",
+		"<?xml version=\"1.0\"standalone=\"yes\"?><r/>", "<r><![CDATA[x]]</r>",
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		assert_false(same_reading(docs[i], strlen(docs[i])));
+}
+
+/*
+ * Every text file of the corpus, decoded as the engine decodes it: the two
+ * readers agree, and every L5X export is read by the fast one.
+ */
+static void fast_reader_corpus(void **state)
+{
+	size_t len, files = 0, fast = 0;
+	char *tsv = corpus_read("HISTORY.tsv", &len), *save = NULL, *line, *prev = NULL;
+
+	for (line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *local = strchr(line, '\t'), *end;
+		struct buf text = BUF_INIT;
+		const char *enc;
+		bool binary, scanned;
+		char *data;
+		size_t dlen;
+
+		if (!local || !(local = strchr(local + 1, '\t')))
+			continue;
+		local++;
+		if ((end = strchr(local, '\t')))
+			*end = '\0';
+		if (!strcmp(local, "local_path") || (prev && !strcmp(prev, local)))
+			continue;
+		prev = local;
+		data = corpus_read(local, &dlen);
+		assert_int_equal(diff_decode(&text, data, dlen, &enc, &binary), 0);
+		if (!binary) {
+			scanned = same_reading(buf_cstr(&text), text.len);
+			files++;
+			fast += scanned;
+			len = strlen(local);
+			if (len > 4 && !strcasecmp(local + len - 4, ".L5X") && !scanned)
+				fail_msg("the fast reader gave up on the L5X export %s", local);
+		}
+		buf_release(&text);
+		free(data);
+	}
+	printf("fast reader: %zu of %zu corpus files\n", fast, files);
+	assert_true(fast > 0);
+	free(tsv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +376,9 @@ int main(void)
 		cmocka_unit_test(depth_cap_on_both_paths),
 		cmocka_unit_test(pooled_trees),
 		cmocka_unit_test(decode_fast_path),
+		cmocka_unit_test(fast_reader_subset),
+		cmocka_unit_test(fast_reader_gives_up),
+		cmocka_unit_test(fast_reader_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
