@@ -154,6 +154,20 @@ static bool already_decoded(const unsigned char *s, size_t len)
 	return true;
 }
 
+bool diff_decode_plain(const void *data, size_t len, size_t *out_skip, const char **out_encoding)
+{
+	const unsigned char *s = data;
+
+	*out_skip = 0;
+	*out_encoding = "utf-8";
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		*out_skip = 3;
+		*out_encoding = "utf-8-bom";
+	}
+	/* a UTF-16 BOM is not valid UTF-8, so such bytes are never plain */
+	return already_decoded(s + *out_skip, len - *out_skip);
+}
+
 int diff_decode(struct buf *out, const void *data, size_t len,
                 const char **out_encoding, bool *out_binary)
 {

@@ -37,6 +37,31 @@ int diff_compare(struct diff_result **out, const char *path,
                  const void *old, size_t old_len,
                  const void *new_data, size_t new_len);
 
+/*
+ * One side of a comparison handed over by its owner only while the engine
+ * needs it, so that a caller with large files (the CLI) never holds both,
+ * nor a side the engine is done with: `open` makes the bytes available
+ * (*out_data and *out_len, with a NUL byte at out_data[*out_len] that is
+ * not part of them; 0 or a negative code with err_set()) until `close`.
+ * The engine opens a side at most a few times (once to detect its format,
+ * once to parse it, again for a text fallback), never both sides' bytes
+ * at once unless it falls back to a line diff; each open must give the
+ * same bytes.  A side's bytes that decoding leaves unchanged are read in
+ * place, without a copy.
+ */
+struct diff_source {
+	int (*open)(void *ctx, const void **out_data, size_t *out_len);
+	void (*close)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * diff_compare() on two sources (either may be NULL for an added or removed
+ * file).  Fails like diff_compare(), or with the error of a source's open.
+ */
+int diff_compare_sources(struct diff_result **out, const char *path,
+                         const struct diff_source *old, const struct diff_source *new_src);
+
 /* Inputs larger than this (per side) are refused with OTCM_ETOOBIG. */
 #define DIFF_MAX_INPUT ((size_t)512 << 20)
 

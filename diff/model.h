@@ -244,6 +244,13 @@ int dtree_render(struct buf *out, const struct dnode *n);
 int diff_decode(struct buf *out, const void *data, size_t len,
                 const char **out_encoding, bool *out_binary);
 
+/*
+ * Whether decoding would leave data[0, len) as it is but for a UTF-8 BOM
+ * (valid UTF-8 without CR or NUL): then the text is data + *out_skip (0, or
+ * 3 after a BOM) and *out_encoding is what diff_decode would name.
+ */
+bool diff_decode_plain(const void *data, size_t len, size_t *out_skip, const char **out_encoding);
+
 /* Read-only access to a result's fields for the renderers (registry.c); borrowed. */
 struct diff_result;
 const char *diff_result_path(const struct diff_result *r);

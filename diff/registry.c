@@ -62,25 +62,73 @@ struct diff_result {
 	struct dchanges changes;
 };
 
-/* One side, decoded: text is what formats see (raw bytes when binary). */
+/*
+ * One side: its bytes (a caller's buffer, or a source opened for as long as
+ * they are needed) and its decoded text, which is what formats see (the raw
+ * bytes when they look binary).  The text is a copy, or -- for a source,
+ * whose bytes are followed by a NUL -- the bytes themselves when decoding
+ * would not change them.
+ */
 struct side {
+	const struct diff_source *src;   /* NULL: raw is the caller's buffer */
+	bool open;                       /* src is open: raw is its bytes */
+	bool decoded;                    /* text or view holds the text */
 	struct buf text;
+	const char *view;                /* the text in place, or NULL */
+	size_t view_len;
 	const char *encoding;
 	bool binary;
 	const void *raw;
 	size_t raw_len;
 };
 
-static int side_load(struct side *s, const void *data, size_t len)
+static void side_init(struct side *s, const struct diff_source *src, const void *data, size_t len)
 {
+	memset(s, 0, sizeof(*s));
 	buf_init(&s->text, 0);
+	s->src = src;
 	s->raw = data;
 	s->raw_len = len;
-	s->binary = false;
-	s->encoding = NULL;
-	if (!data)
+}
+
+/* Decode a side's bytes (opening its source first), unless done already. */
+static int side_load(struct side *s)
+{
+	size_t skip;
+	int rc;
+
+	if (s->src && !s->open) {
+		if ((rc = s->src->open(s->src->ctx, &s->raw, &s->raw_len)))
+			return rc;
+		s->open = true;
+		if (s->raw_len > DIFF_MAX_INPUT)
+			return err_set(OTCM_ETOOBIG, NULL, "a file is larger than the diff limit of %zu bytes",
+			               DIFF_MAX_INPUT);
+	}
+	if (s->decoded || !s->raw)
 		return 0;
-	return diff_decode(&s->text, data, len, &s->encoding, &s->binary);
+	s->decoded = true;
+	if (s->src && diff_decode_plain(s->raw, s->raw_len, &skip, &s->encoding)) {
+		s->view = (const char *)s->raw + skip;
+		s->view_len = s->raw_len - skip;
+		return 0;
+	}
+	return diff_decode(&s->text, s->raw, s->raw_len, &s->encoding, &s->binary);
+}
+
+/* Give back a side's text, and its bytes when they come from a source. */
+static void side_unload(struct side *s)
+{
+	buf_release(&s->text);
+	s->view = NULL;
+	s->decoded = false;
+	s->binary = false;
+	if (s->src && s->open) {
+		s->src->close(s->src->ctx);
+		s->open = false;
+		s->raw = NULL;
+		s->raw_len = 0;
+	}
 }
 
 static const char *side_text(const struct side *s, size_t *len)
@@ -88,6 +136,10 @@ static const char *side_text(const struct side *s, size_t *len)
 	if (s->binary) {
 		*len = s->raw_len;
 		return s->raw;
+	}
+	if (s->view) {
+		*len = s->view_len;
+		return s->view;
 	}
 	*len = s->text.len;
 	return buf_cstr(&s->text);
@@ -130,7 +182,8 @@ static int parse_file(struct dnode **out, const struct diff_format **out_format,
 
 	*out = NULL;
 	*out_format = NULL;
-	if ((rc = side_load(&s, data, len)))
+	side_init(&s, NULL, data, len);
+	if ((rc = side_load(&s)))
 		goto out;
 	if (s.binary) {
 		rc = err_set(OTCM_EMEDIA, NULL, "binary content");
@@ -162,7 +215,7 @@ static int parse_file(struct dnode **out, const struct diff_format **out_format,
 	}
 	*out_format = f;
 out:
-	buf_release(&s.text);
+	side_unload(&s);
 	return rc;
 }
 
@@ -188,36 +241,43 @@ static int parse_side(struct dnode **out, const struct diff_format *f, const str
 }
 
 /*
- * Parse one side present in the pair; a side that parsed gives its decoded
- * text back at once (the tree holds what is compared, and a text fallback
- * decodes again), so the old side's text is gone before the new side is
- * parsed.
+ * Parse one side present in the pair; a side that parsed gives its text back
+ * at once (the tree holds what is compared, and a text fallback decodes
+ * again), and a source its bytes, so the old side's are gone before the new
+ * side is parsed.
  */
-static void parse_present_side(struct dnode **out, bool *out_parsed, const struct diff_format *f,
-                               struct side *s, const char *label, char **reason)
+static int parse_present_side(struct dnode **out, bool *out_parsed, const struct diff_format *f,
+                              struct side *s, const char *label, char **reason)
 {
+	int rc;
+
+	*out_parsed = false;
+	if ((rc = side_load(s)))
+		return rc;
 	*out_parsed = !parse_side(out, f, s, label, reason);
 	if (*out_parsed)
-		buf_release(&s->text);
+		side_unload(s);
+	return 0;
 }
 
-static void text_fallback(struct diff_result *r, struct side *o, struct side *n)
+static int text_fallback(struct diff_result *r, struct side *o, struct side *n)
 {
 	struct buf patch = BUF_INIT;
 	size_t lo = 0, ln = 0;
 	const char *to, *tn;
 	struct dchange *c;
+	int rc;
 
 	/* a side whose parse succeeded gave its text back (parse_present_side) */
-	if (r->has_old && !o->text.data && side_load(o, o->raw, o->raw_len))
-		return;
-	if (r->has_new && !n->text.data && side_load(n, n->raw, n->raw_len))
-		return;
+	if (r->has_old && (rc = side_load(o)))
+		return rc;
+	if (r->has_new && (rc = side_load(n)))
+		return rc;
 	to = r->has_old ? side_text(o, &lo) : "";
 	tn = r->has_new ? side_text(n, &ln) : "";
 	r->format = "text";
 	if (lo == ln && (!lo || !memcmp(to, tn, lo)))
-		return;
+		return 0;
 	if (o->binary || n->binary) {
 		char *a = r->has_old ? xasprintf("%zu bytes", o->raw_len) : NULL;
 		char *b = r->has_new ? xasprintf("%zu bytes", n->raw_len) : NULL;
@@ -230,10 +290,9 @@ static void text_fallback(struct diff_result *r, struct side *o, struct side *n)
 		c->what = xstrdup("binary content");
 		c->old_value = a;
 		c->new_value = b;
-		return;
+		return 0;
 	}
-	(void)dtext_patch(&patch, r->has_old ? buf_cstr(&o->text) : "",
-	                  r->has_new ? buf_cstr(&n->text) : "");
+	(void)dtext_patch(&patch, r->has_old ? to : "", r->has_new ? tn : "");
 	r->changes.alloc = 1;
 	r->changes.v = xcalloc(1, sizeof(*r->changes.v));
 	c = &r->changes.v[r->changes.n++];
@@ -241,55 +300,64 @@ static void text_fallback(struct diff_result *r, struct side *o, struct side *n)
 	c->kind = !r->has_old ? DCHANGE_ADDED : !r->has_new ? DCHANGE_REMOVED : DCHANGE_MODIFIED;
 	c->what = xstrdup("text");
 	c->patch = patch.data ? buf_detach(&patch, NULL) : NULL;
+	return 0;
 }
 
-int diff_compare(struct diff_result **out, const char *path,
-                 const void *old, size_t old_len,
-                 const void *new_data, size_t new_len)
+/*
+ * Detect the format of a present side; a source gives its bytes back
+ * afterwards (they are opened again to be parsed), a buffer keeps its text.
+ */
+static int detect_side(const struct diff_format **out, int *out_score, struct side *s)
 {
-	struct side o, n;
+	int rc;
+
+	*out = NULL;
+	*out_score = 0;
+	if ((rc = side_load(s)))
+		return rc;
+	*out = detect(s, out_score);
+	if (s->src)
+		side_unload(s);
+	return 0;
+}
+
+/* diff_compare() and diff_compare_sources(), on two sides set up by side_init(). */
+static int compare(struct diff_result **out, const char *path, bool has_old, bool has_new,
+                   struct side *o, struct side *n)
+{
 	struct diff_result *r = NULL;
 	struct dnode *to = NULL, *tn = NULL;
-	const struct diff_format *f = NULL;
+	const struct diff_format *f = NULL, *fo = NULL, *fn = NULL;
 	int rc = 0, so = 0, sn = 0;
 
-	if (!out)
-		return err_set(OTCM_EINVAL, NULL, "no result pointer");
-	*out = NULL;
-	if ((old && old_len > DIFF_MAX_INPUT) || (new_data && new_len > DIFF_MAX_INPUT))
-		return err_set(OTCM_ETOOBIG, NULL, "file '%s' is larger than the diff limit of %zu bytes",
-		               path ? path : "", DIFF_MAX_INPUT);
-	if ((rc = side_load(&o, old, old_len)))
-		goto out_sides;
-	if ((rc = side_load(&n, new_data, new_len)))
-		goto out_sides;
+	if (has_old && (rc = detect_side(&fo, &so, o)))
+		goto out;
+	if (has_new && (rc = detect_side(&fn, &sn, n)))
+		goto out;
 	r = xcalloc(1, sizeof(*r));
 	r->path = xstrdup(path ? path : "");
-	r->has_old = old != NULL;
-	r->has_new = new_data != NULL;
-	{
-		const struct diff_format *fo = r->has_old ? detect(&o, &so) : NULL;
-		const struct diff_format *fn = r->has_new ? detect(&n, &sn) : NULL;
-
-		f = fn ? fn : fo;
-		if (fo && fn && fo != fn && so > sn)
-			f = fo;
-	}
+	r->has_old = has_old;
+	r->has_new = has_new;
+	f = fn ? fn : fo;
+	if (fo && fn && fo != fn && so > sn)
+		f = fo;
 	if (!f) {
 		r->fallback_reason = xstrdup("format not recognised");
-		text_fallback(r, &o, &n);
+		rc = text_fallback(r, o, n);
 		goto done;
 	}
 	r->format = f->name;
-	if (r->has_old)
-		parse_present_side(&to, &r->parsed_old, f, &o, "old", &r->fallback_reason);
-	if (r->has_new)
-		parse_present_side(&tn, &r->parsed_new, f, &n, "new", &r->fallback_reason);
+	if (r->has_old &&
+	    (rc = parse_present_side(&to, &r->parsed_old, f, o, "old", &r->fallback_reason)))
+		goto done;
+	if (r->has_new &&
+	    (rc = parse_present_side(&tn, &r->parsed_new, f, n, "new", &r->fallback_reason)))
+		goto done;
 	if (r->fallback_reason) {
 		dnode_free(to);
 		dnode_free(tn);
 		to = tn = NULL;
-		text_fallback(r, &o, &n);
+		rc = text_fallback(r, o, n);
 		r->format = f->name;
 		goto done;
 	}
@@ -303,10 +371,40 @@ done:
 	dnode_free(to);
 	dnode_free(tn);
 	diff_result_free(r);
-out_sides:
-	buf_release(&o.text);
-	buf_release(&n.text);
+out:
+	side_unload(o);
+	side_unload(n);
 	return rc;
+}
+
+int diff_compare(struct diff_result **out, const char *path,
+                 const void *old, size_t old_len,
+                 const void *new_data, size_t new_len)
+{
+	struct side o, n;
+
+	if (!out)
+		return err_set(OTCM_EINVAL, NULL, "no result pointer");
+	*out = NULL;
+	if ((old && old_len > DIFF_MAX_INPUT) || (new_data && new_len > DIFF_MAX_INPUT))
+		return err_set(OTCM_ETOOBIG, NULL, "file '%s' is larger than the diff limit of %zu bytes",
+		               path ? path : "", DIFF_MAX_INPUT);
+	side_init(&o, NULL, old, old_len);
+	side_init(&n, NULL, new_data, new_len);
+	return compare(out, path, old != NULL, new_data != NULL, &o, &n);
+}
+
+int diff_compare_sources(struct diff_result **out, const char *path,
+                         const struct diff_source *old, const struct diff_source *new_src)
+{
+	struct side o, n;
+
+	if (!out)
+		return err_set(OTCM_EINVAL, NULL, "no result pointer");
+	*out = NULL;
+	side_init(&o, old, NULL, 0);
+	side_init(&n, new_src, NULL, 0);
+	return compare(out, path, old != NULL, new_src != NULL, &o, &n);
 }
 
 int diff_textconv(struct buf *out, const char *path, const void *data, size_t len)
@@ -320,7 +418,8 @@ int diff_textconv(struct buf *out, const char *path, const void *data, size_t le
 	if (len > DIFF_MAX_INPUT)
 		return err_set(OTCM_ETOOBIG, NULL, "file '%s' is larger than the diff limit of %zu bytes",
 		               path ? path : "", DIFF_MAX_INPUT);
-	if ((rc = side_load(&s, data ? data : "", data ? len : 0)))
+	side_init(&s, NULL, data ? data : "", data ? len : 0);
+	if ((rc = side_load(&s)))
 		goto out;
 	f = detect(&s, &score);
 	if (f && !parse_side(&t, f, &s, "the", &reason)) {
@@ -334,7 +433,7 @@ int diff_textconv(struct buf *out, const char *path, const void *data, size_t le
 out:
 	free(reason);
 	dnode_free(t);
-	buf_release(&s.text);
+	side_unload(&s);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -22,13 +23,22 @@ static int read_file(struct buf *b, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char chunk[65536];
+	struct stat st;
 	size_t n;
 	int rc = 0;
 
 	if (!f)
 		return err_set(OTCM_EIO, NULL, "cannot open '%s': %s", path, strerror(errno));
 	buf_init(b, DIFF_MAX_INPUT);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	/* a regular file is read straight into a buffer of its size */
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (size_t)st.st_size <= DIFF_MAX_INPUT && !(rc = buf_grow(b, (size_t)st.st_size))) {
+		while (b->len < (size_t)st.st_size &&
+		       (n = fread(b->data + b->len, 1, (size_t)st.st_size - b->len, f)) > 0)
+			b->len += n;
+		b->data[b->len] = '\0';
+	}
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if ((rc = buf_add(b, chunk, n)))
 			break;
 	if (!rc && ferror(f))
@@ -40,6 +50,42 @@ static int read_file(struct buf *b, const char *path)
 	return rc;
 }
 
+/*
+ * A file as a diff source: read when the engine opens it, freed when it
+ * closes it, so the two files are not held at once.  Standard input cannot
+ * be read twice: it is read on the first open and kept.
+ */
+struct file_source {
+	const char *path;
+	struct buf b;
+	bool loaded;
+};
+
+static int file_source_open(void *ctx, const void **out_data, size_t *out_len)
+{
+	struct file_source *fs = ctx;
+	int rc;
+
+	if (!fs->loaded) {
+		if ((rc = read_file(&fs->b, fs->path)))
+			return rc;
+		fs->loaded = true;
+	}
+	*out_data = fs->b.data;   /* a buf is always NUL-terminated */
+	*out_len = fs->b.len;
+	return 0;
+}
+
+static void file_source_close(void *ctx)
+{
+	struct file_source *fs = ctx;
+
+	if (strcmp(fs->path, "-")) {
+		buf_release(&fs->b);
+		fs->loaded = false;
+	}
+}
+
 static void diff_usage(void)
 {
 	fprintf(stderr, "usage: otcm diff OLD NEW [--format json|text|html]\n"
@@ -49,7 +95,10 @@ static void diff_usage(void)
 int cmd_diff(int argc, char **argv)
 {
 	const char *paths[2] = { NULL, NULL }, *format = "text";
-	struct buf a = BUF_INIT, b = BUF_INIT, out = BUF_INIT;
+	struct file_source fa = { NULL, BUF_INIT, false }, fb = { NULL, BUF_INIT, false };
+	const struct diff_source sa = { file_source_open, file_source_close, &fa };
+	const struct diff_source sb = { file_source_open, file_source_close, &fb };
+	struct buf out = BUF_INIT;
 	struct diff_result *r = NULL;
 	json_t *j = NULL;
 	int npaths = 0, rc = 0, code = 0;
@@ -73,11 +122,11 @@ int cmd_diff(int argc, char **argv)
 		diff_usage();
 		return EXIT_USAGE_ERR;
 	}
-	if ((strcmp(paths[0], "/dev/null") && (rc = read_file(&a, paths[0]))) ||
-	    (strcmp(paths[1], "/dev/null") && (rc = read_file(&b, paths[1]))))
-		goto out;
-	if ((rc = diff_compare(&r, strcmp(paths[1], "/dev/null") ? paths[1] : paths[0],
-	                       a.data, a.len, b.data, b.len)))
+	fa.path = paths[0];
+	fb.path = paths[1];
+	if ((rc = diff_compare_sources(&r, strcmp(paths[1], "/dev/null") ? paths[1] : paths[0],
+	                               strcmp(paths[0], "/dev/null") ? &sa : NULL,
+	                               strcmp(paths[1], "/dev/null") ? &sb : NULL)))
 		goto out;
 	if (!strcmp(format, "json")) {
 		char *s;
@@ -103,8 +152,8 @@ out:
 	}
 	json_decref(j);
 	diff_result_free(r);
-	buf_release(&a);
-	buf_release(&b);
+	buf_release(&fa.b);
+	buf_release(&fb.b);
 	buf_release(&out);
 	return code;
 }

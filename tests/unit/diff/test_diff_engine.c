@@ -2,7 +2,8 @@
  * tests/unit/diff/test_diff_engine.c - the engine around the formats:
  * decoding, the generic tree differ (alignment, renames, deltas, limits),
  * the fallback to text, the XML reader's hardening, the three outputs,
- * textconv, and the BatchML and generic XML formats on real files.
+ * textconv, the BatchML and generic XML formats on real files, and sides
+ * handed over as sources (opened one at a time, read in place).
  */
 #include "tests/unit/diff/diff_testutil.h"
 
@@ -248,6 +249,109 @@ static void xml_identity_rules(void **state)
 	json_decref(r);
 }
 
+/* A source over a fixed string: a fresh NUL-terminated copy per open, counted. */
+struct str_source {
+	const char *data;
+	size_t len;
+	char *copy;
+	int opens, closes;
+	int *open_now, *open_max;
+};
+
+static int str_open(void *ctx, const void **out_data, size_t *out_len)
+{
+	struct str_source *s = ctx;
+
+	assert_null(s->copy);
+	s->copy = xmalloc(s->len + 1);
+	memcpy(s->copy, s->data, s->len);
+	s->copy[s->len] = '\0';
+	s->opens++;
+	if (++*s->open_now > *s->open_max)
+		*s->open_max = *s->open_now;
+	*out_data = s->copy;
+	*out_len = s->len;
+	return 0;
+}
+
+static void str_close(void *ctx)
+{
+	struct str_source *s = ctx;
+
+	assert_non_null(s->copy);
+	free(s->copy);
+	s->copy = NULL;
+	s->closes++;
+	--*s->open_now;
+}
+
+static char *result_json(const struct diff_result *r)
+{
+	json_t *j = NULL;
+	char *out;
+
+	assert_int_equal(diff_to_json(&j, r), 0);
+	out = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return out;
+}
+
+/*
+ * Sources give the result buffers give, on parsed, fallen-back, added,
+ * removed, binary and re-encoded sides, and are opened one at a time
+ * unless the engine falls back to a line diff.
+ */
+static void sources_match_buffers(void **state)
+{
+	size_t l5x_len;
+	char *l5x = corpus_read("l5x/tnunnink__L5Sharp/tests/L5Sharp.Tests.Samples/Projects/Test.L5X",
+	                        &l5x_len);
+	char *l5x_edit = replace_once(l5x, "MOVE(16#20,SimpleSint);", "MOVE(16#21,SimpleSint);");
+	static const char crlf[] = "\xef\xbb\xbf<a id=\"x\">\r\n<b v=\"1\"/>\r\n</a>\r\n";
+	static const char bin1[] = { 'P', 'K', 0, 1, 2 }, bin2[] = { 'P', 'K', 0, 1, 3 };
+	const struct {
+		const char *a, *b;
+		size_t alen, blen;
+		bool one_at_a_time;
+	} cases[] = {
+		{ l5x, l5x_edit, l5x_len, strlen(l5x_edit), true },
+		{ "<a id=\"x\"/>", crlf, 11, sizeof(crlf) - 1, true },
+		{ l5x, "<RSLogix5000Content><broken", l5x_len, 27, false },
+		{ NULL, l5x, 0, l5x_len, true },
+		{ l5x, NULL, l5x_len, 0, true },
+		{ bin1, bin2, sizeof(bin1), sizeof(bin2), false },
+		{ "x = 1\n", "x = 2\n", 6, 6, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int open_now = 0, open_max = 0;
+		struct str_source sa = { cases[i].a, cases[i].alen, NULL, 0, 0, &open_now, &open_max };
+		struct str_source sb = { cases[i].b, cases[i].blen, NULL, 0, 0, &open_now, &open_max };
+		const struct diff_source a = { str_open, str_close, &sa }, b = { str_open, str_close, &sb };
+		struct diff_result *rb = NULL, *rs = NULL;
+		char *jb, *js;
+
+		assert_int_equal(diff_compare(&rb, "f", cases[i].a, cases[i].alen, cases[i].b,
+		                              cases[i].blen), 0);
+		assert_int_equal(diff_compare_sources(&rs, "f", cases[i].a ? &a : NULL,
+		                                      cases[i].b ? &b : NULL), 0);
+		jb = result_json(rb);
+		js = result_json(rs);
+		assert_string_equal(js, jb);
+		assert_int_equal(sa.opens, sa.closes);
+		assert_int_equal(sb.opens, sb.closes);
+		assert_int_equal(open_now, 0);
+		if (cases[i].one_at_a_time)
+			assert_int_equal(open_max, 1);
+		free(jb);
+		free(js);
+		diff_result_free(rb);
+		diff_result_free(rs);
+	}
+	free(l5x_edit);
+	free(l5x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +367,7 @@ int main(void)
 		cmocka_unit_test(svg_element_by_id),
 		cmocka_unit_test(textconv_is_canonical),
 		cmocka_unit_test(xml_identity_rules),
+		cmocka_unit_test(sources_match_buffers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
