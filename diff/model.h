@@ -60,8 +60,12 @@ struct dnode {
 	char *type;
 	char *name;
 	struct dattr *attrs;
-	uint32_t nattrs, attrs_alloc;   /* 32 bits: a document is under 2 GB */
-	uint32_t nkids, kids_alloc;
+	/*
+	 * 32 bits: a document is under 2 GB.  The arrays' room is not stored:
+	 * they grow by doubling (node.c), so it is the power of two that n
+	 * fits in.
+	 */
+	uint32_t nattrs, nkids;
 	char *body;
 	const char *body_what;   /* static string, or NULL for "body" */
 	struct dnode **kids;

@@ -15,6 +15,7 @@
 #define POOL_FIRST ((size_t)2 * 1024)
 #define POOL_MAX ((size_t)256 * 1024)
 #define POOL_ALIGN 8
+#define POOL_SPARE_CLASSES 24
 
 struct dpool_block {
 	struct dpool_block *next;
@@ -39,6 +40,13 @@ struct dpool {
 	 */
 	const char **names;
 	size_t nnames, names_alloc;
+	/*
+	 * Arrays of kids and attrs left behind when they grew, by size class
+	 * (8 << i bytes), for the next array of that size: a tree's arrays
+	 * grow by doubling, and without this the smaller copies of every
+	 * array would stay in the pool unused.
+	 */
+	void *spare[POOL_SPARE_CLASSES];
 };
 
 static struct dpool *dpool_new(void)
@@ -181,17 +189,47 @@ static void dpool_hold(struct dpool *p, struct dpool *other, bool take)
 		other->refs++;
 }
 
-/* Grow an array of `size`-byte items kept in the pool to hold one more. */
-static void *dpool_grow(struct dpool *p, void *v, size_t n, uint32_t *alloc, size_t size)
+/* The size class of an array of `bytes` (8 << class), or -1 when it has none. */
+static int spare_class(size_t bytes)
+{
+	int c;
+
+	if (bytes < 8 || (bytes & (bytes - 1)))
+		return -1;
+	c = __builtin_ctzll(bytes) - 3;
+	return c < POOL_SPARE_CLASSES ? c : -1;
+}
+
+/*
+ * Grow an array of `size`-byte items kept in the pool to hold one more.
+ * Its room is implied by n: arrays start with one slot and double when
+ * full, so an array of n items is full when n is 0 or a power of two.  (An
+ * array that lost items, dnode_filter, has at least that room.)
+ */
+static void *dpool_grow(struct dpool *p, void *v, size_t n, size_t size)
 {
 	void *nv;
+	size_t room;
+	int c;
 
-	if (n < *alloc)
+	if (n & (n - 1))
 		return v;
-	*alloc = *alloc ? *alloc * 2 : 1;   /* most nodes have one or two */
-	nv = dpool_alloc(p, *alloc * size);
-	if (n)
+	room = n ? 2 * n : 1;   /* most nodes have one or two */
+	c = spare_class(room * size);
+	if (c >= 0 && p->spare[c]) {
+		nv = p->spare[c];
+		memcpy(&p->spare[c], nv, sizeof(void *));
+	} else {
+		nv = dpool_alloc(p, room * size);
+	}
+	if (n) {
 		memcpy(nv, v, n * size);
+		c = spare_class(n * size);
+		if (c >= 0) {
+			memcpy(v, &p->spare[c], sizeof(void *));
+			p->spare[c] = v;
+		}
+	}
 	return nv;
 }
 
@@ -222,8 +260,7 @@ void dnode_adopt(struct dnode *parent, struct dnode *kid)
 		dpool_hold(parent->pool, kid->pool, kid->owns_pool);
 		kid->owns_pool = false;
 	}
-	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, &parent->kids_alloc,
-	                          sizeof(*parent->kids));
+	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, sizeof(*parent->kids));
 	parent->kids[parent->nkids++] = kid;
 }
 
@@ -247,8 +284,7 @@ struct dnode *dnode_add(struct dnode *parent, const char *type, const char *name
 {
 	struct dnode *kid = node_in(parent->pool, type, name);
 
-	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, &parent->kids_alloc,
-	                          sizeof(*parent->kids));
+	parent->kids = dpool_grow(parent->pool, parent->kids, parent->nkids, sizeof(*parent->kids));
 	parent->kids[parent->nkids++] = kid;
 	return kid;
 }
@@ -273,7 +309,7 @@ void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_
 			return;
 		}
 	}
-	n->attrs = dpool_grow(n->pool, n->attrs, n->nattrs, &n->attrs_alloc, sizeof(*n->attrs));
+	n->attrs = dpool_grow(n->pool, n->attrs, n->nattrs, sizeof(*n->attrs));
 	n->attrs[n->nattrs].name = dpool_intern(n->pool, name);
 	n->attrs[n->nattrs].value = v;
 	n->nattrs++;
