@@ -52,6 +52,13 @@ int diff_compare(struct diff_result **out, const char *path,
 struct diff_source {
 	int (*open)(void *ctx, const void **out_data, size_t *out_len);
 	void (*close)(void *ctx);
+	/*
+	 * Optional (NULL): the engine has read the bytes before out_data + upto
+	 * of the current open while parsing, and the source may drop them from
+	 * memory (a mapped file: madvise).  A hint: they may still be read
+	 * again, rarely, and must then read the same.
+	 */
+	void (*release)(void *ctx, size_t upto);
 	void *ctx;
 };
 

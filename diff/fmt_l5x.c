@@ -428,6 +428,8 @@ static void controller(struct dnode *root, const struct xml_node *el)
 struct l5x_stream {
 	struct dnode *root;
 	bool description;          /* the Controller's first Description is read */
+	void (*consumed)(void *ctx, size_t upto);   /* the caller's, or NULL */
+	void *consumed_ctx;
 };
 
 static bool is_list(const char *name)
@@ -508,12 +510,21 @@ static void l5x_on_restart(void *ctx)
 	st->description = false;
 }
 
-static int l5x_parse(struct dnode **out, const char *text, size_t len)
+static void l5x_on_consumed(void *ctx, size_t upto)
+{
+	struct l5x_stream *st = ctx;
+
+	st->consumed(st->consumed_ctx, upto);
+}
+
+static int l5x_parse_consumed(struct dnode **out, const char *text, size_t len,
+                              void (*consumed)(void *ctx, size_t upto), void *ctx)
 {
 	struct xml_doc *doc = NULL;
 	const struct xml_node *top, *ctl;
-	struct l5x_stream st = { NULL, false };
-	const struct xml_stream stream = { l5x_on_close, l5x_on_restart, &st };
+	struct l5x_stream st = { NULL, false, consumed, ctx };
+	const struct xml_stream stream = { l5x_on_close, l5x_on_restart,
+	                                   consumed ? l5x_on_consumed : NULL, &st };
 	int rc;
 
 	*out = NULL;
@@ -540,9 +551,15 @@ out:
 	return rc;
 }
 
+static int l5x_parse(struct dnode **out, const char *text, size_t len)
+{
+	return l5x_parse_consumed(out, text, len, NULL, NULL);
+}
+
 const struct diff_format diff_fmt_l5x = {
 	.name = "l5x",
 	.description = "Rockwell Studio 5000 L5X export",
 	.detect = l5x_detect,
 	.parse = l5x_parse,
+	.parse_consumed = l5x_parse_consumed,
 };

@@ -171,6 +171,16 @@ struct diff_format {
 	 */
 	int (*parse_nested)(struct dnode **out, const char *text, size_t len,
 	                    diff_parse_file_fn parse_file);
+	/*
+	 * Optional, for formats that read their text from start to end: parse
+	 * as `parse` does, calling consumed(ctx, upto) now and then once the
+	 * bytes before text + upto are read, so that a caller with a large file
+	 * may drop them from memory.  A hint: bytes dropped may still be read
+	 * again (they must then read the same), only rarely.  The registry
+	 * calls it instead of `parse` when the side's source can drop bytes.
+	 */
+	int (*parse_consumed)(struct dnode **out, const char *text, size_t len,
+	                      void (*consumed)(void *ctx, size_t upto), void *ctx);
 };
 
 /*

@@ -219,6 +219,14 @@ out:
 	return rc;
 }
 
+/* A format read a side's text in place up to `upto`: its source may drop those bytes. */
+static void side_consumed(void *ctx, size_t upto)
+{
+	const struct side *s = ctx;
+
+	s->src->release(s->src->ctx, (size_t)(s->view - (const char *)s->raw) + upto);
+}
+
 /* Parse one side; on failure *reason receives the message. */
 static int parse_side(struct dnode **out, const struct diff_format *f, const struct side *s,
                       const char *label, char **reason)
@@ -228,7 +236,12 @@ static int parse_side(struct dnode **out, const struct diff_format *f, const str
 	int rc;
 
 	err_clear();
-	rc = f->parse_nested ? f->parse_nested(out, t, len, parse_file) : f->parse(out, t, len);
+	if (f->parse_nested)
+		rc = f->parse_nested(out, t, len, parse_file);
+	else if (f->parse_consumed && s->view && s->src && s->src->release)
+		rc = f->parse_consumed(out, t, len, side_consumed, (void *)s);
+	else
+		rc = f->parse(out, t, len);
 	if (rc || !*out) {
 		if (!*reason)
 			*reason = xasprintf("%s file is not valid %s: %s", label, f->name,

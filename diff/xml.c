@@ -450,6 +450,14 @@ static void scan_end(void *ctx)
 	builder_close(ctx);
 }
 
+static void scan_progress(void *ctx, size_t offset)
+{
+	struct builder *b = ctx;
+
+	if (b->stream && b->stream->on_consumed)
+		b->stream->on_consumed(b->stream->ctx, offset);
+}
+
 /* ---- parsing ---- */
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -626,7 +634,7 @@ int xml_doc_parse_with(struct xml_doc **out, const char *text, size_t len,
 	b.doc = xcalloc(1, sizeof(*b.doc));
 	b.stream = stream;
 	if (reader != XML_READER_LIBXML2) {
-		const struct xml_scan_events ev = { scan_start, scan_text, scan_end, &b };
+		const struct xml_scan_events ev = { scan_start, scan_text, scan_end, scan_progress, &b };
 
 		if (!xml_scan(text, len, &ev)) {
 			rc = builder_result(&b);

@@ -56,6 +56,12 @@ struct xml_stream {
 	 * reader gave up on it, see below); drop what on_close built.
 	 */
 	void (*on_restart)(void *ctx);
+	/*
+	 * Optional: the reader has read text[0, upto) (the fast reader only,
+	 * now and then as elements end); the caller may drop those bytes, as a
+	 * hint (see diff_format.parse_consumed).
+	 */
+	void (*on_consumed)(void *ctx, size_t upto);
 	void *ctx;
 };
 int xml_doc_parse_stream(struct xml_doc **out, const char *text, size_t len,

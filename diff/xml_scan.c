@@ -63,7 +63,17 @@ struct scan {
 	size_t nattrs, attrs_alloc;
 	struct open_name open[XML_SCAN_MAX_DEPTH];
 	size_t depth;
+	const unsigned char *start, *next_progress;
 };
+
+/* After an element ended: report progress once a step further on. */
+static void progress(struct scan *s)
+{
+	if (s->p >= s->next_progress && s->ev->progress) {
+		s->ev->progress(s->ev->ctx, (size_t)(s->p - s->start));
+		s->next_progress = s->p + XML_SCAN_PROGRESS_STEP;
+	}
+}
 
 static bool is_xml_char(uint32_t cp)
 {
@@ -476,6 +486,7 @@ static int end_tag(struct scan *s)
 	s->p++;
 	s->depth--;
 	s->ev->end(s->ev->ctx);
+	progress(s);
 	return 0;
 }
 
@@ -566,8 +577,9 @@ int xml_scan(const char *text, size_t len, const struct xml_scan_events *ev)
 	int rc = XML_SCAN_GIVE_UP;
 
 	pthread_once(&cls_once, cls_init);
-	s.p = (const unsigned char *)text;
+	s.p = s.start = (const unsigned char *)text;
 	s.end = s.p + len;
+	s.next_progress = s.p + XML_SCAN_PROGRESS_STEP;
 	s.ev = ev;
 	buf_init(&s.val, 0);
 	if (declaration(&s) || misc(&s))

@@ -52,8 +52,16 @@ struct xml_scan_events {
 	             const struct xml_scan_attr *attrs, size_t nattrs);
 	void (*text)(void *ctx, const char *s, size_t len);
 	void (*end)(void *ctx);
+	/*
+	 * Optional: the scan has read text[0, offset), called as an element
+	 * ends once every XML_SCAN_PROGRESS_STEP bytes or so.  Only the names
+	 * of the elements still open point back before it.
+	 */
+	void (*progress)(void *ctx, size_t offset);
 	void *ctx;
 };
+
+#define XML_SCAN_PROGRESS_STEP ((size_t)1 << 20)
 
 /*
  * Scan text[0, len), calling `ev` for what it holds.  0 when the whole

@@ -6,10 +6,13 @@
 #include "server/cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -51,15 +54,53 @@ static int read_file(struct buf *b, const char *path)
 }
 
 /*
- * A file as a diff source: read when the engine opens it, freed when it
- * closes it, so the two files are not held at once.  Standard input cannot
- * be read twice: it is read on the first open and kept.
+ * A file as a diff source: opened when the engine opens it, given back when
+ * it closes it, so the two files are not held at once.  A regular file is
+ * mapped, with a zero page behind it for the NUL a source promises, and the
+ * pages the engine has read are dropped as it goes (release), so even the
+ * side being parsed is never whole in memory.  Anything else (standard
+ * input, which cannot be read twice, is read on the first open and kept) is
+ * read into a buffer.
  */
 struct file_source {
 	const char *path;
 	struct buf b;
 	bool loaded;
+	unsigned char *map;
+	size_t map_len, len, released;
 };
+
+/* Map the regular file at fs->path; 1 when it is not one worth mapping. */
+static int file_source_map(struct file_source *fs)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+	void *base, *file;
+	int fd, rc = 1;
+
+	fd = open(fs->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;   /* read_file says why */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size > DIFF_MAX_INPUT)
+		goto out;
+	fs->len = (size_t)st.st_size;
+	fs->map_len = (fs->len / page + 1) * page;
+	base = mmap(NULL, fs->map_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		goto out;
+	file = mmap(base, fs->len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	if (file == MAP_FAILED) {
+		munmap(base, fs->map_len);
+		goto out;
+	}
+	fs->map = base;
+	fs->released = 0;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
 
 static int file_source_open(void *ctx, const void **out_data, size_t *out_len)
 {
@@ -67,6 +108,12 @@ static int file_source_open(void *ctx, const void **out_data, size_t *out_len)
 	int rc;
 
 	if (!fs->loaded) {
+		if (strcmp(fs->path, "-") && !file_source_map(fs)) {
+			fs->loaded = true;
+			*out_data = fs->map;
+			*out_len = fs->len;
+			return 0;
+		}
 		if ((rc = read_file(&fs->b, fs->path)))
 			return rc;
 		fs->loaded = true;
@@ -76,11 +123,26 @@ static int file_source_open(void *ctx, const void **out_data, size_t *out_len)
 	return 0;
 }
 
+static void file_source_release(void *ctx, size_t upto)
+{
+	struct file_source *fs = ctx;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
+
+	if (fs->map && end > fs->released && end <= fs->len) {
+		(void)madvise(fs->map + fs->released, end - fs->released, MADV_DONTNEED);
+		fs->released = end;
+	}
+}
+
 static void file_source_close(void *ctx)
 {
 	struct file_source *fs = ctx;
 
-	if (strcmp(fs->path, "-")) {
+	if (fs->map) {
+		munmap(fs->map, fs->map_len);
+		fs->map = NULL;
+		fs->loaded = false;
+	} else if (strcmp(fs->path, "-")) {
 		buf_release(&fs->b);
 		fs->loaded = false;
 	}
@@ -95,9 +157,9 @@ static void diff_usage(void)
 int cmd_diff(int argc, char **argv)
 {
 	const char *paths[2] = { NULL, NULL }, *format = "text";
-	struct file_source fa = { NULL, BUF_INIT, false }, fb = { NULL, BUF_INIT, false };
-	const struct diff_source sa = { file_source_open, file_source_close, &fa };
-	const struct diff_source sb = { file_source_open, file_source_close, &fb };
+	struct file_source fa = { .path = NULL, .b = BUF_INIT }, fb = { .path = NULL, .b = BUF_INIT };
+	const struct diff_source sa = { file_source_open, file_source_close, file_source_release, &fa };
+	const struct diff_source sb = { file_source_open, file_source_close, file_source_release, &fb };
 	struct buf out = BUF_INIT;
 	struct diff_result *r = NULL;
 	json_t *j = NULL;
@@ -152,6 +214,8 @@ out:
 	}
 	json_decref(j);
 	diff_result_free(r);
+	file_source_close(&fa);
+	file_source_close(&fb);
 	buf_release(&fa.b);
 	buf_release(&fb.b);
 	buf_release(&out);

@@ -256,6 +256,7 @@ struct str_source {
 	char *copy;
 	int opens, closes;
 	int *open_now, *open_max;
+	size_t releases, released;   /* calls of release, and the last offset */
 };
 
 static int str_open(void *ctx, const void **out_data, size_t *out_len)
@@ -283,6 +284,18 @@ static void str_close(void *ctx)
 	s->copy = NULL;
 	s->closes++;
 	--*s->open_now;
+}
+
+/* The engine may drop what it has read: offsets only grow and stay inside the bytes. */
+static void str_release(void *ctx, size_t upto)
+{
+	struct str_source *s = ctx;
+
+	assert_non_null(s->copy);
+	assert_true(upto <= s->len);
+	assert_true(upto > s->released);
+	s->released = upto;
+	s->releases++;
 }
 
 static char *result_json(const struct diff_result *r)
@@ -325,9 +338,12 @@ static void sources_match_buffers(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int open_now = 0, open_max = 0;
-		struct str_source sa = { cases[i].a, cases[i].alen, NULL, 0, 0, &open_now, &open_max };
-		struct str_source sb = { cases[i].b, cases[i].blen, NULL, 0, 0, &open_now, &open_max };
-		const struct diff_source a = { str_open, str_close, &sa }, b = { str_open, str_close, &sb };
+		struct str_source sa = { cases[i].a, cases[i].alen, NULL, 0, 0, &open_now, &open_max,
+		                         0, 0 };
+		struct str_source sb = { cases[i].b, cases[i].blen, NULL, 0, 0, &open_now, &open_max,
+		                         0, 0 };
+		const struct diff_source a = { str_open, str_close, NULL, &sa };
+		const struct diff_source b = { str_open, str_close, NULL, &sb };
 		struct diff_result *rb = NULL, *rs = NULL;
 		char *jb, *js;
 
@@ -352,6 +368,60 @@ static void sources_match_buffers(void **state)
 	free(l5x);
 }
 
+/*
+ * An export of several MB (the corpus project with its main program copied
+ * under new names) through sources that may drop what was read: the engine
+ * says so as it goes, and the result is the buffers' one.
+ */
+static void sources_release_what_was_read(void **state)
+{
+	char *l5x = corpus_read("l5x/tnunnink__L5Sharp/tests/L5Sharp.Tests.Samples/Projects/Test.L5X",
+	                        NULL);
+	const char *start = strstr(l5x, "<Program Name=\"MainProgram\""), *end, *list_end;
+	struct buf big = BUF_INIT;
+	char *edited;
+	int open_now = 0, open_max = 0;
+	struct str_source sa = { 0 }, sb = { 0 };
+	const struct diff_source a = { str_open, str_close, str_release, &sa };
+	const struct diff_source b = { str_open, str_close, str_release, &sb };
+	struct diff_result *rb = NULL, *rs = NULL;
+	char *jb, *js;
+
+	assert_non_null(start);
+	end = strstr(start, "</Program>");
+	list_end = strstr(start, "</Programs>");
+	assert_non_null(end);
+	assert_non_null(list_end);
+	end += strlen("</Program>");
+	assert_int_equal(buf_add(&big, l5x, (size_t)(list_end - l5x)), 0);
+	for (int i = 0; big.len < ((size_t)3 << 20); i++) {
+		assert_int_equal(buf_addf(&big, "<Program Name=\"Copy%d\"", i), 0);
+		assert_int_equal(buf_add(&big, start + strlen("<Program Name=\"MainProgram\""),
+		                         (size_t)(end - start) - strlen("<Program Name=\"MainProgram\"")),
+		                 0);
+	}
+	assert_int_equal(buf_adds(&big, list_end), 0);
+	edited = replace_once(buf_cstr(&big), "MOVE(16#20,SimpleSint);", "MOVE(16#21,SimpleSint);");
+	sa = (struct str_source){ big.data, big.len, NULL, 0, 0, &open_now, &open_max, 0, 0 };
+	sb = (struct str_source){ edited, strlen(edited), NULL, 0, 0, &open_now, &open_max, 0, 0 };
+	assert_int_equal(diff_compare(&rb, "p.L5X", big.data, big.len, edited, strlen(edited)), 0);
+	assert_int_equal(diff_compare_sources(&rs, "p.L5X", &a, &b), 0);
+	assert_string_equal(diff_result_format(rs), "l5x");
+	jb = result_json(rb);
+	js = result_json(rs);
+	assert_string_equal(js, jb);
+	assert_true(sa.releases >= 2);
+	assert_true(sb.releases >= 2);
+	assert_int_equal(open_max, 1);
+	free(jb);
+	free(js);
+	diff_result_free(rb);
+	diff_result_free(rs);
+	free(edited);
+	buf_release(&big);
+	free(l5x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +438,7 @@ int main(void)
 		cmocka_unit_test(textconv_is_canonical),
 		cmocka_unit_test(xml_identity_rules),
 		cmocka_unit_test(sources_match_buffers),
+		cmocka_unit_test(sources_release_what_was_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
