@@ -73,6 +73,9 @@ struct side {
 	const struct diff_source *src;   /* NULL: raw is the caller's buffer */
 	bool open;                       /* src is open: raw is its bytes */
 	bool decoded;                    /* text or view holds the text */
+	int plain;                       /* a source's bytes need no decoding: -1 unknown, 0, 1 */
+	size_t plain_skip;
+	const char *plain_encoding;
 	struct buf text;
 	const char *view;                /* the text in place, or NULL */
 	size_t view_len;
@@ -89,12 +92,12 @@ static void side_init(struct side *s, const struct diff_source *src, const void 
 	s->src = src;
 	s->raw = data;
 	s->raw_len = len;
+	s->plain = -1;
 }
 
 /* Decode a side's bytes (opening its source first), unless done already. */
 static int side_load(struct side *s)
 {
-	size_t skip;
 	int rc;
 
 	if (s->src && !s->open) {
@@ -108,9 +111,13 @@ static int side_load(struct side *s)
 	if (s->decoded || !s->raw)
 		return 0;
 	s->decoded = true;
-	if (s->src && diff_decode_plain(s->raw, s->raw_len, &skip, &s->encoding)) {
-		s->view = (const char *)s->raw + skip;
-		s->view_len = s->raw_len - skip;
+	/* every open gives the same bytes (diff_source): check them once */
+	if (s->src && s->plain < 0)
+		s->plain = diff_decode_plain(s->raw, s->raw_len, &s->plain_skip, &s->plain_encoding);
+	if (s->src && s->plain) {
+		s->encoding = s->plain_encoding;
+		s->view = (const char *)s->raw + s->plain_skip;
+		s->view_len = s->raw_len - s->plain_skip;
 		return 0;
 	}
 	return diff_decode(&s->text, s->raw, s->raw_len, &s->encoding, &s->binary);

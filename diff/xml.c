@@ -363,21 +363,9 @@ static void sax_doctype(void *ctx, const xmlChar *name, const xmlChar *external_
 
 /* ---- the fast reader's events (diff/xml_scan.h) ---- */
 
-static uint32_t name_hash(const char *s, size_t len)
+/* The document's one copy of the name s[0, len), whose hash is h (xml_scan.h). */
+static const char *name_intern(struct xml_doc *d, const char *s, size_t len, uint32_t h)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-/* The document's one copy of the name s[0, len). */
-static const char *name_intern(struct xml_doc *d, const char *s, size_t len)
-{
-	uint32_t h = name_hash(s, len);
 	size_t mask, i;
 
 	if (2 * (d->nnames + 1) > d->names_alloc) {
@@ -407,7 +395,7 @@ static const char *name_intern(struct xml_doc *d, const char *s, size_t len)
 
 #define SCAN_MAX_ATTRS 256   /* past this, libxml2 checks for repeated names */
 
-static int scan_start(void *ctx, const char *name, size_t name_len,
+static int scan_start(void *ctx, const char *name, size_t name_len, uint32_t name_hash,
                       const struct xml_scan_attr *attrs, size_t nattrs)
 {
 	struct builder *b = ctx;
@@ -419,9 +407,9 @@ static int scan_start(void *ctx, const char *name, size_t name_len,
 
 	if (nattrs > SCAN_MAX_ATTRS)
 		return XML_SCAN_GIVE_UP;
-	el_name = name_intern(d, name, name_len);
+	el_name = name_intern(d, name, name_len, name_hash);
 	for (size_t i = 0; i < nattrs; i++) {
-		names[i] = name_intern(d, attrs[i].name, attrs[i].name_len);
+		names[i] = name_intern(d, attrs[i].name, attrs[i].name_len, attrs[i].name_hash);
 		for (size_t j = 0; j < i; j++)
 			if (names[j] == names[i])
 				return XML_SCAN_GIVE_UP;   /* an attribute given twice */
@@ -746,7 +734,7 @@ const struct xml_node *xml_node_child(const struct xml_node *n, const char *name
 	const struct xml_node *c;
 
 	for (c = n->first; c; c = c->next)
-		if (!strcmp(c->name, name))
+		if (c->name[0] == name[0] && !strcmp(c->name, name))
 			return c;
 	return NULL;
 }
@@ -827,7 +815,7 @@ const char *xml_node_attr_ref(const struct xml_node *n, const char *name)
 	const struct xml_attr *a;
 
 	for (a = n->attrs; a; a = a->next)
-		if (!strcmp(a->name, name))
+		if (a->name[0] == name[0] && !strcmp(a->name, name))
 			return a->value;
 	return NULL;
 }

@@ -133,16 +133,21 @@ static bool lit(const struct scan *s, const char *w, size_t n)
 	return (size_t)(s->end - s->p) >= n && !memcmp(s->p, w, n);
 }
 
-/* A name at s->p: its length (s->p moves past it), or 0 when there is none. */
-static size_t name(struct scan *s)
+/*
+ * A name at s->p: its length (s->p moves past it) and its hash (see
+ * xml_scan.h), or 0 when there is none.
+ */
+static size_t name(struct scan *s, uint32_t *out_hash)
 {
 	const unsigned char *p = s->p;
+	uint32_t h = 2166136261u;
 
 	if (p >= s->end || !(cls[*p] & C_NAME_START))
 		return 0;
-	p++;
-	while (p < s->end && (cls[*p] & C_NAME))
+	while (p < s->end && (cls[*p] & C_NAME)) {
+		h = (h ^ *p) * 16777619u;
 		p++;
+	}
 	/* a ':' (a namespace prefix) or a non-ASCII name character: libxml2's */
 	if (p < s->end && (*p == ':' || *p >= 0x80))
 		return 0;
@@ -152,6 +157,7 @@ static size_t name(struct scan *s)
 		size_t n = (size_t)(p - s->p);
 
 		s->p = p;
+		*out_hash = h;
 		return n;
 	}
 }
@@ -399,11 +405,12 @@ static int start_tag(struct scan *s)
 {
 	const unsigned char *tag;
 	size_t tag_len;
+	uint32_t tag_hash;
 	bool empty;
 
 	s->p++;
 	tag = s->p;
-	if (!(tag_len = name(s)))
+	if (!(tag_len = name(s, &tag_hash)))
 		return XML_SCAN_GIVE_UP;
 	s->nattrs = 0;
 	buf_reset(&s->val);
@@ -412,6 +419,7 @@ static int start_tag(struct scan *s)
 		struct xml_scan_attr *a;
 		const unsigned char *an;
 		size_t an_len;
+		uint32_t an_hash;
 
 		if (s->p >= s->end)
 			return XML_SCAN_GIVE_UP;
@@ -428,7 +436,7 @@ static int start_tag(struct scan *s)
 			break;
 		}
 		an = s->p;
-		if (!space || !(an_len = name(s)))
+		if (!space || !(an_len = name(s, &an_hash)))
 			return XML_SCAN_GIVE_UP;
 		/* a namespace declaration: libxml2's business */
 		if (an_len == 5 && !memcmp(an, "xmlns", 5))
@@ -448,6 +456,7 @@ static int start_tag(struct scan *s)
 		a = &s->attrs[s->nattrs];
 		a->name = (const char *)an;
 		a->name_len = an_len;
+		a->name_hash = an_hash;
 		if (attr_value(s, a, &s->val_off[s->nattrs]))
 			return XML_SCAN_GIVE_UP;
 		s->nattrs++;
@@ -457,7 +466,7 @@ static int start_tag(struct scan *s)
 			s->attrs[i].value = (const char *)s->val.data + s->val_off[i];
 	if (s->depth == XML_SCAN_MAX_DEPTH)
 		return XML_SCAN_GIVE_UP;
-	if (s->ev->start(s->ev->ctx, (const char *)tag, tag_len, s->attrs, s->nattrs))
+	if (s->ev->start(s->ev->ctx, (const char *)tag, tag_len, tag_hash, s->attrs, s->nattrs))
 		return XML_SCAN_GIVE_UP;
 	if (empty)
 		s->ev->end(s->ev->ctx);
@@ -471,6 +480,7 @@ static int end_tag(struct scan *s)
 {
 	const unsigned char *n;
 	size_t len;
+	uint32_t h;
 	struct open_name *top;
 
 	if (!s->depth)
@@ -478,7 +488,7 @@ static int end_tag(struct scan *s)
 	top = &s->open[s->depth - 1];
 	s->p += 2;
 	n = s->p;
-	if (!(len = name(s)) || len != top->len || memcmp(n, top->s, len))
+	if (!(len = name(s, &h)) || len != top->len || memcmp(n, top->s, len))
 		return XML_SCAN_GIVE_UP;
 	skip_space(s);
 	if (s->p >= s->end || *s->p != '>')

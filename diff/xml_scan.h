@@ -26,6 +26,7 @@
 #define OTCM_DIFF_XML_SCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define XML_SCAN_MAX_DEPTH 200
 #define XML_SCAN_MAX_RUN ((size_t)1 << 20)
@@ -34,9 +35,14 @@
 /* What xml_scan() returns when the document is outside the subset (see above). */
 #define XML_SCAN_GIVE_UP 1
 
+/*
+ * Names come with their FNV-1a hash (32 bits: offset basis 2166136261,
+ * prime 16777619), computed as they are read, for the caller's interning.
+ */
 struct xml_scan_attr {
 	const char *name;
 	size_t name_len;
+	uint32_t name_hash;
 	const char *value;
 	size_t value_len;
 };
@@ -48,7 +54,7 @@ struct xml_scan_attr {
  * pieces; comments give no event.
  */
 struct xml_scan_events {
-	int (*start)(void *ctx, const char *name, size_t name_len,
+	int (*start)(void *ctx, const char *name, size_t name_len, uint32_t name_hash,
 	             const struct xml_scan_attr *attrs, size_t nattrs);
 	void (*text)(void *ctx, const char *s, size_t len);
 	void (*end)(void *ctx);
