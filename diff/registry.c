@@ -6,6 +6,7 @@
  */
 #include "diff/diff.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,6 +324,60 @@ static int text_fallback(struct diff_result *r, struct side *o, struct side *n)
 	return 0;
 }
 
+/* One side's parse, run on a thread of its own (parse_both). */
+struct parse_job {
+	const struct diff_format *f;
+	struct side *s;
+	const char *label;
+	struct dnode *tree;
+	bool parsed;
+	char *reason;
+	int rc;
+};
+
+static void *parse_job_run(void *arg)
+{
+	struct parse_job *j = arg;
+
+	j->rc = parse_present_side(&j->tree, &j->parsed, j->f, j->s, j->label, &j->reason);
+	err_clear();
+	return NULL;
+}
+
+/*
+ * Both sides at once, the old one on a second thread, when that costs no
+ * memory: a format that reads its text once from start to end, from
+ * sources that drop what was read (diff_source.release), so each side
+ * holds only its tree, as it would one after the other.  0 with the
+ * results as parse_present_side() gives them in order (the old side's
+ * error or fallback reason first); 1 when this does not apply or no
+ * thread could be started (nothing done).
+ */
+static int parse_both(struct diff_result *r, struct dnode **out_old, struct dnode **out_new,
+                      int *out_rc, const struct diff_format *f, struct side *o, struct side *n)
+{
+	struct parse_job jo = { f, o, "old", NULL, false, NULL, 0 };
+	struct parse_job jn = { f, n, "new", NULL, false, NULL, 0 };
+	pthread_t t;
+
+	if (!f->parse_consumed || f->parse_nested || !o->src || !n->src || !o->src->release ||
+	    !n->src->release || o->plain != 1 || n->plain != 1)
+		return 1;
+	if (pthread_create(&t, NULL, parse_job_run, &jo))
+		return 1;
+	(void)parse_job_run(&jn);
+	pthread_join(t, NULL);
+	*out_rc = jo.rc ? jo.rc : jn.rc;
+	r->parsed_old = jo.parsed;
+	r->parsed_new = jn.parsed;
+	r->fallback_reason = jo.reason ? jo.reason : jn.reason;
+	if (jo.reason)
+		free(jn.reason);
+	*out_old = jo.tree;
+	*out_new = jn.tree;
+	return 0;
+}
+
 /*
  * Detect the format of a present side; a source gives its bytes back
  * afterwards (they are opened again to be parsed), a buffer keeps its text.
@@ -367,12 +422,17 @@ static int compare(struct diff_result **out, const char *path, bool has_old, boo
 		goto done;
 	}
 	r->format = f->name;
-	if (r->has_old &&
-	    (rc = parse_present_side(&to, &r->parsed_old, f, o, "old", &r->fallback_reason)))
-		goto done;
-	if (r->has_new &&
-	    (rc = parse_present_side(&tn, &r->parsed_new, f, n, "new", &r->fallback_reason)))
-		goto done;
+	if (r->has_old && r->has_new && !parse_both(r, &to, &tn, &rc, f, o, n)) {
+		if (rc)
+			goto done;
+	} else {
+		if (r->has_old &&
+		    (rc = parse_present_side(&to, &r->parsed_old, f, o, "old", &r->fallback_reason)))
+			goto done;
+		if (r->has_new &&
+		    (rc = parse_present_side(&tn, &r->parsed_new, f, n, "new", &r->fallback_reason)))
+			goto done;
+	}
 	if (r->fallback_reason) {
 		dnode_free(to);
 		dnode_free(tn);
