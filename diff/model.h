@@ -26,7 +26,9 @@
  * that belongs to the tree's root: dnode_free on the root releases all of it
  * in a few large blocks, and dnode_free on any other node does nothing (its
  * memory goes with its tree).  So never free() or assign a node's strings or
- * arrays directly: set them through dnode_set_*.  A node adopted from another
+ * arrays directly, nor write into them: set them through dnode_set_*
+ * (short attribute values and all type and attribute names are shared
+ * within a tree).  A node adopted from another
  * tree keeps that tree's pool alive as long as it is needed; a subtree taken
  * out with dnode_detach() becomes a tree of its own.
  * Not thread-safe per tree; trees are independent.

@@ -23,6 +23,13 @@ struct dpool_block {
 	_Alignas(POOL_ALIGN) unsigned char data[];
 };
 
+#define VALUE_INTERN_MAX 15   /* longer values are mostly unique: copied */
+
+struct dvalue_slot {
+	const char *s;
+	uint32_t len, hash;
+};
+
 /* Another tree's pool this one keeps alive (nodes adopted from it). */
 struct dpool_hold {
 	struct dpool_hold *next;
@@ -40,6 +47,13 @@ struct dpool {
 	 */
 	const char **names;
 	size_t nnames, names_alloc;
+	/*
+	 * Short attribute values, interned the same way: "0", "false",
+	 * "Decimal", "DINT"... repeat all over a project.  Open addressing,
+	 * at most half full.
+	 */
+	struct dvalue_slot *values;
+	size_t nvalues, values_alloc;
 	/*
 	 * Arrays of kids and attrs left behind when they grew, by size class
 	 * (8 << i bytes), for the next array of that size: a tree's arrays
@@ -74,6 +88,7 @@ static void dpool_unref(struct dpool *p)
 		free(b);
 	}
 	free(p->names);
+	free(p->values);
 	free(p);
 }
 
@@ -167,6 +182,39 @@ static char *dpool_intern(struct dpool *p, const char *s)
 	p->names[i] = dpool_strdup(p, s);
 	p->nnames++;
 	return (char *)p->names[i];
+}
+
+/* The pool's one copy of the short value s[0, len) (len <= VALUE_INTERN_MAX, no NUL in it). */
+static char *dpool_intern_value(struct dpool *p, const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t mask, i;
+
+	for (size_t k = 0; k < len; k++)
+		h = (h ^ (unsigned char)s[k]) * 16777619u;
+	if (2 * (p->nvalues + 1) > p->values_alloc) {
+		struct dvalue_slot *old = p->values;
+		size_t old_alloc = p->values_alloc;
+
+		p->values_alloc = old_alloc ? old_alloc * 2 : 64;
+		p->values = xcalloc(p->values_alloc, sizeof(*p->values));
+		mask = p->values_alloc - 1;
+		for (size_t j = 0; j < old_alloc; j++) {
+			if (!old[j].s)
+				continue;
+			for (i = old[j].hash & mask; p->values[i].s; i = (i + 1) & mask)
+				;
+			p->values[i] = old[j];
+		}
+		free(old);
+	}
+	mask = p->values_alloc - 1;
+	for (i = h & mask; p->values[i].s; i = (i + 1) & mask)
+		if (p->values[i].hash == h && p->values[i].len == len && !memcmp(p->values[i].s, s, len))
+			return (char *)p->values[i].s;
+	p->values[i] = (struct dvalue_slot){ dpool_strndup(p, s, len), (uint32_t)len, h };
+	p->nvalues++;
+	return (char *)p->values[i].s;
 }
 
 /* Keep `other` alive as long as `p`; `take` hands over a reference the caller has. */
@@ -301,7 +349,12 @@ void dnode_set_nest_path(struct dnode *n, const char *path)
 
 void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_t len)
 {
-	char *v = value ? dpool_strndup(n->pool, value, len) : NULL;
+	char *v = NULL;
+
+	if (value && len <= VALUE_INTERN_MAX && !memchr(value, '\0', len))
+		v = dpool_intern_value(n->pool, value, len);
+	else if (value)
+		v = dpool_strndup(n->pool, value, len);
 
 	for (size_t i = 0; i < n->nattrs; i++) {
 		if (!strcmp(n->attrs[i].name, name)) {
