@@ -32,7 +32,12 @@ void log_set_level(enum log_level min)
 
 void log_set_request_id(const char *id)
 {
-	snprintf(log_rid, sizeof(log_rid), "%s", id ? id : "");
+	/* three times a request: a copy, not a printf */
+	size_t n = id ? strnlen(id, sizeof(log_rid) - 1) : 0;
+
+	if (n)
+		memcpy(log_rid, id, n);
+	log_rid[n] = '\0';
 }
 
 const char *log_request_id(void)
@@ -177,6 +182,24 @@ static void line_string(struct line *l, const char *str)
 	line_put(l, "\"", 1);
 }
 
+/* v in decimal into out (at least 21 bytes, not terminated); its length. */
+static size_t fmt_i64(char *out, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	return len;
+}
+
 static void line_key(struct line *l, const char *name)
 {
 	line_put(l, ",\"", 2);
@@ -205,12 +228,10 @@ void log_fields(enum log_level level, const char *msg, const struct log_field *f
 	}
 	for (size_t i = 0; i < n; i++) {
 		line_key(&l, f[i].name);
-		if (f[i].str) {
+		if (f[i].str)
 			line_string(&l, f[i].str);
-		} else {
-			snprintf(num, sizeof(num), "%" PRId64, f[i].num);
-			line_puts(&l, num);
-		}
+		else
+			line_put(&l, num, fmt_i64(num, f[i].num));
 	}
 	line_put(&l, "}\n", 2);
 	if (write(STDERR_FILENO, l.p, l.len) < 0) {
