@@ -95,31 +95,49 @@ static void leaf_value(struct dnode *tag, const struct xml_node *el, const char 
 	free(t);
 }
 
-static void flatten(struct dnode *tag, const struct xml_node *el, const char *prefix, int depth)
+/* Cut the text in b back to its first len bytes. */
+static void cut(struct buf *b, size_t len)
 {
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
+}
+
+/*
+ * The leaves below el as Value[member] nodes; `path` holds the member path
+ * so far (built in place, one buffer for the whole tag) and is left as it
+ * was found.
+ */
+static void flatten(struct dnode *tag, const struct xml_node *el, struct buf *path, int depth)
+{
+	size_t base = path->len;
+
 	if (depth > 64)
 		return;
 	for (const struct xml_node *c = xml_node_first(el); c; c = xml_node_next(c)) {
 		const char *cn = xml_node_name(c);
 		const char *name = xml_node_attr_ref(c, "Name"), *index = xml_node_attr_ref(c, "Index");
-		char *path;
 
-		if (name)
-			path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-		else if (index)
-			path = xasprintf("%s%s", prefix, index);
-		else
-			path = xstrdup(prefix);
-		if (!strcmp(cn, "DataValue") || !strcmp(cn, "DataValueMember"))
-			leaf_value(tag, c, path);
-		else if (!strcmp(cn, "Element") && !xml_node_has_elements(c))
-			leaf_value(tag, c, path);
-		else if (!strcmp(cn, "Structure") || !strcmp(cn, "StructureMember") ||
-		         !strcmp(cn, "Array") || !strcmp(cn, "ArrayMember") || !strcmp(cn, "Element"))
-			flatten(tag, c, !strcmp(cn, "Structure") || !strcmp(cn, "Array") ? prefix : path,
-			        depth + 1);
-		free(path);
+		cut(path, base);
+		if (name) {
+			if (base)
+				(void)buf_addch(path, '.');
+			(void)buf_adds(path, name);
+		} else if (index) {
+			(void)buf_adds(path, index);
+		}
+		if (!strcmp(cn, "DataValue") || !strcmp(cn, "DataValueMember")) {
+			leaf_value(tag, c, buf_cstr(path));
+		} else if (!strcmp(cn, "Element") && !xml_node_has_elements(c)) {
+			leaf_value(tag, c, buf_cstr(path));
+		} else if (!strcmp(cn, "Structure") || !strcmp(cn, "StructureMember") ||
+		           !strcmp(cn, "Array") || !strcmp(cn, "ArrayMember") || !strcmp(cn, "Element")) {
+			if (!strcmp(cn, "Structure") || !strcmp(cn, "Array"))
+				cut(path, base);   /* a Structure or Array adds nothing to the path */
+			flatten(tag, c, path, depth + 1);
+		}
 	}
+	cut(path, base);
 }
 
 /* Data / DefaultData children: decorated data wins over the L5K copy. */
@@ -136,7 +154,10 @@ static void tag_data(struct dnode *n, const struct xml_node *el)
 			continue;
 		fmt = xml_node_attr(c, "Format");
 		if (fmt && !strcmp(fmt, "Decorated")) {
-			flatten(n, c, "", 0);
+			struct buf path = BUF_INIT;
+
+			flatten(n, c, &path, 0);
+			buf_release(&path);
 			decorated = true;
 		} else if (fmt && !strcmp(fmt, "L5K")) {
 			l5k = c;

@@ -356,14 +356,16 @@ void dnode_set_attrn(struct dnode *n, const char *name, const char *value, size_
 	else if (value)
 		v = dpool_strndup(n->pool, value, len);
 
+	/* attribute names are interned in the node's pool: the same name is the same pointer */
+	name = dpool_intern(n->pool, name);
 	for (size_t i = 0; i < n->nattrs; i++) {
-		if (!strcmp(n->attrs[i].name, name)) {
+		if (n->attrs[i].name == name) {
 			n->attrs[i].value = v;
 			return;
 		}
 	}
 	n->attrs = dpool_grow(n->pool, n->attrs, n->nattrs, sizeof(*n->attrs));
-	n->attrs[n->nattrs].name = dpool_intern(n->pool, name);
+	n->attrs[n->nattrs].name = (char *)name;
 	n->attrs[n->nattrs].value = v;
 	n->nattrs++;
 }

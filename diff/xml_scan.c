@@ -134,32 +134,67 @@ static bool lit(const struct scan *s, const char *w, size_t n)
 }
 
 /*
- * A name at s->p: its length (s->p moves past it) and its hash (see
- * xml_scan.h), or 0 when there is none.
+ * The hash of a name: its first and last eight bytes (overlapping in a
+ * short one) and its length, mixed; a read of eight bytes needs eight bytes
+ * at s, which the caller checks.
+ */
+static uint32_t name_hash_wide(const unsigned char *s, size_t len)
+{
+	uint64_t a, b, mask = len >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * len)) - 1;
+
+	memcpy(&a, s, 8);
+	a &= mask;
+	if (len > 8)
+		memcpy(&b, s + len - 8, 8);
+	else
+		b = a;
+	a = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ len) * 0xff51afd7ed558ccdULL;
+	return (uint32_t)(a >> 32) ^ (uint32_t)a;
+}
+
+/* The same for a name too close to the end of the text for wide reads. */
+static uint32_t name_hash_near_end(const unsigned char *s, size_t len)
+{
+	unsigned char t[16] = { 0 };
+
+	memcpy(t, s, len < 8 ? len : 8);
+	if (len > 8)
+		memcpy(t + 8, s + len - 8, 8);
+	else
+		memcpy(t + 8, t, 8);
+	{
+		uint64_t a, b;
+
+		memcpy(&a, t, 8);
+		memcpy(&b, t + 8, 8);
+		a = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ len) * 0xff51afd7ed558ccdULL;
+		return (uint32_t)(a >> 32) ^ (uint32_t)a;
+	}
+}
+
+/*
+ * A name at s->p: its length (s->p moves past it) and its hash, or 0 when
+ * there is none.
  */
 static size_t name(struct scan *s, uint32_t *out_hash)
 {
 	const unsigned char *p = s->p;
-	uint32_t h = 2166136261u;
+	size_t n;
 
 	if (p >= s->end || !(cls[*p] & C_NAME_START))
 		return 0;
-	while (p < s->end && (cls[*p] & C_NAME)) {
-		h = (h ^ *p) * 16777619u;
+	p++;
+	while (p < s->end && (cls[*p] & C_NAME))
 		p++;
-	}
 	/* a ':' (a namespace prefix) or a non-ASCII name character: libxml2's */
 	if (p < s->end && (*p == ':' || *p >= 0x80))
 		return 0;
-	if ((size_t)(p - s->p) > XML_SCAN_MAX_NAME)
+	n = (size_t)(p - s->p);
+	if (n > XML_SCAN_MAX_NAME)
 		return 0;
-	{
-		size_t n = (size_t)(p - s->p);
-
-		s->p = p;
-		*out_hash = h;
-		return n;
-	}
+	*out_hash = s->end - s->p >= 8 ? name_hash_wide(s->p, n) : name_hash_near_end(s->p, n);
+	s->p = p;
+	return n;
 }
 
 static size_t put_utf8(unsigned char *t, uint32_t cp)

@@ -36,8 +36,8 @@
 #define XML_SCAN_GIVE_UP 1
 
 /*
- * Names come with their FNV-1a hash (32 bits: offset basis 2166136261,
- * prime 16777619), computed as they are read, for the caller's interning.
+ * Names come with a 32-bit hash (of their first and last eight bytes and
+ * their length), computed as they are read, for the caller's interning.
  */
 struct xml_scan_attr {
 	const char *name;
