@@ -44,10 +44,14 @@ int diff_compare(struct diff_result **out, const char *path,
  * (*out_data and *out_len, with a NUL byte at out_data[*out_len] that is
  * not part of them; 0 or a negative code with err_set()) until `close`.
  * The engine opens a side at most a few times (once to detect its format,
- * once to parse it, again for a text fallback), never both sides' bytes
- * at once unless it falls back to a line diff; each open must give the
- * same bytes.  A side's bytes that decoding leaves unchanged are read in
- * place, without a copy.
+ * once to parse it, again for a text fallback), and both sides at once
+ * only to parse them together (below) or to fall back to a line diff; each
+ * open must give the same bytes.  A side's bytes that decoding leaves unchanged are read in
+ * place, without a copy.  When both sides can release (below) and their
+ * format reads its text once from start to end, the engine parses the two
+ * at once and calls the old side's callbacks from a second thread of its
+ * own: a source's callbacks are never called at the same time as each
+ * other, but the two sources' may be.
  */
 struct diff_source {
 	int (*open)(void *ctx, const void **out_data, size_t *out_len);
@@ -64,7 +68,8 @@ struct diff_source {
 
 /*
  * diff_compare() on two sources (either may be NULL for an added or removed
- * file).  Fails like diff_compare(), or with the error of a source's open.
+ * file).  Fails like diff_compare(), or with the error of a source's open
+ * (the old side's when both fail).
  */
 int diff_compare_sources(struct diff_result **out, const char *path,
                          const struct diff_source *old, const struct diff_source *new_src);
