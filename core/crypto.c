@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -23,9 +24,42 @@ struct crypto_sha256_ctx {
 	EVP_MD_CTX *md;
 };
 
+/*
+ * One-shot SHA-256 is on every request (a bearer token's digest) and on
+ * every audit event: libcrypto's SHA256() looks the algorithm up by name
+ * and allocates a context on each call, which costs more than hashing a
+ * token.  The algorithm is fetched once; each thread keeps one context,
+ * freed when the thread ends.
+ */
+static EVP_MD *sha256_md;
+static pthread_key_t sha256_key;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_setup(void)
+{
+	if (pthread_key_create(&sha256_key, sha256_ctx_free) == 0)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void crypto_sha256(unsigned char out[CRYPTO_SHA256_LEN], const void *data, size_t len)
 {
-	SHA256(data, len, out);
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&sha256_once, sha256_setup);
+	ctx = sha256_md ? pthread_getspecific(sha256_key) : NULL;
+	if (sha256_md && !ctx && (ctx = EVP_MD_CTX_new()) != NULL &&
+	    pthread_setspecific(sha256_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	if (!ctx || EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, data, len) != 1 || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		SHA256(data, len, out);
 }
 
 void crypto_sha256_hex(char out[2 * CRYPTO_SHA256_LEN + 1], const void *data, size_t len)

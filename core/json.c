@@ -1,8 +1,12 @@
 /* core/json.c - strict readers over jansson; see json.h. */
 #include "core/json.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 static int depth_of(const json_t *v, int limit)
@@ -150,4 +154,102 @@ int json_only_fields(json_t *obj, const char *const *allowed)
 char *json_dump_compact(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+/* A string as jansson writes it: quote, backslash and controls escaped, the rest as is. */
+static int render_string(struct buf *out, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	if (buf_addch(out, '"'))
+		return OTCM_EINTERNAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		const char *e;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			run++;
+			continue;
+		}
+		if (run && buf_add(out, s + i - run, run))
+			return OTCM_EINTERNAL;
+		run = 0;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			e = esc;
+		}
+		if (buf_adds(out, e))
+			return OTCM_EINTERNAL;
+	}
+	if ((run && buf_add(out, s + n - run, run)) || buf_addch(out, '"'))
+		return OTCM_EINTERNAL;
+	return 0;
+}
+
+static int render(struct buf *out, const json_t *v, int depth)
+{
+	char num[32];
+	int rc = 0;
+
+	if (depth > 2048)
+		return err_set(OTCM_EINTERNAL, NULL, "JSON value nested too deep to serialise");
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *member;
+		bool first = true;
+
+		if (buf_addch(out, '{'))
+			return OTCM_EINTERNAL;
+		json_object_foreach((json_t *)v, key, member) {
+			if ((!first && buf_addch(out, ',')) || render_string(out, key, strlen(key)) ||
+			    buf_addch(out, ':') || (rc = render(out, member, depth + 1)))
+				return rc ? rc : OTCM_EINTERNAL;
+			first = false;
+		}
+		return buf_addch(out, '}') ? OTCM_EINTERNAL : 0;
+	}
+	case JSON_ARRAY:
+		if (buf_addch(out, '['))
+			return OTCM_EINTERNAL;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if ((i && buf_addch(out, ',')) || (rc = render(out, json_array_get(v, i), depth + 1)))
+				return rc ? rc : OTCM_EINTERNAL;
+		return buf_addch(out, ']') ? OTCM_EINTERNAL : 0;
+	case JSON_STRING:
+		return render_string(out, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf_adds(out, num) ? OTCM_EINTERNAL : 0;
+	case JSON_REAL: {
+		/* rare: jansson's own text, so reals read back exactly as before */
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (!t)
+			return err_set(OTCM_EINTERNAL, NULL, "a number cannot be serialised");
+		rc = buf_adds(out, t) ? OTCM_EINTERNAL : 0;
+		free(t);
+		return rc;
+	}
+	case JSON_TRUE:
+		return buf_adds(out, "true") ? OTCM_EINTERNAL : 0;
+	case JSON_FALSE:
+		return buf_adds(out, "false") ? OTCM_EINTERNAL : 0;
+	default:
+		return buf_adds(out, "null") ? OTCM_EINTERNAL : 0;
+	}
+}
+
+int json_render(struct buf *out, const json_t *v)
+{
+	return render(out, v, 0);
 }

@@ -49,4 +49,14 @@ int json_only_fields(json_t *obj, const char *const *allowed);
 /* Serialise compactly with keys in insertion order; caller frees. */
 char *json_dump_compact(const json_t *v);
 
+struct buf;
+
+/*
+ * Append json_dump_compact(v)'s text to `out`, byte for byte the same, by
+ * walking the value directly instead of through jansson's dump callbacks
+ * (a response body is rendered on every request).  0, or OTCM_EINTERNAL
+ * when the value cannot be serialised (a NaN, a loop) or out of memory.
+ */
+int json_render(struct buf *out, const json_t *v);
+
 #endif

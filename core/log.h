@@ -12,6 +12,9 @@
 #ifndef OTCM_CORE_LOG_H
 #define OTCM_CORE_LOG_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "core/json.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -25,6 +28,23 @@ const char *log_request_id(void);
 
 /* Write one line; `fields` (may be NULL) is consumed. */
 void log_json(enum log_level level, const char *msg, json_t *fields);
+
+/*
+ * One field of log_fields(): a string (`str` not NULL) or an integer.
+ * Names are written as given, so they must need no escaping.
+ */
+struct log_field {
+	const char *name;
+	const char *str;
+	int64_t num;
+};
+
+/*
+ * Write one line with `n` fields in order, as log_json() would write the
+ * same object, without building one: for the access log, a line per
+ * request.  A string that is not UTF-8 has each bad byte written as U+FFFD.
+ */
+void log_fields(enum log_level level, const char *msg, const struct log_field *f, size_t n);
 
 /* printf-style message without extra fields. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

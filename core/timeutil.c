@@ -22,14 +22,39 @@ int64_t time_mono_us(void)
 
 void time_format_rfc3339(char out[TIME_RFC3339_LEN], int64_t us)
 {
+	/* the seconds' text, kept per thread: log lines ask for the same second many times */
+	static _Thread_local time_t last_secs = -1;
+	static _Thread_local char last[TIME_RFC3339_LEN];
 	time_t secs = (time_t)(us / 1000000);
-	unsigned ms = (unsigned)((us % 1000000 + 1000000) % 1000000 / 1000);
-	struct tm tm;
-	size_t n;
+	int64_t rem = us % 1000000;
+	unsigned ms;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(out, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, TIME_RFC3339_LEN - n, ".%03uZ", ms % 1000);
+	if (rem < 0) {
+		rem += 1000000;
+		secs--;
+	}
+	ms = (unsigned)(rem / 1000);
+	if (secs != last_secs) {
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		if (strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+			/* a year beyond four digits: no cache, the slow way */
+			size_t n = strftime(out, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+
+			last_secs = -1;
+			snprintf(out + n, TIME_RFC3339_LEN - n, ".%03uZ", ms);
+			return;
+		}
+		last_secs = secs;
+	}
+	memcpy(out, last, 19);
+	out[19] = '.';
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
 }
 
 void time_now_rfc3339(char out[TIME_RFC3339_LEN])

@@ -164,16 +164,12 @@ out:
 
 int dom_asset_read(json_t **out, const struct dom *d, int64_t id)
 {
-	struct db_conn *c = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = dom_permit(d, OP_ASSET_READ)))
 		return rc;
-	if ((rc = dom_conn(&c, d)) == 0)
-		rc = assets_get(out, c, id, false);
-	dom_end(c);
-	return rc;
+	return assets_read(out, d->arena, d->db, id);
 }
 
 int dom_asset_update(json_t **out, const struct dom *d, int64_t id, const json_t *in)

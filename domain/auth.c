@@ -922,17 +922,13 @@ int dom_credential_token(struct dom_credential *out, struct arena *a, struct db_
 			 const char *secret)
 {
 	unsigned char digest[CRYPTO_SHA256_LEN];
-	struct db_conn *c = NULL;
 	struct user u;
 	int64_t token_id = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	crypto_sha256(digest, secret, strlen(secret));
-	if ((rc = db_acquire(&c, db)))
-		return rc;
-	rc = tokens_find(&u, &token_id, a, c, digest);
-	db_release(c);
+	rc = tokens_find(&u, &token_id, a, db, digest);
 	if (rc == OTCM_ENOTFOUND)
 		return 0;
 	if (rc)

@@ -187,7 +187,7 @@ static int first_filter(struct http_req *req, const struct route *route)
 	const char *what;
 	int rc;
 
-	if (route->roles == ROLE_PUBLIC)
+	if (route->roles == ROLE_PUBLIC || (req->who.user_id && (req->who.role & route->roles)))
 		return 0;
 	what = arena_printf(req->arena, "%s %s", req->method, route->pattern);
 	if (req->who.user_id == 0) {

@@ -41,6 +41,41 @@ static int gauge(struct buf *out, const char *name, const char *help, double v)
 	return metrics_render_sample(out, name, NULL, 0, v);
 }
 
+static int counter(struct buf *out, const char *name, const char *help, double v)
+{
+	int rc;
+
+	if ((rc = metrics_render_family(out, name, "counter", help)))
+		return rc;
+	return metrics_render_sample(out, name, NULL, 0, v);
+}
+
+/* The credential cache of this node (storage/credcache.h). */
+static int render_creds(struct buf *out, const struct db_pool_stats *pool)
+{
+	int rc;
+
+	if (!pool->creds)
+		return 0;
+	if ((rc = gauge(out, "otcm_credential_cache_listening",
+			"1 while this node hears of changes to users, tokens and assets and answers them from memory",
+			pool->creds_listening)) ||
+	    (rc = counter(out, "otcm_credential_cache_hits_total",
+			  "API token lookups answered from memory", (double)pool->creds_hits)) ||
+	    (rc = counter(out, "otcm_credential_cache_misses_total",
+			  "API token lookups read from the database", (double)pool->creds_misses)) ||
+	    (rc = counter(out, "otcm_credential_cache_notifications_total",
+			  "changes to users or tokens this node heard of", (double)pool->creds_notifications)))
+		return rc;
+	if ((rc = counter(out, "otcm_credential_cache_connects_total",
+			  "times the listening connection was opened", (double)pool->creds_connects)) ||
+	    (rc = counter(out, "otcm_asset_cache_hits_total",
+			  "asset reads answered from memory", (double)pool->asset_hits)))
+		return rc;
+	return counter(out, "otcm_asset_cache_misses_total", "asset reads from the database",
+		       (double)pool->asset_misses);
+}
+
 static int render_state(struct buf *out, const struct monitor_state *s,
 			const struct db_pool_stats *pool, const struct metrics *m)
 {
@@ -59,6 +94,7 @@ static int render_state(struct buf *out, const struct monitor_state *s,
 			pool->in_use)) ||
 	    (rc = gauge(out, "otcm_db_pool_waiting", "borrowers waiting for a database connection now",
 			pool->waiting)) ||
+	    (rc = render_creds(out, pool)) ||
 	    (rc = gauge(out, "otcm_audit_last_seq", "sequence number of the newest audit event",
 			(double)s->audit_seq)) ||
 	    (rc = gauge(out, "otcm_audit_checkpoint_tree_size",

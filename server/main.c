@@ -212,6 +212,7 @@ static int run_serve(const struct config *cfg)
 	git_ready = true;
 	if ((rc = open_database(&cl, &conninfo, cfg)) ||
 	    (rc = db_pool_new(&pool, conninfo, cfg->db_pool)) ||
+	    (rc = db_pool_start_caches(pool)) ||
 	    (rc = start_audit(&writer, &key, &origin, cfg, pool)) ||
 	    (rc = start_syslog(&forwarder, cfg, pool)) ||
 	    (rc = start_webhooks(&hooks, cfg, pool)) ||

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/err.h"
 #include "core/timeutil.h"
+#include "storage/rowcache.h"
 
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
@@ -119,28 +121,43 @@ static int64_t to_i64(const char *s)
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
-static json_t *asset_to_json(const struct db_res *r, size_t row)
+/* An asset as JSON from its ASSET_COLUMNS' text. */
+static json_t *asset_of_columns(const char *const v[DB_ASSET_COLUMNS])
 {
 	json_t *o = json_object();
 	char t[TIME_RFC3339_LEN];
 
-	json_object_set_new(o, "id", json_integer(to_i64(db_res_get(r, row, 0))));
-	json_object_set_new(o, "path", json_string(db_res_get(r, row, 1)));
-	json_object_set_new(o, "type", json_string(db_res_get(r, row, 2)));
-	json_object_set_new(o, "vendor", json_string(db_res_get(r, row, 3)));
-	json_object_set_new(o, "model", json_string(db_res_get(r, row, 4)));
-	json_object_set_new(o, "firmware", json_string(db_res_get(r, row, 5)));
-	json_object_set_new(o, "serial_number", json_string(db_res_get(r, row, 10)));
-	json_object_set_new(o, "order_number", json_string(db_res_get(r, row, 11)));
-	json_object_set_new(o, "cpe", json_string(db_res_get(r, row, 12)));
-	json_object_set_new(o, "purl", json_string(db_res_get(r, row, 13)));
-	json_object_set_new(o, "description", json_string(db_res_get(r, row, 6)));
-	json_object_set_new(o, "created_by", json_string(db_res_get(r, row, 7)));
-	time_format_rfc3339(t, to_i64(db_res_get(r, row, 8)));
+	json_object_set_new(o, "id", json_integer(to_i64(v[0])));
+	json_object_set_new(o, "path", json_string(v[1]));
+	json_object_set_new(o, "type", json_string(v[2]));
+	json_object_set_new(o, "vendor", json_string(v[3]));
+	json_object_set_new(o, "model", json_string(v[4]));
+	json_object_set_new(o, "firmware", json_string(v[5]));
+	json_object_set_new(o, "serial_number", json_string(v[10]));
+	json_object_set_new(o, "order_number", json_string(v[11]));
+	json_object_set_new(o, "cpe", json_string(v[12]));
+	json_object_set_new(o, "purl", json_string(v[13]));
+	json_object_set_new(o, "description", json_string(v[6]));
+	json_object_set_new(o, "created_by", json_string(v[7]));
+	time_format_rfc3339(t, to_i64(v[8]));
 	json_object_set_new(o, "created_at", json_string(t));
-	time_format_rfc3339(t, to_i64(db_res_get(r, row, 9)));
+	time_format_rfc3339(t, to_i64(v[9]));
 	json_object_set_new(o, "updated_at", json_string(t));
 	return o;
+}
+
+static void columns_of(const char *v[DB_ASSET_COLUMNS], const struct db_res *r, size_t row)
+{
+	for (size_t i = 0; i < DB_ASSET_COLUMNS; i++)
+		v[i] = db_res_get(r, row, i);
+}
+
+static json_t *asset_to_json(const struct db_res *r, size_t row)
+{
+	const char *v[DB_ASSET_COLUMNS];
+
+	columns_of(v, r, row);
+	return asset_of_columns(v);
 }
 
 static const char sql_asset_insert[] =
@@ -210,6 +227,45 @@ int assets_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
 	return rc;
 }
 
+int assets_read(json_t **out, struct arena *a, struct db_pool *pool, int64_t id)
+{
+	struct rowcache *cache = db_pool_rowcache(pool, DB_ROWS_ASSETS);
+	const char *v[DB_ASSET_COLUMNS];
+	struct db_conn *c = NULL;
+	struct db_res *r = NULL;
+	uint64_t gen = 0;
+	char ids[24];
+	int rc;
+
+	*out = NULL;
+	if (cache) {
+		if (rowcache_get(v, cache, a, id)) {
+			*out = asset_of_columns(v);
+			return 0;
+		}
+		gen = rowcache_generation(cache);
+	}
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	if ((rc = db_acquire(&c, pool)))
+		return rc;
+	{
+		const struct db_param p[] = { DB_TEXT(ids) };
+
+		rc = db_exec(&r, c, sql_asset_get, 1, p, false);
+	}
+	if (rc == 0 && db_res_rows(r) == 0)
+		rc = err_set(OTCM_ENOTFOUND, "id", "asset %" PRId64 " not found", id);
+	if (rc == 0) {
+		columns_of(v, r, 0);
+		if (cache)
+			rowcache_put(cache, id, v, gen);
+		*out = asset_of_columns(v);
+	}
+	db_res_free(r);
+	db_release(c);
+	return rc;
+}
+
 static const char sql_asset_update[] =
 	"UPDATE assets SET path = coalesce($2, path), type = coalesce($3, type), "
 	"description = coalesce($4, description), updated_at = now() WHERE id = $1";
@@ -236,6 +292,8 @@ int assets_update(json_t **out, struct db_conn *c, int64_t id, const struct asse
 
 		rc = db_exec(&r, c, sql_asset_update, 4, p, false);
 	}
+	if (rc == 0)
+		db_rows_changed(c, DB_ROWS_ASSETS);
 	if (rc == OTCM_ECONFLICT)
 		return err_set(OTCM_ECONFLICT, "path", "asset '%s' already exists",
 			       f->path ? f->path : "");

@@ -26,6 +26,8 @@
 #include "core/json.h"
 #include "storage/db.h"
 
+struct arena;
+
 #define ASSETS_MAX_PATH 255
 #define ASSETS_MAX_DESCRIPTION 4000
 
@@ -75,6 +77,14 @@ int assets_create(json_t **out, struct db_conn *c, const struct asset_fields *f,
  * for_update locks the row until the transaction ends.
  */
 int assets_get(json_t **out, struct db_conn *c, int64_t id, bool for_update);
+
+/*
+ * The asset `id` as assets_get() gives it, outside any transaction: from
+ * the pool's cache of assets when it holds the row (no database round
+ * trip; storage/rowcache.h), else read on a connection of `pool` and kept.
+ * Strings are copied through `a`.
+ */
+int assets_read(json_t **out, struct arena *a, struct db_pool *pool, int64_t id);
 
 /*
  * Change the given (non-NULL) members of asset `id`; *out gets the asset

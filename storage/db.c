@@ -18,6 +18,9 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "storage/credcache.h"
+#include "storage/notify.h"
+#include "storage/rowcache.h"
 
 /*
  * Key of the session advisory lock db_migrate() holds: "otcm" in ASCII
@@ -42,6 +45,10 @@
  * (backend pid) and is forgotten when the connection is replaced.
  */
 #define DB_STMT_MAX 256
+/* entries of the credential cache: tokens in use at once, with room for collisions */
+#define DB_CREDCACHE_SLOTS 4096
+/* rows of each kind in memory (storage/rowcache.h) */
+#define DB_ROWCACHE_SLOTS 16384
 
 struct db_stmt {
 	char *sql;
@@ -57,6 +64,7 @@ struct db_conn {
 	int stmt_pid;           /* backend the statements were prepared in */
 	unsigned epoch;         /* pooled: pool->epoch when this session was opened */
 	bool lost;              /* a statement found the server gone or read-only */
+	unsigned changed;       /* caches the open transaction changed rows of: 1 << enum, 1 creds */
 };
 
 struct db_pool {
@@ -71,6 +79,9 @@ struct db_pool {
 	int64_t retry_at_us;    /* no connection attempt before this (monotonic); 0: any time */
 	int64_t backoff_us;     /* the wait after the next failed attempt */
 	unsigned waiting;       /* borrowers waiting for a free slot */
+	struct credcache *creds; /* API tokens' owners in memory; NULL: none */
+	struct rowcache *rows[DB_ROWS_COUNT]; /* rows in memory by kind; NULL: none */
+	struct notify *notify;   /* the connection that keeps them true */
 };
 
 struct db_res {
@@ -199,6 +210,71 @@ void db_pool_set_role(struct db_pool *pool, const char *role)
 	pool->role = role ? xstrdup(role) : NULL;
 }
 
+/* the channels the triggers notify (schema 0090), by enum db_rows */
+static const char *const row_channels[DB_ROWS_COUNT] = { [DB_ROWS_ASSETS] = "otcm_assets" };
+static const unsigned row_columns[DB_ROWS_COUNT] = { [DB_ROWS_ASSETS] = DB_ASSET_COLUMNS };
+
+int db_pool_start_caches(struct db_pool *pool)
+{
+	struct notify_sub subs[1 + DB_ROWS_COUNT];
+	size_t n = 0;
+
+	assert(pool && !pool->notify);
+	pool->creds = credcache_new(DB_CREDCACHE_SLOTS);
+	subs[n++] = (struct notify_sub){ "otcm_credentials", credcache_on_note, credcache_on_state,
+					 pool->creds };
+	for (int i = 0; i < DB_ROWS_COUNT; i++) {
+		pool->rows[i] = rowcache_new(DB_ROWCACHE_SLOTS, row_columns[i]);
+		subs[n++] = (struct notify_sub){ row_channels[i], rowcache_on_note, rowcache_on_state,
+						 pool->rows[i] };
+	}
+	return notify_open(&pool->notify, pool->conninfo, subs, n);
+}
+
+struct credcache *db_pool_credcache(struct db_pool *pool)
+{
+	return pool ? pool->creds : NULL;
+}
+
+struct rowcache *db_pool_rowcache(struct db_pool *pool, enum db_rows which)
+{
+	return pool ? pool->rows[which] : NULL;
+}
+
+/* The transaction on c has ended, whichever way: forget what it may have changed. */
+static void changes_settle(struct db_conn *c)
+{
+	unsigned changed = c->changed;
+
+	c->changed = 0;
+	if (!changed || !c->pool)
+		return;
+	if ((changed & 1) && c->pool->creds)
+		credcache_clear(c->pool->creds);
+	for (int i = 0; i < DB_ROWS_COUNT; i++)
+		if ((changed & (2u << i)) && c->pool->rows[i])
+			rowcache_clear(c->pool->rows[i]);
+}
+
+static void mark_changed(struct db_conn *c, unsigned bit)
+{
+	if (!c->pool || !c->pool->notify)
+		return;
+	c->changed |= bit;
+	if (!db_in_transaction(c))
+		changes_settle(c);
+}
+
+void db_credentials_changed(struct db_conn *c)
+{
+	mark_changed(c, 1);
+}
+
+void db_rows_changed(struct db_conn *c, enum db_rows which)
+{
+	mark_changed(c, 2u << which);
+}
+
 static void stmts_forget(struct db_conn *c)
 {
 	for (size_t i = 0; i < c->nstmts; i++)
@@ -212,6 +288,10 @@ void db_pool_free(struct db_pool *pool)
 {
 	if (!pool)
 		return;
+	notify_close(pool->notify);   /* first: its thread calls into the caches */
+	credcache_free(pool->creds);
+	for (int i = 0; i < DB_ROWS_COUNT; i++)
+		rowcache_free(pool->rows[i]);
 	for (unsigned i = 0; i < pool->size; i++) {
 		assert(!pool->conns[i].busy);
 		PQfinish(pool->conns[i].pg);
@@ -253,6 +333,24 @@ void db_pool_stats(struct db_pool_stats *out, struct db_pool *pool)
 		out->in_use += pool->conns[i].busy;
 	out->waiting = pool->waiting;
 	pthread_mutex_unlock(&pool->mu);
+	out->creds = pool->creds != NULL;
+	if (pool->creds) {
+		struct credcache_stats cs;
+
+		credcache_stats(&cs, pool->creds);
+		out->creds_listening = cs.listening;
+		out->creds_hits = cs.hits;
+		out->creds_misses = cs.misses;
+		out->creds_notifications = cs.notifications;
+		out->creds_connects = cs.connects;
+	}
+	if (pool->rows[DB_ROWS_ASSETS]) {
+		struct rowcache_stats rs;
+
+		rowcache_stats(&rs, pool->rows[DB_ROWS_ASSETS]);
+		out->asset_hits = rs.hits;
+		out->asset_misses = rs.misses;
+	}
 }
 
 int db_acquire(struct db_conn **out, struct db_pool *pool)
@@ -318,6 +416,7 @@ static void conn_settle(struct db_conn *c)
 {
 	PGresult *r;
 
+	changes_settle(c);   /* a rolled-back change needs no forgetting, but it does no harm */
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
 		return;
 	switch (PQtransactionStatus(c->pg)) {
@@ -691,15 +790,22 @@ int db_commit(struct db_conn *c)
 		rc = err_set(OTCM_EDB, NULL, "transaction rolled back at commit ('%s')", PQcmdStatus(r));
 out:
 	PQclear(r);
+	changes_settle(c);
 	return rc;
 }
 
 int db_rollback(struct db_conn *c)
 {
 	assert(c && c->pg);
-	if (!db_in_transaction(c))
+	int rc;
+
+	if (!db_in_transaction(c)) {
+		changes_settle(c);
 		return 0;
-	return exec_simple(c, "ROLLBACK");
+	}
+	rc = exec_simple(c, "ROLLBACK");
+	changes_settle(c);
+	return rc;
 }
 
 size_t db_res_rows(const struct db_res *r)

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct credcache;
 struct db_pool;
 struct db_conn;
 struct db_res;
@@ -48,6 +49,36 @@ void db_pool_free(struct db_pool *pool);
  * identifier.  A connection whose SET ROLE fails is not lent out.
  */
 void db_pool_set_role(struct db_pool *pool, const char *role);
+
+/* Rows kept in memory by id (storage/rowcache.h), by kind. */
+enum db_rows {
+	DB_ROWS_ASSETS,     /* storage/assets.c's columns of an asset */
+	DB_ROWS_COUNT
+};
+#define DB_ASSET_COLUMNS 14
+
+/*
+ * Keep API tokens' owners (storage/credcache.h) and rows read often
+ * (storage/rowcache.h) in memory, with a connection of its own to `pool`'s
+ * database listening for their changes (storage/notify.h).  For a server;
+ * a command line tool reads the database each time.  The caches are the
+ * pool's from then on and freed with it.
+ */
+int db_pool_start_caches(struct db_pool *pool);
+
+/* The pool's credential cache, or NULL. */
+struct credcache *db_pool_credcache(struct db_pool *pool);
+
+/* The pool's cache of rows of kind `which`, or NULL. */
+struct rowcache *db_pool_rowcache(struct db_pool *pool, enum db_rows which);
+
+/*
+ * Say that the statement just run on `c` changed a user or a token, or a
+ * row of kind `which`: the pool's cache forgets what it holds when the
+ * transaction commits or rolls back (at once outside a transaction).
+ */
+void db_credentials_changed(struct db_conn *c);
+void db_rows_changed(struct db_conn *c, enum db_rows which);
 
 /*
  * Borrow a connection, waiting while all are in use.  Reconnects broken
@@ -67,6 +98,12 @@ struct db_pool_stats {
 	unsigned size;       /* connections the pool may hold */
 	unsigned in_use;     /* lent out */
 	unsigned waiting;    /* borrowers waiting for one */
+	bool creds;          /* the pool has a credential cache (the fields below) */
+	bool creds_listening;           /* its listening connection is up */
+	uint64_t creds_hits, creds_misses;   /* token lookups answered from memory, or not */
+	uint64_t creds_notifications;   /* changes heard of (each forgets a user's entries) */
+	uint64_t creds_connects;        /* times the listening connection was opened */
+	uint64_t asset_hits, asset_misses;   /* asset reads answered from memory, or not */
 };
 
 /* Fill *out under the pool's lock (a moment's snapshot). */

@@ -78,6 +78,7 @@ int inventory_write(struct db_conn *c, int64_t id, const char *const old[INVENTO
 		if ((rc = db_exec(&r, c, sql_inventory_update, 8, p, false)))
 			return rc;
 	}
+	db_rows_changed(c, DB_ROWS_ASSETS);
 	if (db_res_affected(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, "id", "asset %" PRId64 " not found", id);
 	db_res_free(r);

@@ -7,7 +7,12 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/timeutil.h"
+#include "storage/credcache.h"
+
+/* how often a token's last use is written, per process (the cache's and the query's minute) */
+#define TOKEN_TOUCH_EVERY_US (60LL * 1000000)
 
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
@@ -35,6 +40,17 @@ static const char *dup_or_null(struct arena *a, const struct db_res *r, size_t r
 }
 
 /* Row `row` of a SELECT of user_columns into *u, strings copied into `a`. */
+/*
+ * A statement that changes a user or a token has run on c (rc its
+ * outcome): the credential cache forgets what it holds once the
+ * transaction ends (storage/credcache.h).
+ */
+static int credentials_written(struct db_conn *c, int rc)
+{
+	db_credentials_changed(c);
+	return rc;
+}
+
 static void fill_user(struct user *u, struct arena *a, const struct db_res *r, size_t row)
 {
 	u->id = to_i64(db_res_get(r, row, 0));
@@ -106,7 +122,7 @@ int users_set_directory(struct db_conn *c, int64_t id, const char *dn, const cha
 	int rc;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	rc = db_execv(&r, c, sql, 5, v);
+	rc = credentials_written(c, db_execv(&r, c, sql, 5, v));
 	if (rc == 0 && db_res_affected(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "directory user id '%s' not found", sid);
 	db_res_free(r);
@@ -234,7 +250,7 @@ int users_set_login_state(struct db_conn *c, int64_t id, int failed, int64_t nex
 	snprintf(sfailed, sizeof(sfailed), "%d", failed);
 	fmt_time_param(snext, sizeof(snext), next_login_us);
 	fmt_time_param(slock, sizeof(slock), locked_until_us);
-	return db_execv(NULL, c, sql, 4, v);
+	return credentials_written(c, db_execv(NULL, c, sql, 4, v));
 }
 
 int users_update(struct db_conn *c, int64_t id, const char *display_name, const char *email,
@@ -257,7 +273,7 @@ int users_update(struct db_conn *c, int64_t id, const char *display_name, const 
 	int rc;
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	rc = db_execv(&r, c, sql, 6, v);
+	rc = credentials_written(c, db_execv(&r, c, sql, 6, v));
 	if (rc == 0 && db_res_affected(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "user id '%s' not found", sid);
 	db_res_free(r);
@@ -272,7 +288,7 @@ int users_set_password(struct db_conn *c, int64_t id, const char *password_hash)
 	const char *v[] = { sid, password_hash };
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	return db_execv(NULL, c, sql, 2, v);
+	return credentials_written(c, db_execv(NULL, c, sql, 2, v));
 }
 
 int sessions_insert(struct db_conn *c, const unsigned char id_hash[32], int64_t user_id,
@@ -352,7 +368,7 @@ int tokens_revoke_user(int64_t *out_count, struct db_conn *c, int64_t user_id)
 	static const char sql[] =
 		"UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL";
 
-	return exec_for_user(out_count, c, sql, user_id);
+	return credentials_written(c, exec_for_user(out_count, c, sql, user_id));
 }
 
 int totp_delete(struct db_conn *c, int64_t user_id)
@@ -453,17 +469,18 @@ int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const cha
 	return rc;
 }
 
-int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
-		struct db_conn *c, const unsigned char token_hash[32])
+/* One read of a token's owner from the database; see tokens_find(). */
+static int token_read(struct user *out_user, struct cred_entry *out, struct arena *a,
+		      struct db_conn *c, const unsigned char token_hash[32])
 {
 	/*
-	 * One read on every request, the owner included; the last use is
-	 * written at most once a minute, so authenticated reads are not each a
-	 * write transaction queueing on the token's row.
+	 * The last use is written at most once a minute, so authenticated
+	 * reads are not each a write transaction queueing on the token's row.
 	 */
 	static const char sql[] =
 		"SELECT " USER_COLUMNS("u.") ", t.id, "
-		"t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' "
+		"t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', "
+		"coalesce(" US("t.expires_at") ", 0) "
 		"FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 "
 		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())";
 	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
@@ -477,11 +494,78 @@ int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
 		const char *id = db_res_get(r, 0, USER_NCOLS);
 
 		fill_user(out_user, a, r, 0);
-		*out_token_id = to_i64(id);
+		memset(out, 0, sizeof(*out));
+		out->user_id = out_user->id;
+		out->token_id = to_i64(id);
+		out->username = out_user->username;
+		out->display_name = out_user->display_name;
+		out->role = out_user->role;
+		out->disabled = out_user->disabled;
+		out->directory = out_user->directory;
+		out->locked_until_us = out_user->locked_until_us;
+		out->directory_checked_us = out_user->directory_checked_us;
+		out->expires_us = to_i64(db_res_get(r, 0, USER_NCOLS + 2));
 		if (strcmp(db_res_get(r, 0, USER_NCOLS + 1), "t") == 0)
 			rc = db_execv(NULL, c, touch, 1, &id);
 	}
 	db_res_free(r);
+	return rc;
+}
+
+/* The fields of a user that a cached token carries; the rest stay empty. */
+static void user_of_entry(struct user *u, const struct cred_entry *e)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = e->user_id;
+	u->username = e->username;
+	u->display_name = e->display_name;
+	u->role = e->role;
+	u->disabled = e->disabled;
+	u->directory = e->directory;
+	u->locked_until_us = e->locked_until_us;
+	u->directory_checked_us = e->directory_checked_us;
+}
+
+int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
+		struct db_pool *pool, const unsigned char token_hash[32])
+{
+	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
+	struct credcache *cc = db_pool_credcache(pool);
+	struct db_conn *c = NULL;
+	struct cred_entry e;
+	uint64_t gen = 0;
+	bool due = false;
+	int rc;
+
+	if (cc && credcache_get(&e, &due, cc, a, token_hash, TOKEN_TOUCH_EVERY_US)) {
+		user_of_entry(out_user, &e);
+		*out_token_id = e.token_id;
+		if (!due)
+			return 0;
+		/* the last use, once a minute; a failure here costs the request nothing */
+		if (db_acquire(&c, pool) == 0) {
+			char sid[24];
+			const char *v[] = { sid };
+
+			snprintf(sid, sizeof(sid), "%" PRId64, e.token_id);
+			if (db_execv(NULL, c, touch, 1, v))
+				log_msg(LOG_WARN, "token %s: last use not recorded: %s", sid, err_message());
+			db_release(c);
+		}
+		err_clear();
+		return 0;
+	}
+	if (cc)
+		gen = credcache_generation(cc);
+	if ((rc = db_acquire(&c, pool)))
+		return rc;
+	rc = token_read(out_user, &e, a, c, token_hash);
+	db_release(c);
+	if (rc == 0) {
+		*out_token_id = e.token_id;
+		if (cc)
+			credcache_put(cc, token_hash, &e, gen);
+	}
 	return rc;
 }
 
@@ -540,7 +624,7 @@ int tokens_revoke(struct db_conn *c, int64_t id, int64_t user_id)
 
 	snprintf(sid, sizeof(sid), "%" PRId64, id);
 	snprintf(suser, sizeof(suser), "%" PRId64, user_id);
-	rc = db_execv(&r, c, sql, 2, v);
+	rc = credentials_written(c, db_execv(&r, c, sql, 2, v));
 	if (rc == 0 && db_res_affected(r) == 0)
 		rc = err_set(OTCM_ENOTFOUND, NULL, "token '%s' not found", sid);
 	db_res_free(r);

@@ -139,10 +139,15 @@ int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const cha
 
 /*
  * The owner of a live (unrevoked, unexpired) token into *out_user (strings
- * in `a`) and the token's id; stamps last_used_at at most once a minute.
+ * in `a`; its password hash, e-mail and login counters are left empty) and
+ * the token's id; stamps last_used_at at most once a minute.  Answered
+ * from the pool's credential cache when it holds the token (no database
+ * round trip), read from the database and kept there otherwise
+ * (storage/credcache.h).  OTCM_ENOTFOUND for an unknown, revoked or
+ * expired token.
  */
 int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
-		struct db_conn *c, const unsigned char token_hash[32]);
+		struct db_pool *pool, const unsigned char token_hash[32]);
 /* Tokens of a user as JSON (no secrets). */
 int tokens_list(json_t **out, struct db_conn *c, int64_t user_id);
 
