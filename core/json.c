@@ -227,9 +227,19 @@ static int render(struct buf *out, const json_t *v, int depth)
 		return buf_addch(out, ']') ? OTCM_EINTERNAL : 0;
 	case JSON_STRING:
 		return render_string(out, json_string_value(v), json_string_length(v));
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf_adds(out, num) ? OTCM_EINTERNAL : 0;
+	case JSON_INTEGER: {
+		json_int_t x = json_integer_value(v);
+		unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+		size_t n = sizeof(num);
+
+		do {
+			num[--n] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (x < 0)
+			num[--n] = '-';
+		return buf_add(out, num + n, sizeof(num) - n) ? OTCM_EINTERNAL : 0;
+	}
 	case JSON_REAL: {
 		/* rare: jansson's own text, so reals read back exactly as before */
 		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -251,5 +261,8 @@ static int render(struct buf *out, const json_t *v, int depth)
 
 int json_render(struct buf *out, const json_t *v)
 {
+	/* most answers are small: one allocation instead of a doubling from nothing */
+	if (out->alloc < 1024)
+		(void)buf_try_grow(out, 1024);
 	return render(out, v, 0);
 }

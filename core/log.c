@@ -2,12 +2,14 @@
 #include "core/log.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/timeutil.h"
@@ -32,7 +34,12 @@ void log_set_level(enum log_level min)
 
 void log_set_request_id(const char *id)
 {
-	snprintf(log_rid, sizeof(log_rid), "%s", id ? id : "");
+	/* three times a request: a copy, not a printf */
+	size_t n = id ? strnlen(id, sizeof(log_rid) - 1) : 0;
+
+	if (n)
+		memcpy(log_rid, id, n);
+	log_rid[n] = '\0';
 }
 
 const char *log_request_id(void)
@@ -177,6 +184,24 @@ static void line_string(struct line *l, const char *str)
 	line_put(l, "\"", 1);
 }
 
+/* v in decimal into out (at least 21 bytes, not terminated); its length. */
+static size_t fmt_i64(char *out, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	return len;
+}
+
 static void line_key(struct line *l, const char *name)
 {
 	line_put(l, ",\"", 2);
@@ -184,37 +209,186 @@ static void line_key(struct line *l, const char *name)
 	line_put(l, "\":", 2);
 }
 
+/* The line of log_fields() into l (l->p set up by the caller). */
+static void format_fields(struct line *l, enum log_level level, const char *msg,
+			  const struct log_field *f, size_t n)
+{
+	char ts[TIME_RFC3339_LEN], num[24];
+
+	time_now_rfc3339(ts);
+	line_puts(l, "{\"ts\":\"");
+	line_puts(l, ts);
+	line_puts(l, "\",\"level\":\"");
+	line_puts(l, level_name(level));
+	line_puts(l, "\",\"msg\":");
+	line_string(l, msg);
+	if (log_rid[0]) {
+		line_key(l, "request_id");
+		line_string(l, log_rid);
+	}
+	for (size_t i = 0; i < n; i++) {
+		line_key(l, f[i].name);
+		if (f[i].str)
+			line_string(l, f[i].str);
+		else
+			line_put(l, num, fmt_i64(num, f[i].num));
+	}
+	line_put(l, "}\n", 2);
+}
+
 void log_fields(enum log_level level, const char *msg, const struct log_field *f, size_t n)
 {
 	struct line l = { .cap = sizeof(l.stack) };
-	char ts[TIME_RFC3339_LEN], num[24];
 
 	if ((int)level < atomic_load(&log_min))
 		return;
 	l.p = l.stack;
-	time_now_rfc3339(ts);
-	line_puts(&l, "{\"ts\":\"");
-	line_puts(&l, ts);
-	line_puts(&l, "\",\"level\":\"");
-	line_puts(&l, level_name(level));
-	line_puts(&l, "\",\"msg\":");
-	line_string(&l, msg);
-	if (log_rid[0]) {
-		line_key(&l, "request_id");
-		line_string(&l, log_rid);
-	}
-	for (size_t i = 0; i < n; i++) {
-		line_key(&l, f[i].name);
-		if (f[i].str) {
-			line_string(&l, f[i].str);
-		} else {
-			snprintf(num, sizeof(num), "%" PRId64, f[i].num);
-			line_puts(&l, num);
-		}
-	}
-	line_put(&l, "}\n", 2);
+	format_fields(&l, level, msg, f, n);
 	if (write(STDERR_FILENO, l.p, l.len) < 0) {
 		/* nowhere left to report it */
+	}
+	if (l.heap)
+		free(l.p);
+}
+
+/*
+ * Lines written later: each thread gathers its lines in a buffer of its
+ * own, written out with one write(2) when it fills, by a background thread
+ * every LOG_FLUSH_MS, when the thread ends, and by log_flush().  Buffers
+ * hold whole lines only, so lines never mix; lines of different threads
+ * may come out of time order.
+ */
+#define LOG_TBUF 16384
+#define LOG_FLUSH_MS 100
+
+struct tbuf {
+	pthread_mutex_t mu;
+	struct tbuf *next, **prev;   /* on `tbufs`, under tbufs_mu */
+	size_t len;
+	char data[LOG_TBUF];
+};
+
+static pthread_mutex_t tbufs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tbuf *tbufs;
+static pthread_key_t tbuf_key;
+static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
+static bool tbuf_ok;
+
+/* Write out t's lines; t->mu held. */
+static void tbuf_write(struct tbuf *t)
+{
+	if (t->len && write(STDERR_FILENO, t->data, t->len) < 0) {
+		/* nowhere left to report it */
+	}
+	t->len = 0;
+}
+
+/* A thread ends: its lines go out and its buffer with them. */
+static void tbuf_end(void *p)
+{
+	struct tbuf *t = p;
+
+	pthread_mutex_lock(&tbufs_mu);
+	*t->prev = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&tbufs_mu);
+	pthread_mutex_lock(&t->mu);
+	tbuf_write(t);
+	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&tbufs_mu);
+	for (struct tbuf *t = tbufs; t; t = t->next) {
+		pthread_mutex_lock(&t->mu);
+		tbuf_write(t);
+		pthread_mutex_unlock(&t->mu);
+	}
+	pthread_mutex_unlock(&tbufs_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+	const struct timespec pause = { 0, LOG_FLUSH_MS * 1000000L };
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&pause, NULL);
+		log_flush();
+	}
+	return NULL;
+}
+
+static void tbuf_setup(void)
+{
+	pthread_t flusher;
+	pthread_attr_t attr;
+
+	if (pthread_key_create(&tbuf_key, tbuf_end) != 0)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	tbuf_ok = pthread_create(&flusher, &attr, flusher_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	if (tbuf_ok)
+		atexit(log_flush);
+}
+
+/* This thread's buffer, made on first use; NULL when there can be none. */
+static struct tbuf *tbuf_mine(void)
+{
+	struct tbuf *t;
+
+	pthread_once(&tbuf_once, tbuf_setup);
+	if (!tbuf_ok)
+		return NULL;
+	if ((t = pthread_getspecific(tbuf_key)) != NULL)
+		return t;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->mu, NULL);
+	t->len = 0;
+	if (pthread_setspecific(tbuf_key, t) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_lock(&tbufs_mu);
+	t->next = tbufs;
+	t->prev = &tbufs;
+	if (tbufs)
+		tbufs->prev = &t->next;
+	tbufs = t;
+	pthread_mutex_unlock(&tbufs_mu);
+	return t;
+}
+
+void log_fields_later(enum log_level level, const char *msg, const struct log_field *f, size_t n)
+{
+	struct line l = { .cap = sizeof(l.stack) };
+	struct tbuf *t;
+
+	if ((int)level < atomic_load(&log_min))
+		return;
+	l.p = l.stack;
+	format_fields(&l, level, msg, f, n);
+	t = tbuf_mine();
+	if (!t || l.len > LOG_TBUF) {
+		if (write(STDERR_FILENO, l.p, l.len) < 0) {
+			/* nowhere left to report it */
+		}
+	} else {
+		pthread_mutex_lock(&t->mu);
+		if (t->len + l.len > LOG_TBUF)
+			tbuf_write(t);
+		memcpy(t->data + t->len, l.p, l.len);
+		t->len += l.len;
+		pthread_mutex_unlock(&t->mu);
 	}
 	if (l.heap)
 		free(l.p);

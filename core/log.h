@@ -4,7 +4,8 @@
  * Each line carries "ts" (server time, RFC 3339 UTC with milliseconds),
  * "level", "msg", the request id of the current thread when one is set, and
  * any extra fields given as a jansson object.  Lines are written with one
- * write(2) call so threads never interleave within a line.
+ * write(2) call so threads never interleave within a line (access log
+ * lines a buffer of whole lines at a time: log_fields_later()).
  *
  * Thread-safety: all functions are thread-safe; the request id is
  * thread-local.
@@ -45,6 +46,18 @@ struct log_field {
  * request.  A string that is not UTF-8 has each bad byte written as U+FFFD.
  */
 void log_fields(enum log_level level, const char *msg, const struct log_field *f, size_t n);
+
+/*
+ * The same line, written within 100 ms instead of now: each thread gathers
+ * its lines and they go out a buffer at a time (16 KiB, whole lines only),
+ * when the buffer fills, every 100 ms, when the thread ends, at exit and
+ * at log_flush().  For the access log, a line per request; lines of
+ * different threads may come out of time order.
+ */
+void log_fields_later(enum log_level level, const char *msg, const struct log_field *f, size_t n);
+
+/* Write out every line gathered by log_fields_later() now. */
+void log_flush(void);
 
 /* printf-style message without extra fields. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

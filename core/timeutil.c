@@ -20,39 +20,68 @@ int64_t time_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* y-m-d of a day count from 1970-01-01 (Howard Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void time_format_rfc3339(char out[TIME_RFC3339_LEN], int64_t us)
 {
-	/* the seconds' text, kept per thread: log lines ask for the same second many times */
-	static _Thread_local time_t last_secs = -1;
-	static _Thread_local char last[TIME_RFC3339_LEN];
-	time_t secs = (time_t)(us / 1000000);
-	int64_t rem = us % 1000000;
-	unsigned ms;
+	int64_t secs = us / 1000000, rem = us % 1000000, days, y;
+	unsigned ms, m, d, sod;
 
 	if (rem < 0) {
 		rem += 1000000;
 		secs--;
 	}
 	ms = (unsigned)(rem / 1000);
-	if (secs != last_secs) {
+	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	sod = (unsigned)(secs - days * 86400);
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1000 || y > 9999) {
+		/* outside four digits: as strftime writes it */
+		time_t t = (time_t)secs;
 		struct tm tm;
+		size_t n;
 
-		gmtime_r(&secs, &tm);
-		if (strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
-			/* a year beyond four digits: no cache, the slow way */
-			size_t n = strftime(out, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-
-			last_secs = -1;
-			snprintf(out + n, TIME_RFC3339_LEN - n, ".%03uZ", ms);
-			return;
-		}
-		last_secs = secs;
+		gmtime_r(&t, &tm);
+		n = strftime(out, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(out + n, TIME_RFC3339_LEN - n, ".%03uZ", ms);
+		return;
 	}
-	memcpy(out, last, 19);
+	put2(out, (unsigned)(y / 100));
+	put2(out + 2, (unsigned)(y % 100));
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, d);
+	out[10] = 'T';
+	put2(out + 11, sod / 3600);
+	out[13] = ':';
+	put2(out + 14, sod / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, sod % 60);
 	out[19] = '.';
 	out[20] = (char)('0' + ms / 100);
-	out[21] = (char)('0' + ms / 10 % 10);
-	out[22] = (char)('0' + ms % 10);
+	put2(out + 21, ms % 100);
 	out[23] = 'Z';
 	out[24] = '\0';
 }

@@ -1191,7 +1191,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			{ "end", termination_name(toe), 0 },
 		};
 
-		log_fields(LOG_INFO, "request", f, sizeof(f) / sizeof(f[0]));
+		log_fields_later(LOG_INFO, "request", f, sizeof(f) / sizeof(f[0]));
 	}
 	log_set_request_id(NULL);
 	if (d->hooks->completed)
@@ -1495,6 +1495,7 @@ int http_serve(const struct server *srv, const struct http_hooks *hooks)
 out:
 	if (mhd)
 		MHD_stop_daemon(mhd);
+	log_flush();   /* the access log lines of the last requests */
 	if (watching) {
 		atomic_store(&d.watchdog_stop, true);
 		pthread_join(d.watchdog, NULL);

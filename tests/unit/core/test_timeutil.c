@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "core/timeutil.h"
@@ -46,11 +49,45 @@ static void test_refuses(void **state)
 			fail_msg("accepted '%s'", bad[i]);
 }
 
+/* The formatter writes what gmtime_r and strftime write, over the years it is used for. */
+static void test_format_matches_strftime(void **state)
+{
+	unsigned seed = 42;
+	static const int64_t fixed[] = {
+		0, -1, -999, -1000000, 951782400000000LL /* 2000-02-29 */, 4107542399999999LL,
+		253402300799999999LL /* 9999-12-31T23:59:59.999999 */, -30610224000000000LL /* 1000-01-01 */,
+	};
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		int64_t us = i < (int)(sizeof(fixed) / sizeof(fixed[0])) ? fixed[i] :
+			((int64_t)rand_r(&seed) << 31 ^ rand_r(&seed)) % 253402300800000000LL -
+			(i % 3 == 0 ? 30610224000000000LL : 0);
+		int64_t secs = us / 1000000, rem = us % 1000000;
+		char got[TIME_RFC3339_LEN], want[TIME_RFC3339_LEN];
+		struct tm tm;
+		time_t t;
+		size_t n;
+
+		if (rem < 0) {
+			rem += 1000000;
+			secs--;
+		}
+		t = (time_t)secs;
+		gmtime_r(&t, &tm);
+		n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + n, sizeof(want) - n, ".%03uZ", (unsigned)(rem / 1000));
+		time_format_rfc3339(got, us);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_and_normalises),
 		cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_format_matches_strftime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
