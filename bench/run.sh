@@ -4,7 +4,8 @@
 #
 #   1. read throughput: wrk against GET /api/v1/assets/{id} (bearer token) on
 #      otcm, and against bench/ref_server (bare libmicrohttpd, fixed JSON);
-#      also GET /healthz on otcm (the HTTP layer alone, no database)
+#      also GET /healthz on otcm (the HTTP layer alone, no database) and
+#      GET /api/v1/assets?limit=1 (a read from PostgreSQL on every request)
 #   2. a 20 MB version upload (multipart POST /api/v1/assets/{id}/versions)
 #      against `git add && git commit` of the same file in a fresh local
 #      repository, median over BENCH_RUNS runs (hyperfine)
@@ -134,8 +135,11 @@ fi
 ref_rps=$(wrk_rps "http://127.0.0.1:$ref_port/")
 health_rps=$(wrk_rps "$base/healthz")
 asset_rps=""
+list_rps=""
 if [ -n "$asset_id" ]; then
 	asset_rps=$(wrk_rps "$base/api/v1/assets/$asset_id" "$auth")
+	# a read that goes to PostgreSQL every time (the asset list is not kept in memory)
+	list_rps=$(wrk_rps "$base/api/v1/assets?limit=1" "$auth")
 fi
 hwm_read=$(vmhwm "$otcm_pid")
 
@@ -143,6 +147,7 @@ printf '%-44s %12s %10s\n' "read throughput" "requests/s" "ratio"
 printf '%-44s %12s %10s\n' "reference: bare libmicrohttpd, fixed JSON" "${ref_rps:-n/a}" "1.000"
 printf '%-44s %12s %10s\n' "otcm GET /healthz" "${health_rps:-n/a}" "$(ratio "$health_rps" "$ref_rps" 3)"
 printf '%-44s %12s %10s\n' "otcm GET /api/v1/assets/{id} (bearer)" "${asset_rps:-n/a}" "$(ratio "$asset_rps" "$ref_rps" 3)"
+printf '%-44s %12s %10s\n' "otcm GET /api/v1/assets?limit=1 (bearer, db)" "${list_rps:-n/a}" "$(ratio "$list_rps" "$ref_rps" 3)"
 echo "otcm peak RSS after the read runs: $hwm_read"
 echo
 

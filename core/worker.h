@@ -1,7 +1,7 @@
 /*
  * core/worker.h - a background thread that repeats one step until it is
- * stopped: the loop the syslog delivery, the webhook delivery and the
- * advisory folder's watch share.
+ * stopped: the loop the syslog delivery, the webhook delivery, the
+ * advisory folder's watch and the audit checkpoint writer share.
  *
  * The step runs without any lock held and returns how many milliseconds to
  * wait before it runs again (0: at once); worker_stop() wakes a waiting

@@ -1008,7 +1008,13 @@ static enum MHD_Result begin(struct http_conn *c, const char *url, const char *m
 			goto answer;
 		}
 	}
-	buf_init(&c->body, (size_t)req->max_body);
+	/*
+	 * With a Content-Length the body is exactly that long (libmicrohttpd
+	 * delivers no more): capped there, the buffer is one allocation of that
+	 * size, where growing by halves would overshoot a large upload by up to
+	 * half its size.
+	 */
+	buf_init(&c->body, declared ? (size_t)declared : (size_t)req->max_body);
 	if (declared && buf_try_grow(&c->body, (size_t)declared)) {
 		refuse_busy(c, "the server is short of memory for this request body");
 		goto answer;

@@ -58,7 +58,7 @@ struct http_part {
 	const char *name;            /* form field name */
 	const char *filename;        /* NULL for plain fields */
 	const char *content_type;
-	const char *data;            /* NUL-terminated copy; len excludes the NUL */
+	const char *data;            /* in the request's body, NUL-terminated; len excludes the NUL */
 	size_t len;
 };
 
@@ -76,7 +76,8 @@ struct http_req {
 	const char *remote_addr;
 	const char *params[HTTP_MAX_PARAMS];   /* {name} captures of the route pattern */
 	size_t nparams;
-	const char *body;            /* raw body (NUL-terminated), NULL when none */
+	char *body;                  /* raw body (NUL-terminated), NULL when none; of a
+					multipart body, the parts are cut out in place */
 	size_t body_len;
 	struct http_part *parts;     /* multipart/form-data parts, in order */
 	size_t nparts;

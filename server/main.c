@@ -19,6 +19,7 @@
  * a generated administrator password, command output).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,15 @@ static int run_serve(const struct config *cfg)
 	bool git_ready = false;
 	int rc;
 
+	/*
+	 * Blocks of 1 MiB and more (request bodies, git objects) get mappings
+	 * of their own, returned to the system when freed.  Left to itself
+	 * glibc raises that threshold to the size of the first large block
+	 * freed, and later ones stay resident in the malloc arena of the worker
+	 * thread that used them: each 20 MiB upload left 20 MiB behind in
+	 * whichever of the HTTP workers ran it (docs/benchmarks.md).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if ((rc = repo_global_init()))
 		goto out;
 	git_ready = true;

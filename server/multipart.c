@@ -2,8 +2,10 @@
  * server/multipart.c - multipart/form-data bodies (RFC 7578) split into
  * parts.  The body is already fully buffered and bounded by --max-body, so
  * the parser works over one contiguous block; it never reads past `len`
- * and treats every malformation as bad input.  Fuzzed by
- * tests/fuzz/fuzz_multipart.c.
+ * and treats every malformation as bad input.  Parts are not copied: each
+ * one's data stays where it is in the body, ended by a NUL written over
+ * the CR of the delimiter that follows it (a 20 MiB file part would
+ * otherwise exist twice).  Fuzzed by tests/fuzz/fuzz_multipart.c.
  */
 #include "server/http_internal.h"
 
@@ -165,14 +167,14 @@ static int parse_part_headers(struct http_part *part, struct arena *a, const cha
 }
 
 int http_multipart_parse(struct http_part **out, size_t *out_n, struct arena *a,
-			 const char *content_type, const char *body, size_t len,
+			 const char *content_type, char *body, size_t len,
 			 size_t max_parts)
 {
 	struct http_part *parts = NULL;
 	size_t n = 0, alloc = 0;
 	char *boundary = NULL, *delim;
 	size_t dlen;
-	const char *p, *end = body + len;
+	char *p, *end = body + len;
 	int rc;
 
 	if ((rc = find_boundary(&boundary, a, content_type)))
@@ -183,7 +185,7 @@ int http_multipart_parse(struct http_part **out, size_t *out_n, struct arena *a,
 	if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
 		p = body + dlen - 2;
 	} else {
-		const char *d = body ? memmem(body, len, delim, dlen) : NULL;
+		char *d = body ? memmem(body, len, delim, dlen) : NULL;
 
 		if (!d) {
 			rc = err_set(OTCM_EINVAL, "body", "multipart body has no boundary line");
@@ -192,10 +194,9 @@ int http_multipart_parse(struct http_part **out, size_t *out_n, struct arena *a,
 		p = d + dlen; /* a preamble, which RFC 2046 says to ignore */
 	}
 	for (;;) {
-		const char *data, *next;
+		char *data, *next;
 		struct http_part part = { 0 };
 		size_t hlen;
-		char *copy;
 
 		/* after a delimiter: "--" closes the body, else padding and CRLF */
 		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
@@ -211,7 +212,7 @@ int http_multipart_parse(struct http_part **out, size_t *out_n, struct arena *a,
 			hlen = 0; /* no headers: the blank line follows at once */
 			data = p + 2;
 		} else {
-			const char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+			char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
 
 			if (!hend || hend - p > PART_HEADERS_MAX) {
 				rc = err_set(OTCM_EINVAL, "body", "multipart part headers are malformed");
@@ -233,9 +234,9 @@ int http_multipart_parse(struct http_part **out, size_t *out_n, struct arena *a,
 			goto out;
 		}
 		part.len = (size_t)(next - data);
-		copy = arena_alloc(a, part.len + 1);
-		memcpy(copy, data, part.len);
-		part.data = copy;
+		part.data = data;
+		/* the delimiter's CR ends the part: parsing goes on after the delimiter */
+		*next = '\0';
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 8;
 			parts = xrealloc(parts, alloc * sizeof(*parts));

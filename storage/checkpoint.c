@@ -17,13 +17,11 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -31,6 +29,7 @@
 #include "core/mem.h"
 #include "core/signednote.h"
 #include "core/timeutil.h"
+#include "core/worker.h"
 #include "storage/leader.h"
 
 void checkpoint_free(struct checkpoint *cp)
@@ -1376,10 +1375,7 @@ out:
 /* ---- the writer thread ------------------------------------------------ */
 
 struct checkpoint_writer {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct worker *worker;   /* core/worker.h: the loop */
 	struct db_pool *pool;
 	const struct crypto_ed25519_key *key;
 	const char *origin;
@@ -1416,36 +1412,24 @@ static int writer_due(bool *out, struct checkpoint_writer *w, struct db_conn *c)
 	return 0;
 }
 
-static void *writer_main(void *arg)
+/* One look at the trail: sign a checkpoint when one is due; look again in WRITER_TICK seconds. */
+static unsigned writer_step(void *arg)
 {
 	struct checkpoint_writer *w = arg;
+	struct db_conn *c = NULL;
+	struct checkpoint *cp = NULL;
+	bool due = false, made = false;
 
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		struct timespec until;
-		struct db_conn *c = NULL;
-		struct checkpoint *cp = NULL;
-		bool due = false, made = false;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += WRITER_TICK;
-		pthread_cond_timedwait(&w->cv, &w->mu, &until);
-		if (w->stop)
-			break;
-		pthread_mutex_unlock(&w->mu);
-		if (leader_hold(w->leader) && db_acquire(&c, w->pool) == 0 &&
-		    writer_due(&due, w, c) == 0 && due) {
-			if (checkpoint_cover(&cp, &made, c, w->key, w->origin, 0))
-				log_msg(LOG_ERROR, "cannot write an audit checkpoint: %s", err_message());
-			else if (made)
-				log_msg(LOG_INFO, "signed audit checkpoint %" PRIu64, cp->tree_size);
-		}
-		checkpoint_free(cp);
-		db_release(c);
-		pthread_mutex_lock(&w->mu);
+	if (leader_hold(w->leader) && db_acquire(&c, w->pool) == 0 &&
+	    writer_due(&due, w, c) == 0 && due) {
+		if (checkpoint_cover(&cp, &made, c, w->key, w->origin, 0))
+			log_msg(LOG_ERROR, "cannot write an audit checkpoint: %s", err_message());
+		else if (made)
+			log_msg(LOG_INFO, "signed audit checkpoint %" PRIu64, cp->tree_size);
 	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	checkpoint_free(cp);
+	db_release(c);
+	return WRITER_TICK * 1000;
 }
 
 int checkpoint_writer_start(struct checkpoint_writer **out, struct db_pool *pool,
@@ -1453,21 +1437,19 @@ int checkpoint_writer_start(struct checkpoint_writer **out, struct db_pool *pool
 			    unsigned every_events, unsigned every_minutes)
 {
 	struct checkpoint_writer *w = xcalloc(1, sizeof(*w));
+	int rc;
 
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	*out = NULL;
 	w->pool = pool;
 	w->key = key;
 	w->origin = origin;
 	w->every_events = every_events;
 	w->every_minutes = every_minutes;
 	leader_new(&w->leader, pool);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	if ((rc = worker_start(&w->worker, writer_step, w, "the checkpoint writer"))) {
 		leader_free(w->leader);
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
 		free(w);
-		return err_set(OTCM_EINTERNAL, NULL, "cannot start the checkpoint writer");
+		return rc;
 	}
 	*out = w;
 	return 0;
@@ -1477,13 +1459,7 @@ void checkpoint_writer_stop(struct checkpoint_writer *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	worker_stop(w->worker);
 	leader_free(w->leader);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 }

@@ -669,6 +669,77 @@ bool db_in_transaction(const struct db_conn *c)
 	return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
 }
 
+/* Send the chunks of a COPY's data in pieces of at most DB_COPY_PIECE bytes. */
+static int copy_send(struct db_conn *c, const struct db_chunk *chunks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = chunks[i].data;
+		size_t left = chunks[i].len;
+
+		while (left > 0) {
+			size_t piece = left < DB_COPY_PIECE ? left : DB_COPY_PIECE;
+
+			if (PQputCopyData(c->pg, p, (int)piece) != 1)
+				return conn_error(OTCM_EUNAVAIL, c->pg, "cannot send COPY data");
+			p += piece;
+			left -= piece;
+		}
+	}
+	return 0;
+}
+
+/* The COPY itself: start it, stream the data, end it and read its result. */
+static int copy_run(struct db_conn *c, const char *sql, const struct db_chunk *chunks, size_t n)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = result_ok(r) ? err_set(OTCM_EINTERNAL, NULL, "statement is not a COPY FROM STDIN")
+				  : result_error(c->pg, r);
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	rc = copy_send(c, chunks, n);
+	/* a COPY cut short is ended with an error, so the server drops its rows */
+	if (PQputCopyEnd(c->pg, rc ? "the client could not send all the data" : NULL) != 1 && !rc)
+		rc = conn_error(OTCM_EUNAVAIL, c->pg, "cannot end COPY");
+	while ((r = PQgetResult(c->pg))) {
+		if (!rc && !result_ok(r))
+			rc = result_error(c->pg, r);
+		PQclear(r);
+	}
+	return rc;
+}
+
+int db_copy_in(struct db_conn *c, const char *sql, const struct db_chunk *chunks, size_t n)
+{
+	bool savepoint;
+	int rc;
+
+	assert(c && c->pg && sql && (n == 0 || chunks));
+	for (size_t i = 0; i < n; i++)
+		assert(chunks[i].data || chunks[i].len == 0);
+	savepoint = db_in_transaction(c);
+	if (savepoint && (rc = exec_simple(c, "SAVEPOINT otcm_copy")))
+		return rc;
+	rc = copy_run(c, sql, chunks, n);
+	c->lost = c->lost || rc == OTCM_EUNAVAIL;
+	if (savepoint && rc && !c->lost) {
+		/* undo the COPY alone; its error stays the answer */
+		char *why = xstrdup(err_message());
+
+		if (exec_simple(c, "ROLLBACK TO SAVEPOINT otcm_copy") == 0)
+			exec_simple(c, "RELEASE SAVEPOINT otcm_copy");
+		err_set(rc, NULL, "%s", why);
+		free(why);
+	} else if (savepoint && !rc) {
+		rc = exec_simple(c, "RELEASE SAVEPOINT otcm_copy");
+	}
+	return rc;
+}
+
 int db_begin(struct db_conn *c)
 {
 	assert(c && c->pg);

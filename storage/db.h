@@ -158,6 +158,26 @@ struct db_param {
 int db_exec(struct db_res **out, struct db_conn *c, const char *sql,
 	    size_t nparams, const struct db_param *params, bool binary_results);
 
+/* One range of bytes of the data of a COPY (db_copy_in). */
+struct db_chunk {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Run `sql`, a `COPY ... FROM STDIN` statement without parameters, with
+ * the `n` chunks, in order, as its data (the caller frames them in the
+ * COPY's format).  The data is streamed in pieces of at most
+ * DB_COPY_PIECE bytes, so neither libpq nor we hold a second copy of it:
+ * a parameter of db_exec() is copied whole into libpq's output buffer,
+ * which keeps that size for the connection's life.  Inside an open
+ * transaction the COPY runs in a savepoint, so that its failure (e.g.
+ * OTCM_ECONFLICT for a unique violation) leaves the transaction usable,
+ * as it was before the COPY.  Errors as for db_exec().
+ */
+#define DB_COPY_PIECE ((size_t)64 * 1024)
+int db_copy_in(struct db_conn *c, const char *sql, const struct db_chunk *chunks, size_t n);
+
 /* Shorthand for text parameters and text results. */
 int db_execv(struct db_res **out, struct db_conn *c, const char *sql,
 	     size_t nparams, const char *const *values);

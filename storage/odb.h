@@ -5,12 +5,16 @@
  * Objects are rows (oid, type, size, data), content-addressed and stored once
  * for all assets.  The backend borrows one database connection; everything it
  * writes joins that connection's open transaction, so objects vanish with a
- * rollback.  Each read is one round trip (a short-id read is two); writes are
- * one INSERT ... ON CONFLICT DO NOTHING each, never preceded by an existence
- * check.  A small direct-mapped cache keeps the headers of recently read or
- * written objects, and the bytes of small ones (trees, commits), so the trees
- * libgit2 reads again and again cost one round trip per request, not one per
- * read.  A read hands libgit2 exactly one buffer; large blobs are never kept.
+ * rollback.  Each read is one round trip (a short-id read is two); a write
+ * of an object under 256 KiB is one INSERT ... ON CONFLICT DO NOTHING, never
+ * preceded by an existence check.  A larger object is looked for first and,
+ * when absent, streamed from the caller's buffer with COPY in a savepoint
+ * (db_copy_in()), so that no second copy of it is made on our side; a
+ * concurrent writer's copy of it counts as written.  A small direct-mapped
+ * cache keeps the headers of recently read or written objects, and the bytes
+ * of small ones (trees, commits), so the trees libgit2 reads again and again
+ * cost one round trip per request, not one per read.  A read hands libgit2
+ * exactly one buffer; large blobs are never kept.
  *
  * The cache trusts what it has seen: a backend must not outlive the
  * transaction it wrote in (repo.c creates one per repo_open).

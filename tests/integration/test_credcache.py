@@ -9,11 +9,11 @@ memory; a lost listening connection is reopened and heard again.
 """
 
 import re
-import shutil
 import time
 import unittest
 
-from harness import Server, make_tmpdir, strong_password
+from harness import strong_password
+from test_failover import TwoNodes
 
 DEADLINE = 10.0   # seconds a notification may take on a loaded machine; measured below
 
@@ -37,39 +37,20 @@ def until(what, fn, timeout=DEADLINE):
         time.sleep(0.01)
 
 
-class CredentialCache(unittest.TestCase):
+class CredentialCache(TwoNodes):
+
+    prefix = "otcm-it-creds-"
 
     @classmethod
     def setUpClass(cls):
-        from test_failover import Postgres
-        cls.tmp = make_tmpdir("otcm-it-creds-")
-        cls.pg = Postgres(cls.tmp, "db")
-        cls.nodes = []
+        super().setUpClass()
         try:
-            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
-                        "--locale=C", "--no-sync")
-            cls.pg.start()
-            cls.pg.psql("CREATE DATABASE otcm", db="postgres")
-            args = ("--database", "host=%s user=otcm dbname=otcm" % cls.pg.run)
-            first = Server(args=args)
-            cls.nodes.append(first)
-            first.start()
-            second = first.sibling(args)
-            cls.nodes.append(second)
-            second.start()
             for n in cls.nodes:
                 n.metrics_token = n.admin_token("metrics")
                 until("node listens", lambda n=n: metric(n, "otcm_credential_cache_listening") == 1)
         except Exception:
             cls.tearDownClass()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for n in cls.nodes:
-            n.close()
-        cls.pg.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def user_with_token(self, name, role="engineer"):
         a, _ = self.nodes

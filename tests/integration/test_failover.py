@@ -89,6 +89,58 @@ class Postgres:
             self.tool("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
 
 
+class TwoNodes(unittest.TestCase):
+    """Base of the tests of two otcm nodes on one PostgreSQL of their own (cls.pg, cls.nodes).
+
+    A subclass may name its folder (`prefix`), give each node its options
+    (node_args; the second node gets a copy of the first's signing key) and
+    start what the nodes talk to before them (start_services/stop_services)."""
+
+    prefix = "otcm-it-nodes-"
+
+    @classmethod
+    def node_args(cls, i, url):
+        return ("--database", url)
+
+    @classmethod
+    def start_services(cls):
+        pass
+
+    @classmethod
+    def stop_services(cls):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = make_tmpdir(cls.prefix)
+        cls.pg = Postgres(cls.tmp, "db")
+        cls.nodes = []
+        try:
+            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
+                        "--locale=C", "--no-sync")
+            cls.pg.start()
+            cls.pg.psql("CREATE DATABASE otcm", db="postgres")
+            cls.start_services()
+            url = "host=%s user=otcm dbname=otcm" % cls.pg.run
+            first = Server(args=cls.node_args(0, url))
+            cls.nodes.append(first)
+            first.start()
+            second = first.sibling(cls.node_args(1, url))
+            cls.nodes.append(second)
+            second.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes:
+            n.close()
+        cls.stop_services()
+        cls.pg.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
 class FailoverTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -19,6 +19,7 @@ import time
 import unittest
 
 from harness import Server, free_port, make_tmpdir, strong_password, _wait_gone
+from test_failover import TwoNodes
 
 SYSLOG_LEADER_KEY = 8031153355318586471   # storage/leader.h LEADER_SYSLOG_KEY
 SD_RE = re.compile(r'\[otcm@32473((?: [a-z_]+="(?:[^"\\]|\\.)*")*)\]')
@@ -359,41 +360,25 @@ class SyslogTlsTest(unittest.TestCase):
         self.assertIn("paused", read_log(srv))
 
 
-class SyslogTwoNodesTest(unittest.TestCase):
+class SyslogTwoNodesTest(TwoNodes):
     """Two otcm nodes on one PostgreSQL: exactly one delivers, and the other takes over."""
 
-    @classmethod
-    def setUpClass(cls):
-        from test_failover import Postgres
-        cls.tmp = make_tmpdir("otcm-it-syslog2-")
-        cls.pg = Postgres(cls.tmp, "db")
-        cls.collector = Collector()
-        cls.nodes = []
-        try:
-            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
-                        "--locale=C", "--no-sync")
-            cls.pg.start()
-            cls.pg.psql("CREATE DATABASE otcm", db="postgres")
-            cls.collector.start()
-            url = "host=%s user=otcm dbname=otcm" % cls.pg.run
-            syslog = "tcp://127.0.0.1:%d" % cls.collector.port
-            first = Server(args=("--database", url, "--syslog", syslog, "--server-name", "node-0"))
-            cls.nodes.append(first)
-            first.start()
-            second = first.sibling(("--database", url, "--syslog", syslog, "--server-name", "node-1"))
-            cls.nodes.append(second)
-            second.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
+    prefix = "otcm-it-syslog2-"
 
     @classmethod
-    def tearDownClass(cls):
-        for n in cls.nodes:
-            n.close()
-        cls.collector.close()
-        cls.pg.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def start_services(cls):
+        cls.collector = Collector()
+        cls.collector.start()
+
+    @classmethod
+    def stop_services(cls):
+        if getattr(cls, "collector", None):
+            cls.collector.close()
+
+    @classmethod
+    def node_args(cls, i, url):
+        return ("--database", url, "--syslog", "tcp://127.0.0.1:%d" % cls.collector.port,
+                "--server-name", "node-%d" % i)
 
     def syslog_leaders(self):
         return int(self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"

@@ -25,6 +25,7 @@ import unittest
 import urllib.parse
 
 from harness import Server, ServerTestCase, free_port, make_tmpdir, strong_password
+from test_failover import TwoNodes
 
 WEBHOOK_LEADER_KEY = 8031153355318847595   # storage/leader.h LEADER_WEBHOOK_KEY
 TOLERANCE = 300
@@ -404,38 +405,14 @@ class WebhookPrivateNetworksRefused(ServerTestCase):
         self.assertEqual(rx.rejected, [])
 
 
-class WebhookTwoNodes(unittest.TestCase):
+class WebhookTwoNodes(TwoNodes):
     """Two nodes on one PostgreSQL: one delivers, the other takes over; failing for days disables."""
 
-    @classmethod
-    def setUpClass(cls):
-        from test_failover import Postgres
-        cls.tmp = make_tmpdir("otcm-it-hooks2-")
-        cls.pg = Postgres(cls.tmp, "db")
-        cls.nodes = []
-        try:
-            cls.pg.tool("initdb", "-D", cls.pg.data, "-U", "otcm", "--auth=trust", "-E", "UTF8",
-                        "--locale=C", "--no-sync")
-            cls.pg.start()
-            cls.pg.psql("CREATE DATABASE otcm", db="postgres")
-            url = "host=%s user=otcm dbname=otcm" % cls.pg.run
-            args = ("--database", url, "--webhook-private-networks", "allow")
-            first = Server(args=args)
-            cls.nodes.append(first)
-            first.start()
-            second = first.sibling(args)
-            cls.nodes.append(second)
-            second.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
+    prefix = "otcm-it-hooks2-"
 
     @classmethod
-    def tearDownClass(cls):
-        for n in cls.nodes:
-            n.close()
-        cls.pg.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def node_args(cls, i, url):
+        return ("--database", url, "--webhook-private-networks", "allow")
 
     def leaders(self):
         return int(self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"

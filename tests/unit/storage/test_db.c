@@ -6,10 +6,12 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "storage/db.h"
 #include "testdb.h"
 
@@ -162,6 +164,62 @@ static void test_transactions(void **state)
 	assert_int_equal(db_exec(&r, c, "SELECT string_agg(k, ',' ORDER BY k) FROM t_tx", 0, NULL, false), 0);
 	assert_string_equal(db_res_get(r, 0, 0), "kept");
 	db_res_free(r);
+	db_disconnect(c);
+}
+
+/*
+ * COPY FROM STDIN: rows in text format, split across chunks at odd places
+ * and larger than one piece, land whole; in a transaction a failing COPY
+ * (a duplicate key) is undone alone and the transaction goes on.
+ */
+static void test_copy_in(void **state)
+{
+	struct db_conn *c = connect_fresh();
+	struct db_res *r = NULL;
+	size_t big = DB_COPY_PIECE * 3 + 17;
+	char *row = xmalloc(big + 16);
+	struct db_chunk chunks[3];
+
+	(void)state;
+	assert_int_equal(db_exec(NULL, c, "CREATE TABLE t_copy (k text PRIMARY KEY, v text)", 0, NULL,
+				 false), 0);
+	/* "a\t<big>\n" cut in three chunks, one of them longer than a piece */
+	memcpy(row, "a\t", 2);
+	memset(row + 2, 'x', big);
+	row[2 + big] = '\n';
+	chunks[0] = (struct db_chunk){ row, 1 };
+	chunks[1] = (struct db_chunk){ row + 1, big };
+	chunks[2] = (struct db_chunk){ row + 1 + big, 2 };
+	assert_int_equal(db_copy_in(c, "COPY t_copy (k, v) FROM STDIN", chunks, 3), 0);
+	assert_int_equal(db_exec(&r, c, "SELECT length(v), v = repeat('x', length(v)) FROM t_copy", 0,
+				 NULL, false), 0);
+	assert_int_equal(db_res_rows(r), 1);
+	assert_int_equal(strtoul(db_res_get(r, 0, 0), NULL, 10), big);
+	assert_string_equal(db_res_get(r, 0, 1), "t");
+	db_res_free(r);
+	r = NULL;
+
+	assert_int_equal(db_begin(c), 0);
+	assert_int_equal(db_exec(NULL, c, "INSERT INTO t_copy VALUES ('b', 'before')", 0, NULL, false), 0);
+	chunks[0] = (struct db_chunk){ "c\tnew\na\tagain\n", strlen("c\tnew\na\tagain\n") };
+	assert_int_equal(db_copy_in(c, "COPY t_copy (k, v) FROM STDIN", chunks, 1), OTCM_ECONFLICT);
+	assert_int_equal(db_exec(NULL, c, "INSERT INTO t_copy VALUES ('d', 'after')", 0, NULL, false), 0);
+	chunks[0] = (struct db_chunk){ "e\tcopied\n", 9 };
+	assert_int_equal(db_copy_in(c, "COPY t_copy (k, v) FROM STDIN", chunks, 1), 0);
+	assert_true(db_in_transaction(c));
+	assert_int_equal(db_commit(c), 0);
+	assert_int_equal(db_exec(&r, c, "SELECT string_agg(k, ',' ORDER BY k) FROM t_copy", 0, NULL,
+				 false), 0);
+	assert_string_equal(db_res_get(r, 0, 0), "a,b,d,e");
+	db_res_free(r);
+	r = NULL;
+
+	/* not a COPY, and bad data: errors, the connection still usable */
+	assert_int_equal(db_copy_in(c, "SELECT 1", NULL, 0), OTCM_EINTERNAL);
+	chunks[0] = (struct db_chunk){ "only-one-column\n", 16 };
+	assert_int_equal(db_copy_in(c, "COPY t_copy (k, v) FROM STDIN", chunks, 1), OTCM_EDB);
+	assert_int_equal(db_ping(c), 0);
+	free(row);
 	db_disconnect(c);
 }
 
@@ -454,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_errors_map_to_codes),
 		cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_copy_in),
 		cmocka_unit_test(test_release_rolls_back),
 		cmocka_unit_test(test_pool_reconnects),
 		cmocka_unit_test(test_pool_waits_for_a_connection),

@@ -643,6 +643,66 @@ static void test_blobs(void **state)
 	repo_free(r);
 }
 
+/*
+ * Blobs from 256 KiB on are streamed to the database with COPY (odb.c):
+ * the same id as git's, the same bytes back, stored once, and undone with
+ * the transaction they were written in.
+ */
+static void test_large_blobs(void **state)
+{
+	size_t big = (size_t)1 << 20 | 12345;
+	unsigned char *bytes = xmalloc(big);
+	struct repo *r = open_repo(asset2);
+	struct repo_file f = { "big.bin", NULL, 0, false };
+	char id[REPO_OID_HEX], again[REPO_OID_HEX], path[128], c[REPO_OID_HEX], tree[REPO_OID_HEX];
+	char blob[REPO_OID_HEX], *want;
+	void *data = NULL;
+	size_t len = 0;
+	int64_t before;
+
+	(void)state;
+	for (size_t i = 0; i < big; i++)
+		bytes[i] = (unsigned char)(i * 2654435761u >> 13);   /* NULs and all */
+	snprintf(path, sizeof(path), "%s/big.bin", scratch);
+	write_file(path, bytes, big);
+	want = run("git hash-object '%s'", path);
+	want[strcspn(want, "\n")] = '\0';
+
+	assert_int_equal(repo_blob_write(id, r, bytes, big), 0);
+	assert_string_equal(id, want);
+	assert_int_equal(repo_blob_read(&data, &len, r, id), 0);
+	assert_int_equal(len, big);
+	assert_memory_equal(data, bytes, big);
+	free(data);
+	data = NULL;
+	before = count("SELECT count(*) FROM git_objects", NULL);
+	assert_int_equal(repo_blob_write(again, r, bytes, big), 0);
+	assert_string_equal(again, id);
+	assert_int_equal(count("SELECT count(*) FROM git_objects", NULL), before);
+	assert_int_equal(count("SELECT size FROM git_objects WHERE oid = decode($1, 'hex')", id),
+			 (int64_t)big);
+
+	/* in a transaction, as a version is written: gone with a rollback */
+	bytes[0] ^= 1;
+	f.data = bytes;
+	f.len = big;
+	assert_int_equal(db_begin(conn), 0);
+	assert_int_equal(repo_commit_files(c, tree, r, NULL, &f, 1, false, &who, "large"), 0);
+	assert_int_equal(repo_read_file(&data, &len, blob, r, c, "big.bin"), 0);
+	assert_int_equal(len, big);
+	assert_memory_equal(data, bytes, big);
+	free(data);
+	assert_int_equal(objects_with(blob), 1);
+	/* the transaction goes on after the blob's COPY */
+	assert_int_equal(repo_ref_cas(r, "refs/heads/large", NULL, c), 0);
+	assert_int_equal(db_rollback(conn), 0);
+	assert_int_equal(objects_with(blob), 0);
+	assert_int_equal(objects_with(c), 0);
+	free(want);
+	free(bytes);
+	repo_free(r);
+}
+
 static void test_tags(void **state)
 {
 	struct repo *r = open_repo(asset1);
@@ -824,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_branch_names),
 		cmocka_unit_test(test_blobs),
+		cmocka_unit_test(test_large_blobs),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_bundles),
 		cmocka_unit_test(test_stock_git_reads_it),
