@@ -9,7 +9,6 @@
  */
 #include "diff/xml_scan.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,27 +26,19 @@ enum {
 	C_NAME = 8,       /* [A-Za-z0-9._-] */
 };
 
-static unsigned char cls[256];
+#define IS_NAME_START(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || (c) == '_')
+#define IS_NAME(c) (IS_NAME_START(c) || ((c) >= '0' && (c) <= '9') || (c) == '.' || (c) == '-')
+#define IS_ASCII_CHAR(c) ((c) >= 0x20 && (c) < 0x80)
+#define CLS(c) (unsigned char)( \
+	((IS_ASCII_CHAR(c) && (c) != '<' && (c) != '&' && (c) != ']') || (c) == '\t' || \
+	 (c) == '\n' ? C_TEXT : 0) | \
+	(IS_ASCII_CHAR(c) && (c) != '<' && (c) != '&' && (c) != '"' && (c) != '\'' ? C_ATTR : 0) | \
+	(IS_NAME_START(c) ? C_NAME_START : 0) | (IS_NAME(c) ? C_NAME : 0))
+#define CLS4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
+#define CLS16(c) CLS4(c), CLS4((c) + 4), CLS4((c) + 8), CLS4((c) + 12)
+#define CLS64(c) CLS16(c), CLS16((c) + 16), CLS16((c) + 32), CLS16((c) + 48)
 
-static void cls_init(void)
-{
-	for (int c = 0x20; c < 0x80; c++) {
-		cls[c] |= C_TEXT | C_ATTR;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')
-			cls[c] |= C_NAME_START | C_NAME;
-		if ((c >= '0' && c <= '9') || c == '.' || c == '-')
-			cls[c] |= C_NAME;
-	}
-	cls['\t'] |= C_TEXT;
-	cls['\n'] |= C_TEXT;
-	cls['<'] &= (unsigned char)~(C_TEXT | C_ATTR);
-	cls['&'] &= (unsigned char)~(C_TEXT | C_ATTR);
-	cls[']'] &= (unsigned char)~C_TEXT;
-	cls['"'] &= (unsigned char)~C_ATTR;
-	cls['\''] &= (unsigned char)~C_ATTR;
-}
-
-static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
+static const unsigned char cls[256] = { CLS64(0), CLS64(64), CLS64(128), CLS64(192) };
 
 struct open_name {
 	const unsigned char *s;
@@ -621,7 +612,6 @@ int xml_scan(const char *text, size_t len, const struct xml_scan_events *ev)
 	struct scan s = { 0 };
 	int rc = XML_SCAN_GIVE_UP;
 
-	pthread_once(&cls_once, cls_init);
 	s.p = s.start = (const unsigned char *)text;
 	s.end = s.p + len;
 	s.next_progress = s.p + XML_SCAN_PROGRESS_STEP;
