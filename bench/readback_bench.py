@@ -159,6 +159,7 @@ def main():
             while len(times) < len(which):
                 p = subprocess.run([srv.bin, "agent", "--config", cfg, "--once"], capture_output=True, text=True)
                 assert p.returncode == 0, p.stderr[-2000:]
+                time.sleep(0.3)   # access log lines go out within 100 ms (docs/http.md)
                 done = server_times(srv.log_path, since)
                 if len(done) == len(times):
                     break
