@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/timeutil.h"
+#include "core/utf8.h"
 
 static atomic_int log_min = LOG_INFO;
 static _Thread_local char log_rid[64];
@@ -112,35 +113,6 @@ static void line_put(struct line *l, const char *s, size_t n)
 static void line_puts(struct line *l, const char *s)
 {
 	line_put(l, s, strlen(s));
-}
-
-/* Length of the UTF-8 sequence at s (at most n bytes), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
 }
 
 /* A JSON string, escaped as jansson escapes it (quote, backslash, controls). */

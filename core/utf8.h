@@ -11,4 +11,7 @@
 /* Is s[0..len) well-formed UTF-8? */
 bool utf8_valid(const void *s, size_t len);
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes, n > 0), 0 if none. */
+size_t utf8_seq(const void *s, size_t n);
+
 #endif
