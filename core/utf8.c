@@ -1,14 +1,16 @@
 /* core/utf8.c - UTF-8 validation; see utf8.h. */
 #include "core/utf8.h"
 
-size_t utf8_seq(const void *s, size_t n)
+size_t utf8_decode(uint32_t *out, const void *s, size_t n)
 {
 	const unsigned char *p = s;
-	unsigned c = p[0], cp;
+	uint32_t c = p[0], cp;
 	size_t len, i;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*out = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
 		cp = c & 0x1f;
@@ -31,7 +33,15 @@ size_t utf8_seq(const void *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return len;
+}
+
+size_t utf8_seq(const void *s, size_t n)
+{
+	uint32_t cp;
+
+	return utf8_decode(&cp, s, n);
 }
 
 bool utf8_valid(const void *s, size_t len)

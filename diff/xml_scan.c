@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 /* Byte classes: what may be stepped over without a second look. */
 enum {
@@ -78,30 +79,13 @@ static bool is_xml_char(uint32_t cp)
  */
 static size_t char_len(const unsigned char *p, const unsigned char *end)
 {
-	unsigned c = p[0];
-	size_t n;
 	uint32_t cp;
+	size_t n;
 
-	if (c < 0x80)
-		return c >= 0x20 || c == '\t' || c == '\n' ? 1 : 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || !is_xml_char(cp))
-		return 0;
-	return n;
+	if (p[0] < 0x80)
+		return p[0] >= 0x20 || p[0] == '\t' || p[0] == '\n' ? 1 : 0;
+	n = utf8_decode(&cp, p, (size_t)(end - p));
+	return n && is_xml_char(cp) ? n : 0;
 }
 
 static bool is_space(unsigned char c)
