@@ -179,20 +179,9 @@ def main():
         round_("changed read-back (semantic diff: drift)", CHANGED, range(CHANGED))
         states = admin.get("/api/v1/readbacks?prefix=bench").json["counts"]
         print("states after the run: %s" % json.dumps(states, sort_keys=True))
-        print("server peak RSS: %s" % srv_vmhwm(srv))
+        print("server peak RSS: %d kB" % (srv.vm("VmHWM") // 1024))
     finally:
         srv.close()
-
-
-def srv_vmhwm(srv):
-    try:
-        with open("/proc/%d/status" % srv.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return line.split(":", 1)[1].strip()
-    except (OSError, AttributeError):
-        pass
-    return "n/a"
 
 
 if __name__ == "__main__":

@@ -472,6 +472,14 @@ class Server:
         self.stop()
         return self.start()
 
+    def vm(self, field):
+        """A memory figure of the server process in bytes, from /proc (VmRSS, VmHWM, ...)."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError("no %s" % field)
+
     def postmaster_pids(self):
         """Pids of PostgreSQL postmasters still running on this server's data folder."""
         pids = []

@@ -342,24 +342,17 @@ class GitSmartHTTP(ServerTestCase):
         conn.close()
         return packets, total
 
-    def vm(self, field):
-        with open("/proc/%d/status" % self.srv.proc.pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-        raise AssertionError("no %s" % field)
-
     def test_a_long_build_streams_progress_and_keeps_memory_bounded(self):
         path, tip, root, last = self.big_history()
         # peak memory from here on: the clone's, not the push's
         with open("/proc/%d/clear_refs" % self.srv.proc.pid, "w") as f:
             f.write("5")
-        before = self.vm("VmRSS")
+        before = self.srv.vm("VmRSS")
         d = make_tmpdir("otcm-git-wc-")
         self.addCleanup(shutil.rmtree, d, True)
         wc = os.path.join(d, "wc")
         p = self.git("clone", "--progress", "--branch", "work/big", self.url(path), wc)
-        peak = self.vm("VmHWM")
+        peak = self.srv.vm("VmHWM")
         err = p.stderr.decode(errors="replace")
         self.assertIn("remote: Counting objects", err)
         self.assertIn("remote: Compressing objects", err)

@@ -548,13 +548,6 @@ class LargeUploads(VersionsBase):
     server_env = {}
     SIZE = 12 << 20
 
-    def vm(self, field):
-        with open("/proc/%d/status" % self.srv.proc.pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-        raise AssertionError("no %s" % field)
-
     def test_large_versions_round_trip_in_bounded_memory(self):
         rng = random.Random(20261203)
         # random bytes with what a careless multipart parser trips on: CRLF, dashes, NULs
@@ -566,14 +559,14 @@ class LargeUploads(VersionsBase):
         # peak memory from here on (the baseline's is the same; this keeps the test to uploads)
         with open("/proc/%d/clear_refs" % self.srv.proc.pid, "w") as f:
             f.write("5")
-        before = self.vm("VmRSS")
+        before = self.srv.vm("VmRSS")
         versions = []
         for i in range(4):
             body = data[:i * 1000] + b"version %d" % i + data[i * 1000:]
             r = self.upload(asset, [("dump/memory.bin", body)], message="v%d" % i, branch=WORK)
             self.assertStatus(r, 201)
             versions.append((r.json["commit"], body))
-        peak = self.vm("VmHWM")
+        peak = self.srv.vm("VmHWM")
         # AddressSanitizer keeps freed memory in quarantine: its resident figures say nothing
         with open("/proc/%d/maps" % self.srv.proc.pid) as f:
             sanitized = "libasan" in f.read()
@@ -585,7 +578,7 @@ class LargeUploads(VersionsBase):
             # when the server has finished with it, a moment after the client has its answer
             deadline = time.monotonic() + 5
             while True:
-                after = self.vm("VmRSS")
+                after = self.srv.vm("VmRSS")
                 if after - before < self.SIZE // 2 or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
