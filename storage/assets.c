@@ -13,7 +13,7 @@
 
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
-/* The columns asset_to_json() reads, in order. */
+/* The columns asset_of_columns() reads, in order. */
 #define ASSET_COLUMNS \
 	"a.id, a.path, a.type, a.vendor, a.model, a.firmware, a.description, " \
 	"coalesce(u.username, ''), " US("a.created_at") ", " US("a.updated_at") ", " \
@@ -204,25 +204,36 @@ static const char sql_asset_get_locked[] =
 	"SELECT " ASSET_COLUMNS " FROM assets a LEFT JOIN users u ON u.id = a.created_by "
 	"WHERE a.id = $1 FOR UPDATE OF a";
 
-int assets_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
+/* Asset `id`'s columns into v, pointing into *r (the caller frees it). */
+static int asset_row(const char *v[DB_ASSET_COLUMNS], struct db_res **r, struct db_conn *c,
+		     int64_t id, bool for_update)
 {
-	struct db_res *r = NULL;
 	char ids[24];
 	int rc;
 
-	*out = NULL;
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	{
 		const struct db_param p[] = { DB_TEXT(ids) };
 
-		rc = db_exec(&r, c, for_update ? sql_asset_get_locked : sql_asset_get, 1, p, false);
+		rc = db_exec(r, c, for_update ? sql_asset_get_locked : sql_asset_get, 1, p, false);
 	}
 	if (rc)
 		return rc;
-	if (db_res_rows(r) == 0)
-		rc = err_set(OTCM_ENOTFOUND, "id", "asset %" PRId64 " not found", id);
-	else
-		*out = asset_to_json(r, 0);
+	if (db_res_rows(*r) == 0)
+		return err_set(OTCM_ENOTFOUND, "id", "asset %" PRId64 " not found", id);
+	columns_of(v, *r, 0);
+	return 0;
+}
+
+int assets_get(json_t **out, struct db_conn *c, int64_t id, bool for_update)
+{
+	const char *v[DB_ASSET_COLUMNS];
+	struct db_res *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = asset_row(v, &r, c, id, for_update)) == 0)
+		*out = asset_of_columns(v);
 	db_res_free(r);
 	return rc;
 }
@@ -234,7 +245,6 @@ int assets_read(json_t **out, struct arena *a, struct db_pool *pool, int64_t id)
 	struct db_conn *c = NULL;
 	struct db_res *r = NULL;
 	uint64_t gen = 0;
-	char ids[24];
 	int rc;
 
 	*out = NULL;
@@ -245,18 +255,9 @@ int assets_read(json_t **out, struct arena *a, struct db_pool *pool, int64_t id)
 		}
 		gen = rowcache_generation(cache);
 	}
-	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	if ((rc = db_acquire(&c, pool)))
 		return rc;
-	{
-		const struct db_param p[] = { DB_TEXT(ids) };
-
-		rc = db_exec(&r, c, sql_asset_get, 1, p, false);
-	}
-	if (rc == 0 && db_res_rows(r) == 0)
-		rc = err_set(OTCM_ENOTFOUND, "id", "asset %" PRId64 " not found", id);
-	if (rc == 0) {
-		columns_of(v, r, 0);
+	if ((rc = asset_row(v, &r, c, id, false)) == 0) {
 		if (cache)
 			rowcache_put(cache, id, v, gen);
 		*out = asset_of_columns(v);

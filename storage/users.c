@@ -469,6 +469,9 @@ int tokens_insert(int64_t *out_id, struct db_conn *c, int64_t user_id, const cha
 	return rc;
 }
 
+/* A token's last use, written at most once a minute per process. */
+static const char sql_token_touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
+
 /* One read of a token's owner from the database; see tokens_find(). */
 static int token_read(struct user *out_user, struct cred_entry *out, struct arena *a,
 		      struct db_conn *c, const unsigned char token_hash[32])
@@ -483,7 +486,6 @@ static int token_read(struct user *out_user, struct cred_entry *out, struct aren
 		"coalesce(" US("t.expires_at") ", 0) "
 		"FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 "
 		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())";
-	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
 	struct db_param p[1] = { DB_BYTES(token_hash, 32) };
 	struct db_res *r = NULL;
 	int rc = db_exec(&r, c, sql, 1, p, false);
@@ -506,7 +508,7 @@ static int token_read(struct user *out_user, struct cred_entry *out, struct aren
 		out->directory_checked_us = out_user->directory_checked_us;
 		out->expires_us = to_i64(db_res_get(r, 0, USER_NCOLS + 2));
 		if (strcmp(db_res_get(r, 0, USER_NCOLS + 1), "t") == 0)
-			rc = db_execv(NULL, c, touch, 1, &id);
+			rc = db_execv(NULL, c, sql_token_touch, 1, &id);
 	}
 	db_res_free(r);
 	return rc;
@@ -529,7 +531,6 @@ static void user_of_entry(struct user *u, const struct cred_entry *e)
 int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
 		struct db_pool *pool, const unsigned char token_hash[32])
 {
-	static const char touch[] = "UPDATE api_tokens SET last_used_at = now() WHERE id = $1";
 	struct credcache *cc = db_pool_credcache(pool);
 	struct db_conn *c = NULL;
 	struct cred_entry e;
@@ -548,7 +549,7 @@ int tokens_find(struct user *out_user, int64_t *out_token_id, struct arena *a,
 			const char *v[] = { sid };
 
 			snprintf(sid, sizeof(sid), "%" PRId64, e.token_id);
-			if (db_execv(NULL, c, touch, 1, v))
+			if (db_execv(NULL, c, sql_token_touch, 1, v))
 				log_msg(LOG_WARN, "token %s: last use not recorded: %s", sid, err_message());
 			db_release(c);
 		}
