@@ -207,32 +207,12 @@ int h_readback_request(struct http_req *req)
 
 int h_readback_settings_group_put(struct http_req *req)
 {
-	json_t *body = NULL, *out = NULL;
-	int rc;
-
-	if ((rc = body_json(&body, req)) || (rc = dom_readback_configure_group(&out, &req->dom, body)))
-		goto out;
-	rc = http_reply_json(req, 200, out);
-	out = NULL;
-out:
-	json_decref(body);
-	json_decref(out);
-	return rc;
+	return body_op(req, 200, dom_readback_configure_group);
 }
 
 int h_readback_request_group(struct http_req *req)
 {
-	json_t *body = NULL, *out = NULL;
-	int rc;
-
-	if ((rc = body_json(&body, req)) || (rc = dom_readback_request_group(&out, &req->dom, body)))
-		goto out;
-	rc = http_reply_json(req, 202, out);
-	out = NULL;
-out:
-	json_decref(body);
-	json_decref(out);
-	return rc;
+	return body_op(req, 202, dom_readback_request_group);
 }
 
 int h_page_plant(struct http_req *req)
